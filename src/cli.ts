@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config/load-config.js';
+import { createLogger } from './logger.js';
+import { migrate } from './store/migrate.js';
+import { openDatabase } from './store/open-database.js';
+import { startService } from './service.js';
+
+const USAGE = `usage: slipway <command>
+
+commands:
+  serve                          HTTP server and pipeline workers (what \`npm start\` runs)
+  migrate [--down] [--count N]   apply (or revert) database migrations, then exit
+  help                           this text
+
+Configuration comes from environment variables; see README.md.`;
+
+async function serve(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const service = await startService(config, logger);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    service.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function migrateCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { down: { type: 'boolean' }, count: { type: 'string' } } });
+  const count = values.count === undefined ? undefined : Number(values.count);
+  if (count !== undefined && (!Number.isInteger(count) || count < 1)) throw new UsageError('--count must be a whole number of at least 1');
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const database = await openDatabase(config, logger);
+  try {
+    const names = await migrate(database.url, { direction: values.down ? 'down' : 'up', count });
+    console.log(names.length === 0 ? 'nothing to migrate' : `${values.down ? 'reverted' : 'applied'}: ${names.join(', ')}`);
+  } finally {
+    await database.stop();
+  }
+}
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve();
+    case 'migrate':
+      return migrateCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return;
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    for (const problem of error.problems) console.error(`slipway: configuration error: ${problem}`);
+    process.exit(78);
+  }
+  if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    console.error(`slipway: ${error.message}`);
+    process.exit(64);
+  }
+  console.error(`slipway: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+
+/** Variables whose values must never appear in an error message or a log. */
+export const SECRET_VARIABLES = new Set([
+  'DATABASE_URL',
+  'PRIVATE_KEY',
+  'WEBHOOK_SECRET',
+  'GITLAB_TOKEN',
+  'GITLAB_WEBHOOK_SECRET',
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'SLIPWAY_REGISTRY_PASSWORD',
+]);
+
+const optionalText = z.string().trim().min(1).optional();
+
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be one of true, false, 1, 0, yes, no' })
+    .optional()
+    .transform((value) => (value === undefined ? fallback : ['true', '1', 'yes'].includes(value)));
+
+const integer = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((value) => /^https?:\/\/[^/\s]+/.test(value) && URL.canParse(value), {
+    message: 'must be an http(s) URL such as https://example.com',
+  });
+
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine((value) => /^postgres(ql)?:\/\/.+/.test(value) && URL.canParse(value), {
+    message: 'must be a postgres:// URL such as postgres://user:password@host:5432/database',
+  });
+
+/** A registry address as Docker writes it in image references: host[:port], no scheme. */
+const registryHost = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9.-]+(:\d{1,5})?$/i, { message: 'must be host[:port] with no scheme, such as 127.0.0.1:5000' });
+
+/** Byte sizes such as 512m or 2g, as `docker run --memory` takes them. */
+const byteSize = z
+  .string()
+  .trim()
+  .regex(/^\d+[kmg]?$/i, { message: 'must be a size such as 512m or 2g' })
+  .optional();
+
+/** Every environment variable in Slipway's public contract; parsed once at start-up. */
+export const EnvSchema = z.object({
+  PORT: integer(3000, 0, 65535),
+  PUBLIC_URL: httpUrl.optional(),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+  DATABASE_URL: postgresUrl.optional(),
+  /** Where the embedded PostgreSQL and other local state live when DATABASE_URL is absent. */
+  SLIPWAY_DATA_DIR: z.string().trim().min(1).default('.slipway'),
+  SLIPWAY_EMBEDDED_PG_PORT: integer(54329, 1, 65535),
+
+  DOCKER_HOST: z
+    .string()
+    .trim()
+    .regex(/^(unix|tcp|http|https):\/\/.+/, { message: 'must be unix:///path/to/docker.sock or tcp://host:port' })
+    .optional(),
+  SLIPWAY_REGISTRY: registryHost.default('127.0.0.1:5000'),
+  SLIPWAY_REGISTRY_USER: optionalText,
+  SLIPWAY_REGISTRY_PASSWORD: optionalText,
+  SLIPWAY_REGISTRY_MIRROR: httpUrl.optional(),
+  SLIPWAY_DIND_IMAGE: z.string().trim().min(1).default('docker:dind'),
+  SLIPWAY_DIND_PRIVILEGED: flag(true),
+  /** `host` shares the Docker host's network; the inner daemon then runs without bridge or iptables. */
+  SLIPWAY_DIND_NETWORK: z.string().trim().min(1).default('bridge'),
+  SLIPWAY_DIND_MTU: integer(0, 0, 65535),
+  SLIPWAY_DIND_SOCKET_DIR: z.string().trim().min(1).default('/tmp/slipway-dind'),
+  SLIPWAY_DIND_READY_TIMEOUT: integer(60, 1, 3600),
+  SLIPWAY_JOB_NETWORK: z.string().trim().min(1).default('bridge'),
+  /** Seconds. */
+  SLIPWAY_JOB_TIMEOUT: integer(1800, 1, 86400),
+  SLIPWAY_JOB_MEMORY: byteSize,
+  SLIPWAY_JOB_CPUS: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, { message: 'must be a number of CPUs such as 1.5' })
+    .optional(),
+  SLIPWAY_JOB_PIDS: integer(0, 0, 1_000_000),
+  SLIPWAY_CONCURRENCY: integer(2, 1, 64),
+  SLIPWAY_CONFIG: optionalText,
+
+  APP_ID: z.string().trim().regex(/^\d+$/, { message: 'must be the numeric GitHub App id' }).optional(),
+  PRIVATE_KEY: optionalText,
+  WEBHOOK_SECRET: optionalText,
+  GHE_HOST: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9.-]+(:\d+)?$/i, { message: 'must be a host name such as github.example.com, without a scheme' })
+    .optional(),
+  GITLAB_URL: httpUrl.default('https://gitlab.com'),
+  GITLAB_TOKEN: optionalText,
+  GITLAB_WEBHOOK_SECRET: optionalText,
+  SLACK_BOT_TOKEN: optionalText,
+  SLACK_SIGNING_SECRET: optionalText,
+  SLACK_API_URL: httpUrl.default('https://slack.com/api/'),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+/** Variables that only make sense together: setting the first asks for the others. */
+export const REQUIRED_TOGETHER: ReadonlyArray<readonly [keyof Env, ReadonlyArray<keyof Env>]> = [
+  ['APP_ID', ['PRIVATE_KEY', 'WEBHOOK_SECRET']],
+  ['GITLAB_TOKEN', ['GITLAB_WEBHOOK_SECRET']],
+  ['SLACK_BOT_TOKEN', ['SLACK_SIGNING_SECRET']],
+  ['SLIPWAY_REGISTRY_USER', ['SLIPWAY_REGISTRY_PASSWORD']],
+];

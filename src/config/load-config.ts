@@ -1,0 +1,129 @@
+import path from 'node:path';
+import { EnvSchema, REQUIRED_TOGETHER, SECRET_VARIABLES, type Env } from './env-schema.js';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+export interface Config {
+  port: number;
+  publicUrl: string;
+  logLevel: Env['LOG_LEVEL'];
+  database: { url: string | undefined; dataDir: string; embeddedPort: number };
+  docker: {
+    host: string | undefined;
+    dind: {
+      image: string;
+      privileged: boolean;
+      network: string;
+      mtu: number | undefined;
+      socketDir: string;
+      readyTimeoutMs: number;
+      registryMirror: string | undefined;
+    };
+    job: {
+      network: string;
+      timeoutMs: number;
+      memory: string | undefined;
+      cpus: number | undefined;
+      pids: number | undefined;
+    };
+  };
+  registry: { host: string; user: string | undefined; password: string | undefined };
+  concurrency: number;
+  policyFile: string | undefined;
+  github: { appId: string; privateKey: string; webhookSecret: string; gheHost: string | undefined } | undefined;
+  gitlab: { url: string; token: string; webhookSecret: string } | undefined;
+  slack: { botToken: string; signingSecret: string; apiUrl: string } | undefined;
+}
+
+function describe(variable: string, value: string | undefined, message: string): string {
+  const shown = value === undefined || SECRET_VARIABLES.has(variable) ? '' : ` (got ${JSON.stringify(value)})`;
+  return `${variable} ${message}${shown}`;
+}
+
+/** Parses the environment once; every problem is one line naming the variable, never a secret's value. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const raw = Object.fromEntries(
+    Object.keys(EnvSchema.shape).map((key) => {
+      const value = source[key];
+      return [key, value === '' ? undefined : value];
+    }),
+  );
+  const parsed = EnvSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0]);
+      return describe(variable, raw[variable], issue.message);
+    });
+    throw new ConfigError(problems);
+  }
+  const env = parsed.data;
+  const missing = REQUIRED_TOGETHER.flatMap(([trigger, needed]) =>
+    env[trigger] === undefined
+      ? []
+      : needed.filter((name) => env[name] === undefined).map((name) => `${name} is required when ${trigger} is set`),
+  );
+  if (missing.length > 0) throw new ConfigError(missing);
+  return toConfig(env);
+}
+
+function toConfig(env: Env): Config {
+  const dataDir = path.resolve(env.SLIPWAY_DATA_DIR);
+  return {
+    port: env.PORT,
+    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    logLevel: env.LOG_LEVEL,
+    database: { url: env.DATABASE_URL, dataDir, embeddedPort: env.SLIPWAY_EMBEDDED_PG_PORT },
+    docker: {
+      host: env.DOCKER_HOST,
+      dind: {
+        image: env.SLIPWAY_DIND_IMAGE,
+        privileged: env.SLIPWAY_DIND_PRIVILEGED,
+        network: env.SLIPWAY_DIND_NETWORK,
+        mtu: env.SLIPWAY_DIND_MTU || undefined,
+        socketDir: path.resolve(env.SLIPWAY_DIND_SOCKET_DIR),
+        readyTimeoutMs: env.SLIPWAY_DIND_READY_TIMEOUT * 1000,
+        registryMirror: env.SLIPWAY_REGISTRY_MIRROR,
+      },
+      job: {
+        network: env.SLIPWAY_JOB_NETWORK,
+        timeoutMs: env.SLIPWAY_JOB_TIMEOUT * 1000,
+        memory: env.SLIPWAY_JOB_MEMORY,
+        cpus: env.SLIPWAY_JOB_CPUS === undefined ? undefined : Number(env.SLIPWAY_JOB_CPUS),
+        pids: env.SLIPWAY_JOB_PIDS || undefined,
+      },
+    },
+    registry: { host: env.SLIPWAY_REGISTRY, user: env.SLIPWAY_REGISTRY_USER, password: env.SLIPWAY_REGISTRY_PASSWORD },
+    concurrency: env.SLIPWAY_CONCURRENCY,
+    policyFile: env.SLIPWAY_CONFIG,
+    github:
+      env.APP_ID && env.PRIVATE_KEY && env.WEBHOOK_SECRET
+        ? { appId: env.APP_ID, privateKey: env.PRIVATE_KEY, webhookSecret: env.WEBHOOK_SECRET, gheHost: env.GHE_HOST }
+        : undefined,
+    gitlab:
+      env.GITLAB_TOKEN && env.GITLAB_WEBHOOK_SECRET
+        ? { url: env.GITLAB_URL.replace(/\/+$/, ''), token: env.GITLAB_TOKEN, webhookSecret: env.GITLAB_WEBHOOK_SECRET }
+        : undefined,
+    slack:
+      env.SLACK_BOT_TOKEN && env.SLACK_SIGNING_SECRET
+        ? { botToken: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET, apiUrl: env.SLACK_API_URL }
+        : undefined,
+  };
+}
+
+/** Values to mask wherever job output or errors are shown. */
+export function secretValues(config: Config): string[] {
+  return [
+    config.registry.password,
+    config.github?.privateKey,
+    config.github?.webhookSecret,
+    config.gitlab?.token,
+    config.gitlab?.webhookSecret,
+    config.slack?.botToken,
+    config.slack?.signingSecret,
+  ].filter((value): value is string => typeof value === 'string' && value.length >= 4);
+}

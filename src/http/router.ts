@@ -1,0 +1,50 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export type Params = Record<string, string>;
+
+export interface Route {
+  method: 'GET' | 'POST';
+  /** A path such as `/pipelines/:id`; a segment starting with `:` captures one path segment. */
+  path: string;
+  /** Label for metrics; defaults to the path pattern, never the concrete URL. */
+  name?: string;
+  handle(request: IncomingMessage, response: ServerResponse, params: Params): Promise<void> | void;
+}
+
+interface CompiledRoute extends Route {
+  pattern: RegExp;
+  keys: string[];
+}
+
+function compile(route: Route): CompiledRoute {
+  const keys: string[] = [];
+  const source = route.path
+    .split('/')
+    .map((segment) => {
+      if (!segment.startsWith(':')) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      keys.push(segment.slice(1));
+      return '([^/]+)';
+    })
+    .join('/');
+  return { ...route, pattern: new RegExp(`^${source}/?$`), keys };
+}
+
+export type Match = { route: Route; params: Params } | { allowed: string[] } | undefined;
+
+export function createRouter(routes: Route[]) {
+  const compiled = routes.map(compile);
+  return function match(method: string, pathname: string): Match {
+    const allowed: string[] = [];
+    for (const route of compiled) {
+      const found = route.pattern.exec(pathname);
+      if (!found) continue;
+      if (route.method !== method && !(method === 'HEAD' && route.method === 'GET')) {
+        allowed.push(route.method);
+        continue;
+      }
+      const params = Object.fromEntries(route.keys.map((key, index) => [key, decodeURIComponent(found[index + 1] ?? '')]));
+      return { route, params };
+    }
+    return allowed.length > 0 ? { allowed } : undefined;
+  };
+}

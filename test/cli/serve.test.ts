@@ -1,0 +1,51 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { finished, listeningPort, runCli, spawnCli } from '../helpers/cli.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+
+describe('slipway serve', () => {
+  let database: TestDatabase;
+  beforeEach(async () => {
+    database = await createTestDatabase();
+  });
+  afterEach(async () => {
+    await database.drop();
+  });
+
+  it('stops at start-up with one line naming a malformed variable', async () => {
+    const result = await runCli(['serve'], { PORT: 'eighty', DATABASE_URL: database.url });
+
+    expect(result.code).toBe(78);
+    expect(result.stderr).toBe('slipway: configuration error: PORT must be a whole number from 0 to 65535 (got "eighty")\n');
+  });
+
+  it('does not print a secret when its variable is malformed', async () => {
+    const result = await runCli(['serve'], { DATABASE_URL: 'mysql://root:topsecret@db/app' });
+
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain('DATABASE_URL must be a postgres:// URL');
+    expect(result.stderr).not.toContain('topsecret');
+  });
+
+  it('migrates, serves /healthz, and exits cleanly on SIGTERM', async () => {
+    const child = spawnCli(['serve'], { PORT: '0', DATABASE_URL: database.url });
+    const done = finished(child);
+    const port = await listeningPort(child);
+
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    child.kill('SIGTERM');
+    const result = await done;
+
+    expect(health.status).toBe(200);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('"msg":"shutting down"');
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+
+  it('rejects an unknown command with usage', async () => {
+    const result = await runCli(['deploy-everything']);
+
+    expect(result.code).toBe(64);
+    expect(result.stderr).toContain('unknown command "deploy-everything"');
+    expect(result.stderr).toContain('usage: slipway <command>');
+  });
+});

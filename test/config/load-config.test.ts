@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/load-config.js';
+
+function problemsFor(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('gives working defaults for an empty environment', () => {
+    const config = loadConfig({});
+
+    expect(config.port).toBe(3000);
+    expect(config.database.url).toBeUndefined();
+    expect(config.database.dataDir).toMatch(/\.slipway$/);
+    expect(config.docker.dind.privileged).toBe(true);
+    expect(config.docker.job.timeoutMs).toBe(1_800_000);
+    expect(config.concurrency).toBe(2);
+    expect(config.github).toBeUndefined();
+    expect(config.publicUrl).toBe('http://localhost:3000');
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT must be a whole number from 0 to 65535 (got "abc")'],
+    [{ PORT: '70000' }, 'PORT must be a whole number from 0 to 65535 (got "70000")'],
+    [{ PUBLIC_URL: 'example.com' }, 'PUBLIC_URL must be an http(s) URL such as https://example.com (got "example.com")'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")'],
+    [{ DOCKER_HOST: '/var/run/docker.sock' }, 'DOCKER_HOST must be unix:///path/to/docker.sock or tcp://host:port (got "/var/run/docker.sock")'],
+    [{ SLIPWAY_REGISTRY: 'http://127.0.0.1:5000' }, 'SLIPWAY_REGISTRY must be host[:port] with no scheme, such as 127.0.0.1:5000 (got "http://127.0.0.1:5000")'],
+    [{ SLIPWAY_REGISTRY_MIRROR: '127.0.0.1:5000' }, 'SLIPWAY_REGISTRY_MIRROR must be an http(s) URL such as https://example.com (got "127.0.0.1:5000")'],
+    [{ SLIPWAY_DIND_PRIVILEGED: 'maybe' }, 'SLIPWAY_DIND_PRIVILEGED must be one of true, false, 1, 0, yes, no (got "maybe")'],
+    [{ SLIPWAY_JOB_TIMEOUT: '0' }, 'SLIPWAY_JOB_TIMEOUT must be a whole number from 1 to 86400 (got "0")'],
+    [{ SLIPWAY_JOB_MEMORY: 'lots' }, 'SLIPWAY_JOB_MEMORY must be a size such as 512m or 2g (got "lots")'],
+    [{ SLIPWAY_JOB_CPUS: 'two' }, 'SLIPWAY_JOB_CPUS must be a number of CPUs such as 1.5 (got "two")'],
+    [{ SLIPWAY_CONCURRENCY: '-1' }, 'SLIPWAY_CONCURRENCY must be a whole number from 1 to 64 (got "-1")'],
+    [{ APP_ID: 'my-app' }, 'APP_ID must be the numeric GitHub App id (got "my-app")'],
+    [{ GHE_HOST: 'https://github.example.com' }, 'GHE_HOST must be a host name such as github.example.com, without a scheme (got "https://github.example.com")'],
+    [{ GITLAB_URL: 'gitlab.example.com' }, 'GITLAB_URL must be an http(s) URL such as https://example.com (got "gitlab.example.com")'],
+    [{ SLACK_API_URL: 'slack' }, 'SLACK_API_URL must be an http(s) URL such as https://example.com (got "slack")'],
+  ])('rejects %j with one line naming the variable', (env, message) => {
+    expect(problemsFor(env)).toEqual([message]);
+  });
+
+  it.each([
+    [{ APP_ID: '12345' }, ['PRIVATE_KEY is required when APP_ID is set', 'WEBHOOK_SECRET is required when APP_ID is set']],
+    [{ GITLAB_TOKEN: 'glpat-abc' }, ['GITLAB_WEBHOOK_SECRET is required when GITLAB_TOKEN is set']],
+    [{ SLACK_BOT_TOKEN: 'xoxb-1' }, ['SLACK_SIGNING_SECRET is required when SLACK_BOT_TOKEN is set']],
+    [{ SLIPWAY_REGISTRY_USER: 'ci' }, ['SLIPWAY_REGISTRY_PASSWORD is required when SLIPWAY_REGISTRY_USER is set']],
+  ])('names each missing companion of %j', (env, messages) => {
+    expect(problemsFor(env)).toEqual(messages);
+  });
+
+  it('never prints the value of a secret variable', () => {
+    const problems = problemsFor({ DATABASE_URL: 'mysql://admin:hunter2-secret@db/app' });
+
+    expect(problems).toEqual([
+      'DATABASE_URL must be a postgres:// URL such as postgres://user:password@host:5432/database',
+    ]);
+    expect(problems.join()).not.toContain('hunter2');
+  });
+
+  it('reports every bad variable at once', () => {
+    expect(problemsFor({ PORT: 'x', SLIPWAY_CONCURRENCY: '0' })).toHaveLength(2);
+  });
+
+  it('treats an empty value as unset', () => {
+    expect(loadConfig({ PORT: '', DATABASE_URL: '' }).port).toBe(3000);
+  });
+
+  it('builds the forge and chat sections only when fully configured', () => {
+    const config = loadConfig({
+      APP_ID: '42',
+      PRIVATE_KEY: 'key',
+      WEBHOOK_SECRET: 'shh',
+      GITLAB_URL: 'https://gitlab.example.com/',
+      GITLAB_TOKEN: 'glpat',
+      GITLAB_WEBHOOK_SECRET: 'token',
+    });
+
+    expect(config.github).toEqual({ appId: '42', privateKey: 'key', webhookSecret: 'shh', gheHost: undefined });
+    expect(config.gitlab).toEqual({ url: 'https://gitlab.example.com', token: 'glpat', webhookSecret: 'token' });
+    expect(config.slack).toBeUndefined();
+  });
+});

@@ -1,0 +1,60 @@
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { migrate } from '../../src/store/migrate.js';
+import { runCli } from '../helpers/cli.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+
+const TABLES = ['audit_events', 'deliveries', 'deployments', 'environment_locks', 'job_log_chunks', 'jobs', 'pipelines'];
+
+async function tablesIn(url: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ table_name: string }>(
+      `SELECT table_name FROM information_schema.tables
+       WHERE table_schema = 'public' AND table_name <> 'pgmigrations' ORDER BY table_name`,
+    );
+    return rows.map((row) => row.table_name);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('migrations', () => {
+  let database: TestDatabase;
+  beforeEach(async () => {
+    database = await createTestDatabase();
+  });
+  afterEach(async () => {
+    await database.drop();
+  });
+
+  it('create every table on a fresh database and remove them all going down', async () => {
+    const applied = await migrate(database.url);
+    const afterUp = await tablesIn(database.url);
+    const reverted = await migrate(database.url, { direction: 'down', count: applied.length });
+    const afterDown = await tablesIn(database.url);
+
+    expect(applied).toEqual(['1764168000000_initial-schema']);
+    expect(afterUp).toEqual(TABLES);
+    expect(reverted).toEqual(applied);
+    expect(afterDown).toEqual([]);
+  });
+
+  it('do nothing the second time', async () => {
+    await migrate(database.url);
+
+    expect(await migrate(database.url)).toEqual([]);
+  });
+
+  it('let two processes migrating at once both succeed, applying each migration once', async () => {
+    const [first, second] = await Promise.all([
+      runCli(['migrate'], { DATABASE_URL: database.url }),
+      runCli(['migrate'], { DATABASE_URL: database.url }),
+    ]);
+
+    expect([first.code, second.code]).toEqual([0, 0]);
+    expect([first.stdout, second.stdout].sort()).toEqual(['applied: 1764168000000_initial-schema\n', 'nothing to migrate\n']);
+    expect(await tablesIn(database.url)).toEqual(TABLES);
+  });
+});
