@@ -5,11 +5,14 @@ import { createLogger } from './logger.js';
 import { migrate } from './store/migrate.js';
 import { openDatabase } from './store/open-database.js';
 import { startService } from './service.js';
+import { runCommand } from './cli/run-command.js';
+import { UsageError } from './cli/usage-error.js';
 
 const USAGE = `usage: slipway <command>
 
 commands:
   serve                          HTTP server and pipeline workers (what \`npm start\` runs)
+  run [DIR] [--sha SHA] [--json] run the pipeline of a local checkout; exit 0 only if every job passed
   migrate [--down] [--count N]   apply (or revert) database migrations, then exit
   help                           this text
 
@@ -51,8 +54,6 @@ async function migrateCommand(args: string[]): Promise<void> {
   }
 }
 
-class UsageError extends Error {}
-
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -60,6 +61,9 @@ async function main(argv: string[]): Promise<void> {
       return serve();
     case 'migrate':
       return migrateCommand(rest);
+    case 'run':
+      process.exitCode = await runCommand(rest);
+      return;
     case undefined:
     case 'help':
     case '--help':

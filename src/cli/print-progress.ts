@@ -1,0 +1,47 @@
+import type { JobResult, PipelineObserver, PipelineResult } from '../pipeline/engine.js';
+import { formatDuration } from '../pipeline/format-duration.js';
+
+type Write = (text: string) => void;
+
+/** Prints a pipeline like a CI log: a header per job, its output as it comes, and its outcome. */
+export function progressPrinter(write: Write): PipelineObserver {
+  let atLineStart = true;
+  return {
+    jobStarted(job) {
+      write(`\n── ${job.name}${job.kind === 'test' ? ` (${job.image})` : ` (${job.dockerfile})`}\n`);
+      atLineStart = true;
+    },
+    jobOutput(_job, text) {
+      write(text);
+      atLineStart = text.endsWith('\n');
+    },
+    jobFinished(job, result: JobResult) {
+      write(`${atLineStart ? '' : '\n'}── ${job.name} ${result.status} in ${formatDuration(result.durationMs)}${result.error ? `: ${result.error}` : ''}\n`);
+    },
+  };
+}
+
+export function summary(result: PipelineResult): string {
+  const width = Math.max(5, ...result.jobs.map((job) => job.name.length));
+  const lines = ['', 'Summary'];
+  for (const job of result.jobs) {
+    lines.push(`  ${job.name.padEnd(width)}  ${job.status.padEnd(8)}  ${formatDuration(job.durationMs)}${job.error ? `  ${job.error}` : ''}`);
+  }
+  if (result.image) {
+    const cache = `${result.image.cachedSteps}/${result.image.totalSteps} steps from cache`;
+    lines.push(`  ${'image'.padEnd(width)}  ${result.image.ref}${result.image.digest ? `@${result.image.digest}` : ' (not pushed)'}  ${cache}`);
+  }
+  if (result.error) lines.push(`  ${result.error}`);
+  lines.push(`Pipeline ${result.status} in ${formatDuration(result.durationMs)}`, '');
+  return lines.join('\n');
+}
+
+/** The `--json` shape promised in the README; keep it stable for scripts. */
+export function jsonSummary(result: PipelineResult) {
+  return {
+    status: result.status,
+    jobs: result.jobs.map((job) => ({ name: job.name, kind: job.kind, status: job.status, exitCode: job.exitCode, durationMs: job.durationMs, ...(job.error ? { error: job.error } : {}) })),
+    image: result.image ? { ref: result.image.ref, digest: result.image.digest, cachedSteps: result.image.cachedSteps, totalSteps: result.image.totalSteps } : null,
+    ...(result.error ? { error: result.error } : {}),
+  };
+}

@@ -1,0 +1,166 @@
+import { mkdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Docker from 'dockerode';
+import { isNotFound } from './docker-client.js';
+import { pullImage } from './pull-image.js';
+
+export const LABEL_ROLE = 'dev.slipway.role';
+export const LABEL_PIPELINE = 'dev.slipway.pipeline';
+export const LABEL_OWNER = 'dev.slipway.owner';
+
+export interface DindOptions {
+  image: string;
+  /** When false: every capability but SYS_RESOURCE, no seccomp/AppArmor, /sys/fs/cgroup bound (for hosts where --privileged fails). */
+  privileged: boolean;
+  /** Docker network of the dind container; `host` also turns off the inner daemon's bridge and iptables. */
+  network: string;
+  mtu: number | undefined;
+  /** Host folder under which each daemon gets a folder holding its socket. */
+  socketDir: string;
+  readyTimeoutMs: number;
+  registryMirror: string | undefined;
+}
+
+export interface DindDaemon {
+  containerId: string;
+  name: string;
+  /** A client for the daemon inside: everything the pipeline runs goes here. */
+  docker: Docker;
+  destroy(): Promise<void>;
+}
+
+/** Who started a daemon: lets a later process find daemons whose owner died. */
+export function ownerLabel(): string {
+  return `${os.hostname()}/${process.pid}`;
+}
+
+function daemonArgs(options: DindOptions): string[] {
+  const args = ['--host=unix:///slipway/docker.sock'];
+  // On the host's network a second bridge and NAT rules would fight the host daemon's own.
+  if (options.network === 'host') args.push('--bridge=none', '--iptables=false', '--ip6tables=false');
+  if (options.registryMirror) args.push(`--registry-mirror=${options.registryMirror}`);
+  if (options.mtu) args.push(`--mtu=${options.mtu}`);
+  return args;
+}
+
+function securityConfig(options: DindOptions, socketFolder: string): Docker.HostConfig {
+  const binds = [`${socketFolder}:/slipway`];
+  if (options.privileged) return { Privileged: true, Binds: binds };
+  return {
+    CapAdd: ['ALL'],
+    CapDrop: ['SYS_RESOURCE'],
+    SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
+    Binds: [...binds, '/sys/fs/cgroup:/sys/fs/cgroup:rw'],
+  };
+}
+
+async function ensureImage(host: Docker, image: string, signal: AbortSignal): Promise<void> {
+  try {
+    await host.getImage(image).inspect();
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    await pullImage(host, image, signal);
+  }
+}
+
+async function lastLogLines(container: Docker.Container, lines = 15): Promise<string> {
+  const buffer = (await container.logs({ stdout: true, stderr: true, tail: lines }).catch(() => Buffer.alloc(0))) as Buffer;
+  // Non-TTY logs carry an 8-byte frame header per chunk; strip it for a readable message.
+  const text: string[] = [];
+  for (let offset = 0; offset + 8 <= buffer.length; ) {
+    const size = buffer.readUInt32BE(offset + 4);
+    text.push(buffer.subarray(offset + 8, offset + 8 + size).toString('utf8'));
+    offset += 8 + size;
+  }
+  return text.join('').trim();
+}
+
+async function waitUntilReady(container: Docker.Container, inner: Docker, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    signal.throwIfAborted();
+    const ready = await inner.ping().then(
+      () => true,
+      () => false,
+    );
+    if (ready) return;
+    const state = await container.inspect().then((info) => info.State);
+    if (!state.Running) {
+      throw new Error(`the dind daemon exited with code ${state.ExitCode} before it was ready: ${await lastLogLines(container)}`);
+    }
+    await sleep(100, undefined, { signal }).catch(() => undefined);
+  }
+  throw new Error(`the dind daemon was not ready within ${Math.round(timeoutMs / 1000)} s: ${await lastLogLines(container)}`);
+}
+
+/** Starts a Docker daemon that belongs to one pipeline alone, and waits until it answers. */
+export async function startDind(host: Docker, pipelineId: string, options: DindOptions, signal: AbortSignal): Promise<DindDaemon> {
+  await ensureImage(host, options.image, signal);
+  const name = `slipway-dind-${pipelineId.replace(/[^a-zA-Z0-9_.-]/g, '-')}-${Date.now().toString(36)}`;
+  const socketFolder = path.join(options.socketDir, name);
+  await mkdir(socketFolder, { recursive: true });
+  const inner = new Docker({ socketPath: path.join(socketFolder, 'docker.sock') });
+
+  let container: Docker.Container | undefined;
+  const destroy = async () => {
+    if (container) await container.remove({ force: true, v: true }).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
+    await rm(socketFolder, { recursive: true, force: true });
+  };
+  try {
+    container = await host.createContainer({
+      name,
+      Image: options.image,
+      Cmd: daemonArgs(options),
+      Labels: { [LABEL_ROLE]: 'dind', [LABEL_PIPELINE]: pipelineId, [LABEL_OWNER]: ownerLabel() },
+      // Image layers inside must not sit on the outer overlay filesystem.
+      Volumes: { '/var/lib/docker': {} },
+      HostConfig: { ...securityConfig(options, socketFolder), NetworkMode: options.network },
+    });
+    await container.start();
+    await waitUntilReady(container, inner, options.readyTimeoutMs, signal);
+  } catch (error) {
+    await destroy();
+    throw error;
+  }
+  return { containerId: container.id, name, docker: inner, destroy };
+}
+
+export interface DindContainer {
+  id: string;
+  pipelineId: string;
+  owner: string;
+}
+
+export async function listDinds(host: Docker): Promise<DindContainer[]> {
+  const containers = await host.listContainers({ all: true, filters: { label: [`${LABEL_ROLE}=dind`] } });
+  return containers.map((info) => ({ id: info.Id, pipelineId: info.Labels[LABEL_PIPELINE] ?? '', owner: info.Labels[LABEL_OWNER] ?? '' }));
+}
+
+/** True when the daemon was started on this machine by a process that no longer exists. */
+export function ownerIsGone(owner: string): boolean {
+  const [hostname, pid] = owner.split('/');
+  if (hostname !== os.hostname() || !pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** Removes dind daemons left behind by a crash; `isOrphan` decides which (by default: owner process gone). */
+export async function removeOrphanDinds(
+  host: Docker,
+  isOrphan: (dind: DindContainer) => boolean = (dind) => ownerIsGone(dind.owner),
+): Promise<DindContainer[]> {
+  const orphans = (await listDinds(host)).filter(isOrphan);
+  for (const orphan of orphans) {
+    await host
+      .getContainer(orphan.id)
+      .remove({ force: true, v: true })
+      .catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
+  }
+  return orphans;
+}

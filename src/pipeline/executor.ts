@@ -1,0 +1,53 @@
+import type { BuildJobSpec, TestJobSpec } from './plan.js';
+
+/** Where a pipeline's jobs run. The Docker executor gives each pipeline its own dind daemon. */
+export interface Executor {
+  /** Prepares an isolated place for one pipeline; the caller must `close()` it whatever happens. */
+  open(pipeline: PipelineIdentity, signal: AbortSignal): Promise<ExecutionEnvironment>;
+}
+
+export interface PipelineIdentity {
+  id: string;
+  project: string;
+  sha: string;
+}
+
+export interface JobContext {
+  /** The checked-out repository, copied into the job; never bind-mounted. */
+  sourceDir: string;
+  env: Record<string, string>;
+  /** Aborted on cancellation or timeout: the job must stop at once. */
+  signal: AbortSignal;
+  output(text: string): void;
+}
+
+export interface BuildTarget {
+  /** `registry/project` without a tag. */
+  repository: string;
+  /** First tag is the commit SHA; the digest reported is that tag's. */
+  tags: string[];
+  /** Images to pull and offer to the builder as cache, in order; missing ones are fine. */
+  cacheFrom: string[];
+  push: boolean;
+}
+
+export interface BuildOutcome {
+  ref: string;
+  digest: string | null;
+  totalSteps: number;
+  cachedSteps: number;
+}
+
+export interface ExecutionEnvironment {
+  runTest(job: TestJobSpec, context: JobContext): Promise<{ exitCode: number }>;
+  build(job: BuildJobSpec, target: BuildTarget, context: JobContext): Promise<BuildOutcome>;
+  close(): Promise<void>;
+}
+
+/** A failure a person can act on (bad image name, broken Dockerfile): shown as the job's error. */
+export class JobError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'JobError';
+  }
+}

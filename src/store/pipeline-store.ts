@@ -1,0 +1,87 @@
+import type { JobResult, PipelineResult } from '../pipeline/engine.js';
+import type { JobSpec } from '../pipeline/plan.js';
+import { withTransaction, type Pool } from './pool.js';
+
+export interface NewPipeline {
+  forge: 'github' | 'gitlab' | 'local';
+  project: string;
+  sha: string;
+  ref: string;
+  defaultBranch: string | undefined;
+  changeRequest?: number;
+  fromFork?: boolean;
+}
+
+export interface RecordedPipeline {
+  id: number;
+  jobIds: Map<string, number>;
+}
+
+/** Typed queries for pipelines, jobs and their logs; nothing here knows about Docker. */
+export function createPipelineStore(pool: Pool) {
+  return {
+    async create(pipeline: NewPipeline, jobs: JobSpec[]): Promise<RecordedPipeline> {
+      return withTransaction(pool, async (client) => {
+        const { rows } = await client.query<{ id: number }>(
+          `INSERT INTO pipelines (forge, project, sha, ref, default_branch, change_request, from_fork)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+          [pipeline.forge, pipeline.project, pipeline.sha, pipeline.ref, pipeline.defaultBranch ?? null, pipeline.changeRequest ?? null, pipeline.fromFork ?? false],
+        );
+        const id = rows[0]!.id;
+        const jobIds = new Map<string, number>();
+        for (const [position, job] of jobs.entries()) {
+          const inserted = await client.query<{ id: number }>(
+            'INSERT INTO jobs (pipeline_id, name, kind, stage, position) VALUES ($1, $2, $3, $4, $5) RETURNING id',
+            [id, job.name, job.kind, job.stage, position],
+          );
+          jobIds.set(job.name, inserted.rows[0]!.id);
+        }
+        return { id, jobIds };
+      });
+    },
+
+    async markRunning(pipelineId: number): Promise<void> {
+      await pool.query(`UPDATE pipelines SET status = 'running', started_at = coalesce(started_at, now()) WHERE id = $1`, [pipelineId]);
+    },
+
+    async markJobRunning(jobId: number): Promise<void> {
+      await pool.query(`UPDATE jobs SET status = 'running', started_at = now() WHERE id = $1`, [jobId]);
+    },
+
+    async finishJob(jobId: number, result: JobResult): Promise<void> {
+      await pool.query(
+        `UPDATE jobs SET status = $2, exit_code = $3, error = $4, duration_ms = $5, finished_at = now() WHERE id = $1`,
+        [jobId, result.status, result.exitCode, result.error ?? null, result.durationMs],
+      );
+    },
+
+    async appendLog(jobId: number, seq: number, content: string): Promise<void> {
+      await pool.query('INSERT INTO job_log_chunks (job_id, seq, content) VALUES ($1, $2, $3)', [jobId, seq, content]);
+    },
+
+    async finish(pipelineId: number, result: PipelineResult): Promise<void> {
+      await withTransaction(pool, async (client) => {
+        await client.query(
+          `UPDATE pipelines SET status = $2, error = $3, image_ref = $4, image_digest = $5, cached_steps = $6, total_steps = $7,
+                  finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
+           WHERE id = $1`,
+          [pipelineId, result.status, result.error ?? null, result.image?.ref ?? null, result.image?.digest ?? null, result.image?.cachedSteps ?? null, result.image?.totalSteps ?? null],
+        );
+        // Jobs never reached (skipped or canceled) get their final state too.
+        for (const job of result.jobs) {
+          await client.query(
+            `UPDATE jobs SET status = $3, error = $4 WHERE pipeline_id = $1 AND name = $2 AND status IN ('pending', 'running')`,
+            [pipelineId, job.name, job.status, job.error ?? null],
+          );
+        }
+      });
+    },
+
+    async log(jobId: number): Promise<string> {
+      const { rows } = await pool.query<{ content: string }>('SELECT content FROM job_log_chunks WHERE job_id = $1 ORDER BY seq', [jobId]);
+      return rows.map((row) => row.content).join('');
+    },
+  };
+}
+
+export type PipelineStore = ReturnType<typeof createPipelineStore>;
