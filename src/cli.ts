@@ -62,8 +62,8 @@ async function main(argv: string[]): Promise<void> {
     case 'migrate':
       return migrateCommand(rest);
     case 'run':
-      process.exitCode = await runCommand(rest);
-      return;
+      // Exit explicitly: a canceled pipeline can leave sockets to its removed daemon open.
+      process.exit(await runCommand(rest));
     case undefined:
     case 'help':
     case '--help':

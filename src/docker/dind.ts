@@ -104,10 +104,13 @@ export async function startDind(host: Docker, pipelineId: string, options: DindO
   const inner = new Docker({ socketPath: path.join(socketFolder, 'docker.sock') });
 
   let container: Docker.Container | undefined;
-  const destroy = async () => {
-    if (container) await container.remove({ force: true, v: true }).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
-    await rm(socketFolder, { recursive: true, force: true });
-  };
+  let destroyed: Promise<void> | undefined;
+  // Cancellation and the normal end of a pipeline may both ask; the daemon goes once.
+  const destroy = () =>
+    (destroyed ??= (async () => {
+      if (container) await container.remove({ force: true, v: true }).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
+      await rm(socketFolder, { recursive: true, force: true });
+    })());
   try {
     container = await host.createContainer({
       name,

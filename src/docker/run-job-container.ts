@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { JobError } from '../pipeline/executor.js';
+import { abortable } from './abortable.js';
 import { isNotFound } from './docker-client.js';
 import { pullImage, type RegistryAuth } from './pull-image.js';
 import { packSource } from './source-archive.js';
@@ -68,7 +69,7 @@ export async function runJobContainer(docker: Docker, options: JobContainerOptio
   await pullJobImage(docker, options.image, signal, options.auth);
   signal.throwIfAborted();
 
-  const container = await docker.createContainer({
+  const container = await abortable(docker.createContainer({
     Image: options.image,
     Entrypoint: ['/bin/sh', '-c'],
     Cmd: [shellScript(options.script)],
@@ -76,10 +77,10 @@ export async function runJobContainer(docker: Docker, options: JobContainerOptio
     WorkingDir: WORKSPACE,
     Tty: false,
     HostConfig: hostConfig(options.limits),
-  });
+  }), signal);
   try {
-    await container.putArchive(packSource(options.sourceDir, WORKSPACE.slice(1)), { path: '/' });
-    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+    await abortable(container.putArchive(packSource(options.sourceDir, WORKSPACE.slice(1)), { path: '/' }), signal);
+    const stream = await abortable(container.attach({ stream: true, stdout: true, stderr: true }), signal);
     const decoded = new PassThrough();
     decoded.on('data', (chunk: Buffer) => options.output(chunk.toString('utf8')));
     docker.modem.demuxStream(stream, decoded, decoded);
@@ -88,8 +89,8 @@ export async function runJobContainer(docker: Docker, options: JobContainerOptio
     const stop = () => void container.kill().catch(() => undefined);
     signal.addEventListener('abort', stop, { once: true });
     try {
-      await container.start();
-      const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      await abortable(container.start(), signal);
+      const { StatusCode } = (await abortable(container.wait(), signal)) as { StatusCode: number };
       await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 1_000))]);
       signal.throwIfAborted();
       return { exitCode: StatusCode };
@@ -97,6 +98,9 @@ export async function runJobContainer(docker: Docker, options: JobContainerOptio
       signal.removeEventListener('abort', stop);
     }
   } finally {
-    await container.remove({ force: true, v: true }).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
+    // After a cancellation the daemon is gone with the container in it; nothing is left to remove.
+    if (!signal.aborted) {
+      await container.remove({ force: true, v: true }).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
+    }
   }
 }

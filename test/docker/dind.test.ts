@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { LABEL_OWNER, LABEL_PIPELINE, LABEL_ROLE, listDinds, removeOrphanDinds, startDind } from '../../src/docker/dind.js';
+import os from 'node:os';
+import { executorOptions, host, uniqueName } from '../helpers/docker-lab.js';
+
+describe('dind daemons', () => {
+  it('answer on their own socket, with the registry mirror configured', async () => {
+    const daemon = await startDind(host, uniqueName('dind'), executorOptions.dind, new AbortController().signal);
+    try {
+      const info = await daemon.docker.info();
+
+      expect(info.RegistryConfig.Mirrors).toEqual(['http://127.0.0.1:5000/']);
+      expect(info.ID).not.toBe((await host.info()).ID);
+    } finally {
+      await daemon.destroy();
+    }
+  });
+
+  it('that a dead process left behind are removed; live ones stay', async () => {
+    const pipelineId = uniqueName('orphan');
+    const orphan = await host.createContainer({
+      Image: executorOptions.dind.image,
+      Labels: { [LABEL_ROLE]: 'dind', [LABEL_PIPELINE]: pipelineId, [LABEL_OWNER]: `${os.hostname()}/999999999` },
+    });
+    const live = await startDind(host, uniqueName('live'), executorOptions.dind, new AbortController().signal);
+    try {
+      const removed = await removeOrphanDinds(host);
+      const remaining = (await listDinds(host)).map((dind) => dind.id);
+
+      expect(removed.map((dind) => dind.pipelineId)).toContain(pipelineId);
+      expect(remaining).not.toContain(orphan.id);
+      expect(remaining).toContain(live.containerId);
+    } finally {
+      await live.destroy();
+    }
+  });
+
+  it('fail with the daemon’s last words when it cannot start', async () => {
+    const options = { ...executorOptions.dind, registryMirror: 'not a mirror address' };
+
+    const start = startDind(host, uniqueName('broken'), options, new AbortController().signal);
+
+    await expect(start).rejects.toThrow(/^the dind daemon exited with code \d+ before it was ready: /);
+    expect((await listDinds(host)).filter((dind) => dind.pipelineId.startsWith('broken-'))).toEqual([]);
+  });
+});

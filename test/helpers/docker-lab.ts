@@ -1,0 +1,67 @@
+import { cp, mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Docker from 'dockerode';
+import { listDinds } from '../../src/docker/dind.js';
+import type { DockerExecutorOptions } from '../../src/docker/docker-executor.js';
+import type { PipelineRun } from '../../src/pipeline/engine.js';
+import type { PipelinePlan } from '../../src/pipeline/plan.js';
+import { createRegistryClient } from '../../src/registry/registry-client.js';
+import { lab } from './lab.js';
+
+export const host = new Docker();
+export const registry = createRegistryClient({ host: lab.registry });
+
+/** The lab's way of running dind: no --privileged on this VM, host network only. */
+export const executorOptions: DockerExecutorOptions = {
+  dind: {
+    image: lab.dindImage,
+    privileged: false,
+    network: 'host',
+    mtu: undefined,
+    socketDir: path.join(os.tmpdir(), 'slipway-dind-test'),
+    readyTimeoutMs: 60_000,
+    registryMirror: `http://${lab.registry}`,
+  },
+  job: { network: 'host', memory: undefined, cpus: undefined, pids: undefined },
+};
+
+export const EXAMPLE = path.resolve(import.meta.dirname, '../../examples/hello-tornado');
+
+/** A private copy of the Tornado example, with `changes` (file -> content) written over it. */
+export async function exampleCopy(changes: Record<string, string> = {}): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'slipway-example-'));
+  await cp(EXAMPLE, dir, { recursive: true });
+  for (const [file, content] of Object.entries(changes)) await writeFile(path.join(dir, file), content);
+  return dir;
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+export function fakeSha(): string {
+  return randomBytes(20).toString('hex');
+}
+
+export function pipelineRun(sourceDir: string, plan: PipelinePlan, overrides: Partial<PipelineRun> = {}): PipelineRun {
+  return {
+    id: uniqueName('test'),
+    project: uniqueName('slipway-test/hello'),
+    sha: fakeSha(),
+    ref: 'main',
+    defaultBranch: 'main',
+    sourceDir,
+    plan,
+    registry: lab.registry,
+    pushAllowed: true,
+    secrets: [],
+    jobTimeoutMs: 120_000,
+    ...overrides,
+  };
+}
+
+export async function dindsOf(pipelineId: string) {
+  return (await listDinds(host)).filter((dind) => dind.pipelineId === pipelineId);
+}
