@@ -65,3 +65,15 @@ export function pipelineRun(sourceDir: string, plan: PipelinePlan, overrides: Pa
 export async function dindsOf(pipelineId: string) {
   return (await listDinds(host)).filter((dind) => dind.pipelineId === pipelineId);
 }
+
+/** The environment `slipway` needs to run pipelines in the lab. */
+export const labEnv: NodeJS.ProcessEnv = {
+  SLIPWAY_REGISTRY: lab.registry,
+  SLIPWAY_REGISTRY_MIRROR: `http://${lab.registry}`,
+  SLIPWAY_DIND_IMAGE: lab.dindImage,
+  SLIPWAY_DIND_PRIVILEGED: 'false',
+  SLIPWAY_DIND_NETWORK: 'host',
+  SLIPWAY_DIND_SOCKET_DIR: executorOptions.dind.socketDir,
+  SLIPWAY_JOB_NETWORK: 'host',
+  LOG_LEVEL: 'warn',
+};

@@ -1,0 +1,92 @@
+import { rm } from 'node:fs/promises';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { migrate } from '../../src/store/migrate.js';
+import { runCli } from '../helpers/cli.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { EXAMPLE, exampleCopy, fakeSha, labEnv, registry, uniqueName } from '../helpers/docker-lab.js';
+
+describe('slipway run', () => {
+  let database: TestDatabase | undefined;
+  const folders: string[] = [];
+  afterEach(async () => {
+    await database?.drop();
+    database = undefined;
+    for (const folder of folders.splice(0)) await rm(folder, { recursive: true, force: true });
+  });
+
+  it('runs the example, prints one JSON object, and records jobs and logs in PostgreSQL', async () => {
+    database = await createTestDatabase();
+    await migrate(database.url);
+    const project = uniqueName('slipway-test/cli');
+    const sha = fakeSha();
+
+    const result = await runCli(['run', EXAMPLE, '--json', '--sha', sha, '--project', project], { ...labEnv, DATABASE_URL: database.url });
+    const summary = JSON.parse(result.stdout) as Record<string, unknown>;
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    const pipelines = await client.query('SELECT status, sha, image_digest FROM pipelines');
+    const logs = await client.query(
+      `SELECT j.name, j.status, string_agg(c.content, '' ORDER BY c.seq) AS log
+       FROM jobs j JOIN job_log_chunks c ON c.job_id = j.id GROUP BY j.id ORDER BY j.position`,
+    );
+    await client.end();
+
+    expect(result.code).toBe(0);
+    expect(summary).toEqual({
+      status: 'passed',
+      jobs: [
+        { name: 'test', kind: 'test', status: 'passed', exitCode: 0, durationMs: expect.any(Number) },
+        { name: 'build', kind: 'build', status: 'passed', exitCode: 0, durationMs: expect.any(Number) },
+      ],
+      image: { ref: `127.0.0.1:5000/${project}:${sha}`, digest: expect.stringMatching(/^sha256:/), cachedSteps: expect.any(Number), totalSteps: 7 },
+    });
+    expect((await registry.getManifest(project, sha))?.digest).toBe((summary.image as { digest: string }).digest);
+    expect(result.stderr).toContain('── test (python:3.8-slim)');
+    expect(pipelines.rows).toEqual([{ status: 'passed', sha, image_digest: (summary.image as { digest: string }).digest }]);
+    expect(logs.rows.map((row) => [row.name, row.status])).toEqual([
+      ['test', 'passed'],
+      ['build', 'passed'],
+    ]);
+    expect(logs.rows[0].log).toContain('$ python -m tornado.testing test_hello_world');
+    expect(logs.rows[0].log).toMatch(/^OK$/m);
+  });
+
+  it('exits 1 and names the field and line of a bad pipeline file', async () => {
+    const dir = await exampleCopy({ '.slipway.yml': 'test:\n  image: python:3.8-slim\n  script:\n    pip install -r requirements.txt\n' });
+    folders.push(dir);
+
+    const result = await runCli(['run', dir, '--json'], labEnv);
+
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toEqual({
+      status: 'failed',
+      jobs: [],
+      image: null,
+      error: '.slipway.yml: test.script must be a list of strings (line 4)',
+    });
+  });
+
+  it('prints a human summary and exits 1 when a job fails', async () => {
+    const dir = await exampleCopy({ '.slipway.yml': 'test:\n  image: python:3.8-slim\n  script:\n    - echo checking\n    - exit 7\nbuild: false\n' });
+    folders.push(dir);
+
+    const result = await runCli(['run', dir], labEnv);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('$ exit 7');
+    expect(result.stdout).toMatch(/^ {2}test +failed +[\d.]+s +the script exited with code 7$/m);
+    expect(result.stdout).toMatch(/^Pipeline failed in /m);
+  });
+
+  it.each([
+    [['run', EXAMPLE, '--sha', 'not-a-sha'], '--sha must be a commit SHA in lower-case hex (7 to 64 characters), got "not-a-sha"'],
+    [['run', '/no/such/folder'], '/no/such/folder is not a folder'],
+    [['run', EXAMPLE, '--colour'], "Unknown option '--colour'"],
+  ])('refuses %j with a usage error', async (args, message) => {
+    const result = await runCli(args, labEnv);
+
+    expect(result.code).toBe(64);
+    expect(result.stderr).toContain(message);
+  });
+});
