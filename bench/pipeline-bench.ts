@@ -1,0 +1,62 @@
+import { appendFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { createDockerExecutor } from '../src/docker/docker-executor.js';
+import { startDind } from '../src/docker/dind.js';
+import { runPipeline } from '../src/pipeline/engine.js';
+import { readPipelinePlan } from '../src/pipeline/read-pipeline-file.js';
+import type { PipelinePlan } from '../src/pipeline/plan.js';
+import { exampleCopy, executorOptions, fakeSha, host, pipelineRun, uniqueName } from '../test/helpers/docker-lab.js';
+import { median, printTable } from './print-table.js';
+
+const DIND_SAMPLES = 5;
+
+async function dindStartToReady(): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < DIND_SAMPLES; i += 1) {
+    const started = performance.now();
+    const daemon = await startDind(host, uniqueName('bench'), executorOptions.dind, new AbortController().signal);
+    samples.push(performance.now() - started);
+    await daemon.destroy();
+  }
+  return samples;
+}
+
+const BUILD_ONLY: PipelinePlan = {
+  source: 'Dockerfile',
+  jobs: [{ kind: 'build', name: 'build', stage: 'build', dockerfile: 'Dockerfile', context: '.', buildArgs: {} }],
+};
+
+export async function pipelineBench(): Promise<void> {
+  const executor = createDockerExecutor(host, executorOptions);
+  const dind = await dindStartToReady();
+  printTable('dind daemon: start to ready', [
+    ['samples', String(dind.length)],
+    ['median', `${median(dind).toFixed(0)} ms`],
+    ['min / max', `${Math.min(...dind).toFixed(0)} / ${Math.max(...dind).toFixed(0)} ms`],
+  ]);
+
+  const dir = await exampleCopy();
+  try {
+    const project = uniqueName('bench/hello');
+    const cold = await runPipeline(pipelineRun(dir, BUILD_ONLY, { project, sha: fakeSha() }), executor);
+    await appendFile(path.join(dir, 'hello.py'), '\n# a code-only change\n');
+    const warm = await runPipeline(pipelineRun(dir, BUILD_ONLY, { project, sha: fakeSha() }), executor);
+    const coldMs = cold.jobs[0]!.durationMs;
+    const warmMs = warm.jobs[0]!.durationMs;
+    printTable('build job (pull cache, build, push), fresh dind each', [
+      ['cold (no cache image)', `${coldMs} ms, ${cold.image?.cachedSteps}/${cold.image?.totalSteps} steps cached`],
+      ['warm after code-only change', `${warmMs} ms, ${warm.image?.cachedSteps}/${warm.image?.totalSteps} steps cached`],
+      ['warm / cold', (warmMs / coldMs).toFixed(2)],
+    ]);
+
+    const full = await runPipeline(pipelineRun(dir, await readPipelinePlan(dir)), executor);
+    const jobsMs = full.jobs.reduce((sum, job) => sum + job.durationMs, 0);
+    printTable('full pipeline (test + build), overhead beyond the jobs', [
+      ['pipeline', `${full.durationMs} ms (${full.status})`],
+      ['jobs', full.jobs.map((job) => `${job.name} ${job.durationMs} ms`).join(', ')],
+      ['overhead (dind start and removal)', `${full.durationMs - jobsMs} ms`],
+    ]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
