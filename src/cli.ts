@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load-config.js';
+import { PolicyFileError } from './config/policy-file.js';
 import { createLogger } from './logger.js';
 import { migrate } from './store/migrate.js';
 import { openDatabase } from './store/open-database.js';
@@ -12,16 +13,17 @@ const USAGE = `usage: slipway <command>
 
 commands:
   serve                          HTTP server and pipeline workers (what \`npm start\` runs)
+  worker                         pipeline workers only (scale out: one per Docker host, one database)
   run [DIR] [--sha SHA] [--json] run the pipeline of a local checkout; exit 0 only if every job passed
   migrate [--down] [--count N]   apply (or revert) database migrations, then exit
   help                           this text
 
 Configuration comes from environment variables; see README.md.`;
 
-async function serve(): Promise<void> {
+async function serve(options: { http: boolean }): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const service = await startService(config, logger);
+  const service = await startService(config, logger, { http: options.http, workers: true });
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -58,7 +60,9 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve':
-      return serve();
+      return serve({ http: true });
+    case 'worker':
+      return serve({ http: false });
     case 'migrate':
       return migrateCommand(rest);
     case 'run':
@@ -76,8 +80,9 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    for (const problem of error.problems) console.error(`slipway: configuration error: ${problem}`);
+  if (error instanceof ConfigError || error instanceof PolicyFileError) {
+    const problems = error instanceof ConfigError ? error.problems : [error.message];
+    for (const problem of problems) console.error(`slipway: configuration error: ${problem}`);
     process.exit(78);
   }
   if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {

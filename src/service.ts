@@ -1,20 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import type { Config } from './config/load-config.js';
+import { secretValues } from './config/load-config.js';
+import { loadPolicy, projectPolicy } from './config/policy-file.js';
+import { createDockerClient } from './docker/docker-client.js';
+import { createDockerExecutor } from './docker/docker-executor.js';
+import { removeOrphanDinds } from './docker/dind.js';
+import { dockerExecutorOptions } from './docker/executor-from-config.js';
+import { createForges } from './forges/create-forges.js';
 import { healthRoutes } from './http/health-routes.js';
+import { pipelinePageRoute } from './http/pipeline-page.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
+import { webhookRoutes } from './http/webhook-routes.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { createDispatcher } from './pipeline/dispatch-event.js';
+import type { Executor } from './pipeline/executor.js';
+import { createReporter } from './pipeline/report/reporter.js';
+import { startWorker, type Worker } from './pipeline/worker.js';
 import { migrate } from './store/migrate.js';
 import { openDatabase } from './store/open-database.js';
+import { createPipelineQueue } from './store/pipeline-queue.js';
+import { createPipelineStore } from './store/pipeline-store.js';
+import { createPipelineViews } from './store/pipeline-views.js';
 import { createPool } from './store/pool.js';
 
+export interface ServiceOptions {
+  /** Serve HTTP (webhooks, pages, health). `slipway worker` runs without it. */
+  http?: boolean;
+  /** Run pipelines here. */
+  workers?: boolean;
+  /** Tests and benchmarks may bring their own executor and timings. */
+  executor?: Executor;
+  leaseMs?: number;
+  pollMs?: number;
+  reportDebounceMs?: number;
+}
+
 export interface Service {
-  http: HttpServer;
+  http: HttpServer | undefined;
   databaseUrl: string;
   stop(): Promise<void>;
 }
 
-/** Starts everything `slipway serve` runs; `stop()` undoes it in reverse order. */
-export async function startService(config: Config, logger: Logger): Promise<Service> {
+/** Starts what `slipway serve` (or `slipway worker`) runs; `stop()` undoes it in reverse order. */
+export async function startService(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Service> {
+  const policy = await loadPolicy(config.policyFile);
   const database = await openDatabase(config, logger);
   try {
     const applied = await migrate(database.url);
@@ -25,13 +56,57 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   }
   const pool = createPool(database.url);
   const metrics = createMetrics();
-  const http = await startHttpServer({ port: config.port, routes: healthRoutes(pool, metrics), logger, metrics });
+  const forges = createForges(config, logger);
+  const queue = createPipelineQueue(pool);
+  const store = createPipelineStore(pool);
+  const views = createPipelineViews(pool);
+  const reporter = createReporter({ views, forges: forges.byName, publicUrl: config.publicUrl, logger, debounceMs: options.reportDebounceMs });
+
+  let worker: Worker | undefined;
+  if (options.workers !== false) {
+    const docker = createDockerClient(config.docker.host);
+    const orphans = await removeOrphanDinds(docker).catch((error: unknown) => {
+      logger.warn({ err: error }, 'could not look for orphaned dind daemons');
+      return [];
+    });
+    if (orphans.length > 0) logger.info({ pipelines: orphans.map((orphan) => orphan.pipelineId) }, 'removed dind daemons left by a dead process');
+    worker = startWorker({
+      workerId: `${os.hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`,
+      queue,
+      store,
+      forges: forges.byName,
+      executor: options.executor ?? createDockerExecutor(docker, dockerExecutorOptions(config)),
+      reporter,
+      logger,
+      metrics,
+      registry: config.registry.host,
+      secrets: secretValues(config),
+      jobTimeoutMs: config.docker.job.timeoutMs,
+      concurrency: config.concurrency,
+      allowForkPush: (project) => projectPolicy(policy, project).allowForkPush,
+      leaseMs: options.leaseMs,
+      pollMs: options.pollMs,
+    });
+  }
+
+  const dispatch = createDispatcher(queue, reporter, () => worker?.wake());
+  const http =
+    options.http === false
+      ? undefined
+      : await startHttpServer({
+          port: config.port,
+          routes: [...healthRoutes(pool, metrics), pipelinePageRoute(views), ...webhookRoutes(config, forges, dispatch)],
+          logger,
+          metrics,
+        });
 
   return {
     http,
     databaseUrl: database.url,
     async stop() {
-      await http.close();
+      await http?.close();
+      await worker?.stop();
+      await reporter.stop();
       await pool.end();
       await database.stop();
     },

@@ -46,7 +46,7 @@ function describe(variable: string, value: string | undefined, message: string):
 }
 
 /** Parses the environment once; every problem is one line naming the variable, never a secret's value. */
-export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   const raw = Object.fromEntries(
     Object.keys(EnvSchema.shape).map((key) => {
       const value = source[key];

@@ -42,6 +42,8 @@ export interface PipelineRun {
   jobTimeoutMs: number;
   /** Extra variables for every job, before the job's own. */
   env?: Record<string, string>;
+  /** Jobs not to run, with the reason shown for each (a fork's build, say); they do not fail the pipeline. */
+  skipJobs?: Record<string, string>;
 }
 
 /** Everything the engine tells the outside world; it knows nothing of HTTP, forges or databases. */
@@ -107,6 +109,12 @@ export async function runPipeline(
       if (signal.aborted) {
         skipRest(index, 'canceled', 'pipeline canceled');
         return finish('canceled', image);
+      }
+      const skipReason = run.skipJobs?.[job.name];
+      if (skipReason !== undefined) {
+        Object.assign(result, { status: 'skipped', error: skipReason });
+        await observer.jobFinished?.(job, result);
+        continue;
       }
       const outcome = await runJob(run, environment, job, result, observer, signal);
       if (outcome) image = outcome;

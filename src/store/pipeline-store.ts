@@ -40,6 +40,33 @@ export function createPipelineStore(pool: Pool) {
       });
     },
 
+    /** The plan's jobs for a claimed pipeline; a previous attempt's jobs (and logs) are replaced. */
+    async replaceJobs(pipelineId: number, planSource: string, jobs: JobSpec[]): Promise<RecordedPipeline> {
+      return withTransaction(pool, async (client) => {
+        await client.query('DELETE FROM jobs WHERE pipeline_id = $1', [pipelineId]);
+        await client.query('UPDATE pipelines SET plan_source = $2 WHERE id = $1', [pipelineId, planSource]);
+        const jobIds = new Map<string, number>();
+        for (const [position, job] of jobs.entries()) {
+          const inserted = await client.query<{ id: number }>(
+            'INSERT INTO jobs (pipeline_id, name, kind, stage, position) VALUES ($1, $2, $3, $4, $5) RETURNING id',
+            [pipelineId, job.name, job.kind, job.stage, position],
+          );
+          jobIds.set(job.name, inserted.rows[0]!.id);
+        }
+        return { id: pipelineId, jobIds };
+      });
+    },
+
+    /** Ends a pipeline that never got to run its jobs (no source, bad pipeline file). */
+    async fail(pipelineId: number, error: string, owner: string): Promise<boolean> {
+      const { rowCount } = await pool.query(
+        `UPDATE pipelines SET status = 'failed', error = $2, finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
+          WHERE id = $1 AND lease_owner = $3 AND status = 'running'`,
+        [pipelineId, error, owner],
+      );
+      return rowCount === 1;
+    },
+
     async markRunning(pipelineId: number): Promise<void> {
       await pool.query(`UPDATE pipelines SET status = 'running', started_at = coalesce(started_at, now()) WHERE id = $1`, [pipelineId]);
     },
@@ -59,14 +86,19 @@ export function createPipelineStore(pool: Pool) {
       await pool.query('INSERT INTO job_log_chunks (job_id, seq, content) VALUES ($1, $2, $3)', [jobId, seq, content]);
     },
 
-    async finish(pipelineId: number, result: PipelineResult): Promise<void> {
-      await withTransaction(pool, async (client) => {
-        await client.query(
+    /**
+     * Records a pipeline's result. With `owner`, only while that worker still holds the lease:
+     * a worker that lost its pipeline to another must not overwrite the other's result.
+     */
+    async finish(pipelineId: number, result: PipelineResult, owner?: string): Promise<boolean> {
+      return withTransaction(pool, async (client) => {
+        const updated = await client.query(
           `UPDATE pipelines SET status = $2, error = $3, image_ref = $4, image_digest = $5, cached_steps = $6, total_steps = $7,
                   finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
-           WHERE id = $1`,
-          [pipelineId, result.status, result.error ?? null, result.image?.ref ?? null, result.image?.digest ?? null, result.image?.cachedSteps ?? null, result.image?.totalSteps ?? null],
+           WHERE id = $1 AND ($8::text IS NULL OR lease_owner = $8)`,
+          [pipelineId, result.status, result.error ?? null, result.image?.ref ?? null, result.image?.digest ?? null, result.image?.cachedSteps ?? null, result.image?.totalSteps ?? null, owner ?? null],
         );
+        if (updated.rowCount === 0) return false;
         // Jobs never reached (skipped or canceled) get their final state too.
         for (const job of result.jobs) {
           await client.query(
@@ -74,12 +106,8 @@ export function createPipelineStore(pool: Pool) {
             [pipelineId, job.name, job.status, job.error ?? null],
           );
         }
+        return true;
       });
-    },
-
-    async log(jobId: number): Promise<string> {
-      const { rows } = await pool.query<{ content: string }>('SELECT content FROM job_log_chunks WHERE job_id = $1 ORDER BY seq', [jobId]);
-      return rows.map((row) => row.content).join('');
     },
   };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load-config.js';
 
-function problemsFor(env: NodeJS.ProcessEnv): string[] {
+function problemsFor(env: Record<string, string>): string[] {
   try {
     loadConfig(env);
   } catch (error) {

@@ -1,0 +1,55 @@
+import type { Probot } from 'probot';
+import { extractArchive } from '../extract-archive.js';
+import type { CommitState, Forge, ForgeTarget } from '../forge.js';
+
+const STATE: Record<CommitState, 'pending' | 'success' | 'failure' | 'error'> = {
+  pending: 'pending',
+  running: 'pending',
+  success: 'success',
+  failed: 'failure',
+  canceled: 'error',
+};
+
+function repoOf(target: ForgeTarget): { owner: string; repo: string } {
+  const [owner = '', repo = ''] = target.project.split('/');
+  return { owner, repo };
+}
+
+/** GitHub through probot's installation-authenticated Octokit (which retries 5xx and rate limits itself). */
+export function createGithubForge(probot: Probot): Forge {
+  const octokitFor = (target: ForgeTarget) => probot.auth(Number(target.apiContext.installationId));
+  return {
+    name: 'github',
+    maxCommentLength: 65_536,
+
+    async fetchSource(target, sha, destDir) {
+      const octokit = await octokitFor(target);
+      const response = await octokit.request('GET /repos/{owner}/{repo}/tarball/{ref}', { ...repoOf(target), ref: sha });
+      await extractArchive(Buffer.from(response.data as ArrayBuffer), destDir);
+    },
+
+    async setCommitStatus(target, sha, status) {
+      const octokit = await octokitFor(target);
+      await octokit.rest.repos.createCommitStatus({
+        ...repoOf(target),
+        sha,
+        state: STATE[status.state],
+        context: 'slipway',
+        description: status.description.slice(0, 140),
+        target_url: status.targetUrl,
+      });
+    },
+
+    async upsertComment(target, changeRequest, marker, body) {
+      const octokit = await octokitFor(target);
+      const where = { ...repoOf(target), issue_number: changeRequest };
+      for await (const page of octokit.paginate.iterator(octokit.rest.issues.listComments, { ...where, per_page: 100 })) {
+        const mine = page.data.find((comment) => comment.body?.includes(marker));
+        if (!mine) continue;
+        if (mine.body !== body) await octokit.rest.issues.updateComment({ ...repoOf(target), comment_id: mine.id, body });
+        return;
+      }
+      await octokit.rest.issues.createComment({ ...where, body });
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import { describeZodError, ZERO_SHA, type ParsedWebhook } from '../parse-result.js';
+import { PullRequestEventSchema, PushEventSchema } from './webhook-schema.js';
+
+const RUN_ACTIONS = new Set(['opened', 'synchronize', 'reopened']);
+
+/** Turns a verified GitHub delivery into a forge-neutral event, or says why it is ignored. */
+export function parseGithubEvent(name: string, deliveryId: string, payload: unknown): ParsedWebhook {
+  if (name === 'push') {
+    const parsed = PushEventSchema.safeParse(payload);
+    if (!parsed.success) return { kind: 'invalid', reason: `push payload: ${describeZodError(parsed.error)}` };
+    const push = parsed.data;
+    if (!push.ref.startsWith('refs/heads/')) return { kind: 'ignored', reason: `push to ${push.ref} is not a branch` };
+    if (push.deleted || ZERO_SHA.test(push.after)) return { kind: 'ignored', reason: 'the push deleted the branch' };
+    if (!push.installation) return { kind: 'invalid', reason: 'push payload has no installation: is this a GitHub App webhook?' };
+    return {
+      kind: 'event',
+      event: {
+        target: { forge: 'github', project: push.repository.full_name, apiContext: { installationId: push.installation.id } },
+        deliveryId,
+        event: 'push',
+        action: 'run',
+        sha: push.after,
+        ref: push.ref.slice('refs/heads/'.length),
+        defaultBranch: push.repository.default_branch,
+        fromFork: false,
+      },
+    };
+  }
+  if (name === 'pull_request') {
+    const parsed = PullRequestEventSchema.safeParse(payload);
+    if (!parsed.success) return { kind: 'invalid', reason: `pull_request payload: ${describeZodError(parsed.error)}` };
+    const pr = parsed.data;
+    const action = RUN_ACTIONS.has(pr.action) ? 'run' : pr.action === 'closed' ? 'cancel' : undefined;
+    if (!action) return { kind: 'ignored', reason: `pull_request action "${pr.action}" needs no pipeline` };
+    if (!pr.installation) return { kind: 'invalid', reason: 'pull_request payload has no installation: is this a GitHub App webhook?' };
+    return {
+      kind: 'event',
+      event: {
+        target: { forge: 'github', project: pr.repository.full_name, apiContext: { installationId: pr.installation.id } },
+        deliveryId,
+        event: `pull_request.${pr.action}`,
+        action,
+        sha: pr.pull_request.head.sha,
+        ref: pr.pull_request.head.ref,
+        defaultBranch: pr.repository.default_branch,
+        changeRequest: pr.number,
+        fromFork: pr.pull_request.head.repo?.full_name !== pr.pull_request.base.repo.full_name,
+      },
+    };
+  }
+  return { kind: 'ignored', reason: `event "${name}" is not one Slipway handles` };
+}

@@ -1,0 +1,44 @@
+import { Gitlab } from '@gitbeaker/rest';
+import { extractArchive } from '../extract-archive.js';
+import type { Forge, ForgeTarget } from '../forge.js';
+import { withRetry } from '../retry.js';
+
+export interface GitlabForgeOptions {
+  url: string;
+  token: string;
+}
+
+const projectIdOf = (target: ForgeTarget) => Number(target.apiContext.projectId);
+
+/** GitLab (gitlab.com or self-hosted) through gitbeaker; every call retried on 5xx and network errors. */
+export function createGitlabForge(options: GitlabForgeOptions): Forge {
+  const api = new Gitlab({ host: options.url, token: options.token });
+  return {
+    name: 'gitlab',
+    maxCommentLength: 1_000_000,
+
+    async fetchSource(target, sha, destDir) {
+      const archive = await withRetry(() => api.Repositories.showArchive(projectIdOf(target), { sha, fileType: 'tar.gz' }));
+      await extractArchive(Buffer.from(await archive.arrayBuffer()), destDir);
+    },
+
+    async setCommitStatus(target, sha, status) {
+      await withRetry(() =>
+        api.Commits.editStatus(projectIdOf(target), sha, status.state, {
+          name: 'slipway',
+          targetUrl: status.targetUrl,
+          description: status.description.slice(0, 255),
+        }),
+      );
+    },
+
+    async upsertComment(target, changeRequest, marker, body) {
+      const projectId = projectIdOf(target);
+      const notes = await withRetry(() => api.MergeRequestNotes.all(projectId, changeRequest, { perPage: 100 }));
+      const mine = notes.find((note) => typeof note.body === 'string' && note.body.includes(marker));
+      if (mine && mine.body === body) return;
+      if (mine) await withRetry(() => api.MergeRequestNotes.edit(projectId, changeRequest, mine.id, { body }));
+      else await withRetry(() => api.MergeRequestNotes.create(projectId, changeRequest, body));
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { describeZodError, ZERO_SHA, type ParsedWebhook } from '../parse-result.js';
+import { MergeRequestHookSchema, PushHookSchema } from './webhook-schema.js';
+
+const RUN_ACTIONS = new Set(['open', 'reopen']);
+const CANCEL_ACTIONS = new Set(['close', 'merge']);
+
+/** Turns a verified GitLab hook into a forge-neutral event, or says why it is ignored. */
+export function parseGitlabEvent(name: string, deliveryId: string, payload: unknown): ParsedWebhook {
+  if (name === 'Push Hook') {
+    const parsed = PushHookSchema.safeParse(payload);
+    if (!parsed.success) return { kind: 'invalid', reason: `Push Hook body: ${describeZodError(parsed.error)}` };
+    const push = parsed.data;
+    if (!push.ref.startsWith('refs/heads/')) return { kind: 'ignored', reason: `push to ${push.ref} is not a branch` };
+    if (push.checkout_sha === null || ZERO_SHA.test(push.after)) return { kind: 'ignored', reason: 'the push deleted the branch' };
+    return {
+      kind: 'event',
+      event: {
+        target: { forge: 'gitlab', project: push.project.path_with_namespace, apiContext: { projectId: push.project.id } },
+        deliveryId,
+        event: 'push',
+        action: 'run',
+        sha: push.checkout_sha,
+        ref: push.ref.slice('refs/heads/'.length),
+        defaultBranch: push.project.default_branch ?? 'main',
+        fromFork: false,
+      },
+    };
+  }
+  if (name === 'Merge Request Hook') {
+    const parsed = MergeRequestHookSchema.safeParse(payload);
+    if (!parsed.success) return { kind: 'invalid', reason: `Merge Request Hook body: ${describeZodError(parsed.error)}` };
+    const { project, object_attributes: mr } = parsed.data;
+    const action = mr.action ?? '';
+    const run = RUN_ACTIONS.has(action) || (action === 'update' && mr.oldrev !== undefined);
+    if (!run && !CANCEL_ACTIONS.has(action)) {
+      return { kind: 'ignored', reason: `merge request action "${action || 'none'}" brings no new commits` };
+    }
+    return {
+      kind: 'event',
+      event: {
+        target: { forge: 'gitlab', project: project.path_with_namespace, apiContext: { projectId: project.id } },
+        deliveryId,
+        event: `merge_request.${action}`,
+        action: run ? 'run' : 'cancel',
+        sha: mr.last_commit.id,
+        ref: mr.source_branch,
+        defaultBranch: project.default_branch ?? 'main',
+        changeRequest: mr.iid,
+        fromFork: mr.source_project_id !== mr.target_project_id,
+      },
+    };
+  }
+  return { kind: 'ignored', reason: `event "${name}" is not one Slipway handles` };
+}

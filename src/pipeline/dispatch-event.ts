@@ -1,0 +1,25 @@
+import type { ForgeEvent } from '../forges/forge.js';
+import type { AcceptOutcome, PipelineQueue } from '../store/pipeline-queue.js';
+import type { Reporter } from './report/reporter.js';
+
+export type Dispatch = (event: ForgeEvent) => Promise<AcceptOutcome>;
+
+/**
+ * Records a forge event as durable work and returns at once; the reporter posts the pending
+ * status and comment after the webhook has been answered, and a worker is woken to run it.
+ */
+export function createDispatcher(queue: PipelineQueue, reporter: Reporter, wakeWorkers: () => void): Dispatch {
+  return async (event) => {
+    const outcome = await queue.accept(event);
+    if (outcome.outcome === 'queued') {
+      void reporter.now(outcome.pipelineId);
+      for (const id of outcome.superseded) reporter.changed(id);
+      wakeWorkers();
+    } else if (outcome.outcome === 'joined') {
+      reporter.changed(outcome.pipelineId);
+    } else if (outcome.outcome === 'canceled') {
+      for (const id of outcome.pipelineIds) reporter.changed(id);
+    }
+    return outcome;
+  };
+}

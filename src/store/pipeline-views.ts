@@ -1,0 +1,119 @@
+import type { Pool } from './pool.js';
+
+export interface JobView {
+  id: number;
+  name: string;
+  kind: 'test' | 'build';
+  status: 'pending' | 'running' | 'passed' | 'failed' | 'skipped' | 'canceled';
+  exitCode: number | null;
+  error: string | null;
+  durationMs: number | null;
+}
+
+export interface PipelineView {
+  id: number;
+  forge: 'github' | 'gitlab' | 'local';
+  project: string;
+  forgeContext: Record<string, string | number>;
+  sha: string;
+  ref: string;
+  changeRequest: number | null;
+  fromFork: boolean;
+  status: 'queued' | 'running' | 'passed' | 'failed' | 'canceled' | 'error';
+  error: string | null;
+  cancelReason: string | null;
+  supersededBy: number | null;
+  planSource: string | null;
+  image: { ref: string; digest: string | null; cachedSteps: number | null; totalSteps: number | null } | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  jobs: JobView[];
+  /** Older pipelines of the same change request that this one replaced. */
+  superseded: Array<{ id: number; sha: string }>;
+}
+
+interface Row {
+  id: number;
+  forge: PipelineView['forge'];
+  project: string;
+  forge_context: Record<string, string | number>;
+  sha: string;
+  ref: string;
+  change_request: number | null;
+  from_fork: boolean;
+  status: PipelineView['status'];
+  error: string | null;
+  cancel_reason: string | null;
+  superseded_by: number | null;
+  plan_source: string | null;
+  image_ref: string | null;
+  image_digest: string | null;
+  cached_steps: number | null;
+  total_steps: number | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+export function createPipelineViews(pool: Pool) {
+  return {
+    async get(pipelineId: number): Promise<PipelineView | null> {
+      const { rows } = await pool.query<Row>('SELECT * FROM pipelines WHERE id = $1', [pipelineId]);
+      const row = rows[0];
+      if (!row) return null;
+      const jobs = await pool.query<JobView>(
+        `SELECT id, name, kind, status, exit_code AS "exitCode", error, duration_ms AS "durationMs"
+           FROM jobs WHERE pipeline_id = $1 ORDER BY position`,
+        [pipelineId],
+      );
+      const superseded = await pool.query<{ id: number; sha: string }>('SELECT id, sha FROM pipelines WHERE superseded_by = $1 ORDER BY id', [pipelineId]);
+      return {
+        id: row.id,
+        forge: row.forge,
+        project: row.project,
+        forgeContext: row.forge_context,
+        sha: row.sha,
+        ref: row.ref,
+        changeRequest: row.change_request,
+        fromFork: row.from_fork,
+        status: row.status,
+        error: row.error,
+        cancelReason: row.cancel_reason,
+        supersededBy: row.superseded_by,
+        planSource: row.plan_source,
+        image: row.image_ref ? { ref: row.image_ref, digest: row.image_digest, cachedSteps: row.cached_steps, totalSteps: row.total_steps } : null,
+        createdAt: row.created_at,
+        startedAt: row.started_at,
+        finishedAt: row.finished_at,
+        jobs: jobs.rows,
+        superseded: superseded.rows,
+      };
+    },
+
+    /** The newest pipeline of a change request: the one its comment shows. */
+    async latestForChangeRequest(forge: string, project: string, changeRequest: number): Promise<number | null> {
+      const { rows } = await pool.query<{ id: number }>(
+        'SELECT id FROM pipelines WHERE forge = $1 AND project = $2 AND change_request = $3 ORDER BY id DESC LIMIT 1',
+        [forge, project, changeRequest],
+      );
+      return rows[0]?.id ?? null;
+    },
+
+    async log(jobId: number): Promise<string> {
+      const { rows } = await pool.query<{ content: string }>('SELECT content FROM job_log_chunks WHERE job_id = $1 ORDER BY seq', [jobId]);
+      return rows.map((row) => row.content).join('');
+    },
+
+    /** The last `lines` lines of a job's log, for a failed job in the comment. */
+    async logTail(jobId: number, lines: number): Promise<string> {
+      const { rows } = await pool.query<{ content: string }>(
+        'SELECT content FROM (SELECT seq, content FROM job_log_chunks WHERE job_id = $1 ORDER BY seq DESC LIMIT 8) last ORDER BY seq',
+        [jobId],
+      );
+      return rows.map((row) => row.content).join('').replace(/\n+$/, '').split('\n').slice(-lines).join('\n');
+    },
+  };
+}
+
+export type PipelineViews = ReturnType<typeof createPipelineViews>;

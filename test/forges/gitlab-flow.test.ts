@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repositoryPath } from '../../src/pipeline/image-names.js';
+import { forgeArchive } from '../helpers/archive.js';
+import { dindsOf, EXAMPLE, fakeSha, registry, uniqueName } from '../helpers/docker-lab.js';
+import { fakeGitlab } from '../helpers/fake-forges.js';
+import { gitlabMergeRequest, gitlabPush } from '../helpers/forge-payloads.js';
+import { count, GITLAB_URL, pipelineRow, postGitlab, startTestService, type TestService } from '../helpers/test-service.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const TEST_ONLY = (script: string) => `test:\n  image: python:3.8-slim\n  script:\n    - ${script}\nbuild: false\n`;
+
+describe('GitLab merge requests', () => {
+  let lab: TestService;
+  const archives = new Map<string, Buffer>();
+  let gitlab: ReturnType<typeof fakeGitlab>;
+  beforeAll(async () => {
+    gitlab = fakeGitlab(GITLAB_URL, archives, { failStatuses: 2 });
+    lab = await startTestService();
+  });
+  afterAll(async () => {
+    await lab?.stop();
+  });
+
+  const statesOf = (sha: string) => gitlab.record.statuses.filter((status) => status.sha === sha).map((status) => status.state);
+  const lastNote = (iid: number) => gitlab.record.comments.get(iid)?.at(-1)?.body ?? '';
+
+  it('get one comment that moves from pending to passed, with the pushed image', async () => {
+    const project = uniqueName('slipway-test/mr');
+    const sha = fakeSha();
+    archives.set(sha, await forgeArchive(EXAMPLE));
+    const before = gitlab.record.created;
+
+    const response = await postGitlab(lab.base, 'Merge Request Hook', gitlabMergeRequest({ project, sha, iid: 11 }));
+    const accepted = (await response.json()) as { outcome: string; pipelineId: number };
+    await waitFor('the passed comment', () => lastNote(11).includes('pipeline passed'));
+    const pipeline = await pipelineRow(lab.db, accepted.pipelineId);
+    const bodies = gitlab.record.bodies.filter((body) => body.includes(sha.slice(0, 12)));
+
+    expect(response.status).toBe(202);
+    expect(accepted.outcome).toBe('queued');
+    expect(gitlab.record.created - before).toBe(1);
+    expect(gitlab.record.comments.get(11)).toHaveLength(1);
+    expect(bodies[0]).toMatch(/pipeline (queued|running)/);
+    expect(bodies.at(-1)).toContain('<!-- slipway:pipeline-report -->');
+    expect(bodies.at(-1)).toMatch(/\| test \| ✅ passed \|/);
+    expect(bodies.at(-1)).toContain(`\`${pipeline.image_digest}\``);
+    expect(bodies.at(-1)).toContain(`http://slipway.test/pipelines/${accepted.pipelineId}`);
+    expect(bodies.at(-1)).toContain(`/deploy ${sha.slice(0, 12)} <environment>`);
+    // The first two status calls failed with 502 and were retried: nothing was lost.
+    expect(statesOf(sha)[0]).toBe('pending');
+    expect(statesOf(sha)).toContain('running');
+    expect(statesOf(sha).at(-1)).toBe('success');
+    expect((await registry.getManifest(repositoryPath(project), sha))?.digest).toBe(pipeline.image_digest);
+  });
+
+  it('cancel the older pipeline when a second commit arrives, and say so in the same comment', async () => {
+    const project = uniqueName('slipway-test/mr');
+    const [first, second] = [fakeSha(), fakeSha()];
+    archives.set(first, await forgeArchive(EXAMPLE, { '.slipway.yml': TEST_ONLY('sleep 300') }));
+    archives.set(second, await forgeArchive(EXAMPLE, { '.slipway.yml': TEST_ONLY('python -m tornado.testing test_hello_world') }));
+
+    const opened = (await (await postGitlab(lab.base, 'Merge Request Hook', gitlabMergeRequest({ project, sha: first, iid: 12 }))).json()) as { pipelineId: number };
+    await waitFor('the first pipeline to run its job', async () => (await lab.db.query(`SELECT 1 FROM jobs WHERE pipeline_id = $1 AND status = 'running'`, [opened.pipelineId])).rowCount);
+    const updated = (await (
+      await postGitlab(lab.base, 'Merge Request Hook', gitlabMergeRequest({ project, sha: second, iid: 12, action: 'update', oldrev: first }))
+    ).json()) as { pipelineId: number; superseded: number[] };
+    await waitFor('the second pipeline to pass', async () => (await pipelineRow(lab.db, updated.pipelineId)).status === 'passed' && lastNote(12).includes('pipeline passed'));
+    const old = await waitFor('the first pipeline to end', async () => {
+      const row = await pipelineRow(lab.db, opened.pipelineId);
+      return row.status === 'canceled' && row;
+    });
+    await waitFor('the canceled status', () => statesOf(first).at(-1) === 'canceled');
+
+    expect(updated.superseded).toEqual([opened.pipelineId]);
+    expect(old.cancel_reason).toBe(`superseded by pipeline #${updated.pipelineId}`);
+    expect(gitlab.record.comments.get(12)).toHaveLength(1);
+    expect(lastNote(12)).toContain(`Pipeline #${opened.pipelineId} for \`${first.slice(0, 12)}\` was canceled: superseded by this one.`);
+    expect(await dindsOf(String(opened.pipelineId))).toEqual([]);
+  });
+
+  it('start nothing new on a redelivery', async () => {
+    const project = uniqueName('slipway-test/mr');
+    const hook = gitlabMergeRequest({ project, sha: fakeSha(), iid: 13 });
+    const [deliveriesBefore, pipelinesBefore] = [await count(lab.db, 'deliveries'), await count(lab.db, 'pipelines')];
+
+    const first = await postGitlab(lab.base, 'Merge Request Hook', hook, { idempotencyKey: 'delivery-13' });
+    const again = await postGitlab(lab.base, 'Merge Request Hook', hook, { idempotencyKey: 'delivery-13' });
+
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ outcome: 'duplicate' });
+    expect(await count(lab.db, 'deliveries')).toBe(deliveriesBefore + 1);
+    expect(await count(lab.db, 'pipelines')).toBe(pipelinesBefore + 1);
+  });
+
+  it('show a pipeline file error in the comment, with its field and line', async () => {
+    const sha = fakeSha();
+    archives.set(sha, await forgeArchive(EXAMPLE, { '.slipway.yml': 'test:\n  image: python:3.8-slim\n  script:\n    pip install -r requirements.txt\n' }));
+
+    const accepted = (await (await postGitlab(lab.base, 'Merge Request Hook', gitlabMergeRequest({ project: uniqueName('slipway-test/mr'), sha, iid: 14 }))).json()) as {
+      pipelineId: number;
+    };
+    await waitFor('the failed comment', () => lastNote(14).includes('pipeline failed'));
+
+    expect((await pipelineRow(lab.db, accepted.pipelineId)).error).toBe('.slipway.yml: test.script must be a list of strings (line 4)');
+    expect(lastNote(14)).toContain('> .slipway.yml: test.script must be a list of strings (line 4)');
+    expect(statesOf(sha).at(-1)).toBe('failed');
+  });
+
+  it('report a push with a commit status and no comment', async () => {
+    const sha = fakeSha();
+    archives.set(sha, await forgeArchive(EXAMPLE, { '.slipway.yml': TEST_ONLY('echo pushed') }));
+    const commentsBefore = gitlab.record.created;
+
+    const response = await postGitlab(lab.base, 'Push Hook', gitlabPush({ project: uniqueName('slipway-test/push'), sha, ref: 'feature/x' }));
+    await waitFor('the success status', () => statesOf(sha).at(-1) === 'success');
+
+    expect(response.status).toBe(202);
+    expect(gitlab.record.created).toBe(commentsBefore);
+  });
+});
+
+describe('GitLab webhooks that Slipway refuses or ignores', () => {
+  let lab: TestService;
+  beforeAll(async () => {
+    lab = await startTestService({}, { workers: false });
+  });
+  afterAll(async () => {
+    await lab?.stop();
+  });
+  const hook = () => gitlabMergeRequest({ project: 'group/app', sha: fakeSha() });
+
+  it.each([
+    ['a wrong token', { token: 'not-the-secret' }, 401, { error: 'X-Gitlab-Token does not match GITLAB_WEBHOOK_SECRET' }],
+    ['no token', { token: null }, 401, { error: 'missing X-Gitlab-Token: set the secret token on the GitLab webhook' }],
+    ['malformed JSON', { rawBody: '{"object_kind": "merge_req' }, 400, { error: 'the body is not valid JSON' }],
+  ])('answer %s with its status and record nothing', async (_name, options, status, body) => {
+    const response = await postGitlab(lab.base, 'Merge Request Hook', hook(), options);
+
+    expect(response.status).toBe(status);
+    expect(await response.json()).toEqual(body);
+    expect(await count(lab.db, 'deliveries')).toBe(0);
+    expect(await count(lab.db, 'pipelines')).toBe(0);
+  });
+
+  it('names the field of a payload that is not the documented shape', async () => {
+    const broken = hook();
+    delete broken.object_attributes.last_commit;
+
+    const response = await postGitlab(lab.base, 'Merge Request Hook', broken);
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: 'Merge Request Hook body: object_attributes.last_commit Invalid input: expected object, received undefined' });
+  });
+
+  it.each([
+    ['Issue Hook', { object_kind: 'issue' }, 'event "Issue Hook" is not one Slipway handles'],
+    ['Push Hook', { ...gitlabPush({ project: 'group/app', sha: fakeSha() }), ref: 'refs/tags/v1.0' }, 'push to refs/tags/v1.0 is not a branch'],
+    ['Merge Request Hook', { ...gitlabMergeRequest({ project: 'group/app', sha: fakeSha(), action: 'approved' }) }, 'merge request action "approved" brings no new commits'],
+  ])('accepts and ignores a %s it has no use for', async (event, payload, reason) => {
+    const response = await postGitlab(lab.base, event, payload);
+
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ outcome: 'ignored', reason });
+    expect(await count(lab.db, 'pipelines')).toBe(0);
+  });
+});

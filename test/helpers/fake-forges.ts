@@ -1,0 +1,122 @@
+import nock from 'nock';
+
+export interface FakeComment {
+  id: number;
+  body: string;
+}
+
+export interface FakeStatus {
+  sha: string;
+  state: string;
+  description: string;
+  targetUrl: string;
+}
+
+/** What a fake forge was asked to do: every comment body it was given, in order, and every status. */
+export interface ForgeRecord {
+  comments: Map<number, FakeComment[]>;
+  bodies: string[];
+  created: number;
+  statuses: FakeStatus[];
+}
+
+function newRecord(): ForgeRecord {
+  return { comments: new Map(), bodies: [], created: 0, statuses: [] };
+}
+
+let nextId = 1000;
+
+/** GitLab's REST API v4, as far as Slipway uses it, answering from memory. */
+export function fakeGitlab(baseUrl: string, archives: Map<string, Buffer>, options: { failStatuses?: number } = {}) {
+  const record = newRecord();
+  let statusFailures = options.failStatuses ?? 0;
+  const scope = nock(baseUrl)
+    .persist()
+    .get(/^\/api\/v4\/projects\/\d+\/repository\/archive\.tar\.gz/)
+    .query(true)
+    .reply((uri) => {
+      const sha = new URL(uri, baseUrl).searchParams.get('sha') ?? '';
+      const archive = archives.get(sha);
+      return archive ? [200, archive, { 'content-type': 'application/x-gzip' }] : [404, { message: '404 Commit Not Found' }];
+    })
+    .post(/^\/api\/v4\/projects\/\d+\/statuses\/[0-9a-f]{40}$/)
+    .reply((uri, body) => {
+      if (statusFailures > 0) {
+        statusFailures -= 1;
+        return [502, { message: 'Bad Gateway' }];
+      }
+      const payload = body as { state: string; description: string; target_url: string };
+      record.statuses.push({ sha: uri.split('/').pop()!, state: payload.state, description: payload.description, targetUrl: payload.target_url });
+      return [201, { id: nextId++, status: payload.state }];
+    })
+    .get(/^\/api\/v4\/projects\/\d+\/merge_requests\/\d+\/notes/)
+    .query(true)
+    .reply((uri) => {
+      const iid = Number(/merge_requests\/(\d+)\/notes/.exec(uri)![1]);
+      return [200, (record.comments.get(iid) ?? []).map((note) => ({ id: note.id, body: note.body, system: false }))];
+    })
+    .post(/^\/api\/v4\/projects\/\d+\/merge_requests\/\d+\/notes$/)
+    .reply((uri, body) => {
+      const iid = Number(/merge_requests\/(\d+)\/notes/.exec(uri)![1]);
+      const note = { id: nextId++, body: (body as { body: string }).body };
+      record.comments.set(iid, [...(record.comments.get(iid) ?? []), note]);
+      record.created += 1;
+      record.bodies.push(note.body);
+      return [201, note];
+    })
+    .put(/^\/api\/v4\/projects\/\d+\/merge_requests\/\d+\/notes\/\d+$/)
+    .reply((uri, body) => {
+      const [, iid, noteId] = /merge_requests\/(\d+)\/notes\/(\d+)/.exec(uri)!;
+      const note = record.comments.get(Number(iid))?.find((candidate) => candidate.id === Number(noteId));
+      if (!note) return [404, { message: '404 Not found' }];
+      note.body = (body as { body: string }).body;
+      record.bodies.push(note.body);
+      return [200, note];
+    });
+  return { record, scope };
+}
+
+/** The GitHub REST API (installation token, tarball, statuses, issue comments), answering from memory. */
+export function fakeGithub(archives: Map<string, Buffer>, baseUrl = 'https://api.github.com') {
+  const record = newRecord();
+  const scope = nock(baseUrl)
+    .persist()
+    .post(/^\/app\/installations\/\d+\/access_tokens$/)
+    .reply(201, { token: 'ghs_installation_token', expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: {} })
+    .get(/^\/repos\/[^/]+\/[^/]+\/tarball\/[0-9a-f]{40}$/)
+    .reply((uri) => {
+      const archive = archives.get(uri.split('/').pop()!);
+      return archive ? [200, archive, { 'content-type': 'application/x-gzip' }] : [404, { message: 'Not Found' }];
+    })
+    .post(/^\/repos\/[^/]+\/[^/]+\/statuses\/[0-9a-f]{40}$/)
+    .reply((uri, body) => {
+      const payload = body as { state: string; description: string; target_url: string };
+      record.statuses.push({ sha: uri.split('/').pop()!, state: payload.state, description: payload.description, targetUrl: payload.target_url });
+      return [201, { id: nextId++, state: payload.state }];
+    })
+    .get(/^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments/)
+    .query(true)
+    .reply((uri) => {
+      const number = Number(/issues\/(\d+)\/comments/.exec(uri)![1]);
+      return [200, record.comments.get(number) ?? []];
+    })
+    .post(/^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments$/)
+    .reply((uri, body) => {
+      const number = Number(/issues\/(\d+)\/comments/.exec(uri)![1]);
+      const comment = { id: nextId++, body: (body as { body: string }).body };
+      record.comments.set(number, [...(record.comments.get(number) ?? []), comment]);
+      record.created += 1;
+      record.bodies.push(comment.body);
+      return [201, comment];
+    })
+    .patch(/^\/repos\/[^/]+\/[^/]+\/issues\/comments\/\d+$/)
+    .reply((uri, body) => {
+      const id = Number(uri.split('/').pop());
+      const comment = [...record.comments.values()].flat().find((candidate) => candidate.id === id);
+      if (!comment) return [404, { message: 'Not Found' }];
+      comment.body = (body as { body: string }).body;
+      record.bodies.push(comment.body);
+      return [200, comment];
+    });
+  return { record, scope };
+}

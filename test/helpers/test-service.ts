@@ -1,0 +1,89 @@
+import { createHmac, generateKeyPairSync } from 'node:crypto';
+import pg from 'pg';
+import { loadConfig } from '../../src/config/load-config.js';
+import { createLogger } from '../../src/logger.js';
+import { startService, type Service, type ServiceOptions } from '../../src/service.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { labEnv } from './docker-lab.js';
+
+export const GITHUB_SECRET = 'github-webhook-secret-for-tests';
+export const GITLAB_SECRET = 'gitlab-webhook-token-for-tests';
+export const GITLAB_URL = 'https://gitlab.slipway.test';
+export const PUBLIC_URL = 'http://slipway.test';
+
+// One key for the whole run: RSA generation is slow, and probot only needs a valid key to sign its JWT.
+const PRIVATE_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+
+export interface TestService {
+  base: string;
+  service: Service;
+  database: TestDatabase;
+  db: pg.Pool;
+  stop(): Promise<void>;
+}
+
+/** The real service on a fresh database, configured for both forges, with short leases and debounce. */
+export async function startTestService(env: Record<string, string> = {}, options: ServiceOptions = {}, database?: TestDatabase): Promise<TestService> {
+  const db = database ?? (await createTestDatabase());
+  const config = loadConfig({
+    ...labEnv,
+    DATABASE_URL: db.url,
+    PORT: '0',
+    PUBLIC_URL,
+    APP_ID: '12345',
+    PRIVATE_KEY,
+    WEBHOOK_SECRET: GITHUB_SECRET,
+    GITLAB_URL,
+    GITLAB_TOKEN: 'glpat-test-token',
+    GITLAB_WEBHOOK_SECRET: GITLAB_SECRET,
+    LOG_LEVEL: 'silent',
+    ...env,
+  } as Record<string, string>);
+  const service = await startService(config, createLogger(process.env.SLIPWAY_TEST_LOG_LEVEL ?? 'silent'), { leaseMs: 3_000, pollMs: 200, reportDebounceMs: 100, ...options });
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  return {
+    base: `http://127.0.0.1:${service.http!.port}`,
+    service,
+    database: db,
+    db: pool,
+    async stop() {
+      await service.stop();
+      await pool.end();
+      if (!database) await db.drop();
+    },
+  };
+}
+
+export function signGithub(body: string, secret = GITHUB_SECRET): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+export function postGithub(base: string, event: string, payload: unknown, options: { deliveryId?: string; secret?: string; rawBody?: string } = {}) {
+  const body = options.rawBody ?? JSON.stringify(payload);
+  return fetch(`${base}/api/github/webhooks`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': event,
+      'x-github-delivery': options.deliveryId ?? crypto.randomUUID(),
+      'x-hub-signature-256': signGithub(body, options.secret),
+    },
+    body,
+  });
+}
+
+export function postGitlab(base: string, event: string, payload: unknown, options: { token?: string | null; idempotencyKey?: string; rawBody?: string } = {}) {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-gitlab-event': event, 'idempotency-key': options.idempotencyKey ?? crypto.randomUUID() };
+  if (options.token !== null) headers['x-gitlab-token'] = options.token ?? GITLAB_SECRET;
+  return fetch(`${base}/webhooks/gitlab`, { method: 'POST', headers, body: options.rawBody ?? JSON.stringify(payload) });
+}
+
+export async function count(db: pg.Pool, table: 'deliveries' | 'pipelines'): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
+  return rows[0]!.n;
+}
+
+export async function pipelineRow(db: pg.Pool, id: number) {
+  const { rows } = await db.query('SELECT * FROM pipelines WHERE id = $1', [id]);
+  return rows[0] as { status: string; cancel_reason: string | null; attempts: number; lease_owner: string | null; image_digest: string | null; error: string | null; sha: string };
+}
