@@ -57,7 +57,8 @@ function details(job: JobView, pipeline: PipelineView): string {
 function jobTable(pipeline: PipelineView): string[] {
   if (pipeline.jobs.length === 0) return [];
   const rows = pipeline.jobs.map((job) => {
-    const duration = job.durationMs === null ? '' : formatDuration(job.durationMs);
+    const ran = job.durationMs !== null && job.status !== 'skipped' && job.status !== 'pending';
+    const duration = ran ? formatDuration(job.durationMs!) : '';
     return `| ${job.name} | ${ICON[job.status] ?? ''} ${job.status} | ${duration} | ${escapeCell(details(job, pipeline))} |`;
   });
   return ['| Job | Status | Duration | Details |', '| --- | --- | --- | --- |', ...rows];

@@ -21,6 +21,8 @@ interface Slot {
   chain: Promise<void>;
   /** Bumped by every report queued; a retrying report gives way to a newer one, which sends fresher state. */
   generation: number;
+  /** Cuts short a retry's wait when a newer report is queued behind it. */
+  newer: AbortController;
 }
 
 /** Tells the forge about pipelines: a commit status per pipeline and one comment per change request. */
@@ -82,7 +84,7 @@ export function createReporter(options: ReporterOptions) {
         const delay = retryDelaysMs[attempt];
         options.logger.warn({ err: error, pipelineId, attempt: attempt + 1 }, 'reporting to the forge failed');
         if (delay === undefined || stopped || slot.generation !== generation) return;
-        const waited = await sleep(delay, true, { signal: stopping.signal }).catch(() => false);
+        const waited = await sleep(delay, true, { signal: AbortSignal.any([stopping.signal, slot.newer.signal]) }).catch(() => false);
         if (!waited || slot.generation !== generation) return;
       }
     }
@@ -91,7 +93,7 @@ export function createReporter(options: ReporterOptions) {
   function slotOf(pipelineId: number): Slot {
     let slot = slots.get(pipelineId);
     if (!slot) {
-      slot = { chain: Promise.resolve(), generation: 0 };
+      slot = { chain: Promise.resolve(), generation: 0, newer: new AbortController() };
       slots.set(pipelineId, slot);
     }
     return slot;
@@ -102,6 +104,8 @@ export function createReporter(options: ReporterOptions) {
     clearTimeout(slot.timer);
     slot.timer = undefined;
     const generation = ++slot.generation;
+    slot.newer.abort();
+    slot.newer = new AbortController();
     // Reports of one pipeline go out in order: a status must never go back from success to running.
     const run = slot.chain.then(() => reportWithRetry(pipelineId, slot, generation));
     slot.chain = run;

@@ -1,0 +1,98 @@
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LABEL_OWNER, LABEL_PIPELINE, LABEL_ROLE, listDinds } from '../../src/docker/dind.js';
+import { migrate } from '../../src/store/migrate.js';
+import { createPipelineQueue } from '../../src/store/pipeline-queue.js';
+import { createPool, type Pool } from '../../src/store/pool.js';
+import { forgeArchive } from '../helpers/archive.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { EXAMPLE, executorOptions, fakeSha, host, uniqueName } from '../helpers/docker-lab.js';
+import { fakeGitlab } from '../helpers/fake-forges.js';
+import { GITLAB_URL, pipelineRow, startTestService, type TestService } from '../helpers/test-service.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const SCRIPT = `test:\n  image: python:3.8-slim\n  script:\n    - printf '\\033[31mred alert\\033[0m\\n'\n    - echo "<b>not bold</b>"\nbuild: false\n`;
+
+describe('a worker that dies', () => {
+  let database: TestDatabase;
+  let pool: Pool;
+  let lab: TestService | undefined;
+  const archives = new Map<string, Buffer>();
+  let gitlab: ReturnType<typeof fakeGitlab>;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await migrate(database.url);
+    pool = createPool(database.url, 2);
+    gitlab = fakeGitlab(GITLAB_URL, archives);
+  });
+  afterAll(async () => {
+    await lab?.stop();
+    await pool.end();
+    await database.drop();
+  });
+
+  it('leaves a pipeline that another worker finishes once the lease expires, and a dind daemon that is removed', async () => {
+    const sha = fakeSha();
+    archives.set(sha, await forgeArchive(EXAMPLE, { '.slipway.yml': SCRIPT }));
+    const queue = createPipelineQueue(pool);
+    const accepted = await queue.accept({
+      target: { forge: 'gitlab', project: uniqueName('slipway-test/takeover'), apiContext: { projectId: 7 } },
+      deliveryId: uniqueName('delivery'),
+      event: 'push',
+      action: 'run',
+      sha,
+      ref: 'main',
+      defaultBranch: 'main',
+      fromFork: false,
+    });
+    if (accepted.outcome !== 'queued') throw new Error(`expected a queued pipeline, got ${accepted.outcome}`);
+    // The dead worker claimed the pipeline and started its daemon, then was killed.
+    const claimed = await queue.claim('dead-host/424242/abc', 500);
+    const orphan = await host.createContainer({
+      Image: executorOptions.dind.image,
+      Labels: { [LABEL_ROLE]: 'dind', [LABEL_PIPELINE]: String(accepted.pipelineId), [LABEL_OWNER]: `${os.hostname()}/999999998` },
+    });
+    await sleep(600);
+
+    lab = await startTestService({}, {}, database);
+    const finished = await waitFor('the pipeline to pass on the new worker', async () => {
+      const row = await pipelineRow(lab!.db, accepted.pipelineId);
+      return row.status === 'passed' && row;
+    });
+    await waitFor('the success status', () => gitlab.record.statuses.some((status) => status.sha === sha && status.state === 'success'));
+
+    expect(claimed?.id).toBe(accepted.pipelineId);
+    expect(finished.attempts).toBe(2);
+    expect(finished.lease_owner).toBeNull();
+    expect((await listDinds(host)).map((dind) => dind.id)).not.toContain(orphan.id);
+  });
+
+  it('shows the pipeline on a page a person can read, with colours, escaped, and as JSON', async () => {
+    const { rows } = await pool.query<{ id: number }>(`SELECT id FROM pipelines WHERE status = 'passed' ORDER BY id LIMIT 1`);
+    const id = rows[0]!.id;
+
+    const page = await fetch(`${lab!.base}/pipelines/${id}`);
+    const html = await page.text();
+    const json = await fetch(`${lab!.base}/pipelines/${id}`, { headers: { accept: 'application/json' } });
+    const body = (await json.json()) as { status: string; jobs: Array<{ name: string; log: string }> };
+
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(html).toContain(`<h1 class="passed">Pipeline #${id}: passed</h1>`);
+    expect(html).toContain('<span style="color:#A00">red alert</span>');
+    expect(html).toContain('&lt;b&gt;not bold&lt;/b&gt;');
+    expect(html).not.toContain('<b>not bold</b>');
+    expect(body.status).toBe('passed');
+    expect(body.jobs[0]?.log).toContain('\u001b[31mred alert');
+  });
+
+  it.each([
+    ['/pipelines/999999', 404, 'there is no pipeline #999999'],
+    ['/pipelines/latest', 400, '"latest" is not a pipeline number'],
+  ])('answers %s with %s', async (path, status, error) => {
+    const response = await fetch(`${lab!.base}${path}`);
+
+    expect(response.status).toBe(status);
+    expect(await response.json()).toEqual({ error });
+  });
+});
