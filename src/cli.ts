@@ -22,6 +22,7 @@ Configuration comes from environment variables; see README.md.`;
 
 async function serve(options: { http: boolean }): Promise<void> {
   const config = loadConfig();
+  if (!options.http && config.concurrency === 0) throw new UsageError('slipway worker with SLIPWAY_CONCURRENCY=0 would do nothing');
   const logger = createLogger(config.logLevel);
   const service = await startService(config, logger, { http: options.http, workers: true });
   let stopping = false;

@@ -63,7 +63,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
   const reporter = createReporter({ views, forges: forges.byName, publicUrl: config.publicUrl, logger, debounceMs: options.reportDebounceMs });
 
   let worker: Worker | undefined;
-  if (options.workers !== false) {
+  if (options.workers !== false && config.concurrency > 0) {
     const docker = createDockerClient(config.docker.host);
     const orphans = await removeOrphanDinds(docker).catch((error: unknown) => {
       logger.warn({ err: error }, 'could not look for orphaned dind daemons');

@@ -101,7 +101,8 @@ export const EnvSchema = z.object({
     .regex(/^\d+(\.\d+)?$/, { message: 'must be a number of CPUs such as 1.5' })
     .optional(),
   SLIPWAY_JOB_PIDS: integer(0, 0, 1_000_000),
-  SLIPWAY_CONCURRENCY: integer(2, 1, 64),
+  /** 0 runs no workers in this process: an HTTP-only front, with `slipway worker` elsewhere. */
+  SLIPWAY_CONCURRENCY: integer(2, 0, 64),
   SLIPWAY_CONFIG: optionalText,
 
   APP_ID: z.string().trim().regex(/^\d+$/, { message: 'must be the numeric GitHub App id' }).optional(),

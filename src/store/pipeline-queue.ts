@@ -1,5 +1,5 @@
 import type { ForgeEvent, ForgeTarget } from '../forges/forge.js';
-import { withTransaction, type Client, type Pool } from './pool.js';
+import type { Pool } from './pool.js';
 
 export type AcceptOutcome =
   | { outcome: 'duplicate' }
@@ -47,75 +47,32 @@ function toClaimed(row: PipelineRow): ClaimedPipeline {
   };
 }
 
-/** Stops the still-active pipelines matched by `where`: queued ones at once, running ones at their next lease renewal. */
-async function cancelActive(client: Client, where: string, params: unknown[], reason: string, supersededBy: number | null): Promise<number[]> {
-  const { rows } = await client.query<{ id: number }>(
-    `UPDATE pipelines
-        SET cancel_requested = true,
-            cancel_reason = $${params.length + 1},
-            superseded_by = $${params.length + 2},
-            status = CASE WHEN status = 'queued' THEN 'canceled' ELSE status END,
-            finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END
-      WHERE status IN ('queued', 'running') AND ${where}
-      RETURNING id`,
-    [...params, reason, supersededBy],
-  );
-  return rows.map((row) => row.id);
-}
-
 export function createPipelineQueue(pool: Pool) {
   return {
     /**
-     * Records a webhook delivery and what it asks for, in one transaction: a redelivery does
-     * nothing; a new commit supersedes the change request's (or branch's) older pipelines; a
-     * second event for a commit already queued or running joins that pipeline.
+     * Records a webhook delivery and what it asks for, in one transaction and one round trip
+     * (see the slipway_accept_event migration): a redelivery does nothing; a new commit
+     * supersedes the change request's (or branch's) older pipelines; a second event for a
+     * commit already queued or running joins that pipeline.
      */
     async accept(event: ForgeEvent): Promise<AcceptOutcome> {
-      return withTransaction(pool, async (client) => {
-        const delivery = await client.query(
-          'INSERT INTO deliveries (forge, delivery_id, event) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING delivery_id',
-          [event.target.forge, event.deliveryId, event.event],
-        );
-        if (delivery.rowCount === 0) return { outcome: 'duplicate' };
-        const { forge, project } = event.target;
-        const scope = event.changeRequest === undefined ? `ref:${event.ref}` : `cr:${event.changeRequest}`;
-        // Events for one change request or branch take turns, so two new commits cannot both survive.
-        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${forge}/${project}/${scope}`]);
-        const link = (pipelineId: number) =>
-          client.query('UPDATE deliveries SET pipeline_id = $3 WHERE forge = $1 AND delivery_id = $2', [forge, event.deliveryId, pipelineId]);
-
-        if (event.action === 'cancel') {
-          const pipelineIds = await cancelActive(client, 'forge = $1 AND project = $2 AND change_request = $3', [forge, project, event.changeRequest], 'the change request was closed', null);
-          return { outcome: 'canceled', pipelineIds };
-        }
-
-        const existing = await client.query<{ id: number }>(
-          `SELECT id FROM pipelines WHERE forge = $1 AND project = $2 AND sha = $3 AND status IN ('queued', 'running') AND NOT cancel_requested
-           ORDER BY id DESC LIMIT 1`,
-          [forge, project, event.sha],
-        );
-        if (existing.rows[0]) {
-          const pipelineId = existing.rows[0].id;
-          if (event.changeRequest !== undefined) {
-            await client.query('UPDATE pipelines SET change_request = coalesce(change_request, $2) WHERE id = $1', [pipelineId, event.changeRequest]);
-          }
-          await link(pipelineId);
-          return { outcome: 'joined', pipelineId };
-        }
-
-        const inserted = await client.query<{ id: number }>(
-          `INSERT INTO pipelines (forge, project, sha, ref, default_branch, change_request, from_fork, forge_context, event)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-          [forge, project, event.sha, event.ref, event.defaultBranch, event.changeRequest ?? null, event.fromFork, JSON.stringify(event.target.apiContext), event.event],
-        );
-        const pipelineId = inserted.rows[0]!.id;
-        const superseded =
-          event.changeRequest === undefined
-            ? await cancelActive(client, 'forge = $1 AND project = $2 AND ref = $3 AND change_request IS NULL AND id <> $4', [forge, project, event.ref, pipelineId], `superseded by pipeline #${pipelineId}`, pipelineId)
-            : await cancelActive(client, 'forge = $1 AND project = $2 AND change_request = $3 AND id <> $4', [forge, project, event.changeRequest, pipelineId], `superseded by pipeline #${pipelineId}`, pipelineId);
-        await link(pipelineId);
-        return { outcome: 'queued', pipelineId, superseded };
-      });
+      const { rows } = await pool.query<{ result: AcceptOutcome }>(
+        'SELECT slipway_accept_event($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) AS result',
+        [
+          event.target.forge,
+          event.deliveryId,
+          event.event,
+          event.action,
+          event.target.project,
+          event.sha,
+          event.ref,
+          event.defaultBranch,
+          event.changeRequest ?? null,
+          event.fromFork,
+          JSON.stringify(event.target.apiContext),
+        ],
+      );
+      return rows[0]!.result;
     },
 
     /** Takes the oldest queued pipeline, or a running one whose worker stopped renewing its lease. */

@@ -58,16 +58,21 @@ interface Row {
 
 export function createPipelineViews(pool: Pool) {
   return {
+    /** A pipeline with its jobs and the pipelines it superseded, in one round trip. */
     async get(pipelineId: number): Promise<PipelineView | null> {
-      const { rows } = await pool.query<Row>('SELECT * FROM pipelines WHERE id = $1', [pipelineId]);
-      const row = rows[0];
-      if (!row) return null;
-      const jobs = await pool.query<JobView>(
-        `SELECT id, name, kind, status, exit_code AS "exitCode", error, duration_ms AS "durationMs"
-           FROM jobs WHERE pipeline_id = $1 ORDER BY position`,
+      const { rows } = await pool.query<Row & { jobs: JobView[]; superseded: Array<{ id: number; sha: string }> }>(
+        `SELECT p.*,
+                coalesce((SELECT json_agg(json_build_object('id', j.id, 'name', j.name, 'kind', j.kind, 'status', j.status,
+                                                            'exitCode', j.exit_code, 'error', j.error, 'durationMs', j.duration_ms)
+                                          ORDER BY j.position)
+                            FROM jobs j WHERE j.pipeline_id = p.id), '[]') AS jobs,
+                coalesce((SELECT json_agg(json_build_object('id', o.id, 'sha', o.sha) ORDER BY o.id)
+                            FROM pipelines o WHERE o.superseded_by = p.id), '[]') AS superseded
+           FROM pipelines p WHERE p.id = $1`,
         [pipelineId],
       );
-      const superseded = await pool.query<{ id: number; sha: string }>('SELECT id, sha FROM pipelines WHERE superseded_by = $1 ORDER BY id', [pipelineId]);
+      const row = rows[0];
+      if (!row) return null;
       return {
         id: row.id,
         forge: row.forge,
@@ -86,8 +91,8 @@ export function createPipelineViews(pool: Pool) {
         createdAt: row.created_at,
         startedAt: row.started_at,
         finishedAt: row.finished_at,
-        jobs: jobs.rows,
-        superseded: superseded.rows,
+        jobs: row.jobs,
+        superseded: row.superseded,
       };
     },
 

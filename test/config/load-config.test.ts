@@ -37,7 +37,7 @@ describe('loadConfig', () => {
     [{ SLIPWAY_JOB_TIMEOUT: '0' }, 'SLIPWAY_JOB_TIMEOUT must be a whole number from 1 to 86400 (got "0")'],
     [{ SLIPWAY_JOB_MEMORY: 'lots' }, 'SLIPWAY_JOB_MEMORY must be a size such as 512m or 2g (got "lots")'],
     [{ SLIPWAY_JOB_CPUS: 'two' }, 'SLIPWAY_JOB_CPUS must be a number of CPUs such as 1.5 (got "two")'],
-    [{ SLIPWAY_CONCURRENCY: '-1' }, 'SLIPWAY_CONCURRENCY must be a whole number from 1 to 64 (got "-1")'],
+    [{ SLIPWAY_CONCURRENCY: '-1' }, 'SLIPWAY_CONCURRENCY must be a whole number from 0 to 64 (got "-1")'],
     [{ APP_ID: 'my-app' }, 'APP_ID must be the numeric GitHub App id (got "my-app")'],
     [{ GHE_HOST: 'https://github.example.com' }, 'GHE_HOST must be a host name such as github.example.com, without a scheme (got "https://github.example.com")'],
     [{ GITLAB_URL: 'gitlab.example.com' }, 'GITLAB_URL must be an http(s) URL such as https://example.com (got "gitlab.example.com")'],
@@ -65,7 +65,7 @@ describe('loadConfig', () => {
   });
 
   it('reports every bad variable at once', () => {
-    expect(problemsFor({ PORT: 'x', SLIPWAY_CONCURRENCY: '0' })).toHaveLength(2);
+    expect(problemsFor({ PORT: 'x', SLIPWAY_CONCURRENCY: '65' })).toHaveLength(2);
   });
 
   it('treats an empty value as unset', () => {

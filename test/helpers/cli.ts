@@ -12,7 +12,8 @@ export interface CliResult {
 
 /** Starts `slipway ARGS` from the TypeScript sources, as a separate process. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), ...args], {
+  const profile = process.env.SLIPWAY_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SLIPWAY_CPU_PROFILE_DIR}`] : [];
+  return spawn(process.execPath, [...profile, '--import', 'tsx', path.join(ROOT, 'src/cli.ts'), ...args], {
     cwd,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
   });

@@ -35,9 +35,9 @@ describe('migrations', () => {
     const reverted = await migrate(database.url, { direction: 'down', count: applied.length });
     const afterDown = await tablesIn(database.url);
 
-    expect(applied).toEqual(['1764168000000_initial-schema', '1764172000000_forge-pipelines']);
+    expect(applied).toEqual(['1764168000000_initial-schema', '1764172000000_forge-pipelines', '1764176000000_accept-event-function']);
     expect(afterUp).toEqual(TABLES);
-    expect(reverted).toEqual(applied);
+    expect(reverted).toEqual([...applied].reverse());
     expect(afterDown).toEqual([]);
   });
 
@@ -54,7 +54,7 @@ describe('migrations', () => {
     ]);
 
     expect([first.code, second.code]).toEqual([0, 0]);
-    expect([first.stdout, second.stdout].sort()).toEqual(['applied: 1764168000000_initial-schema, 1764172000000_forge-pipelines\n', 'nothing to migrate\n']);
+    expect([first.stdout, second.stdout].sort()).toEqual(['applied: 1764168000000_initial-schema, 1764172000000_forge-pipelines, 1764176000000_accept-event-function\n', 'nothing to migrate\n']);
     expect(await tablesIn(database.url)).toEqual(TABLES);
   });
 });

@@ -14,6 +14,8 @@ export interface ReporterOptions {
   /** Delays before trying a failed report again; the result is in PostgreSQL either way. */
   retryDelaysMs?: number[];
   logTailLines?: number;
+  /** Forge calls under way at once: bounds the API rate and leaves the server time to answer webhooks. */
+  maxConcurrentReports?: number;
 }
 
 interface Slot {
@@ -34,6 +36,20 @@ export function createReporter(options: ReporterOptions) {
   const pending = new Set<Promise<void>>();
   const stopping = new AbortController();
   let stopped = false;
+  const limit = options.maxConcurrentReports ?? 4;
+  let running = 0;
+  const waiting: Array<() => void> = [];
+
+  async function withSlot<T>(work: () => Promise<T>): Promise<T> {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    running += 1;
+    try {
+      return await work();
+    } finally {
+      running -= 1;
+      waiting.shift()?.();
+    }
+  }
 
   const urlOf = (pipelineId: number) => `${options.publicUrl}/pipelines/${pipelineId}`;
 
@@ -78,7 +94,7 @@ export function createReporter(options: ReporterOptions) {
   async function reportWithRetry(pipelineId: number, slot: Slot, generation: number): Promise<void> {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        await report(pipelineId);
+        await withSlot(() => report(pipelineId));
         return;
       } catch (error) {
         const delay = retryDelaysMs[attempt];
