@@ -8,6 +8,20 @@ export class ConfigError extends Error {
   }
 }
 
+/** How each pipeline's Docker-in-Docker daemon is started. */
+export interface DindSettings {
+  image: string;
+  /** When false: every capability but SYS_RESOURCE, no seccomp/AppArmor, /sys/fs/cgroup bound (for hosts where --privileged fails). */
+  privileged: boolean;
+  /** Docker network of the dind container; `host` also turns off the inner daemon's bridge and iptables. */
+  network: string;
+  mtu: number | undefined;
+  /** Host folder under which each daemon gets a folder holding its socket. */
+  socketDir: string;
+  readyTimeoutMs: number;
+  registryMirror: string | undefined;
+}
+
 export interface Config {
   port: number;
   publicUrl: string;
@@ -15,15 +29,7 @@ export interface Config {
   database: { url: string | undefined; dataDir: string; embeddedPort: number };
   docker: {
     host: string | undefined;
-    dind: {
-      image: string;
-      privileged: boolean;
-      network: string;
-      mtu: number | undefined;
-      socketDir: string;
-      readyTimeoutMs: number;
-      registryMirror: string | undefined;
-    };
+    dind: DindSettings;
     job: {
       network: string;
       timeoutMs: number;

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
+import type { DindSettings } from '../config/load-config.js';
 import { isNotFound } from './docker-client.js';
 import { pullImage } from './pull-image.js';
 
@@ -10,18 +11,7 @@ export const LABEL_ROLE = 'dev.slipway.role';
 export const LABEL_PIPELINE = 'dev.slipway.pipeline';
 export const LABEL_OWNER = 'dev.slipway.owner';
 
-export interface DindOptions {
-  image: string;
-  /** When false: every capability but SYS_RESOURCE, no seccomp/AppArmor, /sys/fs/cgroup bound (for hosts where --privileged fails). */
-  privileged: boolean;
-  /** Docker network of the dind container; `host` also turns off the inner daemon's bridge and iptables. */
-  network: string;
-  mtu: number | undefined;
-  /** Host folder under which each daemon gets a folder holding its socket. */
-  socketDir: string;
-  readyTimeoutMs: number;
-  registryMirror: string | undefined;
-}
+export type DindOptions = DindSettings;
 
 export interface DindDaemon {
   containerId: string;

@@ -1,6 +1,6 @@
 import type { JobResult, PipelineResult } from '../pipeline/engine.js';
 import type { JobSpec } from '../pipeline/plan.js';
-import { withTransaction, type Pool } from './pool.js';
+import { withTransaction, type Client, type Pool } from './pool.js';
 
 export interface NewPipeline {
   forge: 'github' | 'gitlab' | 'local';
@@ -17,6 +17,18 @@ export interface RecordedPipeline {
   jobIds: Map<string, number>;
 }
 
+async function insertJobs(client: Client, pipelineId: number, jobs: JobSpec[]): Promise<Map<string, number>> {
+  const jobIds = new Map<string, number>();
+  for (const [position, job] of jobs.entries()) {
+    const inserted = await client.query<{ id: number }>(
+      'INSERT INTO jobs (pipeline_id, name, kind, stage, position) VALUES ($1, $2, $3, $4, $5) RETURNING id',
+      [pipelineId, job.name, job.kind, job.stage, position],
+    );
+    jobIds.set(job.name, inserted.rows[0]!.id);
+  }
+  return jobIds;
+}
+
 /** Typed queries for pipelines, jobs and their logs; nothing here knows about Docker. */
 export function createPipelineStore(pool: Pool) {
   return {
@@ -28,15 +40,7 @@ export function createPipelineStore(pool: Pool) {
           [pipeline.forge, pipeline.project, pipeline.sha, pipeline.ref, pipeline.defaultBranch ?? null, pipeline.changeRequest ?? null, pipeline.fromFork ?? false],
         );
         const id = rows[0]!.id;
-        const jobIds = new Map<string, number>();
-        for (const [position, job] of jobs.entries()) {
-          const inserted = await client.query<{ id: number }>(
-            'INSERT INTO jobs (pipeline_id, name, kind, stage, position) VALUES ($1, $2, $3, $4, $5) RETURNING id',
-            [id, job.name, job.kind, job.stage, position],
-          );
-          jobIds.set(job.name, inserted.rows[0]!.id);
-        }
-        return { id, jobIds };
+        return { id, jobIds: await insertJobs(client, id, jobs) };
       });
     },
 
@@ -45,15 +49,7 @@ export function createPipelineStore(pool: Pool) {
       return withTransaction(pool, async (client) => {
         await client.query('DELETE FROM jobs WHERE pipeline_id = $1', [pipelineId]);
         await client.query('UPDATE pipelines SET plan_source = $2 WHERE id = $1', [pipelineId, planSource]);
-        const jobIds = new Map<string, number>();
-        for (const [position, job] of jobs.entries()) {
-          const inserted = await client.query<{ id: number }>(
-            'INSERT INTO jobs (pipeline_id, name, kind, stage, position) VALUES ($1, $2, $3, $4, $5) RETURNING id',
-            [pipelineId, job.name, job.kind, job.stage, position],
-          );
-          jobIds.set(job.name, inserted.rows[0]!.id);
-        }
-        return { id: pipelineId, jobIds };
+        return { id: pipelineId, jobIds: await insertJobs(client, pipelineId, jobs) };
       });
     },
 
