@@ -11,7 +11,13 @@ import { createForges } from './forges/create-forges.js';
 import { healthRoutes } from './http/health-routes.js';
 import { pipelinePageRoute } from './http/pipeline-page.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
-import { webhookRoutes } from './http/webhook-routes.js';
+import { notConfigured, webhookRoutes } from './http/webhook-routes.js';
+import { createSlackApp, SLACK_EVENTS_PATH } from './chatops/slack-app.js';
+import { createActionRunner } from './deploy/actions/run-deploy-action.js';
+import { createDeployService } from './deploy/deploy-service.js';
+import { deployContainer } from './docker/deploy-container.js';
+import { createRegistryClient } from './registry/registry-client.js';
+import { createDeploymentStore } from './store/deployment-store.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createDispatcher } from './pipeline/dispatch-event.js';
@@ -90,12 +96,34 @@ export async function startService(config: Config, logger: Logger, options: Serv
   }
 
   const dispatch = createDispatcher(queue, reporter, () => worker?.wake());
+  const slack = config.slack ? createSlackApp({ ...config.slack, logger }) : undefined;
+  if (slack) {
+    const registryFor = (host: string) =>
+      createRegistryClient(host === config.registry.host ? { host, username: config.registry.user, password: config.registry.password } : { host });
+    slack.attach(
+      createDeployService({
+        pool,
+        store: createDeploymentStore(pool),
+        policy,
+        registryFor,
+        directory: slack.directory,
+        runAction: createActionRunner((dockerHost, spec) => deployContainer(createDockerClient(dockerHost ?? config.docker.host), spec)),
+        logger,
+        onChange: (deployment) => slack.updateMessage(deployment),
+      }),
+    );
+  }
   const http =
     options.http === false
       ? undefined
       : await startHttpServer({
           port: config.port,
-          routes: [...healthRoutes(pool, metrics), pipelinePageRoute(views), ...webhookRoutes(config, forges, dispatch)],
+          routes: [
+            ...healthRoutes(pool, metrics),
+            pipelinePageRoute(views),
+            ...webhookRoutes(config, forges, dispatch),
+            slack?.route ?? notConfigured(SLACK_EVENTS_PATH, 'Slack is not configured on this server: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET'),
+          ],
           logger,
           metrics,
         });

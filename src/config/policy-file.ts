@@ -2,10 +2,54 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 
+/** `90`, `90s`, `15m`, `2h`, `1d` -> seconds. */
+const Duration = z
+  .union([z.number().int().positive(), z.string().regex(/^\d+[smhd]$/)], { error: 'must be seconds or a duration such as 15m, 2h, 1d' })
+  .transform((value) => (typeof value === 'number' ? value : Number(value.slice(0, -1)) * { s: 1, m: 60, h: 3600, d: 86400 }[value.slice(-1) as 's']));
+
+/** Slack member ids (U…, W…) and user group ids (S…). */
+const SlackIds = z.array(z.string().regex(/^[UWS][A-Z0-9]{2,}$/, { error: 'must be Slack user ids (U…) or user group ids (S…)' }));
+
+const DeployAction = z.discriminatedUnion(
+  'type',
+  [
+    /** The environment tag is the deployment: a GitOps tool (Flux, Argo CD) watches it. */
+    z.strictObject({ type: z.literal('none') }),
+    /** POST a JSON description of the deployment, signed with HMAC-SHA256; any 2xx is success. */
+    z.strictObject({
+      type: z.literal('webhook'),
+      url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+      secret: z.string().min(16, { error: 'must be at least 16 characters' }),
+      timeout: Duration.default(30),
+    }),
+    /** Run the image as a container on a Docker host, replacing the old one only once the new one is healthy. */
+    z.strictObject({
+      type: z.literal('docker'),
+      dockerHost: z.string().regex(/^(unix|tcp|http|https):\/\/.+/, { error: 'must be unix:///path or tcp://host:port' }).optional(),
+      container: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, { error: 'must be a container name' }),
+      network: z.string().default('bridge'),
+      env: z.record(z.string(), z.string()).default({}),
+      healthTimeout: Duration.default(60),
+    }),
+  ],
+  { error: 'type must be none, webhook or docker' },
+);
+
+const Environment = z.strictObject({
+  /** Who may ask for a deploy; absent means anyone in the workspace. */
+  requesters: SlackIds.optional(),
+  approvers: SlackIds.min(1, { error: 'must name at least one approver' }),
+  allowSelfApproval: z.boolean().default(false),
+  /** How long a request waits for a decision. */
+  approvalTimeout: Duration.default(3600),
+  action: DeployAction.default({ type: 'none' }),
+});
+
 /** Per-project settings that only the server decides; never read from a branch anyone can push to. */
 export const ProjectPolicySchema = z.strictObject({
   /** Let pull/merge requests from forks push their image (they always run their tests). */
   allowForkPush: z.boolean({ error: 'must be true or false' }).default(false),
+  environments: z.record(z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, { error: 'must be a lower-case name usable as an image tag' }), Environment).default({}),
 });
 
 export const PolicyFileSchema = z.strictObject({
@@ -14,6 +58,8 @@ export const PolicyFileSchema = z.strictObject({
 
 export type PolicyFile = z.infer<typeof PolicyFileSchema>;
 export type ProjectPolicy = z.infer<typeof ProjectPolicySchema>;
+export type EnvironmentPolicy = z.infer<typeof Environment>;
+export type DeployActionConfig = z.infer<typeof DeployAction>;
 
 export class PolicyFileError extends Error {
   constructor(file: string, problems: string[]) {

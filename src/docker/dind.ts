@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import type { DindSettings } from '../config/load-config.js';
-import { isNotFound } from './docker-client.js';
+import { createDockerClient, isNotFound } from './docker-client.js';
 import { pullImage } from './pull-image.js';
 
 export const LABEL_ROLE = 'dev.slipway.role';
@@ -91,7 +91,7 @@ export async function startDind(host: Docker, pipelineId: string, options: DindO
   const name = `slipway-dind-${pipelineId.replace(/[^a-zA-Z0-9_.-]/g, '-')}-${Date.now().toString(36)}`;
   const socketFolder = path.join(options.socketDir, name);
   await mkdir(socketFolder, { recursive: true });
-  const inner = new Docker({ socketPath: path.join(socketFolder, 'docker.sock') });
+  const inner = createDockerClient(`unix://${path.join(socketFolder, 'docker.sock')}`);
 
   let container: Docker.Container | undefined;
   let destroyed: Promise<void> | undefined;

@@ -6,7 +6,8 @@ import type { Dispatch } from '../pipeline/dispatch-event.js';
 import { sendError } from './respond.js';
 import type { Route } from './router.js';
 
-function notConfigured(path: string, message: string): Route {
+/** A route for something this server was not configured for: says what to set. */
+export function notConfigured(path: string, message: string): Route {
   return { method: 'POST', path, handle: (_request, response) => sendError(response, 404, message) };
 }
 

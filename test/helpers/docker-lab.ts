@@ -2,7 +2,7 @@ import { cp, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import Docker from 'dockerode';
+import { createDockerClient } from '../../src/docker/docker-client.js';
 import { listDinds } from '../../src/docker/dind.js';
 import type { DockerExecutorOptions } from '../../src/docker/docker-executor.js';
 import type { PipelineRun } from '../../src/pipeline/engine.js';
@@ -10,7 +10,7 @@ import type { PipelinePlan } from '../../src/pipeline/plan.js';
 import { createRegistryClient } from '../../src/registry/registry-client.js';
 import { lab } from './lab.js';
 
-export const host = new Docker();
+export const host = createDockerClient();
 export const registry = createRegistryClient({ host: lab.registry });
 
 /** The lab's way of running dind: no --privileged on this VM, host network only. */

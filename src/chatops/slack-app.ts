@@ -1,0 +1,134 @@
+import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import type { Logger } from '../logger.js';
+import type { Directory, DeployService } from '../deploy/deploy-service.js';
+import type { Route } from '../http/router.js';
+import type { Deployment } from '../store/deployment-store.js';
+import { APPROVE_ACTION, REJECT_ACTION, deploymentMessage, historyText, statusText } from './deploy-messages.js';
+import { DEPLOY_HELP, parseDeployCommand } from './parse-deploy-command.js';
+
+export const SLACK_EVENTS_PATH = '/slack/events';
+
+export interface SlackOptions {
+  botToken: string;
+  signingSecret: string;
+  apiUrl: string;
+  logger: Logger;
+}
+
+const ephemeral = (text: string) => ({ response_type: 'ephemeral' as const, text });
+
+/** Pino behind Bolt's logger interface, so Slack's warnings land in the same JSON log. */
+function boltLogger(logger: Logger): BoltLogger {
+  const child = logger.child({ component: 'slack' });
+  return {
+    debug: (...messages: unknown[]) => child.debug(messages.map(String).join(' ')),
+    info: (...messages: unknown[]) => child.info(messages.map(String).join(' ')),
+    warn: (...messages: unknown[]) => child.warn(messages.map(String).join(' ')),
+    error: (...messages: unknown[]) => child.error(messages.map(String).join(' ')),
+    setLevel: () => undefined,
+    getLevel: () => LogLevel.INFO,
+    setName: () => undefined,
+  };
+}
+
+/**
+ * The Slack app: `/deploy` and the Approve/Reject buttons, mounted at POST /slack/events in our
+ * own server. Bolt's receiver checks the signature and timestamp (401) before anything runs.
+ */
+export function createSlackApp(options: SlackOptions) {
+  const receiver = new HTTPReceiver({ signingSecret: options.signingSecret, endpoints: SLACK_EVENTS_PATH, logger: boltLogger(options.logger) });
+  const app = new App({ token: options.botToken, receiver, clientOptions: { slackApiUrl: options.apiUrl }, logger: boltLogger(options.logger) });
+  const log = options.logger.child({ component: 'slack' });
+
+  /** Keeps the approval message in the channel telling the truth about its deployment. */
+  async function updateMessage(deployment: Deployment): Promise<void> {
+    if (!deployment.chatChannel || !deployment.chatMessageTs) return;
+    const message = deploymentMessage(deployment);
+    await app.client.chat.update({ channel: deployment.chatChannel, ts: deployment.chatMessageTs, ...message });
+  }
+
+  const directory: Directory = {
+    async groupsOf(user, candidateGroups) {
+      const member = new Set<string>();
+      for (const usergroup of candidateGroups) {
+        const response = await app.client.usergroups.users.list({ usergroup });
+        if (response.users?.includes(user)) member.add(usergroup);
+      }
+      return member;
+    },
+  };
+
+  function attach(service: DeployService): void {
+    app.command('/deploy', async ({ command, ack, client }) => {
+      const parsed = parseDeployCommand(command.text);
+      const user = command.user_id;
+      switch (parsed.kind) {
+        case 'help':
+          return ack(ephemeral(DEPLOY_HELP));
+        case 'invalid':
+          return ack(ephemeral(parsed.message));
+        case 'status': {
+          const result = await service.status(parsed.environment);
+          return ack(ephemeral(result.ok ? statusText(result.environments) : result.reason));
+        }
+        case 'history': {
+          const result = await service.history(parsed.environment);
+          return ack(ephemeral(result.ok ? historyText(parsed.environment, result.events) : result.reason));
+        }
+        case 'lock':
+        case 'unlock': {
+          const result = parsed.kind === 'lock' ? await service.lock(user, parsed.environment, parsed.reason) : await service.unlock(user, parsed.environment);
+          if (!result.ok) return ack(ephemeral(`Not ${parsed.kind}ed: ${result.reason}`));
+          await ack({ response_type: 'in_channel', text: `<@${user}>: ${result.message}` });
+          return;
+        }
+        case 'request':
+        case 'rollback': {
+          const result = parsed.kind === 'request' ? await service.request(user, parsed.sha, parsed.environment) : await service.rollback(user, parsed.environment);
+          if (!result.ok) return ack(ephemeral(`Not deploying: ${result.reason}`));
+          await ack(ephemeral(`Asked for approval of deploy request #${result.deployment.id}.`));
+          const posted = await client.chat.postMessage({ channel: command.channel_id, ...deploymentMessage(result.deployment, result.approvers) });
+          if (posted.channel && posted.ts) await service.recordMessage(result.deployment.id, posted.channel, posted.ts);
+          return;
+        }
+      }
+    });
+
+    for (const [actionId, decision] of [
+      [APPROVE_ACTION, 'approved'],
+      [REJECT_ACTION, 'rejected'],
+    ] as const) {
+      app.action(actionId, async ({ ack, body, action, client }) => {
+        await ack();
+        const user = body.user.id;
+        const channel = body.channel?.id;
+        const deploymentId = Number('value' in action ? action.value : NaN);
+        const result = await service.decide(deploymentId, user, decision);
+        if (!result.ok) {
+          if (channel) await client.chat.postEphemeral({ channel, user, text: `Not ${decision === 'approved' ? 'approved' : 'rejected'}: ${result.reason}` });
+          return;
+        }
+        if (decision === 'approved') await service.execute(deploymentId);
+      });
+    }
+
+    app.error(async (error) => {
+      log.error({ err: error }, 'a Slack handler failed');
+    });
+  }
+
+  const route: Route = {
+    method: 'POST',
+    path: SLACK_EVENTS_PATH,
+    handle: (request, response) => receiver.requestListener(request, response),
+  };
+
+  return {
+    route,
+    directory,
+    updateMessage,
+    attach,
+  };
+}
+
+export type SlackApp = ReturnType<typeof createSlackApp>;

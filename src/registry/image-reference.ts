@@ -1,0 +1,17 @@
+export interface ImageReference {
+  /** `host[:port]` of the registry. */
+  registry: string;
+  repository: string;
+  /** The tag, or the digest for a `repository@sha256:…` reference. */
+  reference: string;
+}
+
+/** Splits `127.0.0.1:5000/group/app:abc123` (or `…/group/app@sha256:…`) into registry, repository and tag or digest. */
+export function parseImageReference(image: string): ImageReference {
+  const slash = image.indexOf('/');
+  const rest = image.slice(slash + 1);
+  const at = rest.indexOf('@');
+  const separator = at >= 0 ? at : rest.lastIndexOf(':');
+  if (slash <= 0 || separator <= 0) throw new Error(`not a registry image reference with a tag or digest: ${image}`);
+  return { registry: image.slice(0, slash), repository: rest.slice(0, separator), reference: rest.slice(separator + 1) };
+}

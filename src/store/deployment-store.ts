@@ -1,0 +1,158 @@
+import type { Pool } from './pool.js';
+
+export type DeploymentStatus = 'requested' | 'approved' | 'rejected' | 'expired' | 'deploying' | 'succeeded' | 'failed';
+
+export interface Deployment {
+  id: number;
+  project: string;
+  environment: string;
+  kind: 'deploy' | 'rollback';
+  sha: string;
+  pipelineId: number | null;
+  imageRef: string;
+  digest: string;
+  previousDigest: string | null;
+  status: DeploymentStatus;
+  requestedBy: string;
+  decidedBy: string | null;
+  error: string | null;
+  chatChannel: string | null;
+  chatMessageTs: string | null;
+  requestedAt: Date;
+  expiresAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface EnvironmentLock {
+  lockedBy: string;
+  reason: string;
+  lockedAt: Date;
+}
+
+export interface AuditEvent {
+  at: Date;
+  actor: string;
+  action: string;
+  sha: string | null;
+  digest: string | null;
+  deploymentId: number | null;
+  detail: Record<string, unknown>;
+}
+
+const COLUMNS = `id, project, environment, kind, sha, pipeline_id AS "pipelineId", image_ref AS "imageRef", digest,
+  previous_digest AS "previousDigest", status, requested_by AS "requestedBy", decided_by AS "decidedBy", error,
+  chat_channel AS "chatChannel", chat_message_ts AS "chatMessageTs", requested_at AS "requestedAt",
+  expires_at AS "expiresAt", finished_at AS "finishedAt"`;
+
+/** Deployments, environment locks and the audit trail; every change is one statement. */
+export function createDeploymentStore(pool: Pool) {
+  const one = async (text: string, values: unknown[]): Promise<Deployment | null> => (await pool.query<Deployment>(text, values)).rows[0] ?? null;
+
+  return {
+    async create(request: {
+      project: string;
+      environment: string;
+      kind: 'deploy' | 'rollback';
+      sha: string;
+      pipelineId: number | null;
+      imageRef: string;
+      digest: string;
+      requestedBy: string;
+      expiresInSeconds: number;
+    }): Promise<Deployment> {
+      return (await one(
+        `INSERT INTO deployments (project, environment, kind, sha, pipeline_id, image_ref, digest, requested_by, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9)) RETURNING ${COLUMNS}`,
+        [request.project, request.environment, request.kind, request.sha, request.pipelineId, request.imageRef, request.digest, request.requestedBy, request.expiresInSeconds],
+      ))!;
+    },
+
+    get: (id: number) => one(`SELECT ${COLUMNS} FROM deployments WHERE id = $1`, [id]),
+
+    async setMessage(id: number, channel: string, ts: string): Promise<void> {
+      await pool.query('UPDATE deployments SET chat_channel = $2, chat_message_ts = $3 WHERE id = $1', [id, channel, ts]);
+    },
+
+    /**
+     * Approves or rejects a request still waiting and not expired. Null when it was not: a
+     * second click, or two approvers at once, change nothing.
+     */
+    decide: (id: number, decision: 'approved' | 'rejected', by: string) =>
+      one(
+        `UPDATE deployments SET status = $2, decided_by = $3, decided_at = now()
+          WHERE id = $1 AND status = 'requested' AND expires_at > now() RETURNING ${COLUMNS}`,
+        [id, decision, by],
+      ),
+
+    expireIfDue: (id: number) =>
+      one(`UPDATE deployments SET status = 'expired', finished_at = now() WHERE id = $1 AND status = 'requested' AND expires_at <= now() RETURNING ${COLUMNS}`, [id]),
+
+    markDeploying: (id: number, previousDigest: string | null) =>
+      one(`UPDATE deployments SET status = 'deploying', previous_digest = $2 WHERE id = $1 AND status = 'approved' RETURNING ${COLUMNS}`, [id, previousDigest]),
+
+    finish: (id: number, status: 'succeeded' | 'failed', error: string | null) =>
+      one(`UPDATE deployments SET status = $2, error = $3, finished_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [id, status, error]),
+
+    /** The environment's current deployment: what rollback returns from. */
+    lastSucceeded: (project: string, environment: string) =>
+      one(`SELECT ${COLUMNS} FROM deployments WHERE project = $1 AND environment = $2 AND status = 'succeeded' ORDER BY finished_at DESC, id DESC LIMIT 1`, [project, environment]),
+
+    /** The commit a digest was deployed from, to name it in a rollback. */
+    async shaOfDigest(project: string, digest: string): Promise<{ sha: string; pipelineId: number | null } | null> {
+      const { rows } = await pool.query<{ sha: string; pipelineId: number | null }>(
+        `SELECT sha, pipeline_id AS "pipelineId" FROM deployments WHERE project = $1 AND digest = $2 ORDER BY id DESC LIMIT 1`,
+        [project, digest],
+      );
+      if (rows[0]) return rows[0];
+      const fromPipelines = await pool.query<{ sha: string; pipelineId: number }>(
+        `SELECT sha, id AS "pipelineId" FROM pipelines WHERE project = $1 AND image_digest = $2 ORDER BY id DESC LIMIT 1`,
+        [project, digest],
+      );
+      return fromPipelines.rows[0] ?? null;
+    },
+
+    async lock(project: string, environment: string, by: string, reason: string): Promise<{ locked: boolean; lock: EnvironmentLock }> {
+      const inserted = await pool.query<EnvironmentLock>(
+        `INSERT INTO environment_locks (project, environment, locked_by, reason) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING RETURNING locked_by AS "lockedBy", reason, locked_at AS "lockedAt"`,
+        [project, environment, by, reason],
+      );
+      if (inserted.rows[0]) return { locked: true, lock: inserted.rows[0] };
+      return { locked: false, lock: (await this.getLock(project, environment))! };
+    },
+
+    async unlock(project: string, environment: string): Promise<EnvironmentLock | null> {
+      const { rows } = await pool.query<EnvironmentLock>(
+        `DELETE FROM environment_locks WHERE project = $1 AND environment = $2 RETURNING locked_by AS "lockedBy", reason, locked_at AS "lockedAt"`,
+        [project, environment],
+      );
+      return rows[0] ?? null;
+    },
+
+    async getLock(project: string, environment: string): Promise<EnvironmentLock | null> {
+      const { rows } = await pool.query<EnvironmentLock>(
+        `SELECT locked_by AS "lockedBy", reason, locked_at AS "lockedAt" FROM environment_locks WHERE project = $1 AND environment = $2`,
+        [project, environment],
+      );
+      return rows[0] ?? null;
+    },
+
+    async audit(event: { actor: string; action: string; project: string; environment: string; sha?: string | null; digest?: string | null; deploymentId?: number | null; detail?: Record<string, unknown> }): Promise<void> {
+      await pool.query(
+        `INSERT INTO audit_events (actor, action, project, environment, sha, digest, deployment_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [event.actor, event.action, event.project, event.environment, event.sha ?? null, event.digest ?? null, event.deploymentId ?? null, JSON.stringify(event.detail ?? {})],
+      );
+    },
+
+    async history(project: string, environment: string, limit = 15): Promise<AuditEvent[]> {
+      const { rows } = await pool.query<AuditEvent>(
+        `SELECT at, actor, action, sha, digest, deployment_id AS "deploymentId", detail FROM audit_events
+          WHERE project = $1 AND environment = $2 ORDER BY at DESC, id DESC LIMIT $3`,
+        [project, environment, limit],
+      );
+      return rows;
+    },
+  };
+}
+
+export type DeploymentStore = ReturnType<typeof createDeploymentStore>;

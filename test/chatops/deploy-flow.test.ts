@@ -1,0 +1,293 @@
+import { createHmac } from 'node:crypto';
+import { writeFile, mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fakeSha, host, registry, uniqueName } from '../helpers/docker-lab.js';
+import { fakeSlack, SLACK_API_URL } from '../helpers/fake-slack.js';
+import { lab as labSettings } from '../helpers/lab.js';
+import { buttonClick, SLACK_SIGNING_SECRET, slashCommand } from '../helpers/slack-requests.js';
+import { pushTestImage } from '../helpers/test-images.js';
+import { startTestService, type TestService } from '../helpers/test-service.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const HEALTHY = 'HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD test -f /tmp/ready\nCMD ["sh", "-c", "touch /tmp/ready; exec sleep 3600"]';
+const UNHEALTHY = 'HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD false\nCMD ["sleep", "3600"]';
+
+describe('/deploy in Slack', () => {
+  const project = uniqueName('slipway-test/deploy');
+  const container = uniqueName('slipway-test-web');
+  const shas = { a: fakeSha(), b: fakeSha(), bad: fakeSha(), failed: fakeSha(), ambiguous1: `abcdef1${fakeSha().slice(7)}`, ambiguous2: `abcdef1${fakeSha().slice(7)}` };
+  const digests: Record<string, string> = {};
+  let service: TestService;
+  let slack: ReturnType<typeof fakeSlack>;
+  let policyDir: string;
+  let webhook: http.Server;
+  const hookDeliveries: Array<{ signature: string; body: string }> = [];
+
+  beforeAll(async () => {
+    digests.a = await pushTestImage(project, shas.a, `LABEL version=a\n${HEALTHY}`);
+    digests.b = await pushTestImage(project, shas.b, `LABEL version=b\n${HEALTHY}`);
+    digests.bad = await pushTestImage(project, shas.bad, `LABEL version=bad\n${UNHEALTHY}`);
+    webhook = http.createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        hookDeliveries.push({ signature: String(request.headers['x-slipway-signature']), body });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+    policyDir = await mkdtemp(path.join(os.tmpdir(), 'slipway-policy-'));
+    const policyFile = path.join(policyDir, 'slipway.yml');
+    const environment = (extra = '') => `        approvers: [UAPPROVER, SOPS]\n${extra}`;
+    await writeFile(
+      policyFile,
+      [
+        'projects:',
+        `  ${project}:`,
+        '    environments:',
+        '      prod:',
+        environment(),
+        '      qa:',
+        environment('        approvalTimeout: 1\n'),
+        '      frozen:',
+        environment(),
+        '      rollback:',
+        environment(),
+        '      web:',
+        environment(`        action: { type: docker, container: ${container}, network: none, healthTimeout: 20 }\n`),
+        '      hook:',
+        environment(`        action: { type: webhook, url: "http://127.0.0.1:${(webhook.address() as AddressInfo).port}/deploy", secret: a-webhook-secret-for-tests }\n`),
+        '      team:',
+        '        approvers: [UALICE]',
+        '        requesters: [UALICE, UBOB]',
+        '        allowSelfApproval: true',
+      ].join('\n'),
+    );
+    slack = fakeSlack({ SOPS: ['UCAROL'] });
+    service = await startTestService(
+      { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET, SLACK_API_URL, SLIPWAY_CONFIG: policyFile },
+      { workers: false },
+    );
+    const insert = (sha: string, status: string, digest: string | null) =>
+      service.db.query(
+        `INSERT INTO pipelines (forge, project, sha, ref, status, image_ref, image_digest, finished_at)
+         VALUES ('gitlab', $1, $2, 'main', $3, $4, $5, now()) RETURNING id`,
+        [project, sha, status, digest ? `${labSettings.registry}/${project}:${sha}` : null, digest],
+      );
+    await insert(shas.a, 'passed', digests.a);
+    await insert(shas.b, 'passed', digests.b);
+    await insert(shas.bad, 'passed', digests.bad);
+    await insert(shas.failed, 'failed', null);
+    await insert(shas.ambiguous1, 'passed', `sha256:${'1'.repeat(64)}`);
+    await insert(shas.ambiguous2, 'passed', `sha256:${'2'.repeat(64)}`);
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    webhook?.close();
+    await host.getContainer(container).remove({ force: true }).catch(() => undefined);
+    if (policyDir) await rm(policyDir, { recursive: true, force: true });
+  });
+
+  const say = async (user: string, text: string) => {
+    const response = await slashCommand(service.base, user, text);
+    return { status: response.status, body: (await response.json()) as { response_type: string; text: string } };
+  };
+  const deployments = async (environment: string) =>
+    (await service.db.query(`SELECT id, status, decided_by, previous_digest, digest, error FROM deployments WHERE project = $1 AND environment = $2 ORDER BY id`, [project, environment])).rows;
+  const requestOf = async (user: string, sha: string, environment: string) => {
+    const answer = await say(user, `${sha.slice(0, 10)} ${environment}`);
+    expect(answer.body.text).toMatch(/^Asked for approval of deploy request #\d+\.$/);
+    return Number(/#(\d+)/.exec(answer.body.text)![1]);
+  };
+  const finalState = (id: number) =>
+    waitFor(`deployment #${id} to finish`, async () => {
+      const { rows } = await service.db.query('SELECT status, error, previous_digest FROM deployments WHERE id = $1', [id]);
+      return ['succeeded', 'failed'].includes(rows[0]?.status) && rows[0];
+    });
+  const environmentDigest = async (environment: string) => (await registry.getManifest(project, environment))?.digest ?? null;
+
+  it('asks the approvers in the channel for a passed commit', async () => {
+    const before = slack.of('chat.postMessage').length;
+
+    const answer = await say('UREQUESTER', `${shas.a.slice(0, 8)} prod`);
+    const posted = slack.of('chat.postMessage').slice(before);
+    const blocks = JSON.stringify(JSON.parse(posted[0]!.args.blocks!));
+
+    expect(answer.status).toBe(200);
+    expect(answer.body.response_type).toBe('ephemeral');
+    expect(posted).toHaveLength(1);
+    expect(posted[0]!.args.channel).toBe('CDEPLOYS');
+    expect(posted[0]!.args.text).toBe(`:rocket: <@UREQUESTER> asks to deploy \`${shas.a.slice(0, 12)}\` of *${project}* to *prod*.`);
+    expect(blocks).toContain('Waiting for <@UAPPROVER>, <!subteam^SOPS> until');
+    expect(blocks).toContain('"action_id":"deploy_approve"');
+    expect(blocks).toContain('"action_id":"deploy_reject"');
+    expect((await deployments('prod')).map((row) => row.status)).toEqual(['requested']);
+  });
+
+  it('promotes the tested image when an approver clicks Approve: the environment tag gets the SHA’s digest', async () => {
+    const id = (await deployments('prod'))[0]!.id as number;
+
+    const click = await buttonClick(service.base, 'UAPPROVER', 'deploy_approve', String(id));
+    const finished = await finalState(id);
+    const updates = slack.of('chat.update').map((call) => call.args.text ?? '');
+    const audit = await service.db.query(`SELECT actor, action FROM audit_events WHERE deployment_id = $1 ORDER BY id`, [id]);
+
+    expect(click.status).toBe(200);
+    expect(finished.status).toBe('succeeded');
+    expect(await environmentDigest('prod')).toBe(digests.a);
+    expect(updates).toContain(`:white_check_mark: Done: deploy \`${shas.a.slice(0, 12)}\` of *${project}* to *prod*, asked by <@UREQUESTER>, approved by <@UAPPROVER>.`);
+    expect(audit.rows).toEqual([
+      { actor: 'UREQUESTER', action: 'requested' },
+      { actor: 'UAPPROVER', action: 'approved' },
+      { actor: 'slipway', action: 'deployed' },
+    ]);
+  });
+
+  it('lets a member of an approving user group approve, and never promotes twice on a second click', async () => {
+    const id = await requestOf('UREQUESTER', shas.b, 'prod');
+
+    await buttonClick(service.base, 'UCAROL', 'deploy_approve', String(id));
+    await finalState(id);
+    await buttonClick(service.base, 'UAPPROVER', 'deploy_approve', String(id));
+    await waitFor('the refusal', () => slack.ephemeralTo('UAPPROVER').some((text) => text.includes('already')));
+
+    expect(await environmentDigest('prod')).toBe(digests.b);
+    expect(slack.ephemeralTo('UAPPROVER').at(-1)).toBe('Not approved: this request was already succeeded by <@UCAROL>');
+    expect((await service.db.query(`SELECT count(*)::int AS n FROM audit_events WHERE deployment_id = $1 AND action = 'deployed'`, [id])).rows[0].n).toBe(1);
+  });
+
+  it.each([
+    ['an approver approving their own request', 'UAPPROVER', 'UAPPROVER', 'Not approved: you asked for this deploy, so someone else must approve it (prod does not allow self-approval)'],
+    ['someone who is not an approver', 'UREQUESTER', 'UINTERN', 'Not approved: only <@UAPPROVER>, <!subteam^SOPS> may approve deploys to prod'],
+  ])('refuses %s, and changes nothing', async (_name, requester, user, message) => {
+    const before = await environmentDigest('prod');
+    const id = await requestOf(requester, shas.a, 'prod');
+
+    await buttonClick(service.base, user, 'deploy_approve', String(id));
+    await waitFor('the refusal', () => slack.ephemeralTo(user).includes(message));
+
+    expect((await service.db.query('SELECT status FROM deployments WHERE id = $1', [id])).rows[0].status).toBe('requested');
+    expect(await environmentDigest('prod')).toBe(before);
+  });
+
+  it('refuses to approve an expired request and marks it expired', async () => {
+    const id = await requestOf('UREQUESTER', shas.a, 'qa');
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+
+    await buttonClick(service.base, 'UAPPROVER', 'deploy_approve', String(id));
+    await waitFor('the refusal', () => slack.ephemeralTo('UAPPROVER').some((text) => text.startsWith('Not approved: this request expired at')));
+
+    expect((await deployments('qa')).map((row) => row.status)).toEqual(['expired']);
+    expect(await environmentDigest('qa')).toBeNull();
+  });
+
+  it('refuses a deploy to a locked environment, naming who locked it and why, until it is unlocked', async () => {
+    const locked = await say('UAPPROVER', 'lock frozen release freeze until Monday');
+    const refused = await say('UREQUESTER', `${shas.a.slice(0, 8)} frozen`);
+    const unlocked = await say('UAPPROVER', 'unlock frozen');
+    const allowed = await say('UREQUESTER', `${shas.a.slice(0, 8)} frozen`);
+
+    expect(locked.body).toEqual({ response_type: 'in_channel', text: '<@UAPPROVER>: frozen is locked: release freeze until Monday. No deploys until /deploy unlock frozen.' });
+    expect(refused.body.text).toMatch(/^Not deploying: frozen is locked by <@UAPPROVER> since \d{4}-\d\d-\d\d \d\d:\d\d UTC: release freeze until Monday$/);
+    expect(unlocked.body.text).toBe('<@UAPPROVER>: frozen is unlocked.');
+    expect(allowed.body.text).toMatch(/^Asked for approval/);
+    expect((await deployments('frozen')).map((row) => row.status)).toEqual(['requested']);
+  });
+
+  it.each([
+    ['an unknown SHA', () => `${'f'.repeat(12)} prod`, 'Not deploying: no pipeline has run for a commit starting with ffffffffffff'],
+    ['an ambiguous prefix', () => 'abcdef1 prod', /^Not deploying: abcdef1 is ambiguous; it could be `abcdef1[0-9a-f]{5}` \(.*pipeline #\d+ passed\), `abcdef1[0-9a-f]{5}` \(.*\): give more of the SHA$/],
+    ['a SHA whose pipeline failed', () => `${shas.failed.slice(0, 9)} prod`, /^Not deploying: pipeline #\d+ for [0-9a-f]{12} failed: only a commit whose pipeline passed can be deployed$/],
+    ['an unknown environment', () => `${shas.a.slice(0, 9)} moon`, /^Not deploying: there is no environment called moon; known: /],
+    ['someone who may not request deploys there', () => `${shas.a.slice(0, 9)} team`, 'Not deploying: you may not deploy to team: ask <@UALICE>, <@UBOB>'],
+    ['a word that is not a SHA', () => 'yesterday prod', '"yesterday" is not a commit SHA (7 to 40 hex characters) or a command; try /deploy help'],
+  ])('refuses %s with a clear message and records nothing', async (_name, text, message) => {
+    const before = (await service.db.query('SELECT count(*)::int AS n FROM deployments')).rows[0].n;
+
+    const answer = await say('UREQUESTER', text());
+
+    expect(answer.body.response_type).toBe('ephemeral');
+    if (typeof message === 'string') expect(answer.body.text).toBe(message);
+    else expect(answer.body.text).toMatch(message);
+    expect((await service.db.query('SELECT count(*)::int AS n FROM deployments')).rows[0].n).toBe(before);
+  });
+
+  it.each([
+    ['a bad signature', { secret: 'not-the-signing-secret' }],
+    ['a stale timestamp', { timestamp: Math.floor(Date.now() / 1000) - 10 * 60 }],
+  ])('answers %s with 401 and records nothing', async (_name, options) => {
+    const before = (await service.db.query('SELECT (SELECT count(*) FROM deployments) + (SELECT count(*) FROM audit_events) AS n')).rows[0].n;
+
+    const command = await slashCommand(service.base, 'UREQUESTER', `${shas.a.slice(0, 8)} prod`, options);
+    const click = await buttonClick(service.base, 'UAPPROVER', 'deploy_approve', '1', options);
+
+    expect(command.status).toBe(401);
+    expect(click.status).toBe(401);
+    expect((await service.db.query('SELECT (SELECT count(*) FROM deployments) + (SELECT count(*) FROM audit_events) AS n')).rows[0].n).toBe(before);
+  });
+
+  it('rolls an environment back to the digest it had before, after approval', async () => {
+    await buttonClick(service.base, 'UAPPROVER', 'deploy_approve', String(await requestOf('UREQUESTER', shas.a, 'rollback')));
+    await waitFor('the first deploy', async () => (await environmentDigest('rollback')) === digests.a);
+    const second = await requestOf('UREQUESTER', shas.b, 'rollback');
+    await buttonClick(service.base, 'UAPPROVER', 'deploy_approve', String(second));
+    expect((await finalState(second)).previous_digest).toBe(digests.a);
+
+    const asked = await say('UREQUESTER', 'rollback rollback');
+    const rollbackId = Number(/#(\d+)/.exec(asked.body.text)![1]);
+    await buttonClick(service.base, 'UAPPROVER', 'deploy_approve', String(rollbackId));
+    const finished = await finalState(rollbackId);
+    const history = await say('UREQUESTER', 'history rollback');
+
+    expect(finished.status).toBe('succeeded');
+    expect(await environmentDigest('rollback')).toBe(digests.a);
+    expect(finished.previous_digest).toBe(digests.b);
+    expect(history.body.text).toContain(`Slipway rolled back \`${shas.a.slice(0, 12)}\``);
+  });
+
+  it('keeps the old container running when the new one fails its health check', async () => {
+    const good = await requestOf('UREQUESTER', shas.a, 'web');
+    await buttonClick(service.base, 'UAPPROVER', 'deploy_approve', String(good));
+    expect(await finalState(good)).toMatchObject({ status: 'succeeded', error: null });
+    const running = await host.getContainer(container).inspect();
+
+    const bad = await requestOf('UREQUESTER', shas.bad, 'web');
+    await buttonClick(service.base, 'UAPPROVER', 'deploy_approve', String(bad));
+    const failed = await finalState(bad);
+    const after = await host.getContainer(container).inspect();
+
+    expect(running.State.Health?.Status).toBe('healthy');
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/^the new container did not become healthy \(its health check failed.*\); .* keeps running the previous version$/);
+    expect(after.Id).toBe(running.Id);
+    expect(after.State.Running).toBe(true);
+    expect(after.Config.Image).toContain(digests.a);
+    expect(await environmentDigest('web')).toBe(digests.a);
+    await expect(host.getContainer(`${container}-next`).inspect()).rejects.toThrow();
+  });
+
+  it('posts a signed description of the deploy to a webhook action', async () => {
+    const id = await requestOf('UREQUESTER', shas.b, 'hook');
+
+    await buttonClick(service.base, 'UAPPROVER', 'deploy_approve', String(id));
+    await finalState(id);
+    const delivery = hookDeliveries.at(-1)!;
+    const body = JSON.parse(delivery.body) as Record<string, unknown>;
+
+    expect(delivery.signature).toBe(`sha256=${createHmac('sha256', 'a-webhook-secret-for-tests').update(delivery.body).digest('hex')}`);
+    expect(body).toMatchObject({ deploymentId: id, project, environment: 'hook', sha: shas.b, digest: digests.b, approvedBy: 'UAPPROVER', kind: 'deploy' });
+  });
+
+  it('shows status and help', async () => {
+    const status = await say('UREQUESTER', 'status rollback');
+    const help = await say('UREQUESTER', 'help');
+
+    expect(status.body.text).toContain(`*${project}:rollback*: \`${shas.a.slice(0, 12)}\``);
+    expect(help.body.text).toContain('`/deploy <sha> <env>`');
+  });
+});
