@@ -15,6 +15,7 @@ import { notConfigured, webhookRoutes } from './http/webhook-routes.js';
 import { createSlackApp, SLACK_EVENTS_PATH } from './chatops/slack-app.js';
 import { createActionRunner } from './deploy/actions/run-deploy-action.js';
 import { createDeployService } from './deploy/deploy-service.js';
+import { deploymentReporter } from './deploy/report-deployment.js';
 import { deployContainer } from './docker/deploy-container.js';
 import { createRegistryClient } from './registry/registry-client.js';
 import { createDeploymentStore } from './store/deployment-store.js';
@@ -97,6 +98,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
 
   const dispatch = createDispatcher(queue, reporter, () => worker?.wake());
   const slack = config.slack ? createSlackApp({ ...config.slack, logger }) : undefined;
+  const reportDeployment = deploymentReporter(views, forges.byName);
   if (slack) {
     const registryFor = (host: string) =>
       createRegistryClient(host === config.registry.host ? { host, username: config.registry.user, password: config.registry.password } : { host });
@@ -109,7 +111,10 @@ export async function startService(config: Config, logger: Logger, options: Serv
         directory: slack.directory,
         runAction: createActionRunner((dockerHost, spec) => deployContainer(createDockerClient(dockerHost ?? config.docker.host), spec)),
         logger,
-        onChange: (deployment) => slack.updateMessage(deployment),
+        onChange: async (deployment) => {
+          await slack.updateMessage(deployment);
+          await reportDeployment(deployment);
+        },
       }),
     );
   }

@@ -35,6 +35,16 @@ export interface CommitStatus {
   targetUrl: string;
 }
 
+/** A deploy of a commit to an environment, as the forge should show it. */
+export interface DeploymentReport {
+  sha: string;
+  environment: string;
+  state: 'in_progress' | 'success' | 'failure';
+  description: string;
+  /** The change request the commit was tested on, if any: it hears of the deploy too. */
+  changeRequest: number | null;
+}
+
 /** What the service needs from a forge once an event is accepted. */
 export interface Forge {
   readonly name: ForgeName;
@@ -48,4 +58,6 @@ export interface Forge {
    * again by `marker`, which the body must contain.
    */
   upsertComment(target: ForgeTarget, changeRequest: number, marker: string, body: string): Promise<void>;
+  /** GitHub: a deployment and its statuses; GitLab: a `slipway/deploy/<env>` commit status and an MR note. */
+  reportDeployment(target: ForgeTarget, report: DeploymentReport): Promise<void>;
 }

@@ -10,7 +10,8 @@ import { fakeSlack, SLACK_API_URL } from '../helpers/fake-slack.js';
 import { lab as labSettings } from '../helpers/lab.js';
 import { buttonClick, SLACK_SIGNING_SECRET, slashCommand } from '../helpers/slack-requests.js';
 import { pushTestImage } from '../helpers/test-images.js';
-import { startTestService, type TestService } from '../helpers/test-service.js';
+import { fakeGitlab } from '../helpers/fake-forges.js';
+import { GITLAB_URL, startTestService, type TestService } from '../helpers/test-service.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const HEALTHY = 'HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD test -f /tmp/ready\nCMD ["sh", "-c", "touch /tmp/ready; exec sleep 3600"]';
@@ -23,6 +24,7 @@ describe('/deploy in Slack', () => {
   const digests: Record<string, string> = {};
   let service: TestService;
   let slack: ReturnType<typeof fakeSlack>;
+  let gitlab: ReturnType<typeof fakeGitlab>;
   let policyDir: string;
   let webhook: http.Server;
   const hookDeliveries: Array<{ signature: string; body: string }> = [];
@@ -68,14 +70,16 @@ describe('/deploy in Slack', () => {
       ].join('\n'),
     );
     slack = fakeSlack({ SOPS: ['UCAROL'] });
+    gitlab = fakeGitlab(GITLAB_URL, new Map());
     service = await startTestService(
       { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET, SLACK_API_URL, SLIPWAY_CONFIG: policyFile },
       { workers: false },
     );
+    // Tested on GitLab project 9, merge request !5: that is where deploys are reported.
     const insert = (sha: string, status: string, digest: string | null) =>
       service.db.query(
-        `INSERT INTO pipelines (forge, project, sha, ref, status, image_ref, image_digest, finished_at)
-         VALUES ('gitlab', $1, $2, 'main', $3, $4, $5, now()) RETURNING id`,
+        `INSERT INTO pipelines (forge, project, sha, ref, status, image_ref, image_digest, finished_at, forge_context, change_request)
+         VALUES ('gitlab', $1, $2, 'main', $3, $4, $5, now(), '{"projectId": 9}', 5) RETURNING id`,
         [project, sha, status, digest ? `${labSettings.registry}/${project}:${sha}` : null, digest],
       );
     await insert(shas.a, 'passed', digests.a);
@@ -146,6 +150,15 @@ describe('/deploy in Slack', () => {
       { actor: 'UAPPROVER', action: 'approved' },
       { actor: 'slipway', action: 'deployed' },
     ]);
+  });
+
+  it('tells the merge request and the commit on GitLab', async () => {
+    await waitFor('the MR note', () => gitlab.record.comments.get(5)?.some((note) => note.body.includes('succeeded')));
+
+    const deployStatuses = gitlab.record.statuses.filter((status) => status.sha === shas.a && status.name === 'slipway/deploy/prod');
+
+    expect(deployStatuses.map((status) => status.state)).toEqual(['running', 'success']);
+    expect(gitlab.record.comments.get(5)![0]!.body).toBe(`🚀 Deploy of \`${shas.a.slice(0, 12)}\` to **prod** succeeded: the \`prod\` tag is now \`${digests.a}\`.`);
   });
 
   it('lets a member of an approving user group approve, and never promotes twice on a second click', async () => {

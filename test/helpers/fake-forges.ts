@@ -7,6 +7,8 @@ export interface FakeComment {
 
 export interface FakeStatus {
   sha: string;
+  /** GitLab's status name (context); `slipway` unless a deploy status. */
+  name?: string;
   state: string;
   description: string;
   targetUrl: string;
@@ -45,8 +47,8 @@ export function fakeGitlab(baseUrl: string, archives: Map<string, Buffer>, optio
         statusFailures -= 1;
         return [502, { message: 'Bad Gateway' }];
       }
-      const payload = body as { state: string; description: string; target_url: string };
-      record.statuses.push({ sha: uri.split('/').pop()!, state: payload.state, description: payload.description, targetUrl: payload.target_url });
+      const payload = body as { state: string; name: string; description: string; target_url: string };
+      record.statuses.push({ sha: uri.split('/').pop()!, name: payload.name, state: payload.state, description: payload.description, targetUrl: payload.target_url });
       return [201, { id: nextId++, status: payload.state }];
     })
     .get(/^\/api\/v4\/projects\/\d+\/merge_requests\/\d+\/notes/)

@@ -21,6 +21,7 @@ function memoryForge(failures = 0) {
       statuses.push(status);
     },
     upsertComment: async () => undefined,
+    reportDeployment: async () => undefined,
   };
   return { forge, statuses };
 }

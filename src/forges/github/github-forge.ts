@@ -51,5 +51,27 @@ export function createGithubForge(probot: Probot): Forge {
       }
       await octokit.rest.issues.createComment({ ...where, body });
     },
+
+    async reportDeployment(target, report) {
+      const octokit = await octokitFor(target);
+      const repo = repoOf(target);
+      // One GitHub deployment per commit and environment, found again for each later status.
+      const existing = await octokit.rest.repos.listDeployments({ ...repo, sha: report.sha, environment: report.environment, per_page: 1 });
+      let deploymentId = existing.data[0]?.id;
+      if (deploymentId === undefined) {
+        const created = await octokit.rest.repos.createDeployment({
+          ...repo,
+          ref: report.sha,
+          environment: report.environment,
+          auto_merge: false,
+          required_contexts: [],
+          description: report.description.slice(0, 140),
+        });
+        // 202 means GitHub merged the default branch first instead of deploying: never asked for here.
+        if (!('id' in created.data)) throw new Error(`GitHub did not create the deployment: ${created.data.message ?? created.status}`);
+        deploymentId = created.data.id;
+      }
+      await octokit.rest.repos.createDeploymentStatus({ ...repo, deployment_id: deploymentId, state: report.state, description: report.description.slice(0, 140) });
+    },
   };
 }

@@ -40,5 +40,16 @@ export function createGitlabForge(options: GitlabForgeOptions): Forge {
       if (mine) await withRetry(() => api.MergeRequestNotes.edit(projectId, changeRequest, mine.id, { body }));
       else await withRetry(() => api.MergeRequestNotes.create(projectId, changeRequest, body));
     },
+
+    async reportDeployment(target, report) {
+      const projectId = projectIdOf(target);
+      const state = { in_progress: 'running', success: 'success', failure: 'failed' } as const;
+      await withRetry(() =>
+        api.Commits.editStatus(projectId, report.sha, state[report.state], { name: `slipway/deploy/${report.environment}`, description: report.description.slice(0, 255) }),
+      );
+      if (report.changeRequest !== null && report.state !== 'in_progress') {
+        await withRetry(() => api.MergeRequestNotes.create(projectId, report.changeRequest!, report.description));
+      }
+    },
   };
 }

@@ -1,0 +1,40 @@
+import { generateKeyPairSync } from 'node:crypto';
+import nock from 'nock';
+import { describe, expect, it } from 'vitest';
+import { createProbot } from '../../src/forges/github/create-probot.js';
+import { createGithubForge } from '../../src/forges/github/github-forge.js';
+import { createLogger } from '../../src/logger.js';
+
+const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+
+describe('deploys on GitHub', () => {
+  it('create one deployment per commit and environment, then add its statuses, on GitHub Enterprise', async () => {
+    const forge = createGithubForge(createProbot({ appId: '1', privateKey, webhookSecret: 'x', gheHost: 'github.example.com' }, createLogger('silent')));
+    const target = { forge: 'github' as const, project: 'octo/app', apiContext: { installationId: 3 } };
+    const statuses: unknown[] = [];
+    const api = nock('https://github.example.com/api/v3')
+      .post('/app/installations/3/access_tokens')
+      .reply(201, { token: 'ghs_x', expires_at: new Date(Date.now() + 3_600_000).toISOString() })
+      .get('/repos/octo/app/deployments')
+      .query({ sha: 'a'.repeat(40), environment: 'prod', per_page: '1' })
+      .reply(200, [])
+      .post('/repos/octo/app/deployments', (body) => body.ref === 'a'.repeat(40) && body.environment === 'prod' && body.auto_merge === false)
+      .reply(201, { id: 77 })
+      .post('/repos/octo/app/deployments/77/statuses', (body) => statuses.push(body) > 0)
+      .reply(201, {})
+      .get('/repos/octo/app/deployments')
+      .query(true)
+      .reply(200, [{ id: 77 }])
+      .post('/repos/octo/app/deployments/77/statuses', (body) => statuses.push(body) > 0)
+      .reply(201, {});
+
+    await forge.reportDeployment(target, { sha: 'a'.repeat(40), environment: 'prod', state: 'in_progress', description: 'deploying', changeRequest: 2 });
+    await forge.reportDeployment(target, { sha: 'a'.repeat(40), environment: 'prod', state: 'success', description: 'deployed', changeRequest: 2 });
+
+    expect(api.isDone()).toBe(true);
+    expect(statuses).toEqual([
+      { state: 'in_progress', description: 'deploying' },
+      { state: 'success', description: 'deployed' },
+    ]);
+  });
+});
