@@ -3,8 +3,9 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 
 /** `90`, `90s`, `15m`, `2h`, `1d` -> seconds. */
+const DURATION_ERROR = 'must be seconds or a duration such as 15m, 2h, 1d';
 const Duration = z
-  .union([z.number().int().positive(), z.string().regex(/^\d+[smhd]$/)], { error: 'must be seconds or a duration such as 15m, 2h, 1d' })
+  .union([z.number().int().positive({ error: DURATION_ERROR }), z.string().regex(/^\d+[smhd]$/, { error: DURATION_ERROR })], { error: DURATION_ERROR })
   .transform((value) => (typeof value === 'number' ? value : Number(value.slice(0, -1)) * { s: 1, m: 60, h: 3600, d: 86400 }[value.slice(-1) as 's']));
 
 /** Slack member ids (U…, W…) and user group ids (S…). */
@@ -32,7 +33,7 @@ const DeployAction = z.discriminatedUnion(
       healthTimeout: Duration.default(60),
     }),
   ],
-  { error: 'type must be none, webhook or docker' },
+  { error: 'must be none, webhook or docker' },
 );
 
 const Environment = z.strictObject({
@@ -75,7 +76,9 @@ export function parsePolicy(text: string, file = 'SLIPWAY_CONFIG'): PolicyFile {
   if (document.errors.length > 0) throw new PolicyFileError(file, document.errors.map((error) => `is not valid YAML: ${error.message.split('\n')[0]}`));
   const parsed = PolicyFileSchema.safeParse(document.toJS() ?? {});
   if (!parsed.success) {
-    throw new PolicyFileError(file, parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || 'the file'} ${issue.message}`));
+    // A bad record key (an environment name) carries the key's own message one level down.
+    const messageOf = (issue: z.core.$ZodIssue) => (issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message);
+    throw new PolicyFileError(file, parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || 'the file'} ${messageOf(issue)}`));
   }
   return parsed.data;
 }

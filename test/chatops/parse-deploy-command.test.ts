@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { parseDeployCommand } from '../../src/chatops/parse-deploy-command.js';
+
+describe('the /deploy grammar', () => {
+  it.each([
+    ['a1b2c3d prod', { kind: 'request', sha: 'a1b2c3d', environment: 'prod' }],
+    ['  A1B2C3D4E5   staging ', { kind: 'request', sha: 'a1b2c3d4e5', environment: 'staging' }],
+    ['status', { kind: 'status' }],
+    ['status prod', { kind: 'status', environment: 'prod' }],
+    ['history prod', { kind: 'history', environment: 'prod' }],
+    ['rollback group/app:prod', { kind: 'rollback', environment: 'group/app:prod' }],
+    ['lock prod incident 4711 in progress', { kind: 'lock', environment: 'prod', reason: 'incident 4711 in progress' }],
+    ['unlock prod', { kind: 'unlock', environment: 'prod' }],
+    ['', { kind: 'help' }],
+    ['help', { kind: 'help' }],
+  ])('reads %j', (text, command) => {
+    expect(parseDeployCommand(text)).toEqual(command);
+  });
+
+  it.each([
+    ['a1b2c3d', 'which environment? usage: /deploy <sha> <env>'],
+    ['a1b2c3d prod now', 'too many words: usage: /deploy <sha> <env>'],
+    ['abc prod', '"abc" is not a commit SHA (7 to 40 hex characters) or a command; try /deploy help'],
+    ['lock prod', 'usage: /deploy lock <env> <reason>: say why, so others know'],
+    ['history', 'usage: /deploy history <env>'],
+    ['rollback prod staging', 'usage: /deploy rollback <env>'],
+    ['status a b', 'usage: /deploy status [env]'],
+  ])('explains what it expected for %j', (text, message) => {
+    expect(parseDeployCommand(text)).toEqual({ kind: 'invalid', message });
+  });
+});

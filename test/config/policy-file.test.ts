@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { parsePolicy } from '../../src/config/policy-file.js';
+import { runCli } from '../helpers/cli.js';
+
+describe('the server-side policy file', () => {
+  it('reads environments with their defaults', () => {
+    const policy = parsePolicy('projects:\n  group/app:\n    environments:\n      prod:\n        approvers: [U123, S456]\n        approvalTimeout: 15m\n');
+
+    expect(policy.projects['group/app']).toEqual({
+      allowForkPush: false,
+      environments: { prod: { approvers: ['U123', 'S456'], allowSelfApproval: false, approvalTimeout: 900, action: { type: 'none' } } },
+    });
+  });
+
+  it.each([
+    ['projects:\n  a/b:\n    environments:\n      prod: {}\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.approvers Invalid input: expected array, received undefined'],
+    ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [bob]\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.approvers.0 must be Slack user ids (U…) or user group ids (S…)'],
+    ['projects:\n  a/b:\n    environments:\n      Prod:\n        approvers: [U1A]\n', 'SLIPWAY_CONFIG: projects.a/b.environments.Prod must be a lower-case name usable as an image tag'],
+    ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        action: { type: ftp }\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.action.type must be none, webhook or docker'],
+    ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        approvalTimeout: soon\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.approvalTimeout must be seconds or a duration such as 15m, 2h, 1d'],
+    ['projects:\n  a/b:\n    alowForkPush: true\n', 'SLIPWAY_CONFIG: projects.a/b Unrecognized key: "alowForkPush"'],
+  ])('names the field of a mistake: %j', (text, message) => {
+    expect(() => parsePolicy(text)).toThrow(message);
+  });
+
+  it('stops the service at start-up with the file and field', async () => {
+    const result = await runCli(['serve'], { SLIPWAY_CONFIG: '/no/such/slipway.yml', DATABASE_URL: 'postgres://x:y@127.0.0.1:9/none' });
+
+    expect(result.code).toBe(78);
+    expect(result.stderr).toBe('slipway: configuration error: /no/such/slipway.yml: cannot be read (ENOENT)\n');
+  });
+});
