@@ -49,17 +49,9 @@ export function createDeploymentStore(pool: Pool) {
   const one = async (text: string, values: unknown[]): Promise<Deployment | null> => (await pool.query<Deployment>(text, values)).rows[0] ?? null;
 
   return {
-    async create(request: {
-      project: string;
-      environment: string;
-      kind: 'deploy' | 'rollback';
-      sha: string;
-      pipelineId: number | null;
-      imageRef: string;
-      digest: string;
-      requestedBy: string;
-      expiresInSeconds: number;
-    }): Promise<Deployment> {
+    async create(
+      request: Pick<Deployment, 'project' | 'environment' | 'kind' | 'sha' | 'pipelineId' | 'imageRef' | 'digest' | 'requestedBy'> & { expiresInSeconds: number },
+    ): Promise<Deployment> {
       return (await one(
         `INSERT INTO deployments (project, environment, kind, sha, pipeline_id, image_ref, digest, requested_by, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9)) RETURNING ${COLUMNS}`,
