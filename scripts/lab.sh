@@ -29,7 +29,8 @@ install_packages() {
   command -v dockerd >/dev/null || missing+=(docker.io)
   command -v docker-registry >/dev/null || missing+=(docker-registry)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
-  command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
+  # pg_ctlcluster can be there with only the client; the server binary is what counts.
+  compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
   command -v curl >/dev/null || missing+=(curl)
   command -v git >/dev/null || missing+=(git)
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -42,7 +43,7 @@ start_postgres() {
   local version cluster
   read -r version cluster _ < <(pg_lsclusters -h | head -n 1)
   if [ -z "${version:-}" ]; then
-    version=$(ls /usr/lib/postgresql | sort -n | tail -n 1)
+    version=$(basename "$(dirname "$(dirname "$(compgen -G '/usr/lib/postgresql/*/bin/postgres' | sort -V | tail -n 1)")")")
     cluster=main
     pg_createcluster "$version" "$cluster" >/dev/null
   fi
