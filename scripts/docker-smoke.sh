@@ -15,10 +15,15 @@ if ! docker image inspect "$BASE" >/dev/null 2>&1; then
   trap 'rm -rf "$context"' EXIT
   cp "$(command -v node)" "$context/node"
   cp -r "$(npm root -g)/npm" "$context/npm"
+  # This machine reaches the npm registry through a proxy with its own CA; the stand-in base
+  # trusts what the host trusts, as an official base image would trust the public CAs.
+  cp "${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}" "$context/ca-certificates.crt"
   cat >"$context/Dockerfile" <<DOCKERFILE
 FROM $REGISTRY/library/python:3.8-slim
 COPY node /usr/local/bin/node
 COPY npm /usr/local/lib/node_modules/npm
+COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
 RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && node --version
 DOCKERFILE
   docker build -q --network host -t "$BASE" "$context" >/dev/null

@@ -20,16 +20,18 @@ const PASSWORD = 'slipway-embedded';
  */
 export async function startEmbeddedPostgres(dataDir: string, port: number, logger: Logger): Promise<EmbeddedDatabase> {
   const databaseDir = path.join(dataDir, 'postgres');
+  const asRoot = process.getuid?.() === 0;
   await mkdir(dataDir, { recursive: true });
   // The unprivileged postgres user must be able to reach its data folder.
-  if (process.getuid?.() === 0) await chmod(dataDir, 0o755);
+  if (asRoot) await chmod(dataDir, 0o755);
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
     user: USER,
     password: PASSWORD,
     persistent: true,
-    createPostgresUser: true,
+    // Only root has to hand PostgreSQL to another user; anyone else runs it as themselves.
+    createPostgresUser: asRoot,
     // The package asks initdb for en_US.UTF-8 messages, which minimal machines lack; C.UTF-8 is always there.
     initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8', '--lc-messages=C.UTF-8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-k', '/tmp'],
