@@ -1,4 +1,4 @@
-import { describeZodError, ZERO_SHA, type ParsedWebhook } from '../parse-result.js';
+import { parsePayload, ZERO_SHA, type ParsedWebhook } from '../parse-result.js';
 import { PullRequestEventSchema, PushEventSchema } from './webhook-schema.js';
 
 const RUN_ACTIONS = new Set(['opened', 'synchronize', 'reopened']);
@@ -6,8 +6,8 @@ const RUN_ACTIONS = new Set(['opened', 'synchronize', 'reopened']);
 /** Turns a verified GitHub delivery into a forge-neutral event, or says why it is ignored. */
 export function parseGithubEvent(name: string, deliveryId: string, payload: unknown): ParsedWebhook {
   if (name === 'push') {
-    const parsed = PushEventSchema.safeParse(payload);
-    if (!parsed.success) return { kind: 'invalid', reason: `push payload: ${describeZodError(parsed.error)}` };
+    const parsed = parsePayload(PushEventSchema, 'push payload', payload);
+    if (!parsed.ok) return parsed.answer;
     const push = parsed.data;
     if (!push.ref.startsWith('refs/heads/')) return { kind: 'ignored', reason: `push to ${push.ref} is not a branch` };
     if (push.deleted || ZERO_SHA.test(push.after)) return { kind: 'ignored', reason: 'the push deleted the branch' };
@@ -27,8 +27,8 @@ export function parseGithubEvent(name: string, deliveryId: string, payload: unkn
     };
   }
   if (name === 'pull_request') {
-    const parsed = PullRequestEventSchema.safeParse(payload);
-    if (!parsed.success) return { kind: 'invalid', reason: `pull_request payload: ${describeZodError(parsed.error)}` };
+    const parsed = parsePayload(PullRequestEventSchema, 'pull_request payload', payload);
+    if (!parsed.ok) return parsed.answer;
     const pr = parsed.data;
     const action = RUN_ACTIONS.has(pr.action) ? 'run' : pr.action === 'closed' ? 'cancel' : undefined;
     if (!action) return { kind: 'ignored', reason: `pull_request action "${pr.action}" needs no pipeline` };

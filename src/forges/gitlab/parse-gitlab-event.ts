@@ -1,4 +1,4 @@
-import { describeZodError, ZERO_SHA, type ParsedWebhook } from '../parse-result.js';
+import { parsePayload, ZERO_SHA, type ParsedWebhook } from '../parse-result.js';
 import { MergeRequestHookSchema, PushHookSchema } from './webhook-schema.js';
 
 const RUN_ACTIONS = new Set(['open', 'reopen']);
@@ -7,8 +7,8 @@ const CANCEL_ACTIONS = new Set(['close', 'merge']);
 /** Turns a verified GitLab hook into a forge-neutral event, or says why it is ignored. */
 export function parseGitlabEvent(name: string, deliveryId: string, payload: unknown): ParsedWebhook {
   if (name === 'Push Hook') {
-    const parsed = PushHookSchema.safeParse(payload);
-    if (!parsed.success) return { kind: 'invalid', reason: `Push Hook body: ${describeZodError(parsed.error)}` };
+    const parsed = parsePayload(PushHookSchema, 'Push Hook body', payload);
+    if (!parsed.ok) return parsed.answer;
     const push = parsed.data;
     if (!push.ref.startsWith('refs/heads/')) return { kind: 'ignored', reason: `push to ${push.ref} is not a branch` };
     if (push.checkout_sha === null || ZERO_SHA.test(push.after)) return { kind: 'ignored', reason: 'the push deleted the branch' };
@@ -27,8 +27,8 @@ export function parseGitlabEvent(name: string, deliveryId: string, payload: unkn
     };
   }
   if (name === 'Merge Request Hook') {
-    const parsed = MergeRequestHookSchema.safeParse(payload);
-    if (!parsed.success) return { kind: 'invalid', reason: `Merge Request Hook body: ${describeZodError(parsed.error)}` };
+    const parsed = parsePayload(MergeRequestHookSchema, 'Merge Request Hook body', payload);
+    if (!parsed.ok) return parsed.answer;
     const { project, object_attributes: mr } = parsed.data;
     const action = mr.action ?? '';
     const run = RUN_ACTIONS.has(action) || (action === 'update' && mr.oldrev !== undefined);
