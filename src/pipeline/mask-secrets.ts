@@ -5,10 +5,8 @@ const MASK = '[masked]';
  * chunk grows long), so a secret split across two chunks is still caught.
  */
 export function createMasker(secrets: string[], emit: (text: string) => void, maxPending = 64 * 1024) {
-  const values = [...new Set(secrets.filter((secret) => secret.length > 0))].sort((a, b) => b.length - a.length);
+  const mask = masking(secrets);
   let pending = '';
-
-  const mask = (text: string) => values.reduce((masked, secret) => masked.split(secret).join(MASK), text);
 
   return {
     write(text: string): void {
@@ -26,8 +24,12 @@ export function createMasker(secrets: string[], emit: (text: string) => void, ma
   };
 }
 
+/** A function that masks `secrets` in a text; the longest first, so one secret inside another is masked whole. */
+function masking(secrets: string[]): (text: string) => string {
+  const values = [...new Set(secrets.filter((secret) => secret.length > 0))].sort((a, b) => b.length - a.length);
+  return (text) => values.reduce((masked, secret) => masked.split(secret).join(MASK), text);
+}
+
 export function maskText(text: string, secrets: string[]): string {
-  let masked = text;
-  for (const secret of [...secrets].filter(Boolean).sort((a, b) => b.length - a.length)) masked = masked.split(secret).join(MASK);
-  return masked;
+  return masking(secrets)(text);
 }
