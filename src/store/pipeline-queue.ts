@@ -131,12 +131,6 @@ export function createPipelineQueue(pool: Pool) {
       );
       return rowCount === 1;
     },
-
-    /** Pipeline ids that are still allowed to have a dind daemon. */
-    async activePipelineIds(): Promise<Set<string>> {
-      const { rows } = await pool.query<{ id: number }>(`SELECT id FROM pipelines WHERE status = 'running' AND lease_expires_at >= now()`);
-      return new Set(rows.map((row) => String(row.id)));
-    },
   };
 }
 

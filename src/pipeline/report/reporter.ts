@@ -35,7 +35,6 @@ export function createReporter(options: ReporterOptions) {
   const commentChains = new Map<string, Promise<void>>();
   const pending = new Set<Promise<void>>();
   const stopping = new AbortController();
-  let stopped = false;
   const limit = options.maxConcurrentReports ?? 4;
   let running = 0;
   const waiting: Array<() => void> = [];
@@ -99,7 +98,7 @@ export function createReporter(options: ReporterOptions) {
       } catch (error) {
         const delay = retryDelaysMs[attempt];
         options.logger.warn({ err: error, pipelineId, attempt: attempt + 1 }, 'reporting to the forge failed');
-        if (delay === undefined || stopped || slot.generation !== generation) return;
+        if (delay === undefined || stopping.signal.aborted || slot.generation !== generation) return;
         const waited = await sleep(delay, true, { signal: AbortSignal.any([stopping.signal, slot.newer.signal]) }).catch(() => false);
         if (!waited || slot.generation !== generation) return;
       }
@@ -136,13 +135,13 @@ export function createReporter(options: ReporterOptions) {
   return {
     /** A pipeline changed: report it after the debounce window (several changes make one update). */
     changed(pipelineId: number): void {
-      if (stopped) return;
+      if (stopping.signal.aborted) return;
       const slot = slotOf(pipelineId);
       slot.timer ??= setTimeout(() => void enqueue(pipelineId), debounceMs);
     },
     /** Report now (a new pipeline, a final state); resolves when the forge has been told, or has given up. */
     now(pipelineId: number): Promise<void> {
-      if (stopped) return Promise.resolve();
+      if (stopping.signal.aborted) return Promise.resolve();
       return enqueue(pipelineId);
     },
     /** Resolves when every report under way or scheduled has been sent. */
@@ -152,7 +151,6 @@ export function createReporter(options: ReporterOptions) {
     },
     /** Sends what is scheduled, stops retrying what fails, and takes no more. */
     async stop(): Promise<void> {
-      stopped = true;
       stopping.abort();
       await this.idle();
     },
