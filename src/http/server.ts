@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { BodyTooLargeError } from './read-body.js';
 import { sendError } from './respond.js';
 import { createRouter, type Route } from './router.js';
 
@@ -36,6 +37,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     }
     routeName = found.route.name ?? found.route.path;
     Promise.resolve(found.route.handle(request, response, found.params)).catch((error: unknown) => {
+      if (error instanceof BodyTooLargeError && !response.headersSent) {
+        // The rest of the body is never read, so this connection cannot carry another request.
+        response.setHeader('connection', 'close');
+        return sendError(response, 413, error.message);
+      }
       options.logger.error({ err: error, route: routeName }, 'request failed');
       if (!response.headersSent) sendError(response, 500, 'internal error; see the service log');
       else response.destroy();

@@ -143,6 +143,14 @@ describe('GitLab webhooks that Slipway refuses or ignores', () => {
     expect(await count(lab.db, 'pipelines')).toBe(0);
   });
 
+  it('answers a body over 25 MiB with 413 and records nothing', async () => {
+    const response = await postGitlab(lab.base, 'Merge Request Hook', undefined, { rawBody: `{"padding": "${'x'.repeat(26 * 1024 * 1024)}"}` });
+
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ error: 'request body is larger than 26214400 bytes' });
+    expect(await count(lab.db, 'deliveries')).toBe(0);
+  });
+
   it('names the field of a payload that is not the documented shape', async () => {
     const broken = hook();
     delete broken.object_attributes.last_commit;
