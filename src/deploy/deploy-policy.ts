@@ -22,8 +22,12 @@ export function mayRequest(environment: string, policy: EnvironmentPolicy, user:
   return { allowed: false, reason: `you may not deploy to ${environment}: ask ${mentionAll(policy.requesters)}` };
 }
 
+export function isApprover(policy: EnvironmentPolicy, user: string, groups: ReadonlySet<string>): boolean {
+  return listed(policy.approvers, user, groups);
+}
+
 export function mayApprove(environment: string, policy: EnvironmentPolicy, approver: string, requester: string, groups: ReadonlySet<string>): Decision {
-  if (!listed(policy.approvers, approver, groups)) {
+  if (!isApprover(policy, approver, groups)) {
     return { allowed: false, reason: `only ${mentionAll(policy.approvers)} may approve deploys to ${environment}` };
   }
   if (approver === requester && !policy.allowSelfApproval) {

@@ -5,7 +5,7 @@ import type { RegistryClient } from '../registry/registry-client.js';
 import type { AuditEvent, Deployment, DeploymentStore, EnvironmentLock } from '../store/deployment-store.js';
 import type { Pool } from '../store/pool.js';
 import type { DeployDescription } from './actions/webhook-action.js';
-import { mayApprove, mayRequest, mention } from './deploy-policy.js';
+import { isApprover, mayApprove, mayRequest, mention } from './deploy-policy.js';
 import { findTestedCommit } from './find-tested-commit.js';
 import { promoteImage } from './promote-image.js';
 
@@ -259,8 +259,7 @@ export function createDeployService(options: DeployServiceOptions) {
       if (!resolved.ok) return resolved;
       const { ref } = resolved;
       if (!reason.trim()) return refuse('say why: /deploy lock <env> <reason>');
-      const allowed = mayApprove(ref.environment, { ...ref.policy, allowSelfApproval: true }, user, user, await groupsOf(user, ref));
-      if (!allowed.allowed) return refuse(`only ${ref.environment}'s approvers may lock it`);
+      if (!isApprover(ref.policy, user, await groupsOf(user, ref))) return refuse(`only ${ref.environment}'s approvers may lock it`);
       const { locked, lock } = await store.lock(ref.project, ref.environment, user, reason.trim());
       if (!locked) return refuse(`${describeLock(ref.environment, lock)} already`);
       await store.audit({ actor: user, action: 'locked', project: ref.project, environment: ref.environment, detail: { reason: lock.reason } });
@@ -271,8 +270,7 @@ export function createDeployService(options: DeployServiceOptions) {
       const resolved = resolveEnvironment(environment);
       if (!resolved.ok) return resolved;
       const { ref } = resolved;
-      const allowed = mayApprove(ref.environment, { ...ref.policy, allowSelfApproval: true }, user, user, await groupsOf(user, ref));
-      if (!allowed.allowed) return refuse(`only ${ref.environment}'s approvers may unlock it`);
+      if (!isApprover(ref.policy, user, await groupsOf(user, ref))) return refuse(`only ${ref.environment}'s approvers may unlock it`);
       const removed = await store.unlock(ref.project, ref.environment);
       if (!removed) return refuse(`${ref.environment} is not locked`);
       await store.audit({ actor: user, action: 'unlocked', project: ref.project, environment: ref.environment, detail: { reason: removed.reason } });

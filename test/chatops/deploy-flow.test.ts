@@ -200,11 +200,13 @@ describe('/deploy in Slack', () => {
   });
 
   it('refuses a deploy to a locked environment, naming who locked it and why, until it is unlocked', async () => {
+    const notAnApprover = await say('UREQUESTER', 'lock frozen I would rather not');
     const locked = await say('UAPPROVER', 'lock frozen release freeze until Monday');
     const refused = await say('UREQUESTER', `${shas.a.slice(0, 8)} frozen`);
     const unlocked = await say('UAPPROVER', 'unlock frozen');
     const allowed = await say('UREQUESTER', `${shas.a.slice(0, 8)} frozen`);
 
+    expect(notAnApprover.body).toEqual({ response_type: 'ephemeral', text: "Not locked: only frozen's approvers may lock it" });
     expect(locked.body).toEqual({ response_type: 'in_channel', text: '<@UAPPROVER>: frozen is locked: release freeze until Monday. No deploys until /deploy unlock frozen.' });
     expect(refused.body.text).toMatch(/^Not deploying: frozen is locked by <@UAPPROVER> since \d{4}-\d\d-\d\d \d\d:\d\d UTC: release freeze until Monday$/);
     expect(unlocked.body.text).toBe('<@UAPPROVER>: frozen is unlocked.');
