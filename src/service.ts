@@ -17,7 +17,11 @@ import { createActionRunner } from './deploy/actions/run-deploy-action.js';
 import { createDeployService } from './deploy/deploy-service.js';
 import { deploymentReporter } from './deploy/report-deployment.js';
 import { deployContainer } from './docker/deploy-container.js';
+import { findPushedImage } from './registry/find-pushed-image.js';
 import { createRegistryClient } from './registry/registry-client.js';
+import { createTokenIssuer } from './registry/token-issuer.js';
+import { REGISTRY_TOKEN_PATH, registryTokenRoute } from './http/registry-token-route.js';
+import { createJobTokenStore } from './store/job-token-store.js';
 import { createDeploymentStore } from './store/deployment-store.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -69,6 +73,12 @@ export async function startService(config: Config, logger: Logger, options: Serv
   const views = createPipelineViews(pool);
   const reporter = createReporter({ views, forges: forges.byName, publicUrl: config.publicUrl, logger, debounceMs: options.reportDebounceMs });
 
+  const jobTokens = createJobTokenStore(pool);
+  // Slipway's own account where the host is its registry; anonymous elsewhere.
+  const registryFor = (host: string) =>
+    createRegistryClient(host === config.registry.host ? { host, username: config.registry.user, password: config.registry.password } : { host });
+  const ownRegistry = registryFor(config.registry.host);
+
   let worker: Worker | undefined;
   if (options.workers !== false && config.concurrency > 0) {
     const docker = createDockerClient(config.docker.host);
@@ -91,6 +101,8 @@ export async function startService(config: Config, logger: Logger, options: Serv
       jobTimeoutMs: config.docker.job.timeoutMs,
       concurrency: config.concurrency,
       allowForkPush: (project) => projectPolicy(policy, project).allowForkPush,
+      jobTokens,
+      findPushedImage: (repository, tags) => findPushedImage(ownRegistry, config.registry.host, repository, tags),
       leaseMs: options.leaseMs,
       pollMs: options.pollMs,
     });
@@ -100,8 +112,6 @@ export async function startService(config: Config, logger: Logger, options: Serv
   const slack = config.slack ? createSlackApp({ ...config.slack, logger }) : undefined;
   const reportDeployment = deploymentReporter(views, forges.byName);
   if (slack) {
-    const registryFor = (host: string) =>
-      createRegistryClient(host === config.registry.host ? { host, username: config.registry.user, password: config.registry.password } : { host });
     slack.attach(
       createDeployService({
         pool,
@@ -127,6 +137,13 @@ export async function startService(config: Config, logger: Logger, options: Serv
             ...healthRoutes(pool, metrics),
             pipelinePageRoute(views),
             ...webhookRoutes(config, forges, dispatch),
+            config.registry.token
+              ? registryTokenRoute({
+                  issuer: createTokenIssuer(config.registry.token),
+                  jobTokens,
+                  ...(config.registry.user && config.registry.password ? { admin: { user: config.registry.user, password: config.registry.password } } : {}),
+                })
+              : notConfigured(REGISTRY_TOKEN_PATH, 'Slipway is not this registry’s token issuer: set SLIPWAY_REGISTRY_TOKEN_KEY_FILE and SLIPWAY_REGISTRY_TOKEN_CERT_FILE', 'GET'),
             slack?.route ?? notConfigured(SLACK_EVENTS_PATH, 'Slack is not configured on this server: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET'),
           ],
           logger,

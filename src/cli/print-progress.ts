@@ -8,7 +8,7 @@ export function progressPrinter(write: Write): PipelineObserver {
   let atLineStart = true;
   return {
     jobStarted(job) {
-      write(`\n── ${job.name}${job.kind === 'test' ? ` (${job.image})` : ` (${job.dockerfile})`}\n`);
+      write(`\n── ${job.name}${job.kind === 'script' ? ` (${job.image})` : ` (${job.dockerfile})`}\n`);
       atLineStart = true;
     },
     jobOutput(_job, text) {

@@ -8,7 +8,10 @@ import { removeOrphanDinds } from '../docker/dind.js';
 import { dockerExecutorOptions } from '../docker/executor-from-config.js';
 import { combineObservers } from '../pipeline/combine-observers.js';
 import { runPipeline, type PipelineObserver, type PipelineResult } from '../pipeline/engine.js';
-import { PipelineFileError, readPipelinePlan } from '../pipeline/read-pipeline-file.js';
+import { PipelineFileError } from '../pipeline/pipeline-file-error.js';
+import { PROJECT_DIR } from '../pipeline/executor.js';
+import { predefinedVariables } from '../pipeline/predefined-variables.js';
+import { readPipelinePlan } from '../pipeline/read-pipeline-file.js';
 import { recordPipeline } from '../pipeline/record-pipeline.js';
 import { createPipelineStore } from '../store/pipeline-store.js';
 import { createPool } from '../store/pool.js';
@@ -58,7 +61,9 @@ export async function runCommand(args: string[]): Promise<number> {
 
   let plan;
   try {
-    plan = await readPipelinePlan(options.dir);
+    // The pipeline id is not known yet; `rules` on it are not something a local run can honour.
+    const variables = predefinedVariables({ pipelineId: 'local', project, sha, ref, defaultBranch: options['default-branch'], registry: config.registry.host, projectDir: PROJECT_DIR });
+    plan = await readPipelinePlan(options.dir, variables);
   } catch (error) {
     if (!(error instanceof PipelineFileError)) throw error;
     return report({ status: 'failed', jobs: [], image: null, error: error.message, durationMs: 0 });
@@ -78,6 +83,7 @@ export async function runCommand(args: string[]): Promise<number> {
   process.once('SIGTERM', cancel);
   const id = recorded ? String(recorded.id) : `local-${Date.now().toString(36)}`;
   write(`Slipway pipeline ${id}: ${project} @ ${sha.slice(0, 12)} (${ref}), from ${plan.source}\n`);
+  for (const note of plan.notes ?? []) write(`Note: ${note}\n`);
   try {
     if (recorded) await store!.markRunning(recorded.id);
     const result = await runPipeline(

@@ -84,6 +84,13 @@ export const EnvSchema = z.object({
   SLIPWAY_REGISTRY_USER: optionalText,
   SLIPWAY_REGISTRY_PASSWORD: optionalText,
   SLIPWAY_REGISTRY_MIRROR: httpUrl.optional(),
+  /** PEM private key that signs registry tokens: set it when the registry's `auth.token.realm` is Slipway. */
+  SLIPWAY_REGISTRY_TOKEN_KEY_FILE: optionalText,
+  /** PEM certificate of that key: the registry's `auth.token.rootcertbundle`. */
+  SLIPWAY_REGISTRY_TOKEN_CERT_FILE: optionalText,
+  /** Must equal the registry's `auth.token.service` and `auth.token.issuer`. */
+  SLIPWAY_REGISTRY_TOKEN_SERVICE: z.string().trim().min(1).default('slipway-registry'),
+  SLIPWAY_REGISTRY_TOKEN_ISSUER: z.string().trim().min(1).default('slipway'),
   SLIPWAY_DIND_IMAGE: z.string().trim().min(1).default('docker:dind'),
   SLIPWAY_DIND_PRIVILEGED: flag(true),
   /** `host` shares the Docker host's network; the inner daemon then runs without bridge or iptables. */
@@ -129,4 +136,6 @@ export const REQUIRED_TOGETHER: ReadonlyArray<readonly [keyof Env, ReadonlyArray
   ['GITLAB_TOKEN', ['GITLAB_WEBHOOK_SECRET']],
   ['SLACK_BOT_TOKEN', ['SLACK_SIGNING_SECRET']],
   ['SLIPWAY_REGISTRY_USER', ['SLIPWAY_REGISTRY_PASSWORD']],
+  ['SLIPWAY_REGISTRY_TOKEN_KEY_FILE', ['SLIPWAY_REGISTRY_TOKEN_CERT_FILE']],
+  ['SLIPWAY_REGISTRY_TOKEN_CERT_FILE', ['SLIPWAY_REGISTRY_TOKEN_KEY_FILE']],
 ];

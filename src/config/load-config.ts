@@ -1,3 +1,5 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EnvSchema, REQUIRED_TOGETHER, SECRET_VARIABLES, type Env } from './env-schema.js';
 
@@ -22,6 +24,14 @@ export interface DindSettings {
   registryMirror: string | undefined;
 }
 
+/** Slipway as the registry's token issuer (Docker's token authentication). */
+export interface RegistryTokenSettings {
+  privateKeyPem: string;
+  certificatePem: string;
+  service: string;
+  issuer: string;
+}
+
 export interface Config {
   port: number;
   publicUrl: string;
@@ -38,7 +48,7 @@ export interface Config {
       pids: number | undefined;
     };
   };
-  registry: { host: string; user: string | undefined; password: string | undefined };
+  registry: { host: string; user: string | undefined; password: string | undefined; token: RegistryTokenSettings | undefined };
   concurrency: number;
   policyFile: string | undefined;
   github: { appId: string; privateKey: string; webhookSecret: string; gheHost: string | undefined } | undefined;
@@ -74,10 +84,41 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       : needed.filter((name) => env[name] === undefined).map((name) => `${name} is required when ${trigger} is set`),
   );
   if (missing.length > 0) throw new ConfigError(missing);
-  return toConfig(env);
+  return toConfig(env, registryToken(env));
 }
 
-function toConfig(env: Env): Config {
+function readPem(variable: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`${variable} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}): ${file}`]);
+  }
+}
+
+/** The signing key and its certificate, checked to belong together now rather than at the first `docker login`. */
+function registryToken(env: Env): RegistryTokenSettings | undefined {
+  if (!env.SLIPWAY_REGISTRY_TOKEN_KEY_FILE || !env.SLIPWAY_REGISTRY_TOKEN_CERT_FILE) return undefined;
+  const privateKeyPem = readPem('SLIPWAY_REGISTRY_TOKEN_KEY_FILE', env.SLIPWAY_REGISTRY_TOKEN_KEY_FILE);
+  const certificatePem = readPem('SLIPWAY_REGISTRY_TOKEN_CERT_FILE', env.SLIPWAY_REGISTRY_TOKEN_CERT_FILE);
+  let key;
+  try {
+    key = createPrivateKey(privateKeyPem);
+  } catch {
+    throw new ConfigError(['SLIPWAY_REGISTRY_TOKEN_KEY_FILE must hold a PEM private key (RSA or EC P-256)']);
+  }
+  let certificate;
+  try {
+    certificate = new X509Certificate(certificatePem);
+  } catch {
+    throw new ConfigError(['SLIPWAY_REGISTRY_TOKEN_CERT_FILE must hold a PEM certificate']);
+  }
+  if (!certificate.checkPrivateKey(key)) {
+    throw new ConfigError(['SLIPWAY_REGISTRY_TOKEN_CERT_FILE is not the certificate of SLIPWAY_REGISTRY_TOKEN_KEY_FILE: the registry would refuse every token']);
+  }
+  return { privateKeyPem, certificatePem, service: env.SLIPWAY_REGISTRY_TOKEN_SERVICE, issuer: env.SLIPWAY_REGISTRY_TOKEN_ISSUER };
+}
+
+function toConfig(env: Env, token: RegistryTokenSettings | undefined): Config {
   const dataDir = path.resolve(env.SLIPWAY_DATA_DIR);
   return {
     port: env.PORT,
@@ -103,7 +144,7 @@ function toConfig(env: Env): Config {
         pids: env.SLIPWAY_JOB_PIDS || undefined,
       },
     },
-    registry: { host: env.SLIPWAY_REGISTRY, user: env.SLIPWAY_REGISTRY_USER, password: env.SLIPWAY_REGISTRY_PASSWORD },
+    registry: { host: env.SLIPWAY_REGISTRY, user: env.SLIPWAY_REGISTRY_USER, password: env.SLIPWAY_REGISTRY_PASSWORD, token },
     concurrency: env.SLIPWAY_CONCURRENCY,
     policyFile: env.SLIPWAY_CONFIG,
     github:

@@ -26,8 +26,11 @@ export function ownerLabel(): string {
   return `${os.hostname()}/${process.pid}`;
 }
 
+/** The daemon's socket inside its container: the host sees it in the bound socket folder. */
+export const DIND_SOCKET = '/slipway/docker.sock';
+
 function daemonArgs(options: DindOptions): string[] {
-  const args = ['--host=unix:///slipway/docker.sock'];
+  const args = [`--host=unix://${DIND_SOCKET}`];
   // On the host's network a second bridge and NAT rules would fight the host daemon's own.
   if (options.network === 'host') args.push('--bridge=none', '--iptables=false', '--ip6tables=false');
   if (options.registryMirror) args.push(`--registry-mirror=${options.registryMirror}`);

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import type { ExecutionEnvironment, Executor, PipelineIdentity } from '../pipeline/executor.js';
 import { buildAndPush } from './build-and-push.js';
-import { startDind, type DindOptions } from './dind.js';
+import { DIND_SOCKET, startDind, type DindOptions } from './dind.js';
 import type { RegistryAuth } from './pull-image.js';
 import { runJobContainer, type JobLimits } from './run-job-container.js';
 
@@ -21,10 +21,13 @@ export function createDockerExecutor(host: Docker, options: DockerExecutorOption
       const onAbort = () => void daemon.destroy().catch(() => undefined);
       signal.addEventListener('abort', onAbort, { once: true });
       return {
-        runTest: (job, context) =>
+        runScript: (job, context) =>
           runJobContainer(daemon.docker, {
             image: job.image,
             script: job.script,
+            afterScript: job.afterScript,
+            // Inside the daemon, a bind mount names a path in the dind container: its own socket.
+            dockerSocket: job.dockerAccess ? DIND_SOCKET : undefined,
             env: context.env,
             sourceDir: context.sourceDir,
             limits: options.job,

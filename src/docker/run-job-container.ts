@@ -1,12 +1,11 @@
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import { JobError } from '../pipeline/executor.js';
+import { JobError, PROJECT_DIR } from '../pipeline/executor.js';
 import { abortable } from './abortable.js';
 import { isNotFound } from './docker-client.js';
 import { pullImage, type RegistryAuth } from './pull-image.js';
 import { packSource } from './source-archive.js';
 
-export const WORKSPACE = '/workspace';
 
 export interface JobLimits {
   network: string;
@@ -15,9 +14,15 @@ export interface JobLimits {
   pids: number | undefined;
 }
 
+/** Where a job with Docker access finds the pipeline's daemon, and what `DOCKER_HOST` says. */
+const JOB_DOCKER_SOCKET = '/var/run/docker.sock';
+
 export interface JobContainerOptions {
   image: string;
   script: string[];
+  afterScript?: string[];
+  /** The daemon's socket as the daemon running the job sees it; bound in, with `DOCKER_HOST` set to it. */
+  dockerSocket?: string;
   env: Record<string, string>;
   sourceDir: string;
   limits: JobLimits;
@@ -30,9 +35,33 @@ function quote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-/** A POSIX shell script that echoes each line, GitLab-style, and stops at the first failure. */
-export function shellScript(lines: string[]): string {
-  return ['set -e', ...lines.flatMap((line) => [`printf '%s\\n' ${quote(`$ ${line}`)}`, line])].join('\n');
+function echoed(lines: string[]): string[] {
+  return lines.flatMap((line) => [`printf '%s\\n' ${quote(`$ ${line}`)}`, line]);
+}
+
+/**
+ * A POSIX shell script that echoes each line, GitLab-style, and stops at the first failure.
+ * `afterLines` run next in a fresh subshell whatever happened, as GitLab's `after_script`;
+ * the exit code stays the script's.
+ */
+export function shellScript(lines: string[], afterLines: string[] = []): string {
+  if (afterLines.length === 0) return ['set -e', ...echoed(lines)].join('\n');
+  return [
+    '(',
+    'set -e',
+    ...echoed(lines),
+    ')',
+    'status=$?',
+    `printf '%s\\n' 'Running after_script'`,
+    '(',
+    'set -e',
+    ...echoed(afterLines),
+    // Not `( … ) || …`: set -e is off inside a subshell whose status is tested.
+    ')',
+    'after=$?',
+    `[ "$after" -eq 0 ] || printf 'after_script failed with exit code %s; the job keeps its own result\\n' "$after"`,
+    'exit "$status"',
+  ].join('\n');
 }
 
 /** `512m` -> bytes, as `docker run --memory` reads it. */
@@ -43,9 +72,10 @@ export function parseByteSize(size: string): number {
   return Number(match[1]) * unit;
 }
 
-function hostConfig(limits: JobLimits): Docker.HostConfig {
+function hostConfig(limits: JobLimits, dockerSocket: string | undefined): Docker.HostConfig {
   return {
     NetworkMode: limits.network,
+    ...(dockerSocket ? { Binds: [`${dockerSocket}:${JOB_DOCKER_SOCKET}`] } : {}),
     ...(limits.memory ? { Memory: parseByteSize(limits.memory) } : {}),
     ...(limits.cpus ? { NanoCpus: Math.round(limits.cpus * 1e9) } : {}),
     ...(limits.pids ? { PidsLimit: limits.pids } : {}),
@@ -72,14 +102,15 @@ export async function runJobContainer(docker: Docker, options: JobContainerOptio
   const container = await abortable(docker.createContainer({
     Image: options.image,
     Entrypoint: ['/bin/sh', '-c'],
-    Cmd: [shellScript(options.script)],
-    Env: Object.entries(options.env).map(([key, value]) => `${key}=${value}`),
-    WorkingDir: WORKSPACE,
+    Cmd: [shellScript(options.script, options.afterScript)],
+    // The file's own DOCKER_HOST (tcp://docker:2375, say) would point at a service that does not exist here.
+    Env: Object.entries({ ...options.env, ...(options.dockerSocket ? { DOCKER_HOST: `unix://${JOB_DOCKER_SOCKET}` } : {}) }).map(([key, value]) => `${key}=${value}`),
+    WorkingDir: PROJECT_DIR,
     Tty: false,
-    HostConfig: hostConfig(options.limits),
+    HostConfig: hostConfig(options.limits, options.dockerSocket),
   }), signal);
   try {
-    await abortable(container.putArchive(packSource(options.sourceDir, WORKSPACE.slice(1)), { path: '/' }), signal);
+    await abortable(container.putArchive(packSource(options.sourceDir, PROJECT_DIR.slice(1)), { path: '/' }), signal);
     const stream = await abortable(container.attach({ stream: true, stdout: true, stderr: true }), signal);
     const decoded = new PassThrough();
     decoded.on('data', (chunk: Buffer) => options.output(chunk.toString('utf8')));

@@ -7,8 +7,8 @@ import { sendError } from './respond.js';
 import type { Route } from './router.js';
 
 /** A route for something this server was not configured for: says what to set. */
-export function notConfigured(path: string, message: string): Route {
-  return { method: 'POST', path, handle: (_request, response) => sendError(response, 404, message) };
+export function notConfigured(path: string, message: string, method: Route['method'] = 'POST'): Route {
+  return { method, path, handle: (_request, response) => sendError(response, 404, message) };
 }
 
 export function webhookRoutes(config: Config, forges: Forges, dispatch: Dispatch): Route[] {

@@ -1,8 +1,9 @@
-import type { BuildOutcome, ExecutionEnvironment, Executor, JobContext } from './executor.js';
+import { PROJECT_DIR, type BuildOutcome, type ExecutionEnvironment, type Executor, type JobContext } from './executor.js';
 import { formatDuration } from './format-duration.js';
 import { imageTags } from './image-names.js';
 import { createMasker, maskText } from './mask-secrets.js';
 import type { JobSpec, PipelinePlan } from './plan.js';
+import { expandVariables, predefinedVariables } from './predefined-variables.js';
 
 export type JobStatus = 'pending' | 'running' | 'passed' | 'failed' | 'skipped' | 'canceled';
 export type PipelineStatus = 'passed' | 'failed' | 'canceled';
@@ -44,6 +45,10 @@ export interface PipelineRun {
   env?: Record<string, string>;
   /** Jobs not to run, with the reason shown for each (a fork's build, say); they do not fail the pipeline. */
   skipJobs?: Record<string, string>;
+  /** The MR/PR the pipeline belongs to, for `CI_MERGE_REQUEST_IID`. */
+  changeRequest?: number | null;
+  /** This pipeline's registry credential (`CI_JOB_TOKEN`); masked like the secrets. */
+  jobToken?: string;
 }
 
 /** Everything the engine tells the outside world; it knows nothing of HTTP, forges or databases. */
@@ -54,8 +59,20 @@ export interface PipelineObserver {
 }
 
 function jobEnv(run: PipelineRun, job: JobSpec): Record<string, string> {
-  return {
-    CI: 'true',
+  const env: Record<string, string> = {
+    ...predefinedVariables({
+      pipelineId: run.id,
+      project: run.project,
+      sha: run.sha,
+      ref: run.ref,
+      defaultBranch: run.defaultBranch,
+      changeRequest: run.changeRequest,
+      registry: run.registry,
+      jobToken: run.jobToken,
+      projectDir: PROJECT_DIR,
+    }),
+    CI_JOB_NAME: job.name,
+    CI_JOB_STAGE: job.stage,
     SLIPWAY: 'true',
     SLIPWAY_PIPELINE_ID: run.id,
     SLIPWAY_PROJECT: run.project,
@@ -63,11 +80,27 @@ function jobEnv(run: PipelineRun, job: JobSpec): Record<string, string> {
     SLIPWAY_COMMIT_REF: run.ref,
     SLIPWAY_JOB_NAME: job.name,
     ...run.env,
-    ...(job.kind === 'test' ? job.variables : {}),
   };
+  // In order, as GitLab does: a variable may use the predefined ones and those before it.
+  if (job.kind === 'script') for (const [name, value] of Object.entries(job.variables)) env[name] = expandVariables(value, env);
+  return env;
 }
 
-/** Runs a plan's jobs in order in one execution environment; a failed job skips the rest. */
+/** Why a job does not run, or undefined when it does. */
+function reasonToSkip(run: PipelineRun, job: JobSpec, failedJob: string | undefined): string | undefined {
+  const planned = run.skipJobs?.[job.name] ?? job.skipReason;
+  if (planned !== undefined) return planned;
+  const when = job.when ?? 'on_success';
+  if (failedJob !== undefined && when === 'on_success') return `skipped because ${failedJob} failed`;
+  if (failedJob === undefined && when === 'on_failure') return 'runs only when an earlier job fails';
+  return undefined;
+}
+
+/**
+ * Runs a plan's stages in order, the jobs of a stage side by side, all in one execution
+ * environment. A failed job (unless allowed to fail) skips later stages' jobs, except those
+ * that run `on_failure` or `always`.
+ */
 export async function runPipeline(
   run: PipelineRun,
   executor: Executor,
@@ -75,61 +108,70 @@ export async function runPipeline(
   signal: AbortSignal = new AbortController().signal,
 ): Promise<PipelineResult> {
   const started = Date.now();
-  const results: JobResult[] = run.plan.jobs.map((job) => ({ name: job.name, kind: job.kind, status: 'pending', exitCode: null, durationMs: 0 }));
+  const secrets = run.jobToken ? [...run.secrets, run.jobToken] : run.secrets;
+  const { jobs } = run.plan;
+  const results: JobResult[] = jobs.map((job) => ({ name: job.name, kind: job.kind, status: 'pending', exitCode: null, durationMs: 0 }));
   const finish = (status: PipelineStatus, image: ImageResult | null, error?: string): PipelineResult => ({
     status,
     jobs: results,
     image,
-    ...(error === undefined ? {} : { error: maskText(error, run.secrets) }),
+    ...(error === undefined ? {} : { error: maskText(error, secrets) }),
     durationMs: Date.now() - started,
   });
-  const skipRest = (from: number, status: 'skipped' | 'canceled', reason: string) => {
-    for (const result of results.slice(from)) {
+  const skipRest = (status: 'skipped' | 'canceled', reason: string) => {
+    for (const result of results) {
       if (result.status === 'pending') Object.assign(result, { status, error: reason });
     }
   };
 
-  let environment: ExecutionEnvironment;
-  try {
-    environment = await executor.open({ id: run.id, project: run.project, sha: run.sha }, signal);
-  } catch (error) {
-    if (signal.aborted) {
-      skipRest(0, 'canceled', 'pipeline canceled');
-      return finish('canceled', null);
+  // A pipeline whose every job is skipped (a fork's build-only pipeline, say) needs no daemon.
+  const needsEnvironment = jobs.some((job) => (run.skipJobs?.[job.name] ?? job.skipReason) === undefined);
+  let environment: ExecutionEnvironment | undefined;
+  if (needsEnvironment) {
+    try {
+      environment = await executor.open({ id: run.id, project: run.project, sha: run.sha }, signal);
+    } catch (error) {
+      if (signal.aborted) {
+        skipRest('canceled', 'pipeline canceled');
+        return finish('canceled', null);
+      }
+      const reason = `could not prepare the pipeline: ${error instanceof Error ? error.message : String(error)}`;
+      skipRest('skipped', reason);
+      return finish('failed', null, reason);
     }
-    const reason = `could not prepare the pipeline: ${error instanceof Error ? error.message : String(error)}`;
-    skipRest(0, 'skipped', reason);
-    return finish('failed', null, reason);
   }
 
   let image: ImageResult | null = null;
+  let failedJob: string | undefined;
   try {
-    for (const [index, job] of run.plan.jobs.entries()) {
-      const result = results[index]!;
+    for (const stage of [...new Set(jobs.map((job) => job.stage))]) {
       if (signal.aborted) {
-        skipRest(index, 'canceled', 'pipeline canceled');
+        skipRest('canceled', 'pipeline canceled');
         return finish('canceled', image);
       }
-      const skipReason = run.skipJobs?.[job.name];
-      if (skipReason !== undefined) {
-        Object.assign(result, { status: 'skipped', error: skipReason });
-        await observer.jobFinished?.(job, result);
-        continue;
-      }
-      const outcome = await runJob(run, environment, job, result, observer, signal);
-      if (outcome) image = outcome;
-      if (result.status === 'canceled') {
-        skipRest(index + 1, 'canceled', 'pipeline canceled');
+      const inStage = jobs.flatMap((job, index) => (job.stage === stage ? [{ job, result: results[index]! }] : []));
+      const failedBefore = failedJob;
+      await Promise.all(
+        inStage.map(async ({ job, result }) => {
+          const skip = reasonToSkip(run, job, failedBefore);
+          if (skip !== undefined) {
+            Object.assign(result, { status: 'skipped', error: skip });
+            await observer.jobFinished?.(job, result);
+            return;
+          }
+          const outcome = await runJob({ ...run, secrets }, environment!, job, result, observer, signal);
+          if (outcome) image = outcome;
+        }),
+      );
+      if (inStage.some(({ result }) => result.status === 'canceled')) {
+        skipRest('canceled', 'pipeline canceled');
         return finish('canceled', image);
       }
-      if (result.status === 'failed') {
-        skipRest(index + 1, 'skipped', `skipped because ${job.name} failed`);
-        return finish('failed', image);
-      }
+      failedJob ??= inStage.find(({ job, result }) => result.status === 'failed' && !job.allowFailure)?.job.name;
     }
-    return finish('passed', image);
+    return finish(failedJob === undefined ? 'passed' : 'failed', image);
   } finally {
-    await environment.close();
+    await environment?.close();
   }
 }
 
@@ -141,7 +183,7 @@ async function runJob(
   observer: PipelineObserver,
   pipelineSignal: AbortSignal,
 ): Promise<ImageResult | null> {
-  const timeoutMs = (job.kind === 'test' ? job.timeoutMs : undefined) ?? run.jobTimeoutMs;
+  const timeoutMs = (job.kind === 'script' ? job.timeoutMs : undefined) ?? run.jobTimeoutMs;
   const timeout = AbortSignal.timeout(timeoutMs);
   const masker = createMasker(run.secrets, (text) => observer.jobOutput?.(job, text));
   const context: JobContext = {
@@ -155,8 +197,8 @@ async function runJob(
   const started = Date.now();
   let image: ImageResult | null = null;
   try {
-    if (job.kind === 'test') {
-      const { exitCode } = await environment.runTest(job, context);
+    if (job.kind === 'script') {
+      const { exitCode } = await environment.runScript({ ...job, image: expandVariables(job.image, context.env) }, context);
       result.exitCode = exitCode;
       result.status = exitCode === 0 ? 'passed' : 'failed';
       if (exitCode !== 0) result.error = `the script exited with code ${exitCode}`;

@@ -1,4 +1,7 @@
-import type { BuildJobSpec, TestJobSpec } from './plan.js';
+import type { BuildJobSpec, ScriptJobSpec } from './plan.js';
+
+/** Where every job finds the repository (`CI_PROJECT_DIR`), whatever the executor. */
+export const PROJECT_DIR = '/workspace';
 
 /** Where a pipeline's jobs run. The Docker executor gives each pipeline its own dind daemon. */
 export interface Executor {
@@ -39,7 +42,8 @@ export interface BuildOutcome {
 }
 
 export interface ExecutionEnvironment {
-  runTest(job: TestJobSpec, context: JobContext): Promise<{ exitCode: number }>;
+  /** Runs a script job in `image` (already expanded); its exit code is the script's. */
+  runScript(job: ScriptJobSpec & { image: string }, context: JobContext): Promise<{ exitCode: number }>;
   build(job: BuildJobSpec, target: BuildTarget, context: JobContext): Promise<BuildOutcome>;
   close(): Promise<void>;
 }

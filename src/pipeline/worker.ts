@@ -6,11 +6,15 @@ import type { Forge, ForgeName } from '../forges/forge.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { ClaimedPipeline, PipelineQueue } from '../store/pipeline-queue.js';
+import type { JobTokenStore } from '../store/job-token-store.js';
 import type { PipelineStore } from '../store/pipeline-store.js';
 import { combineObservers } from './combine-observers.js';
-import { runPipeline, type PipelineObserver } from './engine.js';
-import type { Executor } from './executor.js';
-import { PipelineFileError, readPipelinePlan } from './read-pipeline-file.js';
+import { runPipeline, type ImageResult, type PipelineObserver } from './engine.js';
+import { PROJECT_DIR, type Executor } from './executor.js';
+import { repositoryPath } from './image-names.js';
+import { predefinedVariables } from './predefined-variables.js';
+import { PipelineFileError } from './pipeline-file-error.js';
+import { readPipelinePlan } from './read-pipeline-file.js';
 import { recordPipeline } from './record-pipeline.js';
 import type { Reporter } from './report/reporter.js';
 
@@ -29,6 +33,10 @@ export interface WorkerOptions {
   concurrency: number;
   /** May a fork's change request push its image? */
   allowForkPush: (project: string) => boolean;
+  /** Issues each pipeline's `CI_JOB_TOKEN`. */
+  jobTokens?: JobTokenStore;
+  /** The image a pipeline pushed itself (a `.gitlab-ci.yml` build job), so `/deploy` can promote it. */
+  findPushedImage?: (repository: string, tags: string[]) => Promise<{ ref: string; digest: string } | null>;
   leaseMs?: number;
   pollMs?: number;
 }
@@ -67,15 +75,25 @@ export function startWorker(options: WorkerOptions): Worker {
         if (!signal.aborted) await options.store.fail(claimed.id, `could not fetch the source at ${claimed.sha.slice(0, 12)}: ${error instanceof Error ? error.message : String(error)}`, options.workerId);
         return;
       }
+      const facts = {
+        pipelineId: String(claimed.id),
+        project: claimed.target.project,
+        sha: claimed.sha,
+        ref: claimed.ref,
+        defaultBranch: claimed.defaultBranch,
+        changeRequest: claimed.changeRequest,
+        registry: options.registry,
+        projectDir: PROJECT_DIR,
+      };
       let plan;
       try {
-        plan = await readPipelinePlan(sourceDir);
+        plan = await readPipelinePlan(sourceDir, predefinedVariables(facts));
       } catch (error) {
         if (!(error instanceof PipelineFileError)) throw error;
         await options.store.fail(claimed.id, error.message, options.workerId);
         return;
       }
-      const recorded = await options.store.replaceJobs(claimed.id, plan.source, plan.jobs);
+      const recorded = await options.store.replaceJobs(claimed.id, plan);
       options.reporter.changed(claimed.id);
       const recorder = recordPipeline(options.store, recorded);
       const reporting: PipelineObserver = {
@@ -83,7 +101,9 @@ export function startWorker(options: WorkerOptions): Worker {
         jobFinished: () => options.reporter.changed(claimed.id),
       };
       const pushAllowed = !claimed.fromFork || options.allowForkPush(claimed.target.project);
-      const result = await runPipeline(
+      const repository = repositoryPath(claimed.target.project);
+      const jobToken = await options.jobTokens?.issue({ pipelineId: claimed.id, repository, actions: pushAllowed ? ['pull', 'push'] : ['pull'] });
+      let result = await runPipeline(
         {
           id: String(claimed.id),
           project: claimed.target.project,
@@ -97,6 +117,8 @@ export function startWorker(options: WorkerOptions): Worker {
           // A fork's code never sees the server's secrets, masked or not.
           secrets: options.secrets,
           jobTimeoutMs: options.jobTimeoutMs,
+          changeRequest: claimed.changeRequest,
+          jobToken,
           ...(pushAllowed ? {} : { skipJobs: Object.fromEntries(plan.jobs.filter((job) => job.kind === 'build').map((job) => [job.name, 'skipped: forks push no image'])) }),
         },
         options.executor,
@@ -104,12 +126,27 @@ export function startWorker(options: WorkerOptions): Worker {
         signal,
       );
       await recorder.settled();
+      if (result.status === 'passed' && !result.image && !plan.jobs.some((job) => job.kind === 'build') && options.findPushedImage) {
+        result = { ...result, image: await pushedImage(repository, claimed.sha) };
+      }
       if (await options.store.finish(claimed.id, result, options.workerId)) {
         options.metrics?.pipelinesFinished.inc({ status: result.status });
         log.info({ pipelineId: claimed.id, status: result.status, durationMs: result.durationMs }, 'pipeline finished');
       }
     } finally {
       await rm(sourceDir, { recursive: true, force: true });
+    }
+  }
+
+  /** `:<sha>` or GitLab's `:<short sha>`, as a `.gitlab-ci.yml` build job tags it. */
+  async function pushedImage(repository: string, sha: string): Promise<ImageResult | null> {
+    const tags = [sha, sha.slice(0, 8)];
+    try {
+      const found = await options.findPushedImage!(repository, tags);
+      return found ? { ...found, tags, pushed: true, totalSteps: 0, cachedSteps: 0 } : null;
+    } catch (error) {
+      log.warn({ err: error, repository }, 'could not look for the image the pipeline pushed');
+      return null;
     }
   }
 

@@ -38,19 +38,54 @@ function baseUrl(host: string): string {
   return `${loopback ? 'http' : 'https'}://${host}/v2`;
 }
 
-/** A Docker Registry HTTP API v2 client: just what promotion and checks need. */
+/** `Bearer realm="…",service="…",scope="…"` -> its parameters. */
+export function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
+  const [scheme = '', ...rest] = header.trim().split(/\s+/);
+  const params: Record<string, string> = {};
+  for (const match of rest.join(' ').matchAll(/(\w+)="([^"]*)"/g)) params[match[1]!] = match[2]!;
+  return { scheme: scheme.toLowerCase(), params };
+}
+
+/**
+ * A Docker Registry HTTP API v2 client: just what promotion and checks need. It speaks basic
+ * authentication and, when the registry answers with a Bearer challenge (token authentication,
+ * Slipway's own realm included), fetches a token for the scope asked and retries once.
+ */
 export function createRegistryClient(options: RegistryClientOptions) {
   const base = baseUrl(options.host);
-  const headers = (extra: Record<string, string> = {}): Record<string, string> => ({
-    ...extra,
-    ...(options.username && options.password
-      ? { authorization: `Basic ${Buffer.from(`${options.username}:${options.password}`).toString('base64')}` }
-      : {}),
-  });
+  const basic =
+    options.username && options.password ? `Basic ${Buffer.from(`${options.username}:${options.password}`).toString('base64')}` : undefined;
+  const bearerTokens = new Map<string, { token: string; expiresAt: number }>();
+
+  async function bearerToken(challenge: Record<string, string>): Promise<string> {
+    const key = `${challenge.realm} ${challenge.service} ${challenge.scope}`;
+    const cached = bearerTokens.get(key);
+    if (cached && cached.expiresAt > Date.now()) return cached.token;
+    if (!challenge.realm) throw new RegistryError('the registry asked for a token but named no realm');
+    const url = new URL(challenge.realm);
+    if (challenge.service) url.searchParams.set('service', challenge.service);
+    if (challenge.scope) url.searchParams.set('scope', challenge.scope);
+    const response = await fetch(url, { headers: basic ? { authorization: basic } : {} });
+    if (!response.ok) throw new RegistryError(`the registry's token service ${url.origin}${url.pathname} answered ${response.status}: ${await response.text()}`, response.status);
+    const body = (await response.json()) as { token?: string; access_token?: string; expires_in?: number };
+    const token = body.token ?? body.access_token;
+    if (!token) throw new RegistryError("the registry's token service answered without a token");
+    // Renew a little early, so a token never expires between fetch and use.
+    bearerTokens.set(key, { token, expiresAt: Date.now() + Math.max(0, (body.expires_in ?? 60) - 10) * 1000 });
+    return token;
+  }
+
+  async function send(url: string, init: { method?: string; headers?: Record<string, string>; body?: Uint8Array } = {}): Promise<Response> {
+    const first = await fetch(url, { ...init, headers: { ...init.headers, ...(basic ? { authorization: basic } : {}) } });
+    const challenge = parseChallenge(first.headers.get('www-authenticate') ?? '');
+    if (first.status !== 401 || challenge.scheme !== 'bearer') return first;
+    await first.body?.cancel();
+    return fetch(url, { ...init, headers: { ...init.headers, authorization: `Bearer ${await bearerToken(challenge.params)}` } });
+  }
 
   return {
     async getManifest(repository: string, reference: string): Promise<Manifest | null> {
-      const response = await fetch(`${base}/${repository}/manifests/${reference}`, { headers: headers({ accept: MANIFEST_TYPES.join(', ') }) });
+      const response = await send(`${base}/${repository}/manifests/${reference}`, { headers: { accept: MANIFEST_TYPES.join(', ') } });
       if (response.status === 404) return null;
       if (!response.ok) throw new RegistryError(`registry answered ${response.status} for ${repository}:${reference}`, response.status);
       const bytes = Buffer.from(await response.arrayBuffer());
@@ -59,9 +94,9 @@ export function createRegistryClient(options: RegistryClientOptions) {
     },
 
     async putManifest(repository: string, reference: string, manifest: Manifest): Promise<string> {
-      const response = await fetch(`${base}/${repository}/manifests/${reference}`, {
+      const response = await send(`${base}/${repository}/manifests/${reference}`, {
         method: 'PUT',
-        headers: headers({ 'content-type': manifest.mediaType }),
+        headers: { 'content-type': manifest.mediaType },
         body: new Uint8Array(manifest.bytes),
       });
       if (!response.ok) throw new RegistryError(`registry refused ${repository}:${reference} (${response.status}): ${await response.text()}`, response.status);

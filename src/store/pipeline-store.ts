@@ -1,5 +1,5 @@
 import type { JobResult, PipelineResult } from '../pipeline/engine.js';
-import type { JobSpec } from '../pipeline/plan.js';
+import type { JobSpec, PipelinePlan } from '../pipeline/plan.js';
 import { withTransaction, type Client, type Pool } from './pool.js';
 
 export interface NewPipeline {
@@ -45,11 +45,11 @@ export function createPipelineStore(pool: Pool) {
     },
 
     /** The plan's jobs for a claimed pipeline; a previous attempt's jobs (and logs) are replaced. */
-    async replaceJobs(pipelineId: number, planSource: string, jobs: JobSpec[]): Promise<RecordedPipeline> {
+    async replaceJobs(pipelineId: number, plan: PipelinePlan): Promise<RecordedPipeline> {
       return withTransaction(pool, async (client) => {
         await client.query('DELETE FROM jobs WHERE pipeline_id = $1', [pipelineId]);
-        await client.query('UPDATE pipelines SET plan_source = $2 WHERE id = $1', [pipelineId, planSource]);
-        return { id: pipelineId, jobIds: await insertJobs(client, pipelineId, jobs) };
+        await client.query('UPDATE pipelines SET plan_source = $2, plan_notes = $3 WHERE id = $1', [pipelineId, plan.source, JSON.stringify(plan.notes ?? [])]);
+        return { id: pipelineId, jobIds: await insertJobs(client, pipelineId, plan.jobs) };
       });
     },
 

@@ -3,7 +3,7 @@ import type { Pool } from './pool.js';
 export interface JobView {
   id: number;
   name: string;
-  kind: 'test' | 'build';
+  kind: 'script' | 'build';
   status: 'pending' | 'running' | 'passed' | 'failed' | 'skipped' | 'canceled';
   exitCode: number | null;
   error: string | null;
@@ -24,6 +24,8 @@ export interface PipelineView {
   cancelReason: string | null;
   supersededBy: number | null;
   planSource: string | null;
+  /** What the pipeline file asked for that Slipway does not do. */
+  planNotes: string[];
   image: { ref: string; digest: string | null; cachedSteps: number | null; totalSteps: number | null } | null;
   createdAt: Date;
   startedAt: Date | null;
@@ -47,6 +49,7 @@ interface Row {
   cancel_reason: string | null;
   superseded_by: number | null;
   plan_source: string | null;
+  plan_notes: string[];
   image_ref: string | null;
   image_digest: string | null;
   cached_steps: number | null;
@@ -87,6 +90,7 @@ export function createPipelineViews(pool: Pool) {
         cancelReason: row.cancel_reason,
         supersededBy: row.superseded_by,
         planSource: row.plan_source,
+        planNotes: row.plan_notes,
         image: row.image_ref ? { ref: row.image_ref, digest: row.image_digest, cachedSteps: row.cached_steps, totalSteps: row.total_steps } : null,
         createdAt: row.created_at,
         startedAt: row.started_at,

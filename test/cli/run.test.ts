@@ -36,7 +36,7 @@ describe('slipway run', () => {
     expect(summary).toEqual({
       status: 'passed',
       jobs: [
-        { name: 'test', kind: 'test', status: 'passed', exitCode: 0, durationMs: expect.any(Number) },
+        { name: 'test', kind: 'script', status: 'passed', exitCode: 0, durationMs: expect.any(Number) },
         { name: 'build', kind: 'build', status: 'passed', exitCode: 0, durationMs: expect.any(Number) },
       ],
       image: { ref: `127.0.0.1:5000/${project}:${sha}`, digest: expect.stringMatching(/^sha256:/), cachedSteps: expect.any(Number), totalSteps: 7 },

@@ -2,16 +2,16 @@ import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDockerExecutor } from '../../src/docker/docker-executor.js';
 import { runPipeline } from '../../src/pipeline/engine.js';
-import type { PipelinePlan, TestJobSpec } from '../../src/pipeline/plan.js';
+import type { PipelinePlan, ScriptJobSpec } from '../../src/pipeline/plan.js';
 import { readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
 import { dindsOf, exampleCopy, executorOptions, host, pipelineRun } from '../helpers/docker-lab.js';
 
 const executor = createDockerExecutor(host, executorOptions);
 
-function testOnly(job: Partial<TestJobSpec>): PipelinePlan {
+function testOnly(job: Partial<ScriptJobSpec>): PipelinePlan {
   return {
     source: '.slipway.yml',
-    jobs: [{ kind: 'test', name: 'test', stage: 'test', image: 'python:3.8-slim', script: ['true'], variables: {}, ...job }],
+    jobs: [{ kind: 'script', name: 'test', stage: 'test', image: 'python:3.8-slim', script: ['true'], variables: {}, ...job }],
   };
 }
 

@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parsePipelineFile, PipelineFileError, readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
+import { PipelineFileError } from '../../src/pipeline/pipeline-file-error.js';
+import { parsePipelineFile, readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
 
 const withDockerfile = () => true;
 const withoutDockerfile = () => false;
@@ -33,7 +34,7 @@ describe('the pipeline file', () => {
 
     expect(plan.jobs).toEqual([
       {
-        kind: 'test',
+        kind: 'script',
         name: 'test',
         stage: 'test',
         image: 'python:3.8-slim',
@@ -48,15 +49,15 @@ describe('the pipeline file', () => {
   it('builds by default only when the Dockerfile exists, and never with build: false', () => {
     const testOnly = 'test:\n  image: alpine\n  script: [make]\n';
 
-    expect(parsePipelineFile(testOnly, withDockerfile).jobs.map((job) => job.kind)).toEqual(['test', 'build']);
-    expect(parsePipelineFile(testOnly, withoutDockerfile).jobs.map((job) => job.kind)).toEqual(['test']);
-    expect(parsePipelineFile(`${testOnly}build: false\n`, withDockerfile).jobs.map((job) => job.kind)).toEqual(['test']);
+    expect(parsePipelineFile(testOnly, withDockerfile).jobs.map((job) => job.kind)).toEqual(['script', 'build']);
+    expect(parsePipelineFile(testOnly, withoutDockerfile).jobs.map((job) => job.kind)).toEqual(['script']);
+    expect(parsePipelineFile(`${testOnly}build: false\n`, withDockerfile).jobs.map((job) => job.kind)).toEqual(['script']);
   });
 
   it.each([
     ['test:\n  image: python:3.8-slim\n  script:\n    pip install -r requirements.txt\n', 'test.script must be a list of strings (line 4)'],
     ['test:\n  image: python:3.8-slim\n  script:\n    - 42\n', 'test.script.0 must be a list of strings (line 4)'],
-    ['test:\n  script: [make]\n', 'test.image must be an image name such as python:3.8-slim (line 2)'],
+    ['test:\n  script: [make]\n', 'test.image must be an image name such as python:3.8-slim (line 1)'],
     ['test:\n  image: alpine\n  script: [make]\n  scirpt: [x]\n', 'test.scirpt is not a known key (line 4)'],
     ['tset:\n  image: alpine\n', 'tset is not a known key (line 1)'],
     ['test:\n  image: alpine\n  script: []\n', 'test.script must list at least one command (line 3)'],
@@ -99,7 +100,7 @@ describe('reading a checkout', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'slipway-plan-'));
 
     await expect(readPipelinePlan(dir)).rejects.toThrow(
-      '.slipway.yml: not found, and there is no Dockerfile either: add a .slipway.yml or a Dockerfile',
+      '.slipway.yml: not found, and there is no .gitlab-ci.yml or Dockerfile either: add a .slipway.yml, a .gitlab-ci.yml or a Dockerfile',
     );
   });
 });

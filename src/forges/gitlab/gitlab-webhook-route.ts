@@ -1,17 +1,12 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { header } from '../../http/read-body.js';
 import type { Route } from '../../http/router.js';
+import { tokensMatch } from '../../http/tokens-match.js';
 import type { Dispatch } from '../../pipeline/dispatch-event.js';
 import { webhookRoute } from '../webhook-route.js';
 import { parseGitlabEvent } from './parse-gitlab-event.js';
 
 export const GITLAB_WEBHOOK_PATH = '/webhooks/gitlab';
-
-/** Constant time whatever the lengths: both sides are hashed to 32 bytes first. */
-export function tokensMatch(given: string, expected: string): boolean {
-  const digest = (text: string) => createHash('sha256').update(text).digest();
-  return timingSafeEqual(digest(given), digest(expected));
-}
 
 /** `POST /webhooks/gitlab`, checked against GITLAB_WEBHOOK_SECRET in `X-Gitlab-Token`. */
 export function gitlabWebhookRoute(secret: string, dispatch: Dispatch): Route {

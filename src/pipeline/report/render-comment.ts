@@ -69,10 +69,18 @@ function nextSteps(pipeline: PipelineView): string[] {
   if (pipeline.fromFork && pipeline.jobs.some((job) => job.kind === 'build' && job.status === 'skipped')) {
     lines.push('The build was skipped: this change comes from a fork, and forks push no image unless the project allows it (`allowForkPush` in the server’s `SLIPWAY_CONFIG`).');
   }
+  const builtBySlipway = pipeline.jobs.some((job) => job.kind === 'build');
+  if (pipeline.image?.digest && !builtBySlipway) lines.push(`Image pushed by the pipeline: \`${pipeline.image.ref}\` \`${pipeline.image.digest}\``);
   if (pipeline.status === 'passed' && pipeline.image?.digest) {
     lines.push(`Deploy this commit from Slack with \`/deploy ${pipeline.sha.slice(0, 12)} <environment>\`.`);
   }
   return lines;
+}
+
+/** What the pipeline file asked for that Slipway does not do: never silently dropped. */
+function planNotes(pipeline: PipelineView): string[] {
+  if (pipeline.planNotes.length === 0) return [];
+  return [`<details open><summary>Notes on ${pipeline.planSource ?? 'the pipeline file'}</summary>`, '', ...pipeline.planNotes.map((note) => `- ${note}`), '', '</details>', ''];
 }
 
 /** The one Slipway comment on a change request, for its newest pipeline; never longer than the forge allows. */
@@ -93,7 +101,7 @@ export function renderComment(input: CommentInput): string {
   for (const old of pipeline.superseded) notes.push(`Pipeline #${old.id} for \`${old.sha.slice(0, 12)}\` was canceled: superseded by this one.`);
   if (pipeline.superseded.length > 0) notes.push('');
 
-  const table = jobTable(pipeline);
+  const table = [...jobTable(pipeline), ...(pipeline.planNotes.length > 0 ? ['', ...planNotes(pipeline)] : [])];
   const tail = [...nextSteps(pipeline), '', `<sub>Full logs: ${input.pipelineUrl}</sub>`];
   const base = [...head, ...notes, ...table, ''].join('\n');
   const end = `\n${tail.join('\n')}\n`;

@@ -1,0 +1,127 @@
+import { z } from 'zod';
+
+/**
+ * The part of GitLab's `.gitlab-ci.yml` that Slipway runs. Objects are loose on purpose: a
+ * keyword Slipway does not support is listed in the MR comment as ignored (see
+ * `ignoredKeywords`), not refused, so a team's existing file runs unchanged.
+ */
+
+const scalar = z.union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or boolean' }).transform(String);
+
+const variableValue = z.union(
+  [scalar, z.looseObject({ value: scalar, description: z.string().optional(), expand: z.boolean().optional() }).transform((value) => value.value)],
+  { error: 'must be a value, or a mapping with value' },
+);
+
+export const VariablesSchema = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a variable name such as MY_VAR' }),
+  variableValue,
+  { error: 'must be a mapping of NAME: value' },
+);
+
+export const ImageSchema = z.union(
+  [
+    z.string().min(1, { error: 'must not be empty' }),
+    z.looseObject({ name: z.string({ error: 'must be an image name' }).min(1, { error: 'must not be empty' }) }).transform((image) => image.name),
+  ],
+  { error: 'must be an image name such as python:3.8-slim, or a mapping with name' },
+);
+
+export const ServiceSchema = z.union(
+  [z.string().min(1), z.looseObject({ name: z.string({ error: 'must be an image name' }).min(1) }).transform((service) => service.name)],
+  { error: 'must be an image name such as docker:dind, or a mapping with name' },
+);
+
+/** GitLab flattens nested lists, which YAML anchors produce (`- *setup`). */
+const ScriptSchema = z
+  .union([z.string(), z.array(z.union([z.string(), z.array(z.string())]))], {
+    error: (issue) => (issue.input === undefined ? 'is missing: every job needs a script' : 'must be a command or a list of commands (quote a command YAML would read as a number or true/false)'),
+  })
+  .transform((script) => (typeof script === 'string' ? [script] : script.flat()));
+
+export const WHEN_VALUES = ['on_success', 'on_failure', 'always', 'manual', 'delayed', 'never'] as const;
+const WhenSchema = z.enum(WHEN_VALUES, { error: `must be one of ${WHEN_VALUES.join(', ')}` });
+
+const RuleSchema = z.looseObject(
+  {
+    if: z.string({ error: 'must be an expression such as $CI_COMMIT_BRANCH == "main"' }).optional(),
+    when: WhenSchema.optional(),
+    allow_failure: z.boolean({ error: 'must be true or false' }).optional(),
+    variables: VariablesSchema.optional(),
+  },
+  { error: 'must be a mapping with if and when' },
+);
+
+const RefListSchema = z.array(z.string({ error: 'must be a branch name, /regex/ or keyword' }), { error: 'must be a list of refs' });
+
+/** `only`/`except`: a list of refs, or a mapping with `refs` and `variables`. */
+const RefFilterSchema = z.union(
+  [
+    z.string().transform((ref) => ({ refs: [ref], variables: undefined })),
+    RefListSchema.transform((refs) => ({ refs, variables: undefined })),
+    z.looseObject({ refs: RefListSchema.optional(), variables: z.array(z.string(), { error: 'must be a list of expressions' }).optional() }),
+  ],
+  { error: 'must be a list of refs, or a mapping with refs and variables' },
+);
+
+export const JobSchema = z.looseObject(
+  {
+    stage: z.string({ error: 'must be a stage name' }).min(1).optional(),
+    image: ImageSchema.optional(),
+    services: z.array(ServiceSchema, { error: 'must be a list of services' }).optional(),
+    script: ScriptSchema.refine((script) => script.length > 0, { error: 'must list at least one command' }),
+    before_script: ScriptSchema.optional(),
+    after_script: ScriptSchema.optional(),
+    variables: VariablesSchema.optional(),
+    only: RefFilterSchema.optional(),
+    except: RefFilterSchema.optional(),
+    rules: z.array(RuleSchema, { error: 'must be a list of rules' }).optional(),
+    when: WhenSchema.optional(),
+    allow_failure: z.boolean({ error: 'must be true or false' }).optional(),
+    environment: z.unknown().optional(),
+  },
+  { error: 'must be a mapping with at least script' },
+);
+
+/** Keywords that may also sit under `default:`. */
+export const DefaultsSchema = z.looseObject(
+  {
+    image: ImageSchema.optional(),
+    services: z.array(ServiceSchema, { error: 'must be a list of services' }).optional(),
+    before_script: ScriptSchema.optional(),
+    after_script: ScriptSchema.optional(),
+  },
+  { error: 'must be a mapping' },
+);
+
+export const GlobalsSchema = DefaultsSchema.extend({
+  variables: VariablesSchema.optional(),
+  stages: z.array(z.string({ error: 'must be a stage name' }).min(1), { error: 'must be a list of stage names' }).optional(),
+  default: DefaultsSchema.optional(),
+});
+
+export type GitlabJob = z.output<typeof JobSchema>;
+export type GitlabGlobals = z.output<typeof GlobalsSchema>;
+
+/** Top-level keys that are not jobs. `include`, `workflow` and `cache` are reported as ignored. */
+export const GLOBAL_KEYWORDS = new Set(['image', 'services', 'variables', 'stages', 'before_script', 'after_script', 'default', 'include', 'workflow', 'cache', 'types']);
+export const SUPPORTED_GLOBAL_KEYWORDS = new Set(['image', 'services', 'variables', 'stages', 'before_script', 'after_script', 'default']);
+export const SUPPORTED_DEFAULT_KEYWORDS = new Set(['image', 'services', 'before_script', 'after_script']);
+export const SUPPORTED_JOB_KEYWORDS = new Set([
+  'stage',
+  'image',
+  'services',
+  'script',
+  'before_script',
+  'after_script',
+  'variables',
+  'only',
+  'except',
+  'rules',
+  'when',
+  'allow_failure',
+  'environment',
+  'extends',
+]);
+export const SUPPORTED_RULE_KEYWORDS = new Set(['if', 'when', 'allow_failure', 'variables']);
+export const SUPPORTED_REF_FILTER_KEYWORDS = new Set(['refs', 'variables']);

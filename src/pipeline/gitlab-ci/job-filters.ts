@@ -1,0 +1,74 @@
+import type { GitlabJob } from './gitlab-ci-schema.js';
+import { evaluate, parseExpression } from './rule-expression.js';
+
+export type Decision =
+  | { run: true; when: 'on_success' | 'on_failure' | 'always'; allowFailure?: boolean; variables?: Record<string, string> }
+  /** `listed`: shown as a skipped job (a manual one) rather than left out of the pipeline. */
+  | { run: false; why: string; listed?: boolean };
+
+type RefFilter = NonNullable<GitlabJob['only']>;
+
+/**
+ * One `only`/`except` entry against this pipeline. Slipway pipelines are branch pushes or
+ * merge requests, so `tags`, `schedules`, `api`, `web` and `triggers` never match.
+ */
+function refMatches(entry: string, variables: Record<string, string>): boolean {
+  const inMergeRequest = variables.CI_PIPELINE_SOURCE === 'merge_request_event';
+  const ref = variables.CI_COMMIT_REF_NAME ?? '';
+  switch (entry) {
+    case 'branches':
+      return !inMergeRequest;
+    case 'merge_requests':
+      return inMergeRequest;
+    case 'pushes':
+      return variables.CI_PIPELINE_SOURCE === 'push';
+    case 'tags':
+    case 'schedules':
+    case 'api':
+    case 'web':
+    case 'triggers':
+    case 'pipelines':
+    case 'external':
+    case 'external_pull_requests':
+    case 'chat':
+      return false;
+  }
+  const pattern = /^\/(.*)\/([a-z]*)$/s.exec(entry);
+  if (pattern) return new RegExp(pattern[1]!, pattern[2]).test(ref);
+  // `main@group/project` limits a ref to one project.
+  const [name, project] = entry.split('@');
+  return name === ref && (project === undefined || project === variables.CI_PROJECT_PATH);
+}
+
+function filterMatches(filter: RefFilter, variables: Record<string, string>): boolean {
+  const refs = filter.refs === undefined || filter.refs.some((entry) => refMatches(entry, variables));
+  const expressions = filter.variables === undefined || filter.variables.some((text) => evaluate(parseExpression(text), variables));
+  return refs && expressions;
+}
+
+/**
+ * Whether a job is in this pipeline and when it runs: `rules` (first match wins), else
+ * `only`/`except`, else always. Unlike GitLab, a job with none of them also runs in merge
+ * request pipelines: Slipway runs one pipeline per commit, whichever event brought it.
+ */
+export function decideJob(job: GitlabJob, variables: Record<string, string>): Decision {
+  const jobWhen = job.when ?? 'on_success';
+  const fromWhen = (when: string, source: string, extra: Omit<Extract<Decision, { run: true }>, 'run' | 'when'> = {}): Decision => {
+    if (when === 'never') return { run: false, why: `${source} says when: never` };
+    if (when === 'manual' || when === 'delayed') return { run: false, why: `${when} job: Slipway does not run ${when} jobs`, listed: true };
+    return { run: true, when: when as 'on_success', ...extra };
+  };
+  if (job.rules) {
+    for (const rule of job.rules) {
+      if (rule.if !== undefined && !evaluate(parseExpression(rule.if), variables)) continue;
+      return fromWhen(rule.when ?? jobWhen, 'its matching rule', {
+        ...(rule.allow_failure === undefined ? {} : { allowFailure: rule.allow_failure }),
+        ...(rule.variables ? { variables: rule.variables } : {}),
+      });
+    }
+    return { run: false, why: 'no rule matches this pipeline' };
+  }
+  if (job.only && !filterMatches(job.only, variables)) return { run: false, why: '`only` does not match this pipeline' };
+  if (job.except && filterMatches(job.except, variables)) return { run: false, why: '`except` matches this pipeline' };
+  return fromWhen(jobWhen, 'the job');
+}

@@ -1,0 +1,205 @@
+import { isMap } from 'yaml';
+import type { z } from 'zod';
+import { describeIssues, parseYamlFile, PipelineFileError, problemAt, type YamlFile } from '../pipeline-file-error.js';
+import type { PipelinePlan, ScriptJobSpec } from '../plan.js';
+import {
+  GLOBAL_KEYWORDS,
+  GlobalsSchema,
+  JobSchema,
+  SUPPORTED_DEFAULT_KEYWORDS,
+  SUPPORTED_GLOBAL_KEYWORDS,
+  SUPPORTED_JOB_KEYWORDS,
+  SUPPORTED_REF_FILTER_KEYWORDS,
+  SUPPORTED_RULE_KEYWORDS,
+  type GitlabGlobals,
+  type GitlabJob,
+} from './gitlab-ci-schema.js';
+import { decideJob } from './job-filters.js';
+import { ExtendsError, resolveExtends } from './resolve-extends.js';
+import { ExpressionError, parseExpression } from './rule-expression.js';
+
+export const GITLAB_CI_FILE = '.gitlab-ci.yml';
+
+/** GitLab's stages when the file names none. */
+const DEFAULT_STAGES = ['build', 'test', 'deploy'];
+
+/** `docker:dind`, `docker:24.0.5-dind`, `docker:dind-rootless`, with or without a registry in front. */
+const DIND_SERVICE = /^(?:[^\s/]+\/)*docker:(?:[\w.-]+-)?dind(?:-rootless)?(?:@sha256:[a-f0-9]{64})?$/;
+
+export const DEPLOY_STAGE = 'deploy';
+
+type Mapping = Record<string, unknown>;
+
+/** Keyword -> where it was found, in the order first seen; rendered as one line per kind of note. */
+class Places {
+  private readonly places = new Map<string, string[]>();
+  add(name: string, place: string): void {
+    const list = this.places.get(name) ?? [];
+    if (!list.includes(place)) list.push(place);
+    this.places.set(name, list);
+  }
+  get size(): number {
+    return this.places.size;
+  }
+  format(): string {
+    return [...this.places].map(([name, where]) => `\`${name}\` (${where.join(', ')})`).join(', ');
+  }
+}
+
+function isMapping(value: unknown): value is Mapping {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function unknownKeys(value: unknown, supported: ReadonlySet<string>, prefix = ''): string[] {
+  return isMapping(value) ? Object.keys(value).filter((key) => !supported.has(key)).map((key) => `${prefix}${key}`) : [];
+}
+
+/** Keywords in a job that Slipway does not act on; `rules:changes` style for nested ones. */
+function ignoredInJob(raw: Mapping): string[] {
+  const ignored = unknownKeys(raw, SUPPORTED_JOB_KEYWORDS);
+  for (const rule of Array.isArray(raw.rules) ? raw.rules : []) ignored.push(...unknownKeys(rule, SUPPORTED_RULE_KEYWORDS, 'rules:'));
+  for (const filter of ['only', 'except'] as const) ignored.push(...unknownKeys(raw[filter], SUPPORTED_REF_FILTER_KEYWORDS, `${filter}:`));
+  return ignored;
+}
+
+function ruleExpressions(job: GitlabJob): Array<{ path: PropertyKey[]; text: string }> {
+  const expressions = (job.rules ?? []).flatMap((rule, index) => (rule.if === undefined ? [] : [{ path: ['rules', index, 'if'], text: rule.if }]));
+  for (const filter of ['only', 'except'] as const) {
+    (job[filter]?.variables ?? []).forEach((text, index) => expressions.push({ path: [filter, 'variables', index], text }));
+    (job[filter]?.refs ?? []).forEach((ref, index) => {
+      // A /regex/ ref is checked here so a bad one is reported with its line, not at run time.
+      if (/^\/.*\/[a-z]*$/s.test(ref)) expressions.push({ path: [filter, index], text: `"" =~ ${ref}` });
+    });
+  }
+  return expressions;
+}
+
+function validate<T extends z.ZodType>(schema: T, value: unknown, path: PropertyKey[], problems: z.core.$ZodIssue[]): z.output<T> | undefined {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  problems.push(...parsed.error.issues.map((issue) => ({ ...issue, path: [...path, ...issue.path] })));
+  return undefined;
+}
+
+function stagesOf(globals: GitlabGlobals): string[] {
+  const declared = globals.stages ?? DEFAULT_STAGES;
+  return ['.pre', ...declared.filter((stage) => stage !== '.pre' && stage !== '.post'), '.post'];
+}
+
+/**
+ * Turns a `.gitlab-ci.yml` into a plan. `variables` are the pipeline's predefined ones, for
+ * `rules` and `only`/`except`. What the file asks for and Slipway does not do comes back as
+ * `notes` for the MR comment; mistakes that stop it from running throw with their lines.
+ */
+export function parseGitlabCiFile(text: string, variables: Record<string, string>): PipelinePlan {
+  const yaml: YamlFile = parseYamlFile(GITLAB_CI_FILE, text);
+  if (!isMap(yaml.document.contents)) throw new PipelineFileError(GITLAB_CI_FILE, ['the file must be a mapping of jobs and keywords (line 1)']);
+  const isJob = (key: string) => !GLOBAL_KEYWORDS.has(key) && !key.startsWith('.');
+  const problems: string[] = [];
+  const issues: z.core.$ZodIssue[] = [];
+
+  let data: Mapping;
+  try {
+    data = resolveExtends(yaml.data as Mapping, isJob);
+  } catch (error) {
+    if (!(error instanceof ExtendsError)) throw error;
+    throw new PipelineFileError(GITLAB_CI_FILE, [problemAt(yaml, [error.job, 'extends'], error.message)]);
+  }
+
+  const globals = validate(GlobalsSchema, Object.fromEntries(Object.entries(data).filter(([key]) => GLOBAL_KEYWORDS.has(key))), [], issues) ?? {};
+  const jobNames = Object.keys(data).filter(isJob);
+  const jobs = new Map<string, GitlabJob>();
+  for (const name of jobNames) {
+    if (!isMapping(data[name])) {
+      problems.push(problemAt(yaml, [name], 'must be a job: a mapping with at least script'));
+      continue;
+    }
+    const job = validate(JobSchema, data[name], [name], issues);
+    if (!job) continue;
+    for (const { path, text: expression } of ruleExpressions(job)) {
+      try {
+        parseExpression(expression);
+      } catch (error) {
+        if (!(error instanceof ExpressionError)) throw error;
+        problems.push(problemAt(yaml, [name, ...path], `is not an expression Slipway understands: ${error.message}`));
+      }
+    }
+    jobs.set(name, job);
+  }
+  if (jobNames.length === 0) problems.push('the file defines no jobs: add a job with a script, such as test: { image: …, script: [...] }');
+
+  const stages = stagesOf(globals);
+  for (const [name, job] of jobs) {
+    if (job.stage !== undefined && !stages.includes(job.stage)) {
+      problems.push(problemAt(yaml, [name, 'stage'], `"${job.stage}" is not one of the stages: ${stages.filter((stage) => !stage.startsWith('.')).join(', ')}`));
+    }
+    if (!job.image && !globals.default?.image && !globals.image) {
+      problems.push(problemAt(yaml, [name], 'has no image, and the file sets none at the top level or under default'));
+    }
+  }
+  problems.push(...describeIssues(yaml, issues));
+  if (problems.length > 0) throw new PipelineFileError(GITLAB_CI_FILE, problems);
+
+  const ignored = new Places();
+  const unsupportedServices = new Places();
+  const leftOut: string[] = [];
+  const deployJobs: string[] = [];
+  let replacesDockerHost = globals.variables?.DOCKER_HOST !== undefined;
+  for (const key of Object.keys(data)) {
+    if (GLOBAL_KEYWORDS.has(key) && !SUPPORTED_GLOBAL_KEYWORDS.has(key)) ignored.add(key, 'top level');
+  }
+  for (const key of unknownKeys(data.default, SUPPORTED_DEFAULT_KEYWORDS)) ignored.add(key, 'default');
+
+  const planned: ScriptJobSpec[] = [];
+  for (const [name, job] of jobs) {
+    for (const keyword of ignoredInJob(data[name] as Mapping)) ignored.add(keyword, name);
+    const services = job.services ?? globals.default?.services ?? globals.services ?? [];
+    for (const service of services) if (!DIND_SERVICE.test(service)) unsupportedServices.add(service, name);
+    if (job.variables?.DOCKER_HOST !== undefined) replacesDockerHost = true;
+
+    const jobVariables = { ...globals.variables, ...job.variables };
+    let decision;
+    try {
+      decision = decideJob(job, { ...variables, ...jobVariables });
+    } catch (error) {
+      if (!(error instanceof ExpressionError)) throw error;
+      throw new PipelineFileError(GITLAB_CI_FILE, [problemAt(yaml, [name, job.rules ? 'rules' : 'only'], `cannot be decided: ${error.message}`)]);
+    }
+    if (!decision.run && !decision.listed) {
+      leftOut.push(`\`${name}\` (${decision.why})`);
+      continue;
+    }
+    const stage = job.stage ?? 'test';
+    const isDeploy = stage === DEPLOY_STAGE || job.environment !== undefined;
+    if (isDeploy) deployJobs.push(name);
+    const skipReason = isDeploy ? 'deploy job: deploys go through /deploy after approval' : decision.run ? undefined : decision.why;
+    planned.push({
+      kind: 'script',
+      name,
+      stage,
+      image: (job.image ?? globals.default?.image ?? globals.image)!,
+      script: [...(job.before_script ?? globals.default?.before_script ?? globals.before_script ?? []), ...job.script],
+      afterScript: job.after_script ?? globals.default?.after_script ?? globals.after_script,
+      variables: { ...jobVariables, ...(decision.run ? decision.variables : {}) },
+      dockerAccess: true,
+      ...(decision.run ? { when: decision.when } : {}),
+      ...(decision.run && (decision.allowFailure ?? job.allow_failure) ? { allowFailure: true } : {}),
+      ...(skipReason ? { skipReason } : {}),
+    });
+  }
+  planned.sort((a, b) => stages.indexOf(a.stage) - stages.indexOf(b.stage));
+
+  const notes: string[] = [];
+  if (ignored.size > 0) notes.push(`Ignored keywords (Slipway does not support them): ${ignored.format()}.`);
+  if (unsupportedServices.size > 0) {
+    notes.push(`Unsupported services, not started (only \`docker:dind\` runs, as the pipeline's own Docker daemon): ${unsupportedServices.format()}.`);
+  }
+  if (replacesDockerHost) notes.push('`DOCKER_HOST` from the file is replaced: every job reaches the pipeline’s own Docker daemon through the `DOCKER_HOST` Slipway sets.');
+  if (leftOut.length > 0) notes.push(`Not in this pipeline: ${leftOut.join(', ')}.`);
+  if (deployJobs.length > 0) {
+    notes.push(
+      `Deploy jobs are not run by pipelines (${deployJobs.map((name) => `\`${name}\``).join(', ')}): deploying is what \`/deploy <sha> <environment>\` does in Slack, after approval.`,
+    );
+  }
+  return { source: GITLAB_CI_FILE, jobs: planned, notes };
+}

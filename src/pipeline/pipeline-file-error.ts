@@ -1,0 +1,80 @@
+import { isMap, isScalar, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+
+/** A pipeline file a person must fix; each problem names the field and, where known, the line. */
+export class PipelineFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`${file}: ${problems.join('; ')}`);
+    this.name = 'PipelineFileError';
+  }
+}
+
+export interface YamlFile {
+  file: string;
+  text: string;
+  document: Document;
+  /** The document as plain data; `{}` for an empty file. */
+  data: unknown;
+}
+
+function lineAt(text: string, offset: number): number {
+  return text.slice(0, offset).split('\n').length;
+}
+
+/** Parses YAML (with `<<` merge keys, as GitLab reads it); syntax errors throw with their line. */
+export function parseYamlFile(file: string, text: string): YamlFile {
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true, merge: true });
+  if (document.errors.length > 0) {
+    throw new PipelineFileError(
+      file,
+      document.errors.map((error) => {
+        const reason = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+        return `is not valid YAML: ${reason} (line ${error.linePos?.[0]?.line ?? '?'})`;
+      }),
+    );
+  }
+  return { file, text, document, data: document.toJS({ maxAliasCount: 1000 }) ?? {} };
+}
+
+function keyLine(yaml: YamlFile, path: readonly PropertyKey[]): number | undefined {
+  const parent = yaml.document.getIn(path.slice(0, -1) as unknown[], true) ?? yaml.document.contents;
+  if (!isMap(parent)) return undefined;
+  const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === path.at(-1));
+  return isScalar(pair?.key) && pair.key.range ? lineAt(yaml.text, pair.key.range[0]) : undefined;
+}
+
+/**
+ * The line of `path` in the file: the key's own line for `isKey`, else the value's; a path
+ * that does not exist (a missing key) is reported at the key of its nearest parent.
+ */
+export function lineOf(yaml: YamlFile, path: readonly PropertyKey[], isKey = false): number | undefined {
+  const { document, text } = yaml;
+  if (isKey) {
+    const line = keyLine(yaml, path);
+    if (line !== undefined) return line;
+  }
+  for (let depth = path.length; depth > 0; depth -= 1) {
+    const node = document.getIn(path.slice(0, depth) as unknown[], true) as { range?: [number, number, number] } | undefined;
+    if (!node?.range) continue;
+    return (depth < path.length ? keyLine(yaml, path.slice(0, depth)) : undefined) ?? lineAt(text, node.range[0]);
+  }
+  return document.contents?.range ? lineAt(text, document.contents.range[0]) : undefined;
+}
+
+/** `field message (line N)`, the shape every pipeline file problem is reported in. */
+export function problemAt(yaml: YamlFile, path: readonly PropertyKey[], message: string, isKey = false): string {
+  const field = path.map(String).join('.') || 'the file';
+  const line = lineOf(yaml, path, isKey);
+  return `${field} ${message}${line === undefined ? '' : ` (line ${line})`}`;
+}
+
+/** One readable problem per zod issue; an unknown key is reported where the key is written. */
+export function describeIssues(yaml: YamlFile, issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => {
+    if (issue.code !== 'unrecognized_keys') return problemAt(yaml, issue.path, issue.message);
+    return issue.keys.map((key) => problemAt(yaml, [...issue.path, key], 'is not a known key', true)).join('; ');
+  });
+}

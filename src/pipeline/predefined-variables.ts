@@ -1,0 +1,72 @@
+import { repositoryPath } from './image-names.js';
+
+export interface PipelineFacts {
+  pipelineId: string;
+  project: string;
+  sha: string;
+  ref: string;
+  defaultBranch: string | undefined;
+  /** The MR/PR number when the pipeline belongs to one. */
+  changeRequest?: number | null;
+  registry: string;
+  /** The pipeline's registry credential; absent where there is none to give. */
+  jobToken?: string;
+  /** Where a job finds the repository. */
+  projectDir: string;
+}
+
+/** The user GitLab pairs with `CI_JOB_TOKEN`; registries and scripts written for GitLab expect it. */
+export const JOB_TOKEN_USER = 'gitlab-ci-token';
+
+/** GitLab's `CI_COMMIT_REF_SLUG`: lower case, `[a-z0-9-]` only, at most 63 characters. */
+export function refSlug(ref: string): string {
+  return ref
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, 63)
+    .replace(/^-+|-+$/g, '');
+}
+
+/**
+ * GitLab's predefined variables, with GitLab's names and meanings, for every job of a
+ * pipeline (the job's own name and stage are added per job). As in GitLab, a merge request
+ * pipeline has `CI_MERGE_REQUEST_*` and no `CI_COMMIT_BRANCH`, so `rules` mean what they say.
+ */
+export function predefinedVariables(facts: PipelineFacts): Record<string, string> {
+  const branch = facts.ref.replace(/^refs\/heads\//, '');
+  const inChangeRequest = facts.changeRequest !== undefined && facts.changeRequest !== null;
+  const namespace = facts.project.split('/').slice(0, -1).join('/');
+  return {
+    CI: 'true',
+    CI_PIPELINE_ID: facts.pipelineId,
+    CI_PIPELINE_SOURCE: inChangeRequest ? 'merge_request_event' : 'push',
+    CI_PROJECT_PATH: facts.project,
+    CI_PROJECT_NAME: facts.project.split('/').at(-1) ?? facts.project,
+    CI_PROJECT_NAMESPACE: namespace,
+    CI_PROJECT_DIR: facts.projectDir,
+    CI_COMMIT_SHA: facts.sha,
+    CI_COMMIT_SHORT_SHA: facts.sha.slice(0, 8),
+    CI_COMMIT_REF_NAME: branch,
+    CI_COMMIT_REF_SLUG: refSlug(branch),
+    ...(inChangeRequest
+      ? { CI_MERGE_REQUEST_IID: String(facts.changeRequest), CI_MERGE_REQUEST_SOURCE_BRANCH_NAME: branch }
+      : { CI_COMMIT_BRANCH: branch }),
+    ...(facts.defaultBranch ? { CI_DEFAULT_BRANCH: facts.defaultBranch } : {}),
+    CI_REGISTRY: facts.registry,
+    CI_REGISTRY_IMAGE: `${facts.registry}/${repositoryPath(facts.project)}`,
+    ...(facts.jobToken
+      ? { CI_REGISTRY_USER: JOB_TOKEN_USER, CI_REGISTRY_PASSWORD: facts.jobToken, CI_JOB_TOKEN: facts.jobToken }
+      : {}),
+  };
+}
+
+/**
+ * Expands `$NAME` and `${NAME}` as GitLab does in `variables` and `image`; `$$` is a literal `$`.
+ * An unknown name expands to nothing, as in a shell.
+ */
+export function expandVariables(text: string, variables: Record<string, string>): string {
+  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, braced?: string, bare?: string) => {
+    if (match === '$$') return '$';
+    return variables[(braced ?? bare)!] ?? '';
+  });
+}

@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseGitlabCiFile } from '../../../src/pipeline/gitlab-ci/read-gitlab-ci.js';
+import { PipelineFileError } from '../../../src/pipeline/pipeline-file-error.js';
+import type { ScriptJobSpec } from '../../../src/pipeline/plan.js';
+import { predefinedVariables } from '../../../src/pipeline/predefined-variables.js';
+
+const fixture = (name: string) => readFileSync(path.resolve(import.meta.dirname, '../../fixtures/gitlab-ci', name), 'utf8');
+const facts = { pipelineId: '12', project: 'team/hello', sha: 'c0ffee'.padEnd(40, '0'), ref: 'main', defaultBranch: 'main', registry: '127.0.0.1:5000', projectDir: '/workspace' };
+const onMain = predefinedVariables(facts);
+const inMergeRequest = predefinedVariables({ ...facts, ref: 'feature', changeRequest: 4 });
+const onBranch = predefinedVariables({ ...facts, ref: 'feature' });
+
+function problemsOf(text: string): string[] {
+  try {
+    parseGitlabCiFile(text, onMain);
+  } catch (error) {
+    if (error instanceof PipelineFileError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected the file to be refused');
+}
+
+describe('.gitlab-ci.yml of the common docker:dind shape', () => {
+  const plan = parseGitlabCiFile(fixture('tornado.gitlab-ci.yml'), onMain);
+  const jobs = plan.jobs as ScriptJobSpec[];
+
+  it('plans test, build and deploy in stage order, each with the right image and Docker access', () => {
+    expect(plan.source).toBe('.gitlab-ci.yml');
+    expect(jobs.map((job) => [job.name, job.stage, job.image, job.dockerAccess])).toEqual([
+      ['test', 'test', 'python:3.8-slim', true],
+      ['build', 'build', 'docker', true],
+      ['deploy', 'deploy', 'docker', true],
+    ]);
+    expect(jobs[0]!.script).toEqual(['pip install -r requirements.txt', 'python -m tornado.testing test_hello_world']);
+    expect(jobs[1]!.variables).toEqual({ DOCKER_DRIVER: 'overlay2', DOCKER_TLS_CERTDIR: '' });
+  });
+
+  it('leaves the deploy stage to /deploy and says so, with nothing reported as ignored', () => {
+    expect(jobs[2]!.skipReason).toBe('deploy job: deploys go through /deploy after approval');
+    expect(jobs[0]!.skipReason).toBeUndefined();
+    expect(plan.notes).toEqual([
+      'Deploy jobs are not run by pipelines (`deploy`): deploying is what `/deploy <sha> <environment>` does in Slack, after approval.',
+    ]);
+  });
+});
+
+describe('variations', () => {
+  it('applies extends and anchors, and lists ignored keywords, unsupported services and left-out jobs', () => {
+    const plan = parseGitlabCiFile(fixture('variations.gitlab-ci.yml'), onMain);
+    const jobs = plan.jobs as ScriptJobSpec[];
+
+    expect(jobs.map((job) => job.name)).toEqual(['lint', 'test', 'build', 'release', 'deploy']);
+    const lint = jobs[0]!;
+    expect(lint.image).toBe('python:3.8-slim');
+    expect(lint.script).toEqual(['pip install -r requirements.txt', 'python -m pyflakes .']);
+    expect(lint.allowFailure).toBe(true);
+    expect(jobs[1]!.script).toEqual(['pip install -r requirements.txt', 'python -m tornado.testing test_hello_world']);
+    expect(jobs[2]!.image).toBe('docker:24.0');
+    expect(jobs[2]!.variables.IMAGE).toBe('$CI_REGISTRY_IMAGE:$CI_COMMIT_REF_SLUG');
+    expect(jobs[3]!.skipReason).toBe('manual job: Slipway does not run manual jobs');
+    expect(jobs[4]!.skipReason).toMatch(/^deploy job/);
+    expect(plan.notes).toEqual([
+      'Ignored keywords (Slipway does not support them): `cache` (top level), `tags` (lint), `artifacts` (test).',
+      "Unsupported services, not started (only `docker:dind` runs, as the pipeline's own Docker daemon): `postgres:15` (test).",
+      '`DOCKER_HOST` from the file is replaced: every job reaches the pipeline’s own Docker daemon through the `DOCKER_HOST` Slipway sets.',
+      'Not in this pipeline: `nightly` (`only` does not match this pipeline).',
+      'Deploy jobs are not run by pipelines (`deploy`): deploying is what `/deploy <sha> <environment>` does in Slack, after approval.',
+    ]);
+  });
+
+  it('decides rules with the pipeline’s own variables: a merge request, the default branch, another branch', () => {
+    const text = fixture('variations.gitlab-ci.yml');
+    const names = (variables: Record<string, string>) => parseGitlabCiFile(text, variables).jobs.map((job) => job.name);
+    expect(names(inMergeRequest)).toContain('build');
+    expect(names(onMain)).toContain('build');
+    expect(names(onBranch)).not.toContain('build');
+    expect(parseGitlabCiFile(text, onBranch).notes).toContain('Not in this pipeline: `build` (no rule matches this pipeline), `nightly` (`only` does not match this pipeline).');
+  });
+
+  it('honours only/except refs and when: on_failure / always', () => {
+    const plan = parseGitlabCiFile(
+      `image: alpine
+main-only: { script: [x], only: [main] }
+not-main: { script: [x], except: [main] }
+releases: { script: [x], only: { refs: ['/^release-/'] } }
+mr-only: { script: [x], only: [merge_requests] }
+cleanup: { stage: deploy, script: [x], when: always }
+notify: { stage: .post, script: [x], when: on_failure }
+`,
+      onMain,
+    );
+    expect(plan.jobs.map((job) => [job.name, job.stage, job.when, job.skipReason])).toEqual([
+      ['main-only', 'test', 'on_success', undefined],
+      ['cleanup', 'deploy', 'always', 'deploy job: deploys go through /deploy after approval'],
+      ['notify', '.post', 'on_failure', undefined],
+    ]);
+  });
+
+  it('uses default: for image and before_script, and runs after_script', () => {
+    const plan = parseGitlabCiFile(
+      `default:
+  image: python:3.8-slim
+  before_script: [echo setup]
+  after_script: [echo done]
+  retry: 2
+unit: { script: [echo unit] }
+`,
+      onMain,
+    );
+    const [unit] = plan.jobs as ScriptJobSpec[];
+    expect(unit).toMatchObject({ image: 'python:3.8-slim', script: ['echo setup', 'echo unit'], afterScript: ['echo done'] });
+    expect(plan.notes).toEqual(['Ignored keywords (Slipway does not support them): `retry` (default).']);
+  });
+});
+
+describe('a .gitlab-ci.yml Slipway cannot run', () => {
+  it('names the job and line of a missing script, an unknown stage, a job with no image', () => {
+    expect(
+      problemsOf(`stages: [test]
+test:
+  image: alpine
+  stage: tset
+  script: [echo ok]
+build:
+  image: docker
+lint:
+  script: [echo ok]
+`),
+    ).toEqual([
+      'test.stage "tset" is not one of the stages: test (line 4)',
+      'lint has no image, and the file sets none at the top level or under default (line 9)',
+      'build.script is missing: every job needs a script (line 6)',
+    ]);
+  });
+
+  it('reports a rule it cannot read, with its line', () => {
+    expect(problemsOf(`image: alpine
+test:
+  script: [echo ok]
+  rules:
+    - if: $CI_COMMIT_BRANCH = "main"
+`)).toEqual(['test.rules.0.if is not an expression Slipway understands: unexpected "= "main"" at character 19 (line 5)']);
+  });
+
+  it('reports extends of a template that does not exist, and a cycle', () => {
+    expect(problemsOf('test: { extends: .base, script: [echo ok] }\n')).toEqual(['test.extends extends ".base", which is not a job or template in the file (line 1)']);
+    expect(problemsOf('.a: { extends: .b }\n.b: { extends: .a }\ntest: { extends: .a, script: [echo ok] }\n')).toEqual([
+      'test.extends extends itself through test -> .a -> .b -> .a (line 3)',
+    ]);
+  });
+
+  it('refuses a file with no jobs, a job that is not a mapping, and YAML it cannot parse', () => {
+    expect(problemsOf('image: alpine\nvariables: { A: b }\n')).toEqual(['the file defines no jobs: add a job with a script, such as test: { image: …, script: [...] }']);
+    expect(problemsOf('image: alpine\ntest: echo hi\n')).toEqual(['test must be a job: a mapping with at least script (line 2)']);
+    expect(problemsOf('test: [unclosed\n')[0]).toMatch(/^is not valid YAML: .* \(line \d+\)$/);
+  });
+});
