@@ -22,6 +22,11 @@ function basicCredentials(request: IncomingMessage): { user: string; password: s
   return colon < 0 ? null : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+/** A project owns its repository and those under it (`group/project/tools`), as in GitLab's registry. */
+function ownsRepository(repository: string, name: string): boolean {
+  return name === repository || name.startsWith(`${repository}/`);
+}
+
 /** Docker reads `errors` (the registry's error shape); `error` is Slipway's own. */
 function refuse(response: ServerResponse, status: number, code: string, message: string): void {
   if (status === 401) response.setHeader('www-authenticate', 'Basic realm="Slipway registry"');
@@ -70,7 +75,7 @@ export function registryTokenRoute(options: RegistryTokenRouteOptions): Route {
       }
       const granted = requested.map((access) => ({
         ...access,
-        actions: access.type === 'repository' && access.name === grant.repository ? access.actions.filter((action) => grant.actions.includes(action)) : [],
+        actions: access.type === 'repository' && ownsRepository(grant.repository, access.name) ? access.actions.filter((action) => grant.actions.includes(action)) : [],
       }));
       sendToken(response, await options.issuer.issue(`pipeline-${grant.pipelineId}`, granted));
     },

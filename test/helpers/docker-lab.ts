@@ -1,4 +1,4 @@
-import { cp, mkdtemp, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -29,11 +29,14 @@ export const executorOptions: DockerExecutorOptions = {
 
 export const EXAMPLE = path.resolve(import.meta.dirname, '../../examples/hello-tornado');
 
-/** A private copy of the Tornado example, with `changes` (file -> content) written over it. */
-export async function exampleCopy(changes: Record<string, string> = {}): Promise<string> {
+/** A private copy of the Tornado example, with `changes` (file -> content, or null to remove it) written over it. */
+export async function exampleCopy(changes: Record<string, string | null> = {}): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'slipway-example-'));
   await cp(EXAMPLE, dir, { recursive: true });
-  for (const [file, content] of Object.entries(changes)) await writeFile(path.join(dir, file), content);
+  for (const [file, content] of Object.entries(changes)) {
+    if (content === null) await rm(path.join(dir, file), { force: true });
+    else await writeFile(path.join(dir, file), content);
+  }
   return dir;
 }
 

@@ -1,0 +1,82 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const TOKEN_SERVICE = 'slipway-test-registry';
+export const TOKEN_ISSUER = 'slipway-test';
+
+export interface SigningFiles {
+  dir: string;
+  keyFile: string;
+  certFile: string;
+}
+
+/** A key and its self-signed certificate, made as an operator would: with openssl. */
+export async function signingFiles(): Promise<SigningFiles> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'slipway-token-'));
+  const keyFile = path.join(dir, 'token.key');
+  const certFile = path.join(dir, 'token.crt');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
+    '-subj', '/CN=slipway-token-issuer', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+  return { dir, keyFile, certFile };
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface TokenRegistry {
+  host: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real `docker-registry` on loopback that trusts only tokens from `realm`, signed by the
+ * key whose certificate is `certFile`: the set-up the README describes for production.
+ */
+export async function startTokenRegistry(realm: string, signing: SigningFiles): Promise<TokenRegistry> {
+  const port = await freePort();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'slipway-registry-'));
+  const config = path.join(dir, 'config.yml');
+  await writeFile(
+    config,
+    `version: 0.1
+log: { level: warn }
+storage:
+  filesystem: { rootdirectory: ${dir}/data }
+  delete: { enabled: true }
+http:
+  addr: 127.0.0.1:${port}
+auth:
+  token:
+    realm: ${realm}
+    service: ${TOKEN_SERVICE}
+    issuer: ${TOKEN_ISSUER}
+    rootcertbundle: ${signing.certFile}
+`,
+  );
+  const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const host = `127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt += 1) {
+    const status = await fetch(`http://${host}/v2/`).then((response) => response.status, () => 0);
+    if (status === 401) break;
+    if (attempt > 100 || child.exitCode !== null) throw new Error(`docker-registry did not start on ${host}: ${stderr}`);
+    await sleep(100);
+  }
+  return {
+    host,
+    async stop() {
+      child.kill();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
