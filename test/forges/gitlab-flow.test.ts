@@ -107,6 +107,45 @@ describe('GitLab merge requests', () => {
     expect(statesOf(sha).at(-1)).toBe('failed');
   });
 
+  it('run a .gitlab-ci.yml, list what it ignores in the comment, and record the image its job pushed for /deploy', async () => {
+    const project = uniqueName('slipway-test/gitlab-ci');
+    const sha = fakeSha();
+    const gitlabCi = `image: docker
+services: [docker:dind, redis:7]
+cache: { paths: [.cache] }
+stages: [test, build, deploy]
+test:
+  image: python:3.8-slim
+  script: [python -m tornado.testing test_hello_world]
+  artifacts: { paths: [report.xml] }
+build:
+  stage: build
+  script:
+    - docker login -u gitlab-ci-token -p "$CI_JOB_TOKEN" "$CI_REGISTRY"
+    - docker pull python:3.8-slim
+    - docker tag python:3.8-slim "$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA"
+    - docker push "$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA"
+deploy:
+  stage: deploy
+  script: [echo deploying]
+`;
+    archives.set(sha, await forgeArchive(EXAMPLE, { '.slipway.yml': null, '.gitlab-ci.yml': gitlabCi }));
+
+    const accepted = (await (await postGitlab(lab.base, 'Merge Request Hook', gitlabMergeRequest({ project, sha, iid: 15 }))).json()) as { pipelineId: number };
+    await waitFor('the passed comment', () => lastNote(15).includes('pipeline passed'));
+    const pipeline = await pipelineRow(lab.db, accepted.pipelineId);
+    const pushed = await registry.getManifest(repositoryPath(project), sha.slice(0, 8));
+
+    expect(lastNote(15)).toContain('<details open><summary>Notes on .gitlab-ci.yml</summary>');
+    expect(lastNote(15)).toContain('- Ignored keywords (Slipway does not support them): `cache` (top level), `artifacts` (test).');
+    expect(lastNote(15)).toContain("- Unsupported services, not started (only `docker:dind` runs, as the pipeline's own Docker daemon): `redis:7` (test, build, deploy).");
+    expect(lastNote(15)).toContain('- Deploy jobs are not run by pipelines (`deploy`)');
+    expect(lastNote(15)).toContain('| deploy | ⏭️ skipped |  | deploy job: deploys go through /deploy after approval |');
+    expect(pipeline.image_ref).toBe(`127.0.0.1:5000/${repositoryPath(project)}:${sha.slice(0, 8)}`);
+    expect(pipeline.image_digest).toBe(pushed?.digest);
+    expect(lastNote(15)).toContain(`/deploy ${sha.slice(0, 12)} <environment>`);
+  });
+
   it('report a push with a commit status and no comment', async () => {
     const sha = fakeSha();
     archives.set(sha, await forgeArchive(EXAMPLE, { '.slipway.yml': TEST_ONLY('echo pushed') }));

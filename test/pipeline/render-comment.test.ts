@@ -59,6 +59,27 @@ describe('the MR comment', () => {
     expect(body).toContain('````\nbefore\n```\nafter\n````');
   });
 
+  it('lists what the .gitlab-ci.yml asked for that Slipway does not do, and the image its own jobs pushed, with the deploy command', () => {
+    const view = pipeline({
+      status: 'passed',
+      planSource: '.gitlab-ci.yml',
+      planNotes: ['Ignored keywords (Slipway does not support them): `cache` (top level).', 'Unsupported services, not started: `postgres:15` (test).'],
+      image: { ref: '127.0.0.1:5000/group/app:aaaaaaaa', digest: `sha256:${'d'.repeat(64)}`, cachedSteps: 0, totalSteps: 0 },
+      jobs: [
+        { id: 1, name: 'test', kind: 'script', status: 'passed', exitCode: 0, error: null, durationMs: 4200 },
+        { id: 2, name: 'build', kind: 'script', status: 'passed', exitCode: 0, error: null, durationMs: 9000 },
+        { id: 3, name: 'deploy', kind: 'script', status: 'skipped', exitCode: null, error: 'deploy job: deploys go through /deploy after approval', durationMs: 0 },
+      ],
+    });
+
+    const body = renderComment({ pipeline: view, logTails: new Map(), pipelineUrl: 'u', maxLength: 65_536 });
+
+    expect(body).toContain('<details open><summary>Notes on .gitlab-ci.yml</summary>\n\n- Ignored keywords (Slipway does not support them): `cache` (top level).\n- Unsupported services, not started: `postgres:15` (test).\n');
+    expect(body).toContain('| deploy | ⏭️ skipped |  | deploy job: deploys go through /deploy after approval |');
+    expect(body).toContain(`Image pushed by the pipeline: \`127.0.0.1:5000/group/app:aaaaaaaa\` \`sha256:${'d'.repeat(64)}\``);
+    expect(body).toContain('Deploy this commit from Slack with `/deploy aaaaaaaaaaaa <environment>`.');
+  });
+
   it('escapes table cells so an error message cannot break the table', () => {
     const view = pipeline();
     view.jobs[0]!.error = 'expected a | b\nsecond line';
