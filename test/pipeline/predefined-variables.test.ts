@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { expandVariables, predefinedVariables, refSlug } from '../../src/pipeline/predefined-variables.js';
+
+const facts = { pipelineId: '41', project: 'Team/Hello.World', sha: '0123456789abcdef0123456789abcdef01234567', ref: 'feature/Login', defaultBranch: 'main', registry: 'registry.example:5000', projectDir: '/workspace' };
+
+describe('predefined CI_* variables', () => {
+  it('give a branch pipeline GitLab’s names and meanings', () => {
+    expect(predefinedVariables({ ...facts, jobToken: 'slipway-token' })).toEqual({
+      CI: 'true',
+      CI_PIPELINE_ID: '41',
+      CI_PIPELINE_SOURCE: 'push',
+      CI_PROJECT_PATH: 'Team/Hello.World',
+      CI_PROJECT_NAME: 'Hello.World',
+      CI_PROJECT_NAMESPACE: 'Team',
+      CI_PROJECT_DIR: '/workspace',
+      CI_COMMIT_SHA: facts.sha,
+      CI_COMMIT_SHORT_SHA: '01234567',
+      CI_COMMIT_REF_NAME: 'feature/Login',
+      CI_COMMIT_REF_SLUG: 'feature-login',
+      CI_COMMIT_BRANCH: 'feature/Login',
+      CI_DEFAULT_BRANCH: 'main',
+      CI_REGISTRY: 'registry.example:5000',
+      CI_REGISTRY_IMAGE: 'registry.example:5000/team/hello.world',
+      CI_REGISTRY_USER: 'gitlab-ci-token',
+      CI_REGISTRY_PASSWORD: 'slipway-token',
+      CI_JOB_TOKEN: 'slipway-token',
+    });
+  });
+
+  it('give a merge request pipeline its IID and source branch, and no CI_COMMIT_BRANCH, as GitLab does', () => {
+    const variables = predefinedVariables({ ...facts, changeRequest: 7 });
+    expect(variables).toMatchObject({ CI_PIPELINE_SOURCE: 'merge_request_event', CI_MERGE_REQUEST_IID: '7', CI_MERGE_REQUEST_SOURCE_BRANCH_NAME: 'feature/Login' });
+    expect(variables).not.toHaveProperty('CI_COMMIT_BRANCH');
+    expect(variables).not.toHaveProperty('CI_JOB_TOKEN');
+  });
+
+  it('slug refs as GitLab does', () => {
+    expect(refSlug('Feature/ÜBER_long--name')).toBe('feature-ber-long-name');
+    expect(refSlug('x'.repeat(70))).toHaveLength(63);
+  });
+
+  it('expand $NAME and ${NAME}, leave $$ as one $, and expand an unknown name to nothing', () => {
+    const variables = { CI_REGISTRY_IMAGE: 'r/p', CI_COMMIT_SHORT_SHA: 'abc' };
+    expect(expandVariables('$CI_REGISTRY_IMAGE:${CI_COMMIT_SHORT_SHA}', variables)).toBe('r/p:abc');
+    expect(expandVariables('cost: $$5 $UNSET.', variables)).toBe('cost: $5 .');
+  });
+});
