@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -61,7 +62,7 @@ export async function runCommand(args: string[]): Promise<number> {
 
   let plan;
   try {
-    // The pipeline id is not known yet; `rules` on it are not something a local run can honour.
+    // Rules are decided before the run is recorded, so CI_PIPELINE_ID reads `local` there.
     const variables = predefinedVariables({ pipelineId: 'local', project, sha, ref, defaultBranch: options['default-branch'], registry: config.registry.host, projectDir: PROJECT_DIR });
     plan = await readPipelinePlan(options.dir, variables);
   } catch (error) {
@@ -99,6 +100,8 @@ export async function runCommand(args: string[]): Promise<number> {
         pushAllowed: !options['no-push'],
         secrets: secretValues(config),
         jobTimeoutMs: config.docker.job.timeoutMs,
+        // No token realm knows a local run; a registry without authentication takes any value.
+        jobToken: `slipway-local-${randomBytes(18).toString('base64url')}`,
       },
       createDockerExecutor(host, dockerExecutorOptions(config)),
       combineObservers(...observers),

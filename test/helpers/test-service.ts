@@ -85,5 +85,5 @@ export async function count(db: pg.Pool, table: 'deliveries' | 'pipelines'): Pro
 
 export async function pipelineRow(db: pg.Pool, id: number) {
   const { rows } = await db.query('SELECT * FROM pipelines WHERE id = $1', [id]);
-  return rows[0] as { status: string; cancel_reason: string | null; attempts: number; lease_owner: string | null; image_digest: string | null; error: string | null; sha: string };
+  return rows[0] as { status: string; cancel_reason: string | null; attempts: number; lease_owner: string | null; image_ref: string | null; image_digest: string | null; error: string | null; sha: string };
 }

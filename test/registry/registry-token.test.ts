@@ -50,7 +50,7 @@ describe('Slipway as the registry’s token issuer (CI_JOB_TOKEN)', () => {
     service = await startTestService(tokenEnv(signing), { workers: false });
     registry = await startTokenRegistry(realm(), signing);
     pool = createPool(service.database.url, 2);
-    const recorded = await createPipelineStore(pool).create({ forge: 'local', project, sha: 'a'.repeat(40), ref: 'main' }, []);
+    const recorded = await createPipelineStore(pool).create({ forge: 'local', project, sha: 'a'.repeat(40), ref: 'main', defaultBranch: 'main' }, []);
     pipelineId = recorded.id;
     await createPipelineStore(pool).markRunning(pipelineId);
     jobToken = await createJobTokenStore(pool).issue({ pipelineId, repository: project, actions: ['pull', 'push'] });
