@@ -1,11 +1,14 @@
-import { appendFile, rm } from 'node:fs/promises';
+import { appendFile, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createDockerExecutor } from '../src/docker/docker-executor.js';
 import { startDind } from '../src/docker/dind.js';
 import { runPipeline } from '../src/pipeline/engine.js';
+import { PROJECT_DIR } from '../src/pipeline/executor.js';
+import { predefinedVariables } from '../src/pipeline/predefined-variables.js';
 import { readPipelinePlan } from '../src/pipeline/read-pipeline-file.js';
 import type { PipelinePlan } from '../src/pipeline/plan.js';
 import { exampleCopy, executorOptions, fakeSha, host, pipelineRun, uniqueName } from '../test/helpers/docker-lab.js';
+import { lab } from '../test/helpers/lab.js';
 import { median, printTable } from './print-table.js';
 
 const DIND_SAMPLES = 5;
@@ -55,6 +58,37 @@ export async function pipelineBench(): Promise<void> {
       ['pipeline', `${full.durationMs} ms (${full.status})`],
       ['jobs', full.jobs.map((job) => `${job.name} ${job.durationMs} ms`).join(', ')],
       ['overhead (dind start and removal)', `${full.durationMs - jobsMs} ms`],
+    ]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  await gitlabCiBench(executor);
+}
+
+const GITLAB_CI_FIXTURE = path.resolve(import.meta.dirname, '../test/fixtures/gitlab-ci/tornado.gitlab-ci.yml');
+
+/** The common `.gitlab-ci.yml` run unchanged: its build job drives the pipeline's daemon with the docker CLI. */
+async function gitlabCiBench(executor: ReturnType<typeof createDockerExecutor>): Promise<void> {
+  const dir = await exampleCopy({ '.slipway.yml': null, '.gitlab-ci.yml': await readFile(GITLAB_CI_FIXTURE, 'utf8') });
+  try {
+    const project = uniqueName('bench/gitlab-ci');
+    const once = async () => {
+      const sha = fakeSha();
+      let buildLog = '';
+      const observer = { jobOutput: (job: { name: string }, text: string) => void (job.name === 'build' && (buildLog += text)) };
+      const facts = { pipelineId: uniqueName('bench'), project, sha, ref: 'main', defaultBranch: 'main', registry: lab.registry, projectDir: PROJECT_DIR };
+      const plan = await readPipelinePlan(dir, predefinedVariables(facts));
+      const result = await runPipeline(pipelineRun(dir, plan, { id: facts.pipelineId, project, sha, jobToken: 'slipway-bench' }), executor, observer);
+      const build = result.jobs.find((job) => job.name === 'build')!;
+      return { result, buildMs: build.durationMs, cached: buildLog.match(/^ ---> Using cache$/gm)?.length ?? 0, steps: /^Step \d+\/(\d+) :/m.exec(buildLog)?.[1] ?? '?' };
+    };
+    const cold = await once();
+    await appendFile(path.join(dir, 'hello.py'), '\n# a code-only change\n');
+    const warm = await once();
+    printTable('.gitlab-ci.yml (test, then docker CLI build with --cache-from), fresh dind each', [
+      ['cold pipeline', `${cold.result.durationMs} ms (${cold.result.status}); build job ${cold.buildMs} ms, ${cold.cached}/${cold.steps} steps cached`],
+      ['warm after code-only change', `${warm.result.durationMs} ms (${warm.result.status}); build job ${warm.buildMs} ms, ${warm.cached}/${warm.steps} steps cached`],
+      ['warm / cold build job', (warm.buildMs / cold.buildMs).toFixed(2)],
     ]);
   } finally {
     await rm(dir, { recursive: true, force: true });

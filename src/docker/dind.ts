@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import type { DindSettings } from '../config/load-config.js';
 import { createDockerClient, isNotFound } from './docker-client.js';
+import { mirroredReference } from '../registry/image-reference.js';
 import { pullImage } from './pull-image.js';
 
 export const LABEL_ROLE = 'dev.slipway.role';
@@ -49,13 +50,23 @@ function securityConfig(options: DindOptions, socketFolder: string): Docker.Host
   };
 }
 
-async function ensureImage(host: Docker, image: string, signal: AbortSignal): Promise<void> {
+/**
+ * The dind image on the host. A Docker Hub name (`docker:dind`) comes through the mirror when
+ * one is set, as a pull-through mirror would serve it, and is tagged under its own name.
+ */
+async function ensureImage(host: Docker, image: string, mirror: string | undefined, signal: AbortSignal): Promise<void> {
   try {
     await host.getImage(image).inspect();
+    return;
   } catch (error) {
     if (!isNotFound(error)) throw error;
-    await pullImage(host, image, signal);
   }
+  const mirrored = mirror ? mirroredReference(image, mirror) : null;
+  if (!mirrored) return pullImage(host, image, signal);
+  await pullImage(host, mirrored, signal);
+  const colon = image.lastIndexOf(':');
+  const [repo, tag] = colon > image.lastIndexOf('/') ? [image.slice(0, colon), image.slice(colon + 1)] : [image, 'latest'];
+  await host.getImage(mirrored.includes(':', mirrored.lastIndexOf('/')) ? mirrored : `${mirrored}:latest`).tag({ repo, tag });
 }
 
 async function lastLogLines(container: Docker.Container, lines = 15): Promise<string> {
@@ -90,7 +101,7 @@ async function waitUntilReady(container: Docker.Container, inner: Docker, timeou
 
 /** Starts a Docker daemon that belongs to one pipeline alone, and waits until it answers. */
 export async function startDind(host: Docker, pipelineId: string, options: DindOptions, signal: AbortSignal): Promise<DindDaemon> {
-  await ensureImage(host, options.image, signal);
+  await ensureImage(host, options.image, options.registryMirror, signal);
   const name = `slipway-dind-${pipelineId.replace(/[^a-zA-Z0-9_.-]/g, '-')}-${Date.now().toString(36)}`;
   const socketFolder = path.join(options.socketDir, name);
   await mkdir(socketFolder, { recursive: true });

@@ -15,3 +15,15 @@ export function parseImageReference(image: string): ImageReference {
   if (slash <= 0 || separator <= 0) throw new Error(`not a registry image reference with a tag or digest: ${image}`);
   return { registry: image.slice(0, slash), repository: rest.slice(0, separator), reference: rest.slice(separator + 1) };
 }
+
+/**
+ * Where a pull-through mirror serves a Docker Hub image: `docker:dind` ->
+ * `mirror:5000/library/docker:dind`. Null for an image that names its own registry.
+ */
+export function mirroredReference(image: string, mirrorUrl: string): string | null {
+  const first = image.split('/')[0]!;
+  const hasRegistry = image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  if (hasRegistry) return null;
+  const path = image.includes('/') ? image : `library/${image}`;
+  return `${new URL(mirrorUrl).host}/${path}`;
+}

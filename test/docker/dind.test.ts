@@ -16,6 +16,18 @@ describe('dind daemons', () => {
     }
   });
 
+  it('come from the mirror when the dind image is a Docker Hub name such as docker:dind', async () => {
+    await host.getImage('docker:dind').remove().catch((error: { statusCode?: number }) => (error.statusCode === 404 ? undefined : Promise.reject(error)));
+
+    const daemon = await startDind(host, uniqueName('dind'), { ...executorOptions.dind, image: 'docker:dind' }, new AbortController().signal);
+    try {
+      expect((await host.getImage('docker:dind').inspect()).Id).toBe((await host.getImage(executorOptions.dind.image).inspect()).Id);
+      expect(await daemon.docker.ping()).toBeTruthy();
+    } finally {
+      await daemon.destroy();
+    }
+  });
+
   it('that a dead process left behind are removed; live ones stay', async () => {
     const pipelineId = uniqueName('orphan');
     const orphan = await host.createContainer({
