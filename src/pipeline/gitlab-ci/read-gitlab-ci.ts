@@ -130,8 +130,15 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
 
   const stages = stagesOf(globals);
   for (const [name, job] of jobs) {
-    if (job.stage !== undefined && !stages.includes(job.stage)) {
-      problems.push(problemAt(yaml, [name, 'stage'], `"${job.stage}" is not one of the stages: ${stages.filter((stage) => !stage.startsWith('.')).join(', ')}`));
+    const stage = job.stage ?? 'test';
+    if (!stages.includes(stage)) {
+      // A job without `stage` is in `test`, which a file's own `stages` may not have.
+      const declared = stages.filter((each) => !each.startsWith('.')).join(', ');
+      problems.push(
+        job.stage === undefined
+          ? problemAt(yaml, [name], `has no stage, so it is in "test", which is not one of the stages: ${declared}`)
+          : problemAt(yaml, [name, 'stage'], `"${stage}" is not one of the stages: ${declared}`),
+      );
     }
     if (!job.image && !globals.default?.image && !globals.image) {
       problems.push(problemAt(yaml, [name], 'has no image, and the file sets none at the top level or under default'));

@@ -135,6 +135,12 @@ lint:
     ]);
   });
 
+  it('puts a job without stage in test, and says so when the file has no test stage', () => {
+    expect(problemsOf('image: alpine\nstages: [build]\ncompile:\n  script: [make]\n')).toEqual([
+      'compile has no stage, so it is in "test", which is not one of the stages: build (line 3)',
+    ]);
+  });
+
   it('reports a rule it cannot read, with its line', () => {
     expect(problemsOf(`image: alpine
 test:
