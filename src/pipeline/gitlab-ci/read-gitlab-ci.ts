@@ -111,7 +111,7 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
   const jobs = new Map<string, GitlabJob>();
   for (const name of jobNames) {
     if (!isMapping(data[name])) {
-      problems.push(problemAt(yaml, [name], 'must be a job: a mapping with at least script'));
+      problems.push(problemAt(yaml, [name], 'must be a job: a mapping with at least script', true));
       continue;
     }
     const job = validate(JobSchema, data[name], [name], issues);
@@ -136,12 +136,12 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
       const declared = stages.filter((each) => !each.startsWith('.')).join(', ');
       problems.push(
         job.stage === undefined
-          ? problemAt(yaml, [name], `has no stage, so it is in "test", which is not one of the stages: ${declared}`)
+          ? problemAt(yaml, [name], `has no stage, so it is in "test", which is not one of the stages: ${declared}`, true)
           : problemAt(yaml, [name, 'stage'], `"${stage}" is not one of the stages: ${declared}`),
       );
     }
     if (!job.image && !globals.default?.image && !globals.image) {
-      problems.push(problemAt(yaml, [name], 'has no image, and the file sets none at the top level or under default'));
+      problems.push(problemAt(yaml, [name], 'has no image, and the file sets none at the top level or under default', true));
     }
   }
   problems.push(...describeIssues(yaml, issues));

@@ -130,7 +130,7 @@ lint:
 `),
     ).toEqual([
       'test.stage "tset" is not one of the stages: test (line 4)',
-      'lint has no image, and the file sets none at the top level or under default (line 9)',
+      'lint has no image, and the file sets none at the top level or under default (line 8)',
       'build.script is missing: every job needs a script (line 6)',
     ]);
   });
