@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { JobError, type BuildOutcome, type BuildTarget } from '../pipeline/executor.js';
+import { splitTag } from '../registry/image-reference.js';
 import { followProgress, type ProgressEvent } from './follow-progress.js';
 import { pullImage, type RegistryAuth } from './pull-image.js';
 import { packSource } from './source-archive.js';
@@ -18,11 +19,6 @@ export interface BuildOptions {
 
 const STEP = /^Step (\d+)\/(\d+) :/m;
 const CACHE_HIT = /^ ---> Using cache$/m;
-
-function splitReference(reference: string): { repo: string; tag: string } {
-  const colon = reference.lastIndexOf(':');
-  return { repo: reference.slice(0, colon), tag: reference.slice(colon + 1) };
-}
 
 /** Pulls what exists of the cache candidates; a missing one only means a colder build. */
 async function pullCacheImages(docker: Docker, options: BuildOptions): Promise<string[]> {
@@ -73,7 +69,7 @@ async function build(docker: Docker, options: BuildOptions, cacheFrom: string[],
 }
 
 async function push(docker: Docker, reference: string, options: BuildOptions): Promise<string | null> {
-  const { repo, tag } = splitReference(reference);
+  const { repo, tag } = splitTag(reference);
   options.output(`Pushing ${reference}\n`);
   const stream = (await docker.getImage(repo).push({ tag, abortSignal: options.signal, ...(options.auth ? { authconfig: options.auth } : {}) })) as NodeJS.ReadableStream;
   let digest: string | null = null;

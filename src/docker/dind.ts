@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import type { DindSettings } from '../config/load-config.js';
 import { createDockerClient, isNotFound } from './docker-client.js';
-import { mirroredReference } from '../registry/image-reference.js';
+import { mirroredReference, splitTag } from '../registry/image-reference.js';
 import { pullImage } from './pull-image.js';
 
 export const LABEL_ROLE = 'dev.slipway.role';
@@ -61,12 +61,11 @@ async function ensureImage(host: Docker, image: string, mirror: string | undefin
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
-  const mirrored = mirror ? mirroredReference(image, mirror) : null;
+  const { repo, tag } = splitTag(image);
+  const mirrored = mirror && !image.includes('@') ? mirroredReference(`${repo}:${tag}`, mirror) : null;
   if (!mirrored) return pullImage(host, image, signal);
   await pullImage(host, mirrored, signal);
-  const colon = image.lastIndexOf(':');
-  const [repo, tag] = colon > image.lastIndexOf('/') ? [image.slice(0, colon), image.slice(colon + 1)] : [image, 'latest'];
-  await host.getImage(mirrored.includes(':', mirrored.lastIndexOf('/')) ? mirrored : `${mirrored}:latest`).tag({ repo, tag });
+  await host.getImage(mirrored).tag({ repo, tag });
 }
 
 async function lastLogLines(container: Docker.Container, lines = 15): Promise<string> {

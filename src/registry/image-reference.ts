@@ -27,3 +27,9 @@ export function mirroredReference(image: string, mirrorUrl: string): string | nu
   const path = image.includes('/') ? image : `library/${image}`;
   return `${new URL(mirrorUrl).host}/${path}`;
 }
+
+/** `host:5000/app:1` -> `host:5000/app` and `1`; no tag means `latest`, as Docker reads it. Not for `@digest` references. */
+export function splitTag(image: string): { repo: string; tag: string } {
+  const colon = image.lastIndexOf(':');
+  return colon > image.lastIndexOf('/') ? { repo: image.slice(0, colon), tag: image.slice(colon + 1) } : { repo: image, tag: 'latest' };
+}

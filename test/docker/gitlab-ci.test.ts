@@ -14,11 +14,10 @@ import { createPool, type Pool } from '../../src/store/pool.js';
 import { dindsOf, exampleCopy, executorOptions, fakeSha, host, pipelineRun, uniqueName } from '../helpers/docker-lab.js';
 import { lab } from '../helpers/lab.js';
 import { startTestService, type TestService } from '../helpers/test-service.js';
-import { signingFiles, startTokenRegistry, TOKEN_ISSUER, TOKEN_SERVICE, type SigningFiles, type TokenRegistry } from '../helpers/token-registry.js';
+import { REGISTRY_ADMIN, signingFiles, startTokenRegistry, tokenIssuerEnv, type SigningFiles, type TokenRegistry } from '../helpers/token-registry.js';
 
 const executor = createDockerExecutor(host, executorOptions);
 const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/gitlab-ci/tornado.gitlab-ci.yml');
-const ADMIN = { user: 'slipway', password: 'registry-admin-password' };
 
 /** Each job's output, by job name. */
 function outputs() {
@@ -39,17 +38,7 @@ describe('a .gitlab-ci.yml of the common docker:dind shape, run unchanged', () =
 
   beforeAll(async () => {
     signing = await signingFiles();
-    service = await startTestService(
-      {
-        SLIPWAY_REGISTRY_TOKEN_KEY_FILE: signing.keyFile,
-        SLIPWAY_REGISTRY_TOKEN_CERT_FILE: signing.certFile,
-        SLIPWAY_REGISTRY_TOKEN_SERVICE: TOKEN_SERVICE,
-        SLIPWAY_REGISTRY_TOKEN_ISSUER: TOKEN_ISSUER,
-        SLIPWAY_REGISTRY_USER: ADMIN.user,
-        SLIPWAY_REGISTRY_PASSWORD: ADMIN.password,
-      },
-      { workers: false },
-    );
+    service = await startTestService(tokenIssuerEnv(signing), { workers: false });
     registry = await startTokenRegistry(`${service.base}/registry/token`, signing);
     pool = createPool(service.database.url, 2);
   });
@@ -82,7 +71,7 @@ describe('a .gitlab-ci.yml of the common docker:dind shape, run unchanged', () =
     folders.push(dir);
     const project = uniqueName('slipway-test/gitlab');
     const repository = repositoryPath(project);
-    const admin = createRegistryClient({ host: registry.host, username: ADMIN.user, password: ADMIN.password });
+    const admin = createRegistryClient({ host: registry.host, username: REGISTRY_ADMIN.user, password: REGISTRY_ADMIN.password });
 
     const first = await runGitlabCi(dir, project);
     await appendFile(path.join(dir, 'hello.py'), '\n# a code-only change\n');

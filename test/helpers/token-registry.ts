@@ -8,6 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export const TOKEN_SERVICE = 'slipway-test-registry';
 export const TOKEN_ISSUER = 'slipway-test';
 
+/** Slipway's own registry account in the token tests: granted every scope it asks for. */
+export const REGISTRY_ADMIN = { user: 'slipway', password: 'registry-admin-password' };
+
 export interface SigningFiles {
   dir: string;
   keyFile: string;
@@ -22,6 +25,18 @@ export async function signingFiles(): Promise<SigningFiles> {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
     '-subj', '/CN=slipway-token-issuer', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
   return { dir, keyFile, certFile };
+}
+
+/** What makes a test service the token issuer for a registry started with `startTokenRegistry`. */
+export function tokenIssuerEnv(signing: SigningFiles): Record<string, string> {
+  return {
+    SLIPWAY_REGISTRY_TOKEN_KEY_FILE: signing.keyFile,
+    SLIPWAY_REGISTRY_TOKEN_CERT_FILE: signing.certFile,
+    SLIPWAY_REGISTRY_TOKEN_SERVICE: TOKEN_SERVICE,
+    SLIPWAY_REGISTRY_TOKEN_ISSUER: TOKEN_ISSUER,
+    SLIPWAY_REGISTRY_USER: REGISTRY_ADMIN.user,
+    SLIPWAY_REGISTRY_PASSWORD: REGISTRY_ADMIN.password,
+  };
 }
 
 async function freePort(): Promise<number> {

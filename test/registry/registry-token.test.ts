@@ -10,22 +10,19 @@ import { createPipelineStore } from '../../src/store/pipeline-store.js';
 import { createPool, type Pool } from '../../src/store/pool.js';
 import { host, uniqueName } from '../helpers/docker-lab.js';
 import { lab } from '../helpers/lab.js';
-import { signingFiles, startTokenRegistry, TOKEN_ISSUER, TOKEN_SERVICE, type SigningFiles, type TokenRegistry } from '../helpers/token-registry.js';
+import {
+  REGISTRY_ADMIN,
+  signingFiles,
+  startTokenRegistry,
+  tokenIssuerEnv,
+  TOKEN_ISSUER,
+  TOKEN_SERVICE,
+  type SigningFiles,
+  type TokenRegistry,
+} from '../helpers/token-registry.js';
 import { startTestService, type TestService } from '../helpers/test-service.js';
 
-const ADMIN = { user: 'slipway', password: 'registry-admin-password' };
 const SOURCE_IMAGE = `${lab.registry}/library/python:3.8-slim`;
-
-function tokenEnv(signing: SigningFiles): Record<string, string> {
-  return {
-    SLIPWAY_REGISTRY_TOKEN_KEY_FILE: signing.keyFile,
-    SLIPWAY_REGISTRY_TOKEN_CERT_FILE: signing.certFile,
-    SLIPWAY_REGISTRY_TOKEN_SERVICE: TOKEN_SERVICE,
-    SLIPWAY_REGISTRY_TOKEN_ISSUER: TOKEN_ISSUER,
-    SLIPWAY_REGISTRY_USER: ADMIN.user,
-    SLIPWAY_REGISTRY_PASSWORD: ADMIN.password,
-  };
-}
 
 /** `docker push` through the host daemon, logged in as `username`; resolves, or rejects with the daemon's reason. */
 async function push(reference: string, username: string, password: string, registryHost: string): Promise<void> {
@@ -47,7 +44,7 @@ describe('Slipway as the registry’s token issuer (CI_JOB_TOKEN)', () => {
 
   beforeAll(async () => {
     signing = await signingFiles();
-    service = await startTestService(tokenEnv(signing), { workers: false });
+    service = await startTestService(tokenIssuerEnv(signing), { workers: false });
     registry = await startTokenRegistry(realm(), signing);
     pool = createPool(service.database.url, 2);
     const recorded = await createPipelineStore(pool).create({ forge: 'local', project, sha: 'a'.repeat(40), ref: 'main', defaultBranch: 'main' }, []);
@@ -89,7 +86,7 @@ describe('Slipway as the registry’s token issuer (CI_JOB_TOKEN)', () => {
   });
 
   it('gives Slipway’s own account every scope it asks for, so promotion works on this registry', async () => {
-    const admin = createRegistryClient({ host: registry.host, username: ADMIN.user, password: ADMIN.password });
+    const admin = createRegistryClient({ host: registry.host, username: REGISTRY_ADMIN.user, password: REGISTRY_ADMIN.password });
     const manifest = (await admin.getManifest(project, '1'))!;
 
     await admin.putManifest(project, 'production', manifest);
