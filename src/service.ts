@@ -5,7 +5,6 @@ import { secretValues } from './config/load-config.js';
 import { loadPolicy, projectPolicy } from './config/policy-file.js';
 import { createDockerClient } from './docker/docker-client.js';
 import { createDockerExecutor } from './docker/docker-executor.js';
-import { removeOrphanDinds } from './docker/dind.js';
 import { dockerExecutorOptions } from './docker/executor-from-config.js';
 import { createForges } from './forges/create-forges.js';
 import { healthRoutes } from './http/health-routes.js';
@@ -15,6 +14,9 @@ import { notConfigured, webhookRoutes } from './http/webhook-routes.js';
 import { createSlackApp, SLACK_EVENTS_PATH } from './chatops/slack-app.js';
 import { createActionRunner } from './deploy/actions/run-deploy-action.js';
 import { createDeployService } from './deploy/deploy-service.js';
+import { startDeployRunner } from './deploy/deploy-runner.js';
+import { createSlackRequestStore } from './store/slack-request-store.js';
+import { CHANNELS, listen, notify, type Channel } from './store/notifications.js';
 import { deploymentReporter } from './deploy/report-deployment.js';
 import { deployContainer } from './docker/deploy-container.js';
 import { findPushedImage } from './registry/find-pushed-image.js';
@@ -22,7 +24,7 @@ import { createRegistryClient } from './registry/registry-client.js';
 import { createTokenIssuer } from './registry/token-issuer.js';
 import { REGISTRY_TOKEN_PATH, registryTokenRoute } from './http/registry-token-route.js';
 import { createJobTokenStore } from './store/job-token-store.js';
-import { createDeploymentStore } from './store/deployment-store.js';
+import { createDeploymentStore, type Deployment } from './store/deployment-store.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createDispatcher } from './pipeline/dispatch-event.js';
@@ -43,6 +45,8 @@ export interface ServiceOptions {
   workers?: boolean;
   /** Tests and benchmarks may bring their own executor and timings. */
   executor?: Executor;
+  /** Carry out approved deploys here (default: yes). */
+  deploys?: boolean;
   leaseMs?: number;
   pollMs?: number;
   reportDebounceMs?: number;
@@ -82,13 +86,10 @@ export async function startService(config: Config, logger: Logger, options: Serv
   let worker: Worker | undefined;
   if (options.workers !== false && config.concurrency > 0) {
     const docker = createDockerClient(config.docker.host);
-    const orphans = await removeOrphanDinds(docker).catch((error: unknown) => {
-      logger.warn({ err: error }, 'could not look for orphaned dind daemons');
-      return [];
-    });
-    if (orphans.length > 0) logger.info({ pipelines: orphans.map((orphan) => orphan.pipelineId) }, 'removed dind daemons left by a dead process');
+    const workerId = `${os.hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
+    logger.info({ workerId, concurrency: config.concurrency }, 'worker started');
     worker = startWorker({
-      workerId: `${os.hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`,
+      workerId,
       queue,
       store,
       forges: forges.byName,
@@ -103,27 +104,75 @@ export async function startService(config: Config, logger: Logger, options: Serv
       allowForkPush: (project) => projectPolicy(policy, project).allowForkPush,
       jobTokens,
       findPushedImage: (repository, tags) => findPushedImage(ownRegistry, config.registry.host, repository, tags),
-      leaseMs: options.leaseMs,
+      leaseMs: options.leaseMs ?? config.leaseMs,
       pollMs: options.pollMs,
+      sourceLimits: { maxBytes: config.source.maxBytes, maxFiles: config.source.maxFiles },
+      pipelineFileTimeoutMs: config.source.pipelineFileTimeoutMs,
     });
   }
 
-  const dispatch = createDispatcher(queue, reporter, () => worker?.wake());
-  const slack = config.slack ? createSlackApp({ ...config.slack, logger }) : undefined;
+  const slack = config.slack ? createSlackApp({ ...config.slack, firstSighting: createSlackRequestStore(pool).firstSighting, logger }) : undefined;
   const reportDeployment = deploymentReporter(views, forges.byName);
+  const deploymentStore = createDeploymentStore(pool);
+  const notifyDeployment = async (deployment: Deployment) => {
+    try {
+      await slack?.updateMessage(deployment);
+      await reportDeployment(deployment);
+    } catch (error) {
+      logger.warn({ err: error, deploymentId: deployment.id }, 'could not report a deployment change');
+    }
+  };
+  const deployRunner =
+    options.deploys === false
+      ? undefined
+      : startDeployRunner({
+          runnerId: `${os.hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`,
+          store: deploymentStore,
+          policy,
+          registryFor,
+          runAction: createActionRunner((dockerHost, spec) => deployContainer(createDockerClient(dockerHost ?? config.docker.host), spec)),
+          logger,
+          notify: notifyDeployment,
+          leaseMs: options.leaseMs ?? config.leaseMs,
+          pollMs: options.pollMs,
+        });
+  // Other processes (workers, runners on other machines) hear of new work and cancellations at once.
+  const listener = listen(
+    database.url,
+    [CHANNELS.pipelineQueued, CHANNELS.pipelineCanceled, CHANNELS.deployApproved],
+    (channel, payload) => {
+      if (channel === CHANNELS.pipelineQueued) worker?.wake();
+      else if (channel === CHANNELS.pipelineCanceled) worker?.cancel(Number(payload));
+      else deployRunner?.wake();
+    },
+    logger,
+  );
+  const signal = (channel: Channel, payload: string) =>
+    notify(pool, channel, payload).catch((error: unknown) => logger.warn({ err: error, channel }, 'could not notify other processes'));
+  const dispatch = createDispatcher(queue, reporter, {
+    queued(pipelineId) {
+      worker?.wake();
+      void signal(CHANNELS.pipelineQueued, String(pipelineId));
+    },
+    canceled(pipelineIds) {
+      for (const id of pipelineIds) {
+        worker?.cancel(id);
+        void signal(CHANNELS.pipelineCanceled, String(id));
+      }
+    },
+  });
   if (slack) {
     slack.attach(
       createDeployService({
         pool,
-        store: createDeploymentStore(pool),
+        store: deploymentStore,
         policy,
-        registryFor,
         directory: slack.directory,
-        runAction: createActionRunner((dockerHost, spec) => deployContainer(createDockerClient(dockerHost ?? config.docker.host), spec)),
         logger,
-        onChange: async (deployment) => {
-          await slack.updateMessage(deployment);
-          await reportDeployment(deployment);
+        onChange: notifyDeployment,
+        onApproved: (deployment) => {
+          deployRunner?.wake();
+          void signal(CHANNELS.deployApproved, String(deployment.id));
         },
       }),
     );
@@ -155,7 +204,9 @@ export async function startService(config: Config, logger: Logger, options: Serv
     databaseUrl: database.url,
     async stop() {
       await http?.close();
+      await listener.stop();
       await worker?.stop();
+      await deployRunner?.stop();
       await reporter.stop();
       await pool.end();
       await database.stop();

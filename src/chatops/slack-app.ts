@@ -1,10 +1,14 @@
+import type { IncomingMessage } from 'node:http';
 import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
 import type { Logger } from '../logger.js';
 import type { Directory, DeployService } from '../deploy/deploy-service.js';
+import { readBody } from '../http/read-body.js';
+import { sendError } from '../http/respond.js';
 import type { Route } from '../http/router.js';
 import type { Deployment } from '../store/deployment-store.js';
 import { APPROVE_ACTION, REJECT_ACTION, deploymentMessage, historyText, statusText } from './deploy-messages.js';
 import { DEPLOY_HELP, parseDeployCommand } from './parse-deploy-command.js';
+import { guardSlackRequest, SLACK_BODY_LIMIT } from './slack-request-guard.js';
 
 export const SLACK_EVENTS_PATH = '/slack/events';
 
@@ -12,7 +16,16 @@ export interface SlackOptions {
   botToken: string;
   signingSecret: string;
   apiUrl: string;
+  /** The workspace whose requests are honoured. */
+  teamId: string;
+  /** False for a signature seen before: a replayed request. */
+  firstSighting(signature: string): Promise<boolean>;
   logger: Logger;
+}
+
+/** A button's value is the deployment's number, as Slipway wrote it; anything else is not ours. */
+export function deploymentIdOf(value: unknown): number | undefined {
+  return typeof value === 'string' && /^[1-9]\d{0,14}$/.test(value) ? Number(value) : undefined;
 }
 
 const ephemeral = (text: string) => ({ response_type: 'ephemeral' as const, text });
@@ -102,13 +115,15 @@ export function createSlackApp(options: SlackOptions) {
         await ack();
         const user = body.user.id;
         const channel = body.channel?.id;
-        const deploymentId = Number('value' in action ? action.value : NaN);
-        const result = await service.decide(deploymentId, user, decision);
-        if (!result.ok) {
-          if (channel) await client.chat.postEphemeral({ channel, user, text: `Not ${decision === 'approved' ? 'approved' : 'rejected'}: ${result.reason}` });
+        const deploymentId = deploymentIdOf('value' in action ? action.value : undefined);
+        const verb = decision === 'approved' ? 'approved' : 'rejected';
+        if (deploymentId === undefined) {
+          if (channel) await client.chat.postEphemeral({ channel, user, text: `Not ${verb}: this button does not name a Slipway deploy request` });
           return;
         }
-        if (decision === 'approved') await service.execute(deploymentId);
+        // Only the decision is recorded here; a runner claims the approved deploy and carries it out.
+        const result = await service.decide(deploymentId, user, decision);
+        if (!result.ok && channel) await client.chat.postEphemeral({ channel, user, text: `Not ${verb}: ${result.reason}` });
       });
     }
 
@@ -120,7 +135,23 @@ export function createSlackApp(options: SlackOptions) {
   const route: Route = {
     method: 'POST',
     path: SLACK_EVENTS_PATH,
-    handle: (request, response) => receiver.requestListener(request, response),
+    async handle(request, response) {
+      const body = await readBody(request, SLACK_BODY_LIMIT);
+      const form = new URLSearchParams(body.toString('utf8'));
+      // Slack's reachability check carries no signature and asks for nothing but a 200.
+      if (form.get('ssl_check') === '1' && !form.has('payload') && !form.has('command')) {
+        response.writeHead(200).end();
+        return;
+      }
+      const guard = await guardSlackRequest(request, body, { signingSecret: options.signingSecret, teamId: options.teamId, firstSighting: options.firstSighting });
+      if (!guard.ok) {
+        log.warn({ reason: guard.reason }, 'Slack request refused');
+        return sendError(response, guard.status, guard.reason);
+      }
+      // Bolt reads an already-buffered body from here instead of the consumed stream.
+      (request as IncomingMessage & { rawBody?: Buffer }).rawBody = body;
+      receiver.requestListener(request, response);
+    },
   };
 
   return {

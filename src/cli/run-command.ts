@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, secretValues } from '../config/load-config.js';
@@ -86,7 +87,7 @@ export async function runCommand(args: string[]): Promise<number> {
   write(`Slipway pipeline ${id}: ${project} @ ${sha.slice(0, 12)} (${ref}), from ${plan.source}\n`);
   for (const note of plan.notes ?? []) write(`Note: ${note}\n`);
   try {
-    if (recorded) await store!.markRunning(recorded.id);
+    if (recorded) await store!.markRunning(recorded.id, `local/${os.hostname()}/${process.pid}`);
     const result = await runPipeline(
       {
         id,

@@ -110,7 +110,14 @@ export const EnvSchema = z.object({
   SLIPWAY_JOB_PIDS: integer(0, 0, 1_000_000),
   /** 0 runs no workers in this process: an HTTP-only front, with `slipway worker` elsewhere. */
   SLIPWAY_CONCURRENCY: integer(2, 0, 64),
+  /** Seconds a worker's claim on a pipeline or deploy lasts without renewal: how soon another takes over after a crash. */
+  SLIPWAY_LEASE_SECONDS: integer(30, 2, 3600),
   SLIPWAY_CONFIG: optionalText,
+  /** Bytes and files a forge archive may unpack to; past either the pipeline fails with the limit named. */
+  SLIPWAY_SOURCE_MAX_BYTES: byteSize.default('2g'),
+  SLIPWAY_SOURCE_MAX_FILES: integer(200_000, 1, 10_000_000),
+  /** Seconds reading a pipeline file (YAML, extends, rules) may take, off the event loop. */
+  SLIPWAY_PIPELINE_FILE_TIMEOUT: integer(10, 1, 600),
 
   APP_ID: z.string().trim().regex(/^\d+$/, { message: 'must be the numeric GitHub App id' }).optional(),
   PRIVATE_KEY: optionalText,
@@ -126,6 +133,8 @@ export const EnvSchema = z.object({
   SLACK_BOT_TOKEN: optionalText,
   SLACK_SIGNING_SECRET: optionalText,
   SLACK_API_URL: httpUrl.default('https://slack.com/api/'),
+  /** The one workspace whose requests are honoured (`T…`, the team_id Slack sends). */
+  SLACK_TEAM_ID: z.string().trim().regex(/^[TE][A-Z0-9]{2,}$/, { message: 'must be a Slack workspace id such as T0123ABCD' }).optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -134,7 +143,7 @@ export type Env = z.infer<typeof EnvSchema>;
 export const REQUIRED_TOGETHER: ReadonlyArray<readonly [keyof Env, ReadonlyArray<keyof Env>]> = [
   ['APP_ID', ['PRIVATE_KEY', 'WEBHOOK_SECRET']],
   ['GITLAB_TOKEN', ['GITLAB_WEBHOOK_SECRET']],
-  ['SLACK_BOT_TOKEN', ['SLACK_SIGNING_SECRET']],
+  ['SLACK_BOT_TOKEN', ['SLACK_SIGNING_SECRET', 'SLACK_TEAM_ID']],
   ['SLIPWAY_REGISTRY_USER', ['SLIPWAY_REGISTRY_PASSWORD']],
   ['SLIPWAY_REGISTRY_TOKEN_KEY_FILE', ['SLIPWAY_REGISTRY_TOKEN_CERT_FILE']],
   ['SLIPWAY_REGISTRY_TOKEN_CERT_FILE', ['SLIPWAY_REGISTRY_TOKEN_KEY_FILE']],

@@ -50,10 +50,20 @@ export interface Config {
   };
   registry: { host: string; user: string | undefined; password: string | undefined; token: RegistryTokenSettings | undefined };
   concurrency: number;
+  leaseMs: number;
   policyFile: string | undefined;
+  /** What a forge archive may unpack to, and how long reading a pipeline file may take. */
+  source: { maxBytes: number; maxFiles: number; pipelineFileTimeoutMs: number };
   github: { appId: string; privateKey: string; webhookSecret: string; gheHost: string | undefined } | undefined;
   gitlab: { url: string; token: string; webhookSecret: string } | undefined;
-  slack: { botToken: string; signingSecret: string; apiUrl: string } | undefined;
+  slack: { botToken: string; signingSecret: string; apiUrl: string; teamId: string } | undefined;
+}
+
+/** `512m`, `2g`, `1024` -> bytes. */
+export function parseByteSize(size: string): number {
+  const unit = size.slice(-1).toLowerCase();
+  const scale = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[unit];
+  return scale ? Number(size.slice(0, -1)) * scale : Number(size);
 }
 
 function describe(variable: string, value: string | undefined, message: string): string {
@@ -146,7 +156,13 @@ function toConfig(env: Env, token: RegistryTokenSettings | undefined): Config {
     },
     registry: { host: env.SLIPWAY_REGISTRY, user: env.SLIPWAY_REGISTRY_USER, password: env.SLIPWAY_REGISTRY_PASSWORD, token },
     concurrency: env.SLIPWAY_CONCURRENCY,
+    leaseMs: env.SLIPWAY_LEASE_SECONDS * 1000,
     policyFile: env.SLIPWAY_CONFIG,
+    source: {
+      maxBytes: parseByteSize(env.SLIPWAY_SOURCE_MAX_BYTES ?? '2g'),
+      maxFiles: env.SLIPWAY_SOURCE_MAX_FILES,
+      pipelineFileTimeoutMs: env.SLIPWAY_PIPELINE_FILE_TIMEOUT * 1000,
+    },
     github:
       env.APP_ID && env.PRIVATE_KEY && env.WEBHOOK_SECRET
         ? { appId: env.APP_ID, privateKey: env.PRIVATE_KEY, webhookSecret: env.WEBHOOK_SECRET, gheHost: env.GHE_HOST }
@@ -156,8 +172,8 @@ function toConfig(env: Env, token: RegistryTokenSettings | undefined): Config {
         ? { url: env.GITLAB_URL.replace(/\/+$/, ''), token: env.GITLAB_TOKEN, webhookSecret: env.GITLAB_WEBHOOK_SECRET }
         : undefined,
     slack:
-      env.SLACK_BOT_TOKEN && env.SLACK_SIGNING_SECRET
-        ? { botToken: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET, apiUrl: env.SLACK_API_URL }
+      env.SLACK_BOT_TOKEN && env.SLACK_SIGNING_SECRET && env.SLACK_TEAM_ID
+        ? { botToken: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET, apiUrl: env.SLACK_API_URL, teamId: env.SLACK_TEAM_ID }
         : undefined,
   };
 }

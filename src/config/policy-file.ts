@@ -92,6 +92,11 @@ export async function loadPolicy(file: string | undefined): Promise<PolicyFile> 
   return parsePolicy(text, file);
 }
 
+/** A record's own entry: names from chat or a branch (`constructor`, `__proto__`) never reach the prototype. */
+export function ownEntry<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 export function projectPolicy(policy: PolicyFile, project: string): ProjectPolicy {
-  return policy.projects[project] ?? ProjectPolicySchema.parse({});
+  return ownEntry(policy.projects, project) ?? ProjectPolicySchema.parse({});
 }

@@ -1,20 +1,15 @@
-import type { DeployActionConfig, EnvironmentPolicy, PolicyFile } from '../config/policy-file.js';
+import { ownEntry, type EnvironmentPolicy, type PolicyFile } from '../config/policy-file.js';
 import type { Logger } from '../logger.js';
 import { parseImageReference } from '../registry/image-reference.js';
-import type { RegistryClient } from '../registry/registry-client.js';
 import type { AuditEvent, Deployment, DeploymentStore, EnvironmentLock } from '../store/deployment-store.js';
 import type { Pool } from '../store/pool.js';
-import type { DeployDescription } from './actions/webhook-action.js';
 import { isApprover, mayApprove, mayRequest, mention } from './deploy-policy.js';
 import { findTestedCommit } from './find-tested-commit.js';
-import { promoteImage } from './promote-image.js';
 
 /** Who is in which Slack user group: the chat adapter knows, the service asks. */
 export interface Directory {
   groupsOf(user: string, candidateGroups: string[]): Promise<Set<string>>;
 }
-
-export type RunAction = (action: DeployActionConfig, deployment: DeployDescription) => Promise<string>;
 
 export type Refused = { ok: false; reason: string };
 export type Result<T> = ({ ok: true } & T) | Refused;
@@ -34,17 +29,17 @@ export interface DeployServiceOptions {
   pool: Pool;
   store: DeploymentStore;
   policy: PolicyFile;
-  registryFor(host: string): RegistryClient;
   directory: Directory;
-  runAction: RunAction;
   logger: Logger;
   /** Told of every state a deployment reaches (Slack message, forge deployment status). */
   onChange?: (deployment: Deployment) => Promise<void> | void;
+  /** An approval was recorded: a runner should claim it now rather than at its next poll. */
+  onApproved?: (deployment: Deployment) => void;
 }
 
 const refuse = (reason: string): Refused => ({ ok: false, reason });
 
-function describeLock(environment: string, lock: EnvironmentLock): string {
+export function describeLock(environment: string, lock: EnvironmentLock): string {
   return `${environment} is locked by ${mention(lock.lockedBy)} since ${lock.lockedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC: ${lock.reason}`;
 }
 
@@ -70,8 +65,8 @@ export function createDeployService(options: DeployServiceOptions) {
     const colon = spec.lastIndexOf(':');
     const [projectName, environment] = colon > 0 ? [spec.slice(0, colon), spec.slice(colon + 1)] : [undefined, spec];
     const matches = Object.entries(policy.projects)
-      .filter(([name, project]) => (projectName === undefined || name === projectName) && project.environments[environment])
-      .map(([name, project]) => ({ project: name, environment, policy: project.environments[environment]! }));
+      .filter(([name, project]) => (projectName === undefined || name === projectName) && ownEntry(project.environments, environment))
+      .map(([name, project]) => ({ project: name, environment, policy: ownEntry(project.environments, environment)! }));
     if (matches.length === 1) return { ok: true, ref: matches[0]! };
     if (matches.length > 1) return refuse(`several projects have an environment called ${environment}: say which, as ${matches.map((match) => `${match.project}:${environment}`).join(' or ')}`);
     const known = Object.entries(policy.projects).flatMap(([name, project]) => Object.keys(project.environments).map((env) => `${name}:${env}`));
@@ -90,56 +85,6 @@ export function createDeployService(options: DeployServiceOptions) {
     await store.audit({ actor, action, project: deployment.project, environment: deployment.environment, sha: deployment.sha, digest: deployment.digest, deploymentId: deployment.id, detail });
   }
 
-  async function fail(deployment: Deployment, reason: string): Promise<Deployment> {
-    const failed = (await store.finish(deployment.id, 'failed', reason)) ?? deployment;
-    await audit('slipway', 'failed', failed, { reason });
-    await notify(failed);
-    return failed;
-  }
-
-  async function runPromotion(deployment: Deployment): Promise<Deployment> {
-    const image = parseImageReference(deployment.imageRef);
-    const registry = options.registryFor(image.registry);
-    const from = deployment.kind === 'rollback' ? deployment.digest : deployment.sha;
-    let previousDigest: string | null = null;
-    try {
-      const promotion = await promoteImage(registry, image.repository, from, deployment.digest, deployment.environment);
-      previousDigest = promotion.previousDigest;
-    } catch (error) {
-      return fail(deployment, error instanceof Error ? error.message : String(error));
-    }
-    const deploying = (await store.markDeploying(deployment.id, previousDigest))!;
-    await notify(deploying);
-    const ref = resolveEnvironment(`${deployment.project}:${deployment.environment}`);
-    if (!ref.ok) return fail(deploying, ref.reason);
-    try {
-      const outcome = await options.runAction(ref.ref.policy.action, {
-        deploymentId: deployment.id,
-        project: deployment.project,
-        environment: deployment.environment,
-        sha: deployment.sha,
-        image: `${image.registry}/${image.repository}@${deployment.digest}`,
-        digest: deployment.digest,
-        previousDigest,
-        requestedBy: deployment.requestedBy,
-        approvedBy: deployment.decidedBy ?? '',
-        kind: deployment.kind,
-      });
-      const succeeded = (await store.finish(deployment.id, 'succeeded', null))!;
-      await audit('slipway', deployment.kind === 'rollback' ? 'rolled back' : 'deployed', succeeded, { previousDigest, outcome });
-      await notify(succeeded);
-      return succeeded;
-    } catch (error) {
-      // The environment tag must say what runs: put it back where it was.
-      if (previousDigest) {
-        await promoteImage(registry, image.repository, previousDigest, previousDigest, deployment.environment).catch((restoreError: unknown) =>
-          options.logger.error({ err: restoreError, deploymentId: deployment.id }, 'could not restore the environment tag'),
-        );
-      }
-      return fail(deploying, error instanceof Error ? error.message : String(error));
-    }
-  }
-
   return {
     resolveEnvironment,
 
@@ -148,20 +93,21 @@ export function createDeployService(options: DeployServiceOptions) {
       const resolved = resolveEnvironment(environment);
       const projects = resolved.ok
         ? [resolved.ref.project]
-        : Object.entries(policy.projects).filter(([, project]) => project.environments[environment]).map(([name]) => name);
+        : Object.entries(policy.projects).filter(([, project]) => ownEntry(project.environments, environment)).map(([name]) => name);
       if (projects.length === 0 && !resolved.ok) return resolved;
+      const environmentName = resolved.ok ? resolved.ref.environment : environment;
       const found = await findTestedCommit(options.pool, shaPrefix.toLowerCase(), projects);
       if (!found.found) return refuse(found.reason);
       const { commit } = found;
-      const projectPolicy = policy.projects[commit.project]!;
-      const envPolicy = projectPolicy.environments[environment];
-      if (!envPolicy) return refuse(`${commit.project} has no environment called ${environment}`);
-      const ref = { project: commit.project, environment, policy: envPolicy };
+      const projectPolicy = ownEntry(policy.projects, commit.project)!;
+      const envPolicy = ownEntry(projectPolicy.environments, environmentName);
+      if (!envPolicy) return refuse(`${commit.project} has no environment called ${environmentName}`);
+      const ref = { project: commit.project, environment: environmentName, policy: envPolicy };
       const refusal = await checkRequester(user, ref);
       if (refusal) return refusal;
       const deployment = await store.create({
         project: commit.project,
-        environment,
+        environment: environmentName,
         kind: 'deploy',
         sha: commit.sha,
         pipelineId: commit.pipelineId,
@@ -181,10 +127,12 @@ export function createDeployService(options: DeployServiceOptions) {
       const { ref } = resolved;
       const current = await store.lastSucceeded(ref.project, ref.environment);
       if (!current) return refuse(`nothing has been deployed to ${ref.environment} yet, so there is nothing to roll back`);
-      if (!current.previousDigest) return refuse(`${current.sha.slice(0, 12)} was the first deploy to ${ref.environment}: there is no earlier image to roll back to`);
+      // Only a digest a deploy confirmed is a rollback target, never what the tag held before.
+      const target = await store.previousConfirmedDigest(ref.project, ref.environment, current.digest);
+      if (!target) return refuse(`${current.sha.slice(0, 12)} is the only image ever deployed to ${ref.environment}: there is no earlier one to roll back to`);
       const refusal = await checkRequester(user, ref);
       if (refusal) return refusal;
-      const origin = await store.shaOfDigest(ref.project, current.previousDigest);
+      const origin = await store.shaOfDigest(ref.project, target);
       const image = parseImageReference(current.imageRef);
       const deployment = await store.create({
         project: ref.project,
@@ -192,8 +140,8 @@ export function createDeployService(options: DeployServiceOptions) {
         kind: 'rollback',
         sha: origin?.sha ?? 'unknown',
         pipelineId: origin?.pipelineId ?? null,
-        imageRef: `${image.registry}/${image.repository}@${current.previousDigest}`,
-        digest: current.previousDigest,
+        imageRef: `${image.registry}/${image.repository}@${target}`,
+        digest: target,
         requestedBy: user,
         expiresInSeconds: ref.policy.approvalTimeout,
       });
@@ -230,28 +178,8 @@ export function createDeployService(options: DeployServiceOptions) {
       }
       await audit(user, decision === 'approved' ? 'approved' : withdrawing ? 'withdrawn' : 'rejected', decided);
       await notify(decided);
+      if (decision === 'approved') options.onApproved?.(decided);
       return { ok: true, deployment: decided };
-    },
-
-    /**
-     * Promotes an approved deployment and runs its action. Deploys to one environment take
-     * turns (a PostgreSQL advisory lock), whichever process runs them.
-     */
-    async execute(deploymentId: number): Promise<Deployment> {
-      const client = await options.pool.connect();
-      try {
-        const approved = (await store.get(deploymentId))!;
-        await client.query('SELECT pg_advisory_lock(hashtext($1))', [`deploy:${approved.project}/${approved.environment}`]);
-        try {
-          const lock = await store.getLock(approved.project, approved.environment);
-          if (lock) return await fail(approved, `${describeLock(approved.environment, lock)} (locked after the approval)`);
-          return await runPromotion(approved);
-        } finally {
-          await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`deploy:${approved.project}/${approved.environment}`]);
-        }
-      } finally {
-        client.release();
-      }
     },
 
     async lock(user: string, environment: string, reason: string): Promise<Result<{ ref: EnvironmentRef; message: string }>> {

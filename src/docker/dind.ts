@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -7,6 +7,7 @@ import type { DindSettings } from '../config/load-config.js';
 import { createDockerClient, isNotFound } from './docker-client.js';
 import { mirroredReference, splitTag } from '../registry/image-reference.js';
 import { pullImage } from './pull-image.js';
+import { processIsGone } from '../pipeline/source-folders.js';
 
 export const LABEL_ROLE = 'dev.slipway.role';
 export const LABEL_PIPELINE = 'dev.slipway.pipeline';
@@ -135,31 +136,29 @@ export async function startDind(host: Docker, pipelineId: string, options: DindO
 
 export interface DindContainer {
   id: string;
+  /** The container's name, which is also its socket folder's. */
+  name: string;
   pipelineId: string;
   owner: string;
 }
 
 export async function listDinds(host: Docker): Promise<DindContainer[]> {
   const containers = await host.listContainers({ all: true, filters: { label: [`${LABEL_ROLE}=dind`] } });
-  return containers.map((info) => ({ id: info.Id, pipelineId: info.Labels[LABEL_PIPELINE] ?? '', owner: info.Labels[LABEL_OWNER] ?? '' }));
+  return containers.map((info) => ({ id: info.Id, name: (info.Names[0] ?? '').replace(/^\//, ''), pipelineId: info.Labels[LABEL_PIPELINE] ?? '', owner: info.Labels[LABEL_OWNER] ?? '' }));
 }
 
 /** True when the daemon was started on this machine by a process that no longer exists. */
 export function ownerIsGone(owner: string): boolean {
   const [hostname, pid] = owner.split('/');
   if (hostname !== os.hostname() || !pid) return false;
-  try {
-    process.kill(Number(pid), 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return processIsGone(Number(pid));
 }
 
 /** Removes dind daemons left behind by a crash; `isOrphan` decides which (by default: owner process gone). */
 export async function removeOrphanDinds(
   host: Docker,
   isOrphan: (dind: DindContainer) => boolean = (dind) => ownerIsGone(dind.owner),
+  socketDir?: string,
 ): Promise<DindContainer[]> {
   const orphans = (await listDinds(host)).filter(isOrphan);
   for (const orphan of orphans) {
@@ -167,6 +166,23 @@ export async function removeOrphanDinds(
       .getContainer(orphan.id)
       .remove({ force: true, v: true })
       .catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
+    if (socketDir && orphan.name) await rm(path.join(socketDir, orphan.name), { recursive: true, force: true });
   }
+  if (socketDir) await removeStrandedSocketFolders(host, socketDir);
   return orphans;
+}
+
+/**
+ * Socket folders with no daemon behind them (their owner died between making the folder and
+ * starting the container). Young ones may belong to a daemon being started right now.
+ */
+async function removeStrandedSocketFolders(host: Docker, socketDir: string, minAgeMs = 120_000): Promise<void> {
+  const names = new Set((await listDinds(host)).map((dind) => dind.name));
+  const entries = await readdir(socketDir, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (!entry.isDirectory() || !entry.name.startsWith('slipway-dind-') || names.has(entry.name)) continue;
+    const folder = path.join(socketDir, entry.name);
+    const age = Date.now() - (await stat(folder)).mtimeMs;
+    if (age > minAgeMs) await rm(folder, { recursive: true, force: true });
+  }
 }

@@ -1,8 +1,8 @@
-import path from 'node:path';
 import type Docker from 'dockerode';
-import type { ExecutionEnvironment, Executor, PipelineIdentity } from '../pipeline/executor.js';
+import { resolveInCheckout } from '../pipeline/checkout-paths.js';
+import { JobError, type ExecutionEnvironment, type Executor, type PipelineIdentity } from '../pipeline/executor.js';
 import { buildAndPush } from './build-and-push.js';
-import { DIND_SOCKET, startDind, type DindOptions } from './dind.js';
+import { DIND_SOCKET, removeOrphanDinds, startDind, type DindOptions } from './dind.js';
 import type { RegistryAuth } from './pull-image.js';
 import { runJobContainer, type JobLimits } from './run-job-container.js';
 
@@ -12,9 +12,22 @@ export interface DockerExecutorOptions {
   registryAuth?: RegistryAuth;
 }
 
+/** The build context, resolved through links, refused unless it is a folder inside the checkout. */
+async function buildContext(sourceDir: string, context: string): Promise<string> {
+  const resolved = await resolveInCheckout(sourceDir, context).catch((error: Error) => {
+    throw new JobError(`build context ${error.message}`);
+  });
+  if (resolved === undefined) throw new JobError(`build context ${context} does not exist in the repository`);
+  return resolved;
+}
+
 /** Runs each pipeline in a fresh Docker-in-Docker daemon on `host`, destroyed by `close()`. */
 export function createDockerExecutor(host: Docker, options: DockerExecutorOptions): Executor {
   return {
+    async recoverOrphans() {
+      return (await removeOrphanDinds(host, undefined, options.dind.socketDir)).map((orphan) => orphan.pipelineId);
+    },
+
     async open(pipeline: PipelineIdentity, signal: AbortSignal): Promise<ExecutionEnvironment> {
       const daemon = await startDind(host, pipeline.id, options.dind, signal);
       // Cancellation must not wait for a job to notice: removing the daemon stops everything inside it.
@@ -35,9 +48,9 @@ export function createDockerExecutor(host: Docker, options: DockerExecutorOption
             output: context.output,
             auth: options.registryAuth,
           }),
-        build: (job, target, context) =>
+        build: async (job, target, context) =>
           buildAndPush(daemon.docker, {
-            contextDir: path.join(context.sourceDir, job.context),
+            contextDir: await buildContext(context.sourceDir, job.context),
             dockerfile: job.dockerfile,
             buildArgs: job.buildArgs,
             target,

@@ -1,3 +1,5 @@
+import type { ArchiveLimits, ArchiveNotes } from './extract-archive.js';
+
 /** Forge-neutral shapes: nothing outside src/forges/ knows GitHub from GitLab beyond this file. */
 
 export type ForgeName = 'github' | 'gitlab';
@@ -50,8 +52,11 @@ export interface Forge {
   readonly name: ForgeName;
   /** Longest comment body the forge accepts. */
   readonly maxCommentLength: number;
-  /** Writes the repository at `sha` into `destDir` (which exists and is empty). */
-  fetchSource(target: ForgeTarget, sha: string, destDir: string): Promise<void>;
+  /**
+   * Writes the repository at `sha` into `destDir` (which exists and is empty), within
+   * `limits`; returns what was left out (links out of the tree, devices), for the pipeline's notes.
+   */
+  fetchSource(target: ForgeTarget, sha: string, destDir: string, limits: ArchiveLimits): Promise<ArchiveNotes>;
   setCommitStatus(target: ForgeTarget, sha: string, status: CommitStatus): Promise<void>;
   /**
    * Creates Slipway's one comment on the change request, or edits it in place: it is found

@@ -8,6 +8,11 @@ import type { ParsedWebhook } from './parse-result.js';
 /** What differs between forges' webhooks; the flow around it is the same for all. */
 export interface WebhookSource {
   path: string;
+  /**
+   * Where the forge authenticates with a header alone (GitLab's token), the check runs before
+   * a byte of the body is read; undefined when the request is authentic, otherwise why not (401).
+   */
+  authenticateHeaders?(request: IncomingMessage): string | undefined;
   /** Undefined when the request is authentic; otherwise why not (answered with 401). */
   authenticate(request: IncomingMessage, body: Buffer): Promise<string | undefined> | string | undefined;
   /** The event name and delivery id, or the reason they are missing (answered with 400). */
@@ -32,6 +37,12 @@ export function webhookRoute(source: WebhookSource, dispatch: Dispatch): Route {
     method: 'POST',
     path: source.path,
     async handle(request, response) {
+      const early = source.authenticateHeaders?.(request);
+      if (early) {
+        // The body is never read: the connection cannot carry another request.
+        response.setHeader('connection', 'close');
+        return sendError(response, 401, early);
+      }
       const body = await readBody(request);
       const refusal = await source.authenticate(request, body);
       if (refusal) return sendError(response, 401, refusal);

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { environmentRepository } from '../registry/environment-repository.js';
 import { parseScope, type Access, type TokenIssuer } from '../registry/token-issuer.js';
 import type { JobTokenStore } from '../store/job-token-store.js';
 import { sendJson } from './respond.js';
@@ -22,8 +23,13 @@ function basicCredentials(request: IncomingMessage): { user: string; password: s
   return colon < 0 ? null : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-/** A project owns its repository and those under it (`group/project/tools`), as in GitLab's registry. */
+/**
+ * A project owns its repository and those under it (`group/project/tools`), as in GitLab's
+ * registry, except where its environments live: only promotion, with Slipway's own account, writes there.
+ */
 function ownsRepository(repository: string, name: string): boolean {
+  const environments = environmentRepository(repository);
+  if (name === environments || name.startsWith(`${environments}/`)) return false;
   return name === repository || name.startsWith(`${repository}/`);
 }
 
@@ -43,7 +49,13 @@ export function registryTokenRoute(options: RegistryTokenRouteOptions): Route {
     method: 'GET',
     path: REGISTRY_TOKEN_PATH,
     async handle(request, response) {
-      const url = new URL(request.url ?? '/', 'http://slipway');
+      let url: URL;
+      try {
+        url = new URL(request.url ?? '/', 'http://slipway');
+      } catch {
+        refuse(response, 400, 'INVALID_REQUEST', 'the request target is not a valid URL');
+        return;
+      }
       const service = url.searchParams.get('service');
       if (service !== null && service !== options.issuer.service) {
         refuse(response, 400, 'INVALID_REQUEST', `unknown service "${service}": this Slipway issues tokens for "${options.issuer.service}" (SLIPWAY_REGISTRY_TOKEN_SERVICE)`);

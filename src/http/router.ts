@@ -29,7 +29,16 @@ function compile(route: Route): CompiledRoute {
   return { ...route, pattern: new RegExp(`^${source}/?$`), keys };
 }
 
-export type Match = { route: Route; params: Params } | { allowed: string[] } | undefined;
+export type Match = { route: Route; params: Params } | { allowed: string[] } | { invalid: string } | undefined;
+
+/** A captured segment as text, or undefined when its percent-encoding is not valid UTF-8. */
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
 
 export function createRouter(routes: Route[]) {
   const compiled = routes.map(compile);
@@ -42,7 +51,12 @@ export function createRouter(routes: Route[]) {
         allowed.push(route.method);
         continue;
       }
-      const params = Object.fromEntries(route.keys.map((key, index) => [key, decodeURIComponent(found[index + 1] ?? '')]));
+      const params: Params = {};
+      for (const [index, key] of route.keys.entries()) {
+        const decoded = decodeSegment(found[index + 1] ?? '');
+        if (decoded === undefined) return { invalid: `the path segment for ${key} is not valid percent-encoded UTF-8` };
+        params[key] = decoded;
+      }
       return { route, params };
     }
     return allowed.length > 0 ? { allowed } : undefined;

@@ -204,7 +204,8 @@ async function runJob(
       if (exitCode !== 0) result.error = `the script exited with code ${exitCode}`;
     } else {
       const target = imageTags({ registry: run.registry, project: run.project, sha: run.sha, ref: run.ref, defaultBranch: run.defaultBranch });
-      const outcome = await environment.build(job, { ...target, push: run.pushAllowed }, context);
+      if (target.withheld) context.output(`Not tagging :${target.withheld.tag}: ${target.withheld.reason}\n`);
+      const outcome = await environment.build(job, { repository: target.repository, tags: target.tags, cacheFrom: target.cacheFrom, push: run.pushAllowed }, context);
       image = { ...outcome, tags: target.tags, pushed: run.pushAllowed };
       result.exitCode = 0;
       result.status = 'passed';

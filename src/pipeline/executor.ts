@@ -7,6 +7,8 @@ export const PROJECT_DIR = '/workspace';
 export interface Executor {
   /** Prepares an isolated place for one pipeline; the caller must `close()` it whatever happens. */
   open(pipeline: PipelineIdentity, signal: AbortSignal): Promise<ExecutionEnvironment>;
+  /** Removes what pipelines of dead workers left running; returns their pipeline ids. */
+  recoverOrphans?(): Promise<string[]>;
 }
 
 export interface PipelineIdentity {

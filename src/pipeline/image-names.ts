@@ -27,12 +27,32 @@ export interface ImageNaming {
   defaultBranch: string | undefined;
 }
 
+/**
+ * Why a branch's tag is not pushed, or undefined when it may be: `latest` belongs to the
+ * default branch, and a tag that looks like a commit SHA could overwrite another commit's
+ * tested image. (Environment tags live in a repository of their own; no branch reaches them.)
+ */
+export function reservedTagReason(tag: string, onDefaultBranch: boolean): string | undefined {
+  if (tag === 'latest' && !onDefaultBranch) return 'latest belongs to the default branch';
+  if (/^[0-9a-f]{7,64}$/.test(tag)) return 'it looks like a commit SHA, and SHA tags name tested images';
+  return undefined;
+}
+
+export interface ImageTags {
+  repository: string;
+  tags: string[];
+  cacheFrom: string[];
+  /** The branch tag left out, and why. */
+  withheld?: { tag: string; reason: string };
+}
+
 /** `:<sha>`, the branch tag, and `latest` on the default branch; cache candidates branch first. */
-export function imageTags(naming: ImageNaming): { repository: string; tags: string[]; cacheFrom: string[] } {
+export function imageTags(naming: ImageNaming): ImageTags {
   const repository = `${naming.registry}/${repositoryPath(naming.project)}`;
   const branch = branchTag(naming.ref);
   const onDefault = naming.defaultBranch !== undefined && branchTag(naming.defaultBranch) === branch;
-  const tags = [naming.sha, branch, ...(onDefault && branch !== 'latest' ? ['latest'] : [])];
-  const cacheFrom = [...new Set([branch, 'latest'])].map((tag) => `${repository}:${tag}`);
-  return { repository, tags: [...new Set(tags)], cacheFrom };
+  const reason = reservedTagReason(branch, onDefault);
+  const tags = [naming.sha, ...(reason ? [] : [branch]), ...(onDefault ? ['latest'] : [])];
+  const cacheFrom = [...new Set([...(reason ? [] : [branch]), 'latest'])].map((tag) => `${repository}:${tag}`);
+  return { repository, tags: [...new Set(tags)], cacheFrom, ...(reason ? { withheld: { tag: branch, reason } } : {}) };
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap } from 'yaml';
+import { insideCheckout, readCheckoutFile } from './checkout-paths.js';
 import { GITLAB_CI_FILE, parseGitlabCiFile } from './gitlab-ci/read-gitlab-ci.js';
 import { describeIssues, parseYamlFile, PipelineFileError } from './pipeline-file-error.js';
 import { PipelineFileSchema } from './pipeline-file-schema.js';
@@ -45,11 +45,14 @@ export function parsePipelineFile(text: string, hasDockerfile: (dockerfile: stri
  * plan from its Dockerfile.
  */
 export async function readPipelinePlan(sourceDir: string, variables: Record<string, string> = {}): Promise<PipelinePlan> {
-  const hasDockerfile = (dockerfile: string, context: string) => existsSync(path.join(sourceDir, context, dockerfile));
-  const file = path.join(sourceDir, PIPELINE_FILE);
-  if (existsSync(file)) return parsePipelineFile(await readFile(file, 'utf8'), hasDockerfile);
-  const gitlabCi = path.join(sourceDir, GITLAB_CI_FILE);
-  if (existsSync(gitlabCi)) return parseGitlabCiFile(await readFile(gitlabCi, 'utf8'), variables);
+  const hasDockerfile = (dockerfile: string, context: string) => {
+    const relative = insideCheckout(path.posix.join(context, dockerfile));
+    return relative !== undefined && existsSync(path.join(sourceDir, relative));
+  };
+  const file = await readCheckoutFile(sourceDir, PIPELINE_FILE);
+  if (file !== undefined) return parsePipelineFile(file, hasDockerfile);
+  const gitlabCi = await readCheckoutFile(sourceDir, GITLAB_CI_FILE);
+  if (gitlabCi !== undefined) return parseGitlabCiFile(gitlabCi, variables);
   if (hasDockerfile('Dockerfile', '.')) {
     return {
       source: 'Dockerfile',

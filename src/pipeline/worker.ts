@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ArchiveLimits } from '../forges/extract-archive.js';
 import type { Forge, ForgeName } from '../forges/forge.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -14,8 +15,9 @@ import { PROJECT_DIR, type Executor } from './executor.js';
 import { repositoryPath } from './image-names.js';
 import { predefinedVariables } from './predefined-variables.js';
 import { PipelineFileError } from './pipeline-file-error.js';
-import { readPipelinePlan } from './read-pipeline-file.js';
+import { readPipelinePlanWithin } from './read-plan-within.js';
 import { recordPipeline } from './record-pipeline.js';
+import { removeDeadSourceFolders, SOURCE_DIR_PREFIX } from './source-folders.js';
 import type { Reporter } from './report/reporter.js';
 
 export interface WorkerOptions {
@@ -39,11 +41,21 @@ export interface WorkerOptions {
   findPushedImage?: (repository: string, tags: string[]) => Promise<{ ref: string; digest: string } | null>;
   leaseMs?: number;
   pollMs?: number;
+  /** What a forge archive may unpack to. */
+  sourceLimits: ArchiveLimits;
+  /** How long reading a pipeline file may take (on a thread of its own). */
+  pipelineFileTimeoutMs: number;
+  /** How often to look for what dead workers left behind (dind daemons, folders). */
+  recoveryIntervalMs?: number;
 }
 
 export interface Worker {
   /** Look for work now instead of at the next poll (a webhook just queued a pipeline). */
   wake(): void;
+  /** A pipeline was canceled: stop it now if it runs here (the lease renewal would notice too, later). */
+  cancel(pipelineId: number): void;
+  /** Removes what dead workers left behind: dind daemons, source and socket folders. */
+  recover(): Promise<void>;
   /** Stops claiming, cancels nothing: pipelines under way finish first. */
   stop(): Promise<void>;
 }
@@ -58,6 +70,7 @@ export function startWorker(options: WorkerOptions): Worker {
   const pollMs = options.pollMs ?? 1_000;
   const log = options.logger.child({ workerId: options.workerId });
   const active = new Set<Promise<void>>();
+  const running = new Map<number, AbortController>();
   let stopped = false;
   let wakeUp: (() => void) | undefined;
 
@@ -67,10 +80,11 @@ export function startWorker(options: WorkerOptions): Worker {
       await options.store.fail(claimed.id, `Slipway has no ${claimed.target.forge} configuration on this worker`, options.workerId);
       return;
     }
-    const sourceDir = await mkdtemp(path.join(os.tmpdir(), `slipway-${claimed.id}-`));
+    const sourceDir = await mkdtemp(path.join(os.tmpdir(), `${SOURCE_DIR_PREFIX}${process.pid}-${claimed.id}-`));
+    let archiveNotes: string[];
     try {
       try {
-        await forge.fetchSource(claimed.target, claimed.sha, sourceDir);
+        archiveNotes = await forge.fetchSource(claimed.target, claimed.sha, sourceDir, options.sourceLimits);
       } catch (error) {
         if (!signal.aborted) await options.store.fail(claimed.id, `could not fetch the source at ${claimed.sha.slice(0, 12)}: ${error instanceof Error ? error.message : String(error)}`, options.workerId);
         return;
@@ -87,7 +101,8 @@ export function startWorker(options: WorkerOptions): Worker {
       };
       let plan;
       try {
-        plan = await readPipelinePlan(sourceDir, predefinedVariables(facts));
+        plan = await readPipelinePlanWithin(sourceDir, predefinedVariables(facts), options.pipelineFileTimeoutMs);
+        if (archiveNotes.length > 0) plan = { ...plan, notes: [...(plan.notes ?? []), ...archiveNotes] };
       } catch (error) {
         if (!(error instanceof PipelineFileError)) throw error;
         await options.store.fail(claimed.id, error.message, options.workerId);
@@ -102,7 +117,7 @@ export function startWorker(options: WorkerOptions): Worker {
       };
       const pushAllowed = !claimed.fromFork || options.allowForkPush(claimed.target.project);
       const repository = repositoryPath(claimed.target.project);
-      const jobToken = await options.jobTokens?.issue({ pipelineId: claimed.id, repository, actions: pushAllowed ? ['pull', 'push'] : ['pull'] });
+      const jobToken = await options.jobTokens?.issue({ pipelineId: claimed.id, repository, actions: pushAllowed ? ['pull', 'push'] : ['pull'], leaseOwner: options.workerId });
       let result = await runPipeline(
         {
           id: String(claimed.id),
@@ -134,8 +149,18 @@ export function startWorker(options: WorkerOptions): Worker {
         log.info({ pipelineId: claimed.id, status: result.status, durationMs: result.durationMs }, 'pipeline finished');
       }
     } finally {
+      await options.jobTokens?.revoke(claimed.id).catch((error: unknown) => log.warn({ err: error, pipelineId: claimed.id }, 'could not revoke the job token'));
       await rm(sourceDir, { recursive: true, force: true });
     }
+  }
+
+  async function recover(): Promise<void> {
+    await removeDeadSourceFolders(os.tmpdir()).catch((error: unknown) => log.warn({ err: error }, 'could not clean dead workers’ source folders'));
+    const removed = await options.executor.recoverOrphans?.().catch((error: unknown) => {
+      log.warn({ err: error }, 'could not look for orphaned dind daemons');
+      return [];
+    });
+    if (removed && removed.length > 0) log.info({ pipelines: removed }, 'removed dind daemons left by a dead worker');
   }
 
   /** `:<sha>` or GitLab's `:<short sha>`, as a `.gitlab-ci.yml` build job tags it. */
@@ -152,6 +177,9 @@ export function startWorker(options: WorkerOptions): Worker {
 
   async function run(claimed: ClaimedPipeline): Promise<void> {
     const controller = new AbortController();
+    running.set(claimed.id, controller);
+    // Taking over from a dead worker: its daemon may still be running this pipeline's jobs.
+    if (claimed.attempts > 1) await recover();
     const renew = setInterval(() => {
       options.queue.renewLease(claimed.id, options.workerId, leaseMs).then(
         (lease) => {
@@ -170,13 +198,19 @@ export function startWorker(options: WorkerOptions): Worker {
       log.error({ err: error, pipelineId: claimed.id }, 'pipeline crashed; its lease will expire and it will be retried');
     } finally {
       clearInterval(renew);
+      running.delete(claimed.id);
       if (controller.signal.aborted) await options.queue.markCanceled(claimed.id, options.workerId).catch(() => false);
       void options.reporter.now(claimed.id);
     }
   }
 
   async function loop(): Promise<void> {
+    let lastRecovery = 0;
     while (!stopped) {
+      if (Date.now() - lastRecovery > (options.recoveryIntervalMs ?? 30_000)) {
+        lastRecovery = Date.now();
+        await recover();
+      }
       try {
         for (const pipelineId of await options.queue.sweep()) options.reporter.changed(pipelineId);
         while (!stopped && active.size < options.concurrency) {
@@ -202,6 +236,10 @@ export function startWorker(options: WorkerOptions): Worker {
   const looping = loop();
   return {
     wake: () => wakeUp?.(),
+    cancel(pipelineId) {
+      running.get(pipelineId)?.abort(new Error('canceled'));
+    },
+    recover,
     async stop() {
       stopped = true;
       wakeUp?.();

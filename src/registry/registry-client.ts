@@ -93,6 +93,33 @@ export function createRegistryClient(options: RegistryClientOptions) {
       return { digest, mediaType: response.headers.get('content-type') ?? MANIFEST_TYPES[0]!, bytes };
     },
 
+    /** Is the blob already in `repository`? */
+    async hasBlob(repository: string, digest: string): Promise<boolean> {
+      const response = await send(`${base}/${repository}/blobs/${digest}`, { method: 'HEAD' });
+      await response.body?.cancel();
+      if (response.status === 404) return false;
+      if (!response.ok) throw new RegistryError(`registry answered ${response.status} for blob ${digest} in ${repository}`, response.status);
+      return true;
+    },
+
+    /**
+     * Makes a blob of `from` part of `repository` without moving its bytes (a cross-repository
+     * mount); where the registry will not mount, the blob is copied through Slipway.
+     */
+    async mountBlob(repository: string, digest: string, from: string): Promise<void> {
+      const mount = await send(`${base}/${repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`, { method: 'POST' });
+      await mount.body?.cancel();
+      if (mount.status === 201) return;
+      if (mount.status !== 202) throw new RegistryError(`registry refused to mount ${digest} from ${from} into ${repository} (${mount.status})`, mount.status);
+      const blob = await send(`${base}/${from}/blobs/${digest}`);
+      if (!blob.ok) throw new RegistryError(`registry answered ${blob.status} for blob ${digest} in ${from}`, blob.status);
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      const location = new URL(mount.headers.get('location') ?? '', `${base}/`);
+      location.searchParams.set('digest', digest);
+      const put = await send(location.toString(), { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: bytes });
+      if (!put.ok) throw new RegistryError(`registry refused blob ${digest} for ${repository} (${put.status}): ${await put.text()}`, put.status);
+    },
+
     async putManifest(repository: string, reference: string, manifest: Manifest): Promise<string> {
       const response = await send(`${base}/${repository}/manifests/${reference}`, {
         method: 'PUT',

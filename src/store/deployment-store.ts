@@ -12,6 +12,11 @@ export interface Deployment {
   imageRef: string;
   digest: string;
   previousDigest: string | null;
+  /** Set once `previousDigest` was read from the registry, before the retag: a takeover must not read it again. */
+  previousRecorded: boolean;
+  /** When the environment tag was moved; null while it has not been. */
+  promotedAt: Date | null;
+  attempts: number;
   status: DeploymentStatus;
   requestedBy: string;
   decidedBy: string | null;
@@ -40,7 +45,7 @@ export interface AuditEvent {
 }
 
 const COLUMNS = `id, project, environment, kind, sha, pipeline_id AS "pipelineId", image_ref AS "imageRef", digest,
-  previous_digest AS "previousDigest", status, requested_by AS "requestedBy", decided_by AS "decidedBy", error,
+  previous_digest AS "previousDigest", previous_recorded AS "previousRecorded", promoted_at AS "promotedAt", attempts, status, requested_by AS "requestedBy", decided_by AS "decidedBy", error,
   chat_channel AS "chatChannel", chat_message_ts AS "chatMessageTs", requested_at AS "requestedAt",
   expires_at AS "expiresAt", finished_at AS "finishedAt"`;
 
@@ -79,11 +84,78 @@ export function createDeploymentStore(pool: Pool) {
     expireIfDue: (id: number) =>
       one(`UPDATE deployments SET status = 'expired', finished_at = now() WHERE id = $1 AND status = 'requested' AND expires_at <= now() RETURNING ${COLUMNS}`, [id]),
 
-    markDeploying: (id: number, previousDigest: string | null) =>
-      one(`UPDATE deployments SET status = 'deploying', previous_digest = $2 WHERE id = $1 AND status = 'approved' RETURNING ${COLUMNS}`, [id, previousDigest]),
+    /**
+     * Takes the next approved deployment, or one whose runner stopped renewing its lease. One
+     * environment deploys one at a time, in the order of approval; the claim itself is
+     * serialised by a transaction-scoped advisory lock, held for milliseconds, never across a deploy.
+     */
+    async claim(owner: string, leaseMs: number): Promise<Deployment | null> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query(`SELECT pg_advisory_xact_lock(hashtext('slipway:deploy-claim'))`);
+        const { rows } = await client.query<Deployment>(
+          `UPDATE deployments d
+              SET status = 'deploying', lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2::float8 / 1000), attempts = attempts + 1
+            WHERE d.id = (
+              SELECT c.id FROM deployments c
+               WHERE (c.status = 'approved' OR (c.status = 'deploying' AND c.lease_expires_at < now()))
+                 AND NOT EXISTS (SELECT 1 FROM deployments o
+                                  WHERE o.project = c.project AND o.environment = c.environment AND o.id <> c.id
+                                    AND (o.status = 'deploying' OR (o.status = 'approved' AND (o.decided_at, o.id) < (c.decided_at, c.id))))
+               ORDER BY c.decided_at, c.id
+               LIMIT 1
+               FOR UPDATE SKIP LOCKED)
+            RETURNING ${COLUMNS}`,
+          [owner, leaseMs],
+        );
+        await client.query('COMMIT');
+        return rows[0] ?? null;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
 
-    finish: (id: number, status: 'succeeded' | 'failed', error: string | null) =>
-      one(`UPDATE deployments SET status = $2, error = $3, finished_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [id, status, error]),
+    /** False when the lease was lost (another runner took the deployment over). */
+    async renewLease(id: number, owner: string, leaseMs: number): Promise<boolean> {
+      const { rowCount } = await pool.query(
+        `UPDATE deployments SET lease_expires_at = now() + make_interval(secs => $3::float8 / 1000) WHERE id = $1 AND lease_owner = $2 AND status = 'deploying'`,
+        [id, owner, leaseMs],
+      );
+      return rowCount === 1;
+    },
+
+    /** Written before the retag, once: what the environment ran, for restoring it on failure. */
+    recordPrevious: (id: number, owner: string, previousDigest: string | null) =>
+      one(
+        `UPDATE deployments SET previous_digest = $3, previous_recorded = true WHERE id = $1 AND lease_owner = $2 AND status = 'deploying' RETURNING ${COLUMNS}`,
+        [id, owner, previousDigest],
+      ),
+
+    /** Written after the retag. */
+    markPromoted: (id: number, owner: string) =>
+      one(`UPDATE deployments SET promoted_at = coalesce(promoted_at, now()) WHERE id = $1 AND lease_owner = $2 AND status = 'deploying' RETURNING ${COLUMNS}`, [id, owner]),
+
+    /** Ends a deployment this runner holds; null when it no longer does. */
+    finish: (id: number, owner: string, status: 'succeeded' | 'failed', error: string | null) =>
+      one(
+        `UPDATE deployments SET status = $3, error = $4, finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
+          WHERE id = $1 AND lease_owner = $2 AND status = 'deploying' RETURNING ${COLUMNS}`,
+        [id, owner, status, error],
+      ),
+
+    /** The digest the environment ran before `currentDigest`, as confirmed by a deploy that succeeded. */
+    async previousConfirmedDigest(project: string, environment: string, currentDigest: string): Promise<string | null> {
+      const { rows } = await pool.query<{ digest: string }>(
+        `SELECT digest FROM deployments WHERE project = $1 AND environment = $2 AND status = 'succeeded' AND digest <> $3
+          ORDER BY finished_at DESC, id DESC LIMIT 1`,
+        [project, environment, currentDigest],
+      );
+      return rows[0]?.digest ?? null;
+    },
 
     /** The environment's current deployment: what rollback returns from. */
     lastSucceeded: (project: string, environment: string) =>

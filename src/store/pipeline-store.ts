@@ -63,8 +63,13 @@ export function createPipelineStore(pool: Pool) {
       return rowCount === 1;
     },
 
-    async markRunning(pipelineId: number): Promise<void> {
-      await pool.query(`UPDATE pipelines SET status = 'running', started_at = coalesce(started_at, now()) WHERE id = $1`, [pipelineId]);
+    /** A pipeline no worker claims (`slipway run`) runs under its own long lease, so its job token is honoured. */
+    async markRunning(pipelineId: number, owner: string, leaseMs = 6 * 3600_000): Promise<void> {
+      await pool.query(
+        `UPDATE pipelines SET status = 'running', started_at = coalesce(started_at, now()), lease_owner = $2,
+                lease_expires_at = now() + make_interval(secs => $3::float8 / 1000) WHERE id = $1`,
+        [pipelineId, owner, leaseMs],
+      );
     },
 
     async markJobRunning(jobId: number): Promise<void> {

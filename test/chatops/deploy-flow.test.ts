@@ -8,11 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeSha, host, registry, uniqueName } from '../helpers/docker-lab.js';
 import { fakeSlack, SLACK_API_URL } from '../helpers/fake-slack.js';
 import { lab as labSettings } from '../helpers/lab.js';
-import { buttonClick, SLACK_SIGNING_SECRET, slashCommand } from '../helpers/slack-requests.js';
+import { buttonClick, SLACK_SIGNING_SECRET, SLACK_TEAM_ID, slashCommand } from '../helpers/slack-requests.js';
 import { pushTestImage } from '../helpers/test-images.js';
 import { fakeGitlab } from '../helpers/fake-forges.js';
 import { GITLAB_URL, startTestService, type TestService } from '../helpers/test-service.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { environmentRepository } from '../../src/registry/environment-repository.js';
 
 const HEALTHY = 'HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD test -f /tmp/ready\nCMD ["sh", "-c", "touch /tmp/ready; exec sleep 3600"]';
 const UNHEALTHY = 'HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD false\nCMD ["sleep", "3600"]';
@@ -72,7 +73,7 @@ describe('/deploy in Slack', () => {
     slack = fakeSlack({ SOPS: ['UCAROL'] });
     gitlab = fakeGitlab(GITLAB_URL, new Map());
     service = await startTestService(
-      { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET, SLACK_API_URL, SLIPWAY_CONFIG: policyFile },
+      { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET, SLACK_TEAM_ID, SLACK_API_URL, SLIPWAY_CONFIG: policyFile },
       { workers: false },
     );
     // Tested on GitLab project 9, merge request !5: that is where deploys are reported.
@@ -113,7 +114,7 @@ describe('/deploy in Slack', () => {
       const { rows } = await service.db.query('SELECT status, error, previous_digest FROM deployments WHERE id = $1', [id]);
       return ['succeeded', 'failed'].includes(rows[0]?.status) && rows[0];
     });
-  const environmentDigest = async (environment: string) => (await registry.getManifest(project, environment))?.digest ?? null;
+  const environmentDigest = async (environment: string) => (await registry.getManifest(environmentRepository(project), environment))?.digest ?? null;
 
   it('asks the approvers in the channel for a passed commit', async () => {
     const before = slack.of('chat.postMessage').length;

@@ -42,6 +42,8 @@ describe('loadConfig', () => {
     [{ GHE_HOST: 'https://github.example.com' }, 'GHE_HOST must be a host name such as github.example.com, without a scheme (got "https://github.example.com")'],
     [{ GITLAB_URL: 'gitlab.example.com' }, 'GITLAB_URL must be an http(s) URL such as https://example.com (got "gitlab.example.com")'],
     [{ SLACK_API_URL: 'slack' }, 'SLACK_API_URL must be an http(s) URL such as https://example.com (got "slack")'],
+    [{ SLACK_TEAM_ID: 'slipway' }, 'SLACK_TEAM_ID must be a Slack workspace id such as T0123ABCD (got "slipway")'],
+    [{ SLIPWAY_SOURCE_MAX_BYTES: 'lots' }, 'SLIPWAY_SOURCE_MAX_BYTES must be a size such as 512m or 2g (got "lots")'],
   ])('rejects %j with one line naming the variable', (env, message) => {
     expect(problemsFor(env)).toEqual([message]);
   });
@@ -49,7 +51,7 @@ describe('loadConfig', () => {
   it.each([
     [{ APP_ID: '12345' }, ['PRIVATE_KEY is required when APP_ID is set', 'WEBHOOK_SECRET is required when APP_ID is set']],
     [{ GITLAB_TOKEN: 'glpat-abc' }, ['GITLAB_WEBHOOK_SECRET is required when GITLAB_TOKEN is set']],
-    [{ SLACK_BOT_TOKEN: 'xoxb-1' }, ['SLACK_SIGNING_SECRET is required when SLACK_BOT_TOKEN is set']],
+    [{ SLACK_BOT_TOKEN: 'xoxb-1' }, ['SLACK_SIGNING_SECRET is required when SLACK_BOT_TOKEN is set', 'SLACK_TEAM_ID is required when SLACK_BOT_TOKEN is set']],
     [{ SLIPWAY_REGISTRY_USER: 'ci' }, ['SLIPWAY_REGISTRY_PASSWORD is required when SLIPWAY_REGISTRY_USER is set']],
   ])('names each missing companion of %j', (env, messages) => {
     expect(problemsFor(env)).toEqual(messages);

@@ -55,8 +55,8 @@ describe('a .gitlab-ci.yml of the common docker:dind shape, run unchanged', () =
     const sha = fakeSha();
     const store = createPipelineStore(pool);
     const { id } = await store.create({ forge: 'local', project, sha, ref: 'main', defaultBranch: 'main' }, []);
-    await store.markRunning(id);
-    const jobToken = await createJobTokenStore(pool).issue({ pipelineId: id, repository: repositoryPath(project), actions: ['pull', 'push'] });
+    await store.markRunning(id, 'test-runner');
+    const jobToken = await createJobTokenStore(pool).issue({ pipelineId: id, repository: repositoryPath(project), actions: ['pull', 'push'], leaseOwner: 'test-runner' });
     const facts = { pipelineId: String(id), project, sha, ref: 'main', defaultBranch: 'main', registry: registry.host, projectDir: PROJECT_DIR };
     const plan = await readPipelinePlan(dir, predefinedVariables(facts));
     const log = outputs();

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 
 export const SLACK_SIGNING_SECRET = 'slack-signing-secret-for-tests';
+export const SLACK_TEAM_ID = 'T0001';
 
 function sign(body: string, timestamp: number, secret: string): string {
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
@@ -12,7 +13,7 @@ export interface SignOptions {
   timestamp?: number;
 }
 
-function post(base: string, body: string, options: SignOptions = {}) {
+export function postSigned(base: string, body: string, options: SignOptions = {}) {
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   return fetch(`${base}/slack/events`, {
     method: 'POST',
@@ -39,9 +40,10 @@ export function slashCommand(base: string, user: string, text: string, options: 
     text,
     api_app_id: 'A0001',
     response_url: 'https://hooks.slack.slipway.test/commands/T0001/1/abc',
-    trigger_id: '1.2.3',
+    // Slack gives every request its own trigger id, so no two are byte-identical.
+    trigger_id: `${Date.now()}.${Math.random().toString().slice(2)}`,
   }).toString();
-  return post(base, body, options);
+  return postSigned(base, body, options);
 }
 
 /** A click on one of a message's buttons: `payload=` with the block_actions JSON, signed. */
@@ -52,12 +54,12 @@ export function buttonClick(base: string, user: string, actionId: string, value:
     api_app_id: 'A0001',
     token: 'deprecated-verification-token',
     container: { type: 'message', message_ts: '1700000001.000100', channel_id: 'CDEPLOYS', is_ephemeral: false },
-    trigger_id: '4.5.6',
+    trigger_id: `${Date.now()}.${Math.random().toString().slice(2)}`,
     team: { id: 'T0001', domain: 'slipway' },
     channel: { id: 'CDEPLOYS', name: 'deploys' },
     message: { type: 'message', ts: '1700000001.000100', text: 'deploy request' },
     response_url: 'https://hooks.slack.slipway.test/actions/T0001/1/def',
     actions: [{ action_id: actionId, block_id: `deployment-${value}`, value, type: 'button', action_ts: '1700000002.000000', text: { type: 'plain_text', text: 'Approve' } }],
   };
-  return post(base, new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), options);
+  return postSigned(base, new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), options);
 }

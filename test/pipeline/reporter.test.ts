@@ -12,7 +12,7 @@ function memoryForge(failures = 0) {
   const forge: Forge = {
     name: 'gitlab',
     maxCommentLength: 1_000_000,
-    fetchSource: async () => undefined,
+    fetchSource: async () => [],
     async setCommitStatus(_target, _sha, status) {
       if (remaining > 0) {
         remaining -= 1;

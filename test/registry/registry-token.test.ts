@@ -49,8 +49,8 @@ describe('Slipway as the registry’s token issuer (CI_JOB_TOKEN)', () => {
     pool = createPool(service.database.url, 2);
     const recorded = await createPipelineStore(pool).create({ forge: 'local', project, sha: 'a'.repeat(40), ref: 'main', defaultBranch: 'main' }, []);
     pipelineId = recorded.id;
-    await createPipelineStore(pool).markRunning(pipelineId);
-    jobToken = await createJobTokenStore(pool).issue({ pipelineId, repository: project, actions: ['pull', 'push'] });
+    await createPipelineStore(pool).markRunning(pipelineId, 'test-runner');
+    jobToken = await createJobTokenStore(pool).issue({ pipelineId, repository: project, actions: ['pull', 'push'], leaseOwner: 'test-runner' });
   });
   afterAll(async () => {
     await registry?.stop();

@@ -1,5 +1,5 @@
 import type { DeployActionConfig } from '../../config/policy-file.js';
-import type { RunAction } from '../deploy-service.js';
+import type { RunAction } from '../carry-out-deployment.js';
 import { runWebhookAction, type DeployDescription } from './webhook-action.js';
 
 export interface ContainerSpec {

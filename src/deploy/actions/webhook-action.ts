@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 export interface DeployDescription {
   deploymentId: number;
@@ -20,7 +20,7 @@ export async function runWebhookAction(action: { url: string; secret: string; ti
   const signature = `sha256=${createHmac('sha256', action.secret).update(body).digest('hex')}`;
   const response = await fetch(action.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-slipway-signature': signature, 'x-slipway-delivery': randomUUID(), 'user-agent': 'Slipway' },
+    headers: { 'content-type': 'application/json', 'x-slipway-signature': signature, 'x-slipway-delivery': `deployment-${deployment.deploymentId}`, 'user-agent': 'Slipway' },
     body,
     signal: AbortSignal.timeout(action.timeout * 1000),
   }).catch((error: unknown) => {

@@ -22,10 +22,10 @@ export function createGithubForge(probot: Probot): Forge {
     name: 'github',
     maxCommentLength: 65_536,
 
-    async fetchSource(target, sha, destDir) {
+    async fetchSource(target, sha, destDir, limits) {
       const octokit = await octokitFor(target);
       const response = await octokit.request('GET /repos/{owner}/{repo}/tarball/{ref}', { ...repoOf(target), ref: sha });
-      await extractArchive(Buffer.from(response.data as ArrayBuffer), destDir);
+      return extractArchive(Buffer.from(response.data as ArrayBuffer), destDir, limits);
     },
 
     async setCommitStatus(target, sha, status) {

@@ -1,19 +1,18 @@
 import { z } from 'zod';
+import { ApiId, ChangeRequestNumber, ProjectPath, RefText, Sha } from '../payload-fields.js';
 
 /** The fields Slipway reads from GitHub's webhook payloads; everything else passes through. */
 const Repository = z.object({
-  id: z.number().int(),
-  full_name: z.string().min(1),
-  default_branch: z.string().min(1),
+  id: ApiId,
+  full_name: ProjectPath,
+  default_branch: RefText,
 });
 
-const Installation = z.object({ id: z.number().int() });
-
-const Sha = z.string().regex(/^[0-9a-f]{40}$/, { error: 'must be a 40-character commit SHA' });
+const Installation = z.object({ id: ApiId });
 
 export const PushEventSchema = z.object({
-  ref: z.string().min(1),
-  after: z.string(),
+  ref: RefText,
+  after: Sha,
   deleted: z.boolean().optional(),
   repository: Repository,
   installation: Installation.optional(),
@@ -22,10 +21,10 @@ export type PushEvent = z.infer<typeof PushEventSchema>;
 
 export const PullRequestEventSchema = z.object({
   action: z.string(),
-  number: z.number().int().positive(),
+  number: ChangeRequestNumber,
   pull_request: z.object({
-    head: z.object({ sha: Sha, ref: z.string().min(1), repo: z.object({ full_name: z.string() }).nullable() }),
-    base: z.object({ ref: z.string().min(1), repo: z.object({ full_name: z.string() }) }),
+    head: z.object({ sha: Sha, ref: RefText, repo: z.object({ full_name: ProjectPath }).nullable() }),
+    base: z.object({ ref: RefText, repo: z.object({ full_name: ProjectPath }) }),
   }),
   repository: Repository,
   installation: Installation.optional(),

@@ -17,9 +17,9 @@ export function createGitlabForge(options: GitlabForgeOptions): Forge {
     name: 'gitlab',
     maxCommentLength: 1_000_000,
 
-    async fetchSource(target, sha, destDir) {
+    async fetchSource(target, sha, destDir, limits) {
       const archive = await withRetry(() => api.Repositories.showArchive(projectIdOf(target), { sha, fileType: 'tar.gz' }));
-      await extractArchive(Buffer.from(await archive.arrayBuffer()), destDir);
+      return extractArchive(Buffer.from(await archive.arrayBuffer()), destDir, limits);
     },
 
     async setCommitStatus(target, sha, status) {

@@ -1,5 +1,6 @@
 import type { GitlabJob } from './gitlab-ci-schema.js';
 import { evaluate, parseExpression } from './rule-expression.js';
+import { compileSafeRegex } from './safe-regex.js';
 
 export type Decision =
   | { run: true; when: 'on_success' | 'on_failure' | 'always'; allowFailure?: boolean; variables?: Record<string, string> }
@@ -34,7 +35,7 @@ function refMatches(entry: string, variables: Record<string, string>): boolean {
       return false;
   }
   const pattern = /^\/(.*)\/([a-z]*)$/s.exec(entry);
-  if (pattern) return new RegExp(pattern[1]!, pattern[2]).test(ref);
+  if (pattern) return compileSafeRegex(pattern[1]!, pattern[2]).test(ref);
   // `main@group/project` limits a ref to one project.
   const [name, project] = entry.split('@');
   return name === ref && (project === undefined || project === variables.CI_PROJECT_PATH);

@@ -1,3 +1,5 @@
+import { compileSafeRegex, type SafeRegex } from './safe-regex.js';
+
 /**
  * GitLab's `rules:if` / `only:variables` expressions: `$VAR`, quoted strings, `null`,
  * `/regex/flags`, `==`, `!=`, `=~`, `!~`, `&&`, `||` and parentheses, with `&&` binding
@@ -13,22 +15,24 @@ export class ExpressionError extends Error {
 type Token =
   | { type: 'variable'; name: string }
   | { type: 'string'; value: string }
-  | { type: 'regex'; value: RegExp }
+  | { type: 'regex'; value: SafeRegex }
   | { type: 'null' }
   | { type: 'op'; value: '==' | '!=' | '=~' | '!~' | '&&' | '||' | '(' | ')' };
 
-type Value = string | null | RegExp;
+type Value = string | null | SafeRegex;
+
+const isRegex = (value: unknown): value is SafeRegex => typeof value === 'object' && value !== null && 'test' in value;
 
 export type Expression =
   | { type: 'operand'; token: Exclude<Token, { type: 'op' }> }
   | { type: 'compare'; op: '==' | '!=' | '=~' | '!~'; left: Expression; right: Expression }
   | { type: 'logic'; op: '&&' | '||'; left: Expression; right: Expression };
 
-function toRegExp(source: string, flags: string): RegExp {
+function toRegExp(source: string, flags: string): SafeRegex {
   try {
-    return new RegExp(source, flags);
+    return compileSafeRegex(source, flags);
   } catch (error) {
-    throw new ExpressionError(`/${source}/${flags} is not a valid regular expression: ${(error as Error).message}`);
+    throw new ExpressionError((error as Error).message);
   }
 }
 
@@ -142,8 +146,8 @@ function truthy(result: Value | boolean): boolean {
 }
 
 /** A variable may hold a pattern written as `/…/`, as GitLab allows on the right of `=~`. */
-function asRegExp(right: Value | boolean): RegExp {
-  if (right instanceof RegExp) return right;
+function asRegExp(right: Value | boolean): SafeRegex {
+  if (isRegex(right)) return right;
   const written = typeof right === 'string' ? /^\/(.*)\/([a-z]*)$/s.exec(right) : null;
   if (written) return toRegExp(written[1]!, written[2]!);
   throw new ExpressionError('the right side of =~ or !~ must be a /regular expression/');

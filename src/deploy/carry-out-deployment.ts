@@ -1,0 +1,103 @@
+import type { DeployActionConfig, PolicyFile } from '../config/policy-file.js';
+import { ownEntry } from '../config/policy-file.js';
+import type { Logger } from '../logger.js';
+import { parseImageReference } from '../registry/image-reference.js';
+import type { RegistryClient } from '../registry/registry-client.js';
+import type { Deployment, DeploymentStore } from '../store/deployment-store.js';
+import type { DeployDescription } from './actions/webhook-action.js';
+import { describeLock } from './deploy-service.js';
+import { environmentDigest, promoteImage } from './promote-image.js';
+
+export type RunAction = (action: DeployActionConfig, deployment: DeployDescription) => Promise<string>;
+
+export interface CarryOutOptions {
+  store: DeploymentStore;
+  policy: PolicyFile;
+  registryFor(host: string): RegistryClient;
+  runAction: RunAction;
+  logger: Logger;
+  notify(deployment: Deployment): Promise<void>;
+}
+
+/** How many times a deployment is claimed before it is given up on (each takeover after a crash counts). */
+export const MAX_DEPLOY_ATTEMPTS = 3;
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Carries out a deployment this runner has claimed: record what the environment runs, move
+ * its tag, record that, run the action, record the outcome. Every step may be repeated by a
+ * runner that takes over after a crash: the previous digest is read only once, and promoting
+ * to the digest already there changes nothing.
+ */
+export async function carryOutDeployment(claimed: Deployment, owner: string, options: CarryOutOptions): Promise<Deployment | null> {
+  const { store } = options;
+  const image = parseImageReference(claimed.imageRef);
+  const registry = options.registryFor(image.registry);
+
+  async function audit(action: string, deployment: Deployment, detail: Record<string, unknown>) {
+    await store.audit({ actor: 'slipway', action, project: deployment.project, environment: deployment.environment, sha: deployment.sha, digest: deployment.digest, deploymentId: deployment.id, detail });
+  }
+
+  /** The environment tag goes back to the digest recorded before the retag, so tag and records agree. */
+  async function restore(deployment: Deployment): Promise<void> {
+    if (!deployment.promotedAt && !deployment.previousRecorded) return;
+    if (!deployment.previousDigest) return;
+    await promoteImage(registry, image.repository, deployment.previousDigest, deployment.previousDigest, deployment.environment).catch((error: unknown) =>
+      options.logger.error({ err: error, deploymentId: deployment.id }, 'could not restore the environment tag'),
+    );
+  }
+
+  async function fail(deployment: Deployment, reason: string): Promise<Deployment | null> {
+    await restore(deployment);
+    const failed = await store.finish(deployment.id, owner, 'failed', reason);
+    if (!failed) return null;
+    await audit('failed', failed, { reason });
+    await options.notify(failed);
+    return failed;
+  }
+
+  let deployment = claimed;
+  if (deployment.attempts > MAX_DEPLOY_ATTEMPTS) {
+    return fail(deployment, `the deploy was started ${MAX_DEPLOY_ATTEMPTS} times and never finished; the environment is back where it was`);
+  }
+  await options.notify(deployment);
+  const environment = ownEntry(ownEntry(options.policy.projects, deployment.project)?.environments ?? {}, deployment.environment);
+  if (!environment) return fail(deployment, `${deployment.project} no longer has an environment called ${deployment.environment} in SLIPWAY_CONFIG`);
+  const lock = await store.getLock(deployment.project, deployment.environment);
+  if (lock && !deployment.promotedAt) return fail(deployment, `${describeLock(deployment.environment, lock)} (locked after the approval)`);
+
+  try {
+    if (!deployment.previousRecorded) {
+      deployment = (await store.recordPrevious(deployment.id, owner, await environmentDigest(registry, image.repository, deployment.environment))) ?? deployment;
+    }
+    const from = deployment.kind === 'rollback' ? deployment.digest : deployment.sha;
+    await promoteImage(registry, image.repository, from, deployment.digest, deployment.environment);
+    deployment = (await store.markPromoted(deployment.id, owner)) ?? deployment;
+  } catch (error) {
+    return fail(deployment, messageOf(error));
+  }
+
+  let outcome: string;
+  try {
+    outcome = await options.runAction(environment.action, {
+      deploymentId: deployment.id,
+      project: deployment.project,
+      environment: deployment.environment,
+      sha: deployment.sha,
+      image: `${image.registry}/${image.repository}@${deployment.digest}`,
+      digest: deployment.digest,
+      previousDigest: deployment.previousDigest,
+      requestedBy: deployment.requestedBy,
+      approvedBy: deployment.decidedBy ?? '',
+      kind: deployment.kind,
+    });
+  } catch (error) {
+    return fail(deployment, messageOf(error));
+  }
+  const succeeded = await store.finish(deployment.id, owner, 'succeeded', null);
+  if (!succeeded) return null;
+  await audit(deployment.kind === 'rollback' ? 'rolled back' : 'deployed', succeeded, { previousDigest: succeeded.previousDigest, outcome });
+  await options.notify(succeeded);
+  return succeeded;
+}

@@ -1,0 +1,43 @@
+import { RE2JS } from 're2js';
+
+/**
+ * A regular expression from a pipeline file, run by RE2's algorithm (as GitLab itself runs
+ * them): matching takes time linear in the input, so no pattern a branch writes can stall
+ * the process, whatever the branch name it is matched against.
+ */
+export interface SafeRegex {
+  source: string;
+  flags: string;
+  test(input: string): boolean;
+  toString(): string;
+}
+
+export class RegexError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RegexError';
+  }
+}
+
+const FLAGS: Record<string, number> = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.MULTILINE, s: RE2JS.DOTALL };
+
+export function compileSafeRegex(source: string, flags = ''): SafeRegex {
+  let bits = 0;
+  for (const flag of flags) {
+    const bit = FLAGS[flag];
+    if (bit === undefined) throw new RegexError(`/${source}/${flags} has the flag "${flag}", which GitLab does not take: use i, m or s`);
+    bits |= bit;
+  }
+  let compiled: RE2JS;
+  try {
+    compiled = RE2JS.compile(source, bits);
+  } catch (error) {
+    throw new RegexError(`/${source}/${flags} is not a valid regular expression: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return {
+    source,
+    flags,
+    test: (input) => compiled.matcher(input).find(),
+    toString: () => `/${source}/${flags}`,
+  };
+}

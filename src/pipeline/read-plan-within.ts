@@ -1,0 +1,46 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { PipelineFileError } from './pipeline-file-error.js';
+import type { PipelinePlan } from './plan.js';
+
+/**
+ * The compiled thread module; under the test runner this module is TypeScript, and its thread
+ * registers tsx's loader before importing the TypeScript thread module.
+ */
+function threadEntry(): [URL | string, { eval?: boolean }] {
+  if (!import.meta.url.endsWith('.ts')) return [new URL('./read-plan-thread.js', import.meta.url), {}];
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const entry = new URL('./read-plan-thread.ts', import.meta.url).href;
+  return [`import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`, { eval: true }];
+}
+
+type ThreadAnswer = { plan: PipelinePlan } | { fileError: { file: string; problems: string[] } } | { crash: string };
+
+/**
+ * Reads a checkout's pipeline plan on a thread of its own, within `timeoutMs`: a file from a
+ * branch (anchors, extends, expressions) can never hold up the process's event loop, and one
+ * that takes too long fails its pipeline with the reason instead of hanging it.
+ */
+export function readPipelinePlanWithin(sourceDir: string, variables: Record<string, string>, timeoutMs: number): Promise<PipelinePlan> {
+  const [entry, mode] = threadEntry();
+  const thread = new Worker(entry, { ...mode, workerData: { sourceDir, variables }, resourceLimits: { maxOldGenerationSizeMb: 256 } });
+  return new Promise<PipelinePlan>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void thread.terminate();
+      reject(new PipelineFileError('the pipeline file', [`took longer than ${Math.round(timeoutMs / 1000)} s to read (SLIPWAY_PIPELINE_FILE_TIMEOUT): simplify its anchors, extends or expressions`]));
+    }, timeoutMs);
+    thread.once('message', (answer: ThreadAnswer) => {
+      clearTimeout(timer);
+      void thread.terminate();
+      if ('plan' in answer) resolve(answer.plan);
+      else if ('fileError' in answer) reject(new PipelineFileError(answer.fileError.file, answer.fileError.problems));
+      else reject(new Error(`reading the pipeline file failed: ${answer.crash}`));
+    });
+    thread.once('error', (error) => {
+      clearTimeout(timer);
+      // Out of memory under resourceLimits is the file's doing too.
+      reject(new PipelineFileError('the pipeline file', [`could not be read: ${error.message}`]));
+    });
+  });
+}

@@ -1,0 +1,145 @@
+import { type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listDinds } from '../../src/docker/dind.js';
+import { migrate } from '../../src/store/migrate.js';
+import { createJobTokenStore } from '../../src/store/job-token-store.js';
+import { createPipelineQueue } from '../../src/store/pipeline-queue.js';
+import { createPool, type Pool } from '../../src/store/pool.js';
+import { forgeArchive } from '../helpers/archive.js';
+import { finished, spawnCli } from '../helpers/cli.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { EXAMPLE, executorOptions, fakeSha, host, labEnv, uniqueName } from '../helpers/docker-lab.js';
+import { startStandIn, type StandIn } from '../helpers/stand-in.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { fakeGitlab } from '../helpers/fake-forges.js';
+import { gitlabPush } from '../helpers/forge-payloads.js';
+import { GITLAB_URL, postGitlab, startTestService } from '../helpers/test-service.js';
+
+// The job shows its token reversed (the log masks it as written) so the test can try it afterwards.
+const SCRIPT = `test:
+  image: python:3.8-slim
+  script:
+    - python3 -c "import os; print('TOKEN:' + os.environ['CI_JOB_TOKEN'][::-1] + ':END')"
+    - sleep 25
+build: false
+`;
+const SLEEPER = 'test:\n  image: python:3.8-slim\n  script: [sleep 120]\nbuild: false\n';
+
+describe('a worker killed mid-pipeline while another runs', () => {
+  let database: TestDatabase;
+  let pool: Pool;
+  let stand: StandIn;
+  const archives = new Map<string, Buffer>();
+  const children: ChildProcessWithoutNullStreams[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await migrate(database.url);
+    pool = createPool(database.url, 2);
+    stand = await startStandIn(archives);
+  });
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    const mine = (await listDinds(host)).filter((dind) => children.some((child) => dind.owner.endsWith(`/${child.pid}`)));
+    for (const dind of mine) await host.getContainer(dind.id).remove({ force: true, v: true }).catch(() => undefined);
+    stand?.close();
+    await pool?.end();
+    await database?.drop();
+  });
+
+  const worker = async () => {
+    const child = spawnCli(['worker'], {
+      ...labEnv,
+      LOG_LEVEL: 'info',
+      DATABASE_URL: database.url,
+      GITLAB_URL: stand.url,
+      GITLAB_TOKEN: 'glpat-test',
+      GITLAB_WEBHOOK_SECRET: 'gitlab-secret-for-tests',
+      SLIPWAY_CONCURRENCY: '1',
+      SLIPWAY_LEASE_SECONDS: '3',
+    });
+    children.push(child);
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await waitFor('the worker to start', () => output.includes('"msg":"worker started"'));
+    return { child, done: finished(child) };
+  };
+  const logOf = async (pipelineId: number) =>
+    (
+      await pool.query<{ log: string | null }>(
+        `SELECT string_agg(c.content, '' ORDER BY j.id, c.seq) AS log FROM job_log_chunks c JOIN jobs j ON j.id = c.job_id WHERE j.pipeline_id = $1`,
+        [pipelineId],
+      )
+    ).rows[0]!.log ?? '';
+
+  it('leaves no daemon, folder or valid job token of the dead worker once the other has taken over', async () => {
+    const sha = fakeSha();
+    archives.set(sha, await forgeArchive(EXAMPLE, { '.slipway.yml': SCRIPT }));
+    const accepted = await createPipelineQueue(pool).accept({
+      target: { forge: 'gitlab', project: uniqueName('slipway-test/death'), apiContext: { projectId: 7 } },
+      deliveryId: uniqueName('delivery'),
+      event: 'push',
+      action: 'run',
+      sha,
+      ref: 'main',
+      defaultBranch: 'main',
+      fromFork: false,
+    });
+    if (accepted.outcome !== 'queued') throw new Error(`expected a queued pipeline, got ${accepted.outcome}`);
+    const doomed = await worker();
+    const printed = await waitFor('the job to print its token', async () => /TOKEN:(\S+):END/.exec(await logOf(accepted.pipelineId)));
+    const token = printed[1]!.split('').reverse().join('');
+    const jobTokens = createJobTokenStore(pool);
+    const dind = (await listDinds(host)).find((candidate) => candidate.pipelineId === String(accepted.pipelineId))!;
+    const owner = `${os.hostname()}/${doomed.child.pid}`;
+    const sourcePrefix = `slipway-src-${doomed.child.pid}-`;
+    const validBefore = await jobTokens.lookup(token);
+    const sourceBefore = readdirSync(os.tmpdir()).some((name) => name.startsWith(sourcePrefix));
+
+    await worker();
+    doomed.child.kill('SIGKILL');
+    await doomed.done;
+    await waitFor('the other worker to take the pipeline over', async () => (await pool.query('SELECT attempts FROM pipelines WHERE id = $1', [accepted.pipelineId])).rows[0].attempts === 2);
+    await waitFor(
+      'the dead worker’s daemon and its socket folder to be removed',
+      async () => !(await listDinds(host)).some((candidate) => candidate.owner === owner) && !existsSync(path.join(executorOptions.dind.socketDir, dind.name)),
+    );
+
+    expect(validBefore?.pipelineId).toBe(accepted.pipelineId);
+    expect(sourceBefore).toBe(true);
+    expect(dind.owner).toBe(owner);
+    expect(await jobTokens.lookup(token)).toBeNull();
+    expect(readdirSync(os.tmpdir()).filter((name) => name.startsWith(sourcePrefix))).toEqual([]);
+  });
+
+  it('hears of a cancelling webhook at once: the superseded pipeline’s daemon is gone within five seconds', async () => {
+    const project = uniqueName('slipway-test/cancel');
+    const [first, second] = [fakeSha(), fakeSha()];
+    archives.set(first, await forgeArchive(EXAMPLE, { '.slipway.yml': SLEEPER }));
+    archives.set(second, await forgeArchive(EXAMPLE, { '.slipway.yml': 'test:\n  image: python:3.8-slim\n  script: [echo done]\nbuild: false\n' }));
+    await worker();
+    // The webhooks arrive at another process (HTTP only), as in a scaled-out set-up.
+    const front = await startTestService({}, { workers: false, deploys: false }, database);
+    fakeGitlab(GITLAB_URL, new Map());
+    try {
+      const queued = (await (await postGitlab(front.base, 'Push Hook', gitlabPush({ project, sha: first }))).json()) as { pipelineId: number };
+      const daemon = await waitFor('the first pipeline’s job to run', async () => {
+        const running = (await pool.query(`SELECT count(*)::int AS n FROM jobs WHERE pipeline_id = $1 AND status = 'running'`, [queued.pipelineId])).rows[0].n === 1;
+        return running && (await listDinds(host)).find((candidate) => candidate.pipelineId === String(queued.pipelineId));
+      });
+
+      const started = performance.now();
+      await postGitlab(front.base, 'Push Hook', gitlabPush({ project, sha: second }));
+      await waitFor('the superseded daemon to go', async () => !(await listDinds(host)).some((candidate) => candidate.id === daemon.id), 10_000);
+      const elapsed = performance.now() - started;
+
+      expect(elapsed).toBeLessThan(5_000);
+      expect((await pool.query('SELECT status FROM pipelines WHERE id = $1', [queued.pipelineId])).rows[0].status).toBe('canceled');
+    } finally {
+      await front.stop();
+    }
+  });
+});
