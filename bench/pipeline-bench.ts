@@ -1,13 +1,13 @@
 import { appendFile, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { createDockerExecutor } from '../src/docker/docker-executor.js';
-import { startDind } from '../src/docker/dind.js';
+import { createDockerExecutor } from '../src/executors/docker/docker-executor.js';
+import { startDind } from '../src/executors/docker/dind.js';
 import { runPipeline } from '../src/pipeline/engine.js';
 import { PROJECT_DIR } from '../src/pipeline/executor.js';
 import { predefinedVariables } from '../src/pipeline/predefined-variables.js';
 import { readPipelinePlan } from '../src/pipeline/read-pipeline-file.js';
 import type { PipelinePlan } from '../src/pipeline/plan.js';
-import { exampleCopy, executorOptions, fakeSha, host, pipelineRun, uniqueName } from '../test/helpers/docker-lab.js';
+import { exampleCopy, executorOptions, fakeSha, host, labFacts, pipelineRun, uniqueName } from '../test/helpers/docker-lab.js';
 import { lab } from '../test/helpers/lab.js';
 import { median, printTable } from './print-table.js';
 
@@ -76,9 +76,9 @@ async function gitlabCiBench(executor: ReturnType<typeof createDockerExecutor>):
       const sha = fakeSha();
       let buildLog = '';
       const observer = { jobOutput: (job: { name: string }, text: string) => void (job.name === 'build' && (buildLog += text)) };
-      const facts = { pipelineId: uniqueName('bench'), project, sha, ref: 'main', defaultBranch: 'main', registry: lab.registry, projectDir: PROJECT_DIR };
+      const facts = labFacts({ id: uniqueName('bench'), project, sha });
       const plan = await readPipelinePlan(dir, predefinedVariables(facts));
-      const result = await runPipeline(pipelineRun(dir, plan, { id: facts.pipelineId, project, sha, jobToken: 'slipway-bench' }), executor, observer);
+      const result = await runPipeline(pipelineRun(dir, plan, { id: facts.id, project, sha, jobToken: 'slipway-bench' }), executor, observer);
       const build = result.jobs.find((job) => job.name === 'build')!;
       return { result, buildMs: build.durationMs, cached: buildLog.match(/^ ---> Using cache$/gm)?.length ?? 0, steps: /^Step \d+\/(\d+) :/m.exec(buildLog)?.[1] ?? '?' };
     };

@@ -1,5 +1,5 @@
-import { mention, mentionAll } from '../deploy/deploy-policy.js';
-import type { EnvironmentStatus } from '../deploy/deploy-service.js';
+import { mention, mentionAll } from './slack-mentions.js';
+import type { EnvironmentStatus } from '../deploy/environment-status.js';
 import type { AuditEvent, Deployment } from '../store/deployment-store.js';
 
 export const APPROVE_ACTION = 'deploy_approve';

@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
-import type { Logger } from '../logger.js';
-import type { Directory, DeployService } from '../deploy/deploy-service.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { DeployCommands } from '../deploy/deploy-commands.js';
+import type { Directory } from '../deploy/deploy-context.js';
+import type { DeployEvent } from '../deploy/deploy-events.js';
 import { readBody } from '../http/read-body.js';
 import { sendError } from '../http/respond.js';
 import type { Route } from '../http/router.js';
@@ -71,7 +73,8 @@ export function createSlackApp(options: SlackOptions) {
     },
   };
 
-  function attach(service: DeployService): void {
+  /** Wires `/deploy` and the buttons to the deploy commands. */
+  function attach(service: DeployCommands): void {
     app.command('/deploy', async ({ command, ack, client }) => {
       const parsed = parseDeployCommand(command.text);
       const user = command.user_id;
@@ -157,8 +160,11 @@ export function createSlackApp(options: SlackOptions) {
   return {
     route,
     directory,
-    updateMessage,
     attach,
+    /** A deploy event's part in Slack: the approval message follows its deployment's state. */
+    async onDeployEvent(event: DeployEvent): Promise<void> {
+      if (event.type === 'changed') await updateMessage(event.deployment);
+    },
   };
 }
 

@@ -1,11 +1,13 @@
 import type { DeployActionConfig, PolicyFile } from '../config/policy-file.js';
-import { ownEntry } from '../config/policy-file.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import { parseImageReference } from '../registry/image-reference.js';
 import type { RegistryClient } from '../registry/registry-client.js';
 import type { Deployment, DeploymentStore } from '../store/deployment-store.js';
 import type { DeployDescription } from './actions/webhook-action.js';
-import { describeLock } from './deploy-service.js';
+import { describeLock } from './deploy-context.js';
+import type { NamePeople } from './deploy-policy.js';
+import type { DeployEvents } from './deploy-events.js';
+import { environmentOf } from './resolve-environment.js';
 import { environmentDigest, promoteImage } from './promote-image.js';
 
 export type RunAction = (action: DeployActionConfig, deployment: DeployDescription) => Promise<string>;
@@ -16,7 +18,9 @@ export interface CarryOutOptions {
   registryFor(host: string): RegistryClient;
   runAction: RunAction;
   logger: Logger;
-  notify(deployment: Deployment): Promise<void>;
+  events: DeployEvents;
+  /** How a lock's holder is named in the failure message. */
+  name: NamePeople;
 }
 
 /** How many times a deployment is claimed before it is given up on (each takeover after a crash counts). */
@@ -53,7 +57,7 @@ export async function carryOutDeployment(claimed: Deployment, owner: string, opt
     const failed = await store.finish(deployment.id, owner, 'failed', reason);
     if (!failed) return null;
     await audit('failed', failed, { reason });
-    await options.notify(failed);
+    await options.events.emit({ type: 'changed', deployment: failed });
     return failed;
   }
 
@@ -61,11 +65,11 @@ export async function carryOutDeployment(claimed: Deployment, owner: string, opt
   if (deployment.attempts > MAX_DEPLOY_ATTEMPTS) {
     return fail(deployment, `the deploy was started ${MAX_DEPLOY_ATTEMPTS} times and never finished; the environment is back where it was`);
   }
-  await options.notify(deployment);
-  const environment = ownEntry(ownEntry(options.policy.projects, deployment.project)?.environments ?? {}, deployment.environment);
+  await options.events.emit({ type: 'changed', deployment });
+  const environment = environmentOf(options.policy, deployment.project, deployment.environment)?.policy;
   if (!environment) return fail(deployment, `${deployment.project} no longer has an environment called ${deployment.environment} in SLIPWAY_CONFIG`);
   const lock = await store.getLock(deployment.project, deployment.environment);
-  if (lock && !deployment.promotedAt) return fail(deployment, `${describeLock(deployment.environment, lock)} (locked after the approval)`);
+  if (lock && !deployment.promotedAt) return fail(deployment, `${describeLock(deployment.environment, lock, options.name)} (locked after the approval)`);
 
   try {
     if (!deployment.previousRecorded) {
@@ -98,6 +102,6 @@ export async function carryOutDeployment(claimed: Deployment, owner: string, opt
   const succeeded = await store.finish(deployment.id, owner, 'succeeded', null);
   if (!succeeded) return null;
   await audit(deployment.kind === 'rollback' ? 'rolled back' : 'deployed', succeeded, { previousDigest: succeeded.previousDigest, outcome });
-  await options.notify(succeeded);
+  await options.events.emit({ type: 'changed', deployment: succeeded });
   return succeeded;
 }

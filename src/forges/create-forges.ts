@@ -1,21 +1,41 @@
-import type { Probot } from 'probot';
 import type { Config } from '../config/load-config.js';
-import type { Logger } from '../logger.js';
-import type { Forge, ForgeName } from './forge.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { ForgeName } from '../model/forge-event.js';
+import type { Forge } from './forge.js';
 import { createProbot } from './github/create-probot.js';
 import { createGithubForge } from './github/github-forge.js';
+import { GITHUB_WEBHOOK_PATH, githubWebhookSource } from './github/github-webhook-source.js';
 import { createGitlabForge } from './gitlab/gitlab-forge.js';
+import { GITLAB_WEBHOOK_PATH, gitlabWebhookSource } from './gitlab/gitlab-webhook-source.js';
+import { NULL_FORGE } from './null-forge.js';
+import type { UnconfiguredSource, WebhookSource } from './webhook-source.js';
 
 export interface Forges {
+  /** The configured forges, and the null forge for local pipelines; an unconfigured forge is absent. */
   byName: Map<ForgeName, Forge>;
-  probot: Probot | undefined;
+  /** Webhook endpoints of the configured forges. */
+  webhooks: WebhookSource[];
+  /** Endpoints of forges this server is not configured for, with what to set. */
+  unconfigured: UnconfiguredSource[];
 }
 
-/** The forges this server is configured for; an unconfigured forge is simply absent. */
+/** The forges this server is configured for, their adapters and their webhook sources. */
 export function createForges(config: Config, logger: Logger): Forges {
-  const byName = new Map<ForgeName, Forge>();
-  const probot = config.github ? createProbot(config.github, logger) : undefined;
-  if (probot) byName.set('github', createGithubForge(probot));
-  if (config.gitlab) byName.set('gitlab', createGitlabForge({ url: config.gitlab.url, token: config.gitlab.token }));
-  return { byName, probot };
+  const byName = new Map<ForgeName, Forge>([['local', NULL_FORGE]]);
+  const webhooks: WebhookSource[] = [];
+  const unconfigured: UnconfiguredSource[] = [];
+  if (config.github) {
+    const probot = createProbot(config.github, logger);
+    byName.set('github', createGithubForge(probot));
+    webhooks.push(githubWebhookSource(probot));
+  } else {
+    unconfigured.push({ path: GITHUB_WEBHOOK_PATH, message: 'GitHub is not configured on this server: set APP_ID, PRIVATE_KEY and WEBHOOK_SECRET' });
+  }
+  if (config.gitlab) {
+    byName.set('gitlab', createGitlabForge({ url: config.gitlab.url, token: config.gitlab.token }));
+    webhooks.push(gitlabWebhookSource(config.gitlab.webhookSecret));
+  } else {
+    unconfigured.push({ path: GITLAB_WEBHOOK_PATH, message: 'GitLab is not configured on this server: set GITLAB_TOKEN and GITLAB_WEBHOOK_SECRET' });
+  }
+  return { byName, webhooks, unconfigured };
 }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ForgeEvent } from './forge.js';
+import type { ForgeEvent } from '../model/forge-event.js';
 
 /** What a webhook body turned out to be: something to act on, something to ignore (and why), or garbage. */
 export type ParsedWebhook =

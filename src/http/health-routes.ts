@@ -1,5 +1,5 @@
 import type { Pool } from '../store/pool.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../telemetry/metrics.js';
 import { sendJson, sendText } from './respond.js';
 import type { Route } from './router.js';
 

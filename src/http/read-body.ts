@@ -59,8 +59,3 @@ export async function readBody(request: IncomingMessage, limitBytes = MAX_BODY_B
     release();
   }
 }
-
-export function header(request: IncomingMessage, name: string): string | undefined {
-  const value = request.headers[name.toLowerCase()];
-  return Array.isArray(value) ? value[0] : value;
-}

@@ -2,11 +2,12 @@ import { PROJECT_DIR, type BuildOutcome, type ExecutionEnvironment, type Executo
 import { formatDuration } from './format-duration.js';
 import { imageTags } from './image-names.js';
 import { createMasker, maskText } from './mask-secrets.js';
+import type { PipelineFacts } from '../model/pipeline-facts.js';
+import type { JobStatus, PipelineOutcome } from '../model/status.js';
 import type { JobSpec, PipelinePlan } from './plan.js';
 import { expandVariables, predefinedVariables } from './predefined-variables.js';
 
-export type JobStatus = 'pending' | 'running' | 'passed' | 'failed' | 'skipped' | 'canceled';
-export type PipelineStatus = 'passed' | 'failed' | 'canceled';
+export type { JobStatus } from '../model/status.js';
 
 export interface JobResult {
   name: string;
@@ -20,7 +21,7 @@ export interface JobResult {
 export type ImageResult = BuildOutcome & { tags: string[]; pushed: boolean };
 
 export interface PipelineResult {
-  status: PipelineStatus;
+  status: PipelineOutcome;
   jobs: JobResult[];
   image: ImageResult | null;
   error?: string;
@@ -28,14 +29,9 @@ export interface PipelineResult {
 }
 
 export interface PipelineRun {
-  id: string;
-  project: string;
-  sha: string;
-  ref: string;
-  defaultBranch: string | undefined;
+  facts: PipelineFacts;
   sourceDir: string;
   plan: PipelinePlan;
-  registry: string;
   /** False for untrusted sources (forks): the image is built but not pushed. */
   pushAllowed: boolean;
   /** Values masked in every line of output and every error. */
@@ -45,8 +41,6 @@ export interface PipelineRun {
   env?: Record<string, string>;
   /** Jobs not to run, with the reason shown for each (a fork's build, say); they do not fail the pipeline. */
   skipJobs?: Record<string, string>;
-  /** The MR/PR the pipeline belongs to, for `CI_MERGE_REQUEST_IID`. */
-  changeRequest?: number | null;
   /** This pipeline's registry credential (`CI_JOB_TOKEN`); masked like the secrets. */
   jobToken?: string;
 }
@@ -60,24 +54,14 @@ export interface PipelineObserver {
 
 function jobEnv(run: PipelineRun, job: JobSpec): Record<string, string> {
   const env: Record<string, string> = {
-    ...predefinedVariables({
-      pipelineId: run.id,
-      project: run.project,
-      sha: run.sha,
-      ref: run.ref,
-      defaultBranch: run.defaultBranch,
-      changeRequest: run.changeRequest,
-      registry: run.registry,
-      jobToken: run.jobToken,
-      projectDir: PROJECT_DIR,
-    }),
+    ...predefinedVariables(run.facts, { jobToken: run.jobToken, projectDir: PROJECT_DIR }),
     CI_JOB_NAME: job.name,
     CI_JOB_STAGE: job.stage,
     SLIPWAY: 'true',
-    SLIPWAY_PIPELINE_ID: run.id,
-    SLIPWAY_PROJECT: run.project,
-    SLIPWAY_COMMIT_SHA: run.sha,
-    SLIPWAY_COMMIT_REF: run.ref,
+    SLIPWAY_PIPELINE_ID: run.facts.id,
+    SLIPWAY_PROJECT: run.facts.project,
+    SLIPWAY_COMMIT_SHA: run.facts.sha,
+    SLIPWAY_COMMIT_REF: run.facts.ref,
     SLIPWAY_JOB_NAME: job.name,
     ...run.env,
   };
@@ -111,7 +95,7 @@ export async function runPipeline(
   const secrets = run.jobToken ? [...run.secrets, run.jobToken] : run.secrets;
   const { jobs } = run.plan;
   const results: JobResult[] = jobs.map((job) => ({ name: job.name, kind: job.kind, status: 'pending', exitCode: null, durationMs: 0 }));
-  const finish = (status: PipelineStatus, image: ImageResult | null, error?: string): PipelineResult => ({
+  const finish = (status: PipelineOutcome, image: ImageResult | null, error?: string): PipelineResult => ({
     status,
     jobs: results,
     image,
@@ -129,7 +113,7 @@ export async function runPipeline(
   let environment: ExecutionEnvironment | undefined;
   if (needsEnvironment) {
     try {
-      environment = await executor.open({ id: run.id, project: run.project, sha: run.sha }, signal);
+      environment = await executor.open({ id: run.facts.id, project: run.facts.project, sha: run.facts.sha }, signal);
     } catch (error) {
       if (signal.aborted) {
         skipRest('canceled', 'pipeline canceled');
@@ -203,7 +187,7 @@ async function runJob(
       result.status = exitCode === 0 ? 'passed' : 'failed';
       if (exitCode !== 0) result.error = `the script exited with code ${exitCode}`;
     } else {
-      const target = imageTags({ registry: run.registry, project: run.project, sha: run.sha, ref: run.ref, defaultBranch: run.defaultBranch });
+      const target = imageTags(run.facts);
       if (target.withheld) context.output(`Not tagging :${target.withheld.tag}: ${target.withheld.reason}\n`);
       const outcome = await environment.build(job, { repository: target.repository, tags: target.tags, cacheFrom: target.cacheFrom, push: run.pushAllowed }, context);
       image = { ...outcome, tags: target.tags, pushed: run.pushAllowed };

@@ -1,3 +1,5 @@
+import type { PipelineFacts } from '../model/pipeline-facts.js';
+
 /** Docker repository path for a forge project: lower case, only the characters Docker allows. */
 export function repositoryPath(project: string): string {
   const cleaned = project
@@ -19,13 +21,7 @@ export function branchTag(ref: string): string {
   return tag || 'branch';
 }
 
-export interface ImageNaming {
-  registry: string;
-  project: string;
-  sha: string;
-  ref: string;
-  defaultBranch: string | undefined;
-}
+export type ImageNaming = Pick<PipelineFacts, 'registry' | 'project' | 'sha' | 'ref' | 'defaultBranch'>;
 
 /**
  * Why a branch's tag is not pushed, or undefined when it may be: `latest` belongs to the

@@ -1,14 +1,8 @@
+import type { PipelineFacts } from '../model/pipeline-facts.js';
+import { PROJECT_DIR } from './executor.js';
 import { repositoryPath } from './image-names.js';
 
-export interface PipelineFacts {
-  pipelineId: string;
-  project: string;
-  sha: string;
-  ref: string;
-  defaultBranch: string | undefined;
-  /** The MR/PR number when the pipeline belongs to one. */
-  changeRequest?: number | null;
-  registry: string;
+export interface JobPlace {
   /** The pipeline's registry credential; absent where there is none to give. */
   jobToken?: string;
   /** Where a job finds the repository. */
@@ -32,18 +26,18 @@ export function refSlug(ref: string): string {
  * pipeline (the job's own name and stage are added per job). As in GitLab, a merge request
  * pipeline has `CI_MERGE_REQUEST_*` and no `CI_COMMIT_BRANCH`, so `rules` mean what they say.
  */
-export function predefinedVariables(facts: PipelineFacts): Record<string, string> {
+export function predefinedVariables(facts: PipelineFacts, place: JobPlace = { projectDir: PROJECT_DIR }): Record<string, string> {
   const branch = facts.ref.replace(/^refs\/heads\//, '');
-  const inChangeRequest = facts.changeRequest !== undefined && facts.changeRequest !== null;
+  const inChangeRequest = facts.changeRequest !== null;
   const namespace = facts.project.split('/').slice(0, -1).join('/');
   return {
     CI: 'true',
-    CI_PIPELINE_ID: facts.pipelineId,
+    CI_PIPELINE_ID: facts.id,
     CI_PIPELINE_SOURCE: inChangeRequest ? 'merge_request_event' : 'push',
     CI_PROJECT_PATH: facts.project,
     CI_PROJECT_NAME: facts.project.split('/').at(-1) ?? facts.project,
     CI_PROJECT_NAMESPACE: namespace,
-    CI_PROJECT_DIR: facts.projectDir,
+    CI_PROJECT_DIR: place.projectDir,
     CI_COMMIT_SHA: facts.sha,
     CI_COMMIT_SHORT_SHA: facts.sha.slice(0, 8),
     CI_COMMIT_REF_NAME: branch,
@@ -54,8 +48,8 @@ export function predefinedVariables(facts: PipelineFacts): Record<string, string
     ...(facts.defaultBranch ? { CI_DEFAULT_BRANCH: facts.defaultBranch } : {}),
     CI_REGISTRY: facts.registry,
     CI_REGISTRY_IMAGE: `${facts.registry}/${repositoryPath(facts.project)}`,
-    ...(facts.jobToken
-      ? { CI_REGISTRY_USER: JOB_TOKEN_USER, CI_REGISTRY_PASSWORD: facts.jobToken, CI_JOB_TOKEN: facts.jobToken }
+    ...(place.jobToken
+      ? { CI_REGISTRY_USER: JOB_TOKEN_USER, CI_REGISTRY_PASSWORD: place.jobToken, CI_JOB_TOKEN: place.jobToken }
       : {}),
   };
 }

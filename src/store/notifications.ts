@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { Pool } from './pool.js';
 
 /** PostgreSQL channels Slipway's processes wake each other on. */

@@ -1,5 +1,5 @@
 import type { Config } from '../config/load-config.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 
 export interface DatabaseHandle {

@@ -1,11 +1,6 @@
-import type { ForgeEvent, ForgeTarget } from '../forges/forge.js';
+import type { AcceptOutcome } from '../model/dispatch.js';
+import type { ForgeEvent, ForgeTarget } from '../model/forge-event.js';
 import type { Pool } from './pool.js';
-
-export type AcceptOutcome =
-  | { outcome: 'duplicate' }
-  | { outcome: 'queued'; pipelineId: number; superseded: number[] }
-  | { outcome: 'joined'; pipelineId: number }
-  | { outcome: 'canceled'; pipelineIds: number[] };
 
 export interface ClaimedPipeline {
   id: number;
@@ -83,7 +78,7 @@ export function createPipelineQueue(pool: Pool) {
                 attempts = attempts + 1, started_at = coalesce(started_at, now())
           WHERE p.id = (
             SELECT id FROM pipelines
-             WHERE forge <> 'local' AND NOT cancel_requested AND attempts < $3
+             WHERE NOT cancel_requested AND attempts < $3
                AND (status = 'queued' OR (status = 'running' AND lease_expires_at < now()))
              ORDER BY created_at
              FOR UPDATE SKIP LOCKED

@@ -1,9 +1,10 @@
+import type { ForgeName } from '../model/forge-event.js';
 import type { JobResult, PipelineResult } from '../pipeline/engine.js';
 import type { JobSpec, PipelinePlan } from '../pipeline/plan.js';
 import { withTransaction, type Client, type Pool } from './pool.js';
 
 export interface NewPipeline {
-  forge: 'github' | 'gitlab' | 'local';
+  forge: ForgeName;
   project: string;
   sha: string;
   ref: string;
@@ -32,12 +33,16 @@ async function insertJobs(client: Client, pipelineId: number, jobs: JobSpec[]): 
 /** Typed queries for pipelines, jobs and their logs; nothing here knows about Docker. */
 export function createPipelineStore(pool: Pool) {
   return {
-    async create(pipeline: NewPipeline, jobs: JobSpec[]): Promise<RecordedPipeline> {
+    /**
+     * Records a pipeline that no worker claims (`slipway run`, tests): it starts out running,
+     * under `owner`'s long lease, so its job token is honoured and no worker takes it.
+     */
+    async create(pipeline: NewPipeline, jobs: JobSpec[], owner: string, leaseMs = 6 * 3600_000): Promise<RecordedPipeline> {
       return withTransaction(pool, async (client) => {
         const { rows } = await client.query<{ id: number }>(
-          `INSERT INTO pipelines (forge, project, sha, ref, default_branch, change_request, from_fork)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-          [pipeline.forge, pipeline.project, pipeline.sha, pipeline.ref, pipeline.defaultBranch ?? null, pipeline.changeRequest ?? null, pipeline.fromFork ?? false],
+          `INSERT INTO pipelines (forge, project, sha, ref, default_branch, change_request, from_fork, status, started_at, lease_owner, lease_expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', now(), $8, now() + make_interval(secs => $9::float8 / 1000)) RETURNING id`,
+          [pipeline.forge, pipeline.project, pipeline.sha, pipeline.ref, pipeline.defaultBranch ?? null, pipeline.changeRequest ?? null, pipeline.fromFork ?? false, owner, leaseMs],
         );
         const id = rows[0]!.id;
         return { id, jobIds: await insertJobs(client, id, jobs) };
@@ -61,15 +66,6 @@ export function createPipelineStore(pool: Pool) {
         [pipelineId, error, owner],
       );
       return rowCount === 1;
-    },
-
-    /** A pipeline no worker claims (`slipway run`) runs under its own long lease, so its job token is honoured. */
-    async markRunning(pipelineId: number, owner: string, leaseMs = 6 * 3600_000): Promise<void> {
-      await pool.query(
-        `UPDATE pipelines SET status = 'running', started_at = coalesce(started_at, now()), lease_owner = $2,
-                lease_expires_at = now() + make_interval(secs => $3::float8 / 1000) WHERE id = $1`,
-        [pipelineId, owner, leaseMs],
-      );
     },
 
     async markJobRunning(jobId: number): Promise<void> {

@@ -1,3 +1,4 @@
+import type { ForgeName } from '../model/forge-event.js';
 import type { Pool } from './pool.js';
 
 export interface JobView {
@@ -12,7 +13,7 @@ export interface JobView {
 
 export interface PipelineView {
   id: number;
-  forge: 'github' | 'gitlab' | 'local';
+  forge: ForgeName;
   project: string;
   forgeContext: Record<string, string | number>;
   sha: string;

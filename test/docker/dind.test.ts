@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LABEL_OWNER, LABEL_PIPELINE, LABEL_ROLE, listDinds, removeOrphanDinds, startDind } from '../../src/docker/dind.js';
+import { LABEL_OWNER, LABEL_PIPELINE, LABEL_ROLE, listDinds, removeOrphanDinds, startDind } from '../../src/executors/docker/dind.js';
 import os from 'node:os';
 import { executorOptions, host, uniqueName } from '../helpers/docker-lab.js';
 

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDockerExecutor } from '../../src/docker/docker-executor.js';
+import { createDockerExecutor } from '../../src/executors/docker/docker-executor.js';
 import { runPipeline } from '../../src/pipeline/engine.js';
 import type { PipelinePlan, ScriptJobSpec } from '../../src/pipeline/plan.js';
 import { readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
@@ -35,7 +35,7 @@ describe('pipelines that go wrong', () => {
     expect(result.status).toBe('failed');
     expect(result.jobs.map((job) => job.status)).toEqual(['passed', 'failed']);
     expect(result.jobs[1]?.error).toBe("docker build failed: The command '/bin/sh -c exit 3' returned a non-zero code: 3");
-    expect(await dindsOf(run.id)).toEqual([]);
+    expect(await dindsOf(run.facts.id)).toEqual([]);
   });
 
   it('fail the job with a clear message when its image does not exist', async () => {
@@ -48,7 +48,7 @@ describe('pipelines that go wrong', () => {
     // The daemon's own reason follows: "manifest unknown" from a registry, or (here, with no
     // Docker Hub behind the mirror) why it could not ask.
     expect(result.jobs[0]?.error).toMatch(/^could not pull the job image "python:9\.9-no-such-tag": \S/);
-    expect(await dindsOf(run.id)).toEqual([]);
+    expect(await dindsOf(run.facts.id)).toEqual([]);
   });
 
   it('stop a job at its timeout and say so', async () => {
@@ -64,7 +64,7 @@ describe('pipelines that go wrong', () => {
     expect(result.jobs[0]?.error).toBe('timed out after 25.0s');
     expect(output).toContain('timed out after 25.0s');
     expect(result.jobs[0]?.durationMs).toBeLessThan(60_000);
-    expect(await dindsOf(run.id)).toEqual([]);
+    expect(await dindsOf(run.facts.id)).toEqual([]);
   });
 
   it('stop at once when canceled: the dind daemon is gone within 5 s', async () => {
@@ -87,7 +87,7 @@ describe('pipelines that go wrong', () => {
     expect(canceledAt).toBeGreaterThan(0);
     expect(result.status).toBe('canceled');
     expect(result.jobs[0]?.status).toBe('canceled');
-    expect(await dindsOf(run.id)).toEqual([]);
+    expect(await dindsOf(run.facts.id)).toEqual([]);
     expect(stoppedAfterMs).toBeLessThan(5_000);
   });
 

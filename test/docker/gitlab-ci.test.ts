@@ -1,7 +1,7 @@
 import { appendFile, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDockerExecutor } from '../../src/docker/docker-executor.js';
+import { createDockerExecutor } from '../../src/executors/docker/docker-executor.js';
 import { runPipeline, type PipelineResult } from '../../src/pipeline/engine.js';
 import { PROJECT_DIR } from '../../src/pipeline/executor.js';
 import { repositoryPath } from '../../src/pipeline/image-names.js';
@@ -11,7 +11,7 @@ import { createRegistryClient } from '../../src/registry/registry-client.js';
 import { createJobTokenStore } from '../../src/store/job-token-store.js';
 import { createPipelineStore } from '../../src/store/pipeline-store.js';
 import { createPool, type Pool } from '../../src/store/pool.js';
-import { dindsOf, exampleCopy, executorOptions, fakeSha, host, pipelineRun, uniqueName } from '../helpers/docker-lab.js';
+import { dindsOf, exampleCopy, executorOptions, fakeSha, host, labFacts, pipelineRun, uniqueName } from '../helpers/docker-lab.js';
 import { lab } from '../helpers/lab.js';
 import { startTestService, type TestService } from '../helpers/test-service.js';
 import { REGISTRY_ADMIN, signingFiles, startTokenRegistry, tokenIssuerEnv, type SigningFiles, type TokenRegistry } from '../helpers/token-registry.js';
@@ -54,10 +54,9 @@ describe('a .gitlab-ci.yml of the common docker:dind shape, run unchanged', () =
   async function runGitlabCi(dir: string, project: string): Promise<{ result: PipelineResult; jobToken: string; sha: string; log: ReturnType<typeof outputs> }> {
     const sha = fakeSha();
     const store = createPipelineStore(pool);
-    const { id } = await store.create({ forge: 'local', project, sha, ref: 'main', defaultBranch: 'main' }, []);
-    await store.markRunning(id, 'test-runner');
+    const { id } = await store.create({ forge: 'local', project, sha, ref: 'main', defaultBranch: 'main' }, [], 'test-runner');
     const jobToken = await createJobTokenStore(pool).issue({ pipelineId: id, repository: repositoryPath(project), actions: ['pull', 'push'], leaseOwner: 'test-runner' });
-    const facts = { pipelineId: String(id), project, sha, ref: 'main', defaultBranch: 'main', registry: registry.host, projectDir: PROJECT_DIR };
+    const facts = labFacts({ id: String(id), project, sha, registry: registry.host });
     const plan = await readPipelinePlan(dir, predefinedVariables(facts));
     const log = outputs();
     const result = await runPipeline(pipelineRun(dir, plan, { id: String(id), project, sha, registry: registry.host, jobToken }), executor, log.observer);
@@ -155,9 +154,9 @@ notify:
     expect(log.byJob.get('leak')).toContain('after_script of leak');
     expect(log.byJob.get('leak')).not.toContain('never reached');
     expect(log.byJob.get('facts')).toContain(
-      `facts ${run.sha.slice(0, 8)} ${run.project} ${lab.registry}/${repositoryPath(run.project)}:${run.sha.slice(0, 8)} push main test /workspace`,
+      `facts ${run.facts.sha.slice(0, 8)} ${run.facts.project} ${lab.registry}/${repositoryPath(run.facts.project)}:${run.facts.sha.slice(0, 8)} push main test /workspace`,
     );
     expect(log.byJob.get('notify')).toContain('telling someone');
-    expect(await dindsOf(run.id)).toEqual([]);
+    expect(await dindsOf(run.facts.id)).toEqual([]);
   });
 });

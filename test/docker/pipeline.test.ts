@@ -1,7 +1,7 @@
 import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDockerExecutor } from '../../src/docker/docker-executor.js';
+import { createDockerExecutor } from '../../src/executors/docker/docker-executor.js';
 import { runPipeline } from '../../src/pipeline/engine.js';
 import { readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
 import { repositoryPath } from '../../src/pipeline/image-names.js';
@@ -22,7 +22,7 @@ describe('a pipeline in its own dind daemon', () => {
     const output: string[] = [];
 
     const result = await runPipeline(run, executor, { jobOutput: (_job, text) => output.push(text) });
-    const manifest = await registry.getManifest(repositoryPath(run.project), run.sha);
+    const manifest = await registry.getManifest(repositoryPath(run.facts.project), run.facts.sha);
 
     expect(result.status).toBe('passed');
     expect(result.jobs.map((job) => [job.name, job.status, job.exitCode])).toEqual([
@@ -30,12 +30,12 @@ describe('a pipeline in its own dind daemon', () => {
       ['build', 'passed', 0],
     ]);
     expect(output.join('')).toMatch(/^Ran 1 test in /m);
-    expect(result.image?.ref).toBe(`127.0.0.1:5000/${repositoryPath(run.project)}:${run.sha}`);
+    expect(result.image?.ref).toBe(`127.0.0.1:5000/${repositoryPath(run.facts.project)}:${run.facts.sha}`);
     expect(result.image?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(manifest?.digest).toBe(result.image?.digest);
-    expect(await registry.getManifest(repositoryPath(run.project), 'main')).not.toBeNull();
-    expect(await registry.getManifest(repositoryPath(run.project), 'latest')).not.toBeNull();
-    expect(await dindsOf(run.id)).toEqual([]);
+    expect(await registry.getManifest(repositoryPath(run.facts.project), 'main')).not.toBeNull();
+    expect(await registry.getManifest(repositoryPath(run.facts.project), 'latest')).not.toBeNull();
+    expect(await dindsOf(run.facts.id)).toEqual([]);
   });
 
   it('fails on a failing test, skips the build and pushes nothing', async () => {
@@ -55,8 +55,8 @@ describe('a pipeline in its own dind daemon', () => {
     expect(result.jobs[0]?.error).toBe('the script exited with code 1');
     expect(result.jobs[1]?.error).toBe('skipped because test failed');
     expect(result.image).toBeNull();
-    expect(await registry.getManifest(repositoryPath(run.project), run.sha)).toBeNull();
-    expect(await dindsOf(run.id)).toEqual([]);
+    expect(await registry.getManifest(repositoryPath(run.facts.project), run.facts.sha)).toBeNull();
+    expect(await dindsOf(run.facts.id)).toEqual([]);
   });
 
   it('takes the dependency layers from cache after a code-only change, in a brand-new daemon', async () => {
@@ -64,15 +64,15 @@ describe('a pipeline in its own dind daemon', () => {
     folders.push(dir);
     const plan = { source: 'Dockerfile', jobs: [{ kind: 'build' as const, name: 'build', stage: 'build', dockerfile: 'Dockerfile', context: '.', buildArgs: {} }] };
     const first = pipelineRun(dir, plan);
-    const second = { ...first, id: `${first.id}-2`, sha: first.sha.replace(/^./, first.sha[0] === 'a' ? 'b' : 'a') };
+    const second = { ...first, facts: { ...first.facts, id: `${first.facts.id}-2`, sha: first.facts.sha.replace(/^./, first.facts.sha[0] === 'a' ? 'b' : 'a') } };
     const daemons = new Set<string>();
     const remember = (pipelineId: string) => ({
       jobStarted: async () => (await dindsOf(pipelineId)).forEach((dind) => daemons.add(dind.id)),
     });
 
-    const cold = await runPipeline(first, executor, remember(first.id));
+    const cold = await runPipeline(first, executor, remember(first.facts.id));
     await appendFile(path.join(dir, 'hello.py'), '\n# a code-only change\n');
-    const warm = await runPipeline(second, executor, remember(second.id));
+    const warm = await runPipeline(second, executor, remember(second.facts.id));
 
     expect(cold.status).toBe('passed');
     expect(warm.status).toBe('passed');

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LABEL_OWNER, LABEL_PIPELINE, LABEL_ROLE, listDinds } from '../../src/docker/dind.js';
+import { LABEL_OWNER, LABEL_PIPELINE, LABEL_ROLE, listDinds } from '../../src/executors/docker/dind.js';
 import { migrate } from '../../src/store/migrate.js';
 import { createPipelineQueue } from '../../src/store/pipeline-queue.js';
 import { createPool, type Pool } from '../../src/store/pool.js';

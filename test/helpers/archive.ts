@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { createGzip } from 'node:zlib';
-import { packSource } from '../../src/docker/source-archive.js';
+import { packSource } from '../../src/executors/docker/source-archive.js';
 
 /**
  * A .tar.gz of a tree as a forge serves it: everything under one top-level folder.

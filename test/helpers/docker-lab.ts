@@ -2,11 +2,12 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createDockerClient } from '../../src/docker/docker-client.js';
-import { listDinds } from '../../src/docker/dind.js';
-import type { DockerExecutorOptions } from '../../src/docker/docker-executor.js';
+import { createDockerClient } from '../../src/executors/docker/docker-client.js';
+import { listDinds } from '../../src/executors/docker/dind.js';
+import type { DockerExecutorOptions } from '../../src/executors/docker/docker-executor.js';
 import type { PipelineRun } from '../../src/pipeline/engine.js';
 import type { PipelinePlan } from '../../src/pipeline/plan.js';
+import type { PipelineFacts } from '../../src/model/pipeline-facts.js';
 import { createRegistryClient } from '../../src/registry/registry-client.js';
 import { lab } from './lab.js';
 
@@ -48,21 +49,26 @@ export function fakeSha(): string {
   return randomBytes(20).toString('hex');
 }
 
-export function pipelineRun(sourceDir: string, plan: PipelinePlan, overrides: Partial<PipelineRun> = {}): PipelineRun {
+/** Facts of a lab pipeline, with `overrides`. */
+export function labFacts(overrides: Partial<PipelineFacts> = {}): PipelineFacts {
   return {
     id: uniqueName('test'),
     project: uniqueName('slipway-test/hello'),
     sha: fakeSha(),
     ref: 'main',
     defaultBranch: 'main',
-    sourceDir,
-    plan,
+    changeRequest: null,
+    fromFork: false,
     registry: lab.registry,
-    pushAllowed: true,
-    secrets: [],
-    jobTimeoutMs: 120_000,
     ...overrides,
   };
+}
+
+/** A run of `plan` in `sourceDir` on the lab; facts and run settings may be overridden alike. */
+export function pipelineRun(sourceDir: string, plan: PipelinePlan, overrides: Partial<PipelineFacts> & Partial<Omit<PipelineRun, 'facts'>> = {}): PipelineRun {
+  const { id, project, sha, ref, defaultBranch, changeRequest, fromFork, registry, ...settings } = overrides;
+  const facts = labFacts(Object.fromEntries(Object.entries({ id, project, sha, ref, defaultBranch, changeRequest, fromFork, registry }).filter(([, value]) => value !== undefined)));
+  return { facts, sourceDir, plan, pushAllowed: true, secrets: [], jobTimeoutMs: 120_000, ...settings };
 }
 
 export async function dindsOf(pipelineId: string) {

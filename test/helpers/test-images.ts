@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { followProgress } from '../../src/docker/follow-progress.js';
-import { packSource } from '../../src/docker/source-archive.js';
+import { followProgress } from '../../src/executors/docker/follow-progress.js';
+import { packSource } from '../../src/executors/docker/source-archive.js';
 import { host, registry } from './docker-lab.js';
 import { lab } from './lab.js';
 

@@ -1,8 +1,8 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig } from '../../src/config/load-config.js';
-import { createLogger } from '../../src/logger.js';
-import { startService, type Service, type ServiceOptions } from '../../src/service.js';
+import { createLogger } from '../../src/telemetry/logger.js';
+import { startService, type Service, type ServiceOptions } from '../../src/runtime/start-service.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { labEnv } from './docker-lab.js';
 

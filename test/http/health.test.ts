@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { healthRoutes } from '../../src/http/health-routes.js';
 import { startHttpServer, type HttpServer } from '../../src/http/server.js';
-import { createLogger } from '../../src/logger.js';
-import { createMetrics } from '../../src/metrics.js';
+import { createLogger } from '../../src/telemetry/logger.js';
+import { createMetrics } from '../../src/telemetry/metrics.js';
 import { createPool, type Pool } from '../../src/store/pool.js';
 import { lab } from '../helpers/lab.js';
 

@@ -1,11 +1,12 @@
+import type { PipelineFacts } from '../../src/model/pipeline-facts.js';
 import { describe, expect, it } from 'vitest';
 import { expandVariables, predefinedVariables, refSlug } from '../../src/pipeline/predefined-variables.js';
 
-const facts = { pipelineId: '41', project: 'Team/Hello.World', sha: '0123456789abcdef0123456789abcdef01234567', ref: 'feature/Login', defaultBranch: 'main', registry: 'registry.example:5000', projectDir: '/workspace' };
+const facts: PipelineFacts = { id: '41', project: 'Team/Hello.World', sha: '0123456789abcdef0123456789abcdef01234567', ref: 'feature/Login', defaultBranch: 'main', changeRequest: null, fromFork: false, registry: 'registry.example:5000' };
 
 describe('predefined CI_* variables', () => {
   it('give a branch pipeline GitLab’s names and meanings', () => {
-    expect(predefinedVariables({ ...facts, jobToken: 'slipway-token' })).toEqual({
+    expect(predefinedVariables(facts, { jobToken: 'slipway-token', projectDir: '/workspace' })).toEqual({
       CI: 'true',
       CI_PIPELINE_ID: '41',
       CI_PIPELINE_SOURCE: 'push',

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load-config.js';
-import { followProgress } from '../../src/docker/follow-progress.js';
+import { followProgress } from '../../src/executors/docker/follow-progress.js';
 import { JOB_TOKEN_USER } from '../../src/pipeline/predefined-variables.js';
 import { createRegistryClient, RegistryError } from '../../src/registry/registry-client.js';
 import { createJobTokenStore } from '../../src/store/job-token-store.js';
@@ -47,9 +47,8 @@ describe('Slipway as the registry’s token issuer (CI_JOB_TOKEN)', () => {
     service = await startTestService(tokenIssuerEnv(signing), { workers: false });
     registry = await startTokenRegistry(realm(), signing);
     pool = createPool(service.database.url, 2);
-    const recorded = await createPipelineStore(pool).create({ forge: 'local', project, sha: 'a'.repeat(40), ref: 'main', defaultBranch: 'main' }, []);
+    const recorded = await createPipelineStore(pool).create({ forge: 'local', project, sha: 'a'.repeat(40), ref: 'main', defaultBranch: 'main' }, [], 'test-runner');
     pipelineId = recorded.id;
-    await createPipelineStore(pool).markRunning(pipelineId, 'test-runner');
     jobToken = await createJobTokenStore(pool).issue({ pipelineId, repository: project, actions: ['pull', 'push'], leaseOwner: 'test-runner' });
   });
   afterAll(async () => {

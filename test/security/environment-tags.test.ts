@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promoteImage } from '../../src/deploy/promote-image.js';
-import { createDockerExecutor } from '../../src/docker/docker-executor.js';
+import { createDockerExecutor } from '../../src/executors/docker/docker-executor.js';
 import { runPipeline } from '../../src/pipeline/engine.js';
 import { repositoryPath } from '../../src/pipeline/image-names.js';
 import { readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
@@ -73,8 +73,7 @@ describe('a job holding CI_JOB_TOKEN, against a registry that trusts Slipway', (
     const admin = createRegistryClient({ host: tokenRegistry.host, username: REGISTRY_ADMIN.user, password: REGISTRY_ADMIN.password });
     const sha = fakeSha();
     const store = createPipelineStore(pool);
-    const { id } = await store.create({ forge: 'local', project, sha, ref: 'main', defaultBranch: 'main' }, []);
-    await store.markRunning(id, 'test-runner');
+    const { id } = await store.create({ forge: 'local', project, sha, ref: 'main', defaultBranch: 'main' }, [], 'test-runner');
     const jobToken = await createJobTokenStore(pool).issue({ pipelineId: id, repository: repositoryPath(project), actions: ['pull', 'push'], leaseOwner: 'test-runner' });
     const dir = await exampleCopy({
       '.slipway.yml': null,

@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listDinds } from '../../src/docker/dind.js';
+import { listDinds } from '../../src/executors/docker/dind.js';
 import { migrate } from '../../src/store/migrate.js';
 import { createJobTokenStore } from '../../src/store/job-token-store.js';
 import { createPipelineQueue } from '../../src/store/pipeline-queue.js';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/telemetry/logger.js';
 import { startEmbeddedPostgres } from '../../src/store/embedded-postgres.js';
 
 async function query<T extends pg.QueryResultRow>(url: string, text: string): Promise<T[]> {

@@ -1,6 +1,6 @@
 import { Probot } from 'probot';
 import type { Config } from '../../config/load-config.js';
-import type { Logger } from '../../logger.js';
+import type { Logger } from '../../telemetry/logger.js';
 
 /** Probot for authentication and webhook verification; GHE_HOST points it at GitHub Enterprise. */
 export function createProbot(github: NonNullable<Config['github']>, logger: Logger): Probot {

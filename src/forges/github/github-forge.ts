@@ -1,6 +1,7 @@
 import type { Probot } from 'probot';
 import { extractArchive } from '../extract-archive.js';
-import type { CommitState, Forge, ForgeTarget } from '../forge.js';
+import type { CommitState, ForgeTarget } from '../../model/forge-event.js';
+import type { Forge } from '../forge.js';
 
 const STATE: Record<CommitState, 'pending' | 'success' | 'failure' | 'error'> = {
   pending: 'pending',

@@ -1,6 +1,7 @@
 import { Gitlab } from '@gitbeaker/rest';
 import { extractArchive } from '../extract-archive.js';
-import type { Forge, ForgeTarget } from '../forge.js';
+import type { ForgeTarget } from '../../model/forge-event.js';
+import type { Forge } from '../forge.js';
 import { withRetry } from '../retry.js';
 
 export interface GitlabForgeOptions {

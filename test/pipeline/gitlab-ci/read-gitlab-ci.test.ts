@@ -1,3 +1,4 @@
+import type { PipelineFacts } from '../../../src/model/pipeline-facts.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +8,7 @@ import type { ScriptJobSpec } from '../../../src/pipeline/plan.js';
 import { predefinedVariables } from '../../../src/pipeline/predefined-variables.js';
 
 const fixture = (name: string) => readFileSync(path.resolve(import.meta.dirname, '../../fixtures/gitlab-ci', name), 'utf8');
-const facts = { pipelineId: '12', project: 'team/hello', sha: 'c0ffee'.padEnd(40, '0'), ref: 'main', defaultBranch: 'main', registry: '127.0.0.1:5000', projectDir: '/workspace' };
+const facts: PipelineFacts = { id: '12', project: 'team/hello', sha: 'c0ffee'.padEnd(40, '0'), ref: 'main', defaultBranch: 'main', changeRequest: null, fromFork: false, registry: '127.0.0.1:5000' };
 const onMain = predefinedVariables(facts);
 const inMergeRequest = predefinedVariables({ ...facts, ref: 'feature', changeRequest: 4 });
 const onBranch = predefinedVariables({ ...facts, ref: 'feature' });

@@ -1,0 +1,23 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load-config.js';
+import { migrate } from '../store/migrate.js';
+import { openDatabase } from '../store/open-database.js';
+import { createLogger } from '../telemetry/logger.js';
+import { UsageError } from './usage-error.js';
+
+/** `slipway migrate [--down] [--count N]`. */
+export async function migrateCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { down: { type: 'boolean' }, count: { type: 'string' } } });
+  const count = values.count === undefined ? undefined : Number(values.count);
+  if (count !== undefined && (!Number.isInteger(count) || count < 1)) throw new UsageError('--count must be a whole number of at least 1');
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const database = await openDatabase(config, logger);
+  try {
+    const names = await migrate(database.url, { direction: values.down ? 'down' : 'up', count });
+    console.log(names.length === 0 ? 'nothing to migrate' : `${values.down ? 'reverted' : 'applied'}: ${names.join(', ')}`);
+  } finally {
+    await database.stop();
+  }
+}
+

@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load-config.js';
+import type { PipelineFacts } from '../model/pipeline-facts.js';
+import type { PipelineResult } from '../pipeline/engine.js';
+import { PipelineFileError } from '../pipeline/pipeline-file-error.js';
+import { predefinedVariables } from '../pipeline/predefined-variables.js';
+import { readPipelinePlan } from '../pipeline/read-pipeline-file.js';
+import { executePipeline } from '../runner/execute-pipeline.js';
+import { createRuntime } from '../runtime/create-runtime.js';
+import { createLogger } from '../telemetry/logger.js';
+import { checkoutIdentity } from './checkout-identity.js';
+import { jsonSummary, progressPrinter, summary } from './print-progress.js';
+import { UsageError } from './usage-error.js';
+
+export const RUN_USAGE = `usage: slipway run [DIR] [--sha SHA] [--json] [--project NAME] [--ref BRANCH] [--default-branch BRANCH] [--no-push]`;
+
+function parseRunArgs(args: string[]) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      sha: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      project: { type: 'string' },
+      ref: { type: 'string' },
+      'default-branch': { type: 'string', default: 'main' },
+      'no-push': { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length > 1) throw new UsageError(`expected at most one folder, got ${positionals.length}\n${RUN_USAGE}`);
+  const dir = path.resolve(positionals[0] ?? '.');
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${dir} is not a folder\n${RUN_USAGE}`);
+  if (values.sha !== undefined && !/^[0-9a-f]{7,64}$/.test(values.sha)) {
+    throw new UsageError(`--sha must be a commit SHA in lower-case hex (7 to 64 characters), got "${values.sha}"`);
+  }
+  return { dir, ...values };
+}
+
+/** `slipway run`: the pipeline of a local checkout, like `gitlab-runner exec`; 0 only if every job passed. */
+export async function runCommand(args: string[]): Promise<number> {
+  const options = parseRunArgs(args);
+  const config = loadConfig();
+  const identity = await checkoutIdentity(options.dir);
+  const sha = options.sha ?? identity.sha;
+  const ref = options.ref ?? identity.ref;
+  const project = options.project ?? path.basename(options.dir);
+  // With --json, stdout carries the one JSON object; the live log goes to stderr.
+  const write = (text: string) => (options.json ? process.stderr : process.stdout).write(text);
+  const report = (result: PipelineResult) => {
+    if (options.json) process.stdout.write(`${JSON.stringify(jsonSummary(result))}\n`);
+    else write(summary(result));
+    return result.status === 'passed' ? 0 : 1;
+  };
+  const facts: PipelineFacts = {
+    // Rules are decided before the run is recorded, so CI_PIPELINE_ID reads `local` there.
+    id: 'local',
+    project,
+    sha,
+    ref,
+    defaultBranch: options['default-branch'],
+    changeRequest: null,
+    fromFork: false,
+    registry: config.registry.host,
+  };
+
+  let plan;
+  try {
+    plan = await readPipelinePlan(options.dir, predefinedVariables(facts));
+  } catch (error) {
+    if (!(error instanceof PipelineFileError)) throw error;
+    return report({ status: 'failed', jobs: [], image: null, error: error.message, durationMs: 0 });
+  }
+
+  const runtime = await createRuntime(config, createLogger('silent'), { database: 'if-configured' });
+  await runtime.pipelines.executor.recoverOrphans?.();
+  const owner = runtime.newOwnerId();
+  const store = runtime.database?.stores.pipelines;
+  const recorded = store ? await store.create({ forge: 'local', project, sha, ref, defaultBranch: options['default-branch'] }, plan.jobs, owner) : undefined;
+  const controller = new AbortController();
+  const cancel = () => controller.abort(new Error('canceled by signal'));
+  process.once('SIGINT', cancel);
+  process.once('SIGTERM', cancel);
+  const id = recorded ? String(recorded.id) : `local-${Date.now().toString(36)}`;
+  write(`Slipway pipeline ${id}: ${project} @ ${sha.slice(0, 12)} (${ref}), from ${plan.source}\n`);
+  for (const note of plan.notes ?? []) write(`Note: ${note}\n`);
+  try {
+    const { result } = await executePipeline(
+      {
+        facts: { ...facts, id },
+        sourceDir: options.dir,
+        plan,
+        pushAllowed: !options['no-push'],
+        // No token realm knows a local run; a registry without authentication takes any value.
+        jobToken: `slipway-local-${randomBytes(18).toString('base64url')}`,
+        ...(store && recorded ? { record: { store, recorded, owner } } : {}),
+        observer: progressPrinter(write),
+        signal: controller.signal,
+      },
+      { ...runtime.pipelines, findPushedImage: undefined },
+    );
+    if (recorded) write(`Recorded as ${config.publicUrl}/pipelines/${recorded.id}\n`);
+    return report(result);
+  } finally {
+    process.off('SIGINT', cancel);
+    process.off('SIGTERM', cancel);
+    await runtime.close();
+  }
+}

@@ -1,0 +1,23 @@
+import type { DeployContext } from './deploy-context.js';
+import { decideDeploy } from './decide-deploy.js';
+import { environmentHistory, environmentStatus } from './environment-status.js';
+import { lockEnvironment, unlockEnvironment } from './lock-environment.js';
+import { requestDeploy } from './request-deploy.js';
+import { requestRollback } from './request-rollback.js';
+
+/** The `/deploy` commands bound to one context: what a chat adapter calls. */
+export function deployCommands(context: DeployContext) {
+  return {
+    request: (user: string, sha: string, environment: string) => requestDeploy(context, user, sha, environment),
+    rollback: (user: string, environment: string) => requestRollback(context, user, environment),
+    decide: (deploymentId: number, user: string, decision: 'approved' | 'rejected') => decideDeploy(context, deploymentId, user, decision),
+    lock: (user: string, environment: string, reason: string) => lockEnvironment(context, user, environment, reason),
+    unlock: (user: string, environment: string) => unlockEnvironment(context, user, environment),
+    status: (environment?: string) => environmentStatus(context, environment),
+    history: (environment: string) => environmentHistory(context, environment),
+    /** Where the request's chat message is, so later states can update it in place. */
+    recordMessage: (deploymentId: number, channel: string, ts: string) => context.store.setMessage(deploymentId, channel, ts),
+  };
+}
+
+export type DeployCommands = ReturnType<typeof deployCommands>;

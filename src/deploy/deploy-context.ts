@@ -1,0 +1,47 @@
+import type { PolicyFile } from '../config/policy-file.js';
+import { refuse, type Refusal } from '../model/refusal.js';
+import type { Deployment, DeploymentStore, EnvironmentLock } from '../store/deployment-store.js';
+import type { TestedCommitStore } from '../store/tested-commit-store.js';
+import type { DeployEvents } from './deploy-events.js';
+import { groupIdsOf, mayRequest, type NamePeople } from './deploy-policy.js';
+import type { EnvironmentRef } from './resolve-environment.js';
+
+/** Who is in which user group: the chat adapter knows, deploy commands ask. */
+export interface Directory {
+  groupsOf(user: string, candidateGroups: string[]): Promise<Set<string>>;
+}
+
+/** What every deploy command works with. */
+export interface DeployContext {
+  store: DeploymentStore;
+  testedCommits: TestedCommitStore;
+  policy: PolicyFile;
+  directory: Directory;
+  events: DeployEvents;
+  /** How refusals name people; chat supplies it. */
+  name: NamePeople;
+}
+
+export const time = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+export function describeLock(environment: string, lock: EnvironmentLock, name: NamePeople): string {
+  return `${environment} is locked by ${name([lock.lockedBy])} since ${time(lock.lockedAt)}: ${lock.reason}`;
+}
+
+/** The groups (of those the environment names) that `user` belongs to. */
+export function groupsOf(context: DeployContext, user: string, ref: EnvironmentRef): Promise<Set<string>> {
+  const candidates = groupIdsOf(ref.policy);
+  return candidates.length === 0 ? Promise.resolve(new Set<string>()) : context.directory.groupsOf(user, candidates);
+}
+
+export async function audit(context: DeployContext, actor: string, action: string, deployment: Deployment, detail: Record<string, unknown> = {}): Promise<void> {
+  await context.store.audit({ actor, action, project: deployment.project, environment: deployment.environment, sha: deployment.sha, digest: deployment.digest, deploymentId: deployment.id, detail });
+}
+
+/** May `user` ask for a deploy to this environment now? (Rules, then locks.) */
+export async function checkRequester(context: DeployContext, user: string, ref: EnvironmentRef): Promise<Refusal | undefined> {
+  const decision = mayRequest(ref.environment, ref.policy, user, await groupsOf(context, user, ref), context.name);
+  if (!decision.ok) return decision;
+  const lock = await context.store.getLock(ref.project, ref.environment);
+  return lock ? refuse(describeLock(ref.environment, lock, context.name)) : undefined;
+}

@@ -1,0 +1,197 @@
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Docker from 'dockerode';
+import type { DindSettings } from '../../config/load-config.js';
+import { createDockerClient, isNotFound } from './docker-client.js';
+import { mirroredReference, splitTag } from '../../registry/image-reference.js';
+import { pullImage } from './pull-image.js';
+
+export const LABEL_ROLE = 'dev.slipway.role';
+export const LABEL_PIPELINE = 'dev.slipway.pipeline';
+export const LABEL_OWNER = 'dev.slipway.owner';
+
+export type DindOptions = DindSettings;
+
+export interface DindDaemon {
+  containerId: string;
+  name: string;
+  /** A client for the daemon inside: everything the pipeline runs goes here. */
+  docker: Docker;
+  destroy(): Promise<void>;
+}
+
+/** Who started a daemon: lets a later process find daemons whose owner died. */
+export function ownerLabel(): string {
+  return `${os.hostname()}/${process.pid}`;
+}
+
+/** The daemon's socket inside its container: the host sees it in the bound socket folder. */
+export const DIND_SOCKET = '/slipway/docker.sock';
+
+function daemonArgs(options: DindOptions): string[] {
+  const args = [`--host=unix://${DIND_SOCKET}`];
+  // On the host's network a second bridge and NAT rules would fight the host daemon's own.
+  if (options.network === 'host') args.push('--bridge=none', '--iptables=false', '--ip6tables=false');
+  if (options.registryMirror) args.push(`--registry-mirror=${options.registryMirror}`);
+  if (options.mtu) args.push(`--mtu=${options.mtu}`);
+  return args;
+}
+
+function securityConfig(options: DindOptions, socketFolder: string): Docker.HostConfig {
+  const binds = [`${socketFolder}:/slipway`];
+  if (options.privileged) return { Privileged: true, Binds: binds };
+  return {
+    CapAdd: ['ALL'],
+    CapDrop: ['SYS_RESOURCE'],
+    SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
+    Binds: [...binds, '/sys/fs/cgroup:/sys/fs/cgroup:rw'],
+  };
+}
+
+/**
+ * The dind image on the host. A Docker Hub name (`docker:dind`) comes through the mirror when
+ * one is set, as a pull-through mirror would serve it, and is tagged under its own name.
+ */
+async function ensureImage(host: Docker, image: string, mirror: string | undefined, signal: AbortSignal): Promise<void> {
+  try {
+    await host.getImage(image).inspect();
+    return;
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  const { repo, tag } = splitTag(image);
+  const mirrored = mirror && !image.includes('@') ? mirroredReference(`${repo}:${tag}`, mirror) : null;
+  if (!mirrored) return pullImage(host, image, signal);
+  await pullImage(host, mirrored, signal);
+  await host.getImage(mirrored).tag({ repo, tag });
+}
+
+async function lastLogLines(container: Docker.Container, lines = 15): Promise<string> {
+  const buffer = (await container.logs({ stdout: true, stderr: true, tail: lines }).catch(() => Buffer.alloc(0))) as Buffer;
+  // Non-TTY logs carry an 8-byte frame header per chunk; strip it for a readable message.
+  const text: string[] = [];
+  for (let offset = 0; offset + 8 <= buffer.length; ) {
+    const size = buffer.readUInt32BE(offset + 4);
+    text.push(buffer.subarray(offset + 8, offset + 8 + size).toString('utf8'));
+    offset += 8 + size;
+  }
+  return text.join('').trim();
+}
+
+async function waitUntilReady(container: Docker.Container, inner: Docker, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    signal.throwIfAborted();
+    const ready = await inner.ping().then(
+      () => true,
+      () => false,
+    );
+    if (ready) return;
+    const state = await container.inspect().then((info) => info.State);
+    if (!state.Running) {
+      throw new Error(`the dind daemon exited with code ${state.ExitCode} before it was ready: ${await lastLogLines(container)}`);
+    }
+    await sleep(100, undefined, { signal }).catch(() => undefined);
+  }
+  throw new Error(`the dind daemon was not ready within ${Math.round(timeoutMs / 1000)} s: ${await lastLogLines(container)}`);
+}
+
+/** Starts a Docker daemon that belongs to one pipeline alone, and waits until it answers. */
+export async function startDind(host: Docker, pipelineId: string, options: DindOptions, signal: AbortSignal): Promise<DindDaemon> {
+  await ensureImage(host, options.image, options.registryMirror, signal);
+  const name = `slipway-dind-${pipelineId.replace(/[^a-zA-Z0-9_.-]/g, '-')}-${Date.now().toString(36)}`;
+  const socketFolder = path.join(options.socketDir, name);
+  await mkdir(socketFolder, { recursive: true });
+  const inner = createDockerClient(`unix://${path.join(socketFolder, 'docker.sock')}`);
+
+  let container: Docker.Container | undefined;
+  let destroyed: Promise<void> | undefined;
+  // Cancellation and the normal end of a pipeline may both ask; the daemon goes once.
+  const destroy = () =>
+    (destroyed ??= (async () => {
+      if (container) await container.remove({ force: true, v: true }).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
+      await rm(socketFolder, { recursive: true, force: true });
+    })());
+  try {
+    container = await host.createContainer({
+      name,
+      Image: options.image,
+      Cmd: daemonArgs(options),
+      Labels: { [LABEL_ROLE]: 'dind', [LABEL_PIPELINE]: pipelineId, [LABEL_OWNER]: ownerLabel() },
+      // Image layers inside must not sit on the outer overlay filesystem.
+      Volumes: { '/var/lib/docker': {} },
+      HostConfig: { ...securityConfig(options, socketFolder), NetworkMode: options.network },
+    });
+    await container.start();
+    await waitUntilReady(container, inner, options.readyTimeoutMs, signal);
+  } catch (error) {
+    await destroy();
+    throw error;
+  }
+  return { containerId: container.id, name, docker: inner, destroy };
+}
+
+export interface DindContainer {
+  id: string;
+  /** The container's name, which is also its socket folder's. */
+  name: string;
+  pipelineId: string;
+  owner: string;
+}
+
+export async function listDinds(host: Docker): Promise<DindContainer[]> {
+  const containers = await host.listContainers({ all: true, filters: { label: [`${LABEL_ROLE}=dind`] } });
+  return containers.map((info) => ({ id: info.Id, name: (info.Names[0] ?? '').replace(/^\//, ''), pipelineId: info.Labels[LABEL_PIPELINE] ?? '', owner: info.Labels[LABEL_OWNER] ?? '' }));
+}
+
+/** True when no process has this id on this machine (a dead owner). */
+export function processIsGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** True when the daemon was started on this machine by a process that no longer exists. */
+export function ownerIsGone(owner: string): boolean {
+  const [hostname, pid] = owner.split('/');
+  if (hostname !== os.hostname() || !pid) return false;
+  return processIsGone(Number(pid));
+}
+
+/** Removes dind daemons left behind by a crash; `isOrphan` decides which (by default: owner process gone). */
+export async function removeOrphanDinds(
+  host: Docker,
+  isOrphan: (dind: DindContainer) => boolean = (dind) => ownerIsGone(dind.owner),
+  socketDir?: string,
+): Promise<DindContainer[]> {
+  const orphans = (await listDinds(host)).filter(isOrphan);
+  for (const orphan of orphans) {
+    await host
+      .getContainer(orphan.id)
+      .remove({ force: true, v: true })
+      .catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
+    if (socketDir && orphan.name) await rm(path.join(socketDir, orphan.name), { recursive: true, force: true });
+  }
+  if (socketDir) await removeStrandedSocketFolders(host, socketDir);
+  return orphans;
+}
+
+/**
+ * Socket folders with no daemon behind them (their owner died between making the folder and
+ * starting the container). Young ones may belong to a daemon being started right now.
+ */
+async function removeStrandedSocketFolders(host: Docker, socketDir: string, minAgeMs = 120_000): Promise<void> {
+  const names = new Set((await listDinds(host)).map((dind) => dind.name));
+  const entries = await readdir(socketDir, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (!entry.isDirectory() || !entry.name.startsWith('slipway-dind-') || names.has(entry.name)) continue;
+    const folder = path.join(socketDir, entry.name);
+    const age = Date.now() - (await stat(folder)).mtimeMs;
+    if (age > minAgeMs) await rm(folder, { recursive: true, force: true });
+  }
+}

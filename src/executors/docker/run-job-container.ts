@@ -1,0 +1,137 @@
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import { JobError, PROJECT_DIR } from '../../pipeline/executor.js';
+import { abortable } from './abortable.js';
+import { isNotFound } from './docker-client.js';
+import { pullImage, type RegistryAuth } from './pull-image.js';
+import { packSource } from './source-archive.js';
+
+
+export interface JobLimits {
+  network: string;
+  memory: string | undefined;
+  cpus: number | undefined;
+  pids: number | undefined;
+}
+
+/** Where a job with Docker access finds the pipeline's daemon, and what `DOCKER_HOST` says. */
+const JOB_DOCKER_SOCKET = '/var/run/docker.sock';
+
+export interface JobContainerOptions {
+  image: string;
+  script: string[];
+  afterScript?: string[];
+  /** The daemon's socket as the daemon running the job sees it; bound in, with `DOCKER_HOST` set to it. */
+  dockerSocket?: string;
+  env: Record<string, string>;
+  sourceDir: string;
+  limits: JobLimits;
+  signal: AbortSignal;
+  output(text: string): void;
+  auth?: RegistryAuth;
+}
+
+function quote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+function echoed(lines: string[]): string[] {
+  return lines.flatMap((line) => [`printf '%s\\n' ${quote(`$ ${line}`)}`, line]);
+}
+
+/**
+ * A POSIX shell script that echoes each line, GitLab-style, and stops at the first failure.
+ * `afterLines` run next in a fresh subshell whatever happened, as GitLab's `after_script`;
+ * the exit code stays the script's.
+ */
+export function shellScript(lines: string[], afterLines: string[] = []): string {
+  if (afterLines.length === 0) return ['set -e', ...echoed(lines)].join('\n');
+  return [
+    '(',
+    'set -e',
+    ...echoed(lines),
+    ')',
+    'status=$?',
+    `printf '%s\\n' 'Running after_script'`,
+    '(',
+    'set -e',
+    ...echoed(afterLines),
+    // Not `( … ) || …`: set -e is off inside a subshell whose status is tested.
+    ')',
+    'after=$?',
+    `[ "$after" -eq 0 ] || printf 'after_script failed with exit code %s; the job keeps its own result\\n' "$after"`,
+    'exit "$status"',
+  ].join('\n');
+}
+
+/** `512m` -> bytes, as `docker run --memory` reads it. */
+export function parseByteSize(size: string): number {
+  const match = /^(\d+)([kmg]?)$/i.exec(size.trim());
+  if (!match) throw new Error(`not a size: ${size}`);
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Number(match[1]) * unit;
+}
+
+function hostConfig(limits: JobLimits, dockerSocket: string | undefined): Docker.HostConfig {
+  return {
+    NetworkMode: limits.network,
+    ...(dockerSocket ? { Binds: [`${dockerSocket}:${JOB_DOCKER_SOCKET}`] } : {}),
+    ...(limits.memory ? { Memory: parseByteSize(limits.memory) } : {}),
+    ...(limits.cpus ? { NanoCpus: Math.round(limits.cpus * 1e9) } : {}),
+    ...(limits.pids ? { PidsLimit: limits.pids } : {}),
+  };
+}
+
+async function pullJobImage(docker: Docker, image: string, signal: AbortSignal, auth?: RegistryAuth): Promise<void> {
+  try {
+    await pullImage(docker, image, signal, auth);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new JobError(`could not pull the job image "${image}": ${reason}`, { cause: error });
+  }
+}
+
+/** Runs a script in a fresh container of `image` with the source copied in; resolves with its exit code. */
+export async function runJobContainer(docker: Docker, options: JobContainerOptions): Promise<{ exitCode: number }> {
+  const { signal } = options;
+  options.output(`Pulling ${options.image}\n`);
+  await pullJobImage(docker, options.image, signal, options.auth);
+  signal.throwIfAborted();
+
+  const container = await abortable(docker.createContainer({
+    Image: options.image,
+    Entrypoint: ['/bin/sh', '-c'],
+    Cmd: [shellScript(options.script, options.afterScript)],
+    // The file's own DOCKER_HOST (tcp://docker:2375, say) would point at a service that does not exist here.
+    Env: Object.entries({ ...options.env, ...(options.dockerSocket ? { DOCKER_HOST: `unix://${JOB_DOCKER_SOCKET}` } : {}) }).map(([key, value]) => `${key}=${value}`),
+    WorkingDir: PROJECT_DIR,
+    Tty: false,
+    HostConfig: hostConfig(options.limits, options.dockerSocket),
+  }), signal);
+  try {
+    await abortable(container.putArchive(packSource(options.sourceDir, PROJECT_DIR.slice(1)), { path: '/' }), signal);
+    const stream = await abortable(container.attach({ stream: true, stdout: true, stderr: true }), signal);
+    const decoded = new PassThrough();
+    decoded.on('data', (chunk: Buffer) => options.output(chunk.toString('utf8')));
+    docker.modem.demuxStream(stream, decoded, decoded);
+    const ended = new Promise<void>((resolve) => stream.on('end', resolve));
+
+    const stop = () => void container.kill().catch(() => undefined);
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      await abortable(container.start(), signal);
+      const { StatusCode } = (await abortable(container.wait(), signal)) as { StatusCode: number };
+      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 1_000))]);
+      signal.throwIfAborted();
+      return { exitCode: StatusCode };
+    } finally {
+      signal.removeEventListener('abort', stop);
+    }
+  } finally {
+    // After a cancellation the daemon is gone with the container in it; nothing is left to remove.
+    if (!signal.aborted) {
+      await container.remove({ force: true, v: true }).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
+    }
+  }
+}

@@ -1,0 +1,14 @@
+import type { Forge } from './forge.js';
+
+/**
+ * The forge of `slipway run` pipelines: there is nobody to report to and no archive to fetch,
+ * so the store and the reporters need no special case for them.
+ */
+export const NULL_FORGE: Forge = {
+  name: 'local',
+  maxCommentLength: 0,
+  fetchSource: () => Promise.reject(new Error('a local pipeline has no forge to fetch its source from')),
+  setCommitStatus: async () => undefined,
+  upsertComment: async () => undefined,
+  reportDeployment: async () => undefined,
+};

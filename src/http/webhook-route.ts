@@ -1,0 +1,44 @@
+import type { WebhookSource } from '../forges/webhook-source.js';
+import type { Dispatch } from '../model/dispatch.js';
+import { readBody } from './read-body.js';
+import { sendError, sendJson } from './respond.js';
+import type { Route } from './router.js';
+
+function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(body.toString('utf8')) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/**
+ * A forge's webhook endpoint: 401 for an inauthentic request (nothing recorded), 400 for a body
+ * that is not JSON or not the documented shape, 202 for what is ignored or queued, 200 for a redelivery.
+ */
+export function webhookRoute(source: WebhookSource, dispatch: Dispatch): Route {
+  return {
+    method: 'POST',
+    path: source.path,
+    async handle(request, response) {
+      const early = source.authenticateHeaders?.(request);
+      if (early) {
+        // The body is never read: the connection cannot carry another request.
+        response.setHeader('connection', 'close');
+        return sendError(response, 401, early.reason);
+      }
+      const body = await readBody(request);
+      const refusal = await source.authenticate(request, body);
+      if (refusal) return sendError(response, 401, refusal.reason);
+      const identity = source.identify(request, body);
+      if ('reason' in identity) return sendError(response, 400, identity.reason);
+      const json = parseJson(body);
+      if (!json.ok) return sendError(response, 400, 'the body is not valid JSON');
+      const parsed = source.parse(identity.name, identity.deliveryId, json.value);
+      if (parsed.kind === 'invalid') return sendError(response, 400, parsed.reason);
+      if (parsed.kind === 'ignored') return sendJson(response, 202, { outcome: 'ignored', reason: parsed.reason });
+      const outcome = await dispatch(parsed.event);
+      sendJson(response, outcome.outcome === 'duplicate' ? 200 : 202, outcome);
+    },
+  };
+}

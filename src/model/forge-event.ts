@@ -1,0 +1,47 @@
+/** Forge-neutral shapes: nothing outside src/forges/ knows GitHub from GitLab. */
+
+/** `local` is a pipeline of `slipway run`: it has no forge to report to (the null forge). */
+export type ForgeName = 'github' | 'gitlab' | 'local';
+
+/** Where a pipeline came from, kept with the pipeline so any worker can report back. */
+export interface ForgeTarget {
+  forge: ForgeName;
+  /** `owner/repo` or `group/subgroup/project`. */
+  project: string;
+  /** What the forge API needs to address the project: GitHub installation id, GitLab project id. */
+  apiContext: Record<string, string | number>;
+}
+
+/** A push or a merge/pull request change, parsed from a webhook. */
+export interface ForgeEvent {
+  target: ForgeTarget;
+  deliveryId: string;
+  event: string;
+  /** `run` starts a pipeline; `cancel` stops those of the change request (closed, merged). */
+  action: 'run' | 'cancel';
+  sha: string;
+  /** Branch name, without refs/heads/. */
+  ref: string;
+  defaultBranch: string;
+  changeRequest?: number;
+  /** Code from a fork: tests run without secrets, and nothing is pushed unless the project allows it. */
+  fromFork: boolean;
+}
+
+export type CommitState = 'pending' | 'running' | 'success' | 'failed' | 'canceled';
+
+export interface CommitStatus {
+  state: CommitState;
+  description: string;
+  targetUrl: string;
+}
+
+/** A deploy of a commit to an environment, as the forge should show it. */
+export interface DeploymentReport {
+  sha: string;
+  environment: string;
+  state: 'in_progress' | 'success' | 'failure';
+  description: string;
+  /** The change request the commit was tested on, if any: it hears of the deploy too. */
+  changeRequest: number | null;
+}

@@ -1,0 +1,20 @@
+/**
+ * What is known of a pipeline before it runs, in one shape for everyone: the engine (its `CI_*`
+ * variables and image tags), the runner, `slipway run` and the store.
+ */
+export interface PipelineFacts {
+  /** The pipeline's number as text (`local-…` for a run that is not recorded). */
+  id: string;
+  /** `owner/repo` or `group/subgroup/project`. */
+  project: string;
+  sha: string;
+  /** Branch name, without refs/heads/. */
+  ref: string;
+  defaultBranch: string | undefined;
+  /** The MR/PR the pipeline belongs to. */
+  changeRequest: number | null;
+  /** Code from a fork: no secrets, and no push unless the project allows it. */
+  fromFork: boolean;
+  /** Where images go (`host[:port]`). */
+  registry: string;
+}

@@ -1,0 +1,79 @@
+import type { PipelineFacts } from '../model/pipeline-facts.js';
+import { combineObservers } from '../pipeline/combine-observers.js';
+import { runPipeline, type ImageResult, type PipelineObserver, type PipelineResult } from '../pipeline/engine.js';
+import type { Executor } from '../pipeline/executor.js';
+import { repositoryPath } from '../pipeline/image-names.js';
+import type { PipelinePlan } from '../pipeline/plan.js';
+import type { PipelineStore, RecordedPipeline } from '../store/pipeline-store.js';
+import type { Logger } from '../telemetry/logger.js';
+import { recordPipeline } from './record-pipeline.js';
+
+/** What running any pipeline needs, whichever command runs it. */
+export interface PipelineRuntime {
+  executor: Executor;
+  /** Values masked in every line of output (forks get them masked too, never given). */
+  secrets: string[];
+  jobTimeoutMs: number;
+  logger: Logger;
+  /** The image a pipeline pushed itself (a `.gitlab-ci.yml` build job), so `/deploy` can promote it. */
+  findPushedImage?: (repository: string, tags: string[]) => Promise<{ ref: string; digest: string } | null>;
+}
+
+export interface PipelineExecution {
+  facts: PipelineFacts;
+  sourceDir: string;
+  plan: PipelinePlan;
+  pushAllowed: boolean;
+  jobToken: string | undefined;
+  /** Where the pipeline is recorded, with the claim that may finish it; absent for an unrecorded `slipway run`. */
+  record?: { store: PipelineStore; recorded: RecordedPipeline; owner: string };
+  /** Told of every job's start, output and end, beside the recorder. */
+  observer?: PipelineObserver;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs a pipeline whose source and plan are ready, the one way `slipway serve`, `slipway worker`
+ * and `slipway run` all do: jobs and logs recorded as they happen, a fork's builds skipped
+ * unless it may push, the image a job pushed itself looked up, and the result recorded under
+ * the claim. `finished` is false when the result was not recorded (no store, or the claim was lost).
+ */
+export async function executePipeline(execution: PipelineExecution, runtime: PipelineRuntime): Promise<{ result: PipelineResult; finished: boolean }> {
+  const { facts, plan, record } = execution;
+  const recorder = record ? recordPipeline(record.store, record.recorded) : undefined;
+  const observers = [recorder?.observer, execution.observer].filter((observer): observer is PipelineObserver => observer !== undefined);
+  let result = await runPipeline(
+    {
+      facts,
+      sourceDir: execution.sourceDir,
+      plan,
+      pushAllowed: execution.pushAllowed,
+      secrets: runtime.secrets,
+      jobTimeoutMs: runtime.jobTimeoutMs,
+      jobToken: execution.jobToken,
+      ...(execution.pushAllowed ? {} : { skipJobs: Object.fromEntries(plan.jobs.filter((job) => job.kind === 'build').map((job) => [job.name, 'skipped: forks push no image'])) }),
+    },
+    runtime.executor,
+    combineObservers(...observers),
+    execution.signal,
+  );
+  await recorder?.settled();
+  if (result.status === 'passed' && !result.image && execution.pushAllowed && !plan.jobs.some((job) => job.kind === 'build') && runtime.findPushedImage) {
+    result = { ...result, image: await pushedImage(facts, runtime) };
+  }
+  const finished = record ? await record.store.finish(record.recorded.id, result, record.owner) : false;
+  return { result, finished };
+}
+
+/** `:<sha>` or GitLab's `:<short sha>`, as a `.gitlab-ci.yml` build job tags it. */
+async function pushedImage(facts: PipelineFacts, runtime: PipelineRuntime): Promise<ImageResult | null> {
+  const repository = repositoryPath(facts.project);
+  const tags = [facts.sha, facts.sha.slice(0, 8)];
+  try {
+    const found = await runtime.findPushedImage!(repository, tags);
+    return found ? { ...found, tags, pushed: true, totalSteps: 0, cachedSteps: 0 } : null;
+  } catch (error) {
+    runtime.logger.warn({ err: error, repository }, 'could not look for the image the pipeline pushed');
+    return null;
+  }
+}

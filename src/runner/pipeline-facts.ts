@@ -1,0 +1,16 @@
+import type { PipelineFacts } from '../model/pipeline-facts.js';
+import type { ClaimedPipeline } from '../store/pipeline-queue.js';
+
+/** A claimed pipeline's facts, with the registry this worker pushes to. */
+export function factsOf(claimed: ClaimedPipeline, registry: string): PipelineFacts {
+  return {
+    id: String(claimed.id),
+    project: claimed.target.project,
+    sha: claimed.sha,
+    ref: claimed.ref,
+    defaultBranch: claimed.defaultBranch,
+    changeRequest: claimed.changeRequest,
+    fromFork: claimed.fromFork,
+    registry,
+  };
+}

@@ -1,0 +1,210 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ArchiveLimits } from '../forges/extract-archive.js';
+import type { Forge } from '../forges/forge.js';
+import type { ForgeName } from '../model/forge-event.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import type { ClaimedPipeline, PipelineQueue } from '../store/pipeline-queue.js';
+import type { JobTokenStore } from '../store/job-token-store.js';
+import type { PipelineStore } from '../store/pipeline-store.js';
+import { repositoryPath } from '../pipeline/image-names.js';
+import { predefinedVariables } from '../pipeline/predefined-variables.js';
+import { PipelineFileError } from '../pipeline/pipeline-file-error.js';
+import { readPipelinePlanWithin } from '../pipeline/read-plan-within.js';
+import { executePipeline, type PipelineRuntime } from './execute-pipeline.js';
+import { factsOf } from './pipeline-facts.js';
+import { removeDeadSourceFolders, SOURCE_DIR_PREFIX } from './source-folders.js';
+import type { Reporter } from '../report/reporter.js';
+
+export interface WorkerOptions {
+  workerId: string;
+  queue: PipelineQueue;
+  store: PipelineStore;
+  forges: ReadonlyMap<ForgeName, Forge>;
+  runtime: PipelineRuntime;
+  reporter: Reporter;
+  logger: Logger;
+  metrics?: Metrics;
+  registry: string;
+  concurrency: number;
+  /** May a fork's change request push its image? */
+  allowForkPush: (project: string) => boolean;
+  /** Issues each pipeline's `CI_JOB_TOKEN`. */
+  jobTokens?: JobTokenStore;
+  leaseMs?: number;
+  pollMs?: number;
+  /** What a forge archive may unpack to. */
+  sourceLimits: ArchiveLimits;
+  /** How long reading a pipeline file may take (on a thread of its own). */
+  pipelineFileTimeoutMs: number;
+  /** How often to look for what dead workers left behind (dind daemons, folders). */
+  recoveryIntervalMs?: number;
+}
+
+export interface Worker {
+  /** Look for work now instead of at the next poll (a webhook just queued a pipeline). */
+  wake(): void;
+  /** A pipeline was canceled: stop it now if it runs here (the lease renewal would notice too, later). */
+  cancel(pipelineId: number): void;
+  /** Removes what dead workers left behind: dind daemons, source and socket folders. */
+  recover(): Promise<void>;
+  /** Stops claiming, cancels nothing: pipelines under way finish first. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Claims pipelines from PostgreSQL and runs them, at most `concurrency` at a time. A lease,
+ * renewed while a pipeline runs, lets another worker take over when this one dies; the
+ * renewal is also where a cancellation (a newer commit) is noticed.
+ */
+export function startWorker(options: WorkerOptions): Worker {
+  const leaseMs = options.leaseMs ?? 30_000;
+  const pollMs = options.pollMs ?? 1_000;
+  const log = options.logger.child({ workerId: options.workerId });
+  const active = new Set<Promise<void>>();
+  const running = new Map<number, AbortController>();
+  let stopped = false;
+  let wakeUp: (() => void) | undefined;
+
+  async function execute(claimed: ClaimedPipeline, signal: AbortSignal): Promise<void> {
+    const forge = options.forges.get(claimed.target.forge);
+    if (!forge) {
+      await options.store.fail(claimed.id, `Slipway has no ${claimed.target.forge} configuration on this worker`, options.workerId);
+      return;
+    }
+    const sourceDir = await mkdtemp(path.join(os.tmpdir(), `${SOURCE_DIR_PREFIX}${process.pid}-${claimed.id}-`));
+    let archiveNotes: string[];
+    try {
+      try {
+        archiveNotes = await forge.fetchSource(claimed.target, claimed.sha, sourceDir, options.sourceLimits);
+      } catch (error) {
+        if (!signal.aborted) await options.store.fail(claimed.id, `could not fetch the source at ${claimed.sha.slice(0, 12)}: ${error instanceof Error ? error.message : String(error)}`, options.workerId);
+        return;
+      }
+      const facts = factsOf(claimed, options.registry);
+      let plan;
+      try {
+        plan = await readPipelinePlanWithin(sourceDir, predefinedVariables(facts), options.pipelineFileTimeoutMs);
+        if (archiveNotes.length > 0) plan = { ...plan, notes: [...(plan.notes ?? []), ...archiveNotes] };
+      } catch (error) {
+        if (!(error instanceof PipelineFileError)) throw error;
+        await options.store.fail(claimed.id, error.message, options.workerId);
+        return;
+      }
+      const recorded = await options.store.replaceJobs(claimed.id, plan);
+      options.reporter.changed(claimed.id);
+      const pushAllowed = !claimed.fromFork || options.allowForkPush(claimed.target.project);
+      const jobToken = await options.jobTokens?.issue({
+        pipelineId: claimed.id,
+        repository: repositoryPath(claimed.target.project),
+        actions: pushAllowed ? ['pull', 'push'] : ['pull'],
+        leaseOwner: options.workerId,
+      });
+      const { result, finished } = await executePipeline(
+        {
+          facts,
+          sourceDir,
+          plan,
+          pushAllowed,
+          jobToken,
+          record: { store: options.store, recorded, owner: options.workerId },
+          observer: { jobStarted: () => options.reporter.changed(claimed.id), jobFinished: () => options.reporter.changed(claimed.id) },
+          signal,
+        },
+        options.runtime,
+      );
+      if (finished) {
+        options.metrics?.pipelinesFinished.inc({ status: result.status });
+        log.info({ pipelineId: claimed.id, status: result.status, durationMs: result.durationMs }, 'pipeline finished');
+      }
+    } finally {
+      await options.jobTokens?.revoke(claimed.id).catch((error: unknown) => log.warn({ err: error, pipelineId: claimed.id }, 'could not revoke the job token'));
+      await rm(sourceDir, { recursive: true, force: true });
+    }
+  }
+
+  async function recover(): Promise<void> {
+    await removeDeadSourceFolders(os.tmpdir()).catch((error: unknown) => log.warn({ err: error }, 'could not clean dead workers’ source folders'));
+    const removed = await options.runtime.executor.recoverOrphans?.().catch((error: unknown) => {
+      log.warn({ err: error }, 'could not look for orphaned dind daemons');
+      return [];
+    });
+    if (removed && removed.length > 0) log.info({ pipelines: removed }, 'removed dind daemons left by a dead worker');
+  }
+
+  async function run(claimed: ClaimedPipeline): Promise<void> {
+    const controller = new AbortController();
+    running.set(claimed.id, controller);
+    // Taking over from a dead worker: its daemon may still be running this pipeline's jobs.
+    if (claimed.attempts > 1) await recover();
+    const renew = setInterval(() => {
+      options.queue.renewLease(claimed.id, options.workerId, leaseMs).then(
+        (lease) => {
+          if (!lease) controller.abort(new Error('the lease was lost to another worker'));
+          else if (lease.cancelRequested) controller.abort(new Error(lease.reason ?? 'canceled'));
+        },
+        (error: unknown) => log.warn({ err: error, pipelineId: claimed.id }, 'lease renewal failed'),
+      );
+    }, Math.max(100, Math.floor(leaseMs / 3)));
+    log.info({ pipelineId: claimed.id, project: claimed.target.project, sha: claimed.sha, attempt: claimed.attempts }, 'pipeline claimed');
+    try {
+      // Reporting never holds up the pipeline: a forge outage delays the comment, not the tests.
+      void options.reporter.now(claimed.id);
+      await execute(claimed, controller.signal);
+    } catch (error) {
+      log.error({ err: error, pipelineId: claimed.id }, 'pipeline crashed; its lease will expire and it will be retried');
+    } finally {
+      clearInterval(renew);
+      running.delete(claimed.id);
+      if (controller.signal.aborted) await options.queue.markCanceled(claimed.id, options.workerId).catch(() => false);
+      void options.reporter.now(claimed.id);
+    }
+  }
+
+  async function loop(): Promise<void> {
+    let lastRecovery = 0;
+    while (!stopped) {
+      if (Date.now() - lastRecovery > (options.recoveryIntervalMs ?? 30_000)) {
+        lastRecovery = Date.now();
+        await recover();
+      }
+      try {
+        for (const pipelineId of await options.queue.sweep()) options.reporter.changed(pipelineId);
+        while (!stopped && active.size < options.concurrency) {
+          const claimed = await options.queue.claim(options.workerId, leaseMs);
+          if (!claimed) break;
+          const running = run(claimed).finally(() => {
+            active.delete(running);
+            wakeUp?.();
+          });
+          active.add(running);
+        }
+      } catch (error) {
+        log.warn({ err: error }, 'claiming pipelines failed; trying again');
+      }
+      await new Promise<void>((resolve) => {
+        wakeUp = resolve;
+        void sleep(pollMs).then(resolve);
+      });
+      wakeUp = undefined;
+    }
+  }
+
+  const looping = loop();
+  return {
+    wake: () => wakeUp?.(),
+    cancel(pipelineId) {
+      running.get(pipelineId)?.abort(new Error('canceled'));
+    },
+    recover,
+    async stop() {
+      stopped = true;
+      wakeUp?.();
+      await looping;
+      await Promise.all([...active]);
+    },
+  };
+}

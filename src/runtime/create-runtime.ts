@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import type { Config } from '../config/load-config.js';
+import { secretValues } from '../config/load-config.js';
+import { loadPolicy, type PolicyFile } from '../config/policy-file.js';
+import { createExecutor } from '../executors/create-executor.js';
+import { createForges, type Forges } from '../forges/create-forges.js';
+import type { Executor } from '../pipeline/executor.js';
+import { findPushedImage } from '../registry/find-pushed-image.js';
+import { createRegistryClient, type RegistryClient } from '../registry/registry-client.js';
+import type { PipelineRuntime } from '../runner/execute-pipeline.js';
+import { createDeploymentStore, type DeploymentStore } from '../store/deployment-store.js';
+import { createJobTokenStore, type JobTokenStore } from '../store/job-token-store.js';
+import { migrate } from '../store/migrate.js';
+import { openDatabase, type DatabaseHandle } from '../store/open-database.js';
+import { createPipelineQueue, type PipelineQueue } from '../store/pipeline-queue.js';
+import { createPipelineStore, type PipelineStore } from '../store/pipeline-store.js';
+import { createPipelineViews, type PipelineViews } from '../store/pipeline-views.js';
+import { createPool, type Pool } from '../store/pool.js';
+import { createSlackRequestStore, type SlackRequestStore } from '../store/slack-request-store.js';
+import { createTestedCommitStore, type TestedCommitStore } from '../store/tested-commit-store.js';
+import type { Logger } from '../telemetry/logger.js';
+
+export interface Stores {
+  queue: PipelineQueue;
+  pipelines: PipelineStore;
+  views: PipelineViews;
+  jobTokens: JobTokenStore;
+  deployments: DeploymentStore;
+  testedCommits: TestedCommitStore;
+  slackRequests: SlackRequestStore;
+}
+
+/** What every command needs, built once from the configuration. */
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  policy: PolicyFile;
+  forges: Forges;
+  /** A registry client: Slipway's own account for its registry, anonymous elsewhere. */
+  registryFor(host: string): RegistryClient;
+  /** Running pipelines: the executor, secrets to mask, timeouts. */
+  pipelines: PipelineRuntime;
+  /** Absent for `slipway run` without DATABASE_URL. */
+  database?: { handle: DatabaseHandle; pool: Pool; stores: Stores };
+  /** A process-unique name for leases and claims: `host/pid/random`. */
+  newOwnerId(): string;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  /** `always` opens the database (embedded when no DATABASE_URL); `if-configured` only with DATABASE_URL. */
+  database: 'always' | 'if-configured';
+  /** Tests and benchmarks may bring their own executor. */
+  executor?: Executor;
+}
+
+export function createStores(pool: Pool): Stores {
+  return {
+    queue: createPipelineQueue(pool),
+    pipelines: createPipelineStore(pool),
+    views: createPipelineViews(pool),
+    jobTokens: createJobTokenStore(pool),
+    deployments: createDeploymentStore(pool),
+    testedCommits: createTestedCommitStore(pool),
+    slackRequests: createSlackRequestStore(pool),
+  };
+}
+
+async function openMigrated(config: Config, logger: Logger): Promise<DatabaseHandle> {
+  const handle = await openDatabase(config, logger);
+  try {
+    const applied = await migrate(handle.url);
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    return handle;
+  } catch (error) {
+    await handle.stop();
+    throw error;
+  }
+}
+
+/** Builds what `slipway serve`, `slipway worker` and `slipway run` share; `close()` releases it. */
+export async function createRuntime(config: Config, logger: Logger, options: RuntimeOptions): Promise<Runtime> {
+  const policy = await loadPolicy(config.policyFile);
+  const useDatabase = options.database === 'always' || config.database.url !== undefined;
+  const handle = useDatabase ? await openMigrated(config, logger) : undefined;
+  const pool = handle ? createPool(handle.url) : undefined;
+  const registryFor = (host: string) =>
+    createRegistryClient(host === config.registry.host ? { host, username: config.registry.user, password: config.registry.password } : { host });
+  const ownRegistry = registryFor(config.registry.host);
+  return {
+    config,
+    logger,
+    policy,
+    forges: createForges(config, logger),
+    registryFor,
+    pipelines: {
+      executor: options.executor ?? createExecutor(config),
+      secrets: secretValues(config),
+      jobTimeoutMs: config.docker.job.timeoutMs,
+      logger,
+      findPushedImage: (repository, tags) => findPushedImage(ownRegistry, config.registry.host, repository, tags),
+    },
+    database: handle && pool ? { handle, pool, stores: createStores(pool) } : undefined,
+    newOwnerId: () => `${os.hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`,
+    async close() {
+      await pool?.end();
+      await handle?.stop();
+    },
+  };
+}

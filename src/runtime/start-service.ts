@@ -1,0 +1,168 @@
+import type { Config } from '../config/load-config.js';
+import { projectPolicy } from '../config/policy-file.js';
+import { createSlackApp, SLACK_EVENTS_PATH } from '../chatops/slack-app.js';
+import { mentionAll } from '../chatops/slack-mentions.js';
+import { createActionRunner } from '../deploy/actions/run-deploy-action.js';
+import { deployCommands } from '../deploy/deploy-commands.js';
+import { createDeployEvents } from '../deploy/deploy-events.js';
+import { createDockerClient } from '../executors/docker/docker-client.js';
+import { deployContainer } from '../executors/docker/deploy-container.js';
+import { healthRoutes } from '../http/health-routes.js';
+import { pipelinePageRoute } from '../http/pipeline-page.js';
+import { REGISTRY_TOKEN_PATH, registryTokenRoute } from '../http/registry-token-route.js';
+import { startHttpServer, type HttpServer } from '../http/server.js';
+import { notConfigured, webhookRoutes } from '../http/webhook-routes.js';
+import type { Executor } from '../pipeline/executor.js';
+import { createTokenIssuer } from '../registry/token-issuer.js';
+import { deploymentReporter } from '../report/report-deployment.js';
+import { createReporter } from '../report/reporter.js';
+import { startDeployRunner } from '../runner/deploy-runner.js';
+import { createDispatcher } from '../runner/dispatch-event.js';
+import { startWorker, type Worker } from '../runner/pipeline-worker.js';
+import { createRuntime } from './create-runtime.js';
+import { CHANNELS, listen, notify, type Channel } from '../store/notifications.js';
+import type { Logger } from '../telemetry/logger.js';
+import { createMetrics } from '../telemetry/metrics.js';
+
+export interface ServiceOptions {
+  /** Serve HTTP (webhooks, pages, health). `slipway worker` runs without it. */
+  http?: boolean;
+  /** Run pipelines here. */
+  workers?: boolean;
+  /** Carry out approved deploys here (default: yes). */
+  deploys?: boolean;
+  /** Tests and benchmarks may bring their own executor and timings. */
+  executor?: Executor;
+  leaseMs?: number;
+  pollMs?: number;
+  reportDebounceMs?: number;
+}
+
+export interface Service {
+  http: HttpServer | undefined;
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Starts what `slipway serve` (or `slipway worker`) runs; `stop()` undoes it in reverse order. */
+export async function startService(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Service> {
+  const runtime = await createRuntime(config, logger, { database: 'always', executor: options.executor });
+  const { pool, handle, stores } = runtime.database!;
+  const { forges, policy } = runtime;
+  const metrics = createMetrics();
+  const leaseMs = options.leaseMs ?? config.leaseMs;
+  const reporter = createReporter({ views: stores.views, forges: forges.byName, publicUrl: config.publicUrl, logger, debounceMs: options.reportDebounceMs });
+  const signal = (channel: Channel, payload: string) =>
+    notify(pool, channel, payload).catch((error: unknown) => logger.warn({ err: error, channel }, 'could not notify other processes'));
+
+  let worker: Worker | undefined;
+  if (options.workers !== false && config.concurrency > 0) {
+    const workerId = runtime.newOwnerId();
+    logger.info({ workerId, concurrency: config.concurrency }, 'worker started');
+    worker = startWorker({
+      workerId,
+      queue: stores.queue,
+      store: stores.pipelines,
+      forges: forges.byName,
+      runtime: runtime.pipelines,
+      reporter,
+      logger,
+      metrics,
+      registry: config.registry.host,
+      concurrency: config.concurrency,
+      allowForkPush: (project) => projectPolicy(policy, project).allowForkPush,
+      jobTokens: stores.jobTokens,
+      leaseMs,
+      pollMs: options.pollMs,
+      sourceLimits: { maxBytes: config.source.maxBytes, maxFiles: config.source.maxFiles },
+      pipelineFileTimeoutMs: config.source.pipelineFileTimeoutMs,
+    });
+  }
+
+  const slack = config.slack ? createSlackApp({ ...config.slack, firstSighting: stores.slackRequests.firstSighting, logger }) : undefined;
+  // Refusals name people as the chat shows them; without chat, by their ids.
+  const name = slack ? mentionAll : (ids: string[]) => ids.join(', ');
+  const events = createDeployEvents((error, event) => logger.warn({ err: error, deploymentId: event.deployment.id }, 'could not report a deployment change'));
+  const reportDeployment = deploymentReporter(stores.views, forges.byName);
+  if (slack) events.subscribe((event) => slack.onDeployEvent(event));
+  events.subscribe((event) => (event.type === 'changed' ? reportDeployment(event.deployment) : undefined));
+  const deployRunner =
+    options.deploys === false
+      ? undefined
+      : startDeployRunner({
+          runnerId: runtime.newOwnerId(),
+          store: stores.deployments,
+          policy,
+          registryFor: runtime.registryFor,
+          runAction: createActionRunner((dockerHost, spec) => deployContainer(createDockerClient(dockerHost ?? config.docker.host), spec)),
+          logger,
+          events,
+          name,
+          leaseMs,
+          pollMs: options.pollMs,
+        });
+  events.subscribe((event) => {
+    if (event.type !== 'approved') return;
+    deployRunner?.wake();
+    void signal(CHANNELS.deployApproved, String(event.deployment.id));
+  });
+  slack?.attach(deployCommands({ store: stores.deployments, testedCommits: stores.testedCommits, policy, directory: slack.directory, events, name }));
+
+  // Other processes (workers, runners on other machines) hear of new work and cancellations at once.
+  const listener = listen(
+    handle.url,
+    [CHANNELS.pipelineQueued, CHANNELS.pipelineCanceled, CHANNELS.deployApproved],
+    (channel, payload) => {
+      if (channel === CHANNELS.pipelineQueued) worker?.wake();
+      else if (channel === CHANNELS.pipelineCanceled) worker?.cancel(Number(payload));
+      else deployRunner?.wake();
+    },
+    logger,
+  );
+  const dispatch = createDispatcher(stores.queue, reporter, {
+    queued(pipelineId) {
+      worker?.wake();
+      void signal(CHANNELS.pipelineQueued, String(pipelineId));
+    },
+    canceled(pipelineIds) {
+      for (const id of pipelineIds) {
+        worker?.cancel(id);
+        void signal(CHANNELS.pipelineCanceled, String(id));
+      }
+    },
+  });
+  const http =
+    options.http === false
+      ? undefined
+      : await startHttpServer({
+          port: config.port,
+          routes: [
+            ...healthRoutes(pool, metrics),
+            pipelinePageRoute(stores.views),
+            ...webhookRoutes(forges, dispatch),
+            config.registry.token
+              ? registryTokenRoute({
+                  issuer: createTokenIssuer(config.registry.token),
+                  jobTokens: stores.jobTokens,
+                  ...(config.registry.user && config.registry.password ? { admin: { user: config.registry.user, password: config.registry.password } } : {}),
+                })
+              : notConfigured(REGISTRY_TOKEN_PATH, 'Slipway is not this registry’s token issuer: set SLIPWAY_REGISTRY_TOKEN_KEY_FILE and SLIPWAY_REGISTRY_TOKEN_CERT_FILE', 'GET'),
+            slack?.route ?? notConfigured(SLACK_EVENTS_PATH, 'Slack is not configured on this server: set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_TEAM_ID'),
+          ],
+          logger,
+          metrics,
+        });
+
+  return {
+    http,
+    databaseUrl: handle.url,
+    async stop() {
+      await http?.close();
+      await listener.stop();
+      await worker?.stop();
+      await deployRunner?.stop();
+      await reporter.stop();
+      await runtime.close();
+    },
+  };
+}

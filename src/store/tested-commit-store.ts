@@ -1,0 +1,28 @@
+import type { PipelineStatus } from '../model/status.js';
+import type { Pool } from './pool.js';
+
+/** One pipeline of a commit, as `/deploy` weighs it. */
+export interface CommitPipeline {
+  id: number;
+  project: string;
+  sha: string;
+  status: PipelineStatus;
+  imageRef: string | null;
+  digest: string | null;
+}
+
+/** Pipelines of the commits a SHA prefix could name, newest first. */
+export function createTestedCommitStore(pool: Pool) {
+  return {
+    async pipelinesOf(prefix: string, projects: string[]): Promise<CommitPipeline[]> {
+      const { rows } = await pool.query<CommitPipeline>(
+        `SELECT id, project, sha, status, image_ref AS "imageRef", image_digest AS "digest" FROM pipelines
+          WHERE sha LIKE $1 || '%' AND project = ANY($2) ORDER BY id DESC LIMIT 200`,
+        [prefix, projects],
+      );
+      return rows.map((row) => ({ ...row, id: Number(row.id) }));
+    },
+  };
+}
+
+export type TestedCommitStore = ReturnType<typeof createTestedCommitStore>;

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { COMMENT_MARKER, commitStatusFor, renderComment } from '../../src/report/render-comment.js';
+import type { PipelineView } from '../../src/store/pipeline-views.js';
+
+function pipeline(overrides: Partial<PipelineView> = {}): PipelineView {
+  return {
+    id: 7,
+    forge: 'gitlab',
+    project: 'group/app',
+    forgeContext: { projectId: 1 },
+    sha: 'a'.repeat(40),
+    ref: 'feature',
+    changeRequest: 3,
+    fromFork: false,
+    status: 'failed',
+    error: null,
+    cancelReason: null,
+    supersededBy: null,
+    planSource: '.slipway.yml',
+    planNotes: [],
+    image: null,
+    createdAt: new Date(0),
+    startedAt: new Date(0),
+    finishedAt: new Date(65_000),
+    jobs: [
+      { id: 1, name: 'test', kind: 'script', status: 'failed', exitCode: 1, error: 'the script exited with code 1', durationMs: 4200 },
+      { id: 2, name: 'build', kind: 'build', status: 'skipped', exitCode: null, error: 'skipped because test failed', durationMs: 0 },
+    ],
+    superseded: [],
+    ...overrides,
+  };
+}
+
+describe('the MR comment', () => {
+  it('shows each job, the failed job’s log tail folded, and the pipeline link', () => {
+    const body = renderComment({ pipeline: pipeline(), logTails: new Map([[1, 'AssertionError: 404 != 200']]), pipelineUrl: 'https://ci.example/pipelines/7', maxLength: 65_536 });
+
+    expect(body.startsWith(COMMENT_MARKER)).toBe(true);
+    expect(body).toContain('### ❌ Slipway: pipeline failed');
+    expect(body).toContain('Commit `aaaaaaaaaaaa` on `feature` · [pipeline #7](https://ci.example/pipelines/7) · 1m 05s');
+    expect(body).toContain('| test | ❌ failed | 4.2s | the script exited with code 1 |');
+    expect(body).toContain('| build | ⏭️ skipped |  | skipped because test failed |');
+    expect(body).toContain('<details><summary>test: last lines of the log</summary>\n\n```\nAssertionError: 404 != 200\n```\n\n</details>');
+  });
+
+  it('stays within the forge’s limit however long the log, keeping the summary', () => {
+    const huge = 'x'.repeat(200_000);
+
+    const body = renderComment({ pipeline: pipeline(), logTails: new Map([[1, huge]]), pipelineUrl: 'https://ci.example/pipelines/7', maxLength: 65_536 });
+
+    expect(body.length).toBeLessThanOrEqual(65_536);
+    expect(body).toContain('| test | ❌ failed |');
+    expect(body).toContain('Full logs: https://ci.example/pipelines/7');
+  });
+
+  it('keeps a log’s own code fences from closing the block early', () => {
+    const body = renderComment({ pipeline: pipeline(), logTails: new Map([[1, 'before\n```\nafter']]), pipelineUrl: 'u', maxLength: 65_536 });
+
+    expect(body).toContain('````\nbefore\n```\nafter\n````');
+  });
+
+  it('lists what the .gitlab-ci.yml asked for that Slipway does not do, and the image its own jobs pushed, with the deploy command', () => {
+    const view = pipeline({
+      status: 'passed',
+      planSource: '.gitlab-ci.yml',
+      planNotes: ['Ignored keywords (Slipway does not support them): `cache` (top level).', 'Unsupported services, not started: `postgres:15` (test).'],
+      image: { ref: '127.0.0.1:5000/group/app:aaaaaaaa', digest: `sha256:${'d'.repeat(64)}`, cachedSteps: 0, totalSteps: 0 },
+      jobs: [
+        { id: 1, name: 'test', kind: 'script', status: 'passed', exitCode: 0, error: null, durationMs: 4200 },
+        { id: 2, name: 'build', kind: 'script', status: 'passed', exitCode: 0, error: null, durationMs: 9000 },
+        { id: 3, name: 'deploy', kind: 'script', status: 'skipped', exitCode: null, error: 'deploy job: deploys go through /deploy after approval', durationMs: 0 },
+      ],
+    });
+
+    const body = renderComment({ pipeline: view, logTails: new Map(), pipelineUrl: 'u', maxLength: 65_536 });
+
+    expect(body).toContain('<details open><summary>Notes on .gitlab-ci.yml</summary>\n\n- Ignored keywords (Slipway does not support them): `cache` (top level).\n- Unsupported services, not started: `postgres:15` (test).\n');
+    expect(body).toContain('| deploy | ⏭️ skipped |  | deploy job: deploys go through /deploy after approval |');
+    expect(body).toContain(`Image pushed by the pipeline: \`127.0.0.1:5000/group/app:aaaaaaaa\` \`sha256:${'d'.repeat(64)}\``);
+    expect(body).toContain('Deploy this commit from Slack with `/deploy aaaaaaaaaaaa <environment>`.');
+  });
+
+  it('escapes table cells so an error message cannot break the table', () => {
+    const view = pipeline();
+    view.jobs[0]!.error = 'expected a | b\nsecond line';
+
+    const body = renderComment({ pipeline: view, logTails: new Map(), pipelineUrl: 'u', maxLength: 65_536 });
+
+    expect(body).toContain('| test | ❌ failed | 4.2s | expected a \\| b second line |');
+  });
+});
+
+describe('the commit status', () => {
+  it.each([
+    [{ status: 'queued' as const }, 'pending', 'pipeline queued'],
+    [{ status: 'running' as const }, 'running', 'pipeline running'],
+    [{ status: 'failed' as const }, 'failed', 'test failed: the script exited with code 1'],
+    [{ status: 'canceled' as const, cancelReason: 'superseded by pipeline #9' }, 'canceled', 'canceled: superseded by pipeline #9'],
+    [{ status: 'error' as const, error: 'the pipeline was started 3 times and never finished', jobs: [] }, 'failed', 'the pipeline was started 3 times and never finished'],
+  ])('for %j is %s', (overrides, state, description) => {
+    expect(commitStatusFor(pipeline(overrides), 'u')).toEqual({ state, description, targetUrl: 'u' });
+  });
+});
