@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from 'node:util';
 import type { CommitState, CommitStatus } from '../model/forge-event.js';
 import type { JobView, PipelineView } from '../store/pipeline-views.js';
 import { formatDuration } from '../pipeline/format-duration.js';
@@ -108,7 +109,9 @@ export function renderComment(input: CommentInput): string {
 
   let logs = '';
   for (const job of pipeline.jobs) {
-    const text = input.logTails.get(job.id);
+    // Colour codes and other terminal controls read as garbage (`␛[91m`) in a forge comment.
+    const raw = input.logTails.get(job.id);
+    const text = raw === undefined ? undefined : stripVTControlCharacters(raw);
     if (job.status !== 'failed' || !text) continue;
     const block = `\n<details><summary>${job.name}: last lines of the log</summary>\n\n${fence(text)}\n\n</details>\n`;
     // Logs are what gets cut when the comment would be too long; the summary always fits.

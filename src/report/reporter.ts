@@ -17,6 +17,8 @@ export interface ReporterOptions {
   logTailLines?: number;
   /** Forge calls under way at once: bounds the API rate and leaves the server time to answer webhooks. */
   maxConcurrentReports?: number;
+  /** Serialises comment writes for one change request across processes (a PostgreSQL advisory lock). */
+  commentLock?: <T>(key: string, work: () => Promise<T>) => Promise<T>;
 }
 
 interface Slot {
@@ -70,9 +72,11 @@ export function createReporter(options: ReporterOptions) {
     if (!shown) return;
     const body = await renderFor(shown, forge);
     const key = `${view.forge}/${view.project}!${changeRequest}`;
-    // One writer per change request, so two pipelines finishing together cannot post two comments.
+    // One writer per change request, so two pipelines finishing together cannot post two comments:
+    // in this process by chaining, and across processes by the lock.
+    const write = () => forge.upsertComment(target, changeRequest, COMMENT_MARKER, body);
     const previous = commentChains.get(key) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => forge.upsertComment(target, changeRequest, COMMENT_MARKER, body));
+    const next = previous.catch(() => undefined).then(() => (options.commentLock ? options.commentLock(key, write) : write()));
     commentChains.set(key, next);
     try {
       await next;

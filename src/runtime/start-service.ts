@@ -20,6 +20,7 @@ import { startDeployRunner } from '../runner/deploy-runner.js';
 import { createDispatcher } from '../runner/dispatch-event.js';
 import { startWorker, type Worker } from '../runner/pipeline-worker.js';
 import { createRuntime } from './create-runtime.js';
+import { createCommentLocks } from '../store/comment-locks.js';
 import { CHANNELS, listen, notify, type Channel } from '../store/notifications.js';
 import type { Logger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
@@ -51,7 +52,14 @@ export async function startService(config: Config, logger: Logger, options: Serv
   const { forges, policy } = runtime;
   const metrics = createMetrics();
   const leaseMs = options.leaseMs ?? config.leaseMs;
-  const reporter = createReporter({ views: stores.views, forges: forges.byName, publicUrl: config.publicUrl, logger, debounceMs: options.reportDebounceMs });
+  const reporter = createReporter({
+    views: stores.views,
+    forges: forges.byName,
+    publicUrl: config.publicUrl,
+    logger,
+    debounceMs: options.reportDebounceMs,
+    commentLock: createCommentLocks(pool),
+  });
   const signal = (channel: Channel, payload: string) =>
     notify(pool, channel, payload).catch((error: unknown) => logger.warn({ err: error, channel }, 'could not notify other processes'));
 

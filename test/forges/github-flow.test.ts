@@ -56,19 +56,6 @@ describe('GitHub pull requests', () => {
     expect(lastComment(22)).toContain('The build was skipped: this change comes from a fork');
     expect(pipeline.image_digest).toBeNull();
   });
-
-  it('join a push and a pull request for the same commit into one pipeline', async () => {
-    const repo = uniqueName('slipway-test/hello');
-    const sha = fakeSha();
-
-    const push = (await (await postGithub(lab.base, 'push', githubPush({ repo, sha, ref: 'feature' }))).json()) as { pipelineId: number };
-    const pr = (await (await postGithub(lab.base, 'pull_request', githubPullRequest({ repo, sha, number: 23, action: 'synchronize' }))).json()) as {
-      outcome: string;
-      pipelineId: number;
-    };
-
-    expect(pr).toEqual({ outcome: 'joined', pipelineId: push.pipelineId });
-  });
 });
 
 describe('GitHub webhooks that Slipway refuses or ignores', () => {
@@ -129,5 +116,30 @@ describe('GitHub webhooks that Slipway refuses or ignores', () => {
 
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({ error: 'pull_request payload has no installation: is this a GitHub App webhook?' });
+  });
+});
+
+describe('GitHub events for one commit', () => {
+  let lab: TestService;
+  beforeAll(async () => {
+    fakeGithub(new Map());
+    lab = await startTestService({}, { workers: false });
+  });
+  afterAll(async () => {
+    await lab?.stop();
+  });
+
+  // No worker runs here: the push's pipeline must still be queued when the pull request arrives.
+  it('join a push and a pull request for the same commit into one pipeline', async () => {
+    const repo = uniqueName('slipway-test/hello');
+    const sha = fakeSha();
+
+    const push = (await (await postGithub(lab.base, 'push', githubPush({ repo, sha, ref: 'feature' }))).json()) as { pipelineId: number };
+    const pr = (await (await postGithub(lab.base, 'pull_request', githubPullRequest({ repo, sha, number: 23, action: 'synchronize' }))).json()) as {
+      outcome: string;
+      pipelineId: number;
+    };
+
+    expect(pr).toEqual({ outcome: 'joined', pipelineId: push.pipelineId });
   });
 });

@@ -11,7 +11,16 @@ export interface StandInCall {
 export interface StandIn {
   url: string;
   calls: StandInCall[];
+  /** GitLab merge request notes, by `projectId!iid`. */
+  notes: Map<string, Array<{ id: number; body: string }>>;
   close(): void;
+}
+
+export interface StandInOptions {
+  /** Delay before answering a notes listing: widens the window in which two writers could both miss the comment. */
+  notesDelayMs?: number;
+  /** Delay before answering an archive request: keeps a worker busy with its pipeline for a while. */
+  archiveDelayMs?: number;
 }
 
 /**
@@ -19,29 +28,51 @@ export interface StandIn {
  * process (which nock cannot reach): Slack methods answer `ok`, GitLab's archive endpoint serves
  * `archives` by SHA, other forge calls answer a plain JSON object.
  */
-export function startStandIn(archives: Map<string, Buffer> = new Map()): Promise<StandIn> {
+export function startStandIn(archives: Map<string, Buffer> = new Map(), options: StandInOptions = {}): Promise<StandIn> {
   const calls: StandInCall[] = [];
+  const notes = new Map<string, Array<{ id: number; body: string }>>();
+  let nextNote = 1;
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const url = new URL(request.url ?? '/', 'http://stand-in');
-      calls.push({ method: request.method ?? 'GET', path: request.url ?? '', body: Buffer.concat(chunks).toString() });
+      const text = Buffer.concat(chunks).toString();
+      calls.push({ method: request.method ?? 'GET', path: request.url ?? '', body: text });
       if (/\/repository\/archive\.tar\.gz$/.test(url.pathname)) {
         const archive = archives.get(url.searchParams.get('sha') ?? '');
-        response.writeHead(archive ? 200 : 404, { 'content-type': 'application/x-gzip' });
-        return response.end(archive ?? '');
+        return void setTimeout(() => {
+          response.writeHead(archive ? 200 : 404, { 'content-type': 'application/x-gzip' });
+          response.end(archive ?? '');
+        }, options.archiveDelayMs ?? 0);
       }
       response.setHeader('content-type', 'application/json');
       if (url.pathname === '/api/auth.test') return response.end(JSON.stringify({ ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: SLACK_TEAM_ID }));
       if (url.pathname.startsWith('/api/') && !url.pathname.startsWith('/api/v4/')) return response.end(JSON.stringify({ ok: true, ts: `${Date.now() / 1000}`, channel: 'C1' }));
-      if (request.method === 'GET' && url.pathname.endsWith('/notes')) return response.end('[]');
+      const mergeRequest = /^\/api\/v4\/projects\/(\d+)\/merge_requests\/(\d+)\/notes(?:\/(\d+))?$/.exec(url.pathname);
+      if (mergeRequest) {
+        const key = `${mergeRequest[1]}!${mergeRequest[2]}`;
+        const list = notes.get(key) ?? [];
+        notes.set(key, list);
+        const body = () => (JSON.parse(text || '{}') as { body?: string }).body ?? '';
+        if (request.method === 'GET') return void setTimeout(() => response.end(JSON.stringify(list)), options.notesDelayMs ?? 0);
+        if (request.method === 'POST') {
+          const note = { id: nextNote++, body: body() };
+          list.push(note);
+          response.statusCode = 201;
+          return response.end(JSON.stringify(note));
+        }
+        const note = list.find((candidate) => candidate.id === Number(mergeRequest[3]));
+        if (note) note.body = body();
+        response.statusCode = note ? 200 : 404;
+        return response.end(JSON.stringify(note ?? { message: '404 Not found' }));
+      }
       response.statusCode = request.method === 'POST' ? 201 : 200;
       response.end(JSON.stringify({ id: calls.length }));
     });
   });
   return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls, close: () => server.close() })),
+    server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls, notes, close: () => server.close() })),
   );
 }
 

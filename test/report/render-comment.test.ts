@@ -53,6 +53,14 @@ describe('the MR comment', () => {
     expect(body).toContain('Full logs: https://ci.example/pipelines/7');
   });
 
+  it('shows a log tail without terminal colour codes', () => {
+    const body = renderComment({ pipeline: pipeline(), logTails: new Map([[1, '\u001b[91mERROR\u001b[0m: boom\u001b]8;;http://x\u0007link\u001b]8;;\u0007']]), pipelineUrl: 'u', maxLength: 65_536 });
+
+    expect(body).toContain('ERROR: boom');
+    expect(body).toContain('link');
+    expect(body).not.toContain('\u001b');
+  });
+
   it('keeps a log’s own code fences from closing the block early', () => {
     const body = renderComment({ pipeline: pipeline(), logTails: new Map([[1, 'before\n```\nafter']]), pipelineUrl: 'u', maxLength: 65_536 });
 

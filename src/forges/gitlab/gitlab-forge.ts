@@ -2,7 +2,6 @@ import { Gitlab } from '@gitbeaker/rest';
 import { extractArchive } from '../extract-archive.js';
 import type { ForgeTarget } from '../../model/forge-event.js';
 import type { Forge } from '../forge.js';
-import { withRetry } from '../retry.js';
 
 export interface GitlabForgeOptions {
   url: string;
@@ -11,7 +10,10 @@ export interface GitlabForgeOptions {
 
 const projectIdOf = (target: ForgeTarget) => Number(target.apiContext.projectId);
 
-/** GitLab (gitlab.com or self-hosted) through gitbeaker; every call retried on 5xx and network errors. */
+/**
+ * GitLab (gitlab.com or self-hosted) through gitbeaker, which retries 429 and 502 itself; a
+ * report that still fails is tried again later by the reporter, the one retry layer above it.
+ */
 export function createGitlabForge(options: GitlabForgeOptions): Forge {
   const api = new Gitlab({ host: options.url, token: options.token });
   return {
@@ -19,37 +21,33 @@ export function createGitlabForge(options: GitlabForgeOptions): Forge {
     maxCommentLength: 1_000_000,
 
     async fetchSource(target, sha, destDir, limits) {
-      const archive = await withRetry(() => api.Repositories.showArchive(projectIdOf(target), { sha, fileType: 'tar.gz' }));
+      const archive = await api.Repositories.showArchive(projectIdOf(target), { sha, fileType: 'tar.gz' });
       return extractArchive(Buffer.from(await archive.arrayBuffer()), destDir, limits);
     },
 
     async setCommitStatus(target, sha, status) {
-      await withRetry(() =>
-        api.Commits.editStatus(projectIdOf(target), sha, status.state, {
-          name: 'slipway',
-          targetUrl: status.targetUrl,
-          description: status.description.slice(0, 255),
-        }),
-      );
+      await api.Commits.editStatus(projectIdOf(target), sha, status.state, {
+        name: 'slipway',
+        targetUrl: status.targetUrl,
+        description: status.description.slice(0, 255),
+      });
     },
 
     async upsertComment(target, changeRequest, marker, body) {
       const projectId = projectIdOf(target);
-      const notes = await withRetry(() => api.MergeRequestNotes.all(projectId, changeRequest, { perPage: 100 }));
+      const notes = await api.MergeRequestNotes.all(projectId, changeRequest, { perPage: 100 });
       const mine = notes.find((note) => typeof note.body === 'string' && note.body.includes(marker));
       if (mine && mine.body === body) return;
-      if (mine) await withRetry(() => api.MergeRequestNotes.edit(projectId, changeRequest, mine.id, { body }));
-      else await withRetry(() => api.MergeRequestNotes.create(projectId, changeRequest, body));
+      if (mine) await api.MergeRequestNotes.edit(projectId, changeRequest, mine.id, { body });
+      else await api.MergeRequestNotes.create(projectId, changeRequest, body);
     },
 
     async reportDeployment(target, report) {
       const projectId = projectIdOf(target);
       const state = { in_progress: 'running', success: 'success', failure: 'failed' } as const;
-      await withRetry(() =>
-        api.Commits.editStatus(projectId, report.sha, state[report.state], { name: `slipway/deploy/${report.environment}`, description: report.description.slice(0, 255) }),
-      );
+      await api.Commits.editStatus(projectId, report.sha, state[report.state], { name: `slipway/deploy/${report.environment}`, description: report.description.slice(0, 255) });
       if (report.changeRequest !== null && report.state !== 'in_progress') {
-        await withRetry(() => api.MergeRequestNotes.create(projectId, report.changeRequest!, report.description));
+        await api.MergeRequestNotes.create(projectId, report.changeRequest!, report.description);
       }
     },
   };
