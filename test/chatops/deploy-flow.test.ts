@@ -64,6 +64,8 @@ describe('/deploy in Slack', () => {
         environment(`        action: { type: docker, container: ${container}, network: none, healthTimeout: 20 }\n`),
         '      hook:',
         environment(`        action: { type: webhook, url: "http://127.0.0.1:${(webhook.address() as AddressInfo).port}/deploy", secret: a-webhook-secret-for-tests }\n`),
+        '      shown:',
+        environment(),
         '      team:',
         '        approvers: [UALICE]',
         '        requesters: [UALICE, UBOB]',
@@ -120,7 +122,8 @@ describe('/deploy in Slack', () => {
     const before = slack.of('chat.postMessage').length;
 
     const answer = await say('UREQUESTER', `${shas.a.slice(0, 8)} prod`);
-    const posted = slack.of('chat.postMessage').slice(before);
+    // The message is posted after the command is acknowledged.
+    const posted = await waitFor('the approval message', () => slack.of('chat.postMessage').length > before && slack.of('chat.postMessage').slice(before));
     const blocks = JSON.stringify(JSON.parse(posted[0]!.args.blocks!));
 
     expect(answer.status).toBe(200);
@@ -131,11 +134,12 @@ describe('/deploy in Slack', () => {
     expect(blocks).toContain('Waiting for <@UAPPROVER>, <!subteam^SOPS> until');
     expect(blocks).toContain('"action_id":"deploy_approve"');
     expect(blocks).toContain('"action_id":"deploy_reject"');
-    expect((await deployments('prod')).map((row) => row.status)).toEqual(['requested']);
+    const id = Number(/#(\d+)/.exec(answer.body.text)![1]);
+    expect((await service.db.query('SELECT status FROM deployments WHERE id = $1', [id])).rows[0].status).toBe('requested');
   });
 
-  it('promotes the tested image when an approver clicks Approve: the environment tag gets the SHA’s digest', async () => {
-    const id = (await deployments('prod'))[0]!.id as number;
+  it('promotes the tested image when an approver clicks Approve, and tells the merge request and the commit on GitLab', async () => {
+    const id = await requestOf('UREQUESTER', shas.a, 'prod');
 
     const click = await buttonClick(service.base, 'UAPPROVER', 'deploy_approve', String(id));
     const finished = await finalState(id);
@@ -151,16 +155,12 @@ describe('/deploy in Slack', () => {
       { actor: 'UAPPROVER', action: 'approved' },
       { actor: 'slipway', action: 'deployed' },
     ]);
-  });
-
-  it('tells the merge request and the commit on GitLab', async () => {
-    await waitFor('the MR note', () => gitlab.record.comments.get(5)?.some((note) => note.body.includes('succeeded')));
-
+    const note = `🚀 Deploy of \`${shas.a.slice(0, 12)}\` to **prod** succeeded: the \`prod\` tag is now \`${digests.a}\`.`;
+    await waitFor('the MR note', () => gitlab.record.comments.get(5)?.some((comment) => comment.body === note));
     const deployStatuses = gitlab.record.statuses.filter((status) => status.sha === shas.a && status.name === 'slipway/deploy/prod');
-
-    expect(deployStatuses.map((status) => status.state)).toEqual(['running', 'success']);
-    expect(gitlab.record.comments.get(5)![0]!.body).toBe(`🚀 Deploy of \`${shas.a.slice(0, 12)}\` to **prod** succeeded: the \`prod\` tag is now \`${digests.a}\`.`);
+    expect(deployStatuses.map((status) => status.state).slice(-2)).toEqual(['running', 'success']);
   });
+
 
   it('lets a member of an approving user group approve, and never promotes twice on a second click', async () => {
     const id = await requestOf('UREQUESTER', shas.b, 'prod');
@@ -191,12 +191,12 @@ describe('/deploy in Slack', () => {
 
   it('refuses to approve an expired request and marks it expired', async () => {
     const id = await requestOf('UREQUESTER', shas.a, 'qa');
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    await waitFor('the request to expire', async () => (await service.db.query('SELECT expires_at <= now() AS due FROM deployments WHERE id = $1', [id])).rows[0].due);
 
     await buttonClick(service.base, 'UAPPROVER', 'deploy_approve', String(id));
     await waitFor('the refusal', () => slack.ephemeralTo('UAPPROVER').some((text) => text.startsWith('Not approved: this request expired at')));
 
-    expect((await deployments('qa')).map((row) => row.status)).toEqual(['expired']);
+    expect((await service.db.query('SELECT status FROM deployments WHERE id = $1', [id])).rows[0].status).toBe('expired');
     expect(await environmentDigest('qa')).toBeNull();
   });
 
@@ -212,7 +212,7 @@ describe('/deploy in Slack', () => {
     expect(refused.body.text).toMatch(/^Not deploying: frozen is locked by <@UAPPROVER> since \d{4}-\d\d-\d\d \d\d:\d\d UTC: release freeze until Monday$/);
     expect(unlocked.body.text).toBe('<@UAPPROVER>: frozen is unlocked.');
     expect(allowed.body.text).toMatch(/^Asked for approval/);
-    expect((await deployments('frozen')).map((row) => row.status)).toEqual(['requested']);
+    expect((await deployments('frozen')).at(-1)?.status).toBe('requested');
   });
 
   it.each([
@@ -300,10 +300,14 @@ describe('/deploy in Slack', () => {
   });
 
   it('shows status and help', async () => {
-    const status = await say('UREQUESTER', 'status rollback');
+    const id = await requestOf('UREQUESTER', shas.b, 'shown');
+    await buttonClick(service.base, 'UAPPROVER', 'deploy_approve', String(id));
+    await finalState(id);
+
+    const status = await say('UREQUESTER', 'status shown');
     const help = await say('UREQUESTER', 'help');
 
-    expect(status.body.text).toContain(`*${project}:rollback*: \`${shas.a.slice(0, 12)}\``);
+    expect(status.body.text).toContain(`*${project}:shown*: \`${shas.b.slice(0, 12)}\``);
     expect(help.body.text).toContain('`/deploy <sha> <env>`');
   });
 });

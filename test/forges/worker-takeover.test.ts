@@ -1,5 +1,4 @@
 import os from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL_OWNER, LABEL_PIPELINE, LABEL_ROLE, listDinds } from '../../src/executors/docker/dind.js';
 import { migrate } from '../../src/store/migrate.js';
@@ -53,7 +52,7 @@ describe('a worker that dies', () => {
       Image: executorOptions.dind.image,
       Labels: { [LABEL_ROLE]: 'dind', [LABEL_PIPELINE]: String(accepted.pipelineId), [LABEL_OWNER]: `${os.hostname()}/999999998` },
     });
-    await sleep(600);
+    await waitFor('the dead worker’s lease to run out', async () => (await pool.query('SELECT lease_expires_at < now() AS over FROM pipelines WHERE id = $1', [accepted.pipelineId])).rows[0].over);
 
     lab = await startTestService({}, {}, database);
     const finished = await waitFor('the pipeline to pass on the new worker', async () => {
@@ -67,17 +66,38 @@ describe('a worker that dies', () => {
     expect(finished.lease_owner).toBeNull();
     expect((await listDinds(host)).map((dind) => dind.id)).not.toContain(orphan.id);
   });
+});
+
+describe('the pipeline page', () => {
+  let page: TestService;
+  beforeAll(async () => {
+    page = await startTestService({}, { workers: false, deploys: false });
+  });
+  afterAll(async () => {
+    await page?.stop();
+  });
+
+  /** A passed pipeline with one job whose log is `log`, as a worker would have recorded it. */
+  async function passedPipelineWithLog(db: TestService['db'], log: string): Promise<number> {
+    const { rows } = await db.query<{ id: number }>(
+      `INSERT INTO pipelines (forge, project, sha, ref, status, finished_at) VALUES ('gitlab', $1, $2, 'main', 'passed', now()) RETURNING id`,
+      [uniqueName('slipway-test/page'), fakeSha()],
+    );
+    const id = Number(rows[0]!.id);
+    const job = await db.query<{ id: number }>(`INSERT INTO jobs (pipeline_id, name, kind, stage, position, status) VALUES ($1, 'test', 'script', 'test', 0, 'passed') RETURNING id`, [id]);
+    await db.query('INSERT INTO job_log_chunks (job_id, seq, content) VALUES ($1, 0, $2)', [job.rows[0]!.id, log]);
+    return id;
+  }
 
   it('shows the pipeline on a page a person can read, with colours, escaped, and as JSON', async () => {
-    const { rows } = await pool.query<{ id: number }>(`SELECT id FROM pipelines WHERE status = 'passed' ORDER BY id LIMIT 1`);
-    const id = rows[0]!.id;
+    const id = await passedPipelineWithLog(page.db, "\u001b[31mred alert\u001b[0m\n<b>not bold</b>\n");
 
-    const page = await fetch(`${lab!.base}/pipelines/${id}`);
-    const html = await page.text();
-    const json = await fetch(`${lab!.base}/pipelines/${id}`, { headers: { accept: 'application/json' } });
+    const response = await fetch(`${page.base}/pipelines/${id}`);
+    const html = await response.text();
+    const json = await fetch(`${page.base}/pipelines/${id}`, { headers: { accept: 'application/json' } });
     const body = (await json.json()) as { status: string; jobs: Array<{ name: string; log: string }> };
 
-    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(html).toContain(`<h1 class="passed">Pipeline #${id}: passed</h1>`);
     expect(html).toContain('<span style="color:#A00">red alert</span>');
     expect(html).toContain('&lt;b&gt;not bold&lt;/b&gt;');
@@ -90,7 +110,7 @@ describe('a worker that dies', () => {
     ['/pipelines/999999', 404, 'there is no pipeline #999999'],
     ['/pipelines/latest', 400, '"latest" is not a pipeline number'],
   ])('answers %s with %s', async (path, status, error) => {
-    const response = await fetch(`${lab!.base}${path}`);
+    const response = await fetch(`${page.base}${path}`);
 
     expect(response.status).toBe(status);
     expect(await response.json()).toEqual({ error });

@@ -1,10 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { Forge } from '../../src/forges/forge.js';
 import type { CommitStatus } from '../../src/model/forge-event.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { createReporter } from '../../src/report/reporter.js';
 import type { PipelineView, PipelineViews } from '../../src/store/pipeline-views.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /** A forge in memory: the reporter is tested without any HTTP. */
 function memoryForge(failures = 0) {
@@ -24,7 +24,7 @@ function memoryForge(failures = 0) {
     upsertComment: async () => undefined,
     reportDeployment: async () => undefined,
   };
-  return { forge, statuses };
+  return { forge, statuses, failedSoFar: () => failures - remaining };
 }
 
 function viewsOf(current: () => PipelineView['status']): PipelineViews {
@@ -42,21 +42,21 @@ describe('the reporter', () => {
     const reporter = createReporter({ views: viewsOf(() => 'running'), forges: new Map([['gitlab', forge]]), publicUrl: 'u', logger: createLogger('silent'), debounceMs: 50 });
 
     for (let i = 0; i < 20; i += 1) reporter.changed(1);
-    await sleep(150);
+    // stop() sends what is still scheduled, so nothing of the burst can be lost by stopping early.
     await reporter.stop();
 
     expect(statuses.map((status) => status.state)).toEqual(['running']);
   });
 
   it('retries a failed report, and a newer report replaces one still waiting to retry', async () => {
-    const { forge, statuses } = memoryForge(1);
+    const { forge, statuses, failedSoFar } = memoryForge(1);
     let state: PipelineView['status'] = 'running';
     const reporter = createReporter({
       views: viewsOf(() => state), forges: new Map([['gitlab', forge]]), publicUrl: 'u', logger: createLogger('silent'), debounceMs: 10, retryDelaysMs: [60_000],
     });
 
     const first = reporter.now(1);
-    await sleep(20);
+    await waitFor('the first attempt to fail', () => failedSoFar() === 1);
     state = 'passed';
     await reporter.now(1);
     await first;

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseGithubEvent } from '../../src/forges/github/parse-github-event.js';
+import { parseGitlabEvent } from '../../src/forges/gitlab/parse-gitlab-event.js';
+import { githubPullRequest, githubPush, gitlabMergeRequest, gitlabPush } from '../helpers/forge-payloads.js';
+
+const SHA = 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7';
+const corpus = (name: string) => JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../../shared/corpus/gitlab', name), 'utf8')) as unknown;
+
+describe('GitLab hooks as forge-neutral events', () => {
+  it('turns a push into a run of the branch head', () => {
+    expect(parseGitlabEvent('Push Hook', 'd1', gitlabPush({ project: 'team/app', sha: SHA, ref: 'feature/x' }))).toMatchObject({
+      kind: 'event',
+      event: { target: { forge: 'gitlab', project: 'team/app' }, deliveryId: 'd1', event: 'push', action: 'run', sha: SHA, ref: 'feature/x', fromFork: false },
+    });
+  });
+
+  it('turns a merge request from a fork into a run marked as a fork, and a merge into a cancel', () => {
+    const opened = parseGitlabEvent('Merge Request Hook', 'd2', gitlabMergeRequest({ project: 'team/app', sha: SHA, iid: 9, action: 'open', fromFork: true }));
+    const merged = parseGitlabEvent('Merge Request Hook', 'd3', gitlabMergeRequest({ project: 'team/app', sha: SHA, iid: 9, action: 'merge' }));
+
+    expect(opened).toMatchObject({ kind: 'event', event: { action: 'run', changeRequest: 9, fromFork: true } });
+    expect(merged).toMatchObject({ kind: 'event', event: { action: 'cancel', changeRequest: 9 } });
+  });
+
+  it.each([
+    ['a tag push from the corpus', 'Tag Push Hook', corpus('go-gitlab-tag_push.json'), 'event "Tag Push Hook" is not one Slipway handles'],
+    ['an update that brings no commits', 'Merge Request Hook', gitlabMergeRequest({ project: 'team/app', sha: SHA, action: 'update' }), 'merge request action "update" brings no new commits'],
+    ['a branch deletion', 'Push Hook', { ...gitlabPush({ project: 'team/app', sha: SHA }), after: '0'.repeat(40), checkout_sha: null }, 'the push deleted the branch'],
+  ])('ignores %s, saying why', (_name, event, payload, reason) => {
+    expect(parseGitlabEvent(event, 'd', payload)).toEqual({ kind: 'ignored', reason });
+  });
+
+  it('reads the corpus push as GitLab sent it', () => {
+    expect(parseGitlabEvent('Push Hook', 'd', corpus('go-gitlab-push.json'))).toMatchObject({ kind: 'event', event: { sha: SHA, event: 'push' } });
+  });
+
+  it('names the fields of a trimmed corpus body it cannot use', () => {
+    const parsed = parseGitlabEvent('Merge Request Hook', 'd', corpus('go-gitlab-group_merge_request.json'));
+
+    expect(parsed.kind).toBe('invalid');
+    expect(parsed.kind === 'invalid' && parsed.reason).toMatch(/^Merge Request Hook body: project\.id .*object_attributes\.iid/);
+  });
+});
+
+describe('GitHub deliveries as forge-neutral events', () => {
+  it('turns a pull request from a fork into a run marked as a fork', () => {
+    expect(parseGithubEvent('pull_request', 'g1', githubPullRequest({ repo: 'octo/app', sha: SHA, number: 4, fork: 'someone/app' }))).toMatchObject({
+      kind: 'event',
+      event: { target: { forge: 'github', project: 'octo/app', apiContext: { installationId: 1 } }, action: 'run', changeRequest: 4, fromFork: true },
+    });
+  });
+
+  it('turns a closed pull request into a cancel and a push into a run', () => {
+    expect(parseGithubEvent('pull_request', 'g2', githubPullRequest({ repo: 'octo/app', sha: SHA, action: 'closed' }))).toMatchObject({ kind: 'event', event: { action: 'cancel' } });
+    expect(parseGithubEvent('push', 'g3', githubPush({ repo: 'octo/app', sha: SHA, ref: 'main' }))).toMatchObject({ kind: 'event', event: { action: 'run', ref: 'main', sha: SHA } });
+  });
+
+  it.each([
+    ['a labelled pull request', 'pull_request', githubPullRequest({ repo: 'octo/app', sha: SHA, action: 'labeled' }), { kind: 'ignored', reason: 'pull_request action "labeled" needs no pipeline' }],
+    ['a tag push', 'push', { ...githubPush({ repo: 'octo/app', sha: SHA }), ref: 'refs/tags/v1' }, { kind: 'ignored', reason: 'push to refs/tags/v1 is not a branch' }],
+    ['an issue comment', 'issue_comment', {}, { kind: 'ignored', reason: 'event "issue_comment" is not one Slipway handles' }],
+  ])('ignores %s, saying why', (_name, event, payload, expected) => {
+    expect(parseGithubEvent(event, 'g', payload)).toEqual(expected);
+  });
+
+  it('refuses a push that is not an App delivery, and one whose SHA is not a SHA, naming the field', () => {
+    const { installation: _installation, ...withoutInstallation } = githubPush({ repo: 'octo/app', sha: SHA });
+
+    expect(parseGithubEvent('push', 'g', withoutInstallation)).toEqual({ kind: 'invalid', reason: 'push payload has no installation: is this a GitHub App webhook?' });
+    expect(parseGithubEvent('push', 'g', githubPush({ repo: 'octo/app', sha: 'HEAD' }))).toEqual({ kind: 'invalid', reason: 'push payload: after must be a 40-character commit SHA' });
+  });
+});
