@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ForgeEvent } from '../model/forge-event.js';
+import type { ForgeEvent, ForgeTarget } from '../model/forge-event.js';
 
 /** What a webhook body turned out to be: something to act on, something to ignore (and why), or garbage. */
 export type ParsedWebhook =
@@ -19,3 +19,22 @@ export function parsePayload<T>(schema: z.ZodType<T>, what: string, payload: unk
 }
 
 export const ZERO_SHA = /^0{40}$/;
+
+/** A push as both forges describe it: a run of the branch head, unless it is a tag or deleted the branch. */
+export function branchPush(push: { target: ForgeTarget; deliveryId: string; ref: string; sha: string | null; defaultBranch: string; deleted: boolean }): ParsedWebhook {
+  if (!push.ref.startsWith('refs/heads/')) return { kind: 'ignored', reason: `push to ${push.ref} is not a branch` };
+  if (push.deleted || push.sha === null || ZERO_SHA.test(push.sha)) return { kind: 'ignored', reason: 'the push deleted the branch' };
+  return {
+    kind: 'event',
+    event: {
+      target: push.target,
+      deliveryId: push.deliveryId,
+      event: 'push',
+      action: 'run',
+      sha: push.sha,
+      ref: push.ref.slice('refs/heads/'.length),
+      defaultBranch: push.defaultBranch,
+      fromFork: false,
+    },
+  };
+}

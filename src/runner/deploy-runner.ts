@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../telemetry/logger.js';
 import type { Deployment, DeploymentStore } from '../store/deployment-store.js';
 import { carryOutDeployment, type CarryOutOptions } from '../deploy/carry-out-deployment.js';
+import { holdingLease, startClaimLoop } from './claim-loop.js';
 
 export interface DeployRunnerOptions extends Omit<CarryOutOptions, 'store'> {
   runnerId: string;
@@ -26,63 +26,30 @@ export interface DeployRunner {
  */
 export function startDeployRunner(options: DeployRunnerOptions): DeployRunner {
   const leaseMs = options.leaseMs ?? 30_000;
-  const pollMs = options.pollMs ?? 1_000;
   const log = options.logger.child({ deployRunner: options.runnerId });
-  const concurrency = options.concurrency ?? 4;
-  const active = new Set<Promise<void>>();
-  let stopped = false;
-  let wakeUp: (() => void) | undefined;
 
   async function run(claimed: Deployment): Promise<void> {
     log.info({ deploymentId: claimed.id, project: claimed.project, environment: claimed.environment, attempt: claimed.attempts }, 'deployment claimed');
-    const renew = setInterval(() => {
-      options.store.renewLease(claimed.id, options.runnerId, leaseMs).then(
-        (held) => held || log.warn({ deploymentId: claimed.id }, 'the deployment lease was lost to another runner'),
-        (error: unknown) => log.warn({ err: error, deploymentId: claimed.id }, 'deployment lease renewal failed'),
-      );
-    }, Math.max(100, Math.floor(leaseMs / 3)));
     try {
-      const finished = await carryOutDeployment(claimed, options.runnerId, options);
+      const finished = await holdingLease(
+        leaseMs,
+        () => options.store.renewLease(claimed.id, options.runnerId, leaseMs),
+        () => log.warn({ deploymentId: claimed.id }, 'the deployment lease was lost to another runner'),
+        (error) => log.warn({ err: error, deploymentId: claimed.id }, 'deployment lease renewal failed'),
+        () => carryOutDeployment(claimed, options.runnerId, options),
+      );
       log.info({ deploymentId: claimed.id, status: finished?.status ?? 'taken over' }, 'deployment finished');
     } catch (error) {
       // The lease runs out and another runner (or this one) takes the deployment over.
       log.error({ err: error, deploymentId: claimed.id }, 'deployment crashed; it will be taken over when its lease expires');
-    } finally {
-      clearInterval(renew);
     }
   }
 
-  async function loop(): Promise<void> {
-    while (!stopped) {
-      try {
-        while (!stopped && active.size < concurrency) {
-          const claimed = await options.store.claim(options.runnerId, leaseMs);
-          if (!claimed) break;
-          const running = run(claimed).finally(() => {
-            active.delete(running);
-            wakeUp?.();
-          });
-          active.add(running);
-        }
-      } catch (error) {
-        log.warn({ err: error }, 'claiming deployments failed; trying again');
-      }
-      await new Promise<void>((resolve) => {
-        wakeUp = resolve;
-        void sleep(pollMs).then(resolve);
-      });
-      wakeUp = undefined;
-    }
-  }
-
-  const looping = loop();
-  return {
-    wake: () => wakeUp?.(),
-    async stop() {
-      stopped = true;
-      wakeUp?.();
-      await looping;
-      await Promise.all([...active]);
-    },
-  };
+  return startClaimLoop({
+    concurrency: options.concurrency ?? 4,
+    pollMs: options.pollMs ?? 1_000,
+    claim: () => options.store.claim(options.runnerId, leaseMs),
+    run,
+    onError: (error) => log.warn({ err: error }, 'claiming deployments failed; trying again'),
+  });
 }

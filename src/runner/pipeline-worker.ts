@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ArchiveLimits } from '../forges/extract-archive.js';
 import type { Forge } from '../forges/forge.js';
 import type { ForgeName } from '../model/forge-event.js';
@@ -15,6 +14,7 @@ import { predefinedVariables } from '../pipeline/predefined-variables.js';
 import { PipelineFileError } from '../pipeline/pipeline-file-error.js';
 import { readPipelinePlanWithin } from '../pipeline/read-plan-within.js';
 import { executePipeline, type PipelineRuntime } from './execute-pipeline.js';
+import { holdingLease, startClaimLoop } from './claim-loop.js';
 import { factsOf } from './pipeline-facts.js';
 import { removeDeadSourceFolders, SOURCE_DIR_PREFIX } from './source-folders.js';
 import type { Reporter } from '../report/reporter.js';
@@ -64,10 +64,7 @@ export function startWorker(options: WorkerOptions): Worker {
   const leaseMs = options.leaseMs ?? 30_000;
   const pollMs = options.pollMs ?? 1_000;
   const log = options.logger.child({ workerId: options.workerId });
-  const active = new Set<Promise<void>>();
   const running = new Map<number, AbortController>();
-  let stopped = false;
-  let wakeUp: (() => void) | undefined;
 
   async function execute(claimed: ClaimedPipeline, signal: AbortSignal): Promise<void> {
     const forge = options.forges.get(claimed.target.forge);
@@ -140,71 +137,53 @@ export function startWorker(options: WorkerOptions): Worker {
     running.set(claimed.id, controller);
     // Taking over from a dead worker: its daemon may still be running this pipeline's jobs.
     if (claimed.attempts > 1) await recover();
-    const renew = setInterval(() => {
-      options.queue.renewLease(claimed.id, options.workerId, leaseMs).then(
-        (lease) => {
-          if (!lease) controller.abort(new Error('the lease was lost to another worker'));
-          else if (lease.cancelRequested) controller.abort(new Error(lease.reason ?? 'canceled'));
-        },
-        (error: unknown) => log.warn({ err: error, pipelineId: claimed.id }, 'lease renewal failed'),
-      );
-    }, Math.max(100, Math.floor(leaseMs / 3)));
     log.info({ pipelineId: claimed.id, project: claimed.target.project, sha: claimed.sha, attempt: claimed.attempts }, 'pipeline claimed');
+    // The renewal is also where a cancellation is noticed, if its notification was missed.
+    const renew = async () => {
+      const lease = await options.queue.renewLease(claimed.id, options.workerId, leaseMs);
+      if (lease?.cancelRequested) controller.abort(new Error(lease.reason ?? 'canceled'));
+      return lease !== null;
+    };
     try {
       // Reporting never holds up the pipeline: a forge outage delays the comment, not the tests.
       void options.reporter.now(claimed.id);
-      await execute(claimed, controller.signal);
+      await holdingLease(
+        leaseMs,
+        renew,
+        () => controller.abort(new Error('the lease was lost to another worker')),
+        (error) => log.warn({ err: error, pipelineId: claimed.id }, 'lease renewal failed'),
+        () => execute(claimed, controller.signal),
+      );
     } catch (error) {
       log.error({ err: error, pipelineId: claimed.id }, 'pipeline crashed; its lease will expire and it will be retried');
     } finally {
-      clearInterval(renew);
       running.delete(claimed.id);
       if (controller.signal.aborted) await options.queue.markCanceled(claimed.id, options.workerId).catch(() => false);
       void options.reporter.now(claimed.id);
     }
   }
 
-  async function loop(): Promise<void> {
-    let lastRecovery = 0;
-    while (!stopped) {
+  let lastRecovery = 0;
+  const loop = startClaimLoop({
+    concurrency: options.concurrency,
+    pollMs,
+    async beforeRound() {
       if (Date.now() - lastRecovery > (options.recoveryIntervalMs ?? 30_000)) {
         lastRecovery = Date.now();
         await recover();
       }
-      try {
-        for (const pipelineId of await options.queue.sweep()) options.reporter.changed(pipelineId);
-        while (!stopped && active.size < options.concurrency) {
-          const claimed = await options.queue.claim(options.workerId, leaseMs);
-          if (!claimed) break;
-          const running = run(claimed).finally(() => {
-            active.delete(running);
-            wakeUp?.();
-          });
-          active.add(running);
-        }
-      } catch (error) {
-        log.warn({ err: error }, 'claiming pipelines failed; trying again');
-      }
-      await new Promise<void>((resolve) => {
-        wakeUp = resolve;
-        void sleep(pollMs).then(resolve);
-      });
-      wakeUp = undefined;
-    }
-  }
-
-  const looping = loop();
+      for (const pipelineId of await options.queue.sweep()) options.reporter.changed(pipelineId);
+    },
+    claim: () => options.queue.claim(options.workerId, leaseMs),
+    run,
+    onError: (error) => log.warn({ err: error }, 'claiming pipelines failed; trying again'),
+  });
   return {
-    wake: () => wakeUp?.(),
+    wake: loop.wake,
     cancel(pipelineId) {
       running.get(pipelineId)?.abort(new Error('canceled'));
     },
     recover,
-    async stop() {
-      stopped = true;
-      wakeUp?.();
-      await looping;
-      await Promise.all([...active]);
-    },
+    stop: loop.stop,
   };
 }

@@ -14,7 +14,7 @@ import { createPool, type Pool } from '../../src/store/pool.js';
 import { dindsOf, exampleCopy, executorOptions, fakeSha, host, labFacts, pipelineRun, uniqueName } from '../helpers/docker-lab.js';
 import { lab } from '../helpers/lab.js';
 import { startTestService, type TestService } from '../helpers/test-service.js';
-import { REGISTRY_ADMIN, signingFiles, startTokenRegistry, tokenIssuerEnv, type SigningFiles, type TokenRegistry } from '../helpers/token-registry.js';
+import { REGISTRY_ADMIN, startTokenLab, type TokenLab, type TokenRegistry } from '../helpers/token-registry.js';
 
 const executor = createDockerExecutor(host, executorOptions);
 const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/gitlab-ci/tornado.gitlab-ci.yml');
@@ -30,24 +30,19 @@ function outputs() {
 }
 
 describe('a .gitlab-ci.yml of the common docker:dind shape, run unchanged', () => {
-  let signing: SigningFiles;
+  let tokenLab: TokenLab;
   let service: TestService;
   let registry: TokenRegistry;
   let pool: Pool;
   const folders: string[] = [];
 
   beforeAll(async () => {
-    signing = await signingFiles();
-    service = await startTestService(tokenIssuerEnv(signing), { workers: false });
-    registry = await startTokenRegistry(`${service.base}/registry/token`, signing);
-    pool = createPool(service.database.url, 2);
+    tokenLab = await startTokenLab();
+    ({ service, registry: registry, pool } = tokenLab);
   });
   afterAll(async () => {
     for (const folder of folders) await rm(folder, { recursive: true, force: true });
-    await registry?.stop();
-    await pool?.end();
-    await service?.stop();
-    if (signing) await rm(signing.dir, { recursive: true, force: true });
+    await tokenLab?.stop();
   });
 
   /** One pipeline as a worker runs it: recorded as running, with its own job token, against the token registry. */

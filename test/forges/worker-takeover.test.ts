@@ -8,7 +8,7 @@ import { forgeArchive } from '../helpers/archive.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { EXAMPLE, executorOptions, fakeSha, host, uniqueName } from '../helpers/docker-lab.js';
 import { fakeGitlab } from '../helpers/fake-forges.js';
-import { GITLAB_URL, pipelineRow, startTestService, type TestService } from '../helpers/test-service.js';
+import { GITLAB_URL, pipelineRow, queueGitlabPush, startTestService, type TestService } from '../helpers/test-service.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const SCRIPT = `test:\n  image: python:3.8-slim\n  script:\n    - printf '\\033[31mred alert\\033[0m\\n'\n    - echo "<b>not bold</b>"\nbuild: false\n`;
@@ -35,17 +35,7 @@ describe('a worker that dies', () => {
     const sha = fakeSha();
     archives.set(sha, await forgeArchive(EXAMPLE, { '.slipway.yml': SCRIPT }));
     const queue = createPipelineQueue(pool);
-    const accepted = await queue.accept({
-      target: { forge: 'gitlab', project: uniqueName('slipway-test/takeover'), apiContext: { projectId: 7 } },
-      deliveryId: uniqueName('delivery'),
-      event: 'push',
-      action: 'run',
-      sha,
-      ref: 'main',
-      defaultBranch: 'main',
-      fromFork: false,
-    });
-    if (accepted.outcome !== 'queued') throw new Error(`expected a queued pipeline, got ${accepted.outcome}`);
+    const accepted = { pipelineId: await queueGitlabPush(queue, uniqueName('slipway-test/takeover'), sha) };
     // The dead worker claimed the pipeline and started its daemon, then was killed.
     const claimed = await queue.claim('dead-host/424242/abc', 500);
     const orphan = await host.createContainer({

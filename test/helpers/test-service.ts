@@ -1,3 +1,4 @@
+import type { PipelineQueue } from '../../src/store/pipeline-queue.js';
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig } from '../../src/config/load-config.js';
@@ -86,4 +87,20 @@ export async function count(db: pg.Pool, table: 'deliveries' | 'pipelines'): Pro
 export async function pipelineRow(db: pg.Pool, id: number) {
   const { rows } = await db.query('SELECT * FROM pipelines WHERE id = $1', [id]);
   return rows[0] as { status: string; cancel_reason: string | null; attempts: number; lease_owner: string | null; image_ref: string | null; image_digest: string | null; error: string | null; sha: string };
+}
+
+/** Queues a GitLab push pipeline of `project` at `sha` (on main), as an accepted webhook would; returns its id. */
+export async function queueGitlabPush(queue: PipelineQueue, project: string, sha: string): Promise<number> {
+  const accepted = await queue.accept({
+    target: { forge: 'gitlab', project, apiContext: { projectId: 7 } },
+    deliveryId: `delivery-${sha}`,
+    event: 'push',
+    action: 'run',
+    sha,
+    ref: 'main',
+    defaultBranch: 'main',
+    fromFork: false,
+  });
+  if (accepted.outcome !== 'queued') throw new Error(`expected a queued pipeline, got ${accepted.outcome}`);
+  return accepted.pipelineId;
 }

@@ -4,6 +4,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createPool, type Pool } from '../../src/store/pool.js';
+import { startTestService, type TestService } from './test-service.js';
 
 export const TOKEN_SERVICE = 'slipway-test-registry';
 export const TOKEN_ISSUER = 'slipway-test';
@@ -92,6 +94,32 @@ auth:
     async stop() {
       child.kill();
       await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TokenLab {
+  service: TestService;
+  registry: TokenRegistry;
+  pool: Pool;
+  stop(): Promise<void>;
+}
+
+/** Slipway (HTTP only) as the token issuer of a real docker-registry, and a pool on its database. */
+export async function startTokenLab(): Promise<TokenLab> {
+  const signing = await signingFiles();
+  const service = await startTestService(tokenIssuerEnv(signing), { workers: false });
+  const registry = await startTokenRegistry(`${service.base}/registry/token`, signing);
+  const pool = createPool(service.database.url, 2);
+  return {
+    service,
+    registry,
+    pool,
+    async stop() {
+      await registry.stop();
+      await pool.end();
+      await service.stop();
+      await rm(signing.dir, { recursive: true, force: true });
     },
   };
 }

@@ -13,7 +13,7 @@ import { createPool, type Pool } from '../../src/store/pool.js';
 import { exampleCopy, executorOptions, fakeSha, host, pipelineRun, registry, uniqueName } from '../helpers/docker-lab.js';
 import { pushTestImage } from '../helpers/test-images.js';
 import { startTestService, type TestService } from '../helpers/test-service.js';
-import { REGISTRY_ADMIN, signingFiles, startTokenRegistry, tokenIssuerEnv, type SigningFiles, type TokenRegistry } from '../helpers/token-registry.js';
+import { REGISTRY_ADMIN, startTokenLab, type TokenLab, type TokenRegistry } from '../helpers/token-registry.js';
 
 const executor = createDockerExecutor(host, executorOptions);
 const BUILD_ONLY = 'build:\n  context: .\n';
@@ -48,24 +48,19 @@ describe('environment tags are written only by promotion', () => {
 });
 
 describe('a job holding CI_JOB_TOKEN, against a registry that trusts Slipway', () => {
-  let signing: SigningFiles;
+  let tokenLab: TokenLab;
   let service: TestService;
   let tokenRegistry: TokenRegistry;
   let pool: Pool;
   const folders: string[] = [];
 
   beforeAll(async () => {
-    signing = await signingFiles();
-    service = await startTestService(tokenIssuerEnv(signing), { workers: false });
-    tokenRegistry = await startTokenRegistry(`${service.base}/registry/token`, signing);
-    pool = createPool(service.database.url, 2);
+    tokenLab = await startTokenLab();
+    ({ service, registry: tokenRegistry, pool } = tokenLab);
   });
   afterAll(async () => {
     for (const folder of folders) await rm(folder, { recursive: true, force: true });
-    await tokenRegistry?.stop();
-    await pool?.end();
-    await service?.stop();
-    if (signing) await rm(signing.dir, { recursive: true, force: true });
+    await tokenLab?.stop();
   });
 
   it('cannot push the environment tag, while promotion (Slipway’s own account) can', async () => {

@@ -16,7 +16,7 @@ import { startStandIn, type StandIn } from '../helpers/stand-in.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { fakeGitlab } from '../helpers/fake-forges.js';
 import { gitlabPush } from '../helpers/forge-payloads.js';
-import { GITLAB_URL, postGitlab, startTestService } from '../helpers/test-service.js';
+import { GITLAB_URL, postGitlab, queueGitlabPush, startTestService } from '../helpers/test-service.js';
 
 // The job shows its token reversed (the log masks it as written) so the test can try it afterwards.
 const SCRIPT = `test:
@@ -78,17 +78,7 @@ describe('a worker killed mid-pipeline while another runs', () => {
   it('leaves no daemon, folder or valid job token of the dead worker once the other has taken over', async () => {
     const sha = fakeSha();
     archives.set(sha, await forgeArchive(EXAMPLE, { '.slipway.yml': SCRIPT }));
-    const accepted = await createPipelineQueue(pool).accept({
-      target: { forge: 'gitlab', project: uniqueName('slipway-test/death'), apiContext: { projectId: 7 } },
-      deliveryId: uniqueName('delivery'),
-      event: 'push',
-      action: 'run',
-      sha,
-      ref: 'main',
-      defaultBranch: 'main',
-      fromFork: false,
-    });
-    if (accepted.outcome !== 'queued') throw new Error(`expected a queued pipeline, got ${accepted.outcome}`);
+    const accepted = { pipelineId: await queueGitlabPush(createPipelineQueue(pool), uniqueName('slipway-test/death'), sha) };
     const doomed = await worker();
     const printed = await waitFor('the job to print its token', async () => /TOKEN:(\S+):END/.exec(await logOf(accepted.pipelineId)));
     const token = printed[1]!.split('').reverse().join('');

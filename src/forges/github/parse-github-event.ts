@@ -1,4 +1,4 @@
-import { parsePayload, ZERO_SHA, type ParsedWebhook } from '../parse-result.js';
+import { branchPush, parsePayload, type ParsedWebhook } from '../parse-result.js';
 import { PullRequestEventSchema, PushEventSchema } from './webhook-schema.js';
 
 const RUN_ACTIONS = new Set(['opened', 'synchronize', 'reopened']);
@@ -9,22 +9,18 @@ export function parseGithubEvent(name: string, deliveryId: string, payload: unkn
     const parsed = parsePayload(PushEventSchema, 'push payload', payload);
     if (!parsed.ok) return parsed.answer;
     const push = parsed.data;
-    if (!push.ref.startsWith('refs/heads/')) return { kind: 'ignored', reason: `push to ${push.ref} is not a branch` };
-    if (push.deleted || ZERO_SHA.test(push.after)) return { kind: 'ignored', reason: 'the push deleted the branch' };
-    if (!push.installation) return { kind: 'invalid', reason: 'push payload has no installation: is this a GitHub App webhook?' };
-    return {
-      kind: 'event',
-      event: {
-        target: { forge: 'github', project: push.repository.full_name, apiContext: { installationId: push.installation.id } },
-        deliveryId,
-        event: 'push',
-        action: 'run',
-        sha: push.after,
-        ref: push.ref.slice('refs/heads/'.length),
-        defaultBranch: push.repository.default_branch,
-        fromFork: false,
-      },
-    };
+    const installationId = push.installation?.id;
+    const parsedPush = branchPush({
+      target: { forge: 'github', project: push.repository.full_name, apiContext: installationId === undefined ? {} : { installationId } },
+      deliveryId,
+      ref: push.ref,
+      sha: push.after,
+      defaultBranch: push.repository.default_branch,
+      deleted: push.deleted ?? false,
+    });
+    // Only an App's deliveries carry an installation, and only through it can Slipway report back.
+    if (parsedPush.kind === 'event' && installationId === undefined) return { kind: 'invalid', reason: 'push payload has no installation: is this a GitHub App webhook?' };
+    return parsedPush;
   }
   if (name === 'pull_request') {
     const parsed = parsePayload(PullRequestEventSchema, 'pull_request payload', payload);

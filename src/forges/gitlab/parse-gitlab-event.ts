@@ -1,4 +1,4 @@
-import { parsePayload, ZERO_SHA, type ParsedWebhook } from '../parse-result.js';
+import { branchPush, parsePayload, ZERO_SHA, type ParsedWebhook } from '../parse-result.js';
 import { MergeRequestHookSchema, PushHookSchema } from './webhook-schema.js';
 
 const RUN_ACTIONS = new Set(['open', 'reopen']);
@@ -10,21 +10,14 @@ export function parseGitlabEvent(name: string, deliveryId: string, payload: unkn
     const parsed = parsePayload(PushHookSchema, 'Push Hook body', payload);
     if (!parsed.ok) return parsed.answer;
     const push = parsed.data;
-    if (!push.ref.startsWith('refs/heads/')) return { kind: 'ignored', reason: `push to ${push.ref} is not a branch` };
-    if (push.checkout_sha === null || ZERO_SHA.test(push.after)) return { kind: 'ignored', reason: 'the push deleted the branch' };
-    return {
-      kind: 'event',
-      event: {
-        target: { forge: 'gitlab', project: push.project.path_with_namespace, apiContext: { projectId: push.project.id } },
-        deliveryId,
-        event: 'push',
-        action: 'run',
-        sha: push.checkout_sha,
-        ref: push.ref.slice('refs/heads/'.length),
-        defaultBranch: push.project.default_branch ?? 'main',
-        fromFork: false,
-      },
-    };
+    return branchPush({
+      target: { forge: 'gitlab', project: push.project.path_with_namespace, apiContext: { projectId: push.project.id } },
+      deliveryId,
+      ref: push.ref,
+      sha: push.checkout_sha,
+      defaultBranch: push.project.default_branch ?? 'main',
+      deleted: ZERO_SHA.test(push.after),
+    });
   }
   if (name === 'Merge Request Hook') {
     const parsed = parsePayload(MergeRequestHookSchema, 'Merge Request Hook body', payload);
