@@ -1,5 +1,6 @@
 import type { AcceptOutcome } from '../model/dispatch.js';
 import type { ForgeEvent, ForgeTarget } from '../model/forge-event.js';
+import type { PipelineRow } from './pipeline-row.js';
 import type { Pool } from './pool.js';
 
 export interface ClaimedPipeline {
@@ -16,20 +17,10 @@ export interface ClaimedPipeline {
 /** Pipelines a worker gives up on after this many claims (each claim after a crash counts). */
 export const MAX_ATTEMPTS = 3;
 
-interface PipelineRow {
-  id: number;
-  forge: 'github' | 'gitlab';
-  project: string;
-  forge_context: Record<string, string | number>;
-  sha: string;
-  ref: string;
-  default_branch: string | null;
-  change_request: number | null;
-  from_fork: boolean;
-  attempts: number;
-}
+/** The columns a claim returns. */
+type ClaimRow = Pick<PipelineRow, 'id' | 'forge' | 'project' | 'forge_context' | 'sha' | 'ref' | 'default_branch' | 'change_request' | 'from_fork' | 'attempts'>;
 
-function toClaimed(row: PipelineRow): ClaimedPipeline {
+function toClaimed(row: ClaimRow): ClaimedPipeline {
   return {
     id: row.id,
     target: { forge: row.forge, project: row.project, apiContext: row.forge_context },
@@ -72,7 +63,7 @@ export function createPipelineQueue(pool: Pool) {
 
     /** Takes the oldest queued pipeline, or a running one whose worker stopped renewing its lease. */
     async claim(workerId: string, leaseMs: number): Promise<ClaimedPipeline | null> {
-      const { rows } = await pool.query<PipelineRow>(
+      const { rows } = await pool.query<ClaimRow>(
         `UPDATE pipelines p
             SET status = 'running', lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2::float8 / 1000),
                 attempts = attempts + 1, started_at = coalesce(started_at, now())

@@ -1,11 +1,13 @@
 import type { ForgeName } from '../model/forge-event.js';
+import type { JobKind, JobStatus, PipelineStatus } from '../model/status.js';
+import type { PipelineRow } from './pipeline-row.js';
 import type { Pool } from './pool.js';
 
 export interface JobView {
   id: number;
   name: string;
-  kind: 'script' | 'build';
-  status: 'pending' | 'running' | 'passed' | 'failed' | 'skipped' | 'canceled';
+  kind: JobKind;
+  status: JobStatus;
   exitCode: number | null;
   error: string | null;
   durationMs: number | null;
@@ -20,7 +22,7 @@ export interface PipelineView {
   ref: string;
   changeRequest: number | null;
   fromFork: boolean;
-  status: 'queued' | 'running' | 'passed' | 'failed' | 'canceled' | 'error';
+  status: PipelineStatus;
   error: string | null;
   cancelReason: string | null;
   supersededBy: number | null;
@@ -36,29 +38,7 @@ export interface PipelineView {
   superseded: Array<{ id: number; sha: string }>;
 }
 
-interface Row {
-  id: number;
-  forge: PipelineView['forge'];
-  project: string;
-  forge_context: Record<string, string | number>;
-  sha: string;
-  ref: string;
-  change_request: number | null;
-  from_fork: boolean;
-  status: PipelineView['status'];
-  error: string | null;
-  cancel_reason: string | null;
-  superseded_by: number | null;
-  plan_source: string | null;
-  plan_notes: string[];
-  image_ref: string | null;
-  image_digest: string | null;
-  cached_steps: number | null;
-  total_steps: number | null;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-}
+type Row = PipelineRow;
 
 export function createPipelineViews(pool: Pool) {
   return {
