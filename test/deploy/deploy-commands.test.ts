@@ -71,8 +71,8 @@ projects:
     });
   };
 
-  it('requests a deploy of a tested commit, and an approver of a group approves it', async () => {
-    const requested = await commands.request('UDEV', shaA.slice(0, 9), 'prod');
+  it('requests a deploy of a tested commit, written as project:environment, and an approver of a group approves it', async () => {
+    const requested = await commands.request('UDEV', shaA.slice(0, 9), `${project}:prod`);
     if (!requested.ok) throw new Error(requested.reason);
 
     const decided = await commands.decide(requested.deployment.id, 'UCAROL', 'approved');

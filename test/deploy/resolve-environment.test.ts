@@ -6,18 +6,18 @@ const policy = parsePolicy(`
 projects:
   group/app:
     environments:
-      prod: { approvers: [U1] }
-      staging: { approvers: [U1] }
+      prod: { approvers: [U01] }
+      staging: { approvers: [U01] }
   group/api:
     environments:
-      prod: { approvers: [U2] }
+      prod: { approvers: [U02] }
 `);
 
 describe('resolving an environment from what a person typed', () => {
   it('finds an environment only one project has', () => {
     const resolved = resolveEnvironment(policy, 'staging');
 
-    expect(resolved.ok && resolved.ref).toMatchObject({ project: 'group/app', environment: 'staging', policy: { approvers: ['U1'] } });
+    expect(resolved.ok && resolved.ref).toMatchObject({ project: 'group/app', environment: 'staging', policy: { approvers: ['U01'] } });
   });
 
   it('takes group/app:prod, the form /deploy help advertises', () => {

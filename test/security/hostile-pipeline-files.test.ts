@@ -1,4 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -62,14 +64,31 @@ describe('pipeline files written to hurt', () => {
       ticks += 1;
     }, 20);
 
+    // A health endpoint served by this same process must keep answering meanwhile.
+    const health = http.createServer((_request, response) => response.end('ok'));
+    await new Promise<void>((resolve) => health.listen(0, '127.0.0.1', resolve));
+    const healthUrl = `http://127.0.0.1:${(health.address() as AddressInfo).port}/healthz`;
+    const answers: number[] = [];
     const reading = readPipelinePlanWithin(dir, { LONG }, 3_000);
+    const settled = reading.then(() => undefined, () => undefined);
+    let done = false;
+    void settled.then(() => (done = true));
+    while (!done) {
+      const started = performance.now();
+      await fetch(healthUrl).then((response) => response.text());
+      answers.push(performance.now() - started);
+      await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 100))]);
+    }
     await expect(reading).rejects.toThrow(
       new PipelineFileError('the pipeline file', ['took longer than 3 s to read (SLIPWAY_PIPELINE_FILE_TIMEOUT): simplify its anchors, extends or expressions']),
     );
     clearInterval(ticker);
+    health.close();
 
     expect(ticks).toBeGreaterThan(50);
     expect(longestGap).toBeLessThan(1_000);
+    expect(answers.length).toBeGreaterThan(10);
+    expect(Math.max(...answers)).toBeLessThan(1_000);
   });
 
   it('reads an ordinary file on its thread and returns the same plan', async () => {
