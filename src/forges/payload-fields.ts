@@ -6,7 +6,6 @@ import { z } from 'zod';
  * no text longer than an index entry may be.
  */
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Text of at most `maxBytes` UTF-8 bytes with no control characters. */

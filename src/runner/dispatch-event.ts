@@ -2,10 +2,6 @@ import type { Dispatch } from '../model/dispatch.js';
 import type { PipelineQueue } from '../store/pipeline-queue.js';
 import type { Reporter } from '../report/reporter.js';
 
-/**
- * Records a forge event as durable work and returns at once; the reporter posts the pending
- * status and comment after the webhook has been answered, and a worker is woken to run it.
- */
 export interface DispatchSignals {
   /** A pipeline was queued: workers here and elsewhere should claim it. */
   queued(pipelineId: number): void;
@@ -13,6 +9,10 @@ export interface DispatchSignals {
   canceled(pipelineIds: number[]): void;
 }
 
+/**
+ * Records a forge event as durable work and returns at once; the reporter posts the pending
+ * status and comment after the webhook has been answered, and a worker is woken to run it.
+ */
 export function createDispatcher(queue: PipelineQueue, reporter: Reporter, signals: DispatchSignals): Dispatch {
   return async (event) => {
     const outcome = await queue.accept(event);
