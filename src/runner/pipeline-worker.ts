@@ -118,7 +118,7 @@ export function startWorker(options: WorkerOptions): Worker {
         log.info({ pipelineId: claimed.id, status: result.status, durationMs: result.durationMs }, 'pipeline finished');
       }
     } finally {
-      await options.jobTokens?.revoke(claimed.id).catch((error: unknown) => log.warn({ err: error, pipelineId: claimed.id }, 'could not revoke the job token'));
+      await options.jobTokens?.revoke(claimed.id, options.workerId).catch((error: unknown) => log.warn({ err: error, pipelineId: claimed.id }, 'could not revoke the job token'));
       await rm(sourceDir, { recursive: true, force: true });
     }
   }

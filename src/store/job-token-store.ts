@@ -36,9 +36,12 @@ export function createJobTokenStore(pool: Pool) {
       return token;
     },
 
-    /** Ends a pipeline's tokens at once (it finished, was canceled, or its worker gave it up). */
-    async revoke(pipelineId: number): Promise<void> {
-      await pool.query('DELETE FROM job_tokens WHERE pipeline_id = $1', [pipelineId]);
+    /**
+     * Ends the tokens one claim of a pipeline was given (it finished, was canceled, or its worker
+     * gave it up); a worker that took the pipeline over keeps its own.
+     */
+    async revoke(pipelineId: number, leaseOwner: string): Promise<void> {
+      await pool.query('DELETE FROM job_tokens WHERE pipeline_id = $1 AND lease_owner = $2', [pipelineId, leaseOwner]);
     },
 
     /**
