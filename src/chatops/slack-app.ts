@@ -146,7 +146,7 @@ export function createSlackApp(options: SlackOptions) {
         response.writeHead(200).end();
         return;
       }
-      const guard = await guardSlackRequest(request, body, { signingSecret: options.signingSecret, teamId: options.teamId, firstSighting: options.firstSighting });
+      const guard = await guardSlackRequest(request, body, form, { signingSecret: options.signingSecret, teamId: options.teamId, firstSighting: options.firstSighting });
       if (!guard.ok) {
         log.warn({ reason: guard.reason }, 'Slack request refused');
         return sendError(response, guard.status, guard.reason);

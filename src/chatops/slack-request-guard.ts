@@ -22,8 +22,7 @@ function header(request: IncomingMessage, name: string): string | undefined {
 }
 
 /** The workspace a slash command (`team_id=`) or an interaction (`payload={"team":{"id":…}}`) comes from. */
-export function teamOf(body: string): string | undefined {
-  const form = new URLSearchParams(body);
+export function teamOf(form: URLSearchParams): string | undefined {
   const payload = form.get('payload');
   if (payload === null) return form.get('team_id') ?? undefined;
   try {
@@ -40,7 +39,7 @@ export function teamOf(body: string): string | undefined {
  * direction, HMAC signature over the exact body, the configured workspace, and not a replay.
  * Nothing is recorded for a request that fails any check but the last.
  */
-export async function guardSlackRequest(request: IncomingMessage, body: Buffer, options: SlackGuardOptions): Promise<GuardOutcome> {
+export async function guardSlackRequest(request: IncomingMessage, body: Buffer, form: URLSearchParams, options: SlackGuardOptions): Promise<GuardOutcome> {
   const timestampText = header(request, 'x-slack-request-timestamp');
   const signature = header(request, 'x-slack-signature');
   if (!timestampText || !signature) return { ok: false, status: 401, reason: 'missing X-Slack-Request-Timestamp or X-Slack-Signature' };
@@ -54,7 +53,7 @@ export async function guardSlackRequest(request: IncomingMessage, body: Buffer, 
   if (given.length !== expected.length || !timingSafeEqual(given, Buffer.from(expected))) {
     return { ok: false, status: 401, reason: 'X-Slack-Signature does not match the body: check SLACK_SIGNING_SECRET' };
   }
-  const team = teamOf(body.toString('utf8'));
+  const team = teamOf(form);
   if (team !== options.teamId) return { ok: false, status: 403, reason: 'this Slipway answers one Slack workspace, and it is not this one (SLACK_TEAM_ID)' };
   if (!(await options.firstSighting(signature))) return { ok: false, status: 401, reason: 'this request was already received (a replay)' };
   return { ok: true };

@@ -4,7 +4,7 @@ import { parseImageReference } from '../registry/image-reference.js';
 import type { RegistryClient } from '../registry/registry-client.js';
 import type { Deployment, DeploymentStore } from '../store/deployment-store.js';
 import type { DeployDescription } from './actions/webhook-action.js';
-import { describeLock } from './deploy-context.js';
+import { auditDeployment, describeLock } from './deploy-context.js';
 import type { NamePeople } from './deploy-policy.js';
 import type { DeployEvents } from './deploy-events.js';
 import { environmentOf } from './resolve-environment.js';
@@ -39,9 +39,7 @@ export async function carryOutDeployment(claimed: Deployment, owner: string, opt
   const image = parseImageReference(claimed.imageRef);
   const registry = options.registryFor(image.registry);
 
-  async function audit(action: string, deployment: Deployment, detail: Record<string, unknown>) {
-    await store.audit({ actor: 'slipway', action, project: deployment.project, environment: deployment.environment, sha: deployment.sha, digest: deployment.digest, deploymentId: deployment.id, detail });
-  }
+  const audit = (action: string, deployment: Deployment, detail: Record<string, unknown>) => auditDeployment(store, 'slipway', action, deployment, detail);
 
   /** The environment tag goes back to the digest recorded before the retag, so tag and records agree. */
   async function restore(deployment: Deployment): Promise<void> {

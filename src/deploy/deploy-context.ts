@@ -34,8 +34,13 @@ export function groupsOf(context: DeployContext, user: string, ref: EnvironmentR
   return candidates.length === 0 ? Promise.resolve(new Set<string>()) : context.directory.groupsOf(user, candidates);
 }
 
-export async function audit(context: DeployContext, actor: string, action: string, deployment: Deployment, detail: Record<string, unknown> = {}): Promise<void> {
-  await context.store.audit({ actor, action, project: deployment.project, environment: deployment.environment, sha: deployment.sha, digest: deployment.digest, deploymentId: deployment.id, detail });
+/** An audit row about one deployment: who did what to it, with its commit and digest. */
+export async function auditDeployment(store: DeploymentStore, actor: string, action: string, deployment: Deployment, detail: Record<string, unknown> = {}): Promise<void> {
+  await store.audit({ actor, action, project: deployment.project, environment: deployment.environment, sha: deployment.sha, digest: deployment.digest, deploymentId: deployment.id, detail });
+}
+
+export function audit(context: DeployContext, actor: string, action: string, deployment: Deployment, detail: Record<string, unknown> = {}): Promise<void> {
+  return auditDeployment(context.store, actor, action, deployment, detail);
 }
 
 /** May `user` ask for a deploy to this environment now? (Rules, then locks.) */

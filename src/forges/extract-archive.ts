@@ -39,9 +39,10 @@ function entryPath(name: string): string | undefined {
  * chains longer than the kernel's own limit count as outside.
  */
 export function linkEscapes(linkPath: string, links: ReadonlyMap<string, string>): boolean {
+  const own = links.get(linkPath);
+  if (own === undefined || path.posix.isAbsolute(own)) return true;
   const stack = linkPath.split('/').slice(0, -1);
-  let queue = (links.get(linkPath) ?? '').split('/');
-  if (path.posix.isAbsolute(links.get(linkPath) ?? '/')) return true;
+  let queue = own.split('/');
   let hops = 0;
   while (queue.length > 0) {
     const part = queue.shift()!;

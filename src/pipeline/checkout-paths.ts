@@ -1,4 +1,4 @@
-import { lstat, open, realpath } from 'node:fs/promises';
+import { lstat, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { PipelineFileError } from './pipeline-file-error.js';
 
@@ -48,12 +48,5 @@ export async function readCheckoutFile(root: string, name: string): Promise<stri
   const info = await lstat(resolved);
   if (!info.isFile()) throw new PipelineFileError(name, ['is not a regular file']);
   if (info.size > MAX_PIPELINE_FILE_BYTES) throw new PipelineFileError(name, [`is ${info.size} bytes; a pipeline file may be at most ${MAX_PIPELINE_FILE_BYTES}`]);
-  const handle = await open(resolved, 'r');
-  try {
-    const buffer = Buffer.alloc(Math.min(info.size, MAX_PIPELINE_FILE_BYTES));
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    return buffer.subarray(0, bytesRead).toString('utf8');
-  } finally {
-    await handle.close();
-  }
+  return readFile(resolved, 'utf8');
 }

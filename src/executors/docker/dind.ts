@@ -169,15 +169,16 @@ export async function removeOrphanDinds(
   isOrphan: (dind: DindContainer) => boolean = (dind) => ownerIsGone(dind.owner),
   socketDir?: string,
 ): Promise<DindContainer[]> {
-  const orphans = (await listDinds(host)).filter(isOrphan);
+  const dinds = await listDinds(host);
+  const orphans = dinds.filter(isOrphan);
   for (const orphan of orphans) {
     await host
       .getContainer(orphan.id)
       .remove({ force: true, v: true })
       .catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
-    if (socketDir && orphan.name) await rm(path.join(socketDir, orphan.name), { recursive: true, force: true });
+    if (socketDir) await rm(path.join(socketDir, orphan.name), { recursive: true, force: true });
   }
-  if (socketDir) await removeStrandedSocketFolders(host, socketDir);
+  if (socketDir) await removeStrandedSocketFolders(socketDir, new Set(dinds.filter((dind) => !orphans.includes(dind)).map((dind) => dind.name)));
   return orphans;
 }
 
@@ -185,11 +186,10 @@ export async function removeOrphanDinds(
  * Socket folders with no daemon behind them (their owner died between making the folder and
  * starting the container). Young ones may belong to a daemon being started right now.
  */
-async function removeStrandedSocketFolders(host: Docker, socketDir: string, minAgeMs = 120_000): Promise<void> {
-  const names = new Set((await listDinds(host)).map((dind) => dind.name));
+async function removeStrandedSocketFolders(socketDir: string, daemonNames: ReadonlySet<string>, minAgeMs = 120_000): Promise<void> {
   const entries = await readdir(socketDir, { withFileTypes: true }).catch(() => []);
   for (const entry of entries) {
-    if (!entry.isDirectory() || !entry.name.startsWith('slipway-dind-') || names.has(entry.name)) continue;
+    if (!entry.isDirectory() || !entry.name.startsWith('slipway-dind-') || daemonNames.has(entry.name)) continue;
     const folder = path.join(socketDir, entry.name);
     const age = Date.now() - (await stat(folder)).mtimeMs;
     if (age > minAgeMs) await rm(folder, { recursive: true, force: true });
