@@ -5,10 +5,9 @@ import { deployCommands } from '../../src/deploy/deploy-commands.js';
 import { createDeployEvents, type DeployEvent } from '../../src/deploy/deploy-events.js';
 import { environmentRepository } from '../../src/registry/environment-repository.js';
 import { createStores, type Stores } from '../../src/runtime/create-runtime.js';
-import { migrate } from '../../src/store/migrate.js';
-import { createPool, type Pool } from '../../src/store/pool.js';
+import type { Pool } from '../../src/store/pool.js';
 import { createLogger } from '../../src/telemetry/logger.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { createMigratedDatabase, type MigratedDatabase } from '../helpers/database.js';
 import { fakeSha, registry, uniqueName } from '../helpers/docker-lab.js';
 import { lab } from '../helpers/lab.js';
 import { pushTestImage } from '../helpers/test-images.js';
@@ -25,7 +24,7 @@ projects:
       prod: { approvers: [UAPPROVER, SOPS] }
       open: { approvers: [UAPPROVER], requesters: [UDEV], allowSelfApproval: true }
 `);
-  let database: TestDatabase;
+  let database: MigratedDatabase;
   let pool: Pool;
   let stores: Stores;
   const seen: DeployEvent[] = [];
@@ -35,9 +34,8 @@ projects:
   beforeAll(async () => {
     digests.a = await pushTestImage(project, shaA, 'LABEL v=a');
     digests.b = await pushTestImage(project, shaB, 'LABEL v=b');
-    database = await createTestDatabase();
-    await migrate(database.url);
-    pool = createPool(database.url, 4);
+    database = await createMigratedDatabase(4);
+    pool = database.pool;
     stores = createStores(pool);
     const events = createDeployEvents((error) => {
       throw error;
@@ -52,7 +50,6 @@ projects:
     }
   });
   afterAll(async () => {
-    await pool?.end();
     await database?.drop();
   });
 

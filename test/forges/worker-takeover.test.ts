@@ -1,11 +1,10 @@
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL_OWNER, LABEL_PIPELINE, LABEL_ROLE, listDinds } from '../../src/executors/docker/dind.js';
-import { migrate } from '../../src/store/migrate.js';
 import { createPipelineQueue } from '../../src/store/pipeline-queue.js';
-import { createPool, type Pool } from '../../src/store/pool.js';
+import type { Pool } from '../../src/store/pool.js';
 import { forgeArchive } from '../helpers/archive.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { createMigratedDatabase, type MigratedDatabase } from '../helpers/database.js';
 import { EXAMPLE, executorOptions, fakeSha, host, uniqueName } from '../helpers/docker-lab.js';
 import { fakeGitlab } from '../helpers/fake-forges.js';
 import { GITLAB_URL, pipelineRow, queueGitlabPush, startTestService, type TestService } from '../helpers/test-service.js';
@@ -14,20 +13,18 @@ import { waitFor } from '../helpers/wait-for.js';
 const SCRIPT = `test:\n  image: python:3.8-slim\n  script:\n    - printf '\\033[31mred alert\\033[0m\\n'\n    - echo "<b>not bold</b>"\nbuild: false\n`;
 
 describe('a worker that dies', () => {
-  let database: TestDatabase;
+  let database: MigratedDatabase;
   let pool: Pool;
   let lab: TestService | undefined;
   const archives = new Map<string, Buffer>();
   let gitlab: ReturnType<typeof fakeGitlab>;
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await migrate(database.url);
-    pool = createPool(database.url, 2);
+    database = await createMigratedDatabase();
+    pool = database.pool;
     gitlab = fakeGitlab(GITLAB_URL, archives);
   });
   afterAll(async () => {
     await lab?.stop();
-    await pool.end();
     await database.drop();
   });
 

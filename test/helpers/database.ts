@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { migrate } from '../../src/store/migrate.js';
+import { createPool, type Pool } from '../../src/store/pool.js';
 import { lab } from './lab.js';
 
 export interface TestDatabase {
@@ -26,5 +28,24 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     url: url.toString(),
     drop: () => admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+  };
+}
+
+export interface MigratedDatabase extends TestDatabase {
+  pool: Pool;
+}
+
+/** A fresh database with every migration applied, and a small pool on it; `drop()` closes both. */
+export async function createMigratedDatabase(poolSize = 2): Promise<MigratedDatabase> {
+  const database = await createTestDatabase();
+  await migrate(database.url);
+  const pool = createPool(database.url, poolSize);
+  return {
+    ...database,
+    pool,
+    async drop() {
+      await pool.end();
+      await database.drop();
+    },
   };
 }

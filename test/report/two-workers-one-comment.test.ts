@@ -1,23 +1,21 @@
 import { type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../../src/store/migrate.js';
-import { createPool, type Pool } from '../../src/store/pool.js';
+import type { Pool } from '../../src/store/pool.js';
 import { finished, spawnCli } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { createMigratedDatabase, type MigratedDatabase } from '../helpers/database.js';
 import { fakeSha, labEnv, uniqueName } from '../helpers/docker-lab.js';
 import { startStandIn, type StandIn } from '../helpers/stand-in.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 describe('two worker processes reporting on one merge request', () => {
-  let database: TestDatabase;
+  let database: MigratedDatabase;
   let pool: Pool;
   let stand: StandIn;
   const children: ChildProcessWithoutNullStreams[] = [];
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await migrate(database.url);
-    pool = createPool(database.url, 2);
+    database = await createMigratedDatabase();
+    pool = database.pool;
     // A slow notes listing: both workers would list the notes before either created "the one".
     stand = await startStandIn(new Map(), { notesDelayMs: 400, archiveDelayMs: 1_500 });
   });
@@ -25,7 +23,6 @@ describe('two worker processes reporting on one merge request', () => {
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(children.map((child) => (child.exitCode === null ? finished(child) : undefined)));
     stand?.close();
-    await pool?.end();
     await database?.drop();
   });
 

@@ -9,11 +9,9 @@ import { environmentRepository } from '../../src/registry/environment-repository
 import { createRegistryClient } from '../../src/registry/registry-client.js';
 import { createJobTokenStore } from '../../src/store/job-token-store.js';
 import { createPipelineStore } from '../../src/store/pipeline-store.js';
-import { createPool, type Pool } from '../../src/store/pool.js';
 import { exampleCopy, executorOptions, fakeSha, host, pipelineRun, registry, uniqueName } from '../helpers/docker-lab.js';
 import { pushTestImage } from '../helpers/test-images.js';
-import { startTestService, type TestService } from '../helpers/test-service.js';
-import { REGISTRY_ADMIN, startTokenLab, type TokenLab, type TokenRegistry } from '../helpers/token-registry.js';
+import { REGISTRY_ADMIN, startTokenLab, type TokenLab } from '../helpers/token-registry.js';
 
 const executor = createDockerExecutor(host, executorOptions);
 const BUILD_ONLY = 'build:\n  context: .\n';
@@ -49,14 +47,10 @@ describe('environment tags are written only by promotion', () => {
 
 describe('a job holding CI_JOB_TOKEN, against a registry that trusts Slipway', () => {
   let tokenLab: TokenLab;
-  let service: TestService;
-  let tokenRegistry: TokenRegistry;
-  let pool: Pool;
   const folders: string[] = [];
 
   beforeAll(async () => {
     tokenLab = await startTokenLab();
-    ({ service, registry: tokenRegistry, pool } = tokenLab);
   });
   afterAll(async () => {
     for (const folder of folders) await rm(folder, { recursive: true, force: true });
@@ -65,6 +59,7 @@ describe('a job holding CI_JOB_TOKEN, against a registry that trusts Slipway', (
 
   it('cannot push the environment tag, while promotion (Slipway’s own account) can', async () => {
     const project = uniqueName('team/guarded');
+    const { registry: tokenRegistry, pool } = tokenLab;
     const admin = createRegistryClient({ host: tokenRegistry.host, username: REGISTRY_ADMIN.user, password: REGISTRY_ADMIN.password });
     const sha = fakeSha();
     const store = createPipelineStore(pool);

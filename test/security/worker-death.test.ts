@@ -4,13 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listDinds } from '../../src/executors/docker/dind.js';
-import { migrate } from '../../src/store/migrate.js';
 import { createJobTokenStore } from '../../src/store/job-token-store.js';
 import { createPipelineQueue } from '../../src/store/pipeline-queue.js';
-import { createPool, type Pool } from '../../src/store/pool.js';
+import type { Pool } from '../../src/store/pool.js';
 import { forgeArchive } from '../helpers/archive.js';
 import { finished, spawnCli } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { createMigratedDatabase, type MigratedDatabase } from '../helpers/database.js';
 import { EXAMPLE, executorOptions, fakeSha, host, labEnv, uniqueName } from '../helpers/docker-lab.js';
 import { startStandIn, type StandIn } from '../helpers/stand-in.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -29,16 +28,15 @@ build: false
 const SLEEPER = 'test:\n  image: python:3.8-slim\n  script: [sleep 120]\nbuild: false\n';
 
 describe('a worker killed mid-pipeline while another runs', () => {
-  let database: TestDatabase;
+  let database: MigratedDatabase;
   let pool: Pool;
   let stand: StandIn;
   const archives = new Map<string, Buffer>();
   const children: ChildProcessWithoutNullStreams[] = [];
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await migrate(database.url);
-    pool = createPool(database.url, 2);
+    database = await createMigratedDatabase();
+    pool = database.pool;
     stand = await startStandIn(archives);
   });
   afterAll(async () => {
@@ -46,7 +44,6 @@ describe('a worker killed mid-pipeline while another runs', () => {
     const mine = (await listDinds(host)).filter((dind) => children.some((child) => dind.owner.endsWith(`/${child.pid}`)));
     for (const dind of mine) await host.getContainer(dind.id).remove({ force: true, v: true }).catch(() => undefined);
     stand?.close();
-    await pool?.end();
     await database?.drop();
   });
 

@@ -1,24 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobTokenStore, type JobTokenStore } from '../../src/store/job-token-store.js';
-import { migrate } from '../../src/store/migrate.js';
 import { createPipelineStore } from '../../src/store/pipeline-store.js';
-import { createPool, type Pool } from '../../src/store/pool.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import type { Pool } from '../../src/store/pool.js';
+import { createMigratedDatabase, type MigratedDatabase } from '../helpers/database.js';
 import { fakeSha } from '../helpers/docker-lab.js';
 
 describe('CI_JOB_TOKEN validity', () => {
-  let database: TestDatabase;
+  let database: MigratedDatabase;
   let pool: Pool;
   let tokens: JobTokenStore;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await migrate(database.url);
-    pool = createPool(database.url, 2);
+    database = await createMigratedDatabase();
+    pool = database.pool;
     tokens = createJobTokenStore(pool);
   });
   afterAll(async () => {
-    await pool?.end();
     await database?.drop();
   });
 
