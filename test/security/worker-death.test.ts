@@ -122,9 +122,14 @@ describe('a worker killed mid-pipeline while another runs', () => {
       await postGitlab(front.base, 'Push Hook', gitlabPush({ project, sha: second }));
       await waitFor('the superseded daemon to go', async () => !(await listDinds(host)).some((candidate) => candidate.id === daemon.id), 10_000);
       const elapsed = performance.now() - started;
+      // The worker records the cancellation once its job has stopped, just after the daemon went.
+      const status = await waitFor('the superseded pipeline to be recorded as canceled', async () => {
+        const row = (await pool.query<{ status: string }>('SELECT status FROM pipelines WHERE id = $1', [queued.pipelineId])).rows[0]!;
+        return row.status !== 'running' && row.status;
+      });
 
       expect(elapsed).toBeLessThan(5_000);
-      expect((await pool.query('SELECT status FROM pipelines WHERE id = $1', [queued.pipelineId])).rows[0].status).toBe('canceled');
+      expect(status).toBe('canceled');
     } finally {
       await front.stop();
     }
