@@ -102,9 +102,9 @@ in_registry() { # in_registry REPO TAG
     "http://$REGISTRY_ADDR/v2/$1/manifests/$2"
 }
 
-# rootfs NAME PACKAGES: a debootstrapped tree, kept as a tarball so later runs skip debootstrap.
+# rootfs NAME PACKAGES VERSION: a debootstrapped tree, kept as a tarball so later runs skip debootstrap.
 rootfs() {
-  local name=$1 packages=$2 tarball="$LAB_DIR/rootfs/$1.tar"
+  local name=$1 packages=$2 tarball="$LAB_DIR/rootfs/$1-$3.tar"
   if [ ! -s "$tarball" ]; then
     local dir="$LAB_DIR/rootfs/$name.d"
     log "debootstrapping $name ($packages); this takes about a minute"
@@ -126,6 +126,62 @@ customise_python() {
   ln -sf pip3 "$1/usr/bin/pip" 2>/dev/null || true
 }
 
+customise_postgres() {
+  # The cluster Debian's package makes is not used: the entrypoint makes one from POSTGRES_* at start.
+  rm -rf "$1"/var/lib/postgresql/*/main "$1"/etc/postgresql/*/main
+  # Half the packages' size is LLVM for the optional JIT, docs and translations: a service
+  # image pulled into every pipeline's fresh daemon is better without them.
+  rm -rf "$1"/usr/lib/x86_64-linux-gnu/libLLVM* "$1"/usr/lib/x86_64-linux-gnu/libz3.so* \
+    "$1"/usr/lib/postgresql/*/lib/llvmjit* "$1"/usr/lib/postgresql/*/lib/bitcode \
+    "$1"/usr/share/locale "$1"/usr/share/doc "$1"/usr/share/man "$1"/usr/share/i18n
+  cat >"$1/usr/local/bin/docker-entrypoint.sh" <<'SH'
+#!/bin/sh
+# What the official postgres image's entrypoint does with POSTGRES_USER (default postgres),
+# POSTGRES_PASSWORD, POSTGRES_DB (default: the user's name) and POSTGRES_HOST_AUTH_METHOD.
+# Like it, the server listens on TCP only once the database is made, so an open port means ready.
+set -e
+BIN=$(echo /usr/lib/postgresql/*/bin)
+PGDATA=${PGDATA:-/var/lib/postgresql/data}
+if [ "${1#-}" != "$1" ]; then set -- postgres "$@"; fi
+if [ "$1" = postgres ] && [ "$(id -u)" = 0 ]; then
+  mkdir -p "$PGDATA" /var/run/postgresql
+  chown -R postgres:postgres "$PGDATA" /var/run/postgresql
+  chmod 700 "$PGDATA"
+  exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"
+fi
+if [ "$1" != postgres ]; then exec "$@"; fi
+shift
+user=${POSTGRES_USER:-postgres}
+db=${POSTGRES_DB:-$user}
+auth=${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  if [ -z "${POSTGRES_PASSWORD:-}" ] && [ "$auth" != trust ]; then
+    echo 'Error: Database is uninitialized and superuser password is not specified.' >&2
+    echo '       Set POSTGRES_PASSWORD to a non-empty value, or POSTGRES_HOST_AUTH_METHOD=trust.' >&2
+    exit 1
+  fi
+  pwfile=$(mktemp)
+  printf '%s\n' "${POSTGRES_PASSWORD:-}" >"$pwfile"
+  if [ -n "${POSTGRES_PASSWORD:-}" ]; then pwopt="--pwfile=$pwfile"; else pwopt=; fi
+  "$BIN/initdb" -D "$PGDATA" -U "$user" $pwopt --auth-local=trust --auth-host="$auth" >/dev/null
+  rm -f "$pwfile"
+  echo "host all all all $auth" >>"$PGDATA/pg_hba.conf"
+  if [ "$db" != postgres ]; then
+    "$BIN/pg_ctl" -D "$PGDATA" -o "-c listen_addresses=''" -w start >/dev/null
+    "$BIN/psql" -q -v ON_ERROR_STOP=1 -U "$user" -d postgres -c "CREATE DATABASE \"$db\""
+    "$BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
+  fi
+  echo 'PostgreSQL init process complete; ready for start up.'
+fi
+exec "$BIN/postgres" -D "$PGDATA" -c listen_addresses='*' "$@"
+SH
+  chmod +x "$1/usr/local/bin/docker-entrypoint.sh"
+}
+
+customise_redis() {
+  rm -rf "$1"/usr/share/locale "$1"/usr/share/doc "$1"/usr/share/man "$1"/usr/share/i18n
+}
+
 customise_docker() {
   # Like the official docker:dind entrypoint: flags as arguments mean "run dockerd with these".
   cat >"$1/usr/local/bin/dockerd-entrypoint.sh" <<'SH'
@@ -140,13 +196,18 @@ SH
 }
 
 # image REPO TAG[,TAG...] ROOTFS_NAME PACKAGES IMPORT_CHANGES...
+# A `lab-<hash>` tag records what the image was made from: change the packages, the changes or
+# the customisation, and the next run makes it again.
 image() {
   local repo=$1 tags=$2 name=$3 packages=$4; shift 4
+  local version
+  version=$(printf '%s\n' "$packages" "$@" "$(declare -f "customise_$name")" | sha256sum | cut -c1-12)
+  tags="$tags,lab-$version"
   local first=${tags%%,*} tag missing=0
   for tag in ${tags//,/ }; do in_registry "$repo" "$tag" || missing=1; done
   [ $missing = 0 ] && return 0
   local tarball changes=()
-  tarball=$(rootfs "$name" "$packages")
+  tarball=$(rootfs "$name" "$packages" "$version")
   for c in "$@"; do changes+=(--change "$c"); done
   log "importing $REGISTRY_ADDR/$repo:$tags"
   docker import "${changes[@]}" "$tarball" "$REGISTRY_ADDR/$repo:$first" >/dev/null
@@ -164,8 +225,14 @@ main() {
   start_dockerd
   start_registry
   # Pushed under library/ so a daemon using this registry as a mirror resolves python:3.8-slim and docker:dind.
-  image library/python 3.8-slim python python3,python3-pip,python3-tornado,ca-certificates \
+  image library/python 3.8-slim python python3,python3-pip,python3-tornado,python3-psycopg2,ca-certificates \
     'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["python3"]'
+  # Service stand-ins, answering to postgres:15 and redis:7 as the official images do.
+  image library/postgres 15,latest postgres postgresql,postgresql-client \
+    'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'ENV PGDATA=/var/lib/postgresql/data' \
+    'ENTRYPOINT ["docker-entrypoint.sh"]' 'CMD ["postgres"]' 'EXPOSE 5432'
+  image library/redis 7,latest redis redis-server \
+    'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["redis-server", "--protected-mode", "no"]' 'EXPOSE 6379'
   image library/docker dind,latest docker docker.io,ca-certificates,git \
     'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     'VOLUME /var/lib/docker' 'ENTRYPOINT ["dockerd-entrypoint.sh"]' 'CMD []'

@@ -5,6 +5,8 @@ import { migrateCommand } from './commands/migrate-command.js';
 import { runCommand } from './commands/run-command.js';
 import { serveCommand } from './commands/serve-command.js';
 import { UsageError } from './commands/usage-error.js';
+import { variablesCommand } from './commands/variables-command.js';
+import { SecretKeyError } from './store/project-variable-store.js';
 
 const USAGE = `usage: slipway <command>
 
@@ -13,6 +15,7 @@ commands:
   worker                         pipeline workers and deploy runner only (scale out: one per Docker host, one database)
   run [DIR] [--sha SHA] [--json] run the pipeline of a local checkout; exit 0 only if every job passed
   migrate [--down] [--count N]   apply (or revert) database migrations, then exit
+  variables set|list|unset|rekey a project's CI/CD variables (\`slipway variables\` for details)
   help                           this text
 
 Configuration comes from environment variables; see README.md.`;
@@ -26,6 +29,8 @@ async function main(argv: string[]): Promise<void> {
       return serveCommand({ http: false });
     case 'migrate':
       return migrateCommand(rest);
+    case 'variables':
+      return variablesCommand(rest);
     case 'run':
       // Exit explicitly: a canceled pipeline can leave sockets to its removed daemon open.
       process.exit(await runCommand(rest));
@@ -41,6 +46,10 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof SecretKeyError) {
+    console.error(`slipway: configuration error: ${error.message}`);
+    process.exit(78);
+  }
   if (error instanceof ConfigError || error instanceof PolicyFileError) {
     const problems = error instanceof ConfigError ? error.problems : [error.message];
     for (const problem of problems) console.error(`slipway: configuration error: ${problem}`);

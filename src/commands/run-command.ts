@@ -68,7 +68,7 @@ export async function runCommand(args: string[]): Promise<number> {
 
   let plan;
   try {
-    plan = await readPipelinePlan(options.dir, predefinedVariables(facts));
+    plan = await readPipelinePlan(options.dir, predefinedVariables(facts), { defaultImage: config.docker.job.defaultImage });
   } catch (error) {
     if (!(error instanceof PipelineFileError)) throw error;
     return report({ status: 'failed', jobs: [], image: null, error: error.message, durationMs: 0 });

@@ -10,6 +10,8 @@ export const SECRET_VARIABLES = new Set([
   'SLACK_BOT_TOKEN',
   'SLACK_SIGNING_SECRET',
   'SLIPWAY_REGISTRY_PASSWORD',
+  'SLIPWAY_SECRET_KEY',
+  'SLIPWAY_ADMIN_TOKEN',
 ]);
 
 const optionalText = z.string().trim().min(1).optional();
@@ -99,6 +101,14 @@ export const EnvSchema = z.object({
   SLIPWAY_DIND_SOCKET_DIR: z.string().trim().min(1).default('/tmp/slipway-dind'),
   SLIPWAY_DIND_READY_TIMEOUT: integer(60, 1, 3600),
   SLIPWAY_JOB_NETWORK: z.string().trim().min(1).default('bridge'),
+  /** The image of a job whose file names none, as a GitLab runner's default image. */
+  SLIPWAY_DEFAULT_IMAGE: optionalText,
+  /** Seconds a job waits for its services' ports before it fails. */
+  SLIPWAY_SERVICE_READY_TIMEOUT: integer(30, 1, 3600),
+  /** 32 random bytes, base64 (`openssl rand -base64 32`): encrypts stored CI/CD variables. */
+  SLIPWAY_SECRET_KEY: optionalText,
+  /** Bearer token for the admin JSON API (CI/CD variables) until people log in with their forge. */
+  SLIPWAY_ADMIN_TOKEN: z.string().trim().min(24, { message: 'must be at least 24 characters (openssl rand -hex 24)' }).optional(),
   /** Seconds. */
   SLIPWAY_JOB_TIMEOUT: integer(1800, 1, 86400),
   SLIPWAY_JOB_MEMORY: byteSize,

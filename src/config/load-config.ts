@@ -1,6 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseSecretKey } from '../variables/secret-key.js';
 import { EnvSchema, REQUIRED_TOGETHER, SECRET_VARIABLES, type Env } from './env-schema.js';
 
 export class ConfigError extends Error {
@@ -43,6 +44,8 @@ export interface Config {
     job: {
       network: string;
       timeoutMs: number;
+      defaultImage: string | undefined;
+      serviceReadyTimeoutMs: number;
       memory: string | undefined;
       cpus: number | undefined;
       pids: number | undefined;
@@ -51,6 +54,9 @@ export interface Config {
   registry: { host: string; user: string | undefined; password: string | undefined; token: RegistryTokenSettings | undefined };
   concurrency: number;
   leaseMs: number;
+  /** The key CI/CD variables are encrypted with; absent: none can be stored or given. */
+  secretKey: Buffer | undefined;
+  adminToken: string | undefined;
   policyFile: string | undefined;
   /** What a forge archive may unpack to, and how long reading a pipeline file may take. */
   source: { maxBytes: number; maxFiles: number; pipelineFileTimeoutMs: number };
@@ -94,7 +100,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       : needed.filter((name) => env[name] === undefined).map((name) => `${name} is required when ${trigger} is set`),
   );
   if (missing.length > 0) throw new ConfigError(missing);
-  return toConfig(env, registryToken(env));
+  return toConfig(env, registryToken(env), env.SLIPWAY_SECRET_KEY === undefined ? undefined : secretKey(env.SLIPWAY_SECRET_KEY));
 }
 
 function readPem(variable: string, file: string): string {
@@ -128,7 +134,13 @@ function registryToken(env: Env): RegistryTokenSettings | undefined {
   return { privateKeyPem, certificatePem, service: env.SLIPWAY_REGISTRY_TOKEN_SERVICE, issuer: env.SLIPWAY_REGISTRY_TOKEN_ISSUER };
 }
 
-function toConfig(env: Env, token: RegistryTokenSettings | undefined): Config {
+function secretKey(text: string): Buffer {
+  const parsed = parseSecretKey(text, 'SLIPWAY_SECRET_KEY');
+  if (!parsed.ok) throw new ConfigError([parsed.reason]);
+  return parsed.key;
+}
+
+function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey: Buffer | undefined): Config {
   const dataDir = path.resolve(env.SLIPWAY_DATA_DIR);
   return {
     port: env.PORT,
@@ -149,6 +161,8 @@ function toConfig(env: Env, token: RegistryTokenSettings | undefined): Config {
       job: {
         network: env.SLIPWAY_JOB_NETWORK,
         timeoutMs: env.SLIPWAY_JOB_TIMEOUT * 1000,
+        defaultImage: env.SLIPWAY_DEFAULT_IMAGE,
+        serviceReadyTimeoutMs: env.SLIPWAY_SERVICE_READY_TIMEOUT * 1000,
         memory: env.SLIPWAY_JOB_MEMORY,
         cpus: env.SLIPWAY_JOB_CPUS === undefined ? undefined : Number(env.SLIPWAY_JOB_CPUS),
         pids: env.SLIPWAY_JOB_PIDS || undefined,
@@ -156,6 +170,8 @@ function toConfig(env: Env, token: RegistryTokenSettings | undefined): Config {
     },
     registry: { host: env.SLIPWAY_REGISTRY, user: env.SLIPWAY_REGISTRY_USER, password: env.SLIPWAY_REGISTRY_PASSWORD, token },
     concurrency: env.SLIPWAY_CONCURRENCY,
+    secretKey,
+    adminToken: env.SLIPWAY_ADMIN_TOKEN,
     leaseMs: env.SLIPWAY_LEASE_SECONDS * 1000,
     policyFile: env.SLIPWAY_CONFIG,
     source: {

@@ -50,6 +50,8 @@ const Environment = z.strictObject({
 export const ProjectPolicySchema = z.strictObject({
   /** Let pull/merge requests from forks push their image (they always run their tests). */
   allowForkPush: z.boolean({ error: 'must be true or false' }).default(false),
+  /** Branches and tags, besides the default branch, whose pipelines get protected CI/CD variables; `*` is a wildcard. */
+  protectedRefs: z.array(z.string({ error: 'must be ref names or patterns such as release/*' }).min(1), { error: 'must be a list of ref names or patterns such as release/*' }).default([]),
   environments: z.record(z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, { error: 'must be a lower-case name usable as an image tag' }), Environment).default({}),
 });
 

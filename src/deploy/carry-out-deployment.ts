@@ -93,6 +93,7 @@ export async function carryOutDeployment(claimed: Deployment, owner: string, opt
       requestedBy: deployment.requestedBy,
       approvedBy: deployment.decidedBy ?? '',
       kind: deployment.kind,
+      pipelineId: deployment.pipelineId,
     });
   } catch (error) {
     return fail(deployment, messageOf(error));

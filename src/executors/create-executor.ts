@@ -9,6 +9,7 @@ export function dockerExecutorOptions(config: Config): DockerExecutorOptions {
   return {
     dind,
     job: { network: job.network, memory: job.memory, cpus: job.cpus, pids: job.pids },
+    serviceReadyTimeoutMs: job.serviceReadyTimeoutMs,
     ...(user && password ? { registryAuth: { username: user, password, serveraddress: host } } : {}),
   };
 }

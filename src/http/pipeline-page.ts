@@ -1,5 +1,6 @@
 import AnsiToHtml from 'ansi-to-html';
 import type { IncomingMessage } from 'node:http';
+import type { ServiceLog } from '../pipeline/executor.js';
 import { formatDuration } from '../pipeline/format-duration.js';
 import type { PipelineView, PipelineViews } from '../store/pipeline-views.js';
 import { sendError, sendJson, sendText } from './respond.js';
@@ -13,13 +14,19 @@ function wantsJson(request: IncomingMessage): boolean {
   return accept.includes('application/json') && !accept.includes('text/html');
 }
 
-function renderPage(pipeline: PipelineView, logs: Map<number, string>): string {
+function renderServiceLogs(converter: AnsiToHtml, logs: readonly ServiceLog[]): string {
+  return logs
+    .map((service) => `<details class="service"><summary>Service ${escapeHtml(service.name)} (<code>${escapeHtml(service.image)}</code>)</summary><pre>${converter.toHtml(service.log)}</pre></details>`)
+    .join('');
+}
+
+function renderPage(pipeline: PipelineView, logs: Map<number, string>, serviceLogs: Map<number, ServiceLog[]>): string {
   const converter = new AnsiToHtml({ escapeXML: true, stream: false, fg: '#ddd', bg: '#111' });
   const jobs = pipeline.jobs
     .map((job) => {
       const duration = job.durationMs === null ? '' : ` in ${formatDuration(job.durationMs)}`;
       const error = job.error ? `<p class="error">${escapeHtml(job.error)}</p>` : '';
-      return `<section><h2 class="${job.status}">${escapeHtml(job.name)}: ${job.status}${duration}</h2>${error}<pre>${converter.toHtml(logs.get(job.id) ?? '')}</pre></section>`;
+      return `<section><h2 class="${job.status}">${escapeHtml(job.name)}: ${job.status}${duration}</h2>${error}<pre>${converter.toHtml(logs.get(job.id) ?? '')}</pre>${renderServiceLogs(converter, serviceLogs.get(job.id) ?? [])}</section>`;
     })
     .join('\n');
   const image = pipeline.image
@@ -54,11 +61,19 @@ export function pipelinePageRoute(views: PipelineViews): Route {
       const pipeline = await views.get(id);
       if (!pipeline) return sendError(response, 404, `there is no pipeline #${id}`);
       const logs = new Map<number, string>();
-      for (const job of pipeline.jobs) logs.set(job.id, await views.log(job.id));
-      if (wantsJson(request)) {
-        return sendJson(response, 200, { ...pipeline, forgeContext: undefined, jobs: pipeline.jobs.map((job) => ({ ...job, log: logs.get(job.id) ?? '' })) });
+      const serviceLogs = new Map<number, ServiceLog[]>();
+      for (const job of pipeline.jobs) {
+        logs.set(job.id, await views.log(job.id));
+        serviceLogs.set(job.id, await views.serviceLogs(job.id));
       }
-      sendText(response, 200, renderPage(pipeline, logs), 'text/html; charset=utf-8');
+      if (wantsJson(request)) {
+        return sendJson(response, 200, {
+          ...pipeline,
+          forgeContext: undefined,
+          jobs: pipeline.jobs.map((job) => ({ ...job, log: logs.get(job.id) ?? '', services: serviceLogs.get(job.id) ?? [] })),
+        });
+      }
+      sendText(response, 200, renderPage(pipeline, logs, serviceLogs), 'text/html; charset=utf-8');
     },
   };
 }

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export type Params = Record<string, string>;
 
 export interface Route {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** A path such as `/pipelines/:id`; a segment starting with `:` captures one path segment. */
   path: string;
   /** Label for metrics; defaults to the path pattern, never the concrete URL. */

@@ -1,4 +1,4 @@
-import { PROJECT_DIR, type BuildOutcome, type ExecutionEnvironment, type Executor, type JobContext } from './executor.js';
+import { PROJECT_DIR, type BuildOutcome, type ExecutionEnvironment, type Executor, type JobContext, type JobFile, type ServiceLog } from './executor.js';
 import { formatDuration } from './format-duration.js';
 import { imageTags } from './image-names.js';
 import { createMasker, maskText } from './mask-secrets.js';
@@ -6,6 +6,8 @@ import type { PipelineFacts } from '../model/pipeline-facts.js';
 import type { JobStatus, PipelineOutcome } from '../model/status.js';
 import type { JobSpec, PipelinePlan } from './plan.js';
 import { expandVariables, predefinedVariables } from './predefined-variables.js';
+import { resolveServices } from './services.js';
+import type { CiVariable } from '../model/ci-variable.js';
 
 export type { JobStatus } from '../model/status.js';
 
@@ -16,6 +18,8 @@ export interface JobResult {
   exitCode: number | null;
   durationMs: number;
   error?: string;
+  /** What the job's services printed, masked. */
+  services?: ServiceLog[];
 }
 
 export type ImageResult = BuildOutcome & { tags: string[]; pushed: boolean };
@@ -43,7 +47,12 @@ export interface PipelineRun {
   skipJobs?: Record<string, string>;
   /** This pipeline's registry credential (`CI_JOB_TOKEN`); masked like the secrets. */
   jobToken?: string;
+  /** The project's CI/CD variables this pipeline may have, already chosen for its ref; masked ones are masked. */
+  variables?: ReadonlyArray<Pick<CiVariable, 'name' | 'value' | 'masked' | 'file'>>;
 }
+
+/** Where a `file` variable's value is written in the job, as GitLab puts them beside the checkout. */
+export const VARIABLE_FILES_DIR = `${PROJECT_DIR}.tmp`;
 
 /** Everything the engine tells the outside world; it knows nothing of HTTP, forges or databases. */
 export interface PipelineObserver {
@@ -52,8 +61,13 @@ export interface PipelineObserver {
   jobFinished?(job: JobSpec, result: JobResult): void | Promise<void>;
 }
 
-function jobEnv(run: PipelineRun, job: JobSpec): Record<string, string> {
-  const env: Record<string, string> = {
+/**
+ * A job's variables, by GitLab's precedence: the predefined ones, then the file's (in order,
+ * each may use those before it), then the project's CI/CD variables. Predefined `CI_*` names
+ * are set last again, so no file or project variable can change what the pipeline is.
+ */
+function jobEnv(run: PipelineRun, job: JobSpec): { env: Record<string, string>; files: JobFile[] } {
+  const predefined: Record<string, string> = {
     ...predefinedVariables(run.facts, { jobToken: run.jobToken, projectDir: PROJECT_DIR }),
     CI_JOB_NAME: job.name,
     CI_JOB_STAGE: job.stage,
@@ -63,11 +77,25 @@ function jobEnv(run: PipelineRun, job: JobSpec): Record<string, string> {
     SLIPWAY_COMMIT_SHA: run.facts.sha,
     SLIPWAY_COMMIT_REF: run.facts.ref,
     SLIPWAY_JOB_NAME: job.name,
-    ...run.env,
   };
-  // In order, as GitLab does: a variable may use the predefined ones and those before it.
+  const env: Record<string, string> = { ...predefined, ...run.env };
   if (job.kind === 'script') for (const [name, value] of Object.entries(job.variables)) env[name] = expandVariables(value, env);
-  return env;
+  const files: JobFile[] = [];
+  for (const variable of run.variables ?? []) {
+    if (!variable.file) {
+      env[variable.name] = variable.value;
+      continue;
+    }
+    const file = { path: `${VARIABLE_FILES_DIR}/${variable.name}`, content: variable.value };
+    files.push(file);
+    env[variable.name] = file.path;
+  }
+  return { env: { ...env, ...predefined }, files };
+}
+
+/** Values no output may show: the server's secrets, the job token, and masked CI/CD variables. */
+function secretsOf(run: PipelineRun): string[] {
+  return [...run.secrets, ...(run.jobToken ? [run.jobToken] : []), ...(run.variables ?? []).filter((variable) => variable.masked).map((variable) => variable.value)];
 }
 
 /** Why a job does not run, or undefined when it does. */
@@ -92,7 +120,7 @@ export async function runPipeline(
   signal: AbortSignal = new AbortController().signal,
 ): Promise<PipelineResult> {
   const started = Date.now();
-  const secrets = run.jobToken ? [...run.secrets, run.jobToken] : run.secrets;
+  const secrets = secretsOf(run);
   const { jobs } = run.plan;
   const results: JobResult[] = jobs.map((job) => ({ name: job.name, kind: job.kind, status: 'pending', exitCode: null, durationMs: 0 }));
   const finish = (status: PipelineOutcome, image: ImageResult | null, error?: string): PipelineResult => ({
@@ -170,9 +198,15 @@ async function runJob(
   const timeoutMs = (job.kind === 'script' ? job.timeoutMs : undefined) ?? run.jobTimeoutMs;
   const timeout = AbortSignal.timeout(timeoutMs);
   const masker = createMasker(run.secrets, (text) => observer.jobOutput?.(job, text));
+  const { env, files } = jobEnv(run, job);
   const context: JobContext = {
     sourceDir: run.sourceDir,
-    env: jobEnv(run, job),
+    env,
+    ...(files.length > 0 ? { files } : {}),
+    ...(job.kind === 'script' && job.services?.length ? { services: resolveServices(job.services, env) } : {}),
+    serviceLogs: (logs) => {
+      result.services = logs.map((log) => ({ ...log, log: maskText(log.log, run.secrets) }));
+    },
     signal: AbortSignal.any([pipelineSignal, timeout]),
     output: (text) => masker.write(text),
   };

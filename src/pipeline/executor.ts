@@ -1,4 +1,5 @@
 import type { BuildJobSpec, ScriptJobSpec } from './plan.js';
+import type { ResolvedService } from './services.js';
 
 /** Where every job finds the repository (`CI_PROJECT_DIR`), whatever the executor. */
 export const PROJECT_DIR = '/workspace';
@@ -17,10 +18,28 @@ export interface PipelineIdentity {
   sha: string;
 }
 
+/** A file a job finds in its container (a `file` CI/CD variable); the variable holds its path. */
+export interface JobFile {
+  path: string;
+  content: string;
+}
+
+/** What a service printed while its job ran. */
+export interface ServiceLog {
+  name: string;
+  image: string;
+  log: string;
+}
+
 export interface JobContext {
   /** The checked-out repository, copied into the job; never bind-mounted. */
   sourceDir: string;
   env: Record<string, string>;
+  /** Containers beside the job, sharing its network namespace; started and ready before the script runs. */
+  services?: ResolvedService[];
+  files?: JobFile[];
+  /** Told what each service printed once the job is over, however it ended (a service that never got ready included). */
+  serviceLogs?(logs: ServiceLog[]): void;
   /** Aborted on cancellation or timeout: the job must stop at once. */
   signal: AbortSignal;
   output(text: string): void;

@@ -1,4 +1,4 @@
-import { isMap, isScalar, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, parseDocument, type CollectionTag, type Document } from 'yaml';
 import type { z } from 'zod';
 
 /** A pipeline file a person must fix; each problem names the field and, where known, the line. */
@@ -25,8 +25,8 @@ function lineAt(text: string, offset: number): number {
 }
 
 /** Parses YAML (with `<<` merge keys, as GitLab reads it); syntax errors throw with their line. */
-export function parseYamlFile(file: string, text: string): YamlFile {
-  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true, merge: true });
+export function parseYamlFile(file: string, text: string, customTags: CollectionTag[] = []): YamlFile {
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true, merge: true, customTags });
   if (document.errors.length > 0) {
     throw new PipelineFileError(
       file,

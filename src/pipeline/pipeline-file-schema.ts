@@ -1,10 +1,7 @@
 import { z } from 'zod';
+import { ServicesSchema, VariableMapSchema } from './service-schema.js';
 
-const variables = z.record(
-  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a variable name such as MY_VAR' }),
-  z.union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or boolean' }).transform(String),
-  { error: 'must be a mapping of NAME: value' },
-);
+const variables = VariableMapSchema;
 
 const relativePath = z
   .string({ error: 'must be a path inside the repository' })
@@ -16,7 +13,9 @@ const relativePath = z
 /** The `test` job: an image and the shell lines to run in it, stopping at the first failure. */
 export const TestJobSchema = z.strictObject(
   {
-    image: z.string({ error: 'must be an image name such as python:3.8-slim' }).min(1, { error: 'must not be empty' }),
+    /** Absent: the server's SLIPWAY_DEFAULT_IMAGE. */
+    image: z.string({ error: 'must be an image name such as python:3.8-slim' }).min(1, { error: 'must not be empty' }).optional(),
+    services: ServicesSchema.optional(),
     script: z
       .array(z.string({ error: 'must be a list of strings' }), { error: 'must be a list of strings' })
       .min(1, { error: 'must list at least one command' }),
@@ -24,7 +23,7 @@ export const TestJobSchema = z.strictObject(
     /** Seconds; the server's SLIPWAY_JOB_TIMEOUT when absent. */
     timeout: z.number({ error: 'must be a number of seconds' }).int({ error: 'must be a whole number of seconds' }).positive({ error: 'must be a positive number of seconds' }).optional(),
   },
-  { error: 'must be a mapping with image and script' },
+  { error: 'must be a mapping with image, script and services' },
 );
 
 /** The image build: `false` turns it off; absent means "build if there is a Dockerfile". */

@@ -11,10 +11,27 @@ interface JobSpecBase {
   skipReason?: string;
 }
 
+/**
+ * A container that runs beside one job, as GitLab's `services`: it shares the job's network
+ * namespace, so it answers on `localhost` and under each of its aliases.
+ */
+export interface ServiceSpec {
+  /** As written; `$VARIABLES` are expanded when the job runs. */
+  image: string;
+  /** The file's `alias` names; GitLab's default ones come from the image name once it is expanded. */
+  aliases: string[];
+  entrypoint?: string[];
+  command?: string[];
+  variables: Record<string, string>;
+}
+
 /** A job that runs shell lines in an image: `.slipway.yml`'s test, or any `.gitlab-ci.yml` job. */
 export interface ScriptJobSpec extends JobSpecBase {
   kind: 'script';
   image: string;
+  /** The image came from the server's `SLIPWAY_DEFAULT_IMAGE`, not the file; the comment says so. */
+  imageFromDefault?: boolean;
+  services?: ServiceSpec[];
   script: string[];
   /** Run after `script` whatever its outcome, as GitLab's `after_script`; their failure changes nothing. */
   afterScript?: string[];
@@ -43,4 +60,10 @@ export interface PipelinePlan {
   jobs: JobSpec[];
   /** What the file asked for that Slipway does not do, for the MR comment. */
   notes?: string[];
+}
+
+/** What the server decides about every plan, whatever the file says. */
+export interface PlanOptions {
+  /** `SLIPWAY_DEFAULT_IMAGE`: the image of a job that names none, as a GitLab runner's default. */
+  defaultImage?: string;
 }

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PipelineFileError } from './pipeline-file-error.js';
-import type { PipelinePlan } from './plan.js';
+import type { PipelinePlan, PlanOptions } from './plan.js';
 
 /**
  * The compiled thread module; under the test runner this module is TypeScript, and its thread
@@ -22,9 +22,9 @@ type ThreadAnswer = { plan: PipelinePlan } | { fileError: { file: string; proble
  * branch (anchors, extends, expressions) can never hold up the process's event loop, and one
  * that takes too long fails its pipeline with the reason instead of hanging it.
  */
-export function readPipelinePlanWithin(sourceDir: string, variables: Record<string, string>, timeoutMs: number): Promise<PipelinePlan> {
+export function readPipelinePlanWithin(sourceDir: string, variables: Record<string, string>, timeoutMs: number, options: PlanOptions = {}): Promise<PipelinePlan> {
   const [entry, mode] = threadEntry();
-  const thread = new Worker(entry, { ...mode, workerData: { sourceDir, variables }, resourceLimits: { maxOldGenerationSizeMb: 256 } });
+  const thread = new Worker(entry, { ...mode, workerData: { sourceDir, variables, options }, resourceLimits: { maxOldGenerationSizeMb: 256 } });
   return new Promise<PipelinePlan>((resolve, reject) => {
     const timer = setTimeout(() => {
       void thread.terminate();

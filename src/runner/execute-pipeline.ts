@@ -3,7 +3,8 @@ import { combineObservers } from '../pipeline/combine-observers.js';
 import { runPipeline, type ImageResult, type PipelineObserver, type PipelineResult } from '../pipeline/engine.js';
 import type { Executor } from '../pipeline/executor.js';
 import { repositoryPath } from '../pipeline/image-names.js';
-import type { PipelinePlan } from '../pipeline/plan.js';
+import type { PipelinePlan, PlanOptions } from '../pipeline/plan.js';
+import type { CiVariable } from '../model/ci-variable.js';
 import type { PipelineStore, RecordedPipeline } from '../store/pipeline-store.js';
 import type { Logger } from '../telemetry/logger.js';
 import { recordPipeline } from './record-pipeline.js';
@@ -15,6 +16,10 @@ export interface PipelineRuntime {
   secrets: string[];
   jobTimeoutMs: number;
   logger: Logger;
+  /** What the server decides about every plan (the default image). */
+  planOptions: PlanOptions;
+  /** The project's CI/CD variables this pipeline may have (none for a fork); absent without a database. */
+  variablesFor?: (facts: PipelineFacts) => Promise<CiVariable[]>;
   /** The image a pipeline pushed itself (a `.gitlab-ci.yml` build job), so `/deploy` can promote it. */
   findPushedImage?: (repository: string, tags: string[]) => Promise<{ ref: string; digest: string } | null>;
 }
@@ -51,6 +56,7 @@ export async function executePipeline(execution: PipelineExecution, runtime: Pip
       secrets: runtime.secrets,
       jobTimeoutMs: runtime.jobTimeoutMs,
       jobToken: execution.jobToken,
+      variables: (await runtime.variablesFor?.(facts)) ?? [],
       ...(execution.pushAllowed ? {} : { skipJobs: Object.fromEntries(plan.jobs.filter((job) => job.kind === 'build').map((job) => [job.name, 'skipped: forks push no image'])) }),
     },
     runtime.executor,

@@ -84,7 +84,7 @@ export function startWorker(options: WorkerOptions): Worker {
       const facts = factsOf(claimed, options.registry);
       let plan;
       try {
-        plan = await readPipelinePlanWithin(sourceDir, predefinedVariables(facts), options.pipelineFileTimeoutMs);
+        plan = await readPipelinePlanWithin(sourceDir, predefinedVariables(facts), options.pipelineFileTimeoutMs, options.runtime.planOptions);
         if (archiveNotes.length > 0) plan = { ...plan, notes: [...(plan.notes ?? []), ...archiveNotes] };
       } catch (error) {
         if (!(error instanceof PipelineFileError)) throw error;

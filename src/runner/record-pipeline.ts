@@ -51,6 +51,7 @@ export function recordPipeline(store: PipelineStore, recorded: RecordedPipeline)
       const id = jobId(job.name);
       flush(id);
       enqueue(() => store.finishJob(id, result));
+      if (result.services?.length) enqueue(() => store.saveServiceLogs(id, result.services!));
       await writes;
     },
   };

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Config } from '../config/load-config.js';
 import { secretValues } from '../config/load-config.js';
-import { loadPolicy, type PolicyFile } from '../config/policy-file.js';
+import { loadPolicy, projectPolicy, type PolicyFile } from '../config/policy-file.js';
 import { createExecutor } from '../executors/create-executor.js';
 import { createForges, type Forges } from '../forges/create-forges.js';
 import type { Executor } from '../pipeline/executor.js';
@@ -17,6 +17,9 @@ import { createPipelineQueue, type PipelineQueue } from '../store/pipeline-queue
 import { createPipelineStore, type PipelineStore } from '../store/pipeline-store.js';
 import { createPipelineViews, type PipelineViews } from '../store/pipeline-views.js';
 import { createPool, type Pool } from '../store/pool.js';
+import { createProjectVariableStore, type ProjectVariableStore } from '../store/project-variable-store.js';
+import { variablesForPipeline } from '../variables/choose-variables.js';
+import { createVariableCipher } from '../variables/variable-cipher.js';
 import { createSlackRequestStore, type SlackRequestStore } from '../store/slack-request-store.js';
 import { createTestedCommitStore, type TestedCommitStore } from '../store/tested-commit-store.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -29,6 +32,7 @@ export interface Stores {
   deployments: DeploymentStore;
   testedCommits: TestedCommitStore;
   slackRequests: SlackRequestStore;
+  variables: ProjectVariableStore;
 }
 
 /** What every command needs, built once from the configuration. */
@@ -55,7 +59,7 @@ export interface RuntimeOptions {
   executor?: Executor;
 }
 
-export function createStores(pool: Pool): Stores {
+export function createStores(pool: Pool, secretKey?: Buffer): Stores {
   return {
     queue: createPipelineQueue(pool),
     pipelines: createPipelineStore(pool),
@@ -64,6 +68,7 @@ export function createStores(pool: Pool): Stores {
     deployments: createDeploymentStore(pool),
     testedCommits: createTestedCommitStore(pool),
     slackRequests: createSlackRequestStore(pool),
+    variables: createProjectVariableStore(pool, secretKey ? createVariableCipher(secretKey) : undefined),
   };
 }
 
@@ -85,6 +90,15 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
   const useDatabase = options.database === 'always' || config.database.url !== undefined;
   const handle = useDatabase ? await openMigrated(config, logger) : undefined;
   const pool = handle ? createPool(handle.url) : undefined;
+  const stores = pool ? createStores(pool, config.secretKey) : undefined;
+  try {
+    // A missing or changed key is a start-up error, not a surprise in the first pipeline.
+    await stores?.variables.checkKey();
+  } catch (error) {
+    await pool?.end();
+    await handle?.stop();
+    throw error;
+  }
   const registryFor = (host: string) =>
     createRegistryClient(host === config.registry.host ? { host, username: config.registry.user, password: config.registry.password } : { host });
   const ownRegistry = registryFor(config.registry.host);
@@ -99,9 +113,13 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
       secrets: secretValues(config),
       jobTimeoutMs: config.docker.job.timeoutMs,
       logger,
+      planOptions: { defaultImage: config.docker.job.defaultImage },
+      ...(stores
+        ? { variablesFor: async (facts) => (facts.fromFork ? [] : variablesForPipeline(await stores.variables.forProject(facts.project), facts, projectPolicy(policy, facts.project).protectedRefs)) }
+        : {}),
       findPushedImage: (repository, tags) => findPushedImage(ownRegistry, config.registry.host, repository, tags),
     },
-    database: handle && pool ? { handle, pool, stores: createStores(pool) } : undefined,
+    database: handle && pool && stores ? { handle, pool, stores } : undefined,
     newOwnerId: () => `${os.hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`,
     async close() {
       await pool?.end();

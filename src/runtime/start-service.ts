@@ -9,6 +9,7 @@ import { createDockerClient } from '../executors/docker/docker-client.js';
 import { deployContainer } from '../executors/docker/deploy-container.js';
 import { healthRoutes } from '../http/health-routes.js';
 import { pipelinePageRoute } from '../http/pipeline-page.js';
+import { variableRoutes } from '../http/variable-routes.js';
 import { REGISTRY_TOKEN_PATH, registryTokenRoute } from '../http/registry-token-route.js';
 import { startHttpServer, type HttpServer } from '../http/server.js';
 import { notConfigured, webhookRoutes } from '../http/webhook-routes.js';
@@ -20,6 +21,7 @@ import { startDeployRunner } from '../runner/deploy-runner.js';
 import { createDispatcher } from '../runner/dispatch-event.js';
 import { startWorker, type Worker } from '../runner/pipeline-worker.js';
 import { createRuntime } from './create-runtime.js';
+import { deployVariables } from '../variables/deploy-variables.js';
 import { createCommentLocks } from '../store/comment-locks.js';
 import { CHANNELS, listen, notify, type Channel } from '../store/notifications.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -102,7 +104,14 @@ export async function startService(config: Config, logger: Logger, options: Serv
           store: stores.deployments,
           policy,
           registryFor: runtime.registryFor,
-          runAction: createActionRunner((dockerHost, spec) => deployContainer(createDockerClient(dockerHost ?? config.docker.host), spec)),
+          runAction: createActionRunner(
+            (dockerHost, spec) => deployContainer(createDockerClient(dockerHost ?? config.docker.host), spec),
+            deployVariables({
+              forProject: (project) => stores.variables.forProject(project),
+              refOf: (pipelineId) => stores.views.refOf(pipelineId),
+              protectedRefs: (project) => projectPolicy(policy, project).protectedRefs,
+            }),
+          ),
           logger,
           events,
           name,
@@ -148,6 +157,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
             ...healthRoutes(pool, metrics),
             pipelinePageRoute(stores.views),
             ...webhookRoutes(forges, dispatch),
+            ...variableRoutes(stores.variables, config.adminToken),
             config.registry.token
               ? registryTokenRoute({
                   issuer: createTokenIssuer(config.registry.token),

@@ -1,3 +1,4 @@
+import type { ServiceLog } from '../pipeline/executor.js';
 import type { ForgeName } from '../model/forge-event.js';
 import type { JobResult, PipelineResult } from '../pipeline/engine.js';
 import type { JobSpec, PipelinePlan } from '../pipeline/plan.js';
@@ -77,6 +78,16 @@ export function createPipelineStore(pool: Pool) {
         `UPDATE jobs SET status = $2, exit_code = $3, error = $4, duration_ms = $5, finished_at = now() WHERE id = $1`,
         [jobId, result.status, result.exitCode, result.error ?? null, result.durationMs],
       );
+    },
+
+    async saveServiceLogs(jobId: number, logs: readonly ServiceLog[]): Promise<void> {
+      for (const [position, log] of logs.entries()) {
+        await pool.query(
+          `INSERT INTO job_service_logs (job_id, position, name, image, log) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (job_id, position) DO UPDATE SET name = EXCLUDED.name, image = EXCLUDED.image, log = EXCLUDED.log`,
+          [jobId, position, log.name, log.image, log.log],
+        );
+      }
     },
 
     async appendLog(jobId: number, seq: number, content: string): Promise<void> {

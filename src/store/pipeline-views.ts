@@ -1,3 +1,4 @@
+import type { ServiceLog } from '../pipeline/executor.js';
 import type { ForgeName } from '../model/forge-event.js';
 import type { JobKind, JobStatus, PipelineStatus } from '../model/status.js';
 import type { PipelineRow } from './pipeline-row.js';
@@ -88,6 +89,18 @@ export function createPipelineViews(pool: Pool) {
         [forge, project, changeRequest],
       );
       return rows[0]?.id ?? null;
+    },
+
+    /** The ref a pipeline ran on, and the project's default branch then: what decides whether the ref was protected. */
+    async refOf(pipelineId: number): Promise<{ ref: string; defaultBranch: string | undefined } | null> {
+      const { rows } = await pool.query<{ ref: string; default_branch: string | null }>('SELECT ref, default_branch FROM pipelines WHERE id = $1', [pipelineId]);
+      return rows[0] ? { ref: rows[0].ref, defaultBranch: rows[0].default_branch ?? undefined } : null;
+    },
+
+    /** What each service of a job printed, in the job's order of services. */
+    async serviceLogs(jobId: number): Promise<ServiceLog[]> {
+      const { rows } = await pool.query<ServiceLog>('SELECT name, image, log FROM job_service_logs WHERE job_id = $1 ORDER BY position', [jobId]);
+      return rows;
     },
 
     async log(jobId: number): Promise<string> {

@@ -14,6 +14,10 @@ import { fakeGitlab } from '../helpers/fake-forges.js';
 import { GITLAB_URL, startTestService, type TestService } from '../helpers/test-service.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { environmentRepository } from '../../src/registry/environment-repository.js';
+import { execOutput } from '../../src/executors/docker/container-output.js';
+import { createProjectVariableStore } from '../../src/store/project-variable-store.js';
+import { createVariableCipher } from '../../src/variables/variable-cipher.js';
+import { randomBytes } from 'node:crypto';
 
 const HEALTHY = 'HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD test -f /tmp/ready\nCMD ["sh", "-c", "touch /tmp/ready; exec sleep 3600"]';
 const UNHEALTHY = 'HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD false\nCMD ["sleep", "3600"]';
@@ -29,6 +33,15 @@ describe('/deploy in Slack', () => {
   let policyDir: string;
   let webhook: http.Server;
   const hookDeliveries: Array<{ signature: string; body: string }> = [];
+  const secretKey = randomBytes(32);
+  const variable = (name: string, value: string, environment: string, flags: { protected?: boolean; file?: boolean } = {}) => ({
+    name,
+    value,
+    environment,
+    masked: false,
+    protected: flags.protected ?? false,
+    file: flags.file ?? false,
+  });
 
   beforeAll(async () => {
     digests.a = await pushTestImage(project, shas.a, `LABEL version=a\n${HEALTHY}`);
@@ -75,9 +88,17 @@ describe('/deploy in Slack', () => {
     slack = fakeSlack({ SOPS: ['UCAROL'] });
     gitlab = fakeGitlab(GITLAB_URL, new Map());
     service = await startTestService(
-      { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET, SLACK_TEAM_ID, SLACK_API_URL, SLIPWAY_CONFIG: policyFile },
+      { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET, SLACK_TEAM_ID, SLACK_API_URL, SLIPWAY_CONFIG: policyFile, SLIPWAY_SECRET_KEY: secretKey.toString('base64') },
       { workers: false },
     );
+    // Environment-scoped CI/CD variables: they go to that environment's deploy action only.
+    const variables = createProjectVariableStore(service.db, createVariableCipher(secretKey));
+    await variables.set(project, variable('WEB_SECRET', 'web-secret-value', 'web'));
+    await variables.set(project, variable('WEB_CONFIG', '[web]\nport = 8080\n', 'web', { file: true }));
+    // The commits were tested on `main`, which is not this project's default branch: not protected.
+    await variables.set(project, variable('WEB_PROTECTED', 'web-protected-value', 'web', { protected: true }));
+    await variables.set(project, variable('HOOK_TOKEN', 'hook-token-value', 'hook'));
+    await variables.set(project, variable('EVERYWHERE', 'for-pipelines-only', ''));
     // Tested on GitLab project 9, merge request !5: that is where deploys are reported.
     const insert = (sha: string, status: string, digest: string | null) =>
       service.db.query(
@@ -278,6 +299,9 @@ describe('/deploy in Slack', () => {
     const after = await host.getContainer(container).inspect();
 
     expect(running.State.Health?.Status).toBe('healthy');
+    expect(running.Config.Env).toEqual(expect.arrayContaining(['WEB_SECRET=web-secret-value', 'WEB_CONFIG=/run/slipway/variables/WEB_CONFIG']));
+    expect(running.Config.Env!.join('\n')).not.toMatch(/WEB_PROTECTED|EVERYWHERE|HOOK_TOKEN/);
+    expect(await execOutput(host.getContainer(container), ['cat', '/run/slipway/variables/WEB_CONFIG'])).toBe('[web]\nport = 8080\n');
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatch(/^the new container did not become healthy \(its health check failed.*\); .* keeps running the previous version$/);
     expect(after.Id).toBe(running.Id);
@@ -296,7 +320,10 @@ describe('/deploy in Slack', () => {
     const body = JSON.parse(delivery.body) as Record<string, unknown>;
 
     expect(delivery.signature).toBe(`sha256=${createHmac('sha256', 'a-webhook-secret-for-tests').update(delivery.body).digest('hex')}`);
-    expect(body).toMatchObject({ deploymentId: id, project, environment: 'hook', sha: shas.b, digest: digests.b, approvedBy: 'UAPPROVER', kind: 'deploy' });
+    expect(body).toMatchObject({ deploymentId: id, project, environment: 'hook', sha: shas.b, digest: digests.b, approvedBy: 'UAPPROVER', kind: 'deploy', variables: ['HOOK_TOKEN'] });
+    expect(delivery.body).not.toContain('hook-token-value');
+    const audit = await service.db.query<{ text: string }>(`SELECT string_agg(a::text, ' ') AS text FROM audit_events a`);
+    expect(audit.rows[0]!.text).not.toMatch(/hook-token-value|web-secret-value/);
   });
 
   it('shows status and help', async () => {

@@ -8,6 +8,7 @@ describe('the server-side policy file', () => {
 
     expect(policy.projects['group/app']).toEqual({
       allowForkPush: false,
+      protectedRefs: [],
       environments: { prod: { approvers: ['U123', 'S456'], allowSelfApproval: false, approvalTimeout: 900, action: { type: 'none' } } },
     });
   });

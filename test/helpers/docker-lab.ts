@@ -26,6 +26,7 @@ export const executorOptions: DockerExecutorOptions = {
     registryMirror: `http://${lab.registry}`,
   },
   job: { network: 'host', memory: undefined, cpus: undefined, pids: undefined },
+  serviceReadyTimeoutMs: 30_000,
 };
 
 export const EXAMPLE = path.resolve(import.meta.dirname, '../../examples/hello-tornado');

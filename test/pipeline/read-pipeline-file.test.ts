@@ -57,7 +57,8 @@ describe('the pipeline file', () => {
   it.each([
     ['test:\n  image: python:3.8-slim\n  script:\n    pip install -r requirements.txt\n', 'test.script must be a list of strings (line 4)'],
     ['test:\n  image: python:3.8-slim\n  script:\n    - 42\n', 'test.script.0 must be a list of strings (line 4)'],
-    ['test:\n  script: [make]\n', 'test.image must be an image name such as python:3.8-slim (line 1)'],
+    ['test:\n  script: [make]\n', 'test has no image: set test.image, or start Slipway with SLIPWAY_DEFAULT_IMAGE (line 1)'],
+    ['test:\n  image: 42\n  script: [make]\n', 'test.image must be an image name such as python:3.8-slim (line 2)'],
     ['test:\n  image: alpine\n  script: [make]\n  scirpt: [x]\n', 'test.scirpt is not a known key (line 4)'],
     ['tset:\n  image: alpine\n', 'tset is not a known key (line 1)'],
     ['test:\n  image: alpine\n  script: []\n', 'test.script must list at least one command (line 3)'],

@@ -33,7 +33,7 @@ function viewsOf(current: () => PipelineView['status']): PipelineViews {
     fromFork: false, status: current(), error: null, cancelReason: null, supersededBy: null, planSource: null, planNotes: [], image: null,
     createdAt: new Date(), startedAt: null, finishedAt: null, jobs: [], superseded: [],
   });
-  return { get: async () => view(), latestForChangeRequest: async () => 1, log: async () => '', logTail: async () => '' };
+  return { get: async () => view(), latestForChangeRequest: async () => 1, serviceLogs: async () => [], refOf: async () => null, log: async () => '', logTail: async () => '' };
 }
 
 describe('the reporter', () => {

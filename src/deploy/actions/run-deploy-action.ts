@@ -1,4 +1,6 @@
 import type { DeployActionConfig } from '../../config/policy-file.js';
+import type { CiVariable } from '../../model/ci-variable.js';
+import { maskText } from '../../pipeline/mask-secrets.js';
 import type { RunAction } from '../carry-out-deployment.js';
 import { runWebhookAction, type DeployDescription } from './webhook-action.js';
 
@@ -7,28 +9,51 @@ export interface ContainerSpec {
   name: string;
   network: string;
   env: Record<string, string>;
+  /** Written into the container before it starts (`file` CI/CD variables). */
+  files?: Array<{ path: string; content: string }>;
   healthTimeoutMs: number;
 }
+
+/** Where a deployed container finds its `file` variables. */
+export const DEPLOY_FILES_DIR = '/run/slipway/variables';
+
+/** The CI/CD variables of the environment a deploy goes to (protected ones only for commits tested on a protected ref). */
+export type DeployVariables = (deployment: DeployDescription) => Promise<CiVariable[]>;
 
 /** Replaces a container on a Docker host; supplied by the composition root, which owns Docker. */
 export type DeployContainer = (dockerHost: string | undefined, spec: ContainerSpec) => Promise<string>;
 
-/** What an environment does once its tag points at the approved image. */
-export function createActionRunner(deployContainer: DeployContainer): RunAction {
+/**
+ * What an environment does once its tag points at the approved image. The environment's
+ * CI/CD variables go to a docker action as its container's environment; a webhook is told
+ * only their names (its receiver keeps its own secrets). No value reaches a message.
+ */
+export function createActionRunner(deployContainer: DeployContainer, variablesFor: DeployVariables = async () => []): RunAction {
   return async (action: DeployActionConfig, deployment: DeployDescription) => {
-    switch (action.type) {
-      case 'none':
-        return `${deployment.environment} now points at ${deployment.digest}`;
-      case 'webhook':
-        return runWebhookAction(action, deployment);
-      case 'docker':
-        return deployContainer(action.dockerHost, {
-          image: deployment.image,
-          name: action.container,
-          network: action.network,
-          env: action.env,
-          healthTimeoutMs: action.healthTimeout * 1000,
-        });
+    const variables = action.type === 'none' ? [] : await variablesFor(deployment);
+    try {
+      switch (action.type) {
+        case 'none':
+          return `${deployment.environment} now points at ${deployment.digest}`;
+        case 'webhook':
+          return await runWebhookAction(action, { ...deployment, variables: variables.map((variable) => variable.name) });
+        case 'docker': {
+          const files = variables.filter((variable) => variable.file).map((variable) => ({ name: variable.name, path: `${DEPLOY_FILES_DIR}/${variable.name}`, content: variable.value }));
+          const env = { ...action.env, ...Object.fromEntries(variables.filter((variable) => !variable.file).map((variable) => [variable.name, variable.value])) };
+          for (const file of files) env[file.name] = file.path;
+          return await deployContainer(action.dockerHost, {
+            image: deployment.image,
+            name: action.container,
+            network: action.network,
+            env,
+            ...(files.length > 0 ? { files: files.map(({ path, content }) => ({ path, content })) } : {}),
+            healthTimeoutMs: action.healthTimeout * 1000,
+          });
+        }
+      }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new Error(maskText(message, variables.map((variable) => variable.value)), { cause: error });
     }
   };
 }

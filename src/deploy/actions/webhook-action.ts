@@ -12,6 +12,10 @@ export interface DeployDescription {
   requestedBy: string;
   approvedBy: string;
   kind: 'deploy' | 'rollback';
+  /** The pipeline that tested the commit, when known. */
+  pipelineId: number | null;
+  /** Names of the environment's CI/CD variables the deploy carries; never their values. */
+  variables?: string[];
 }
 
 /** POSTs the deployment as JSON, signed like GitHub's webhooks (`X-Slipway-Signature: sha256=…`); any 2xx is success. */

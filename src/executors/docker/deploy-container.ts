@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import { isNotFound } from './docker-client.js';
 import { pullImage } from './pull-image.js';
+import { packFiles } from './source-archive.js';
 
 export interface ContainerDeploy {
   /** Pinned by digest: `registry/repository@sha256:…`. */
@@ -9,6 +10,7 @@ export interface ContainerDeploy {
   name: string;
   network: string;
   env: Record<string, string>;
+  files?: Array<{ path: string; content: string }>;
   healthTimeoutMs: number;
 }
 
@@ -61,6 +63,7 @@ export async function deployContainer(docker: Docker, spec: ContainerDeploy): Pr
     HostConfig: { NetworkMode: spec.network, RestartPolicy: { Name: 'unless-stopped' } },
   }));
   try {
+    if (spec.files?.length) await next.putArchive(packFiles(spec.files), { path: '/' });
     await next.start();
     await waitHealthy(next, spec.healthTimeoutMs);
   } catch (error) {

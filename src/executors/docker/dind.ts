@@ -6,6 +6,7 @@ import Docker from 'dockerode';
 import type { DindSettings } from '../../config/load-config.js';
 import { createDockerClient, isNotFound } from './docker-client.js';
 import { mirroredReference, splitTag } from '../../registry/image-reference.js';
+import { lastLogLines } from './container-output.js';
 import { pullImage } from './pull-image.js';
 
 export const LABEL_ROLE = 'dev.slipway.role';
@@ -68,18 +69,6 @@ async function ensureImage(host: Docker, image: string, mirror: string | undefin
   await host.getImage(mirrored).tag({ repo, tag });
 }
 
-async function lastLogLines(container: Docker.Container, lines = 15): Promise<string> {
-  const buffer = (await container.logs({ stdout: true, stderr: true, tail: lines }).catch(() => Buffer.alloc(0))) as Buffer;
-  // Non-TTY logs carry an 8-byte frame header per chunk; strip it for a readable message.
-  const text: string[] = [];
-  for (let offset = 0; offset + 8 <= buffer.length; ) {
-    const size = buffer.readUInt32BE(offset + 4);
-    text.push(buffer.subarray(offset + 8, offset + 8 + size).toString('utf8'));
-    offset += 8 + size;
-  }
-  return text.join('').trim();
-}
-
 async function waitUntilReady(container: Docker.Container, inner: Docker, timeoutMs: number, signal: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -91,11 +80,11 @@ async function waitUntilReady(container: Docker.Container, inner: Docker, timeou
     if (ready) return;
     const state = await container.inspect().then((info) => info.State);
     if (!state.Running) {
-      throw new Error(`the dind daemon exited with code ${state.ExitCode} before it was ready: ${await lastLogLines(container)}`);
+      throw new Error(`the dind daemon exited with code ${state.ExitCode} before it was ready: ${await lastLogLines(container, 15)}`);
     }
     await sleep(100, undefined, { signal }).catch(() => undefined);
   }
-  throw new Error(`the dind daemon was not ready within ${Math.round(timeoutMs / 1000)} s: ${await lastLogLines(container)}`);
+  throw new Error(`the dind daemon was not ready within ${Math.round(timeoutMs / 1000)} s: ${await lastLogLines(container, 15)}`);
 }
 
 /** Starts a Docker daemon that belongs to one pipeline alone, and waits until it answers. */

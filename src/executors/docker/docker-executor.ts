@@ -10,6 +10,8 @@ export interface DockerExecutorOptions {
   dind: DindOptions;
   job: JobLimits;
   registryAuth?: RegistryAuth;
+  /** How long a job waits for its services' ports. */
+  serviceReadyTimeoutMs: number;
 }
 
 /** The build context, resolved through links, refused unless it is a folder inside the checkout. */
@@ -47,6 +49,10 @@ export function createDockerExecutor(host: Docker, options: DockerExecutorOption
             signal: context.signal,
             output: context.output,
             auth: options.registryAuth,
+            services: context.services,
+            serviceReadyTimeoutMs: options.serviceReadyTimeoutMs,
+            serviceLogs: context.serviceLogs,
+            files: context.files,
           }),
         build: async (job, target, context) =>
           buildAndPush(daemon.docker, {

@@ -1,11 +1,12 @@
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import { JobError, PROJECT_DIR } from '../../pipeline/executor.js';
+import { JobError, PROJECT_DIR, type JobFile, type ServiceLog } from '../../pipeline/executor.js';
+import type { ResolvedService } from '../../pipeline/services.js';
 import { abortable } from './abortable.js';
 import { isNotFound } from './docker-client.js';
 import { pullImage, type RegistryAuth } from './pull-image.js';
-import { packSource } from './source-archive.js';
-
+import { createJobPod } from './job-services.js';
+import { packFiles, packSource } from './source-archive.js';
 
 export interface JobLimits {
   network: string;
@@ -29,6 +30,10 @@ export interface JobContainerOptions {
   signal: AbortSignal;
   output(text: string): void;
   auth?: RegistryAuth;
+  services?: ResolvedService[];
+  serviceReadyTimeoutMs?: number;
+  serviceLogs?(logs: ServiceLog[]): void;
+  files?: JobFile[];
 }
 
 function quote(text: string): string {
@@ -92,13 +97,41 @@ async function pullJobImage(docker: Docker, image: string, signal: AbortSignal, 
   }
 }
 
-/** Runs a script in a fresh container of `image` with the source copied in; resolves with its exit code. */
+/**
+ * Runs a script in a fresh container of `image` with the source copied in, beside its services
+ * when it has any; resolves with its exit code.
+ */
 export async function runJobContainer(docker: Docker, options: JobContainerOptions): Promise<{ exitCode: number }> {
   const { signal } = options;
   options.output(`Pulling ${options.image}\n`);
   await pullJobImage(docker, options.image, signal, options.auth);
   signal.throwIfAborted();
+  if (!options.services?.length) return runInContainer(docker, options, options.limits.network);
 
+  const pod = createJobPod(docker, {
+      jobImage: options.image,
+      services: options.services,
+      network: options.limits.network,
+      hostConfig: hostConfig(options.limits, undefined),
+      readyTimeoutMs: options.serviceReadyTimeoutMs ?? 30_000,
+      signal,
+      output: options.output,
+      auth: options.auth,
+  });
+  try {
+    await pod.start();
+    return await runInContainer(docker, options, pod.networkMode);
+  } finally {
+    // A canceled pipeline's daemon is being removed, and a request to it may never be answered.
+    const bounded = AbortSignal.timeout(5_000);
+    const logs = await abortable(pod.logs(), bounded).catch(() => []);
+    if (logs.length > 0) options.serviceLogs?.(logs);
+    await abortable(pod.remove(), bounded).catch((error: unknown) => (signal.aborted ? undefined : Promise.reject(error)));
+  }
+}
+
+async function runInContainer(docker: Docker, options: JobContainerOptions, networkMode: string): Promise<{ exitCode: number }> {
+  const { signal } = options;
   const container = await abortable(docker.createContainer({
     Image: options.image,
     Entrypoint: ['/bin/sh', '-c'],
@@ -107,10 +140,11 @@ export async function runJobContainer(docker: Docker, options: JobContainerOptio
     Env: Object.entries({ ...options.env, ...(options.dockerSocket ? { DOCKER_HOST: `unix://${JOB_DOCKER_SOCKET}` } : {}) }).map(([key, value]) => `${key}=${value}`),
     WorkingDir: PROJECT_DIR,
     Tty: false,
-    HostConfig: hostConfig(options.limits, options.dockerSocket),
+    HostConfig: { ...hostConfig(options.limits, options.dockerSocket), NetworkMode: networkMode },
   }), signal);
   try {
     await abortable(container.putArchive(packSource(options.sourceDir, PROJECT_DIR.slice(1)), { path: '/' }), signal);
+    if (options.files?.length) await abortable(container.putArchive(packFiles(options.files), { path: '/' }), signal);
     const stream = await abortable(container.attach({ stream: true, stdout: true, stderr: true }), signal);
     const decoded = new PassThrough();
     decoded.on('data', (chunk: Buffer) => options.output(chunk.toString('utf8')));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ServicesSchema } from '../service-schema.js';
 
 /**
  * The part of GitLab's `.gitlab-ci.yml` that Slipway runs. Objects are loose on purpose: a
@@ -27,10 +28,6 @@ export const ImageSchema = z.union(
   { error: 'must be an image name such as python:3.8-slim, or a mapping with name' },
 );
 
-export const ServiceSchema = z.union(
-  [z.string().min(1), z.looseObject({ name: z.string({ error: 'must be an image name' }).min(1) }).transform((service) => service.name)],
-  { error: 'must be an image name such as docker:dind, or a mapping with name' },
-);
 
 /** GitLab flattens nested lists, which YAML anchors produce (`- *setup`). */
 const ScriptSchema = z
@@ -68,7 +65,7 @@ export const JobSchema = z.looseObject(
   {
     stage: z.string({ error: 'must be a stage name' }).min(1).optional(),
     image: ImageSchema.optional(),
-    services: z.array(ServiceSchema, { error: 'must be a list of services' }).optional(),
+    services: ServicesSchema.optional(),
     script: ScriptSchema.refine((script) => script.length > 0, { error: 'must list at least one command' }),
     before_script: ScriptSchema.optional(),
     after_script: ScriptSchema.optional(),
@@ -87,7 +84,7 @@ export const JobSchema = z.looseObject(
 export const DefaultsSchema = z.looseObject(
   {
     image: ImageSchema.optional(),
-    services: z.array(ServiceSchema, { error: 'must be a list of services' }).optional(),
+    services: ServicesSchema.optional(),
     before_script: ScriptSchema.optional(),
     after_script: ScriptSchema.optional(),
   },

@@ -1,7 +1,8 @@
 import { isMap } from 'yaml';
 import type { z } from 'zod';
 import { describeIssues, parseYamlFile, PipelineFileError, problemAt, type YamlFile } from '../pipeline-file-error.js';
-import type { PipelinePlan, ScriptJobSpec } from '../plan.js';
+import type { PipelinePlan, PlanOptions, ScriptJobSpec } from '../plan.js';
+import { isDindService } from '../services.js';
 import {
   GLOBAL_KEYWORDS,
   GlobalsSchema,
@@ -16,6 +17,7 @@ import {
 } from './gitlab-ci-schema.js';
 import { decideJob } from './job-filters.js';
 import { ExtendsError, resolveExtends } from './resolve-extends.js';
+import { REFERENCE_TAG, ReferenceError, resolveReferences } from './resolve-references.js';
 import { ExpressionError, parseExpression } from './rule-expression.js';
 
 export const GITLAB_CI_FILE = '.gitlab-ci.yml';
@@ -23,10 +25,10 @@ export const GITLAB_CI_FILE = '.gitlab-ci.yml';
 /** GitLab's stages when the file names none. */
 const DEFAULT_STAGES = ['build', 'test', 'deploy'];
 
-/** `docker:dind`, `docker:24.0.5-dind`, `docker:dind-rootless`, with or without a registry in front. */
-const DIND_SERVICE = /^(?:[^\s/]+\/)*docker:(?:[\w.-]+-)?dind(?:-rootless)?(?:@sha256:[a-f0-9]{64})?$/;
 
 export const DEPLOY_STAGE = 'deploy';
+
+const NO_IMAGE = 'has no image: set image: in the job, at the top level or under default, or start Slipway with SLIPWAY_DEFAULT_IMAGE';
 
 type Mapping = Record<string, unknown>;
 
@@ -91,8 +93,8 @@ function stagesOf(globals: GitlabGlobals): string[] {
  * `rules` and `only`/`except`. What the file asks for and Slipway does not do comes back as
  * `notes` for the MR comment; mistakes that stop it from running throw with their lines.
  */
-export function parseGitlabCiFile(text: string, variables: Record<string, string>): PipelinePlan {
-  const yaml: YamlFile = parseYamlFile(GITLAB_CI_FILE, text);
+export function parseGitlabCiFile(text: string, variables: Record<string, string>, options: PlanOptions = {}): PipelinePlan {
+  const yaml: YamlFile = parseYamlFile(GITLAB_CI_FILE, text, [REFERENCE_TAG]);
   if (!isMap(yaml.document.contents)) throw new PipelineFileError(GITLAB_CI_FILE, ['the file must be a mapping of jobs and keywords (line 1)']);
   const isJob = (key: string) => !GLOBAL_KEYWORDS.has(key) && !key.startsWith('.');
   const problems: string[] = [];
@@ -104,6 +106,12 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
   } catch (error) {
     if (!(error instanceof ExtendsError)) throw error;
     throw new PipelineFileError(GITLAB_CI_FILE, [problemAt(yaml, [error.job, 'extends'], error.message)]);
+  }
+  try {
+    data = resolveReferences(data);
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    throw new PipelineFileError(GITLAB_CI_FILE, [problemAt(yaml, error.at, error.message)]);
   }
 
   const globals = validate(GlobalsSchema, Object.fromEntries(Object.entries(data).filter(([key]) => GLOBAL_KEYWORDS.has(key))), [], issues) ?? {};
@@ -140,15 +148,14 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
           : problemAt(yaml, [name, 'stage'], `"${stage}" is not one of the stages: ${declared}`),
       );
     }
-    if (!job.image && !globals.default?.image && !globals.image) {
-      problems.push(problemAt(yaml, [name], 'has no image, and the file sets none at the top level or under default', true));
+    if (!job.image && !globals.default?.image && !globals.image && !options.defaultImage) {
+      problems.push(problemAt(yaml, [name], NO_IMAGE, true));
     }
   }
   problems.push(...describeIssues(yaml, issues));
   if (problems.length > 0) throw new PipelineFileError(GITLAB_CI_FILE, problems);
 
   const ignored = new Places();
-  const unsupportedServices = new Places();
   const leftOut: string[] = [];
   const deployJobs: string[] = [];
   let replacesDockerHost = globals.variables?.DOCKER_HOST !== undefined;
@@ -160,8 +167,9 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
   const planned: ScriptJobSpec[] = [];
   for (const [name, job] of jobs) {
     for (const keyword of ignoredInJob(data[name] as Mapping)) ignored.add(keyword, name);
-    const services = job.services ?? globals.default?.services ?? globals.services ?? [];
-    for (const service of services) if (!DIND_SERVICE.test(service)) unsupportedServices.add(service, name);
+    // `docker:dind` asks for a Docker daemon, and every pipeline already has its own.
+    const services = (job.services ?? globals.default?.services ?? globals.services ?? []).filter((service) => !isDindService(service.image));
+    const image = job.image ?? globals.default?.image ?? globals.image;
     if (job.variables?.DOCKER_HOST !== undefined) replacesDockerHost = true;
 
     const jobVariables = { ...globals.variables, ...job.variables };
@@ -184,7 +192,9 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
       kind: 'script',
       name,
       stage,
-      image: (job.image ?? globals.default?.image ?? globals.image)!,
+      image: image ?? options.defaultImage!,
+      ...(image === undefined ? { imageFromDefault: true } : {}),
+      ...(services.length > 0 ? { services } : {}),
       script: [...(job.before_script ?? globals.default?.before_script ?? globals.before_script ?? []), ...job.script],
       afterScript: job.after_script ?? globals.default?.after_script ?? globals.after_script,
       variables: { ...jobVariables, ...(decision.run ? decision.variables : {}) },
@@ -198,9 +208,6 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
 
   const notes: string[] = [];
   if (ignored.size > 0) notes.push(`Ignored keywords (Slipway does not support them): ${ignored.format()}.`);
-  if (unsupportedServices.size > 0) {
-    notes.push(`Unsupported services, not started (only \`docker:dind\` runs, as the pipeline's own Docker daemon): ${unsupportedServices.format()}.`);
-  }
   if (replacesDockerHost) notes.push('`DOCKER_HOST` from the file is replaced: every job reaches the pipeline’s own Docker daemon through the `DOCKER_HOST` Slipway sets.');
   if (leftOut.length > 0) notes.push(`Not in this pipeline: ${leftOut.join(', ')}.`);
   if (deployJobs.length > 0) {

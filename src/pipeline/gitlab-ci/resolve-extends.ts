@@ -13,8 +13,9 @@ type Mapping = Record<string, unknown>;
 
 const MAX_DEPTH = 11;
 
+/** Plain mappings only: a `!reference` not yet looked up is a value, never merged into. */
 function isMapping(value: unknown): value is Mapping {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
 
 /** GitLab's merge for `extends`: mappings merge key by key, anything else (lists too) is replaced. */

@@ -48,7 +48,7 @@ describe('.gitlab-ci.yml of the common docker:dind shape', () => {
 });
 
 describe('variations', () => {
-  it('applies extends and anchors, and lists ignored keywords, unsupported services and left-out jobs', () => {
+  it('applies extends and anchors, plans services, and lists ignored keywords and left-out jobs', () => {
     const plan = parseGitlabCiFile(fixture('variations.gitlab-ci.yml'), onMain);
     const jobs = plan.jobs as ScriptJobSpec[];
 
@@ -58,13 +58,14 @@ describe('variations', () => {
     expect(lint.script).toEqual(['pip install -r requirements.txt', 'python -m pyflakes .']);
     expect(lint.allowFailure).toBe(true);
     expect(jobs[1]!.script).toEqual(['pip install -r requirements.txt', 'python -m tornado.testing test_hello_world']);
+    expect(jobs[1]!.services).toEqual([{ image: 'postgres:15', aliases: [], variables: {} }]);
     expect(jobs[2]!.image).toBe('docker:24.0');
+    expect(jobs[2]!.services).toBeUndefined();
     expect(jobs[2]!.variables.IMAGE).toBe('$CI_REGISTRY_IMAGE:$CI_COMMIT_REF_SLUG');
     expect(jobs[3]!.skipReason).toBe('manual job: Slipway does not run manual jobs');
     expect(jobs[4]!.skipReason).toMatch(/^deploy job/);
     expect(plan.notes).toEqual([
       'Ignored keywords (Slipway does not support them): `cache` (top level), `tags` (lint), `artifacts` (test).',
-      "Unsupported services, not started (only `docker:dind` runs, as the pipeline's own Docker daemon): `postgres:15` (test).",
       '`DOCKER_HOST` from the file is replaced: every job reaches the pipeline’s own Docker daemon through the `DOCKER_HOST` Slipway sets.',
       'Not in this pipeline: `nightly` (`only` does not match this pipeline).',
       'Deploy jobs are not run by pipelines (`deploy`): deploying is what `/deploy <sha> <environment>` does in Slack, after approval.',
@@ -131,7 +132,7 @@ lint:
 `),
     ).toEqual([
       'test.stage "tset" is not one of the stages: test (line 4)',
-      'lint has no image, and the file sets none at the top level or under default (line 8)',
+      'lint has no image: set image: in the job, at the top level or under default, or start Slipway with SLIPWAY_DEFAULT_IMAGE (line 8)',
       'build.script is missing: every job needs a script (line 6)',
     ]);
   });
@@ -162,5 +163,49 @@ test:
     expect(problemsOf('image: alpine\nvariables: { A: b }\n')).toEqual(['the file defines no jobs: add a job with a script, such as test: { image: …, script: [...] }']);
     expect(problemsOf('image: alpine\ntest: echo hi\n')).toEqual(['test must be a job: a mapping with at least script (line 2)']);
     expect(problemsOf('test: [unclosed\n')[0]).toMatch(/^is not valid YAML: .* \(line \d+\)$/);
+  });
+});
+
+describe('!reference', () => {
+  it('puts the lines a reference names in place, through references and extends, as GitLab does', () => {
+    const plan = parseGitlabCiFile(
+      `image: alpine
+.snippets:
+  git_prep:
+    - git config --global user.name bot
+    - git fetch --tags
+  nested:
+    - !reference [.snippets, git_prep]
+    - echo nested
+.base:
+  variables: { SHARED: from-base }
+test:
+  extends: .base
+  services: [!reference [.services, 0]]
+  variables:
+    COPY: !reference [.base, variables, SHARED]
+  script:
+    - !reference [.snippets, nested]
+    - make test
+.services:
+  - name: postgres:15
+    alias: db
+`,
+      onMain,
+    );
+    const [test] = plan.jobs as ScriptJobSpec[];
+    expect(test!.script).toEqual(['git config --global user.name bot', 'git fetch --tags', 'echo nested', 'make test']);
+    expect(test!.variables).toEqual({ SHARED: 'from-base', COPY: 'from-base' });
+    expect(test!.services).toEqual([{ image: 'postgres:15', aliases: ['db'], variables: {} }]);
+  });
+
+  it('names a reference to nothing, and one to itself, with the line', () => {
+    expect(problemsOf('image: alpine\ntest:\n  script:\n    - !reference [.snippets, git_prep]\n')).toEqual([
+      'test.script.0 refers to .snippets.git_prep, which the file does not have (line 4)',
+    ]);
+    expect(problemsOf('image: alpine\n.loop:\n  script: [!reference [.loop, script]]\ntest:\n  script: [!reference [.loop, script]]\n')).toEqual([
+      '.loop.script.0 refers to .loop.script through itself (.loop.script -> .loop.script) (line 3)',
+    ]);
+    expect(problemsOf('image: alpine\ntest:\n  script: !reference []\n')[0]).toMatch(/^is not valid YAML: !reference must list keys, such as !reference \[\.setup, script\] \(line 3\)$/);
   });
 });

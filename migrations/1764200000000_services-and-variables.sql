@@ -1,0 +1,34 @@
+-- Up Migration
+
+-- What each service printed while its job ran, shown under the job on the pipeline page.
+-- Already masked, as job logs are.
+CREATE TABLE job_service_logs (
+  job_id    bigint  NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+  position  integer NOT NULL,
+  name      text    NOT NULL,
+  image     text    NOT NULL,
+  log       text    NOT NULL,
+  PRIMARY KEY (job_id, position)
+);
+
+-- A project's CI/CD variables. The value is AES-256-GCM ciphertext under SLIPWAY_SECRET_KEY,
+-- bound to (project, environment, name) so a row copied elsewhere does not decrypt; `key_id`
+-- tells a wrong key from a damaged row. '' is "every environment", so the key stays unique.
+CREATE TABLE project_variables (
+  project      text        NOT NULL,
+  environment  text        NOT NULL DEFAULT '',
+  name         text        NOT NULL,
+  ciphertext   bytea       NOT NULL,
+  nonce        bytea       NOT NULL,
+  key_id       text        NOT NULL,
+  masked       boolean     NOT NULL DEFAULT false,
+  protected    boolean     NOT NULL DEFAULT false,
+  file         boolean     NOT NULL DEFAULT false,
+  updated_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (project, environment, name)
+);
+
+-- Down Migration
+
+DROP TABLE project_variables;
+DROP TABLE job_service_logs;

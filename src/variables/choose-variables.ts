@@ -1,0 +1,27 @@
+import type { PipelineFacts } from '../model/pipeline-facts.js';
+import type { CiVariable } from './variable-rules.js';
+
+/** GitLab's protected-branch wildcards: `*` stands for any run of characters, `/` included. */
+function wildcard(pattern: string): RegExp {
+  return new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+}
+
+/** The default branch and the project's `protectedRefs` patterns are protected; nothing else is. */
+export function isProtectedRef(ref: string, defaultBranch: string | undefined, patterns: readonly string[]): boolean {
+  return ref === defaultBranch || patterns.some((pattern) => wildcard(pattern).test(ref));
+}
+
+/**
+ * The variables a pipeline's jobs get: none for a fork (its code is not the project's), no
+ * protected ones on an unprotected ref, and none scoped to an environment (those go to deploys).
+ */
+export function variablesForPipeline(variables: readonly CiVariable[], facts: Pick<PipelineFacts, 'fromFork' | 'ref' | 'defaultBranch'>, protectedRefs: readonly string[]): CiVariable[] {
+  if (facts.fromFork) return [];
+  const isProtected = isProtectedRef(facts.ref, facts.defaultBranch, protectedRefs);
+  return variables.filter((variable) => variable.environment === '' && (isProtected || !variable.protected));
+}
+
+/** The variables of one environment's deploy action; protected ones only when the commit was tested on a protected ref. */
+export function variablesForDeploy(variables: readonly CiVariable[], environment: string, refIsProtected: boolean): CiVariable[] {
+  return variables.filter((variable) => variable.environment === environment && (refIsProtected || !variable.protected));
+}

@@ -1,0 +1,23 @@
+import type { DeployVariables } from '../deploy/actions/run-deploy-action.js';
+import type { CiVariable } from '../model/ci-variable.js';
+import { isProtectedRef, variablesForDeploy } from './choose-variables.js';
+
+export interface DeployVariableSources {
+  forProject(project: string): Promise<CiVariable[]>;
+  refOf(pipelineId: number): Promise<{ ref: string; defaultBranch: string | undefined } | null>;
+  protectedRefs(project: string): readonly string[];
+}
+
+/**
+ * An environment's own CI/CD variables for its deploy action. Protected ones go only with a
+ * commit whose tested pipeline ran on a protected ref, as GitLab gives them only to protected refs.
+ */
+export function deployVariables(sources: DeployVariableSources): DeployVariables {
+  return async (deployment) => {
+    const variables = await sources.forProject(deployment.project);
+    if (!variables.some((variable) => variable.environment === deployment.environment)) return [];
+    const tested = deployment.pipelineId === null ? null : await sources.refOf(deployment.pipelineId);
+    const refIsProtected = tested !== null && isProtectedRef(tested.ref, tested.defaultBranch, sources.protectedRefs(deployment.project));
+    return variablesForDeploy(variables, deployment.environment, refIsProtected);
+  };
+}
