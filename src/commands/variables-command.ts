@@ -6,7 +6,7 @@ import { createPool } from '../store/pool.js';
 import { createProjectVariableStore, type ProjectVariableStore } from '../store/project-variable-store.js';
 import { createLogger } from '../telemetry/logger.js';
 import { createVariableCipher } from '../variables/variable-cipher.js';
-import { parseSecretKey } from '../variables/secret-key.js';
+import { parseSecretKey } from '../config/secret-key.js';
 import { checkProjectName, checkVariable } from '../variables/variable-rules.js';
 import { UsageError } from './usage-error.js';
 

@@ -1,7 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseSecretKey } from '../variables/secret-key.js';
+import { parseSecretKey } from './secret-key.js';
 import { EnvSchema, REQUIRED_TOGETHER, SECRET_VARIABLES, type Env } from './env-schema.js';
 
 export class ConfigError extends Error {

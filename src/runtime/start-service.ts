@@ -21,7 +21,7 @@ import { startDeployRunner } from '../runner/deploy-runner.js';
 import { createDispatcher } from '../runner/dispatch-event.js';
 import { startWorker, type Worker } from '../runner/pipeline-worker.js';
 import { createRuntime } from './create-runtime.js';
-import { deployVariables } from '../variables/deploy-variables.js';
+import { deployVariables } from '../deploy/deploy-variables.js';
 import { createCommentLocks } from '../store/comment-locks.js';
 import { CHANNELS, listen, notify, type Channel } from '../store/notifications.js';
 import type { Logger } from '../telemetry/logger.js';

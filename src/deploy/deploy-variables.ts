@@ -1,6 +1,6 @@
-import type { DeployVariables } from '../deploy/actions/run-deploy-action.js';
+import type { DeployVariables } from './actions/run-deploy-action.js';
 import type { CiVariable } from '../model/ci-variable.js';
-import { isProtectedRef, variablesForDeploy } from './choose-variables.js';
+import { isProtectedRef, variablesForDeploy } from '../variables/choose-variables.js';
 
 export interface DeployVariableSources {
   forProject(project: string): Promise<CiVariable[]>;
