@@ -98,6 +98,12 @@ function secretsOf(run: PipelineRun): string[] {
   return [...run.secrets, ...(run.jobToken ? [run.jobToken] : []), ...(run.variables ?? []).filter((variable) => variable.masked).map((variable) => variable.value)];
 }
 
+/** Whether a failed job may fail without failing the pipeline. */
+function failureAllowed(job: JobSpec, result: JobResult): boolean {
+  if (typeof job.allowFailure === 'object') return result.exitCode !== null && job.allowFailure.exitCodes.includes(result.exitCode);
+  return job.allowFailure === true;
+}
+
 /** Why a job does not run, or undefined when it does. */
 function reasonToSkip(run: PipelineRun, job: JobSpec, failedJob: string | undefined): string | undefined {
   const planned = run.skipJobs?.[job.name] ?? job.skipReason;
@@ -179,7 +185,7 @@ export async function runPipeline(
         skipRest('canceled', 'pipeline canceled');
         return finish('canceled', image);
       }
-      failedJob ??= inStage.find(({ job, result }) => result.status === 'failed' && !job.allowFailure)?.job.name;
+      failedJob ??= inStage.find(({ job, result }) => result.status === 'failed' && !failureAllowed(job, result))?.job.name;
     }
     return finish(failedJob === undefined ? 'passed' : 'failed', image);
   } finally {

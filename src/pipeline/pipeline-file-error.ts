@@ -1,4 +1,4 @@
-import { isMap, isScalar, parseDocument, type CollectionTag, type Document } from 'yaml';
+import { isMap, isScalar, parseDocument, visit, type CollectionTag, type Document } from 'yaml';
 import type { z } from 'zod';
 
 /** A pipeline file a person must fix; each problem names the field and, where known, the line. */
@@ -24,9 +24,15 @@ function lineAt(text: string, offset: number): number {
   return text.slice(0, offset).split('\n').length;
 }
 
+export interface YamlOptions {
+  customTags?: CollectionTag[];
+  /** GitLab reads a mapping's repeated key as its last value; Slipway's own file refuses it. */
+  duplicateKeys?: 'refuse' | 'last wins';
+}
+
 /** Parses YAML (with `<<` merge keys, as GitLab reads it); syntax errors throw with their line. */
-export function parseYamlFile(file: string, text: string, customTags: CollectionTag[] = []): YamlFile {
-  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true, merge: true, customTags });
+export function parseYamlFile(file: string, text: string, options: YamlOptions = {}): YamlFile {
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: options.duplicateKeys !== 'last wins', merge: true, customTags: options.customTags ?? [] });
   if (document.errors.length > 0) {
     throw new PipelineFileError(
       file,
@@ -37,6 +43,23 @@ export function parseYamlFile(file: string, text: string, customTags: Collection
     );
   }
   return { file, text, document, data: document.toJS({ maxAliasCount: 1000 }) ?? {} };
+}
+
+/** Keys written twice in one mapping, each with the line of its last writing (the one that counts). */
+export function repeatedKeys(yaml: YamlFile): Array<{ key: string; line: number }> {
+  const repeated: Array<{ key: string; line: number }> = [];
+  visit(yaml.document, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? pair.key.value : undefined;
+        if (key === undefined || key === '<<') continue;
+        if (seen.has(key) && isScalar(pair.key) && pair.key.range) repeated.push({ key: String(key), line: lineAt(yaml.text, pair.key.range[0]) });
+        seen.add(key);
+      }
+    },
+  });
+  return repeated;
 }
 
 function keyLine(yaml: YamlFile, path: readonly PropertyKey[]): number | undefined {

@@ -5,8 +5,11 @@ interface JobSpecBase {
   name: string;
   stage: string;
   when?: JobWhen;
-  /** A failure is shown but neither fails the pipeline nor stops later stages. */
-  allowFailure?: boolean;
+  /**
+   * A failure is shown but neither fails the pipeline nor stops later stages: any failure
+   * (`true`), or only a script exiting with one of these codes (GitLab's `exit_codes`).
+   */
+  allowFailure?: boolean | { exitCodes: number[] };
   /** Set when the plan itself decides the job does not run (the deploy stage, a manual job); shown as skipped. */
   skipReason?: string;
 }

@@ -54,4 +54,7 @@ export const ServiceSchema = z.preprocess(
     ),
 );
 
-export const ServicesSchema = z.array(ServiceSchema, { error: 'must be a list of services' });
+/** Each service is a container in the job's namespace; past this many, a file is more likely a mistake (or a fork's abuse) than a test set-up. */
+export const MAX_SERVICES = 16;
+
+export const ServicesSchema = z.array(ServiceSchema, { error: 'must be a list of services' }).max(MAX_SERVICES, { error: `must list at most ${MAX_SERVICES} services` });

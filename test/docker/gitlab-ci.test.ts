@@ -154,4 +154,35 @@ notify:
     expect(log.byJob.get('notify')).toContain('telling someone');
     expect(await dindsOf(run.facts.id)).toEqual([]);
   });
+
+  it('lets a job fail with one of its allow_failure exit codes, and only with those', async () => {
+    const dir = await exampleCopy({
+      '.slipway.yml': null,
+      '.gitlab-ci.yml': `image: python:3.8-slim
+stages: [first, second, third]
+out-of-memory:
+  stage: first
+  allow_failure: { exit_codes: 137 }
+  script: [exit 137]
+other-failure:
+  stage: second
+  allow_failure: { exit_codes: [137, 255] }
+  script: [exit 2]
+after:
+  stage: third
+  script: [echo after]
+`,
+    });
+    folders.push(dir);
+    const plan = await readPipelinePlan(dir, {});
+
+    const result = await runPipeline(pipelineRun(dir, plan), executor);
+
+    expect(result.status).toBe('failed');
+    expect(result.jobs.map((job) => [job.name, job.status, job.error])).toEqual([
+      ['out-of-memory', 'failed', 'the script exited with code 137'],
+      ['other-failure', 'failed', 'the script exited with code 2'],
+      ['after', 'skipped', 'skipped because other-failure failed'],
+    ]);
+  });
 });

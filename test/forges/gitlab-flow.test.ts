@@ -138,7 +138,8 @@ deploy:
 
     expect(lastNote(15)).toContain('<details open><summary>Notes on .gitlab-ci.yml</summary>');
     expect(lastNote(15)).toContain('- Ignored keywords (Slipway does not support them): `cache` (top level), `artifacts` (test).');
-    expect(lastNote(15)).toContain("- Unsupported services, not started (only `docker:dind` runs, as the pipeline's own Docker daemon): `redis:7` (test, build, deploy).");
+    // redis:7 runs beside the jobs now; docker:dind is the pipeline's own daemon. Neither is a note.
+    expect(lastNote(15)).not.toMatch(/services/i);
     expect(lastNote(15)).toContain('- Deploy jobs are not run by pipelines (`deploy`)');
     expect(lastNote(15)).toContain('| deploy | ⏭️ skipped |  | deploy job: deploys go through /deploy after approval |');
     expect(pipeline.image_ref).toBe(`127.0.0.1:5000/${repositoryPath(project)}:${sha.slice(0, 8)}`);

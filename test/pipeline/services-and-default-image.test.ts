@@ -1,8 +1,11 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseGitlabCiFile } from '../../src/pipeline/gitlab-ci/read-gitlab-ci.js';
 import { PipelineFileError } from '../../src/pipeline/pipeline-file-error.js';
 import type { ScriptJobSpec } from '../../src/pipeline/plan.js';
-import { parsePipelineFile } from '../../src/pipeline/read-pipeline-file.js';
+import { parsePipelineFile, readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
 import { defaultServiceNames, isDindService, resolveServices } from '../../src/pipeline/services.js';
 
 const noDockerfile = () => false;
@@ -91,6 +94,7 @@ build:
     ['test:\n  image: alpine\n  services:\n    - name: postgres\n      alias: "db:5432"\n  script: [make]\n', /^test\.services\.0\.alias must be host names .* \(line 5\)$/],
     ['test:\n  image: alpine\n  services:\n    - alias: db\n  script: [make]\n', /^test\.services\.0\.name must be an image name such as postgres:15 \(line 4\)$/],
     ['test:\n  image: alpine\n  services: postgres\n  script: [make]\n', /^test\.services must be a list of services \(line 3\)$/],
+    [`test:\n  image: alpine\n  services: [${Array.from({ length: 17 }, (_, index) => `redis:${index}`).join(', ')}]\n  script: [make]\n`, /^test\.services must list at most 16 services \(line 3\)$/],
   ])('refuses a bad service with its field and line: %j', (text, message) => {
     expect(refusal(() => parseGitlabCiFile(text, {}))).toEqual([expect.stringMatching(message)]);
   });
@@ -127,5 +131,18 @@ describe('the default image', () => {
   it('runs a .slipway.yml test without image in the default one', () => {
     const [test] = scriptJobs(parsePipelineFile('test:\n  script: [make]\n', noDockerfile, { defaultImage: 'debian:bookworm' }).jobs);
     expect([test!.image, test!.imageFromDefault]).toEqual(['debian:bookworm', true]);
+  });
+});
+
+describe('the default image in the MR comment', () => {
+  it('notes which jobs ran in SLIPWAY_DEFAULT_IMAGE', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'slipway-default-image-'));
+    try {
+      await writeFile(path.join(dir, '.gitlab-ci.yml'), 'test:\n  script: [make test]\nlint:\n  script: [make lint]\nbuild:\n  image: docker\n  script: [make image]\n');
+      const plan = await readPipelinePlan(dir, {}, { defaultImage: 'debian:bookworm' });
+      expect(plan.notes).toContain("`test`, `lint` name no image, so they run in `debian:bookworm` (the server's SLIPWAY_DEFAULT_IMAGE).");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -61,6 +61,17 @@ const RefFilterSchema = z.union(
   { error: 'must be a list of refs, or a mapping with refs and variables' },
 );
 
+const exitCode = z.number({ error: 'must be exit codes such as 137 or [1, 137]' }).int({ error: 'must be whole numbers' }).min(0).max(255, { error: 'must be exit codes from 0 to 255' });
+
+/** `true`/`false`, or GitLab's `exit_codes`: only those exit codes are allowed to fail. */
+const AllowFailureSchema = z.union(
+  [
+    z.boolean(),
+    z.strictObject({ exit_codes: z.union([exitCode.transform((code) => [code]), z.array(exitCode).min(1)]) }).transform((value) => ({ exitCodes: value.exit_codes })),
+  ],
+  { error: 'must be true, false, or a mapping with exit_codes' },
+);
+
 export const JobSchema = z.looseObject(
   {
     stage: z.string({ error: 'must be a stage name' }).min(1).optional(),
@@ -74,7 +85,7 @@ export const JobSchema = z.looseObject(
     except: RefFilterSchema.optional(),
     rules: z.array(RuleSchema, { error: 'must be a list of rules' }).optional(),
     when: WhenSchema.optional(),
-    allow_failure: z.boolean({ error: 'must be true or false' }).optional(),
+    allow_failure: AllowFailureSchema.optional(),
     environment: z.unknown().optional(),
   },
   { error: 'must be a mapping with at least script' },

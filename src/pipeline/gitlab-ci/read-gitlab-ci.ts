@@ -1,6 +1,6 @@
 import { isMap } from 'yaml';
 import type { z } from 'zod';
-import { describeIssues, parseYamlFile, PipelineFileError, problemAt, type YamlFile } from '../pipeline-file-error.js';
+import { describeIssues, lineOf, parseYamlFile, PipelineFileError, problemAt, repeatedKeys, type YamlFile } from '../pipeline-file-error.js';
 import type { PipelinePlan, PlanOptions, ScriptJobSpec } from '../plan.js';
 import { isDindService } from '../services.js';
 import {
@@ -83,6 +83,11 @@ function validate<T extends z.ZodType>(schema: T, value: unknown, path: Property
   return undefined;
 }
 
+function allowFailureOf(allowed: GitlabJob['allow_failure']): Pick<ScriptJobSpec, 'allowFailure'> {
+  if (allowed === undefined || allowed === false) return {};
+  return { allowFailure: allowed };
+}
+
 function stagesOf(globals: GitlabGlobals): string[] {
   const declared = globals.stages ?? DEFAULT_STAGES;
   return ['.pre', ...declared.filter((stage) => stage !== '.pre' && stage !== '.post'), '.post'];
@@ -94,32 +99,40 @@ function stagesOf(globals: GitlabGlobals): string[] {
  * `notes` for the MR comment; mistakes that stop it from running throw with their lines.
  */
 export function parseGitlabCiFile(text: string, variables: Record<string, string>, options: PlanOptions = {}): PipelinePlan {
-  const yaml: YamlFile = parseYamlFile(GITLAB_CI_FILE, text, [REFERENCE_TAG]);
+  const yaml: YamlFile = parseYamlFile(GITLAB_CI_FILE, text, { customTags: [REFERENCE_TAG], duplicateKeys: 'last wins' });
   if (!isMap(yaml.document.contents)) throw new PipelineFileError(GITLAB_CI_FILE, ['the file must be a mapping of jobs and keywords (line 1)']);
   const isJob = (key: string) => !GLOBAL_KEYWORDS.has(key) && !key.startsWith('.');
   const problems: string[] = [];
   const issues: z.core.$ZodIssue[] = [];
+  // What an unread `include:` would have brought is named as such, not as the file's own mistake.
+  const includes = (yaml.data as Mapping).include !== undefined;
+  const unreadInclude = includes ? `; it may come from include: (line ${lineOf(yaml, ['include'], true)}), which Slipway does not read yet: copy it into ${GITLAB_CI_FILE}` : '';
 
   let data: Mapping;
   try {
     data = resolveExtends(yaml.data as Mapping, isJob);
   } catch (error) {
     if (!(error instanceof ExtendsError)) throw error;
-    throw new PipelineFileError(GITLAB_CI_FILE, [problemAt(yaml, [error.job, 'extends'], error.message)]);
+    throw new PipelineFileError(GITLAB_CI_FILE, [problemAt(yaml, [error.job, 'extends'], `${error.message}${unreadInclude}`)]);
   }
   try {
     data = resolveReferences(data);
   } catch (error) {
     if (!(error instanceof ReferenceError)) throw error;
-    throw new PipelineFileError(GITLAB_CI_FILE, [problemAt(yaml, error.at, error.message)]);
+    throw new PipelineFileError(GITLAB_CI_FILE, [problemAt(yaml, error.at, `${error.message}${unreadInclude}`)]);
   }
 
   const globals = validate(GlobalsSchema, Object.fromEntries(Object.entries(data).filter(([key]) => GLOBAL_KEYWORDS.has(key))), [], issues) ?? {};
   const jobNames = Object.keys(data).filter(isJob);
   const jobs = new Map<string, GitlabJob>();
+  const triggerJobs: string[] = [];
   for (const name of jobNames) {
     if (!isMapping(data[name])) {
       problems.push(problemAt(yaml, [name], 'must be a job: a mapping with at least script', true));
+      continue;
+    }
+    if ((data[name] as Mapping).trigger !== undefined) {
+      triggerJobs.push(name);
       continue;
     }
     const job = validate(JobSchema, data[name], [name], issues);
@@ -134,7 +147,13 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
     }
     jobs.set(name, job);
   }
-  if (jobNames.length === 0) problems.push('the file defines no jobs: add a job with a script, such as test: { image: …, script: [...] }');
+  if (jobNames.length === 0) {
+    problems.push(
+      includes
+        ? `the file's jobs come from include: (line ${lineOf(yaml, ['include'], true)}), which Slipway does not read yet: copy the included jobs into ${GITLAB_CI_FILE}`
+        : 'the file defines no jobs: add a job with a script, such as test: { image: …, script: [...] }',
+    );
+  }
 
   const stages = stagesOf(globals);
   for (const [name, job] of jobs) {
@@ -200,7 +219,7 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
       variables: { ...jobVariables, ...(decision.run ? decision.variables : {}) },
       dockerAccess: true,
       ...(decision.run ? { when: decision.when } : {}),
-      ...(decision.run && (decision.allowFailure ?? job.allow_failure) ? { allowFailure: true } : {}),
+      ...(decision.run ? allowFailureOf(decision.allowFailure ?? job.allow_failure) : {}),
       ...(skipReason ? { skipReason } : {}),
     });
   }
@@ -210,6 +229,13 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
   if (ignored.size > 0) notes.push(`Ignored keywords (Slipway does not support them): ${ignored.format()}.`);
   if (replacesDockerHost) notes.push('`DOCKER_HOST` from the file is replaced: every job reaches the pipeline’s own Docker daemon through the `DOCKER_HOST` Slipway sets.');
   if (leftOut.length > 0) notes.push(`Not in this pipeline: ${leftOut.join(', ')}.`);
+  if (triggerJobs.length > 0) {
+    notes.push(`Trigger jobs are not run (Slipway does not start downstream pipelines): ${triggerJobs.map((name) => `\`${name}\``).join(', ')}.`);
+  }
+  const repeated = repeatedKeys(yaml);
+  if (repeated.length > 0) {
+    notes.push(`Keys written twice in one mapping, where the last one counts (as in GitLab): ${repeated.map(({ key, line }) => `\`${key}\` (line ${line})`).join(', ')}.`);
+  }
   if (deployJobs.length > 0) {
     notes.push(
       `Deploy jobs are not run by pipelines (${deployJobs.map((name) => `\`${name}\``).join(', ')}): deploying is what \`/deploy <sha> <environment>\` does in Slack, after approval.`,

@@ -209,3 +209,31 @@ test:
     expect(problemsOf('image: alpine\ntest:\n  script: !reference []\n')[0]).toMatch(/^is not valid YAML: !reference must list keys, such as !reference \[\.setup, script\] \(line 3\)$/);
   });
 });
+
+describe('keywords GitLab has and Slipway reads its own way', () => {
+  it('lets allow_failure name exit codes, and refuses anything else with the line', () => {
+    const plan = parseGitlabCiFile('image: alpine\na: { allow_failure: { exit_codes: 137 }, script: [make] }\nb: { allow_failure: { exit_codes: [1, 2] }, script: [make] }\n', onMain);
+    expect(plan.jobs.map((job) => job.allowFailure)).toEqual([{ exitCodes: [137] }, { exitCodes: [1, 2] }]);
+    expect(problemsOf('image: alpine\na:\n  allow_failure: { exitcodes: 1 }\n  script: [make]\n')).toEqual([
+      'a.allow_failure must be true, false, or a mapping with exit_codes (line 3)',
+    ]);
+  });
+
+  it('lists trigger jobs as not run, and reads a repeated key as its last value, saying so', () => {
+    const plan = parseGitlabCiFile('image: alpine\ndownstream:\n  trigger: group/deployer\ntest:\n  script: [make one]\ntest:\n  script: [make two]\n', onMain);
+    expect((plan.jobs as ScriptJobSpec[]).map((job) => [job.name, job.script])).toEqual([['test', ['make two']]]);
+    expect(plan.notes).toEqual([
+      'Trigger jobs are not run (Slipway does not start downstream pipelines): `downstream`.',
+      'Keys written twice in one mapping, where the last one counts (as in GitLab): `test` (line 6).',
+    ]);
+  });
+
+  it('names include: when the jobs or templates a file needs would come from it', () => {
+    expect(problemsOf('include:\n  - local: ci/jobs.yml\n')).toEqual([
+      "the file's jobs come from include: (line 1), which Slipway does not read yet: copy the included jobs into .gitlab-ci.yml",
+    ]);
+    expect(problemsOf('include: ci/base.yml\ntest:\n  extends: .base\n  script: [make]\n')).toEqual([
+      'test.extends extends ".base", which is not a job or template in the file; it may come from include: (line 1), which Slipway does not read yet: copy it into .gitlab-ci.yml (line 3)',
+    ]);
+  });
+});
