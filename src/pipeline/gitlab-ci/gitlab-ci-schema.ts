@@ -83,7 +83,7 @@ export const JobSchema = z.looseObject(
     variables: VariablesSchema.optional(),
     only: RefFilterSchema.optional(),
     except: RefFilterSchema.optional(),
-    rules: z.array(RuleSchema, { error: 'must be a list of rules' }).optional(),
+    rules: z.array(RuleSchema, { error: 'must be a list of rules' }).min(1, { error: 'must list at least one rule (or leave rules out)' }).optional(),
     when: WhenSchema.optional(),
     allow_failure: AllowFailureSchema.optional(),
     environment: z.unknown().optional(),

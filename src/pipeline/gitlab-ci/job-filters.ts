@@ -10,6 +10,17 @@ export type Decision =
 type RefFilter = NonNullable<GitlabJob['only']>;
 
 /**
+ * An `only`/`except` ref written as a pattern: `/\Arelease-.*\Z/`, or `/^v\d+/i@group/project`
+ * for one project (read that way first: a pattern's own `/` must not swallow the project).
+ */
+export function refPattern(entry: string): { source: string; flags: string; project?: string } | undefined {
+  const scoped = /^\/(.*)\/([a-z]*)@([^/@\s][^@\s]*)$/s.exec(entry);
+  if (scoped) return { source: scoped[1]!, flags: scoped[2]!, project: scoped[3]! };
+  const plain = /^\/(.*)\/([a-z]*)$/s.exec(entry);
+  return plain ? { source: plain[1]!, flags: plain[2]! } : undefined;
+}
+
+/**
  * One `only`/`except` entry against this pipeline. Slipway pipelines are branch pushes or
  * merge requests, so `tags`, `schedules`, `api`, `web` and `triggers` never match.
  */
@@ -34,8 +45,9 @@ function refMatches(entry: string, variables: Record<string, string>): boolean {
     case 'chat':
       return false;
   }
-  const pattern = /^\/(.*)\/([a-z]*)$/s.exec(entry);
-  if (pattern) return compileSafeRegex(pattern[1]!, pattern[2]).test(ref);
+  // `/pattern/flags`, optionally `@group/project` to limit it to one project.
+  const pattern = refPattern(entry);
+  if (pattern) return compileSafeRegex(pattern.source, pattern.flags).test(ref) && (pattern.project === undefined || pattern.project === variables.CI_PROJECT_PATH);
   // `main@group/project` limits a ref to one project.
   const [name, project] = entry.split('@');
   return name === ref && (project === undefined || project === variables.CI_PROJECT_PATH);

@@ -15,10 +15,11 @@ import {
   type GitlabGlobals,
   type GitlabJob,
 } from './gitlab-ci-schema.js';
-import { decideJob } from './job-filters.js';
+import { decideJob, refPattern } from './job-filters.js';
 import { ExtendsError, resolveExtends } from './resolve-extends.js';
 import { REFERENCE_TAG, ReferenceError, resolveReferences } from './resolve-references.js';
 import { ExpressionError, parseExpression } from './rule-expression.js';
+import { compileSafeRegex, RegexError } from './safe-regex.js';
 
 export const GITLAB_CI_FILE = '.gitlab-ci.yml';
 
@@ -64,16 +65,19 @@ function ignoredInJob(raw: Mapping): string[] {
   return ignored;
 }
 
-function ruleExpressions(job: GitlabJob): Array<{ path: PropertyKey[]; text: string }> {
-  const expressions = (job.rules ?? []).flatMap((rule, index) => (rule.if === undefined ? [] : [{ path: ['rules', index, 'if'], text: rule.if }]));
+/** Every expression and ref pattern of a job, each with a check that throws what is wrong with it. */
+function ruleChecks(job: GitlabJob): Array<{ path: PropertyKey[]; problem: string; check(): void }> {
+  const expression = (path: PropertyKey[], text: string) => ({ path, problem: 'is not an expression Slipway understands', check: () => void parseExpression(text) });
+  const checks = (job.rules ?? []).flatMap((rule, index) => (rule.if === undefined ? [] : [expression(['rules', index, 'if'], rule.if)]));
   for (const filter of ['only', 'except'] as const) {
-    (job[filter]?.variables ?? []).forEach((text, index) => expressions.push({ path: [filter, 'variables', index], text }));
+    (job[filter]?.variables ?? []).forEach((text, index) => checks.push(expression([filter, 'variables', index], text)));
     (job[filter]?.refs ?? []).forEach((ref, index) => {
       // A /regex/ ref is checked here so a bad one is reported with its line, not at run time.
-      if (/^\/.*\/[a-z]*$/s.test(ref)) expressions.push({ path: [filter, index], text: `"" =~ ${ref}` });
+      const pattern = refPattern(ref);
+      if (pattern) checks.push({ path: [filter, index], problem: 'is not a pattern Slipway understands', check: () => void compileSafeRegex(pattern.source, pattern.flags) });
     });
   }
-  return expressions;
+  return checks;
 }
 
 function validate<T extends z.ZodType>(schema: T, value: unknown, path: PropertyKey[], problems: z.core.$ZodIssue[]): z.output<T> | undefined {
@@ -137,12 +141,12 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
     }
     const job = validate(JobSchema, data[name], [name], issues);
     if (!job) continue;
-    for (const { path, text: expression } of ruleExpressions(job)) {
+    for (const { path, problem, check } of ruleChecks(job)) {
       try {
-        parseExpression(expression);
+        check();
       } catch (error) {
-        if (!(error instanceof ExpressionError)) throw error;
-        problems.push(problemAt(yaml, [name, ...path], `is not an expression Slipway understands: ${error.message}`));
+        if (!(error instanceof ExpressionError) && !(error instanceof RegexError)) throw error;
+        problems.push(problemAt(yaml, [name, ...path], `${problem}: ${error.message}`));
       }
     }
     jobs.set(name, job);

@@ -2,8 +2,9 @@ import { compileSafeRegex, type SafeRegex } from './safe-regex.js';
 
 /**
  * GitLab's `rules:if` / `only:variables` expressions: `$VAR`, quoted strings, `null`,
- * `/regex/flags`, `==`, `!=`, `=~`, `!~`, `&&`, `||` and parentheses, with `&&` binding
- * tighter than `||` as in GitLab. Parsed once, evaluated per pipeline.
+ * `/regex/flags`, `==`, `!=`, `=~`, `!~`, `&&`, `||` and parentheses, with comparisons binding
+ * tighter than `&&`, and `&&` tighter than `||`, all left to right, as in GitLab. Parsed once,
+ * evaluated per pipeline with GitLab's own (Ruby) semantics; see `evaluate`.
  */
 export class ExpressionError extends Error {
   constructor(message: string) {
@@ -47,12 +48,13 @@ function tokenize(text: string): Token[] {
       continue;
     }
     const operator = /^(==|!=|=~|!~|&&|\|\||\(|\))/.exec(rest);
-    const variable = /^\$(?:\{([A-Za-z_]\w*)\}|([A-Za-z_]\w*))/.exec(rest);
+    if (rest.startsWith('${')) throw new ExpressionError(`"\${" at character ${at + 1}: write $NAME, GitLab takes no braces in expressions`);
+    const variable = /^\$([A-Za-z_]\w*)/.exec(rest);
     const quoted = /^(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')/.exec(rest);
     const regex = /^\/((?:[^/\\]|\\.)*)\/([a-z]*)/.exec(rest);
     const nullWord = /^null\b/.exec(rest);
     if (operator) tokens.push({ type: 'op', value: operator[1] as '==' });
-    else if (variable) tokens.push({ type: 'variable', name: (variable[1] ?? variable[2])! });
+    else if (variable) tokens.push({ type: 'variable', name: variable[1]! });
     else if (quoted) tokens.push({ type: 'string', value: (quoted[1] ?? quoted[2])!.replace(/\\(.)/g, '$1') });
     else if (regex) tokens.push({ type: 'regex', value: toRegExp(regex[1]!, regex[2]!) });
     else if (nullWord) tokens.push({ type: 'null' });
@@ -84,12 +86,12 @@ export function parseExpression(text: string): Expression {
     }
     return { type: 'operand', token };
   }
+  // `$A == $B == "x"` is `($A == $B) == "x"`, as GitLab reads it.
   function comparison(): Expression {
-    const left = primary();
-    const token = peek();
-    if (token?.type === 'op' && ['==', '!=', '=~', '!~'].includes(token.value)) {
+    let left = primary();
+    for (let token = peek(); token?.type === 'op' && ['==', '!=', '=~', '!~'].includes(token.value); token = peek()) {
       position += 1;
-      return { type: 'compare', op: token.value as '==', left, right: primary() };
+      left = { type: 'compare', op: token.value as '==', left, right: primary() };
     }
     return left;
   }
@@ -131,42 +133,62 @@ function describe(token: Token): string {
   }
 }
 
-function value(expression: Expression, variables: Record<string, string>): Value | boolean {
-  if (expression.type !== 'operand') return evaluate(expression, variables);
-  const { token } = expression;
-  if (token.type === 'variable') return variables[token.name] ?? null;
-  if (token.type === 'string') return token.value;
-  if (token.type === 'regex') return token.value;
-  return null;
+/** Ruby's truthiness, which GitLab's `&&` and `||` use: only nil and false are false ("" is true). */
+const rubyTruthy = (value: Value | boolean): boolean => value !== null && value !== false;
+
+/** ActiveSupport's `present?`, which decides the whole expression: "", "  ", nil and false are not. */
+function present(value: Value | boolean): boolean {
+  if (typeof value === 'string') return value.trim().length > 0;
+  return rubyTruthy(value);
 }
 
-function truthy(result: Value | boolean): boolean {
-  if (typeof result === 'boolean') return result;
-  return typeof result === 'string' ? result.length > 0 : result !== null;
-}
-
-/** A variable may hold a pattern written as `/…/`, as GitLab allows on the right of `=~`. */
+/**
+ * The right side of `=~`: a /pattern/, a variable holding `/pattern/flags`, or any other text,
+ * which GitLab matches as itself (a substring).
+ */
 function asRegExp(right: Value | boolean): SafeRegex {
   if (isRegex(right)) return right;
-  const written = typeof right === 'string' ? /^\/(.*)\/([a-z]*)$/s.exec(right) : null;
+  const text = String(right);
+  const written = /^\/(.*)\/([a-z]*)$/s.exec(text);
   if (written) return toRegExp(written[1]!, written[2]!);
-  throw new ExpressionError('the right side of =~ or !~ must be a /regular expression/');
+  return toRegExp(text.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&'), '');
 }
 
-/** True when the expression holds for these variables; an unset variable is `null`. */
-export function evaluate(expression: Expression, variables: Record<string, string>): boolean {
-  if (expression.type === 'operand') return truthy(value(expression, variables));
+function same(left: Value | boolean, right: Value | boolean): boolean {
+  if (isRegex(left) || isRegex(right)) return isRegex(left) && isRegex(right) && String(left) === String(right);
+  return left === right;
+}
+
+/** The expression's value as GitLab computes it: `&&` and `||` give one of their sides, comparisons a boolean. */
+function valueOf(expression: Expression, variables: Record<string, string>): Value | boolean {
+  if (expression.type === 'operand') {
+    const { token } = expression;
+    if (token.type === 'variable') return Object.hasOwn(variables, token.name) ? variables[token.name]! : null;
+    if (token.type === 'string') return token.value;
+    if (token.type === 'regex') return token.value;
+    return null;
+  }
   if (expression.type === 'logic') {
-    return expression.op === '&&'
-      ? evaluate(expression.left, variables) && evaluate(expression.right, variables)
-      : evaluate(expression.left, variables) || evaluate(expression.right, variables);
+    const left = valueOf(expression.left, variables);
+    if (expression.op === '&&') return rubyTruthy(left) ? valueOf(expression.right, variables) : left;
+    return rubyTruthy(left) ? left : valueOf(expression.right, variables);
   }
-  const left = value(expression.left, variables);
-  const right = value(expression.right, variables);
-  if (expression.op === '=~' || expression.op === '!~') {
-    const matches = typeof left === 'string' && asRegExp(right).test(left);
-    return expression.op === '=~' ? matches : !matches;
+  const left = valueOf(expression.left, variables);
+  const right = valueOf(expression.right, variables);
+  switch (expression.op) {
+    case '==':
+      return same(left, right);
+    case '!=':
+      return !same(left, right);
+    // An unset left side is matched as ""; an unset right side matches nothing.
+    case '=~':
+      return right !== null && right !== false && asRegExp(right).test(typeof left === 'string' ? left : left === null || left === false ? '' : String(left));
+    case '!~':
+      return right === null || right === false || !asRegExp(right).test(typeof left === 'string' ? left : left === null || left === false ? '' : String(left));
   }
-  const equal = String(left) === String(right) && (left === null) === (right === null);
-  return expression.op === '==' ? equal : !equal;
+}
+
+/** True when the expression holds for these variables (an unset variable is `null`), as in GitLab. */
+export function evaluate(expression: Expression, variables: Record<string, string>): boolean {
+  return present(valueOf(expression, variables));
 }

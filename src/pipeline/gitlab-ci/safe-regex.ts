@@ -21,6 +21,14 @@ export class RegexError extends Error {
 
 const FLAGS: Record<string, number> = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.MULTILINE, s: RE2JS.DOTALL };
 
+/**
+ * Ruby's `\Z` (end, or before a final newline), which GitLab's `only`/`except` patterns are
+ * written with, in RE2's words; any other escape is left as it is.
+ */
+function fromRubySyntax(source: string): string {
+  return source.replace(/\\(.)/gs, (escape, char: string) => (char === 'Z' ? '(?:\n?\\z)' : escape));
+}
+
 export function compileSafeRegex(source: string, flags = ''): SafeRegex {
   let bits = 0;
   for (const flag of flags) {
@@ -30,7 +38,7 @@ export function compileSafeRegex(source: string, flags = ''): SafeRegex {
   }
   let compiled: RE2JS;
   try {
-    compiled = RE2JS.compile(source, bits);
+    compiled = RE2JS.compile(fromRubySyntax(source), bits);
   } catch (error) {
     throw new RegexError(`/${source}/${flags} is not a valid regular expression: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -237,3 +237,24 @@ describe('keywords GitLab has and Slipway reads its own way', () => {
     ]);
   });
 });
+
+describe('only/except patterns as GitLab writes them', () => {
+  const file = (ref: string) => `image: alpine\nrelease:\n  only:\n    - ${ref}\n  script: [make release]\n`;
+  const planned = (ref: string, branch: string, project = 'team/hello') =>
+    parseGitlabCiFile(file(ref), predefinedVariables({ ...facts, ref: branch, project })).jobs.map((job) => job.name);
+
+  it('reads Ruby anchors \\A and \\Z as anchors, not letters', () => {
+    expect(planned('/\\Av[0-9]+\\.[0-9]+\\Z/', 'v1.2')).toEqual(['release']);
+    expect(planned('/\\Av[0-9]+\\.[0-9]+\\Z/', 'Av1.2Z')).toEqual([]);
+    expect(planned('/\\Av[0-9]+\\.[0-9]+\\Z/', 'xv1.2')).toEqual([]);
+  });
+
+  it('limits a pattern with @project to that project', () => {
+    expect(planned('/^v\\d+/@team/hello', 'v1')).toEqual(['release']);
+    expect(planned('/^v\\d+/@team/hello', 'v1', 'fork/hello')).toEqual([]);
+  });
+
+  it('refuses an empty rules list, as GitLab does', () => {
+    expect(problemsOf('image: alpine\njob:\n  rules: []\n  script: [make]\n')).toEqual(['job.rules must list at least one rule (or leave rules out) (line 3)']);
+  });
+});

@@ -21,7 +21,6 @@ describe('rules:if expressions', () => {
     expect(holds('$CI_MERGE_REQUEST_IID', mergeRequest)).toBe(true);
     expect(holds('$CI_MERGE_REQUEST_IID', branch)).toBe(false);
     expect(holds('$EMPTY', mergeRequest)).toBe(false);
-    expect(holds('${CI_COMMIT_BRANCH}', branch)).toBe(true);
   });
 
   it('matches regular expressions, written inline or held in a variable', () => {
@@ -45,6 +44,69 @@ describe('rules:if expressions', () => {
     expect(() => parseExpression('$A ==')).toThrow('the expression ends too early');
     expect(() => parseExpression('$A "x"')).toThrow('unexpected ""x"" after a complete expression');
     expect(() => parseExpression('$A =~ /(/')).toThrow('is not a valid regular expression');
-    expect(() => holds('$A =~ "plain"', { A: 'x' })).toThrow('must be a /regular expression/');
+    expect(() => parseExpression('${CI_COMMIT_BRANCH} == "main"')).toThrow('"${" at character 1: write $NAME, GitLab takes no braces in expressions');
+    expect(() => parseExpression('$A =~ /x/g')).toThrow('has the flag "g", which GitLab does not take: use i, m or s');
+  });
+});
+
+/**
+ * GitLab's own documented cases (the "CI/CD variable expressions" and `rules:if` pages) and
+ * the corners where its Ruby semantics differ from a naive reading.
+ */
+describe('rules:if as GitLab evaluates it', () => {
+  const variables = { SET: 'content here', EMPTY: '', BLANK: '  ', OTHER: 'something', THING: 'thing', PATTERN: '/^cont/', PLAIN: 'tent' };
+  it.each([
+    ['$SET == "content here"', true],
+    ['"content here" == $SET', true],
+    ['$UNSET == null', true],
+    ['$SET != null', true],
+    ['$EMPTY == ""', true],
+    ['$UNSET == ""', false],
+    ['$UNSET != ""', true],
+    ['$SET', true],
+    ['$EMPTY', false],
+    ['$BLANK', false],
+    ['$UNSET', false],
+    ['$SET =~ /^content.*/', true],
+    ['$SET !~ /^content.*/', false],
+    ['$SET =~ /^CONTENT/', false],
+    ['$SET =~ /^CONTENT/i', true],
+    ['$SET =~ $PATTERN', true],
+    // A right side that is not /…/ is matched as text, anywhere in the left.
+    ['$SET =~ $PLAIN', true],
+    ['$SET =~ "here"', true],
+    ['$SET =~ "^content"', false],
+    // An unset left side is matched as ""; an unset right side matches nothing.
+    ['$UNSET =~ /^$/', true],
+    ['$SET =~ $UNSET', false],
+    ['$SET !~ $UNSET', true],
+    ['$SET =~ /^content.*/ && $OTHER == "something"', true],
+    ['$SET =~ /^content.*/ && $OTHER =~ /thing$/ && $UNSET', false],
+    ['$SET =~ /^nope/ || $OTHER =~ /thing$/ && $THING', true],
+    ['($SET =~ /^nope/ || $OTHER =~ /thing$/) && $UNSET', false],
+    ['$CI_COMMIT_BRANCH == "my-branch" || (($THING == "thing" || $OTHER == "thing") && $SET)', true],
+    // `&&` and `||` give one of their sides, with Ruby's truth: "" is true inside them.
+    ['$EMPTY && $SET', true],
+    ['$SET && $EMPTY', false],
+    ['$EMPTY || $SET', false],
+    ['$UNSET || $SET', true],
+    // Comparisons chain left to right: ($SET == $SET) is true, and true is not "true".
+    ['$SET == $SET == "true"', false],
+    ['$SET == $OTHER == $UNSET == null', false],
+    ['$SET == "x" != $SET', true],
+    // RE2 syntax, as GitLab's: inline flags and POSIX classes.
+    ['$SET =~ /(?i)^CONTENT/', true],
+    ['$THING =~ /^[[:alpha:]]+$/', true],
+  ])('%s is %s', (expression, expected) => {
+    expect(holds(expression, variables)).toBe(expected);
+  });
+
+  it('matches a pattern that backtracks for ever elsewhere on a 10,000-character branch name in linear time', () => {
+    const started = performance.now();
+    expect(holds('$CI_COMMIT_BRANCH =~ /^(a+)+$/', { CI_COMMIT_BRANCH: `${'a'.repeat(10_000)}!` })).toBe(false);
+    expect(holds('$CI_COMMIT_BRANCH =~ /^(a+)+$/', { CI_COMMIT_BRANCH: 'a'.repeat(10_000) })).toBe(true);
+    expect(holds('$CI_COMMIT_BRANCH =~ /^(a|aa)+$/', { CI_COMMIT_BRANCH: `${'a'.repeat(10_000)}!` })).toBe(false);
+    // Generous: a backtracking engine takes longer than the age of the universe here.
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 });
