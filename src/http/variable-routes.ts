@@ -1,11 +1,11 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { ProjectVariableStore } from '../store/project-variable-store.js';
 import { checkProjectName, checkVariable, MAX_VALUE_BYTES } from '../variables/variable-rules.js';
 import { checkAdminToken } from './admin-token.js';
 import { readBody } from './read-body.js';
 import { sendError, sendJson } from './respond.js';
-import type { Route } from './router.js';
+import type { Params, Route } from './router.js';
 
 const VariableBody = z.strictObject(
   {
@@ -40,51 +40,37 @@ async function variableBody(request: IncomingMessage): Promise<z.output<typeof V
  * `group%2Fapp`, as in GitLab's API). Values go in and never come out.
  */
 export function variableRoutes(store: ProjectVariableStore, adminToken: string | undefined): Route[] {
-  const project = (params: Record<string, string>) => {
-    const check = checkProjectName(params.project ?? '');
-    return check.ok ? params.project! : check;
-  };
+  /** Every route here: the admin token first, then the project from the path, checked once. */
+  const route = (method: Route['method'], path: string, handle: (request: IncomingMessage, response: ServerResponse, project: string, params: Params) => Promise<void>): Route => ({
+    method,
+    path,
+    async handle(request, response, params) {
+      if (!checkAdminToken(adminToken, request, response)) return;
+      const check = checkProjectName(params.project ?? '');
+      if (!check.ok) return sendError(response, 400, check.reason);
+      await handle(request, response, params.project!, params);
+    },
+  });
   return [
-    {
-      method: 'GET',
-      path: '/api/projects/:project/variables',
-      async handle(request, response, params) {
-        if (!checkAdminToken(adminToken, request, response)) return;
-        const name = project(params);
-        if (typeof name !== 'string') return sendError(response, 400, name.reason);
-        sendJson(response, 200, { variables: await store.list(name) });
-      },
-    },
-    {
-      method: 'PUT',
-      path: '/api/projects/:project/variables/:name',
-      async handle(request, response, params) {
-        if (!checkAdminToken(adminToken, request, response)) return;
-        const name = project(params);
-        if (typeof name !== 'string') return sendError(response, 400, name.reason);
-        const body = await variableBody(request);
-        if (typeof body === 'string') return sendError(response, 400, body);
-        const variable = { ...body, name: params.name! };
-        const check = checkVariable(variable);
-        if (!check.ok) return sendError(response, 400, check.reason);
-        await store.set(name, variable);
-        const { value: _value, ...settings } = variable;
-        sendJson(response, 200, { project: name, ...settings });
-      },
-    },
-    {
-      method: 'DELETE',
-      path: '/api/projects/:project/variables/:name',
-      async handle(request, response, params) {
-        if (!checkAdminToken(adminToken, request, response)) return;
-        const name = project(params);
-        if (typeof name !== 'string') return sendError(response, 400, name.reason);
-        const environment = new URL(request.url ?? '/', 'http://slipway').searchParams.get('environment') ?? '';
-        if (!(await store.unset(name, params.name!, environment))) {
-          return sendError(response, 404, `${name} has no variable ${params.name}${environment ? ` for environment ${environment}` : ''}`);
-        }
-        response.writeHead(204).end();
-      },
-    },
+    route('GET', '/api/projects/:project/variables', async (_request, response, project) => {
+      sendJson(response, 200, { variables: await store.list(project) });
+    }),
+    route('PUT', '/api/projects/:project/variables/:name', async (request, response, project, params) => {
+      const body = await variableBody(request);
+      if (typeof body === 'string') return sendError(response, 400, body);
+      const variable = { ...body, name: params.name! };
+      const check = checkVariable(variable);
+      if (!check.ok) return sendError(response, 400, check.reason);
+      await store.set(project, variable);
+      const { value: _value, ...settings } = variable;
+      sendJson(response, 200, { project, ...settings });
+    }),
+    route('DELETE', '/api/projects/:project/variables/:name', async (request, response, project, params) => {
+      const environment = new URL(request.url ?? '/', 'http://slipway').searchParams.get('environment') ?? '';
+      if (!(await store.unset(project, params.name!, environment))) {
+        return sendError(response, 404, `${project} has no variable ${params.name}${environment ? ` for environment ${environment}` : ''}`);
+      }
+      response.writeHead(204).end();
+    }),
   ];
 }

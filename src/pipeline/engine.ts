@@ -4,7 +4,7 @@ import { imageTags } from './image-names.js';
 import { createMasker, maskText } from './mask-secrets.js';
 import type { PipelineFacts } from '../model/pipeline-facts.js';
 import type { JobStatus, PipelineOutcome } from '../model/status.js';
-import type { JobSpec, PipelinePlan } from './plan.js';
+import type { JobSpec, PipelinePlan, ScriptJobSpec } from './plan.js';
 import { expandVariables, predefinedVariables } from './predefined-variables.js';
 import { resolveServices } from './services.js';
 import type { CiVariable } from '../model/ci-variable.js';
@@ -115,9 +115,23 @@ function reasonToSkip(run: PipelineRun, job: JobSpec, failedJob: string | undefi
 }
 
 /**
- * Runs a plan's stages in order, the jobs of a stage side by side, all in one execution
- * environment. A failed job (unless allowed to fail) skips later stages' jobs, except those
- * that run `on_failure` or `always`.
+ * The jobs each job waits for, as indexes into the plan: its `needs`, or else every job of the
+ * stages before its own (GitLab's two ways of ordering a pipeline).
+ */
+export function prerequisitesOf(jobs: readonly JobSpec[]): number[][] {
+  const stages = [...new Set(jobs.map((job) => job.stage))];
+  return jobs.map((job) => {
+    if (job.needs) return job.needs.map((name) => jobs.findIndex((other) => other.name === name)).filter((index) => index !== -1);
+    const stage = stages.indexOf(job.stage);
+    return jobs.flatMap((other, index) => (stages.indexOf(other.stage) < stage ? [index] : []));
+  });
+}
+
+/**
+ * Runs a plan in one execution environment, each job as soon as the jobs it waits for have
+ * finished (see `prerequisitesOf`), side by side where they can. A failed job (unless allowed
+ * to fail) skips the jobs that wait for it, directly or not, except those that run
+ * `on_failure` or `always`.
  */
 export async function runPipeline(
   run: PipelineRun,
@@ -160,39 +174,62 @@ export async function runPipeline(
   }
 
   let image: ImageResult | null = null;
-  let failedJob: string | undefined;
-  try {
-    for (const stage of [...new Set(jobs.map((job) => job.stage))]) {
-      if (signal.aborted) {
-        skipRest('canceled', 'pipeline canceled');
-        return finish('canceled', image);
-      }
-      const inStage = jobs.flatMap((job, index) => (job.stage === stage ? [{ job, result: results[index]! }] : []));
-      const failedBefore = failedJob;
-      await Promise.all(
-        inStage.map(async ({ job, result }) => {
-          const skip = reasonToSkip(run, job, failedBefore);
-          if (skip !== undefined) {
-            Object.assign(result, { status: 'skipped', error: skip });
-            await observer.jobFinished?.(job, result);
-            return;
-          }
-          const outcome = await runJob({ ...run, secrets }, environment!, job, result, observer, signal);
-          if (outcome) image = outcome;
-        }),
-      );
-      if (inStage.some(({ result }) => result.status === 'canceled')) {
-        skipRest('canceled', 'pipeline canceled');
-        return finish('canceled', image);
-      }
-      failedJob ??= inStage.find(({ job, result }) => result.status === 'failed' && !failureAllowed(job, result))?.job.name;
+  const prerequisites = prerequisitesOf(jobs);
+  // Per job: the failed job that stops what waits for it (itself, or one it waited for).
+  const failures: Array<string | undefined> = [];
+  const finished = jobs.map(() => deferred());
+  const runOne = async (job: JobSpec, index: number) => {
+    await Promise.all(prerequisites[index]!.map((before) => finished[before]!.promise));
+    const result = results[index]!;
+    if (signal.aborted) return;
+    const failedBefore = prerequisites[index]!.map((before) => failures[before]).find((failure) => failure !== undefined);
+    const skip = reasonToSkip(run, job, failedBefore);
+    if (skip !== undefined) {
+      Object.assign(result, { status: 'skipped', error: skip });
+      if (failedBefore !== undefined && (job.when ?? 'on_success') === 'on_success') failures[index] = failedBefore;
+      await observer.jobFinished?.(job, result);
+      return;
     }
-    return finish(failedJob === undefined ? 'passed' : 'failed', image);
+    const outcome = await runJob({ ...run, secrets }, environment!, job, result, observer, signal);
+    if (outcome) image = outcome;
+    if (result.status === 'failed' && !failureAllowed(job, result)) failures[index] = job.name;
+  };
+  try {
+    await Promise.all(jobs.map((job, index) => runOne(job, index).finally(() => finished[index]!.resolve())));
+    if (signal.aborted || results.some((result) => result.status === 'canceled')) {
+      skipRest('canceled', 'pipeline canceled');
+      return finish('canceled', image);
+    }
+    const failed = results.some((result, index) => result.status === 'failed' && !failureAllowed(jobs[index]!, result));
+    return finish(failed ? 'failed' : 'passed', image);
   } finally {
     await environment?.close();
   }
 }
 
+function deferred(): { promise: Promise<void>; resolve(): void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((settle) => (resolve = settle));
+  return { promise, resolve };
+}
+
+/** What kind of failure ended an attempt, in GitLab's `retry:when` words. */
+type FailureKind = 'script_failure' | 'job_execution_timeout' | 'runner_system_failure';
+
+const RETRY_MATCHES: Record<FailureKind, readonly string[]> = {
+  script_failure: ['always', 'script_failure'],
+  job_execution_timeout: ['always', 'job_execution_timeout', 'stuck_or_timeout_failure'],
+  runner_system_failure: ['always', 'runner_system_failure', 'unknown_failure'],
+};
+
+function retries(job: JobSpec, failure: FailureKind, exitCode: number | null, attempt: number): boolean {
+  const retry = job.kind === 'script' ? job.retry : undefined;
+  if (!retry || attempt > retry.max) return false;
+  if (!retry.when.some((when) => RETRY_MATCHES[failure].includes(when))) return false;
+  return retry.exitCodes === undefined || (exitCode !== null && retry.exitCodes.includes(exitCode));
+}
+
+/** Runs a job, again after a failure its `retry` covers; tells the observer of its start and its final result once. */
 async function runJob(
   run: PipelineRun,
   environment: ExecutionEnvironment,
@@ -201,7 +238,34 @@ async function runJob(
   observer: PipelineObserver,
   pipelineSignal: AbortSignal,
 ): Promise<ImageResult | null> {
-  const timeoutMs = (job.kind === 'script' ? job.timeoutMs : undefined) ?? run.jobTimeoutMs;
+  result.status = 'running';
+  await observer.jobStarted?.(job);
+  const started = Date.now();
+  let image: ImageResult | null = null;
+  for (let attempt = 1; ; attempt += 1) {
+    const outcome = await attemptJob(run, environment, job, result, observer, pipelineSignal);
+    image = outcome.image;
+    const status = result.status as JobStatus;
+    if (status !== 'failed' || !outcome.failure || !retries(job, outcome.failure, result.exitCode, attempt)) break;
+    observer.jobOutput?.(job, `\nRetrying ${job.name} (retry ${attempt} of ${(job as ScriptJobSpec).retry!.max}) after ${outcome.failure.replaceAll('_', ' ')}\n`);
+    Object.assign(result, { status: 'running', exitCode: null, error: undefined, services: undefined });
+  }
+  result.durationMs = Date.now() - started;
+  await observer.jobFinished?.(job, result);
+  return image;
+}
+
+/** One run of a job: its result written into `result`, and what kind of failure it was. */
+async function attemptJob(
+  run: PipelineRun,
+  environment: ExecutionEnvironment,
+  job: JobSpec,
+  result: JobResult,
+  observer: PipelineObserver,
+  pipelineSignal: AbortSignal,
+): Promise<{ image: ImageResult | null; failure?: FailureKind }> {
+  // A job may ask for less time than the server gives, never more: a branch cannot hold a worker for days.
+  const timeoutMs = Math.min((job.kind === 'script' ? job.timeoutMs : undefined) ?? run.jobTimeoutMs, run.jobTimeoutMs);
   const timeout = AbortSignal.timeout(timeoutMs);
   const masker = createMasker(run.secrets, (text) => observer.jobOutput?.(job, text));
   const { env, files } = jobEnv(run, job);
@@ -216,16 +280,17 @@ async function runJob(
     signal: AbortSignal.any([pipelineSignal, timeout]),
     output: (text) => masker.write(text),
   };
-  result.status = 'running';
-  await observer.jobStarted?.(job);
-  const started = Date.now();
   let image: ImageResult | null = null;
+  let failure: FailureKind | undefined;
   try {
     if (job.kind === 'script') {
       const { exitCode } = await environment.runScript({ ...job, image: expandVariables(job.image, context.env) }, context);
       result.exitCode = exitCode;
       result.status = exitCode === 0 ? 'passed' : 'failed';
-      if (exitCode !== 0) result.error = `the script exited with code ${exitCode}`;
+      if (exitCode !== 0) {
+        result.error = `the script exited with code ${exitCode}`;
+        failure = 'script_failure';
+      }
     } else {
       const target = imageTags(run.facts);
       if (target.withheld) context.output(`Not tagging :${target.withheld.tag}: ${target.withheld.reason}\n`);
@@ -241,15 +306,15 @@ async function runJob(
     } else if (timeout.aborted) {
       result.status = 'failed';
       result.error = `timed out after ${formatDuration(timeoutMs)}`;
+      failure = 'job_execution_timeout';
     } else {
       result.status = 'failed';
       result.error = maskText(error instanceof Error ? error.message : String(error), run.secrets);
+      failure = 'runner_system_failure';
     }
     masker.write(`\n${result.error}\n`);
   } finally {
     masker.flush();
-    result.durationMs = Date.now() - started;
   }
-  await observer.jobFinished?.(job, result);
-  return image;
+  return { image, ...(failure ? { failure } : {}) };
 }

@@ -12,6 +12,11 @@ interface JobSpecBase {
   allowFailure?: boolean | { exitCodes: number[] };
   /** Set when the plan itself decides the job does not run (the deploy stage, a manual job); shown as skipped. */
   skipReason?: string;
+  /**
+   * GitLab's `needs`: the jobs this one waits for, whatever their stage (`[]`: none, it starts
+   * at once). Absent: it waits for every job of the earlier stages.
+   */
+  needs?: string[];
 }
 
 /**
@@ -41,8 +46,13 @@ export interface ScriptJobSpec extends JobSpecBase {
   variables: Record<string, string>;
   /** Give the job the pipeline's own Docker daemon, with `DOCKER_HOST` pointing at it. */
   dockerAccess?: boolean;
-  /** Overrides the configured default when set. */
+  /** Shortens the server's SLIPWAY_JOB_TIMEOUT for this job; never lengthens it. */
   timeoutMs?: number;
+  /**
+   * GitLab's `retry`: run again up to `max` times after a failure of one of these kinds
+   * (`always`, `script_failure`, `stuck_or_timeout_failure`, …), and only with one of `exitCodes` when given.
+   */
+  retry?: { max: number; when: string[]; exitCodes?: number[] };
 }
 
 export interface BuildJobSpec extends JobSpecBase {

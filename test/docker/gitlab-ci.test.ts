@@ -185,4 +185,39 @@ after:
       ['after', 'skipped', 'skipped because other-failure failed'],
     ]);
   });
+
+  it('retries a job after the failures its retry names, and only those, and cuts a job at its own timeout', async () => {
+    const dir = await exampleCopy({
+      '.slipway.yml': null,
+      '.gitlab-ci.yml': `image: python:3.8-slim
+flaky:
+  retry: { max: 2, when: script_failure }
+  script: [echo "attempt at $(date +%s%N)", exit 1]
+wrong-code:
+  retry: { max: 2, exit_codes: [3] }
+  script: [exit 1]
+slow:
+  timeout: 2s
+  retry: { max: 1, when: script_failure }
+  script: [sleep 60]
+`,
+    });
+    folders.push(dir);
+    const plan = await readPipelinePlan(dir, {});
+    const log = outputs();
+
+    const result = await runPipeline(pipelineRun(dir, plan), executor, log.observer);
+
+    expect(result.jobs.map((job) => [job.name, job.status, job.error])).toEqual([
+      ['flaky', 'failed', 'the script exited with code 1'],
+      ['wrong-code', 'failed', 'the script exited with code 1'],
+      ['slow', 'failed', 'timed out after 2.0s'],
+    ]);
+    expect(log.byJob.get('flaky')!.match(/^attempt at \d+$/gm)).toHaveLength(3);
+    expect(log.byJob.get('flaky')).toContain('Retrying flaky (retry 1 of 2) after script failure');
+    expect(log.byJob.get('flaky')).toContain('Retrying flaky (retry 2 of 2) after script failure');
+    expect(log.byJob.get('wrong-code')).not.toContain('Retrying');
+    // A timeout is not a script failure: this retry does not cover it.
+    expect(log.byJob.get('slow')).not.toContain('Retrying');
+  });
 });

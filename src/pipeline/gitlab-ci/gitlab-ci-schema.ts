@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ServicesSchema } from '../service-schema.js';
+import { parseGitlabDuration } from './gitlab-duration.js';
 
 /**
  * The part of GitLab's `.gitlab-ci.yml` that Slipway runs. Objects are loose on purpose: a
@@ -72,6 +73,75 @@ const AllowFailureSchema = z.union(
   { error: 'must be true, false, or a mapping with exit_codes' },
 );
 
+const NeedSchema = z.union(
+  [
+    z.string().min(1).transform((job) => ({ job, optional: false })),
+    z.looseObject({ job: z.string({ error: 'must name a job' }).min(1), optional: z.boolean({ error: 'must be true or false' }).default(false), artifacts: z.boolean().optional() }),
+  ],
+  { error: 'must be a job name, or a mapping with job (and optional, artifacts)' },
+);
+
+const matrixValue = z.union([z.string(), z.number(), z.boolean()], { error: 'must be a value or a list of values' }).transform(String);
+
+/** `parallel: 3`, or `parallel: { matrix: [{ OS: [linux, mac], ARCH: amd64 }, …] }`. */
+const ParallelSchema = z.union(
+  [
+    z.number().int({ error: 'must be a whole number of jobs' }).min(1, { error: 'must be at least 1' }).max(200, { error: 'must be at most 200, GitLab\'s limit' }),
+    z.strictObject({
+      matrix: z
+        .array(
+          z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([matrixValue, z.array(matrixValue).min(1)]), { error: 'must be a mapping of VARIABLE: [values]' }),
+          { error: 'must be a list of mappings of VARIABLE: [values]' },
+        )
+        .min(1),
+    }),
+  ],
+  { error: 'must be a number from 1 to 200, or a mapping with matrix' },
+);
+
+/** `timeout: 1h 30m`, as GitLab writes it; seconds in the plan. */
+const TimeoutSchema = z.union([z.string(), z.number().int().positive()], { error: 'must be a duration such as 30m or 1h 30m' }).transform((value, context) => {
+  const seconds = typeof value === 'number' ? value : parseGitlabDuration(value);
+  if (seconds === undefined) {
+    context.addIssue({ code: 'custom', message: 'must be a duration such as 30m, 1h 30m or 2 hours' });
+    return z.NEVER;
+  }
+  return seconds;
+});
+
+export const RETRY_WHEN = [
+  'always',
+  'unknown_failure',
+  'script_failure',
+  'api_failure',
+  'stuck_or_timeout_failure',
+  'runner_system_failure',
+  'runner_unsupported',
+  'stale_schedule',
+  'job_execution_timeout',
+  'archived_failure',
+  'unmet_prerequisites',
+  'scheduler_failure',
+  'data_integrity_failure',
+] as const;
+const retryCount = z.number({ error: 'must be 0, 1 or 2' }).int({ error: 'must be 0, 1 or 2' }).min(0, { error: 'must be 0, 1 or 2' }).max(2, { error: 'must be 0, 1 or 2' });
+const retryWhen = z.enum(RETRY_WHEN, { error: `must be one of ${RETRY_WHEN.join(', ')}` });
+
+/** `retry: 2`, or `retry: { max: 2, when: [script_failure], exit_codes: [1] }`; one schema, so a mistake names its field. */
+const RetrySchema = z.preprocess(
+  (value) => (typeof value === 'number' ? { max: value } : value),
+  z.strictObject(
+    {
+      max: retryCount.default(0),
+      when: z
+        .preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(retryWhen, { error: `must be one or more of ${RETRY_WHEN.join(', ')}` }))
+        .default(['always']),
+      exit_codes: z.union([exitCode.transform((code) => [code]), z.array(exitCode).min(1)]).optional(),
+    },
+    { error: 'must be 0, 1 or 2, or a mapping with max, when and exit_codes' },
+  ),
+);
+
 export const JobSchema = z.looseObject(
   {
     stage: z.string({ error: 'must be a stage name' }).min(1).optional(),
@@ -86,6 +156,10 @@ export const JobSchema = z.looseObject(
     rules: z.array(RuleSchema, { error: 'must be a list of rules' }).min(1, { error: 'must list at least one rule (or leave rules out)' }).optional(),
     when: WhenSchema.optional(),
     allow_failure: AllowFailureSchema.optional(),
+    needs: z.array(NeedSchema, { error: 'must be a list of job names' }).optional(),
+    parallel: ParallelSchema.optional(),
+    timeout: TimeoutSchema.optional(),
+    retry: RetrySchema.optional(),
     environment: z.unknown().optional(),
   },
   { error: 'must be a mapping with at least script' },
@@ -128,6 +202,10 @@ export const SUPPORTED_JOB_KEYWORDS = new Set([
   'rules',
   'when',
   'allow_failure',
+  'needs',
+  'parallel',
+  'timeout',
+  'retry',
   'environment',
   'extends',
 ]);

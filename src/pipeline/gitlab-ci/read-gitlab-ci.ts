@@ -15,6 +15,8 @@ import {
   type GitlabGlobals,
   type GitlabJob,
 } from './gitlab-ci-schema.js';
+import { checkNeeds } from './check-needs.js';
+import { instancesOf, ParallelError, type JobInstance } from './expand-parallel.js';
 import { decideJob, refPattern } from './job-filters.js';
 import { ExtendsError, resolveExtends } from './resolve-extends.js';
 import { REFERENCE_TAG, ReferenceError, resolveReferences } from './resolve-references.js';
@@ -176,6 +178,23 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
     }
   }
   problems.push(...describeIssues(yaml, issues));
+  const instances = new Map<string, JobInstance[]>();
+  const owners = new Map<string, string>();
+  for (const [name, job] of jobs) {
+    try {
+      instances.set(name, instancesOf(name, job.parallel));
+    } catch (error) {
+      if (!(error instanceof ParallelError)) throw error;
+      problems.push(problemAt(yaml, [name, 'parallel'], error.message));
+      continue;
+    }
+    owners.set(name, name);
+    for (const instance of instances.get(name)!) owners.set(instance.name, name);
+  }
+  if (problems.length === 0) {
+    const stageIndex = (job: GitlabJob) => stages.indexOf(job.stage ?? 'test');
+    for (const problem of checkNeeds(jobs, (need) => owners.get(need), stageIndex, (job) => job.stage ?? 'test')) problems.push(problemAt(yaml, problem.path, problem.message));
+  }
   if (problems.length > 0) throw new PipelineFileError(GITLAB_CI_FILE, problems);
 
   const ignored = new Places();
@@ -195,39 +214,61 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
     const image = job.image ?? globals.default?.image ?? globals.image;
     if (job.variables?.DOCKER_HOST !== undefined) replacesDockerHost = true;
 
-    const jobVariables = { ...globals.variables, ...job.variables };
-    let decision;
-    try {
-      decision = decideJob(job, { ...variables, ...jobVariables });
-    } catch (error) {
-      if (!(error instanceof ExpressionError)) throw error;
-      throw new PipelineFileError(GITLAB_CI_FILE, [problemAt(yaml, [name, job.rules ? 'rules' : 'only'], `cannot be decided: ${error.message}`)]);
+    for (const instance of instances.get(name)!) {
+      const jobVariables = { ...globals.variables, ...job.variables, ...instance.variables };
+      let decision;
+      try {
+        decision = decideJob(job, { ...variables, ...jobVariables });
+      } catch (error) {
+        if (!(error instanceof ExpressionError)) throw error;
+        throw new PipelineFileError(GITLAB_CI_FILE, [problemAt(yaml, [name, job.rules ? 'rules' : 'only'], `cannot be decided: ${error.message}`)]);
+      }
+      if (!decision.run && !decision.listed) {
+        leftOut.push(`\`${instance.name}\` (${decision.why})`);
+        continue;
+      }
+      const stage = job.stage ?? 'test';
+      const isDeploy = stage === DEPLOY_STAGE || job.environment !== undefined;
+      if (isDeploy) deployJobs.push(instance.name);
+      const skipReason = isDeploy ? 'deploy job: deploys go through /deploy after approval' : decision.run ? undefined : decision.why;
+      planned.push({
+        kind: 'script',
+        name: instance.name,
+        stage,
+        image: image ?? options.defaultImage!,
+        ...(image === undefined ? { imageFromDefault: true } : {}),
+        ...(services.length > 0 ? { services } : {}),
+        script: [...(job.before_script ?? globals.default?.before_script ?? globals.before_script ?? []), ...job.script],
+        afterScript: job.after_script ?? globals.default?.after_script ?? globals.after_script,
+        variables: { ...jobVariables, ...(decision.run ? decision.variables : {}) },
+        dockerAccess: true,
+        ...(decision.run ? { when: decision.when } : {}),
+        ...(decision.run ? allowFailureOf(decision.allowFailure ?? job.allow_failure) : {}),
+        ...(skipReason ? { skipReason } : {}),
+        ...(job.needs ? { needs: job.needs.map((need) => need.job) } : {}),
+        ...(job.timeout === undefined ? {} : { timeoutMs: job.timeout * 1000 }),
+        ...(job.retry && job.retry.max > 0 ? { retry: { max: job.retry.max, when: job.retry.when, ...(job.retry.exit_codes ? { exitCodes: job.retry.exit_codes } : {}) } } : {}),
+      });
     }
-    if (!decision.run && !decision.listed) {
-      leftOut.push(`\`${name}\` (${decision.why})`);
-      continue;
-    }
-    const stage = job.stage ?? 'test';
-    const isDeploy = stage === DEPLOY_STAGE || job.environment !== undefined;
-    if (isDeploy) deployJobs.push(name);
-    const skipReason = isDeploy ? 'deploy job: deploys go through /deploy after approval' : decision.run ? undefined : decision.why;
-    planned.push({
-      kind: 'script',
-      name,
-      stage,
-      image: image ?? options.defaultImage!,
-      ...(image === undefined ? { imageFromDefault: true } : {}),
-      ...(services.length > 0 ? { services } : {}),
-      script: [...(job.before_script ?? globals.default?.before_script ?? globals.before_script ?? []), ...job.script],
-      afterScript: job.after_script ?? globals.default?.after_script ?? globals.after_script,
-      variables: { ...jobVariables, ...(decision.run ? decision.variables : {}) },
-      dockerAccess: true,
-      ...(decision.run ? { when: decision.when } : {}),
-      ...(decision.run ? allowFailureOf(decision.allowFailure ?? job.allow_failure) : {}),
-      ...(skipReason ? { skipReason } : {}),
-    });
   }
   planned.sort((a, b) => stages.indexOf(a.stage) - stages.indexOf(b.stage));
+  // A need on a job this pipeline leaves out: dropped when optional, refused otherwise, as GitLab does.
+  // A need on a `parallel` job is a need on every job it makes.
+  const inPipeline = new Set(planned.map((job) => job.name));
+  const missingNeeds: string[] = [];
+  for (const spec of planned) {
+    if (!spec.needs) continue;
+    const declared = jobs.get(owners.get(spec.name)!)!.needs!;
+    spec.needs = declared.flatMap((need, index) => {
+      const names = (instances.get(need.job) ?? [{ name: need.job }]).map((instance) => instance.name).filter((each) => inPipeline.has(each));
+      if (names.length > 0) return names;
+      if (!need.optional && owners.has(need.job)) {
+        missingNeeds.push(problemAt(yaml, [spec.name, 'needs', index], `needs "${need.job}", which is not in this pipeline (its rules leave it out): mark the need optional: true, or run both`));
+      }
+      return [];
+    });
+  }
+  if (missingNeeds.length > 0) throw new PipelineFileError(GITLAB_CI_FILE, missingNeeds);
 
   const notes: string[] = [];
   if (ignored.size > 0) notes.push(`Ignored keywords (Slipway does not support them): ${ignored.format()}.`);

@@ -258,3 +258,99 @@ describe('only/except patterns as GitLab writes them', () => {
     expect(problemsOf('image: alpine\njob:\n  rules: []\n  script: [make]\n')).toEqual(['job.rules must list at least one rule (or leave rules out) (line 3)']);
   });
 });
+
+describe('needs and parallel', () => {
+  const plan = (text: string) => parseGitlabCiFile(`image: alpine\nstages: [build, test, deploy]\n${text}`, onMain);
+
+  it('expands parallel: N and parallel:matrix with GitLab’s names and variables', () => {
+    const jobs = plan(`shard:
+  stage: test
+  parallel: 2
+  script: [make shard]
+build:
+  stage: build
+  parallel:
+    matrix:
+      - OS: [linux, mac]
+        ARCH: amd64
+      - OS: windows
+  script: [make]
+`).jobs as ScriptJobSpec[];
+    expect(jobs.map((job) => job.name)).toEqual(['build: [linux, amd64]', 'build: [mac, amd64]', 'build: [windows]', 'shard 1/2', 'shard 2/2']);
+    expect(jobs[1]!.variables).toEqual({ OS: 'mac', ARCH: 'amd64', CI_NODE_INDEX: '2', CI_NODE_TOTAL: '3' });
+    expect(jobs[4]!.variables).toEqual({ CI_NODE_INDEX: '2', CI_NODE_TOTAL: '2' });
+  });
+
+  it('plans needs: on a job, on one job of a matrix, on all of a parallel job, none at all, and an optional one left out', () => {
+    const jobs = plan(`build:
+  stage: build
+  parallel: { matrix: [{ OS: [linux, mac] }] }
+  script: [make]
+lint:
+  stage: build
+  rules: [{ if: '$NEVER' }]
+  script: [make lint]
+unit:
+  stage: test
+  needs: ["build: [linux]", { job: lint, optional: true }]
+  script: [make unit]
+package:
+  stage: deploy
+  environment: production
+  needs: [build]
+  script: [make package]
+first:
+  stage: deploy
+  needs: []
+  script: [echo first]
+`).jobs;
+    expect(jobs.map((job) => [job.name, job.needs])).toEqual([
+      ['build: [linux]', undefined],
+      ['build: [mac]', undefined],
+      ['unit', ['build: [linux]']],
+      ['package', ['build: [linux]', 'build: [mac]']],
+      ['first', []],
+    ]);
+  });
+
+  it.each([
+    ['a:\n  stage: build\n  needs: [a]\n  script: [x]\n', 'a.needs.0 needs the job itself (line 5)'],
+    ['a:\n  stage: build\n  needs: [ghost]\n  script: [x]\n', 'a.needs.0 needs "ghost", which is not a job in the file (mark it optional: true if it comes and goes) (line 5)'],
+    ['a:\n  stage: build\n  needs: [b]\n  script: [x]\nb:\n  stage: test\n  script: [x]\n', 'a.needs.0 needs "b", which is in the later stage "test" (line 5)'],
+    ['a:\n  stage: build\n  needs: [b]\n  script: [x]\nb:\n  stage: build\n  needs: [a]\n  script: [x]\n', 'a.needs needs go round in a circle: a -> b -> a (line 5)'],
+    ['a:\n  stage: build\n  needs: [~]\n  script: [x]\n', 'a.needs.0 must be a job name, or a mapping with job (and optional, artifacts) (line 5)'],
+    ['a:\n  stage: build\n  parallel: 201\n  script: [x]\n', "a.parallel must be at most 200, GitLab's limit (line 5)"],
+    ['a:\n  stage: build\n  rules: [{ if: $NEVER }]\n  script: [x]\nb:\n  needs: [a]\n  script: [x]\n', 'b.needs.0 needs "a", which is not in this pipeline (its rules leave it out): mark the need optional: true, or run both (line 8)'],
+  ])('refuses %j with the job and line', (text, message) => {
+    expect(problemsOf(`image: alpine\nstages: [build, test, deploy]\n${text}`)).toEqual([message]);
+  });
+});
+
+describe('timeout and retry', () => {
+  it.each([
+    ['3600', 3600],
+    ['1h 30m', 5400],
+    ['1 hour and 30 minutes', 5400],
+    ['90 minutes', 5400],
+    ['2 days', 172800],
+    ['45s', 45],
+  ])('reads timeout: %s as %i seconds', (written, seconds) => {
+    const [job] = parseGitlabCiFile(`image: alpine\njob:\n  timeout: ${written}\n  script: [make]\n`, onMain).jobs as ScriptJobSpec[];
+    expect(job!.timeoutMs).toBe(seconds * 1000);
+  });
+
+  it('reads retry as a count or a mapping, and refuses what GitLab refuses', () => {
+    const jobs = parseGitlabCiFile(
+      'image: alpine\na: { retry: 2, script: [x] }\nb: { retry: { max: 1, when: [script_failure, stuck_or_timeout_failure], exit_codes: 137 }, script: [x] }\nc: { retry: 0, script: [x] }\n',
+      onMain,
+    ).jobs as ScriptJobSpec[];
+    expect(jobs.map((job) => job.retry)).toEqual([
+      { max: 2, when: ['always'] },
+      { max: 1, when: ['script_failure', 'stuck_or_timeout_failure'], exitCodes: [137] },
+      undefined,
+    ]);
+    expect(problemsOf('image: alpine\na:\n  retry: 3\n  script: [x]\n')).toEqual(['a.retry.max must be 0, 1 or 2 (line 3)']);
+    expect(problemsOf('image: alpine\na:\n  retry: { max: 1, when: flaky }\n  script: [x]\n')[0]).toMatch(/^a\.retry\.when\.0 must be one of always, unknown_failure, script_failure, .* \(line 3\)$/);
+    expect(problemsOf('image: alpine\na:\n  timeout: soon\n  script: [x]\n')).toEqual(['a.timeout must be a duration such as 30m, 1h 30m or 2 hours (line 3)']);
+  });
+});
