@@ -11,6 +11,9 @@ CREATE TABLE job_service_logs (
   PRIMARY KEY (job_id, position)
 );
 
+-- A job's test coverage, read from its log with the job's `coverage` pattern.
+ALTER TABLE jobs ADD COLUMN coverage numeric;
+
 -- A project's CI/CD variables. The value is AES-256-GCM ciphertext under SLIPWAY_SECRET_KEY,
 -- bound to (project, environment, name) so a row copied elsewhere does not decrypt; `key_id`
 -- tells a wrong key from a damaged row. '' is "every environment", so the key stays unique.
@@ -31,4 +34,5 @@ CREATE TABLE project_variables (
 -- Down Migration
 
 DROP TABLE project_variables;
+ALTER TABLE jobs DROP COLUMN coverage;
 DROP TABLE job_service_logs;

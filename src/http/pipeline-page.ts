@@ -24,7 +24,7 @@ function renderPage(pipeline: PipelineView, logs: Map<number, string>, serviceLo
   const converter = new AnsiToHtml({ escapeXML: true, stream: false, fg: '#ddd', bg: '#111' });
   const jobs = pipeline.jobs
     .map((job) => {
-      const duration = job.durationMs === null ? '' : ` in ${formatDuration(job.durationMs)}`;
+      const duration = `${job.durationMs === null ? '' : ` in ${formatDuration(job.durationMs)}`}${job.coverage === null ? '' : `, coverage ${job.coverage}%`}`;
       const error = job.error ? `<p class="error">${escapeHtml(job.error)}</p>` : '';
       return `<section><h2 class="${job.status}">${escapeHtml(job.name)}: ${job.status}${duration}</h2>${error}<pre>${converter.toHtml(logs.get(job.id) ?? '')}</pre>${renderServiceLogs(converter, serviceLogs.get(job.id) ?? [])}</section>`;
     })

@@ -6,6 +6,7 @@ import type { PipelineFacts } from '../model/pipeline-facts.js';
 import type { JobStatus, PipelineOutcome } from '../model/status.js';
 import type { JobSpec, PipelinePlan, ScriptJobSpec } from './plan.js';
 import { expandVariables, predefinedVariables } from './predefined-variables.js';
+import { createCoverageReader } from './read-coverage.js';
 import { resolveServices } from './services.js';
 import type { CiVariable } from '../model/ci-variable.js';
 
@@ -20,6 +21,8 @@ export interface JobResult {
   error?: string;
   /** What the job's services printed, masked. */
   services?: ServiceLog[];
+  /** Percent, from the job's `coverage` pattern. */
+  coverage?: number;
 }
 
 export type ImageResult = BuildOutcome & { tags: string[]; pushed: boolean };
@@ -248,7 +251,7 @@ async function runJob(
     const status = result.status as JobStatus;
     if (status !== 'failed' || !outcome.failure || !retries(job, outcome.failure, result.exitCode, attempt)) break;
     observer.jobOutput?.(job, `\nRetrying ${job.name} (retry ${attempt} of ${(job as ScriptJobSpec).retry!.max}) after ${outcome.failure.replaceAll('_', ' ')}\n`);
-    Object.assign(result, { status: 'running', exitCode: null, error: undefined, services: undefined });
+    Object.assign(result, { status: 'running', exitCode: null, error: undefined, services: undefined, coverage: undefined });
   }
   result.durationMs = Date.now() - started;
   await observer.jobFinished?.(job, result);
@@ -267,7 +270,11 @@ async function attemptJob(
   // A job may ask for less time than the server gives, never more: a branch cannot hold a worker for days.
   const timeoutMs = Math.min((job.kind === 'script' ? job.timeoutMs : undefined) ?? run.jobTimeoutMs, run.jobTimeoutMs);
   const timeout = AbortSignal.timeout(timeoutMs);
-  const masker = createMasker(run.secrets, (text) => observer.jobOutput?.(job, text));
+  const coverage = job.kind === 'script' && job.coverage ? createCoverageReader(job.coverage) : undefined;
+  const masker = createMasker(run.secrets, (text) => {
+    coverage?.write(text);
+    observer.jobOutput?.(job, text);
+  });
   const { env, files } = jobEnv(run, job);
   const context: JobContext = {
     sourceDir: run.sourceDir,
@@ -315,6 +322,8 @@ async function attemptJob(
     masker.write(`\n${result.error}\n`);
   } finally {
     masker.flush();
+    const percent = coverage?.value();
+    if (percent !== undefined) result.coverage = percent;
   }
   return { image, ...(failure ? { failure } : {}) };
 }

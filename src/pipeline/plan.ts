@@ -53,6 +53,8 @@ export interface ScriptJobSpec extends JobSpecBase {
    * (`always`, `script_failure`, `stuck_or_timeout_failure`, …), and only with one of `exitCodes` when given.
    */
   retry?: { max: number; when: string[]; exitCodes?: number[] };
+  /** GitLab's `coverage`: a pattern whose last match in the log gives the job's coverage. */
+  coverage?: { source: string; flags: string };
 }
 
 export interface BuildJobSpec extends JobSpecBase {

@@ -52,7 +52,7 @@ function details(job: JobView, pipeline: PipelineView): string {
     const reference = image.digest ? `\`${image.ref}\` \`${image.digest}\`` : `\`${image.ref}\` (not pushed)`;
     return [cache, reference].filter(Boolean).join(' · ');
   }
-  return job.error ?? '';
+  return [job.coverage === null ? '' : `coverage ${job.coverage}%`, job.error ?? ''].filter(Boolean).join(' · ');
 }
 
 function jobTable(pipeline: PipelineView): string[] {

@@ -75,8 +75,8 @@ export function createPipelineStore(pool: Pool) {
 
     async finishJob(jobId: number, result: JobResult): Promise<void> {
       await pool.query(
-        `UPDATE jobs SET status = $2, exit_code = $3, error = $4, duration_ms = $5, finished_at = now() WHERE id = $1`,
-        [jobId, result.status, result.exitCode, result.error ?? null, result.durationMs],
+        `UPDATE jobs SET status = $2, exit_code = $3, error = $4, duration_ms = $5, coverage = $6, finished_at = now() WHERE id = $1`,
+        [jobId, result.status, result.exitCode, result.error ?? null, result.durationMs, result.coverage ?? null],
       );
     },
 

@@ -12,6 +12,8 @@ export interface JobView {
   exitCode: number | null;
   error: string | null;
   durationMs: number | null;
+  /** Percent, from the job's `coverage` pattern. */
+  coverage: number | null;
 }
 
 export interface PipelineView {
@@ -48,7 +50,8 @@ export function createPipelineViews(pool: Pool) {
       const { rows } = await pool.query<Row & { jobs: JobView[]; superseded: Array<{ id: number; sha: string }> }>(
         `SELECT p.*,
                 coalesce((SELECT json_agg(json_build_object('id', j.id, 'name', j.name, 'kind', j.kind, 'status', j.status,
-                                                            'exitCode', j.exit_code, 'error', j.error, 'durationMs', j.duration_ms)
+                                                            'exitCode', j.exit_code, 'error', j.error, 'durationMs', j.duration_ms,
+                                                            'coverage', j.coverage)
                                           ORDER BY j.position)
                             FROM jobs j WHERE j.pipeline_id = p.id), '[]') AS jobs,
                 coalesce((SELECT json_agg(json_build_object('id', o.id, 'sha', o.sha) ORDER BY o.id)

@@ -116,7 +116,8 @@ cache: { paths: [.cache] }
 stages: [test, build, deploy]
 test:
   image: python:3.8-slim
-  script: [python -m tornado.testing test_hello_world]
+  script: [python -m tornado.testing test_hello_world, echo "TOTAL     120     12    90%"]
+  coverage: '/^TOTAL.+?(\\d+%)$/'
   artifacts: { paths: [report.xml] }
 build:
   stage: build
@@ -141,6 +142,8 @@ deploy:
     // redis:7 runs beside the jobs now; docker:dind is the pipeline's own daemon. Neither is a note.
     expect(lastNote(15)).not.toMatch(/services/i);
     expect(lastNote(15)).toContain('- Deploy jobs are not run by pipelines (`deploy`)');
+    // pytest-cov's summary line, read with the pattern GitLab's documentation gives for it.
+    expect(lastNote(15)).toMatch(/\| test \| ✅ passed \| [^|]+ \| coverage 90% \|/);
     expect(lastNote(15)).toContain('| deploy | ⏭️ skipped |  | deploy job: deploys go through /deploy after approval |');
     expect(pipeline.image_ref).toBe(`127.0.0.1:5000/${repositoryPath(project)}:${sha.slice(0, 8)}`);
     expect(pipeline.image_digest).toBe(pushed?.digest);

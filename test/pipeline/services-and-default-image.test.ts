@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseGitlabCiFile } from '../../src/pipeline/gitlab-ci/read-gitlab-ci.js';
 import { PipelineFileError } from '../../src/pipeline/pipeline-file-error.js';
 import type { ScriptJobSpec } from '../../src/pipeline/plan.js';
+import { createCoverageReader } from '../../src/pipeline/read-coverage.js';
 import { parsePipelineFile, readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
 import { defaultServiceNames, isDindService, resolveServices } from '../../src/pipeline/services.js';
 
@@ -144,5 +145,25 @@ describe('the default image in the MR comment', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('coverage', () => {
+  it('takes the last matching line, its first group when there is one, and its first number', () => {
+    const reader = createCoverageReader({ source: '^TOTAL.+?(\\d+%)$', flags: '' });
+    reader.write('TOTAL  10  2  80%\nsome output\nTOT');
+    reader.write('AL  120  12  90%\nTOTAL is not a number line\n');
+    expect(reader.value()).toBe(90);
+    const plain = createCoverageReader({ source: 'Lines:\\s+\\d+\\.\\d+%', flags: 'i' });
+    plain.write('lines: 73.25% (of 400)');
+    expect(plain.value()).toBe(73.25);
+    expect(createCoverageReader({ source: 'nothing', flags: '' }).value()).toBeUndefined();
+  });
+
+  it('refuses a coverage pattern it cannot run, with the line', () => {
+    expect(refusal(() => parseGitlabCiFile('image: alpine\ntest:\n  coverage: "Coverage: 90%"\n  script: [make]\n', {}))).toEqual([
+      'test.coverage must be a pattern written between slashes, such as /Coverage: \\d+\\.\\d+%/ (line 3)',
+    ]);
+    expect(refusal(() => parseGitlabCiFile('image: alpine\ntest:\n  coverage: /(?<=x)y/\n  script: [make]\n', {}))[0]).toMatch(/^test\.coverage is not a pattern Slipway understands: .* \(line 3\)$/);
   });
 });

@@ -160,6 +160,10 @@ export const JobSchema = z.looseObject(
     parallel: ParallelSchema.optional(),
     timeout: TimeoutSchema.optional(),
     retry: RetrySchema.optional(),
+    coverage: z
+      .string({ error: 'must be a pattern such as /Coverage: \\d+\\.\\d+%/' })
+      .regex(/^\/.*\/[a-z]*$/s, { error: 'must be a pattern written between slashes, such as /Coverage: \\d+\\.\\d+%/' })
+      .optional(),
     environment: z.unknown().optional(),
   },
   { error: 'must be a mapping with at least script' },
@@ -206,6 +210,7 @@ export const SUPPORTED_JOB_KEYWORDS = new Set([
   'parallel',
   'timeout',
   'retry',
+  'coverage',
   'environment',
   'extends',
 ]);

@@ -79,6 +79,10 @@ function ruleChecks(job: GitlabJob): Array<{ path: PropertyKey[]; problem: strin
       if (pattern) checks.push({ path: [filter, index], problem: 'is not a pattern Slipway understands', check: () => void compileSafeRegex(pattern.source, pattern.flags) });
     });
   }
+  if (job.coverage !== undefined) {
+    const [, source, flags] = /^\/(.*)\/([a-z]*)$/s.exec(job.coverage)!;
+    checks.push({ path: ['coverage'], problem: 'is not a pattern Slipway understands', check: () => void compileSafeRegex(source!, flags) });
+  }
   return checks;
 }
 
@@ -87,6 +91,11 @@ function validate<T extends z.ZodType>(schema: T, value: unknown, path: Property
   if (parsed.success) return parsed.data;
   problems.push(...parsed.error.issues.map((issue) => ({ ...issue, path: [...path, ...issue.path] })));
   return undefined;
+}
+
+function coverageOf(written: string): { source: string; flags: string } {
+  const [, source, flags] = /^\/(.*)\/([a-z]*)$/s.exec(written)!;
+  return { source: source!, flags: flags! };
 }
 
 function allowFailureOf(allowed: GitlabJob['allow_failure']): Pick<ScriptJobSpec, 'allowFailure'> {
@@ -247,6 +256,7 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
         ...(skipReason ? { skipReason } : {}),
         ...(job.needs ? { needs: job.needs.map((need) => need.job) } : {}),
         ...(job.timeout === undefined ? {} : { timeoutMs: job.timeout * 1000 }),
+        ...(job.coverage === undefined ? {} : { coverage: coverageOf(job.coverage) }),
         ...(job.retry && job.retry.max > 0 ? { retry: { max: job.retry.max, when: job.retry.when, ...(job.retry.exit_codes ? { exitCodes: job.retry.exit_codes } : {}) } } : {}),
       });
     }

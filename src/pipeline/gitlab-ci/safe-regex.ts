@@ -9,6 +9,8 @@ export interface SafeRegex {
   source: string;
   flags: string;
   test(input: string): boolean;
+  /** The first capture group of the first match, or the whole match when there is no group. */
+  match(input: string): string | undefined;
   toString(): string;
 }
 
@@ -46,6 +48,11 @@ export function compileSafeRegex(source: string, flags = ''): SafeRegex {
     source,
     flags,
     test: (input) => compiled.matcher(input).find(),
+    match(input) {
+      const matcher = compiled.matcher(input);
+      if (!matcher.find()) return undefined;
+      return (matcher.groupCount() > 0 ? matcher.group(1) : matcher.group()) ?? undefined;
+    },
     toString: () => `/${source}/${flags}`,
   };
 }
