@@ -193,7 +193,7 @@ export async function runPipeline(
       await observer.jobFinished?.(job, result);
       return;
     }
-    const outcome = await runJob({ ...run, secrets }, environment!, job, result, observer, signal);
+    const outcome = await runJob({ run: { ...run, secrets }, environment: environment!, job, result, observer, pipelineSignal: signal });
     if (outcome) image = outcome;
     if (result.status === 'failed' && !failureAllowed(job, result)) failures[index] = job.name;
   };
@@ -232,21 +232,25 @@ function retries(job: JobSpec, failure: FailureKind, exitCode: number | null, at
   return retry.exitCodes === undefined || (exitCode !== null && retry.exitCodes.includes(exitCode));
 }
 
+/** One job of a running pipeline, with where its result goes. */
+interface JobRun {
+  run: PipelineRun;
+  environment: ExecutionEnvironment;
+  job: JobSpec;
+  result: JobResult;
+  observer: PipelineObserver;
+  pipelineSignal: AbortSignal;
+}
+
 /** Runs a job, again after a failure its `retry` covers; tells the observer of its start and its final result once. */
-async function runJob(
-  run: PipelineRun,
-  environment: ExecutionEnvironment,
-  job: JobSpec,
-  result: JobResult,
-  observer: PipelineObserver,
-  pipelineSignal: AbortSignal,
-): Promise<ImageResult | null> {
+async function runJob(jobRun: JobRun): Promise<ImageResult | null> {
+  const { job, result, observer } = jobRun;
   result.status = 'running';
   await observer.jobStarted?.(job);
   const started = Date.now();
   let image: ImageResult | null = null;
   for (let attempt = 1; ; attempt += 1) {
-    const outcome = await attemptJob(run, environment, job, result, observer, pipelineSignal);
+    const outcome = await attemptJob(jobRun);
     image = outcome.image;
     const status = result.status as JobStatus;
     if (status !== 'failed' || !outcome.failure || !retries(job, outcome.failure, result.exitCode, attempt)) break;
@@ -259,14 +263,7 @@ async function runJob(
 }
 
 /** One run of a job: its result written into `result`, and what kind of failure it was. */
-async function attemptJob(
-  run: PipelineRun,
-  environment: ExecutionEnvironment,
-  job: JobSpec,
-  result: JobResult,
-  observer: PipelineObserver,
-  pipelineSignal: AbortSignal,
-): Promise<{ image: ImageResult | null; failure?: FailureKind }> {
+async function attemptJob({ run, environment, job, result, observer, pipelineSignal }: JobRun): Promise<{ image: ImageResult | null; failure?: FailureKind }> {
   // A job may ask for less time than the server gives, never more: a branch cannot hold a worker for days.
   const timeoutMs = Math.min((job.kind === 'script' ? job.timeoutMs : undefined) ?? run.jobTimeoutMs, run.jobTimeoutMs);
   const timeout = AbortSignal.timeout(timeoutMs);

@@ -1,5 +1,13 @@
 import type { GitlabJob } from './gitlab-ci-schema.js';
 
+/** A job's own `needs` and those of its rules, each with where it is written. */
+export function needLists(name: string, job: GitlabJob): Array<{ at: PropertyKey[]; needs: NonNullable<GitlabJob['needs']> }> {
+  return [
+    ...(job.needs ? [{ at: [name, 'needs'], needs: job.needs }] : []),
+    ...(job.rules ?? []).flatMap((rule, index) => (rule.needs ? [{ at: [name, 'rules', index, 'needs'], needs: rule.needs }] : [])),
+  ];
+}
+
 export interface NeedProblem {
   path: PropertyKey[];
   message: string;
@@ -18,8 +26,8 @@ export function checkNeeds(
 ): NeedProblem[] {
   const problems: NeedProblem[] = [];
   for (const [name, job] of jobs) {
-    (job.needs ?? []).forEach((need, index) => {
-      const path = [name, 'needs', index];
+    for (const { at, needs } of needLists(name, job)) needs.forEach((need, index) => {
+      const path = [...at, index];
       const owner = ownerOf(need.job);
       const needed = owner === undefined ? undefined : jobs.get(owner);
       if (owner === name) problems.push({ path, message: 'needs the job itself' });
@@ -41,7 +49,8 @@ export function checkNeeds(
       return;
     }
     state.set(name, 'visiting');
-    for (const need of jobs.get(name)?.needs ?? []) {
+    const job = jobs.get(name);
+    for (const need of job ? needLists(name, job).flatMap((list) => list.needs) : []) {
       const owner = ownerOf(need.job);
       if (owner !== undefined) visit(owner, [...trail, name]);
     }

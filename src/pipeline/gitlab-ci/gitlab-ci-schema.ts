@@ -40,12 +40,24 @@ const ScriptSchema = z
 export const WHEN_VALUES = ['on_success', 'on_failure', 'always', 'manual', 'delayed', 'never'] as const;
 const WhenSchema = z.enum(WHEN_VALUES, { error: `must be one of ${WHEN_VALUES.join(', ')}` });
 
+const NeedSchema = z.union(
+  [
+    z.string().min(1).transform((job) => ({ job, optional: false })),
+    z.looseObject({ job: z.string({ error: 'must name a job' }).min(1), optional: z.boolean({ error: 'must be true or false' }).default(false), artifacts: z.boolean().optional() }),
+  ],
+  { error: 'must be a job name, or a mapping with job (and optional, artifacts)' },
+);
+
+const NeedsSchema = z.array(NeedSchema, { error: 'must be a list of job names' });
+
 const RuleSchema = z.looseObject(
   {
     if: z.string({ error: 'must be an expression such as $CI_COMMIT_BRANCH == "main"' }).optional(),
     when: WhenSchema.optional(),
     allow_failure: z.boolean({ error: 'must be true or false' }).optional(),
     variables: VariablesSchema.optional(),
+    /** Replaces the job's own `needs` when this rule is the one that matches. */
+    needs: NeedsSchema.optional(),
   },
   { error: 'must be a mapping with if and when' },
 );
@@ -73,13 +85,6 @@ const AllowFailureSchema = z.union(
   { error: 'must be true, false, or a mapping with exit_codes' },
 );
 
-const NeedSchema = z.union(
-  [
-    z.string().min(1).transform((job) => ({ job, optional: false })),
-    z.looseObject({ job: z.string({ error: 'must name a job' }).min(1), optional: z.boolean({ error: 'must be true or false' }).default(false), artifacts: z.boolean().optional() }),
-  ],
-  { error: 'must be a job name, or a mapping with job (and optional, artifacts)' },
-);
 
 const matrixValue = z.union([z.string(), z.number(), z.boolean()], { error: 'must be a value or a list of values' }).transform(String);
 
@@ -156,7 +161,7 @@ export const JobSchema = z.looseObject(
     rules: z.array(RuleSchema, { error: 'must be a list of rules' }).min(1, { error: 'must list at least one rule (or leave rules out)' }).optional(),
     when: WhenSchema.optional(),
     allow_failure: AllowFailureSchema.optional(),
-    needs: z.array(NeedSchema, { error: 'must be a list of job names' }).optional(),
+    needs: NeedsSchema.optional(),
     parallel: ParallelSchema.optional(),
     timeout: TimeoutSchema.optional(),
     retry: RetrySchema.optional(),
@@ -214,5 +219,5 @@ export const SUPPORTED_JOB_KEYWORDS = new Set([
   'environment',
   'extends',
 ]);
-export const SUPPORTED_RULE_KEYWORDS = new Set(['if', 'when', 'allow_failure', 'variables']);
+export const SUPPORTED_RULE_KEYWORDS = new Set(['if', 'when', 'allow_failure', 'variables', 'needs']);
 export const SUPPORTED_REF_FILTER_KEYWORDS = new Set(['refs', 'variables']);

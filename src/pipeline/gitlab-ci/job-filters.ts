@@ -3,7 +3,7 @@ import { evaluate, parseExpression } from './rule-expression.js';
 import { compileSafeRegex } from './safe-regex.js';
 
 export type Decision =
-  | { run: true; when: 'on_success' | 'on_failure' | 'always'; allowFailure?: boolean; variables?: Record<string, string> }
+  | { run: true; when: 'on_success' | 'on_failure' | 'always'; allowFailure?: boolean; variables?: Record<string, string>; needs?: GitlabJob['needs'] }
   /** `listed`: shown as a skipped job (a manual one) rather than left out of the pipeline. */
   | { run: false; why: string; listed?: boolean };
 
@@ -77,6 +77,7 @@ export function decideJob(job: GitlabJob, variables: Record<string, string>): De
       return fromWhen(rule.when ?? jobWhen, 'its matching rule', {
         ...(rule.allow_failure === undefined ? {} : { allowFailure: rule.allow_failure }),
         ...(rule.variables ? { variables: rule.variables } : {}),
+        ...(rule.needs ? { needs: rule.needs } : {}),
       });
     }
     return { run: false, why: 'no rule matches this pipeline' };

@@ -15,9 +15,9 @@ import {
   type GitlabGlobals,
   type GitlabJob,
 } from './gitlab-ci-schema.js';
-import { checkNeeds } from './check-needs.js';
+import { checkNeeds, needLists } from './check-needs.js';
 import { instancesOf, ParallelError, type JobInstance } from './expand-parallel.js';
-import { decideJob, refPattern } from './job-filters.js';
+import { decideJob, refPattern, type Decision } from './job-filters.js';
 import { ExtendsError, resolveExtends } from './resolve-extends.js';
 import { REFERENCE_TAG, ReferenceError, resolveReferences } from './resolve-references.js';
 import { ExpressionError, parseExpression } from './rule-expression.js';
@@ -96,6 +96,11 @@ function validate<T extends z.ZodType>(schema: T, value: unknown, path: Property
 function coverageOf(written: string): { source: string; flags: string } {
   const [, source, flags] = /^\/(.*)\/([a-z]*)$/s.exec(written)!;
   return { source: source!, flags: flags! };
+}
+
+/** The needs that count: those of the rule that matched, else the job's own. */
+function needsOf(job: GitlabJob, decision: Decision): GitlabJob['needs'] {
+  return (decision.run ? decision.needs : undefined) ?? job.needs;
 }
 
 function allowFailureOf(allowed: GitlabJob['allow_failure']): Pick<ScriptJobSpec, 'allowFailure'> {
@@ -216,6 +221,7 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
   for (const key of unknownKeys(data.default, SUPPORTED_DEFAULT_KEYWORDS)) ignored.add(key, 'default');
 
   const planned: ScriptJobSpec[] = [];
+  const decisions = new Map<string, Decision>();
   for (const [name, job] of jobs) {
     for (const keyword of ignoredInJob(data[name] as Mapping)) ignored.add(keyword, name);
     // `docker:dind` asks for a Docker daemon, and every pipeline already has its own.
@@ -232,6 +238,7 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
         if (!(error instanceof ExpressionError)) throw error;
         throw new PipelineFileError(GITLAB_CI_FILE, [problemAt(yaml, [name, job.rules ? 'rules' : 'only'], `cannot be decided: ${error.message}`)]);
       }
+      decisions.set(instance.name, decision);
       if (!decision.run && !decision.listed) {
         leftOut.push(`\`${instance.name}\` (${decision.why})`);
         continue;
@@ -254,7 +261,7 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
         ...(decision.run ? { when: decision.when } : {}),
         ...(decision.run ? allowFailureOf(decision.allowFailure ?? job.allow_failure) : {}),
         ...(skipReason ? { skipReason } : {}),
-        ...(job.needs ? { needs: job.needs.map((need) => need.job) } : {}),
+        ...(needsOf(job, decision) ? { needs: needsOf(job, decision)!.map((need) => need.job) } : {}),
         ...(job.timeout === undefined ? {} : { timeoutMs: job.timeout * 1000 }),
         ...(job.coverage === undefined ? {} : { coverage: coverageOf(job.coverage) }),
         ...(job.retry && job.retry.max > 0 ? { retry: { max: job.retry.max, when: job.retry.when, ...(job.retry.exit_codes ? { exitCodes: job.retry.exit_codes } : {}) } } : {}),
@@ -268,12 +275,13 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
   const missingNeeds: string[] = [];
   for (const spec of planned) {
     if (!spec.needs) continue;
-    const declared = jobs.get(owners.get(spec.name)!)!.needs!;
-    spec.needs = declared.flatMap((need, index) => {
+    const owner = jobs.get(owners.get(spec.name)!)!;
+    const declared = needLists(owners.get(spec.name)!, owner).find((list) => list.needs === needsOf(owner, decisions.get(spec.name)!))!;
+    spec.needs = declared.needs.flatMap((need, index) => {
       const names = (instances.get(need.job) ?? [{ name: need.job }]).map((instance) => instance.name).filter((each) => inPipeline.has(each));
       if (names.length > 0) return names;
       if (!need.optional && owners.has(need.job)) {
-        missingNeeds.push(problemAt(yaml, [spec.name, 'needs', index], `needs "${need.job}", which is not in this pipeline (its rules leave it out): mark the need optional: true, or run both`));
+        missingNeeds.push(problemAt(yaml, [...declared.at, index], `needs "${need.job}", which is not in this pipeline (its rules leave it out): mark the need optional: true, or run both`));
       }
       return [];
     });

@@ -55,3 +55,43 @@ describe('the corpus of .gitlab-ci.yml files GitLab accepts', () => {
     }
   });
 });
+
+describe('plans of corpus files, pinned', () => {
+  const planOf = (file: string, branch = 'main') =>
+    parseGitlabCiFile(readFileSync(path.join(CORPUS, file), 'utf8'), { ...onDefaultBranch, CI_COMMIT_BRANCH: branch, CI_COMMIT_REF_NAME: branch }, { defaultImage: 'debian:bookworm' });
+  const shape = (file: string, branch?: string) => planOf(file, branch).jobs.map((job) => [job.name, job.stage, job.needs ?? 'stages']);
+
+  it('gcl-parallel-matrix: every combination, and needs on a matrix job meaning all of it', () => {
+    const builds = ['build-job: [foo]', 'build-job: [bar]', 'build-job: [beb]'];
+    const needs = [...builds, 'pre-job'];
+    expect(shape('gcl-parallel-matrix.gitlab-ci.yml')).toEqual([
+      ['pre-job', '.pre', 'stages'],
+      ...builds.map((name) => [name, 'build', 'stages']),
+      ...['[foo, dev]', '[foo, sta]', '[foo, pro]', '[bar, dev]', '[bar, sta]', '[bar, pro]', '[beb]'].map((suffix) => [`test-job: ${suffix}`, 'test', needs]),
+    ]);
+  });
+
+  it('gcl-parallel: parallel: 2 and parallel: 1', () => {
+    expect(shape('gcl-parallel.gitlab-ci.yml')).toEqual([
+      ['test-job 1/2', 'build', 'stages'],
+      ['test-job 2/2', 'build', 'stages'],
+      ['single-job 1/1', 'build', 'stages'],
+    ]);
+  });
+
+  it('gcl-needs-optional: an optional need on a job the rules leave out is dropped', () => {
+    expect(shape('gcl-needs-optional.gitlab-ci.yml')).toEqual([['executed-job', 'test', []]]);
+  });
+
+  it('gcl-rules-needs: the matching rule’s needs replace the job’s', () => {
+    expect(shape('gcl-rules-needs.gitlab-ci.yml', 'main').at(-1)).toEqual(['test-job', 'test', ['build-production']]);
+    expect(shape('gcl-rules-needs.gitlab-ci.yml', 'feature').at(-1)).toEqual(['test-job', 'test', ['build-dev']]);
+  });
+
+  it('proj-dav1d: 59 jobs, tests needing their own builds, one of them a matrix job', () => {
+    const jobs = planOf('proj-dav1d.gitlab-ci.yml', 'master').jobs;
+    expect(jobs).toHaveLength(59);
+    expect(jobs.find((job) => job.name === 'test-debian')?.needs).toEqual(['build-debian']);
+    expect(jobs.find((job) => job.name === 'test-win64')?.needs).toEqual(['build-win: [x86_64-w64-mingw32]']);
+  });
+});
