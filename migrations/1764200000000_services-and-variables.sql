@@ -11,6 +11,11 @@ CREATE TABLE job_service_logs (
   PRIMARY KEY (job_id, position)
 );
 
+-- A pipeline its file's `workflow:rules` leave out is recorded as skipped, with the reason in `error`.
+ALTER TABLE pipelines DROP CONSTRAINT pipelines_status_check;
+ALTER TABLE pipelines ADD CONSTRAINT pipelines_status_check
+  CHECK (status IN ('queued', 'running', 'passed', 'failed', 'canceled', 'error', 'skipped'));
+
 -- A job's test coverage, read from its log with the job's `coverage` pattern.
 ALTER TABLE jobs ADD COLUMN coverage numeric;
 
@@ -34,5 +39,9 @@ CREATE TABLE project_variables (
 -- Down Migration
 
 DROP TABLE project_variables;
+UPDATE pipelines SET status = 'passed' WHERE status = 'skipped';
+ALTER TABLE pipelines DROP CONSTRAINT pipelines_status_check;
+ALTER TABLE pipelines ADD CONSTRAINT pipelines_status_check
+  CHECK (status IN ('queued', 'running', 'passed', 'failed', 'canceled', 'error'));
 ALTER TABLE jobs DROP COLUMN coverage;
 DROP TABLE job_service_logs;

@@ -74,6 +74,13 @@ export async function runCommand(args: string[]): Promise<number> {
     return report({ status: 'failed', jobs: [], image: null, error: error.message, durationMs: 0 });
   }
 
+  if (plan.skipped !== undefined) {
+    // Nothing to run, by the file's own choice: not a failure.
+    if (options.json) process.stdout.write(`${JSON.stringify({ status: 'skipped', reason: plan.skipped, jobs: [], image: null })}\n`);
+    else write(`Slipway pipeline skipped: ${plan.skipped}\n`);
+    return 0;
+  }
+
   const runtime = await createRuntime(config, createLogger('silent'), { database: 'if-configured' });
   await runtime.pipelines.executor.recoverOrphans?.();
   const owner = runtime.newOwnerId();

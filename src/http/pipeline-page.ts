@@ -42,7 +42,7 @@ pre{background:#111;color:#ddd;padding:1rem;overflow-x:auto;font:13px/1.4 ui-mon
 </style></head><body>
 <h1 class="${pipeline.status}">Pipeline #${pipeline.id}: ${pipeline.status}</h1>
 <p>${escapeHtml(pipeline.project)} · <code>${escapeHtml(pipeline.sha)}</code> on <code>${escapeHtml(pipeline.ref)}</code>${pipeline.changeRequest ? ` · change request ${pipeline.changeRequest}` : ''}</p>
-${pipeline.error ? `<p class="error">${escapeHtml(pipeline.error)}</p>` : ''}${pipeline.cancelReason ? `<p class="canceled">Canceled: ${escapeHtml(pipeline.cancelReason)}</p>` : ''}
+${pipeline.error ? `<p class="${pipeline.status === 'skipped' ? 'skipped' : 'error'}">${escapeHtml(pipeline.error)}</p>` : ''}${pipeline.cancelReason ? `<p class="canceled">Canceled: ${escapeHtml(pipeline.cancelReason)}</p>` : ''}
 ${image}
 ${pipeline.planNotes.length > 0 ? `<ul class="notes">${pipeline.planNotes.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>` : ''}
 ${jobs}

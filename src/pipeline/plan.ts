@@ -75,6 +75,8 @@ export interface PipelinePlan {
   jobs: JobSpec[];
   /** What the file asked for that Slipway does not do, for the MR comment. */
   notes?: string[];
+  /** Set when the file's `workflow:rules` leave this pipeline out: why. Such a plan has no jobs. */
+  skipped?: string;
 }
 
 /** What the server decides about every plan, whatever the file says. */

@@ -24,6 +24,7 @@ const HEADLINE: Record<PipelineView['status'], string> = {
   failed: 'pipeline failed',
   canceled: 'pipeline canceled',
   error: 'pipeline could not run',
+  skipped: 'pipeline skipped',
 };
 
 export interface CommentInput {
@@ -132,6 +133,8 @@ export function commitStatusFor(pipeline: PipelineView, pipelineUrl: string): Co
     failed: 'failed',
     error: 'failed',
     canceled: 'canceled',
+    // Nothing ran, by the file's own choice: nothing for a merge to wait on.
+    skipped: 'success',
   };
   const failedJob = pipeline.jobs.find((job) => job.status === 'failed');
   const description =

@@ -91,6 +91,12 @@ export function startWorker(options: WorkerOptions): Worker {
         await options.store.fail(claimed.id, error.message, options.workerId);
         return;
       }
+      if (plan.skipped !== undefined) {
+        await options.store.replaceJobs(claimed.id, plan);
+        await options.store.skip(claimed.id, plan.skipped, options.workerId);
+        log.info({ pipelineId: claimed.id, reason: plan.skipped }, 'pipeline skipped by its workflow rules');
+        return;
+      }
       const recorded = await options.store.replaceJobs(claimed.id, plan);
       options.reporter.changed(claimed.id);
       const pushAllowed = !claimed.fromFork || options.allowForkPush(claimed.target.project);

@@ -33,6 +33,16 @@ async function insertJobs(client: Client, pipelineId: number, jobs: JobSpec[]): 
 
 /** Typed queries for pipelines, jobs and their logs; nothing here knows about Docker. */
 export function createPipelineStore(pool: Pool) {
+  /** Ends a pipeline that ran no jobs, under its claim. */
+  async function end(pipelineId: number, status: 'failed' | 'skipped', reason: string, owner: string): Promise<boolean> {
+    const { rowCount } = await pool.query(
+      `UPDATE pipelines SET status = $4, error = $2, finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
+        WHERE id = $1 AND lease_owner = $3 AND status = 'running'`,
+      [pipelineId, reason, owner, status],
+    );
+    return rowCount === 1;
+  }
+
   return {
     /**
      * Records a pipeline that no worker claims (`slipway run`, tests): it starts out running,
@@ -61,12 +71,12 @@ export function createPipelineStore(pool: Pool) {
 
     /** Ends a pipeline that never got to run its jobs (no source, bad pipeline file). */
     async fail(pipelineId: number, error: string, owner: string): Promise<boolean> {
-      const { rowCount } = await pool.query(
-        `UPDATE pipelines SET status = 'failed', error = $2, finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
-          WHERE id = $1 AND lease_owner = $3 AND status = 'running'`,
-        [pipelineId, error, owner],
-      );
-      return rowCount === 1;
+      return end(pipelineId, 'failed', error, owner);
+    },
+
+    /** Ends a pipeline its file's `workflow:rules` leave out, with the reason. */
+    async skip(pipelineId: number, reason: string, owner: string): Promise<boolean> {
+      return end(pipelineId, 'skipped', reason, owner);
     },
 
     async markJobRunning(jobId: number): Promise<void> {

@@ -161,6 +161,31 @@ deploy:
     expect(response.status).toBe(202);
     expect(gitlab.record.created).toBe(commentsBefore);
   });
+
+  it('record a pipeline its workflow:rules leave out as skipped, with the reason in the commit status, starting no daemon', async () => {
+    const sha = fakeSha();
+    const gitlabCi = `workflow:
+  rules:
+    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH
+test:
+  image: python:3.8-slim
+  script: [echo never]
+`;
+    archives.set(sha, await forgeArchive(EXAMPLE, { '.slipway.yml': null, '.gitlab-ci.yml': gitlabCi }));
+
+    const accepted = (await (await postGitlab(lab.base, 'Push Hook', gitlabPush({ project: uniqueName('slipway-test/workflow'), sha, ref: 'feature/y' }))).json()) as { pipelineId: number };
+    const row = await waitFor('the skipped pipeline', async () => {
+      const found = await pipelineRow(lab.db, accepted.pipelineId);
+      return found.status === 'skipped' && found;
+    });
+    await waitFor('the skipped status', () => statesOf(sha).at(-1) === 'success');
+
+    expect(row.error).toBe('no workflow:rules rule matches this pipeline');
+    expect(gitlab.record.statuses.filter((status) => status.sha === sha).at(-1)?.description).toBe('no workflow:rules rule matches this pipeline');
+    expect(await dindsOf(String(accepted.pipelineId))).toEqual([]);
+    const page = await (await fetch(`${lab.base}/pipelines/${accepted.pipelineId}`)).text();
+    expect(page).toContain('<p class="skipped">no workflow:rules rule matches this pipeline</p>');
+  });
 });
 
 describe('GitLab webhooks that Slipway refuses or ignores', () => {

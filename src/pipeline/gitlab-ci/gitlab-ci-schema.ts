@@ -185,7 +185,23 @@ export const DefaultsSchema = z.looseObject(
   { error: 'must be a mapping' },
 );
 
+const WorkflowRuleSchema = z.looseObject(
+  {
+    if: z.string({ error: 'must be an expression such as $CI_COMMIT_BRANCH == "main"' }).optional(),
+    when: z.enum(['always', 'never'], { error: 'must be always or never' }).optional(),
+    variables: VariablesSchema.optional(),
+  },
+  { error: 'must be a mapping with if and when' },
+);
+
+/** `workflow:rules`: whether this pipeline runs at all, and variables for all of it. */
+const WorkflowSchema = z.looseObject(
+  { rules: z.array(WorkflowRuleSchema, { error: 'must be a list of rules' }).min(1, { error: 'must list at least one rule (or leave rules out)' }).optional() },
+  { error: 'must be a mapping with rules' },
+);
+
 export const GlobalsSchema = DefaultsSchema.extend({
+  workflow: WorkflowSchema.optional(),
   variables: VariablesSchema.optional(),
   stages: z.array(z.string({ error: 'must be a stage name' }).min(1), { error: 'must be a list of stage names' }).optional(),
   default: DefaultsSchema.optional(),
@@ -196,7 +212,9 @@ export type GitlabGlobals = z.output<typeof GlobalsSchema>;
 
 /** Top-level keys that are not jobs. `include`, `workflow` and `cache` are reported as ignored. */
 export const GLOBAL_KEYWORDS = new Set(['image', 'services', 'variables', 'stages', 'before_script', 'after_script', 'default', 'include', 'workflow', 'cache', 'types']);
-export const SUPPORTED_GLOBAL_KEYWORDS = new Set(['image', 'services', 'variables', 'stages', 'before_script', 'after_script', 'default']);
+export const SUPPORTED_GLOBAL_KEYWORDS = new Set(['image', 'services', 'variables', 'stages', 'before_script', 'after_script', 'default', 'workflow']);
+export const SUPPORTED_WORKFLOW_KEYWORDS = new Set(['rules']);
+export const SUPPORTED_WORKFLOW_RULE_KEYWORDS = new Set(['if', 'when', 'variables']);
 export const SUPPORTED_DEFAULT_KEYWORDS = new Set(['image', 'services', 'before_script', 'after_script']);
 export const SUPPORTED_JOB_KEYWORDS = new Set([
   'stage',

@@ -1,4 +1,4 @@
-import type { GitlabJob } from './gitlab-ci-schema.js';
+import type { GitlabGlobals, GitlabJob } from './gitlab-ci-schema.js';
 import { evaluate, parseExpression } from './rule-expression.js';
 import { compileSafeRegex } from './safe-regex.js';
 
@@ -57,6 +57,22 @@ function filterMatches(filter: RefFilter, variables: Record<string, string>): bo
   const refs = filter.refs === undefined || filter.refs.some((entry) => refMatches(entry, variables));
   const expressions = filter.variables === undefined || filter.variables.some((text) => evaluate(parseExpression(text), variables));
   return refs && expressions;
+}
+
+type WorkflowRules = NonNullable<NonNullable<GitlabGlobals['workflow']>['rules']>;
+
+/**
+ * Whether this pipeline runs at all, by the file's `workflow:rules` (first match wins; no
+ * match leaves it out), and the variables the matching rule adds for every job.
+ */
+export function decideWorkflow(rules: WorkflowRules | undefined, variables: Record<string, string>): { run: true; variables: Record<string, string> } | { run: false; why: string } {
+  if (!rules) return { run: true, variables: {} };
+  for (const [index, rule] of rules.entries()) {
+    if (rule.if !== undefined && !evaluate(parseExpression(rule.if), variables)) continue;
+    if (rule.when === 'never') return { run: false, why: `workflow:rules rule ${index + 1}${rule.if ? ` (if: ${rule.if})` : ''} says when: never` };
+    return { run: true, variables: rule.variables ?? {} };
+  }
+  return { run: false, why: 'no workflow:rules rule matches this pipeline' };
 }
 
 /**

@@ -12,12 +12,14 @@ import {
   SUPPORTED_JOB_KEYWORDS,
   SUPPORTED_REF_FILTER_KEYWORDS,
   SUPPORTED_RULE_KEYWORDS,
+  SUPPORTED_WORKFLOW_KEYWORDS,
+  SUPPORTED_WORKFLOW_RULE_KEYWORDS,
   type GitlabGlobals,
   type GitlabJob,
 } from './gitlab-ci-schema.js';
 import { checkNeeds, needLists } from './check-needs.js';
 import { instancesOf, ParallelError, type JobInstance } from './expand-parallel.js';
-import { decideJob, refPattern, type Decision } from './job-filters.js';
+import { decideJob, decideWorkflow, refPattern, type Decision } from './job-filters.js';
 import { ExtendsError, resolveExtends } from './resolve-extends.js';
 import { REFERENCE_TAG, ReferenceError, resolveReferences } from './resolve-references.js';
 import { ExpressionError, parseExpression } from './rule-expression.js';
@@ -175,6 +177,15 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
     );
   }
 
+  (globals.workflow?.rules ?? []).forEach((rule, index) => {
+    if (rule.if === undefined) return;
+    try {
+      parseExpression(rule.if);
+    } catch (error) {
+      if (!(error instanceof ExpressionError)) throw error;
+      problems.push(problemAt(yaml, ['workflow', 'rules', index, 'if'], `is not an expression Slipway understands: ${error.message}`));
+    }
+  });
   const stages = stagesOf(globals);
   for (const [name, job] of jobs) {
     const stage = job.stage ?? 'test';
@@ -219,6 +230,15 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
     if (GLOBAL_KEYWORDS.has(key) && !SUPPORTED_GLOBAL_KEYWORDS.has(key)) ignored.add(key, 'top level');
   }
   for (const key of unknownKeys(data.default, SUPPORTED_DEFAULT_KEYWORDS)) ignored.add(key, 'default');
+  for (const key of unknownKeys(data.workflow, SUPPORTED_WORKFLOW_KEYWORDS, 'workflow:')) ignored.add(key, 'top level');
+  for (const rule of Array.isArray(globals.workflow?.rules) ? globals.workflow.rules : []) {
+    for (const key of unknownKeys(rule, SUPPORTED_WORKFLOW_RULE_KEYWORDS, 'workflow:rules:')) ignored.add(key, 'top level');
+  }
+
+  const workflow = decideWorkflow(globals.workflow?.rules, { ...variables, ...globals.variables });
+  if (!workflow.run) return { source: GITLAB_CI_FILE, jobs: [], skipped: workflow.why };
+  // The matching workflow rule's variables are the pipeline's own, over the file's top-level ones.
+  const globalVariables = { ...globals.variables, ...workflow.variables };
 
   const planned: ScriptJobSpec[] = [];
   const decisions = new Map<string, Decision>();
@@ -230,7 +250,7 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
     if (job.variables?.DOCKER_HOST !== undefined) replacesDockerHost = true;
 
     for (const instance of instances.get(name)!) {
-      const jobVariables = { ...globals.variables, ...job.variables, ...instance.variables };
+      const jobVariables = { ...globalVariables, ...job.variables, ...instance.variables };
       let decision;
       try {
         decision = decideJob(job, { ...variables, ...jobVariables });

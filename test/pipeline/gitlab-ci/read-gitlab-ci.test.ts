@@ -354,3 +354,43 @@ describe('timeout and retry', () => {
     expect(problemsOf('image: alpine\na:\n  timeout: soon\n  script: [x]\n')).toEqual(['a.timeout must be a duration such as 30m, 1h 30m or 2 hours (line 3)']);
   });
 });
+
+describe('workflow:rules', () => {
+  const file = `workflow:
+  rules:
+    - if: $CI_COMMIT_BRANCH =~ /^wip-/
+      when: never
+    - if: $CI_MERGE_REQUEST_IID
+      variables: { DEPLOY_TARGET: review }
+    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH
+      variables: { DEPLOY_TARGET: production }
+image: alpine
+variables: { DEPLOY_TARGET: none }
+test:
+  rules:
+    - if: $DEPLOY_TARGET == "production"
+  script: [make]
+`;
+
+  it('leaves a pipeline out with the rule that did, or when no rule matches', () => {
+    expect(parseGitlabCiFile(file, predefinedVariables({ ...facts, ref: 'wip-thing' }))).toEqual({
+      source: '.gitlab-ci.yml',
+      jobs: [],
+      skipped: 'workflow:rules rule 1 (if: $CI_COMMIT_BRANCH =~ /^wip-/) says when: never',
+    });
+    expect(parseGitlabCiFile(file, onBranch).skipped).toBe('no workflow:rules rule matches this pipeline');
+  });
+
+  it('gives the matching rule’s variables to every job, over the file’s, and to their rules', () => {
+    const onDefault = parseGitlabCiFile(file, onMain);
+    expect(onDefault.skipped).toBeUndefined();
+    expect((onDefault.jobs as ScriptJobSpec[]).map((job) => [job.name, job.variables.DEPLOY_TARGET])).toEqual([['test', 'production']]);
+    expect(parseGitlabCiFile(file, inMergeRequest).jobs).toEqual([]);
+  });
+
+  it('names a workflow rule it cannot read, with the line', () => {
+    expect(problemsOf('workflow:\n  rules:\n    - if: $A = "b"\nimage: alpine\ntest: { script: [make] }\n')).toEqual([
+      'workflow.rules.0.if is not an expression Slipway understands: unexpected "= "b"" at character 4 (line 3)',
+    ]);
+  });
+});
