@@ -48,7 +48,10 @@ const NeedSchema = z.union(
   { error: 'must be a job name, or a mapping with job (and optional, artifacts)' },
 );
 
-const NeedsSchema = z.array(NeedSchema, { error: 'must be a list of job names' });
+/** A need on another project's or pipeline's job only fetches its artifacts: it orders nothing here. */
+const isCrossPipeline = (need: z.output<typeof NeedSchema>) => 'project' in need || 'pipeline' in need;
+
+const NeedsSchema = z.array(NeedSchema, { error: 'must be a list of job names' }).transform((needs) => needs.filter((need) => !isCrossPipeline(need)));
 
 const RuleSchema = z.looseObject(
   {

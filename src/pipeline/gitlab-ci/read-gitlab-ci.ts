@@ -66,6 +66,9 @@ function ignoredInJob(raw: Mapping): string[] {
   const ignored = unknownKeys(raw, SUPPORTED_JOB_KEYWORDS);
   for (const rule of Array.isArray(raw.rules) ? raw.rules : []) ignored.push(...unknownKeys(rule, SUPPORTED_RULE_KEYWORDS, 'rules:'));
   for (const filter of ['only', 'except'] as const) ignored.push(...unknownKeys(raw[filter], SUPPORTED_REF_FILTER_KEYWORDS, `${filter}:`));
+  for (const need of Array.isArray(raw.needs) ? raw.needs : []) {
+    for (const key of ['project', 'pipeline']) if (isMapping(need) && need[key] !== undefined) ignored.push(`needs:${key}`);
+  }
   return ignored;
 }
 

@@ -394,3 +394,17 @@ test:
     ]);
   });
 });
+
+describe('needs on another project or pipeline', () => {
+  it('orders nothing and is listed as ignored', () => {
+    const plan = parseGitlabCiFile(
+      'image: alpine\nbuild: { script: [make] }\ntest:\n  needs:\n    - build\n    - { project: group/other, job: compile, ref: main, artifacts: true }\n    - { pipeline: $PARENT_PIPELINE_ID, job: generate }\n  script: [make test]\n',
+      onMain,
+    );
+    expect(plan.jobs.map((job) => [job.name, job.needs])).toEqual([
+      ['build', undefined],
+      ['test', ['build']],
+    ]);
+    expect(plan.notes?.[0]).toBe('Ignored keywords (Slipway does not support them): `needs:project` (test), `needs:pipeline` (test).');
+  });
+});
