@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { isMap } from 'yaml';
 import { insideCheckout, readCheckoutFile } from './checkout-paths.js';
+import { existsIn, listCheckout } from './gitlab-ci/checkout-globs.js';
 import { GITLAB_CI_FILE, parseGitlabCiFile } from './gitlab-ci/read-gitlab-ci.js';
 import { describeIssues, parseYamlFile, PipelineFileError, problemAt } from './pipeline-file-error.js';
 import { PipelineFileSchema } from './pipeline-file-schema.js';
@@ -67,7 +68,12 @@ export async function readPipelinePlan(sourceDir: string, variables: Record<stri
   const file = await readCheckoutFile(sourceDir, PIPELINE_FILE);
   if (file !== undefined) return withDefaultImageNote(parsePipelineFile(file, hasDockerfile, options));
   const gitlabCi = await readCheckoutFile(sourceDir, GITLAB_CI_FILE);
-  if (gitlabCi !== undefined) return withDefaultImageNote(parseGitlabCiFile(gitlabCi, variables, options));
+  if (gitlabCi !== undefined) {
+    // Listed only if a rule asks (`exists`), and once.
+    let exists: ((patterns: readonly string[]) => boolean) | undefined;
+    const checkout = { exists: (patterns: readonly string[]) => (exists ??= existsIn(listCheckout(sourceDir)))(patterns) };
+    return withDefaultImageNote(parseGitlabCiFile(gitlabCi, variables, options, checkout));
+  }
   if (hasDockerfile('Dockerfile', '.')) {
     return {
       source: 'Dockerfile',

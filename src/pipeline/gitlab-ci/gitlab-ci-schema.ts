@@ -53,9 +53,17 @@ const isCrossPipeline = (need: z.output<typeof NeedSchema>) => 'project' in need
 
 const NeedsSchema = z.array(NeedSchema, { error: 'must be a list of job names' }).transform((needs) => needs.filter((need) => !isCrossPipeline(need)));
 
+const globList = z.array(z.string({ error: 'must be file paths or globs such as Dockerfile or **/*.py' }), { error: 'must be a list of file paths or globs' });
+
+/** `exists: [Dockerfile]` or `exists: { paths: [...] }`: files of this commit. */
+const ExistsSchema = z.union([globList, z.looseObject({ paths: globList }).transform((value) => value.paths)], {
+  error: 'must be a list of file paths or globs, or a mapping with paths',
+});
+
 const RuleSchema = z.looseObject(
   {
     if: z.string({ error: 'must be an expression such as $CI_COMMIT_BRANCH == "main"' }).optional(),
+    exists: ExistsSchema.optional(),
     when: WhenSchema.optional(),
     allow_failure: z.boolean({ error: 'must be true or false' }).optional(),
     variables: VariablesSchema.optional(),
@@ -192,6 +200,7 @@ const WorkflowRuleSchema = z.looseObject(
   {
     if: z.string({ error: 'must be an expression such as $CI_COMMIT_BRANCH == "main"' }).optional(),
     when: z.enum(['always', 'never'], { error: 'must be always or never' }).optional(),
+    exists: ExistsSchema.optional(),
     variables: VariablesSchema.optional(),
   },
   { error: 'must be a mapping with if and when' },
@@ -217,7 +226,7 @@ export type GitlabGlobals = z.output<typeof GlobalsSchema>;
 export const GLOBAL_KEYWORDS = new Set(['image', 'services', 'variables', 'stages', 'before_script', 'after_script', 'default', 'include', 'workflow', 'cache', 'types']);
 export const SUPPORTED_GLOBAL_KEYWORDS = new Set(['image', 'services', 'variables', 'stages', 'before_script', 'after_script', 'default', 'workflow']);
 export const SUPPORTED_WORKFLOW_KEYWORDS = new Set(['rules']);
-export const SUPPORTED_WORKFLOW_RULE_KEYWORDS = new Set(['if', 'when', 'variables']);
+export const SUPPORTED_WORKFLOW_RULE_KEYWORDS = new Set(['if', 'exists', 'when', 'variables']);
 export const SUPPORTED_DEFAULT_KEYWORDS = new Set(['image', 'services', 'before_script', 'after_script']);
 export const SUPPORTED_JOB_KEYWORDS = new Set([
   'stage',
@@ -240,5 +249,5 @@ export const SUPPORTED_JOB_KEYWORDS = new Set([
   'environment',
   'extends',
 ]);
-export const SUPPORTED_RULE_KEYWORDS = new Set(['if', 'when', 'allow_failure', 'variables', 'needs']);
+export const SUPPORTED_RULE_KEYWORDS = new Set(['if', 'exists', 'when', 'allow_failure', 'variables', 'needs']);
 export const SUPPORTED_REF_FILTER_KEYWORDS = new Set(['refs', 'variables']);

@@ -1,5 +1,6 @@
 import type { GitlabGlobals, GitlabJob } from './gitlab-ci-schema.js';
 import { evaluate, parseExpression } from './rule-expression.js';
+import { expandVariables } from '../predefined-variables.js';
 import { compileSafeRegex } from './safe-regex.js';
 
 export type Decision =
@@ -59,16 +60,35 @@ function filterMatches(filter: RefFilter, variables: Record<string, string>): bo
   return refs && expressions;
 }
 
+/** What a rule may ask of the commit's files (`exists`). */
+export interface Checkout {
+  exists(patterns: readonly string[]): boolean;
+}
+
+/** Without a checkout to look at (plan tests), every `exists` is taken to hold. */
+const ANY_FILE: Checkout = { exists: () => true };
+
+/** A rule matches when its `if` holds and, when it has `exists`, one of those files is in the commit. */
+function ruleMatches(rule: { if?: string; exists?: string[] }, variables: Record<string, string>, checkout: Checkout): boolean {
+  if (rule.if !== undefined && !evaluate(parseExpression(rule.if), variables)) return false;
+  // Paths may use variables (`${DIR}/setup.py`), as in GitLab.
+  return rule.exists === undefined || checkout.exists(rule.exists.map((pattern) => expandVariables(pattern, variables)));
+}
+
 type WorkflowRules = NonNullable<NonNullable<GitlabGlobals['workflow']>['rules']>;
 
 /**
  * Whether this pipeline runs at all, by the file's `workflow:rules` (first match wins; no
  * match leaves it out), and the variables the matching rule adds for every job.
  */
-export function decideWorkflow(rules: WorkflowRules | undefined, variables: Record<string, string>): { run: true; variables: Record<string, string> } | { run: false; why: string } {
+export function decideWorkflow(
+  rules: WorkflowRules | undefined,
+  variables: Record<string, string>,
+  checkout: Checkout = ANY_FILE,
+): { run: true; variables: Record<string, string> } | { run: false; why: string } {
   if (!rules) return { run: true, variables: {} };
   for (const [index, rule] of rules.entries()) {
-    if (rule.if !== undefined && !evaluate(parseExpression(rule.if), variables)) continue;
+    if (!ruleMatches(rule, variables, checkout)) continue;
     if (rule.when === 'never') return { run: false, why: `workflow:rules rule ${index + 1}${rule.if ? ` (if: ${rule.if})` : ''} says when: never` };
     return { run: true, variables: rule.variables ?? {} };
   }
@@ -80,7 +100,7 @@ export function decideWorkflow(rules: WorkflowRules | undefined, variables: Reco
  * `only`/`except`, else always. Unlike GitLab, a job with none of them also runs in merge
  * request pipelines: Slipway runs one pipeline per commit, whichever event brought it.
  */
-export function decideJob(job: GitlabJob, variables: Record<string, string>): Decision {
+export function decideJob(job: GitlabJob, variables: Record<string, string>, checkout: Checkout = ANY_FILE): Decision {
   const jobWhen = job.when ?? 'on_success';
   const fromWhen = (when: string, source: string, extra: Omit<Extract<Decision, { run: true }>, 'run' | 'when'> = {}): Decision => {
     if (when === 'never') return { run: false, why: `${source} says when: never` };
@@ -89,7 +109,7 @@ export function decideJob(job: GitlabJob, variables: Record<string, string>): De
   };
   if (job.rules) {
     for (const rule of job.rules) {
-      if (rule.if !== undefined && !evaluate(parseExpression(rule.if), variables)) continue;
+      if (!ruleMatches(rule, variables, checkout)) continue;
       return fromWhen(rule.when ?? jobWhen, 'its matching rule', {
         ...(rule.allow_failure === undefined ? {} : { allowFailure: rule.allow_failure }),
         ...(rule.variables ? { variables: rule.variables } : {}),

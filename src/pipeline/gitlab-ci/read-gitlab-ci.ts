@@ -19,7 +19,8 @@ import {
 } from './gitlab-ci-schema.js';
 import { checkNeeds, needLists } from './check-needs.js';
 import { instancesOf, ParallelError, type JobInstance } from './expand-parallel.js';
-import { decideJob, decideWorkflow, refPattern, type Decision } from './job-filters.js';
+import { globRegex } from './checkout-globs.js';
+import { decideJob, decideWorkflow, refPattern, type Checkout, type Decision } from './job-filters.js';
 import { ExtendsError, resolveExtends } from './resolve-extends.js';
 import { REFERENCE_TAG, ReferenceError, resolveReferences } from './resolve-references.js';
 import { ExpressionError, parseExpression } from './rule-expression.js';
@@ -72,10 +73,23 @@ function ignoredInJob(raw: Mapping): string[] {
   return ignored;
 }
 
+/** Something in a file that is checked before the pipeline runs, so a mistake is reported with its line. */
+interface RuleCheck {
+  path: PropertyKey[];
+  problem: string;
+  check(): void;
+}
+
+/** Each `exists` glob, checked so a bad one is reported with its line. */
+function globChecks(at: PropertyKey[], globs: string[] | undefined): RuleCheck[] {
+  return (globs ?? []).map((glob, index) => ({ path: [...at, index], problem: 'is not a glob Slipway understands', check: () => void globRegex(glob) }));
+}
+
 /** Every expression and ref pattern of a job, each with a check that throws what is wrong with it. */
-function ruleChecks(job: GitlabJob): Array<{ path: PropertyKey[]; problem: string; check(): void }> {
-  const expression = (path: PropertyKey[], text: string) => ({ path, problem: 'is not an expression Slipway understands', check: () => void parseExpression(text) });
+function ruleChecks(job: GitlabJob): RuleCheck[] {
+  const expression = (path: PropertyKey[], text: string): RuleCheck => ({ path, problem: 'is not an expression Slipway understands', check: () => void parseExpression(text) });
   const checks = (job.rules ?? []).flatMap((rule, index) => (rule.if === undefined ? [] : [expression(['rules', index, 'if'], rule.if)]));
+  (job.rules ?? []).forEach((rule, index) => checks.push(...globChecks(['rules', index, 'exists'], rule.exists)));
   for (const filter of ['only', 'except'] as const) {
     (job[filter]?.variables ?? []).forEach((text, index) => checks.push(expression([filter, 'variables', index], text)));
     (job[filter]?.refs ?? []).forEach((ref, index) => {
@@ -123,7 +137,7 @@ function stagesOf(globals: GitlabGlobals): string[] {
  * `rules` and `only`/`except`. What the file asks for and Slipway does not do comes back as
  * `notes` for the MR comment; mistakes that stop it from running throw with their lines.
  */
-export function parseGitlabCiFile(text: string, variables: Record<string, string>, options: PlanOptions = {}): PipelinePlan {
+export function parseGitlabCiFile(text: string, variables: Record<string, string>, options: PlanOptions = {}, checkout?: Checkout): PipelinePlan {
   const yaml: YamlFile = parseYamlFile(GITLAB_CI_FILE, text, { customTags: [REFERENCE_TAG], duplicateKeys: 'last wins' });
   if (!isMap(yaml.document.contents)) throw new PipelineFileError(GITLAB_CI_FILE, ['the file must be a mapping of jobs and keywords (line 1)']);
   const isJob = (key: string) => !GLOBAL_KEYWORDS.has(key) && !key.startsWith('.');
@@ -181,12 +195,17 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
   }
 
   (globals.workflow?.rules ?? []).forEach((rule, index) => {
-    if (rule.if === undefined) return;
-    try {
-      parseExpression(rule.if);
-    } catch (error) {
-      if (!(error instanceof ExpressionError)) throw error;
-      problems.push(problemAt(yaml, ['workflow', 'rules', index, 'if'], `is not an expression Slipway understands: ${error.message}`));
+    const checks: RuleCheck[] = [
+      ...(rule.if === undefined ? [] : [{ path: ['if'], problem: 'is not an expression Slipway understands', check: () => void parseExpression(rule.if!) }]),
+      ...globChecks(['exists'], rule.exists),
+    ];
+    for (const { path, problem, check } of checks) {
+      try {
+        check();
+      } catch (error) {
+        if (!(error instanceof ExpressionError) && !(error instanceof RegexError)) throw error;
+        problems.push(problemAt(yaml, ['workflow', 'rules', index, ...path], `${problem}: ${error.message}`));
+      }
     }
   });
   const stages = stagesOf(globals);
@@ -238,7 +257,7 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
     for (const key of unknownKeys(rule, SUPPORTED_WORKFLOW_RULE_KEYWORDS, 'workflow:rules:')) ignored.add(key, 'top level');
   }
 
-  const workflow = decideWorkflow(globals.workflow?.rules, { ...variables, ...globals.variables });
+  const workflow = decideWorkflow(globals.workflow?.rules, { ...variables, ...globals.variables }, checkout);
   if (!workflow.run) return { source: GITLAB_CI_FILE, jobs: [], skipped: workflow.why };
   // The matching workflow rule's variables are the pipeline's own, over the file's top-level ones.
   const globalVariables = { ...globals.variables, ...workflow.variables };
@@ -256,7 +275,7 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
       const jobVariables = { ...globalVariables, ...job.variables, ...instance.variables };
       let decision;
       try {
-        decision = decideJob(job, { ...variables, ...jobVariables });
+        decision = decideJob(job, { ...variables, ...jobVariables }, checkout);
       } catch (error) {
         if (!(error instanceof ExpressionError)) throw error;
         throw new PipelineFileError(GITLAB_CI_FILE, [problemAt(yaml, [name, job.rules ? 'rules' : 'only'], `cannot be decided: ${error.message}`)]);

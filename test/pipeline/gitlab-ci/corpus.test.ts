@@ -1,7 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { globRegex } from '../../../src/pipeline/gitlab-ci/checkout-globs.js';
 import { parseGitlabCiFile } from '../../../src/pipeline/gitlab-ci/read-gitlab-ci.js';
+import { readPipelinePlan } from '../../../src/pipeline/read-pipeline-file.js';
 import { PipelineFileError } from '../../../src/pipeline/pipeline-file-error.js';
 
 /** Real-world files nobody on the team wrote, each with where it came from and whether GitLab accepts it. */
@@ -93,5 +97,31 @@ describe('plans of corpus files, pinned', () => {
     expect(jobs).toHaveLength(59);
     expect(jobs.find((job) => job.name === 'test-debian')?.needs).toEqual(['build-debian']);
     expect(jobs.find((job) => job.name === 'test-win64')?.needs).toEqual(['build-win: [x86_64-w64-mingw32]']);
+  });
+});
+
+describe('rules:exists against a real checkout', () => {
+  it('gcl-rules-exists: files, folders, ** and variables in paths, and an empty path that matches nothing', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'slipway-exists-'));
+    try {
+      await mkdir(path.join(dir, 'existsDir/existDirNested'), { recursive: true });
+      await writeFile(path.join(dir, 'exists.file'), '');
+      await writeFile(path.join(dir, 'existsDir/top.file'), '');
+      await writeFile(path.join(dir, 'existsDir/existDirNested/recursive.file'), '');
+      await writeFile(path.join(dir, '.gitlab-ci.yml'), readFileSync(path.join(CORPUS, 'gcl-rules-exists.gitlab-ci.yml')));
+
+      const plan = await readPipelinePlan(dir, onDefaultBranch, { defaultImage: 'debian:bookworm' });
+
+      expect(plan.jobs.map((job) => job.name)).toEqual(['executed-job-file', 'executed-job-paths', 'executed-job-dir', 'executed-job-dir-recursive', 'var-expand-test']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads globs as GitLab does, and refuses one it cannot, with the line', () => {
+    const matches = (glob: string, file: string) => globRegex(glob).test(file);
+    expect([matches('*.py', 'app.py'), matches('*.py', 'src/app.py'), matches('**/*.py', 'app.py'), matches('**/*.py', 'src/deep/app.py')]).toEqual([true, false, true, true]);
+    expect([matches('src/{app,lib}.js', 'src/lib.js'), matches('src/{app,lib}.js', 'src/x.js'), matches('file?.txt', 'file1.txt'), matches('[ab].txt', 'b.txt')]).toEqual([true, false, true, true]);
+    expect(() => parseGitlabCiFile('image: alpine\njob:\n  rules:\n    - exists: ["src/{app"]\n  script: [make]\n', {})).toThrow(/job\.rules\.0\.exists\.0 is not a glob Slipway understands: .* \(line 4\)/);
   });
 });
