@@ -38,15 +38,22 @@ export function createActionRunner(deployContainer: DeployContainer, variablesFo
         case 'webhook':
           return await runWebhookAction(action, { ...deployment, variables: variables.map((variable) => variable.name) });
         case 'docker': {
-          const files = variables.filter((variable) => variable.file).map((variable) => ({ name: variable.name, path: `${DEPLOY_FILES_DIR}/${variable.name}`, content: variable.value }));
-          const env = { ...action.env, ...Object.fromEntries(variables.filter((variable) => !variable.file).map((variable) => [variable.name, variable.value])) };
-          for (const file of files) env[file.name] = file.path;
+          const env = { ...action.env };
+          const files: Array<{ path: string; content: string }> = [];
+          for (const variable of variables) {
+            if (!variable.file) {
+              env[variable.name] = variable.value;
+              continue;
+            }
+            env[variable.name] = `${DEPLOY_FILES_DIR}/${variable.name}`;
+            files.push({ path: env[variable.name]!, content: variable.value });
+          }
           return await deployContainer(action.dockerHost, {
             image: deployment.image,
             name: action.container,
             network: action.network,
             env,
-            ...(files.length > 0 ? { files: files.map(({ path, content }) => ({ path, content })) } : {}),
+            ...(files.length > 0 ? { files } : {}),
             healthTimeoutMs: action.healthTimeout * 1000,
           });
         }

@@ -1,7 +1,7 @@
 import type { GitlabGlobals, GitlabJob } from './gitlab-ci-schema.js';
 import { evaluate, parseExpression } from './rule-expression.js';
 import { expandVariables } from '../predefined-variables.js';
-import { compileSafeRegex } from './safe-regex.js';
+import { compileSafeRegex, slashPattern } from './safe-regex.js';
 
 export type Decision =
   | { run: true; when: 'on_success' | 'on_failure' | 'always'; allowFailure?: boolean; variables?: Record<string, string>; needs?: GitlabJob['needs'] }
@@ -17,8 +17,7 @@ type RefFilter = NonNullable<GitlabJob['only']>;
 export function refPattern(entry: string): { source: string; flags: string; project?: string } | undefined {
   const scoped = /^\/(.*)\/([a-z]*)@([^/@\s][^@\s]*)$/s.exec(entry);
   if (scoped) return { source: scoped[1]!, flags: scoped[2]!, project: scoped[3]! };
-  const plain = /^\/(.*)\/([a-z]*)$/s.exec(entry);
-  return plain ? { source: plain[1]!, flags: plain[2]! } : undefined;
+  return slashPattern(entry);
 }
 
 /**

@@ -24,7 +24,7 @@ import { decideJob, decideWorkflow, refPattern, type Checkout, type Decision } f
 import { ExtendsError, resolveExtends } from './resolve-extends.js';
 import { REFERENCE_TAG, ReferenceError, resolveReferences } from './resolve-references.js';
 import { ExpressionError, parseExpression } from './rule-expression.js';
-import { compileSafeRegex, RegexError } from './safe-regex.js';
+import { compileSafeRegex, RegexError, slashPattern } from './safe-regex.js';
 
 export const GITLAB_CI_FILE = '.gitlab-ci.yml';
 
@@ -99,8 +99,8 @@ function ruleChecks(job: GitlabJob): RuleCheck[] {
     });
   }
   if (job.coverage !== undefined) {
-    const [, source, flags] = /^\/(.*)\/([a-z]*)$/s.exec(job.coverage)!;
-    checks.push({ path: ['coverage'], problem: 'is not a pattern Slipway understands', check: () => void compileSafeRegex(source!, flags) });
+    const { source, flags } = slashPattern(job.coverage)!;
+    checks.push({ path: ['coverage'], problem: 'is not a pattern Slipway understands', check: () => void compileSafeRegex(source, flags) });
   }
   return checks;
 }
@@ -110,11 +110,6 @@ function validate<T extends z.ZodType>(schema: T, value: unknown, path: Property
   if (parsed.success) return parsed.data;
   problems.push(...parsed.error.issues.map((issue) => ({ ...issue, path: [...path, ...issue.path] })));
   return undefined;
-}
-
-function coverageOf(written: string): { source: string; flags: string } {
-  const [, source, flags] = /^\/(.*)\/([a-z]*)$/s.exec(written)!;
-  return { source: source!, flags: flags! };
 }
 
 /** The needs that count: those of the rule that matched, else the job's own. */
@@ -305,7 +300,8 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
         ...(skipReason ? { skipReason } : {}),
         ...(needsOf(job, decision) ? { needs: needsOf(job, decision)!.map((need) => need.job) } : {}),
         ...(job.timeout === undefined ? {} : { timeoutMs: job.timeout * 1000 }),
-        ...(job.coverage === undefined ? {} : { coverage: coverageOf(job.coverage) }),
+        // The schema let only `/…/flags` through.
+        ...(job.coverage === undefined ? {} : { coverage: slashPattern(job.coverage)! }),
         ...(job.retry && job.retry.max > 0 ? { retry: { max: job.retry.max, when: job.retry.when, ...(job.retry.exit_codes ? { exitCodes: job.retry.exit_codes } : {}) } } : {}),
       });
     }

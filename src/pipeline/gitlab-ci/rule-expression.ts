@@ -1,4 +1,4 @@
-import { compileSafeRegex, type SafeRegex } from './safe-regex.js';
+import { compileSafeRegex, slashPattern, type SafeRegex } from './safe-regex.js';
 
 /**
  * GitLab's `rules:if` / `only:variables` expressions: `$VAR`, quoted strings, `null`,
@@ -149,8 +149,8 @@ function present(value: Value | boolean): boolean {
 function asRegExp(right: Value | boolean): SafeRegex {
   if (isRegex(right)) return right;
   const text = String(right);
-  const written = /^\/(.*)\/([a-z]*)$/s.exec(text);
-  if (written) return toRegExp(written[1]!, written[2]!);
+  const written = slashPattern(text);
+  if (written) return toRegExp(written.source, written.flags);
   return toRegExp(text.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&'), '');
 }
 

@@ -31,6 +31,12 @@ function fromRubySyntax(source: string): string {
   return source.replace(/\\(.)/gs, (escape, char: string) => (char === 'Z' ? '(?:\n?\\z)' : escape));
 }
 
+/** `/source/flags` as pipeline files write patterns, split; undefined for any other text. */
+export function slashPattern(text: string): { source: string; flags: string } | undefined {
+  const written = /^\/(.*)\/([a-z]*)$/s.exec(text);
+  return written ? { source: written[1]!, flags: written[2]! } : undefined;
+}
+
 export function compileSafeRegex(source: string, flags = ''): SafeRegex {
   let bits = 0;
   for (const flag of flags) {
