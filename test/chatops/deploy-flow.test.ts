@@ -164,13 +164,17 @@ describe('/deploy in Slack', () => {
 
     const click = await buttonClick(service.base, 'UAPPROVER', 'deploy_approve', String(id));
     const finished = await finalState(id);
-    const updates = slack.of('chat.update').map((call) => call.args.text ?? '');
-    const audit = await service.db.query(`SELECT actor, action FROM audit_events WHERE deployment_id = $1 ORDER BY id`, [id]);
+    const done = `:white_check_mark: Done: deploy \`${shas.a.slice(0, 12)}\` of *${project}* to *prod*, asked by <@UREQUESTER>, approved by <@UAPPROVER>.`;
+    // The row is finished before its audit row and the Slack update are written: wait for those, not for time.
+    await waitFor('the Slack update', () => slack.of('chat.update').some((call) => call.args.text === done));
+    const audit = await waitFor('the deployed audit row', async () => {
+      const rows = await service.db.query(`SELECT actor, action FROM audit_events WHERE deployment_id = $1 ORDER BY id`, [id]);
+      return rows.rows.some((row) => row.action === 'deployed') && rows;
+    });
 
     expect(click.status).toBe(200);
     expect(finished.status).toBe('succeeded');
     expect(await environmentDigest('prod')).toBe(digests.a);
-    expect(updates).toContain(`:white_check_mark: Done: deploy \`${shas.a.slice(0, 12)}\` of *${project}* to *prod*, asked by <@UREQUESTER>, approved by <@UAPPROVER>.`);
     expect(audit.rows).toEqual([
       { actor: 'UREQUESTER', action: 'requested' },
       { actor: 'UAPPROVER', action: 'approved' },
