@@ -7,7 +7,9 @@ import type { PipelineFacts } from '../model/pipeline-facts.js';
 import type { PipelineResult } from '../pipeline/engine.js';
 import { PipelineFileError } from '../pipeline/pipeline-file-error.js';
 import { predefinedVariables } from '../pipeline/predefined-variables.js';
+import { readFetchingIncludes, type FetchInclude } from '../pipeline/read-fetching-includes.js';
 import { readPipelinePlan } from '../pipeline/read-pipeline-file.js';
+import { fetchRemote, REMOTE_INCLUDE_TIMEOUT_MS } from '../runner/fetch-include.js';
 import { executePipeline } from '../runner/execute-pipeline.js';
 import { createRuntime } from '../runtime/create-runtime.js';
 import { createLogger } from '../telemetry/logger.js';
@@ -68,7 +70,12 @@ export async function runCommand(args: string[]): Promise<number> {
 
   let plan;
   try {
-    plan = await readPipelinePlan(options.dir, predefinedVariables(facts), { defaultImage: config.docker.job.defaultImage });
+    const remote = { timeoutMs: REMOTE_INCLUDE_TIMEOUT_MS, allowedAddresses: config.source.includeAllowedAddresses };
+    const fetchInclude: FetchInclude = async (request) =>
+      request.kind === 'remote'
+        ? fetchRemote(request.url, remote)
+        : { error: 'slipway run reads no other project: copy the file into the repository, or let the Slipway server run this pipeline' };
+    plan = await readFetchingIncludes((fetched) => readPipelinePlan(options.dir, predefinedVariables(facts), { defaultImage: config.docker.job.defaultImage }, fetched), fetchInclude);
   } catch (error) {
     if (!(error instanceof PipelineFileError)) throw error;
     return report({ status: 'failed', jobs: [], image: null, error: error.message, durationMs: 0 });

@@ -128,6 +128,16 @@ export const EnvSchema = z.object({
   SLIPWAY_SOURCE_MAX_FILES: integer(200_000, 1, 10_000_000),
   /** Seconds reading a pipeline file (YAML, extends, rules) may take, off the event loop. */
   SLIPWAY_PIPELINE_FILE_TIMEOUT: integer(10, 1, 600),
+  /**
+   * Private-range addresses an `include:remote` may still reach (a template server inside the
+   * company network), comma-separated IPs or CIDR ranges; everything else private is refused.
+   */
+  SLIPWAY_INCLUDE_ALLOWED_ADDRESSES: z
+    .string()
+    .trim()
+    .transform((value) => value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''))
+    .pipe(z.array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, { message: 'must be IP addresses or CIDR ranges, such as 10.0.0.5,10.1.0.0/16' })))
+    .default([]),
 
   APP_ID: z.string().trim().regex(/^\d+$/, { message: 'must be the numeric GitHub App id' }).optional(),
   PRIVATE_KEY: optionalText,

@@ -59,7 +59,7 @@ export interface Config {
   adminToken: string | undefined;
   policyFile: string | undefined;
   /** What a forge archive may unpack to, and how long reading a pipeline file may take. */
-  source: { maxBytes: number; maxFiles: number; pipelineFileTimeoutMs: number };
+  source: { maxBytes: number; maxFiles: number; pipelineFileTimeoutMs: number; includeAllowedAddresses: string[] };
   github: { appId: string; privateKey: string; webhookSecret: string; gheHost: string | undefined } | undefined;
   gitlab: { url: string; token: string; webhookSecret: string } | undefined;
   slack: { botToken: string; signingSecret: string; apiUrl: string; teamId: string } | undefined;
@@ -178,6 +178,7 @@ function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey:
       maxBytes: parseByteSize(env.SLIPWAY_SOURCE_MAX_BYTES ?? '2g'),
       maxFiles: env.SLIPWAY_SOURCE_MAX_FILES,
       pipelineFileTimeoutMs: env.SLIPWAY_PIPELINE_FILE_TIMEOUT * 1000,
+      includeAllowedAddresses: env.SLIPWAY_INCLUDE_ALLOWED_ADDRESSES,
     },
     github:
       env.APP_ID && env.PRIVATE_KEY && env.WEBHOOK_SECRET

@@ -52,6 +52,8 @@ export const ProjectPolicySchema = z.strictObject({
   allowForkPush: z.boolean({ error: 'must be true or false' }).default(false),
   /** Branches and tags, besides the default branch, whose pipelines get protected CI/CD variables; `*` is a wildcard. */
   protectedRefs: z.array(z.string({ error: 'must be ref names or patterns such as release/*' }).min(1), { error: 'must be a list of ref names or patterns such as release/*' }).default([]),
+  /** Private projects whose files this project's `.gitlab-ci.yml` may include (public ones and the project itself need no entry). */
+  includeProjects: z.array(z.string({ error: 'must be project paths such as group/ci-templates' }).min(1), { error: 'must be a list of project paths such as group/ci-templates' }).default([]),
   environments: z.record(z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, { error: 'must be a lower-case name usable as an image tag' }), Environment).default({}),
 });
 

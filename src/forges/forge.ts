@@ -17,6 +17,20 @@ export interface Forge {
    * again by `marker`, which the body must contain.
    */
   upsertComment(target: ForgeTarget, changeRequest: number, marker: string, body: string): Promise<void>;
+  /**
+   * A file of a project on this forge (`include:project`), read with the credentials `target`'s
+   * events come with; `ref` absent means the project's default branch. `isPublic` says whether
+   * anyone may read the project, which decides whether a pipeline may use it.
+   */
+  readProjectFile(target: ForgeTarget, project: string, ref: string | undefined, file: string): Promise<{ text: string; isPublic: boolean }>;
   /** GitHub: a deployment and its statuses; GitLab: a `slipway/deploy/<env>` commit status and an MR note. */
   reportDeployment(target: ForgeTarget, report: DeploymentReport): Promise<void>;
+}
+
+/** An included file may weigh what a pipeline file may: a forge's answer past that is refused, not read. */
+export const MAX_INCLUDED_FILE_BYTES = 1024 * 1024;
+
+export function limitedText(text: string, project: string, file: string): string {
+  if (Buffer.byteLength(text) > MAX_INCLUDED_FILE_BYTES) throw new Error(`${project}:${file} is larger than the ${MAX_INCLUDED_FILE_BYTES} bytes an included file may be`);
+  return text;
 }

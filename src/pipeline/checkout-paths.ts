@@ -1,4 +1,4 @@
-import { lstat, readFile, realpath } from 'node:fs/promises';
+import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { PipelineFileError } from './pipeline-file-error.js';
 
@@ -21,13 +21,13 @@ export function insideCheckout(relative: string): string | undefined {
  * `root` (the archive is unpacked without escaping links, but a check here costs nothing).
  * Undefined when the path does not exist.
  */
-export async function resolveInCheckout(root: string, relative: string): Promise<string | undefined> {
+export function resolveInCheckout(root: string, relative: string): string | undefined {
   const lexical = insideCheckout(relative);
   if (lexical === undefined) throw new Error(`${relative} is outside the repository`);
-  const realRoot = await realpath(root);
+  const realRoot = realpathSync(root);
   let resolved: string;
   try {
-    resolved = await realpath(path.join(realRoot, lexical));
+    resolved = realpathSync(path.join(realRoot, lexical));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
@@ -36,17 +36,20 @@ export async function resolveInCheckout(root: string, relative: string): Promise
   return resolved;
 }
 
-/** A pipeline file's text, refused when it is a link out of the checkout, not a regular file, or too large. */
-export async function readCheckoutFile(root: string, name: string): Promise<string | undefined> {
+/**
+ * A pipeline file's text, refused when it is a link out of the checkout, not a regular file, or
+ * too large. Synchronous: it runs on the plan-reading thread, or in the one-shot CLI.
+ */
+export function readCheckoutFile(root: string, name: string): string | undefined {
   let resolved: string | undefined;
   try {
-    resolved = await resolveInCheckout(root, name);
+    resolved = resolveInCheckout(root, name);
   } catch (error) {
     throw new PipelineFileError(name, [(error as Error).message]);
   }
   if (resolved === undefined) return undefined;
-  const info = await lstat(resolved);
+  const info = lstatSync(resolved);
   if (!info.isFile()) throw new PipelineFileError(name, ['is not a regular file']);
   if (info.size > MAX_PIPELINE_FILE_BYTES) throw new PipelineFileError(name, [`is ${info.size} bytes; a pipeline file may be at most ${MAX_PIPELINE_FILE_BYTES}`]);
-  return readFile(resolved, 'utf8');
+  return readFileSync(resolved, 'utf8');
 }

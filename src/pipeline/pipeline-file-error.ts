@@ -18,6 +18,8 @@ export interface YamlFile {
   document: Document;
   /** The document as plain data; `{}` for an empty file. */
   data: unknown;
+  /** Brought in by another file's `include:`, so its lines are named with the file. */
+  included?: boolean;
 }
 
 function lineAt(text: string, offset: number): number {
@@ -91,7 +93,8 @@ export function lineOf(yaml: YamlFile, path: readonly PropertyKey[], isKey = fal
 export function problemAt(yaml: YamlFile, path: readonly PropertyKey[], message: string, isKey = false): string {
   const field = path.map(String).join('.') || 'the file';
   const line = lineOf(yaml, path, isKey);
-  return `${field} ${message}${line === undefined ? '' : ` (line ${line})`}`;
+  const where = line === undefined ? '' : yaml.included ? ` (line ${line} of ${yaml.file})` : ` (line ${line})`;
+  return `${field} ${message}${where}`;
 }
 
 /** One readable problem per zod issue; an unknown key is reported where the key is written. */

@@ -32,6 +32,8 @@ export function predefinedVariables(facts: PipelineFacts, place: JobPlace = { pr
   const namespace = facts.project.split('/').slice(0, -1).join('/');
   return {
     CI: 'true',
+    // Scripts and rules written for GitLab test this to know they run in CI.
+    GITLAB_CI: 'true',
     CI_PIPELINE_ID: facts.id,
     CI_PIPELINE_SOURCE: inChangeRequest ? 'merge_request_event' : 'push',
     CI_PROJECT_PATH: facts.project,

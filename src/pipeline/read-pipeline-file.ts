@@ -4,6 +4,7 @@ import { isMap } from 'yaml';
 import { insideCheckout, readCheckoutFile } from './checkout-paths.js';
 import { existsIn, listCheckout } from './gitlab-ci/checkout-globs.js';
 import { GITLAB_CI_FILE, parseGitlabCiFile } from './gitlab-ci/read-gitlab-ci.js';
+import type { FetchedInclude, IncludeSources } from './gitlab-ci/resolve-includes.js';
 import { describeIssues, parseYamlFile, PipelineFileError, problemAt } from './pipeline-file-error.js';
 import { PipelineFileSchema } from './pipeline-file-schema.js';
 import type { JobSpec, PipelinePlan, PlanOptions, ScriptJobSpec } from './plan.js';
@@ -60,19 +61,26 @@ function withDefaultImageNote(plan: PipelinePlan): PipelinePlan {
  * `rules` are decided with `variables` (the pipeline's predefined ones); else a build-only
  * plan from its Dockerfile.
  */
-export async function readPipelinePlan(sourceDir: string, variables: Record<string, string> = {}, options: PlanOptions = {}): Promise<PipelinePlan> {
+export async function readPipelinePlan(
+  sourceDir: string,
+  variables: Record<string, string> = {},
+  options: PlanOptions = {},
+  fetched: ReadonlyMap<string, FetchedInclude> = new Map(),
+): Promise<PipelinePlan> {
   const hasDockerfile = (dockerfile: string, context: string) => {
     const relative = insideCheckout(path.posix.join(context, dockerfile));
     return relative !== undefined && existsSync(path.join(sourceDir, relative));
   };
-  const file = await readCheckoutFile(sourceDir, PIPELINE_FILE);
+  const file = readCheckoutFile(sourceDir, PIPELINE_FILE);
   if (file !== undefined) return withDefaultImageNote(parsePipelineFile(file, hasDockerfile, options));
-  const gitlabCi = await readCheckoutFile(sourceDir, GITLAB_CI_FILE);
+  const gitlabCi = readCheckoutFile(sourceDir, GITLAB_CI_FILE);
   if (gitlabCi !== undefined) {
-    // Listed only if a rule asks (`exists`), and once.
-    let exists: ((patterns: readonly string[]) => boolean) | undefined;
-    const checkout = { exists: (patterns: readonly string[]) => (exists ??= existsIn(listCheckout(sourceDir)))(patterns) };
-    return withDefaultImageNote(parseGitlabCiFile(gitlabCi, variables, options, checkout));
+    // Listed only if a rule (`exists`) or an include glob asks, and once.
+    let files: string[] | undefined;
+    const listed = () => (files ??= listCheckout(sourceDir));
+    const checkout = { exists: (patterns: readonly string[]) => existsIn(listed())(patterns) };
+    const includes: IncludeSources = { readLocal: (name) => readCheckoutFile(sourceDir, name), localFiles: listed, fetched };
+    return withDefaultImageNote(parseGitlabCiFile(gitlabCi, variables, options, checkout, includes));
   }
   if (hasDockerfile('Dockerfile', '.')) {
     return {

@@ -2,7 +2,9 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PipelineFileError } from './pipeline-file-error.js';
+import { IncludesNeeded, type FetchedInclude, type IncludeRequest } from './gitlab-ci/resolve-includes.js';
 import type { PipelinePlan, PlanOptions } from './plan.js';
+import { readFetchingIncludes, type FetchInclude } from './read-fetching-includes.js';
 
 /**
  * The compiled thread module; under the test runner this module is TypeScript, and its thread
@@ -15,16 +17,40 @@ function threadEntry(): [URL | string, { eval?: boolean }] {
   return [`import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`, { eval: true }];
 }
 
-type ThreadAnswer = { plan: PipelinePlan } | { fileError: { file: string; problems: string[] } } | { crash: string };
+type ThreadAnswer =
+  | { plan: PipelinePlan }
+  | { fileError: { file: string; problems: string[] } }
+  | { includesNeeded: IncludeRequest[] }
+  | { crash: string };
 
 /**
  * Reads a checkout's pipeline plan on a thread of its own, within `timeoutMs`: a file from a
  * branch (anchors, extends, expressions) can never hold up the process's event loop, and one
  * that takes too long fails its pipeline with the reason instead of hanging it.
  */
-export function readPipelinePlanWithin(sourceDir: string, variables: Record<string, string>, timeoutMs: number, options: PlanOptions = {}): Promise<PipelinePlan> {
+export function readPipelinePlanWithin(
+  sourceDir: string,
+  variables: Record<string, string>,
+  timeoutMs: number,
+  options: PlanOptions = {},
+  fetchInclude?: FetchInclude,
+): Promise<PipelinePlan> {
+  return readFetchingIncludes((fetched) => readOnThread(sourceDir, variables, timeoutMs, options, fetched), fetchInclude);
+}
+
+function readOnThread(
+  sourceDir: string,
+  variables: Record<string, string>,
+  timeoutMs: number,
+  options: PlanOptions,
+  fetched: ReadonlyMap<string, FetchedInclude>,
+): Promise<PipelinePlan> {
   const [entry, mode] = threadEntry();
-  const thread = new Worker(entry, { ...mode, workerData: { sourceDir, variables, options }, resourceLimits: { maxOldGenerationSizeMb: 256 } });
+  const thread = new Worker(entry, {
+    ...mode,
+    workerData: { sourceDir, variables, options, fetched: [...fetched] },
+    resourceLimits: { maxOldGenerationSizeMb: 256 },
+  });
   return new Promise<PipelinePlan>((resolve, reject) => {
     const timer = setTimeout(() => {
       void thread.terminate();
@@ -35,6 +61,7 @@ export function readPipelinePlanWithin(sourceDir: string, variables: Record<stri
       void thread.terminate();
       if ('plan' in answer) resolve(answer.plan);
       else if ('fileError' in answer) reject(new PipelineFileError(answer.fileError.file, answer.fileError.problems));
+      else if ('includesNeeded' in answer) reject(new IncludesNeeded(answer.includesNeeded));
       else reject(new Error(`reading the pipeline file failed: ${answer.crash}`));
     });
     thread.once('error', (error) => {

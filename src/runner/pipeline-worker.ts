@@ -13,6 +13,7 @@ import { repositoryPath } from '../pipeline/image-names.js';
 import { predefinedVariables } from '../pipeline/predefined-variables.js';
 import { PipelineFileError } from '../pipeline/pipeline-file-error.js';
 import { readPipelinePlanWithin } from '../pipeline/read-plan-within.js';
+import { createIncludeFetcher, REMOTE_INCLUDE_TIMEOUT_MS } from './fetch-include.js';
 import { executePipeline, type PipelineRuntime } from './execute-pipeline.js';
 import { holdingLease, startClaimLoop } from './claim-loop.js';
 import { factsOf } from './pipeline-facts.js';
@@ -40,6 +41,8 @@ export interface WorkerOptions {
   sourceLimits: ArchiveLimits;
   /** How long reading a pipeline file may take (on a thread of its own). */
   pipelineFileTimeoutMs: number;
+  /** What a pipeline file's includes may reach: private projects by project, private addresses. */
+  includes: { projects: (project: string) => readonly string[]; allowedAddresses: readonly string[] };
   /** How often to look for what dead workers left behind (dind daemons, folders). */
   recoveryIntervalMs?: number;
 }
@@ -84,7 +87,13 @@ export function startWorker(options: WorkerOptions): Worker {
       const facts = factsOf(claimed, options.registry);
       let plan;
       try {
-        plan = await readPipelinePlanWithin(sourceDir, predefinedVariables(facts), options.pipelineFileTimeoutMs, options.runtime.planOptions);
+        const fetchInclude = createIncludeFetcher({
+          forge,
+          target: claimed.target,
+          includeProjects: options.includes.projects(claimed.target.project),
+          remote: { timeoutMs: REMOTE_INCLUDE_TIMEOUT_MS, allowedAddresses: options.includes.allowedAddresses },
+        });
+        plan = await readPipelinePlanWithin(sourceDir, predefinedVariables(facts), options.pipelineFileTimeoutMs, options.runtime.planOptions, fetchInclude);
         if (archiveNotes.length > 0) plan = { ...plan, notes: [...(plan.notes ?? []), ...archiveNotes] };
       } catch (error) {
         if (!(error instanceof PipelineFileError)) throw error;

@@ -86,6 +86,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
       pollMs: options.pollMs,
       sourceLimits: { maxBytes: config.source.maxBytes, maxFiles: config.source.maxFiles },
       pipelineFileTimeoutMs: config.source.pipelineFileTimeoutMs,
+      includes: { projects: (project) => projectPolicy(policy, project).includeProjects, allowedAddresses: config.source.includeAllowedAddresses },
     });
   }
 

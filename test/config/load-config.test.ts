@@ -66,6 +66,13 @@ describe('loadConfig', () => {
     expect(problems.join()).not.toContain('hunter2');
   });
 
+  it('reads the private addresses includes may reach, and names a bad one', () => {
+    expect(loadConfig({ SLIPWAY_INCLUDE_ALLOWED_ADDRESSES: '10.0.0.5, 10.1.0.0/16' }).source.includeAllowedAddresses).toEqual(['10.0.0.5', '10.1.0.0/16']);
+    expect(problemsFor({ SLIPWAY_INCLUDE_ALLOWED_ADDRESSES: 'templates.internal' })).toEqual([
+      'SLIPWAY_INCLUDE_ALLOWED_ADDRESSES must be IP addresses or CIDR ranges, such as 10.0.0.5,10.1.0.0/16 (got "templates.internal")',
+    ]);
+  });
+
   it('reports every bad variable at once', () => {
     expect(problemsFor({ PORT: 'x', SLIPWAY_CONCURRENCY: '65' })).toHaveLength(2);
   });

@@ -8,6 +8,7 @@ describe('predefined CI_* variables', () => {
   it('give a branch pipeline GitLab’s names and meanings', () => {
     expect(predefinedVariables(facts, { jobToken: 'slipway-token', projectDir: '/workspace' })).toEqual({
       CI: 'true',
+      GITLAB_CI: 'true',
       CI_PIPELINE_ID: '41',
       CI_PIPELINE_SOURCE: 'push',
       CI_PROJECT_PATH: 'Team/Hello.World',

@@ -22,6 +22,7 @@ function memoryForge(failures = 0) {
       statuses.push(status);
     },
     upsertComment: async () => undefined,
+    readProjectFile: () => Promise.reject(new Error('not used here')),
     reportDeployment: async () => undefined,
   };
   return { forge, statuses, failedSoFar: () => failures - remaining };

@@ -16,9 +16,12 @@ export interface DockerExecutorOptions {
 
 /** The build context, resolved through links, refused unless it is a folder inside the checkout. */
 async function buildContext(sourceDir: string, context: string): Promise<string> {
-  const resolved = await resolveInCheckout(sourceDir, context).catch((error: Error) => {
-    throw new JobError(`build context ${error.message}`);
-  });
+  let resolved: string | undefined;
+  try {
+    resolved = resolveInCheckout(sourceDir, context);
+  } catch (error) {
+    throw new JobError(`build context ${(error as Error).message}`);
+  }
   if (resolved === undefined) throw new JobError(`build context ${context} does not exist in the repository`);
   return resolved;
 }

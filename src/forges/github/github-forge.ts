@@ -1,7 +1,7 @@
 import type { Probot } from 'probot';
 import { extractArchive } from '../extract-archive.js';
 import type { CommitState, ForgeTarget } from '../../model/forge-event.js';
-import type { Forge } from '../forge.js';
+import { limitedText, type Forge } from '../forge.js';
 
 const STATE: Record<CommitState, 'pending' | 'success' | 'failure' | 'error'> = {
   pending: 'pending',
@@ -51,6 +51,15 @@ export function createGithubForge(probot: Probot): Forge {
         return;
       }
       await octokit.rest.issues.createComment({ ...where, body });
+    },
+
+    async readProjectFile(target, project, ref, file) {
+      const octokit = await octokitFor(target);
+      const [owner = '', repo = ''] = project.split('/');
+      const { data: repository } = await octokit.rest.repos.get({ owner, repo });
+      const response = await octokit.rest.repos.getContent({ owner, repo, path: file, ref: ref ?? repository.default_branch, mediaType: { format: 'raw' } });
+      const text = typeof response.data === 'string' ? response.data : Buffer.from(response.data as unknown as ArrayBuffer).toString('utf8');
+      return { text: limitedText(text, project, file), isPublic: !repository.private };
     },
 
     async reportDeployment(target, report) {

@@ -1,7 +1,7 @@
 import { Gitlab } from '@gitbeaker/rest';
 import { extractArchive } from '../extract-archive.js';
 import type { ForgeTarget } from '../../model/forge-event.js';
-import type { Forge } from '../forge.js';
+import { limitedText, type Forge } from '../forge.js';
 
 export interface GitlabForgeOptions {
   url: string;
@@ -40,6 +40,13 @@ export function createGitlabForge(options: GitlabForgeOptions): Forge {
       if (mine && mine.body === body) return;
       if (mine) await api.MergeRequestNotes.edit(projectId, changeRequest, mine.id, { body });
       else await api.MergeRequestNotes.create(projectId, changeRequest, body);
+    },
+
+    async readProjectFile(_target, project, ref, file) {
+      const found = await api.Projects.show(project);
+      const raw = await api.RepositoryFiles.showRaw(project, file, ref ?? String(found.default_branch));
+      const text = typeof raw === 'string' ? raw : await raw.text();
+      return { text: limitedText(text, project, file), isPublic: found.visibility === 'public' };
     },
 
     async reportDeployment(target, report) {

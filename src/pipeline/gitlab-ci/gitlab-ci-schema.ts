@@ -206,6 +206,9 @@ const WorkflowRuleSchema = z.looseObject(
   { error: 'must be a mapping with if and when' },
 );
 
+/** `include: { rules }`: whether a file is included; the same keywords as workflow's, variables aside. */
+export const IncludeRulesSchema = z.array(WorkflowRuleSchema.omit({ variables: true }), { error: 'must be a list of rules' }).min(1, { error: 'must list at least one rule (or leave rules out)' });
+
 /** `workflow:rules`: whether this pipeline runs at all, and variables for all of it. */
 const WorkflowSchema = z.looseObject(
   { rules: z.array(WorkflowRuleSchema, { error: 'must be a list of rules' }).min(1, { error: 'must list at least one rule (or leave rules out)' }).optional() },
@@ -222,9 +225,9 @@ export const GlobalsSchema = DefaultsSchema.extend({
 export type GitlabJob = z.output<typeof JobSchema>;
 export type GitlabGlobals = z.output<typeof GlobalsSchema>;
 
-/** Top-level keys that are not jobs. `include`, `workflow` and `cache` are reported as ignored. */
+/** Top-level keys that are not jobs; those not in SUPPORTED_GLOBAL_KEYWORDS are reported as ignored. */
 export const GLOBAL_KEYWORDS = new Set(['image', 'services', 'variables', 'stages', 'before_script', 'after_script', 'default', 'include', 'workflow', 'cache', 'types']);
-export const SUPPORTED_GLOBAL_KEYWORDS = new Set(['image', 'services', 'variables', 'stages', 'before_script', 'after_script', 'default', 'workflow']);
+export const SUPPORTED_GLOBAL_KEYWORDS = new Set(['image', 'services', 'variables', 'stages', 'before_script', 'after_script', 'default', 'workflow', 'include']);
 export const SUPPORTED_WORKFLOW_KEYWORDS = new Set(['rules']);
 export const SUPPORTED_WORKFLOW_RULE_KEYWORDS = new Set(['if', 'exists', 'when', 'variables']);
 export const SUPPORTED_DEFAULT_KEYWORDS = new Set(['image', 'services', 'before_script', 'after_script']);

@@ -22,6 +22,7 @@ import { instancesOf, ParallelError, type JobInstance } from './expand-parallel.
 import { globRegex } from './checkout-globs.js';
 import { decideJob, decideWorkflow, refPattern, type Checkout, type Decision } from './job-filters.js';
 import { ExtendsError, resolveExtends } from './resolve-extends.js';
+import { resolveIncludes, type IncludeSources } from './resolve-includes.js';
 import { REFERENCE_TAG, ReferenceError, resolveReferences } from './resolve-references.js';
 import { ExpressionError, parseExpression } from './rule-expression.js';
 import { compileSafeRegex, RegexError, slashPattern } from './safe-regex.js';
@@ -132,28 +133,31 @@ function stagesOf(globals: GitlabGlobals): string[] {
  * `rules` and `only`/`except`. What the file asks for and Slipway does not do comes back as
  * `notes` for the MR comment; mistakes that stop it from running throw with their lines.
  */
-export function parseGitlabCiFile(text: string, variables: Record<string, string>, options: PlanOptions = {}, checkout?: Checkout): PipelinePlan {
-  const yaml: YamlFile = parseYamlFile(GITLAB_CI_FILE, text, { customTags: [REFERENCE_TAG], duplicateKeys: 'last wins' });
-  if (!isMap(yaml.document.contents)) throw new PipelineFileError(GITLAB_CI_FILE, ['the file must be a mapping of jobs and keywords (line 1)']);
+export function parseGitlabCiFile(text: string, variables: Record<string, string>, options: PlanOptions = {}, checkout?: Checkout, includes?: IncludeSources): PipelinePlan {
+  const main: YamlFile = parseYamlFile(GITLAB_CI_FILE, text, { customTags: [REFERENCE_TAG], duplicateKeys: 'last wins' });
+  if (!isMap(main.document.contents)) throw new PipelineFileError(GITLAB_CI_FILE, ['the file must be a mapping of jobs and keywords (line 1)']);
+  const config = resolveIncludes(main, includes, variables, checkout);
+  const problemIn = (path: readonly PropertyKey[], message: string, isKey = false) => problemAt(config.fileOf(path), path, message, isKey);
   const isJob = (key: string) => !GLOBAL_KEYWORDS.has(key) && !key.startsWith('.');
   const problems: string[] = [];
   const issues: z.core.$ZodIssue[] = [];
-  // What an unread `include:` would have brought is named as such, not as the file's own mistake.
-  const includes = (yaml.data as Mapping).include !== undefined;
-  const unreadInclude = includes ? `; it may come from include: (line ${lineOf(yaml, ['include'], true)}), which Slipway does not read yet: copy it into ${GITLAB_CI_FILE}` : '';
+  // What an unread include (a component) would have brought is named as such, not as the file's own mistake.
+  const unread = config.unread[0];
+  const unreadPlace = unread ? `${unread.what} (line ${lineOf(unread.file, unread.path, true)}${unread.file.included ? ` of ${unread.file.file}` : ''})` : '';
+  const unreadInclude = unread ? `; it may come from ${unreadPlace}, which Slipway does not read: copy it into the repository and include it with local:` : '';
 
   let data: Mapping;
   try {
-    data = resolveExtends(yaml.data as Mapping, isJob);
+    data = resolveExtends(config.data, isJob);
   } catch (error) {
     if (!(error instanceof ExtendsError)) throw error;
-    throw new PipelineFileError(GITLAB_CI_FILE, [problemAt(yaml, [error.job, 'extends'], `${error.message}${unreadInclude}`)]);
+    throw new PipelineFileError(GITLAB_CI_FILE, [problemIn([error.job, 'extends'], `${error.message}${unreadInclude}`)]);
   }
   try {
     data = resolveReferences(data);
   } catch (error) {
     if (!(error instanceof ReferenceError)) throw error;
-    throw new PipelineFileError(GITLAB_CI_FILE, [problemAt(yaml, error.at, `${error.message}${unreadInclude}`)]);
+    throw new PipelineFileError(GITLAB_CI_FILE, [problemIn(error.at, `${error.message}${unreadInclude}`)]);
   }
 
   const globals = validate(GlobalsSchema, Object.fromEntries(Object.entries(data).filter(([key]) => GLOBAL_KEYWORDS.has(key))), [], issues) ?? {};
@@ -162,7 +166,7 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
   const triggerJobs: string[] = [];
   for (const name of jobNames) {
     if (!isMapping(data[name])) {
-      problems.push(problemAt(yaml, [name], 'must be a job: a mapping with at least script', true));
+      problems.push(problemIn([name], 'must be a job: a mapping with at least script', true));
       continue;
     }
     if ((data[name] as Mapping).trigger !== undefined) {
@@ -176,15 +180,15 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
         check();
       } catch (error) {
         if (!(error instanceof ExpressionError) && !(error instanceof RegexError)) throw error;
-        problems.push(problemAt(yaml, [name, ...path], `${problem}: ${error.message}`));
+        problems.push(problemIn([name, ...path], `${problem}: ${error.message}`));
       }
     }
     jobs.set(name, job);
   }
   if (jobNames.length === 0) {
     problems.push(
-      includes
-        ? `the file's jobs come from include: (line ${lineOf(yaml, ['include'], true)}), which Slipway does not read yet: copy the included jobs into ${GITLAB_CI_FILE}`
+      unread
+        ? `the file's jobs come from ${unreadPlace}, which Slipway does not read: copy the jobs into the repository and include them with local:`
         : 'the file defines no jobs: add a job with a script, such as test: { image: …, script: [...] }',
     );
   }
@@ -199,7 +203,7 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
         check();
       } catch (error) {
         if (!(error instanceof ExpressionError) && !(error instanceof RegexError)) throw error;
-        problems.push(problemAt(yaml, ['workflow', 'rules', index, ...path], `${problem}: ${error.message}`));
+        problems.push(problemIn(['workflow', 'rules', index, ...path], `${problem}: ${error.message}`));
       }
     }
   });
@@ -211,15 +215,15 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
       const declared = stages.filter((each) => !each.startsWith('.')).join(', ');
       problems.push(
         job.stage === undefined
-          ? problemAt(yaml, [name], `has no stage, so it is in "test", which is not one of the stages: ${declared}`, true)
-          : problemAt(yaml, [name, 'stage'], `"${stage}" is not one of the stages: ${declared}`),
+          ? problemIn([name], `has no stage, so it is in "test", which is not one of the stages: ${declared}`, true)
+          : problemIn([name, 'stage'], `"${stage}" is not one of the stages: ${declared}`),
       );
     }
     if (!job.image && !globals.default?.image && !globals.image && !options.defaultImage) {
-      problems.push(problemAt(yaml, [name], NO_IMAGE, true));
+      problems.push(problemIn([name], NO_IMAGE, true));
     }
   }
-  problems.push(...describeIssues(yaml, issues));
+  problems.push(...issues.flatMap((issue) => describeIssues(config.fileOf(issue.path), [issue])));
   const instances = new Map<string, JobInstance[]>();
   const owners = new Map<string, string>();
   for (const [name, job] of jobs) {
@@ -227,7 +231,7 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
       instances.set(name, instancesOf(name, job.parallel));
     } catch (error) {
       if (!(error instanceof ParallelError)) throw error;
-      problems.push(problemAt(yaml, [name, 'parallel'], error.message));
+      problems.push(problemIn([name, 'parallel'], error.message));
       continue;
     }
     owners.set(name, name);
@@ -235,7 +239,7 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
   }
   if (problems.length === 0) {
     const stageIndex = (job: GitlabJob) => stages.indexOf(job.stage ?? 'test');
-    for (const problem of checkNeeds(jobs, (need) => owners.get(need), stageIndex, (job) => job.stage ?? 'test')) problems.push(problemAt(yaml, problem.path, problem.message));
+    for (const problem of checkNeeds(jobs, (need) => owners.get(need), stageIndex, (job) => job.stage ?? 'test')) problems.push(problemIn(problem.path, problem.message));
   }
   if (problems.length > 0) throw new PipelineFileError(GITLAB_CI_FILE, problems);
 
@@ -246,6 +250,7 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
   for (const key of Object.keys(data)) {
     if (GLOBAL_KEYWORDS.has(key) && !SUPPORTED_GLOBAL_KEYWORDS.has(key)) ignored.add(key, 'top level');
   }
+  for (const { file, path, what } of config.unread) ignored.add(what.split(' ')[0]!, `line ${lineOf(file, path, true)}${file.included ? ` of ${file.file}` : ''}`);
   for (const key of unknownKeys(data.default, SUPPORTED_DEFAULT_KEYWORDS)) ignored.add(key, 'default');
   for (const key of unknownKeys(data.workflow, SUPPORTED_WORKFLOW_KEYWORDS, 'workflow:')) ignored.add(key, 'top level');
   for (const rule of Array.isArray(globals.workflow?.rules) ? globals.workflow.rules : []) {
@@ -273,7 +278,7 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
         decision = decideJob(job, { ...variables, ...jobVariables }, checkout);
       } catch (error) {
         if (!(error instanceof ExpressionError)) throw error;
-        throw new PipelineFileError(GITLAB_CI_FILE, [problemAt(yaml, [name, job.rules ? 'rules' : 'only'], `cannot be decided: ${error.message}`)]);
+        throw new PipelineFileError(GITLAB_CI_FILE, [problemIn([name, job.rules ? 'rules' : 'only'], `cannot be decided: ${error.message}`)]);
       }
       decisions.set(instance.name, decision);
       if (!decision.run && !decision.listed) {
@@ -319,7 +324,7 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
       const names = (instances.get(need.job) ?? [{ name: need.job }]).map((instance) => instance.name).filter((each) => inPipeline.has(each));
       if (names.length > 0) return names;
       if (!need.optional && owners.has(need.job)) {
-        missingNeeds.push(problemAt(yaml, [...declared.at, index], `needs "${need.job}", which is not in this pipeline (its rules leave it out): mark the need optional: true, or run both`));
+        missingNeeds.push(problemIn([...declared.at, index], `needs "${need.job}", which is not in this pipeline (its rules leave it out): mark the need optional: true, or run both`));
       }
       return [];
     });
@@ -333,9 +338,9 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
   if (triggerJobs.length > 0) {
     notes.push(`Trigger jobs are not run (Slipway does not start downstream pipelines): ${triggerJobs.map((name) => `\`${name}\``).join(', ')}.`);
   }
-  const repeated = repeatedKeys(yaml);
+  const repeated = config.files.flatMap((file) => repeatedKeys(file).map((each) => ({ ...each, where: file.included ? ` of ${file.file}` : '' })));
   if (repeated.length > 0) {
-    notes.push(`Keys written twice in one mapping, where the last one counts (as in GitLab): ${repeated.map(({ key, line }) => `\`${key}\` (line ${line})`).join(', ')}.`);
+    notes.push(`Keys written twice in one mapping, where the last one counts (as in GitLab): ${repeated.map(({ key, line, where }) => `\`${key}\` (line ${line}${where})`).join(', ')}.`);
   }
   if (deployJobs.length > 0) {
     notes.push(

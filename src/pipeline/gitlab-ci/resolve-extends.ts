@@ -9,28 +9,17 @@ export class ExtendsError extends Error {
   }
 }
 
+import { deepMerge, isPlainMapping as isMapping } from './deep-merge.js';
+
 type Mapping = Record<string, unknown>;
 
 const MAX_DEPTH = 11;
 
-/** Plain mappings only: a `!reference` not yet looked up is a value, never merged into. */
-function isMapping(value: unknown): value is Mapping {
-  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
-}
-
-/** GitLab's merge for `extends`: mappings merge key by key, anything else (lists too) is replaced. */
-function deepMerge(base: Mapping, over: Mapping): Mapping {
-  const merged: Mapping = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    const current = merged[key];
-    merged[key] = isMapping(current) && isMapping(value) ? deepMerge(current, value) : value;
-  }
-  return merged;
-}
 
 /**
- * Applies `extends` to every top-level job, as GitLab does: each base (a hidden `.template`
- * or another job) is resolved first, in the order listed, then the job's own keys win.
+ * Applies `extends` to every top-level job and hidden `.template`, as GitLab does (before
+ * `!reference`, so a reference sees what a template inherits): each base is resolved first,
+ * in the order listed, then the job's own keys win.
  */
 export function resolveExtends(file: Mapping, isJob: (key: string) => boolean): Mapping {
   const resolved = new Map<string, Mapping>();
@@ -39,7 +28,7 @@ export function resolveExtends(file: Mapping, isJob: (key: string) => boolean): 
     const done = resolved.get(name);
     if (done) return done;
     const job = file[name];
-    if (!isMapping(job)) throw new ExtendsError(chain[0] ?? name, `extends "${name}", which is not a job or template in the file`);
+    if (!isMapping(job)) throw new ExtendsError(chain[0] ?? name, `extends "${name}", which is not a job or template in this pipeline's files`);
     if (chain.includes(name)) throw new ExtendsError(chain[0]!, `extends itself through ${[...chain, name].join(' -> ')}`);
     if (chain.length >= MAX_DEPTH) throw new ExtendsError(chain[0]!, `extends more than ${MAX_DEPTH} levels deep`);
     const { extends: bases, ...own } = job;
@@ -56,5 +45,5 @@ export function resolveExtends(file: Mapping, isJob: (key: string) => boolean): 
     return merged;
   }
 
-  return Object.fromEntries(Object.entries(file).map(([key, value]) => [key, isJob(key) && isMapping(value) ? resolve(key, []) : value]));
+  return Object.fromEntries(Object.entries(file).map(([key, value]) => [key, (isJob(key) || key.startsWith('.')) && isMapping(value) ? resolve(key, []) : value]));
 }

@@ -54,7 +54,7 @@ export function resolveReferences(file: Record<string, unknown>): Record<string,
       if (chain.includes(name)) throw new ReferenceError(at, `refers to ${name} through itself (${[...chain, name].join(' -> ')})`);
       if (chain.length >= MAX_DEPTH) throw new ReferenceError(at, `nests !reference more than ${MAX_DEPTH} levels deep`);
       const target = lookUp(file, value.path);
-      if (target === undefined) throw new ReferenceError(at, `refers to ${name}, which the file does not have`);
+      if (target === undefined) throw new ReferenceError(at, `refers to ${name}, which is not in this pipeline's files`);
       return resolve(target, at, [...chain, name]);
     }
     if (Array.isArray(value)) {

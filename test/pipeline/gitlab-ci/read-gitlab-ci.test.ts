@@ -153,9 +153,9 @@ test:
   });
 
   it('reports extends of a template that does not exist, and a cycle', () => {
-    expect(problemsOf('test: { extends: .base, script: [echo ok] }\n')).toEqual(['test.extends extends ".base", which is not a job or template in the file (line 1)']);
+    expect(problemsOf('test: { extends: .base, script: [echo ok] }\n')).toEqual(['test.extends extends ".base", which is not a job or template in this pipeline\'s files (line 1)']);
     expect(problemsOf('.a: { extends: .b }\n.b: { extends: .a }\ntest: { extends: .a, script: [echo ok] }\n')).toEqual([
-      'test.extends extends itself through test -> .a -> .b -> .a (line 3)',
+      '.a.extends extends itself through .a -> .b -> .a (line 1)',
     ]);
   });
 
@@ -201,7 +201,7 @@ test:
 
   it('names a reference to nothing, and one to itself, with the line', () => {
     expect(problemsOf('image: alpine\ntest:\n  script:\n    - !reference [.snippets, git_prep]\n')).toEqual([
-      'test.script.0 refers to .snippets.git_prep, which the file does not have (line 4)',
+      "test.script.0 refers to .snippets.git_prep, which is not in this pipeline's files (line 4)",
     ]);
     expect(problemsOf('image: alpine\n.loop:\n  script: [!reference [.loop, script]]\ntest:\n  script: [!reference [.loop, script]]\n')).toEqual([
       '.loop.script.0 refers to .loop.script through itself (.loop.script -> .loop.script) (line 3)',
@@ -228,12 +228,12 @@ describe('keywords GitLab has and Slipway reads its own way', () => {
     ]);
   });
 
-  it('names include: when the jobs or templates a file needs would come from it', () => {
-    expect(problemsOf('include:\n  - local: ci/jobs.yml\n')).toEqual([
-      "the file's jobs come from include: (line 1), which Slipway does not read yet: copy the included jobs into .gitlab-ci.yml",
+  it('names an unread include:component when the jobs or templates a file needs would come from it', () => {
+    expect(problemsOf('include:\n  - component: gitlab.example.com/ci/jobs@1.0\n')).toEqual([
+      "the file's jobs come from include:component gitlab.example.com/ci/jobs@1.0 (line 2), which Slipway does not read: copy the jobs into the repository and include them with local:",
     ]);
-    expect(problemsOf('include: ci/base.yml\ntest:\n  extends: .base\n  script: [make]\n')).toEqual([
-      'test.extends extends ".base", which is not a job or template in the file; it may come from include: (line 1), which Slipway does not read yet: copy it into .gitlab-ci.yml (line 3)',
+    expect(problemsOf('include:\n  - component: gitlab.example.com/ci/base@1.0\ntest:\n  extends: .base\n  script: [make]\n')).toEqual([
+      'test.extends extends ".base", which is not a job or template in this pipeline\'s files; it may come from include:component gitlab.example.com/ci/base@1.0 (line 2), which Slipway does not read: copy it into the repository and include it with local: (line 4)',
     ]);
   });
 });

@@ -1,0 +1,89 @@
+import http from 'node:http';
+import https from 'node:https';
+import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent';
+import { MAX_INCLUDED_FILE_BYTES, type Forge } from '../forges/forge.js';
+import type { ForgeTarget } from '../model/forge-event.js';
+import type { FetchedInclude, IncludeRequest } from '../pipeline/gitlab-ci/resolve-includes.js';
+import type { FetchInclude } from '../pipeline/read-fetching-includes.js';
+
+export interface IncludeFetchOptions {
+  /** The pipeline's forge and project: `include:project` is read through it. */
+  forge: Forge;
+  target: ForgeTarget;
+  /** Private projects (besides the pipeline's own) that this project may include from. */
+  includeProjects: readonly string[];
+  remote: {
+    timeoutMs: number;
+    /** Private-range addresses a remote include may still reach (a self-hosted template server). */
+    allowedAddresses: readonly string[];
+  };
+}
+
+/** How long a remote include may take to arrive. */
+export const REMOTE_INCLUDE_TIMEOUT_MS = 10_000;
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * An `include:remote` URL, fetched as a stranger would: only public addresses (resolved names
+ * included, so a name pointing at 127.0.0.1 or the cloud's metadata address is refused), no
+ * redirects, at most a pipeline file's size, within the time limit.
+ */
+export function fetchRemote(url: string, options: IncludeFetchOptions['remote']): Promise<FetchedInclude> {
+  const filter = { allowIPAddressList: [...options.allowedAddresses], allowPrivateIPAddress: false, allowMetaIPAddress: false };
+  const secure = url.toLowerCase().startsWith('https:');
+  const get = secure ? https.get : http.get;
+  const agent = secure ? new RequestFilteringHttpsAgent(filter) : new RequestFilteringHttpAgent(filter);
+  return new Promise((resolve) => {
+    const done = (answer: FetchedInclude) => {
+      agent.destroy();
+      resolve(answer);
+    };
+    const request = get(url, { agent, timeout: options.timeoutMs, headers: { accept: 'application/yaml, text/plain, */*' } }, (response) => {
+      const status = response.statusCode ?? 0;
+      if (status < 200 || status >= 300) {
+        response.resume();
+        const moved = status >= 300 && status < 400 ? `: Slipway does not follow redirects for includes, so name the final URL${response.headers.location ? ` (${response.headers.location})` : ''}` : '';
+        done({ error: `${url} answered ${status}${moved}` });
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_INCLUDED_FILE_BYTES) {
+          response.destroy();
+          done({ error: `${url} is larger than the ${MAX_INCLUDED_FILE_BYTES} bytes an included file may be` });
+          return;
+        }
+        chunks.push(chunk);
+      });
+      response.on('end', () => done({ text: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', (error) => done({ error: `${url} could not be read: ${message(error)}` }));
+    });
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${options.timeoutMs / 1000} s`)));
+    request.on('error', (error) => done({ error: `${url} could not be fetched: ${message(error)}` }));
+  });
+}
+
+/**
+ * What `include:project` and `include:remote` bring, for one pipeline. Slipway reads other
+ * projects with its own forge credentials, which may see more than the person who pushed: so it
+ * reads only public projects, the pipeline's own, and those its policy lists.
+ */
+export function createIncludeFetcher(options: IncludeFetchOptions): FetchInclude {
+  return async (request: IncludeRequest) => {
+    if (request.kind === 'remote') return fetchRemote(request.url, options.remote);
+    const where = `${request.project}${request.ref ? `@${request.ref}` : ''}`;
+    try {
+      const file = await options.forge.readProjectFile(options.target, request.project, request.ref, request.file);
+      const trusted = file.isPublic || request.project === options.target.project || options.includeProjects.includes(request.project);
+      if (!trusted) {
+        return { error: `${request.project} is private: list it under includeProjects for ${options.target.project} in SLIPWAY_CONFIG to let its pipelines include from it` };
+      }
+      return { text: file.text };
+    } catch (error) {
+      return { error: `${where} has no file ${request.file} that Slipway can read (${message(error)})` };
+    }
+  };
+}
