@@ -1,4 +1,4 @@
-import { environmentRepository } from '../src/registry/environment-repository.js';
+import { environmentRepository } from '../src/registry/project-repositories.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

@@ -126,6 +126,10 @@ export const EnvSchema = z.object({
   /** Bytes and files a forge archive may unpack to; past either the pipeline fails with the limit named. */
   SLIPWAY_SOURCE_MAX_BYTES: byteSize.default('2g'),
   SLIPWAY_SOURCE_MAX_FILES: integer(200_000, 1, 10_000_000),
+  /** The most one job's artifacts may weigh, compressed; past it the job fails, naming this. */
+  SLIPWAY_ARTIFACTS_MAX_BYTES: byteSize.default('100m'),
+  /** The most one cache may weigh, compressed; past it the cache is not saved (a note, not a failure). */
+  SLIPWAY_CACHE_MAX_BYTES: byteSize.default('1g'),
   /** Seconds reading a pipeline file (YAML, extends, rules) may take, off the event loop. */
   SLIPWAY_PIPELINE_FILE_TIMEOUT: integer(10, 1, 600),
   /**

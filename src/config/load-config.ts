@@ -60,6 +60,8 @@ export interface Config {
   policyFile: string | undefined;
   /** What a forge archive may unpack to, and how long reading a pipeline file may take. */
   source: { maxBytes: number; maxFiles: number; pipelineFileTimeoutMs: number; includeAllowedAddresses: string[] };
+  /** Limits on what jobs keep in the registry. */
+  artifacts: { maxBytes: number; cacheMaxBytes: number };
   github: { appId: string; privateKey: string; webhookSecret: string; gheHost: string | undefined } | undefined;
   gitlab: { url: string; token: string; webhookSecret: string } | undefined;
   slack: { botToken: string; signingSecret: string; apiUrl: string; teamId: string } | undefined;
@@ -180,6 +182,7 @@ function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey:
       pipelineFileTimeoutMs: env.SLIPWAY_PIPELINE_FILE_TIMEOUT * 1000,
       includeAllowedAddresses: env.SLIPWAY_INCLUDE_ALLOWED_ADDRESSES,
     },
+    artifacts: { maxBytes: parseByteSize(env.SLIPWAY_ARTIFACTS_MAX_BYTES ?? '100m'), cacheMaxBytes: parseByteSize(env.SLIPWAY_CACHE_MAX_BYTES ?? '1g') },
     github:
       env.APP_ID && env.PRIVATE_KEY && env.WEBHOOK_SECRET
         ? { appId: env.APP_ID, privateKey: env.PRIVATE_KEY, webhookSecret: env.WEBHOOK_SECRET, gheHost: env.GHE_HOST }

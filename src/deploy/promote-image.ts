@@ -1,4 +1,4 @@
-import { environmentRepository } from '../registry/environment-repository.js';
+import { environmentRepository } from '../registry/project-repositories.js';
 import type { Manifest, RegistryClient } from '../registry/registry-client.js';
 
 export class PromotionError extends Error {

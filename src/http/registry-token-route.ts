@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { environmentRepository } from '../registry/environment-repository.js';
+import { slipwayRepositories } from '../registry/project-repositories.js';
 import { parseScope, type Access, type TokenIssuer } from '../registry/token-issuer.js';
 import type { JobTokenStore } from '../store/job-token-store.js';
 import { sendJson } from './respond.js';
@@ -25,11 +25,11 @@ function basicCredentials(request: IncomingMessage): { user: string; password: s
 
 /**
  * A project owns its repository and those under it (`group/project/tools`), as in GitLab's
- * registry, except where its environments live: only promotion, with Slipway's own account, writes there.
+ * registry, except those Slipway keeps there (environments, artifacts, caches): only Slipway's
+ * own account writes there, so a job cannot move an environment or poison a cache.
  */
 function ownsRepository(repository: string, name: string): boolean {
-  const environments = environmentRepository(repository);
-  if (name === environments || name.startsWith(`${environments}/`)) return false;
+  if (slipwayRepositories(repository).some((reserved) => name === reserved || name.startsWith(`${reserved}/`))) return false;
   return name === repository || name.startsWith(`${repository}/`);
 }
 

@@ -12,5 +12,8 @@ export function combineObservers(...observers: PipelineObserver[]): PipelineObse
     async jobFinished(job, result) {
       for (const observer of observers) await observer.jobFinished?.(job, result);
     },
+    async artifactsSaved(job, artifacts) {
+      for (const observer of observers) await observer.artifactsSaved?.(job, artifacts);
+    },
   };
 }

@@ -9,6 +9,8 @@ import { expandVariables, predefinedVariables } from './predefined-variables.js'
 import { createCoverageReader } from './read-coverage.js';
 import { resolveServices } from './services.js';
 import type { CiVariable } from '../model/ci-variable.js';
+import type { ArtifactSettings, SavedArtifacts } from './artifact-store.js';
+import { collectOutputs, createLedger, dotenvFor, jobInputs, type ArtifactLedger } from './job-artifacts.js';
 
 export type { JobStatus } from '../model/status.js';
 
@@ -52,6 +54,8 @@ export interface PipelineRun {
   jobToken?: string;
   /** The project's CI/CD variables this pipeline may have, already chosen for its ref; masked ones are masked. */
   variables?: ReadonlyArray<Pick<CiVariable, 'name' | 'value' | 'masked' | 'file'>>;
+  /** Where artifacts and caches go; without it, jobs' `artifacts` and `cache` keep nothing (said in their logs). */
+  artifacts?: ArtifactSettings;
 }
 
 /** Where a `file` variable's value is written in the job, as GitLab puts them beside the checkout. */
@@ -62,14 +66,17 @@ export interface PipelineObserver {
   jobStarted?(job: JobSpec): void | Promise<void>;
   jobOutput?(job: JobSpec, text: string): void;
   jobFinished?(job: JobSpec, result: JobResult): void | Promise<void>;
+  /** A job's artifacts were kept (before it finishes). */
+  artifactsSaved?(job: JobSpec, artifacts: SavedArtifacts): void | Promise<void>;
 }
 
 /**
  * A job's variables, by GitLab's precedence: the predefined ones, then the file's (in order,
- * each may use those before it), then the project's CI/CD variables. Predefined `CI_*` names
+ * each may use those before it), then dotenv reports of the jobs it takes artifacts from, then
+ * the project's CI/CD variables. Predefined `CI_*` names
  * are set last again, so no file or project variable can change what the pipeline is.
  */
-function jobEnv(run: PipelineRun, job: JobSpec): { env: Record<string, string>; files: JobFile[] } {
+function jobEnv(run: PipelineRun, job: JobSpec, dotenv: Record<string, string>): { env: Record<string, string>; files: JobFile[] } {
   const predefined: Record<string, string> = {
     ...predefinedVariables(run.facts, { jobToken: run.jobToken, projectDir: PROJECT_DIR }),
     CI_JOB_NAME: job.name,
@@ -83,6 +90,8 @@ function jobEnv(run: PipelineRun, job: JobSpec): { env: Record<string, string>; 
   };
   const env: Record<string, string> = { ...predefined, ...run.env };
   if (job.kind === 'script') for (const [name, value] of Object.entries(job.variables)) env[name] = expandVariables(value, env);
+  // Earlier jobs' dotenv reports come over the file's variables and under the project's, as in GitLab.
+  Object.assign(env, dotenv);
   const files: JobFile[] = [];
   for (const variable of run.variables ?? []) {
     if (!variable.file) {
@@ -177,6 +186,7 @@ export async function runPipeline(
   }
 
   let image: ImageResult | null = null;
+  const ledger = createLedger(run.sourceDir);
   const prerequisites = prerequisitesOf(jobs);
   // Per job: the failed job that stops what waits for it (itself, or one it waited for).
   const failures: Array<string | undefined> = [];
@@ -193,7 +203,7 @@ export async function runPipeline(
       await observer.jobFinished?.(job, result);
       return;
     }
-    const outcome = await runJob({ run: { ...run, secrets }, environment: environment!, job, result, observer, pipelineSignal: signal });
+    const outcome = await runJob({ run: { ...run, secrets }, environment: environment!, job, result, observer, pipelineSignal: signal, ledger });
     if (outcome) image = outcome;
     if (result.status === 'failed' && !failureAllowed(job, result)) failures[index] = job.name;
   };
@@ -240,6 +250,7 @@ interface JobRun {
   result: JobResult;
   observer: PipelineObserver;
   pipelineSignal: AbortSignal;
+  ledger: ArtifactLedger;
 }
 
 /** Runs a job, again after a failure its `retry` covers; tells the observer of its start and its final result once. */
@@ -263,7 +274,7 @@ async function runJob(jobRun: JobRun): Promise<ImageResult | null> {
 }
 
 /** One run of a job: its result written into `result`, and what kind of failure it was. */
-async function attemptJob({ run, environment, job, result, observer, pipelineSignal }: JobRun): Promise<{ image: ImageResult | null; failure?: FailureKind }> {
+async function attemptJob({ run, environment, job, result, observer, pipelineSignal, ledger }: JobRun): Promise<{ image: ImageResult | null; failure?: FailureKind }> {
   // A job may ask for less time than the server gives, never more: a branch cannot hold a worker for days.
   const timeoutMs = Math.min((job.kind === 'script' ? job.timeoutMs : undefined) ?? run.jobTimeoutMs, run.jobTimeoutMs);
   const timeout = AbortSignal.timeout(timeoutMs);
@@ -272,7 +283,13 @@ async function attemptJob({ run, environment, job, result, observer, pipelineSig
     coverage?.write(text);
     observer.jobOutput?.(job, text);
   });
-  const { env, files } = jobEnv(run, job);
+  const { env, files } = jobEnv(run, job, job.kind === 'script' ? dotenvFor(job, ledger) : {});
+  const output = (text: string) => masker.write(text);
+  const place =
+    job.kind === 'script' && run.artifacts
+      ? { settings: run.artifacts, project: run.facts.project, pipelineId: run.facts.id, sourceDir: run.sourceDir, job, env, ledger, output }
+      : undefined;
+  if (job.kind === 'script' && !run.artifacts && (job.artifacts || job.cache)) output('This Slipway has no artifact store, so artifacts and caches are not kept\n');
   const context: JobContext = {
     sourceDir: run.sourceDir,
     env,
@@ -282,7 +299,16 @@ async function attemptJob({ run, environment, job, result, observer, pipelineSig
       result.services = logs.map((log) => ({ ...log, log: maskText(log.log, run.secrets) }));
     },
     signal: AbortSignal.any([pipelineSignal, timeout]),
-    output: (text) => masker.write(text),
+    output,
+    ...(place ? { inputs: jobInputs(place) } : {}),
+    ...(place && (place.job.artifacts || place.job.cache)
+      ? {
+          collect: async (exitCode, workspace) => {
+            const saved = await collectOutputs(place, exitCode, workspace);
+            if (saved) await observer.artifactsSaved?.(job, saved);
+          },
+        }
+      : {}),
   };
   let image: ImageResult | null = null;
   let failure: FailureKind | undefined;

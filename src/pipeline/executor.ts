@@ -1,5 +1,6 @@
 import type { BuildJobSpec, ScriptJobSpec } from './plan.js';
 import type { ResolvedService } from './services.js';
+import type { WorkspaceReader } from './workspace-archive.js';
 
 /** Where every job finds the repository (`CI_PROJECT_DIR`), whatever the executor. */
 export const PROJECT_DIR = '/workspace';
@@ -31,6 +32,11 @@ export interface ServiceLog {
   log: string;
 }
 
+/** An archive (gzipped tar, named relative to the workspace) unpacked into a job's workspace before its script; none when `open` gives nothing. */
+export interface JobInput {
+  open(): Promise<NodeJS.ReadableStream | undefined>;
+}
+
 export interface JobContext {
   /** The checked-out repository, copied into the job; never bind-mounted. */
   sourceDir: string;
@@ -40,6 +46,13 @@ export interface JobContext {
   files?: JobFile[];
   /** Told what each service printed once the job is over, however it ended (a service that never got ready included). */
   serviceLogs?(logs: ServiceLog[]): void;
+  /** Caches and earlier jobs' artifacts, unpacked in order over the checkout. */
+  inputs?: JobInput[];
+  /**
+   * Called once the script has ended, with its exit code and a reader of the job's workspace
+   * (artifacts and caches are taken from it); a throw fails the job.
+   */
+  collect?(exitCode: number, workspace: WorkspaceReader): Promise<void>;
   /** Aborted on cancellation or timeout: the job must stop at once. */
   signal: AbortSignal;
   output(text: string): void;

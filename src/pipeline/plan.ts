@@ -33,6 +33,34 @@ export interface ServiceSpec {
   variables: Record<string, string>;
 }
 
+/** GitLab's `artifacts`: what a job keeps from its workspace, for later jobs and for people. */
+export interface ArtifactsSpec {
+  /** Globs relative to the workspace; a folder means everything in it. */
+  paths: string[];
+  exclude: string[];
+  /** Also every file the job made that is not in the commit. */
+  untracked: boolean;
+  when: JobWhen;
+  /** Seconds; null keeps them; absent takes the server's default. */
+  expireInSeconds?: number | null;
+  /** The download's name, variables expanded when the job runs. */
+  name?: string;
+  /** `reports:dotenv` files: their `NAME=value` lines become variables of the jobs that take this job's artifacts. */
+  dotenv: string[];
+}
+
+/** One of GitLab's `cache` entries: files kept per project across pipelines, under a key. */
+export interface CacheSpec {
+  /** Text (variables expanded when the job runs), or a hash of files of the commit with an optional prefix. */
+  key: string | { files: string[]; prefix?: string };
+  paths: string[];
+  untracked: boolean;
+  policy: 'pull' | 'push' | 'pull-push';
+  when: JobWhen;
+  /** Tried in order when the key has no cache yet. */
+  fallbackKeys: string[];
+}
+
 /** A job that runs shell lines in an image: `.slipway.yml`'s test, or any `.gitlab-ci.yml` job. */
 export interface ScriptJobSpec extends JobSpecBase {
   kind: 'script';
@@ -55,6 +83,13 @@ export interface ScriptJobSpec extends JobSpecBase {
   retry?: { max: number; when: string[]; exitCodes?: number[] };
   /** GitLab's `coverage`: a pattern whose last match in the log gives the job's coverage. */
   coverage?: { source: string; flags: string };
+  artifacts?: ArtifactsSpec;
+  cache?: CacheSpec[];
+  /**
+   * The jobs whose artifacts (and dotenv variables) this job receives: its `dependencies`, or
+   * its `needs` (but those with `artifacts: false`), or else every job of the earlier stages.
+   */
+  artifactsFrom?: string[];
 }
 
 export interface BuildJobSpec extends JobSpecBase {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 
 /** Every manifest type Slipway may meet; the registry answers with the one it stored. */
 export const MANIFEST_TYPES = [
@@ -118,6 +119,39 @@ export function createRegistryClient(options: RegistryClientOptions) {
       location.searchParams.set('digest', digest);
       const put = await send(location.toString(), { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: bytes });
       if (!put.ok) throw new RegistryError(`registry refused blob ${digest} for ${repository} (${put.status}): ${await put.text()}`, put.status);
+    },
+
+    /** Uploads `bytes` as a blob of `repository` in one request (unless it is there already); its digest. */
+    async pushBlob(repository: string, bytes: Buffer): Promise<string> {
+      const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+      if (await this.hasBlob(repository, digest)) return digest;
+      const start = await send(`${base}/${repository}/blobs/uploads/`, { method: 'POST' });
+      await start.body?.cancel();
+      if (start.status !== 202) throw new RegistryError(`registry refused an upload to ${repository} (${start.status})`, start.status);
+      const location = new URL(start.headers.get('location') ?? '', `${base}/`);
+      location.searchParams.set('digest', digest);
+      const put = await send(location.toString(), { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array(bytes) });
+      if (!put.ok) throw new RegistryError(`registry refused blob ${digest} for ${repository} (${put.status}): ${await put.text()}`, put.status);
+      return digest;
+    },
+
+    /** A blob's bytes as a stream. */
+    async openBlob(repository: string, digest: string): Promise<NodeJS.ReadableStream> {
+      const response = await send(`${base}/${repository}/blobs/${digest}`);
+      if (!response.ok || !response.body) {
+        await response.body?.cancel();
+        throw new RegistryError(`registry answered ${response.status} for blob ${digest} in ${repository}`, response.status);
+      }
+      return Readable.fromWeb(response.body as import('node:stream/web').ReadableStream);
+    },
+
+    /** Deletes a manifest by digest; false when it was not there. */
+    async deleteManifest(repository: string, digest: string): Promise<boolean> {
+      const response = await send(`${base}/${repository}/manifests/${digest}`, { method: 'DELETE' });
+      await response.body?.cancel();
+      if (response.status === 404) return false;
+      if (!response.ok) throw new RegistryError(`registry refused to delete ${repository}@${digest} (${response.status})`, response.status);
+      return true;
     },
 
     async putManifest(repository: string, reference: string, manifest: Manifest): Promise<string> {

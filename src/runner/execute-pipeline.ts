@@ -5,6 +5,7 @@ import type { Executor } from '../pipeline/executor.js';
 import { repositoryPath } from '../pipeline/image-names.js';
 import type { PipelinePlan, PlanOptions } from '../pipeline/plan.js';
 import type { CiVariable } from '../model/ci-variable.js';
+import type { ArtifactSettings } from '../pipeline/artifact-store.js';
 import type { PipelineStore, RecordedPipeline } from '../store/pipeline-store.js';
 import type { Logger } from '../telemetry/logger.js';
 import { recordPipeline } from './record-pipeline.js';
@@ -20,6 +21,8 @@ export interface PipelineRuntime {
   planOptions: PlanOptions;
   /** The project's CI/CD variables this pipeline may have (none for a fork); absent without a database. */
   variablesFor?: (facts: PipelineFacts) => Promise<CiVariable[]>;
+  /** Where jobs keep artifacts and caches, and which caches a pipeline shares (by its ref's trust). */
+  artifacts?: Omit<ArtifactSettings, 'cacheScope'> & { cacheScopeFor(facts: PipelineFacts): string };
   /** The image a pipeline pushed itself (a `.gitlab-ci.yml` build job), so `/deploy` can promote it. */
   findPushedImage?: (repository: string, tags: string[]) => Promise<{ ref: string; digest: string } | null>;
 }
@@ -57,6 +60,7 @@ export async function executePipeline(execution: PipelineExecution, runtime: Pip
       jobTimeoutMs: runtime.jobTimeoutMs,
       jobToken: execution.jobToken,
       variables: (await runtime.variablesFor?.(facts)) ?? [],
+      ...(runtime.artifacts ? { artifacts: { ...runtime.artifacts, cacheScope: runtime.artifacts.cacheScopeFor(facts) } } : {}),
       ...(execution.pushAllowed ? {} : { skipJobs: Object.fromEntries(plan.jobs.filter((job) => job.kind === 'build').map((job) => [job.name, 'skipped: forks push no image'])) }),
     },
     runtime.executor,

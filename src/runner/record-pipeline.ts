@@ -54,6 +54,10 @@ export function recordPipeline(store: PipelineStore, recorded: RecordedPipeline)
       if (result.services?.length) enqueue(() => store.saveServiceLogs(id, result.services!));
       await writes;
     },
+    artifactsSaved(job, artifacts) {
+      const id = jobId(job.name);
+      enqueue(() => store.saveArtifacts(id, artifacts));
+    },
   };
 
   return {

@@ -8,6 +8,8 @@ import { createForges, type Forges } from '../forges/create-forges.js';
 import type { Executor } from '../pipeline/executor.js';
 import { findPushedImage } from '../registry/find-pushed-image.js';
 import { createRegistryClient, type RegistryClient } from '../registry/registry-client.js';
+import { createRegistryArtifactStore, type RegistryArtifactStore } from '../registry/registry-artifact-store.js';
+import { DEFAULT_ARTIFACT_EXPIRY_SECONDS } from '../pipeline/job-artifacts.js';
 import type { PipelineRuntime } from '../runner/execute-pipeline.js';
 import { createDeploymentStore, type DeploymentStore } from '../store/deployment-store.js';
 import { createJobTokenStore, type JobTokenStore } from '../store/job-token-store.js';
@@ -18,7 +20,7 @@ import { createPipelineStore, type PipelineStore } from '../store/pipeline-store
 import { createPipelineViews, type PipelineViews } from '../store/pipeline-views.js';
 import { createPool, type Pool } from '../store/pool.js';
 import { createProjectVariableStore, type ProjectVariableStore } from '../store/project-variable-store.js';
-import { variablesForPipeline } from '../variables/choose-variables.js';
+import { cacheScope, variablesForPipeline } from '../variables/choose-variables.js';
 import { createVariableCipher } from '../variables/variable-cipher.js';
 import { createSlackRequestStore, type SlackRequestStore } from '../store/slack-request-store.js';
 import { createTestedCommitStore, type TestedCommitStore } from '../store/tested-commit-store.js';
@@ -45,6 +47,8 @@ export interface Runtime {
   registryFor(host: string): RegistryClient;
   /** Running pipelines: the executor, secrets to mask, timeouts. */
   pipelines: PipelineRuntime;
+  /** Jobs' artifacts and caches in Slipway's registry (downloads and expiry use it too). */
+  artifactStore: RegistryArtifactStore;
   /** Absent for `slipway run` without DATABASE_URL. */
   database?: { handle: DatabaseHandle; pool: Pool; stores: Stores };
   /** A process-unique name for leases and claims: `host/pid/random`. */
@@ -102,6 +106,7 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
   const registryFor = (host: string) =>
     createRegistryClient(host === config.registry.host ? { host, username: config.registry.user, password: config.registry.password } : { host });
   const ownRegistry = registryFor(config.registry.host);
+  const artifactStore = createRegistryArtifactStore(ownRegistry);
   return {
     config,
     logger,
@@ -118,7 +123,15 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
         ? { variablesFor: async (facts) => (facts.fromFork ? [] : variablesForPipeline(await stores.variables.forProject(facts.project), facts, projectPolicy(policy, facts.project).protectedRefs)) }
         : {}),
       findPushedImage: (repository, tags) => findPushedImage(ownRegistry, config.registry.host, repository, tags),
+      artifacts: {
+        store: artifactStore,
+        maxBytes: config.artifacts.maxBytes,
+        cacheMaxBytes: config.artifacts.cacheMaxBytes,
+        defaultExpireInSeconds: DEFAULT_ARTIFACT_EXPIRY_SECONDS,
+        cacheScopeFor: (facts) => cacheScope(facts, projectPolicy(policy, facts.project).protectedRefs),
+      },
     },
+    artifactStore,
     database: handle && pool && stores ? { handle, pool, stores } : undefined,
     newOwnerId: () => `${os.hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`,
     async close() {

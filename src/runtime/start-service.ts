@@ -8,7 +8,8 @@ import { createDeployEvents } from '../deploy/deploy-events.js';
 import { createDockerClient } from '../executors/docker/docker-client.js';
 import { deployContainer } from '../executors/docker/deploy-container.js';
 import { healthRoutes } from '../http/health-routes.js';
-import { pipelinePageRoute } from '../http/pipeline-page.js';
+import { artifactDownloadRoute, pipelinePageRoute } from '../http/pipeline-page.js';
+import { startArtifactExpiry } from '../runner/expire-artifacts.js';
 import { variableRoutes } from '../http/variable-routes.js';
 import { REGISTRY_TOKEN_PATH, registryTokenRoute } from '../http/registry-token-route.js';
 import { startHttpServer, type HttpServer } from '../http/server.js';
@@ -126,6 +127,9 @@ export async function startService(config: Config, logger: Logger, options: Serv
   });
   slack?.attach(deployCommands({ store: stores.deployments, testedCommits: stores.testedCommits, policy, directory: slack.directory, events, name }));
 
+  // Any process may sweep: deleting an expired manifest twice does no harm.
+  const expiry = worker ? startArtifactExpiry(stores.pipelines, runtime.artifactStore, logger) : undefined;
+
   // Other processes (workers, runners on other machines) hear of new work and cancellations at once.
   const listener = listen(
     handle.url,
@@ -157,6 +161,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
           routes: [
             ...healthRoutes(pool, metrics),
             pipelinePageRoute(stores.views),
+            artifactDownloadRoute(stores.views, runtime.artifactStore),
             ...webhookRoutes(forges, dispatch),
             ...variableRoutes(stores.variables, config.adminToken),
             config.registry.token
@@ -179,6 +184,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
       await http?.close();
       await listener.stop();
       await worker?.stop();
+      expiry?.stop();
       await deployRunner?.stop();
       await reporter.stop();
       await runtime.close();

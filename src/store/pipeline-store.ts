@@ -1,4 +1,5 @@
 import type { ServiceLog } from '../pipeline/executor.js';
+import type { SavedArtifacts } from '../pipeline/artifact-store.js';
 import type { ForgeName } from '../model/forge-event.js';
 import type { JobResult, PipelineResult } from '../pipeline/engine.js';
 import type { JobSpec, PipelinePlan } from '../pipeline/plan.js';
@@ -98,6 +99,29 @@ export function createPipelineStore(pool: Pool) {
           [jobId, position, log.name, log.image, log.log],
         );
       }
+    },
+
+    async saveArtifacts(jobId: number, artifacts: SavedArtifacts): Promise<void> {
+      await pool.query(
+        `INSERT INTO job_artifacts (job_id, digest, size, files, name, expires_at, dotenv) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (job_id) DO UPDATE SET digest = EXCLUDED.digest, size = EXCLUDED.size, files = EXCLUDED.files, name = EXCLUDED.name,
+                                            expires_at = EXCLUDED.expires_at, dotenv = EXCLUDED.dotenv`,
+        [jobId, artifacts.digest, artifacts.size, artifacts.files, artifacts.name, artifacts.expiresAt, JSON.stringify(artifacts.dotenv)],
+      );
+    },
+
+    /** Artifacts past their expiry, oldest first, with the project whose registry repository holds them. */
+    async expiredArtifacts(limit: number): Promise<Array<{ jobId: number; project: string; digest: string }>> {
+      const { rows } = await pool.query<{ job_id: number; project: string; digest: string }>(
+        `SELECT a.job_id, p.project, a.digest FROM job_artifacts a JOIN jobs j ON j.id = a.job_id JOIN pipelines p ON p.id = j.pipeline_id
+          WHERE a.expires_at <= now() ORDER BY a.expires_at LIMIT $1`,
+        [limit],
+      );
+      return rows.map((row) => ({ jobId: Number(row.job_id), project: row.project, digest: row.digest }));
+    },
+
+    async forgetArtifacts(jobId: number): Promise<void> {
+      await pool.query('DELETE FROM job_artifacts WHERE job_id = $1', [jobId]);
     },
 
     async appendLog(jobId: number, seq: number, content: string): Promise<void> {

@@ -14,6 +14,17 @@ export interface JobView {
   durationMs: number | null;
   /** Percent, from the job's `coverage` pattern. */
   coverage: number | null;
+  /** What the job kept, when it kept something. */
+  artifacts: ArtifactsView | null;
+}
+
+export interface ArtifactsView {
+  digest: string;
+  size: number;
+  files: number;
+  name: string;
+  /** ISO time; null when kept until deleted. */
+  expiresAt: string | null;
 }
 
 export interface PipelineView {
@@ -51,7 +62,10 @@ export function createPipelineViews(pool: Pool) {
         `SELECT p.*,
                 coalesce((SELECT json_agg(json_build_object('id', j.id, 'name', j.name, 'kind', j.kind, 'status', j.status,
                                                             'exitCode', j.exit_code, 'error', j.error, 'durationMs', j.duration_ms,
-                                                            'coverage', j.coverage)
+                                                            'coverage', j.coverage,
+                                                            'artifacts', (SELECT json_build_object('digest', a.digest, 'size', a.size, 'files', a.files,
+                                                                                                   'name', a.name, 'expiresAt', a.expires_at)
+                                                                            FROM job_artifacts a WHERE a.job_id = j.id))
                                           ORDER BY j.position)
                             FROM jobs j WHERE j.pipeline_id = p.id), '[]') AS jobs,
                 coalesce((SELECT json_agg(json_build_object('id', o.id, 'sha', o.sha) ORDER BY o.id)

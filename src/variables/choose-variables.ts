@@ -12,6 +12,15 @@ export function isProtectedRef(ref: string, defaultBranch: string | undefined, p
 }
 
 /**
+ * Which caches a pipeline shares, as GitLab keeps protected refs' caches apart: a fork's code,
+ * or any unprotected branch, must never write a cache a protected pipeline (with its secrets) restores.
+ */
+export function cacheScope(facts: Pick<PipelineFacts, 'fromFork' | 'ref' | 'defaultBranch'>, protectedRefs: readonly string[]): 'fork' | 'protected' | 'unprotected' {
+  if (facts.fromFork) return 'fork';
+  return isProtectedRef(facts.ref, facts.defaultBranch, protectedRefs) ? 'protected' : 'unprotected';
+}
+
+/**
  * The variables a pipeline's jobs get: none for a fork (its code is not the project's), no
  * protected ones on an unprotected ref, and none scoped to an environment (those go to deploys).
  */

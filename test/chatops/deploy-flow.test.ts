@@ -13,7 +13,7 @@ import { pushTestImage } from '../helpers/test-images.js';
 import { fakeGitlab } from '../helpers/fake-forges.js';
 import { GITLAB_URL, startTestService, type TestService } from '../helpers/test-service.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { environmentRepository } from '../../src/registry/environment-repository.js';
+import { environmentRepository } from '../../src/registry/project-repositories.js';
 import { execOutput } from '../../src/executors/docker/container-output.js';
 import { createProjectVariableStore } from '../../src/store/project-variable-store.js';
 import { createVariableCipher } from '../../src/variables/variable-cipher.js';

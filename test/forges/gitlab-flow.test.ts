@@ -138,7 +138,8 @@ deploy:
     const pushed = await registry.getManifest(repositoryPath(project), sha.slice(0, 8));
 
     expect(lastNote(15)).toContain('<details open><summary>Notes on .gitlab-ci.yml</summary>');
-    expect(lastNote(15)).toContain('- Ignored keywords (Slipway does not support them): `cache` (top level), `artifacts` (test).');
+    // cache and artifacts are read now: nothing of this file is ignored.
+    expect(lastNote(15)).not.toContain('Ignored keywords');
     // redis:7 runs beside the jobs now; docker:dind is the pipeline's own daemon. Neither is a note.
     expect(lastNote(15)).not.toMatch(/services/i);
     expect(lastNote(15)).toContain('- Deploy jobs are not run by pipelines (`deploy`)');

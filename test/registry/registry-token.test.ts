@@ -84,6 +84,14 @@ describe('Slipway as the registry’s token issuer (CI_JOB_TOKEN)', () => {
     await expect(asJob().getManifest(`${project}-other`, '1')).rejects.toThrow(RegistryError);
   });
 
+  it('keeps a job out of what Slipway keeps under the project: environments, artifacts and caches', async () => {
+    for (const reserved of ['environments', 'slipway-artifacts', 'slipway-cache']) {
+      const body = (await (await tokenFor(`repository:${project}/${reserved}:pull,push`)).json()) as { token: string };
+      expect(claims(body.token).access, reserved).toEqual([{ type: 'repository', name: `${project}/${reserved}`, actions: [] }]);
+    }
+    await expect(asJob().pushBlob(`${project}/slipway-cache`, Buffer.from('poisoned'))).rejects.toThrow(RegistryError);
+  });
+
   it('gives Slipway’s own account every scope it asks for, so promotion works on this registry', async () => {
     const admin = createRegistryClient({ host: registry.host, username: REGISTRY_ADMIN.user, password: REGISTRY_ADMIN.password });
     const manifest = (await admin.getManifest(project, '1'))!;

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { environmentRepository } from '../../src/registry/environment-repository.js';
+import { environmentRepository } from '../../src/registry/project-repositories.js';
 import { finished, listeningPort, spawnCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { fakeSha, labEnv, registry, uniqueName } from '../helpers/docker-lab.js';

@@ -5,7 +5,7 @@ import { createDockerExecutor } from '../../src/executors/docker/docker-executor
 import { runPipeline } from '../../src/pipeline/engine.js';
 import { repositoryPath } from '../../src/pipeline/image-names.js';
 import { readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
-import { environmentRepository } from '../../src/registry/environment-repository.js';
+import { environmentRepository } from '../../src/registry/project-repositories.js';
 import { createRegistryClient } from '../../src/registry/registry-client.js';
 import { createJobTokenStore } from '../../src/store/job-token-store.js';
 import { createPipelineStore } from '../../src/store/pipeline-store.js';

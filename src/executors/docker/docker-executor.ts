@@ -56,6 +56,8 @@ export function createDockerExecutor(host: Docker, options: DockerExecutorOption
             serviceReadyTimeoutMs: options.serviceReadyTimeoutMs,
             serviceLogs: context.serviceLogs,
             files: context.files,
+            inputs: context.inputs,
+            collect: context.collect,
           }),
         build: async (job, target, context) =>
           buildAndPush(daemon.docker, {

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import { JobError, PROJECT_DIR, type JobFile, type ServiceLog } from '../../pipeline/executor.js';
+import { JobError, PROJECT_DIR, type JobFile, type JobInput, type ServiceLog } from '../../pipeline/executor.js';
+import type { WorkspaceReader } from '../../pipeline/workspace-archive.js';
 import type { ResolvedService } from '../../pipeline/services.js';
 import { abortable } from './abortable.js';
 import { isNotFound } from './docker-client.js';
@@ -34,6 +35,8 @@ export interface JobContainerOptions {
   serviceReadyTimeoutMs?: number;
   serviceLogs?(logs: ServiceLog[]): void;
   files?: JobFile[];
+  inputs?: JobInput[];
+  collect?(exitCode: number, workspace: WorkspaceReader): Promise<void>;
 }
 
 function quote(text: string): string {
@@ -131,6 +134,17 @@ export async function runJobContainer(docker: Docker, options: JobContainerOptio
   }
 }
 
+function workspaceReader(container: Docker.Container): WorkspaceReader {
+  return async (folder) => {
+    try {
+      return await container.getArchive({ path: folder === '' ? PROJECT_DIR : `${PROJECT_DIR}/${folder}` });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  };
+}
+
 async function runInContainer(docker: Docker, options: JobContainerOptions, networkMode: string): Promise<{ exitCode: number }> {
   const { signal } = options;
   const container = await abortable(docker.createContainer({
@@ -146,6 +160,10 @@ async function runInContainer(docker: Docker, options: JobContainerOptions, netw
   try {
     await abortable(container.putArchive(packSource(options.sourceDir, PROJECT_DIR.slice(1)), { path: '/' }), signal);
     if (options.files?.length) await abortable(container.putArchive(packFiles(options.files), { path: '/' }), signal);
+    for (const input of options.inputs ?? []) {
+      const archive = await abortable(input.open(), signal);
+      if (archive) await abortable(container.putArchive(archive, { path: PROJECT_DIR }), signal);
+    }
     const stream = await abortable(container.attach({ stream: true, stdout: true, stderr: true }), signal);
     const decoded = new PassThrough();
     decoded.on('data', (chunk: Buffer) => options.output(chunk.toString('utf8')));
@@ -159,6 +177,8 @@ async function runInContainer(docker: Docker, options: JobContainerOptions, netw
       const { StatusCode } = (await abortable(container.wait(), signal)) as { StatusCode: number };
       await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 1_000))]);
       signal.throwIfAborted();
+      // The container has stopped but is still there: its workspace is read through the archive API.
+      if (options.collect) await abortable(options.collect(StatusCode, workspaceReader(container)), signal);
       return { exitCode: StatusCode };
     } finally {
       signal.removeEventListener('abort', stop);

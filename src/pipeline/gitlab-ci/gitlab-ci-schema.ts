@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ServicesSchema } from '../service-schema.js';
+import { ArtifactsSchema, CacheSchema, DependenciesSchema } from './artifacts-cache-schema.js';
 import { parseGitlabDuration } from './gitlab-duration.js';
 
 /**
@@ -42,7 +43,7 @@ const WhenSchema = z.enum(WHEN_VALUES, { error: `must be one of ${WHEN_VALUES.jo
 
 const NeedSchema = z.union(
   [
-    z.string().min(1).transform((job) => ({ job, optional: false })),
+    z.string().min(1).transform((job) => ({ job, optional: false, artifacts: true })),
     z.looseObject({ job: z.string({ error: 'must name a job' }).min(1), optional: z.boolean({ error: 'must be true or false' }).default(false), artifacts: z.boolean().optional() }),
   ],
   { error: 'must be a job name, or a mapping with job (and optional, artifacts)' },
@@ -181,6 +182,9 @@ export const JobSchema = z.looseObject(
       .regex(/^\/.*\/[a-z]*$/s, { error: 'must be a pattern written between slashes, such as /Coverage: \\d+\\.\\d+%/' })
       .optional(),
     environment: z.unknown().optional(),
+    artifacts: ArtifactsSchema.optional(),
+    cache: CacheSchema.optional(),
+    dependencies: DependenciesSchema.optional(),
   },
   { error: 'must be a mapping with at least script' },
 );
@@ -192,6 +196,8 @@ export const DefaultsSchema = z.looseObject(
     services: ServicesSchema.optional(),
     before_script: ScriptSchema.optional(),
     after_script: ScriptSchema.optional(),
+    artifacts: ArtifactsSchema.optional(),
+    cache: CacheSchema.optional(),
   },
   { error: 'must be a mapping' },
 );
@@ -227,10 +233,10 @@ export type GitlabGlobals = z.output<typeof GlobalsSchema>;
 
 /** Top-level keys that are not jobs; those not in SUPPORTED_GLOBAL_KEYWORDS are reported as ignored. */
 export const GLOBAL_KEYWORDS = new Set(['image', 'services', 'variables', 'stages', 'before_script', 'after_script', 'default', 'include', 'workflow', 'cache', 'types']);
-export const SUPPORTED_GLOBAL_KEYWORDS = new Set(['image', 'services', 'variables', 'stages', 'before_script', 'after_script', 'default', 'workflow', 'include']);
+export const SUPPORTED_GLOBAL_KEYWORDS = new Set(['image', 'services', 'variables', 'stages', 'before_script', 'after_script', 'default', 'workflow', 'include', 'cache']);
 export const SUPPORTED_WORKFLOW_KEYWORDS = new Set(['rules']);
 export const SUPPORTED_WORKFLOW_RULE_KEYWORDS = new Set(['if', 'exists', 'when', 'variables']);
-export const SUPPORTED_DEFAULT_KEYWORDS = new Set(['image', 'services', 'before_script', 'after_script']);
+export const SUPPORTED_DEFAULT_KEYWORDS = new Set(['image', 'services', 'before_script', 'after_script', 'artifacts', 'cache']);
 export const SUPPORTED_JOB_KEYWORDS = new Set([
   'stage',
   'image',
@@ -251,6 +257,12 @@ export const SUPPORTED_JOB_KEYWORDS = new Set([
   'coverage',
   'environment',
   'extends',
+  'artifacts',
+  'cache',
+  'dependencies',
 ]);
+export const SUPPORTED_ARTIFACTS_KEYWORDS = new Set(['paths', 'exclude', 'untracked', 'when', 'expire_in', 'name', 'reports']);
+export const SUPPORTED_REPORTS = new Set(['dotenv']);
+export const SUPPORTED_CACHE_KEYWORDS = new Set(['key', 'paths', 'untracked', 'policy', 'when', 'fallback_keys']);
 export const SUPPORTED_RULE_KEYWORDS = new Set(['if', 'exists', 'when', 'allow_failure', 'variables', 'needs']);
 export const SUPPORTED_REF_FILTER_KEYWORDS = new Set(['refs', 'variables']);

@@ -1,7 +1,9 @@
 import { isMap } from 'yaml';
 import type { z } from 'zod';
 import { describeIssues, lineOf, parseYamlFile, PipelineFileError, problemAt, repeatedKeys, type YamlFile } from '../pipeline-file-error.js';
-import type { PipelinePlan, PlanOptions, ScriptJobSpec } from '../plan.js';
+import type { ArtifactsSpec, CacheSpec, PipelinePlan, PlanOptions, ScriptJobSpec } from '../plan.js';
+import { expandVariables } from '../predefined-variables.js';
+import { CACHE_POLICIES, type GitlabArtifacts, type GitlabCache } from './artifacts-cache-schema.js';
 import { isDindService } from '../services.js';
 import {
   GLOBAL_KEYWORDS,
@@ -14,6 +16,9 @@ import {
   SUPPORTED_RULE_KEYWORDS,
   SUPPORTED_WORKFLOW_KEYWORDS,
   SUPPORTED_WORKFLOW_RULE_KEYWORDS,
+  SUPPORTED_ARTIFACTS_KEYWORDS,
+  SUPPORTED_CACHE_KEYWORDS,
+  SUPPORTED_REPORTS,
   type GitlabGlobals,
   type GitlabJob,
 } from './gitlab-ci-schema.js';
@@ -68,6 +73,9 @@ function ignoredInJob(raw: Mapping): string[] {
   const ignored = unknownKeys(raw, SUPPORTED_JOB_KEYWORDS);
   for (const rule of Array.isArray(raw.rules) ? raw.rules : []) ignored.push(...unknownKeys(rule, SUPPORTED_RULE_KEYWORDS, 'rules:'));
   for (const filter of ['only', 'except'] as const) ignored.push(...unknownKeys(raw[filter], SUPPORTED_REF_FILTER_KEYWORDS, `${filter}:`));
+  ignored.push(...unknownKeys(raw.artifacts, SUPPORTED_ARTIFACTS_KEYWORDS, 'artifacts:'));
+  if (isMapping(raw.artifacts)) ignored.push(...unknownKeys(raw.artifacts.reports, SUPPORTED_REPORTS, 'artifacts:reports:'));
+  for (const cache of Array.isArray(raw.cache) ? raw.cache : [raw.cache]) ignored.push(...unknownKeys(cache, SUPPORTED_CACHE_KEYWORDS, 'cache:'));
   for (const need of Array.isArray(raw.needs) ? raw.needs : []) {
     for (const key of ['project', 'pipeline']) if (isMapping(need) && need[key] !== undefined) ignored.push(`needs:${key}`);
   }
@@ -121,6 +129,36 @@ function needsOf(job: GitlabJob, decision: Decision): GitlabJob['needs'] {
 function allowFailureOf(allowed: GitlabJob['allow_failure']): Pick<ScriptJobSpec, 'allowFailure'> {
   if (allowed === undefined || allowed === false) return {};
   return { allowFailure: allowed };
+}
+
+/** The plan's `artifacts`, or undefined when they keep nothing. */
+function artifactsSpec(artifacts: GitlabArtifacts | undefined): ArtifactsSpec | undefined {
+  if (!artifacts) return undefined;
+  const spec: ArtifactsSpec = {
+    paths: artifacts.paths ?? [],
+    exclude: artifacts.exclude ?? [],
+    untracked: artifacts.untracked ?? false,
+    when: artifacts.when ?? 'on_success',
+    ...(artifacts.expire_in === undefined ? {} : { expireInSeconds: artifacts.expire_in }),
+    ...(artifacts.name === undefined ? {} : { name: artifacts.name }),
+    dotenv: artifacts.reports?.dotenv ?? [],
+  };
+  return spec.paths.length > 0 || spec.untracked || spec.dotenv.length > 0 ? spec : undefined;
+}
+
+/** One cache entry of the plan; its policy may be a variable, as in GitLab. A string is what is wrong with it. */
+function cacheSpec(entry: GitlabCache[number], variables: Record<string, string>): CacheSpec | string | undefined {
+  if (!entry.paths?.length && !entry.untracked) return undefined;
+  const policy = expandVariables(entry.policy ?? 'pull-push', variables);
+  if (!(CACHE_POLICIES as readonly string[]).includes(policy)) return `"${policy}" is not a cache policy: use ${CACHE_POLICIES.join(', ')}`;
+  return {
+    key: entry.key ?? 'default',
+    paths: entry.paths ?? [],
+    untracked: entry.untracked ?? false,
+    policy: policy as CacheSpec['policy'],
+    when: entry.when ?? 'on_success',
+    fallbackKeys: entry.fallback_keys ?? [],
+  };
 }
 
 function stagesOf(globals: GitlabGlobals): string[] {
@@ -264,6 +302,7 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
 
   const planned: ScriptJobSpec[] = [];
   const decisions = new Map<string, Decision>();
+  const cacheProblems: string[] = [];
   for (const [name, job] of jobs) {
     for (const keyword of ignoredInJob(data[name] as Mapping)) ignored.add(keyword, name);
     // `docker:dind` asks for a Docker daemon, and every pipeline already has its own.
@@ -271,8 +310,19 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
     const image = job.image ?? globals.default?.image ?? globals.image;
     if (job.variables?.DOCKER_HOST !== undefined) replacesDockerHost = true;
 
+    const artifacts = artifactsSpec(job.artifacts ?? globals.default?.artifacts);
+    const cacheEntries = job.cache ?? globals.default?.cache ?? globals.cache ?? [];
+
     for (const instance of instances.get(name)!) {
       const jobVariables = { ...globalVariables, ...job.variables, ...instance.variables };
+      const caches = cacheEntries.flatMap((entry, index) => {
+        const spec = cacheSpec(entry, { ...variables, ...jobVariables });
+        if (typeof spec === 'string') {
+          cacheProblems.push(problemIn([name, 'cache', ...(job.cache && Array.isArray((data[name] as Mapping).cache) ? [index] : []), 'policy'], spec));
+          return [];
+        }
+        return spec ? [spec] : [];
+      });
       let decision;
       try {
         decision = decideJob(job, { ...variables, ...jobVariables }, checkout);
@@ -308,9 +358,12 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
         // The schema let only `/…/flags` through.
         ...(job.coverage === undefined ? {} : { coverage: slashPattern(job.coverage)! }),
         ...(job.retry && job.retry.max > 0 ? { retry: { max: job.retry.max, when: job.retry.when, ...(job.retry.exit_codes ? { exitCodes: job.retry.exit_codes } : {}) } } : {}),
+        ...(artifacts ? { artifacts } : {}),
+        ...(caches.length > 0 ? { cache: caches } : {}),
       });
     }
   }
+  if (cacheProblems.length > 0) throw new PipelineFileError(GITLAB_CI_FILE, cacheProblems);
   planned.sort((a, b) => stages.indexOf(a.stage) - stages.indexOf(b.stage));
   // A need on a job this pipeline leaves out: dropped when optional, refused otherwise, as GitLab does.
   // A need on a `parallel` job is a need on every job it makes.
@@ -330,6 +383,31 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
     });
   }
   if (missingNeeds.length > 0) throw new PipelineFileError(GITLAB_CI_FILE, missingNeeds);
+
+  // Whose artifacts each job receives: `dependencies`, else its needs (but `artifacts: false`), else the earlier stages.
+  const dependencyProblems: string[] = [];
+  for (const spec of planned) {
+    const ownerName = owners.get(spec.name)!;
+    const owner = jobs.get(ownerName)!;
+    const instancesIn = (job: string) => (instances.get(job) ?? [{ name: job }]).map((instance) => instance.name).filter((each) => inPipeline.has(each));
+    if (owner.dependencies !== undefined) {
+      spec.artifactsFrom = owner.dependencies.flatMap((dependency, index) => {
+        const dependencyOwner = jobs.get(dependency);
+        // GitLab's own check: a job of this stage or an earlier one (the same stage only helps with needs).
+        if (!dependencyOwner || stages.indexOf(dependencyOwner.stage ?? 'test') > stages.indexOf(spec.stage)) {
+          dependencyProblems.push(problemIn([ownerName, 'dependencies', index], `names "${dependency}", which is not a job of this stage or an earlier one: list jobs whose artifacts this job needs`));
+          return [];
+        }
+        return instancesIn(dependency);
+      });
+    } else if (spec.needs) {
+      const declared = needsOf(owner, decisions.get(spec.name)!) ?? [];
+      spec.artifactsFrom = declared.filter((need) => need.artifacts !== false).flatMap((need) => instancesIn(need.job));
+    } else {
+      spec.artifactsFrom = planned.filter((other) => stages.indexOf(other.stage) < stages.indexOf(spec.stage)).map((other) => other.name);
+    }
+  }
+  if (dependencyProblems.length > 0) throw new PipelineFileError(GITLAB_CI_FILE, dependencyProblems);
 
   const notes: string[] = [];
   if (ignored.size > 0) notes.push(`Ignored keywords (Slipway does not support them): ${ignored.format()}.`);
