@@ -74,7 +74,9 @@ export async function runCommand(args: string[]): Promise<number> {
     const fetchInclude: FetchInclude = async (request) =>
       request.kind === 'remote'
         ? fetchRemote(request.url, remote)
-        : { error: 'slipway run reads no other project: copy the file into the repository, or let the Slipway server run this pipeline' };
+        : request.kind === 'changes'
+          ? { error: 'slipway run has no forge to compare with' }
+          : { error: 'slipway run reads no other project: copy the file into the repository, or let the Slipway server run this pipeline' };
     plan = await readFetchingIncludes((fetched) => readPipelinePlan(options.dir, predefinedVariables(facts), { defaultImage: config.docker.job.defaultImage }, fetched), fetchInclude);
   } catch (error) {
     if (!(error instanceof PipelineFileError)) throw error;

@@ -23,6 +23,8 @@ export interface Forge {
    * anyone may read the project, which decides whether a pipeline may use it.
    */
   readProjectFile(target: ForgeTarget, project: string, ref: string | undefined, file: string): Promise<{ text: string; isPublic: boolean }>;
+  /** The paths a comparison of `base...head` changed (both sides of a rename), for `rules:changes`. */
+  changedFiles(target: ForgeTarget, base: string, head: string): Promise<string[]>;
   /** GitHub: a deployment and its statuses; GitLab: a `slipway/deploy/<env>` commit status and an MR note. */
   reportDeployment(target: ForgeTarget, report: DeploymentReport): Promise<void>;
 }

@@ -10,6 +10,7 @@ export const NULL_FORGE: Forge = {
   fetchSource: () => Promise.reject(new Error('a local pipeline has no forge to fetch its source from')),
   setCommitStatus: async () => undefined,
   upsertComment: async () => undefined,
+  changedFiles: () => Promise.reject(new Error('a local run has no forge to compare with')),
   readProjectFile: () => Promise.reject(new Error('a local run reads no other project: run it where Slipway has a forge, or copy the file into the repository')),
   reportDeployment: async () => undefined,
 };

@@ -17,4 +17,6 @@ export interface PipelineFacts {
   fromFork: boolean;
   /** Where images go (`host[:port]`). */
   registry: string;
+  /** What `rules:changes` compares with: a merge request's target branch, or the commit a push came after. */
+  diffBase?: string;
 }

@@ -45,8 +45,8 @@ export function predefinedVariables(facts: PipelineFacts, place: JobPlace = { pr
     CI_COMMIT_REF_NAME: branch,
     CI_COMMIT_REF_SLUG: refSlug(branch),
     ...(inChangeRequest
-      ? { CI_MERGE_REQUEST_IID: String(facts.changeRequest), CI_MERGE_REQUEST_SOURCE_BRANCH_NAME: branch }
-      : { CI_COMMIT_BRANCH: branch }),
+      ? { CI_MERGE_REQUEST_IID: String(facts.changeRequest), CI_MERGE_REQUEST_SOURCE_BRANCH_NAME: branch, ...(facts.diffBase ? { CI_MERGE_REQUEST_TARGET_BRANCH_NAME: facts.diffBase } : {}) }
+      : { CI_COMMIT_BRANCH: branch, CI_COMMIT_BEFORE_SHA: facts.diffBase ?? '0'.repeat(40) }),
     ...(facts.defaultBranch ? { CI_DEFAULT_BRANCH: facts.defaultBranch } : {}),
     CI_REGISTRY: facts.registry,
     CI_REGISTRY_IMAGE: `${facts.registry}/${repositoryPath(facts.project)}`,

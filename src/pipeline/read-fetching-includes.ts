@@ -7,6 +7,7 @@ import type { PipelinePlan } from './plan.js';
 export type FetchInclude = (request: IncludeRequest) => Promise<FetchedInclude>;
 
 export function describeRequest(request: IncludeRequest): string {
+  if (request.kind === 'changes') return `of the files changed since ${request.base}`;
   return request.kind === 'remote' ? `remote ${request.url}` : `project ${request.project}${request.ref ? `@${request.ref}` : ''} file ${request.file}`;
 }
 

@@ -5,6 +5,7 @@ import { insideCheckout, readCheckoutFile } from './checkout-paths.js';
 import { existsIn, listCheckout } from './gitlab-ci/checkout-globs.js';
 import { GITLAB_CI_FILE, parseGitlabCiFile } from './gitlab-ci/read-gitlab-ci.js';
 import type { FetchedInclude, IncludeSources } from './gitlab-ci/resolve-includes.js';
+import { changedFiles } from './gitlab-ci/changed-files.js';
 import { describeIssues, parseYamlFile, PipelineFileError, problemAt } from './pipeline-file-error.js';
 import { PipelineFileSchema } from './pipeline-file-schema.js';
 import type { JobSpec, PipelinePlan, PlanOptions, ScriptJobSpec } from './plan.js';
@@ -78,7 +79,7 @@ export async function readPipelinePlan(
     // Listed only if a rule (`exists`) or an include glob asks, and once.
     let files: string[] | undefined;
     const listed = () => (files ??= listCheckout(sourceDir));
-    const checkout = { exists: (patterns: readonly string[]) => existsIn(listed())(patterns) };
+    const checkout = { exists: (patterns: readonly string[]) => existsIn(listed())(patterns), ...changedFiles(variables, fetched) };
     const includes: IncludeSources = { readLocal: (name) => readCheckoutFile(sourceDir, name), localFiles: listed, fetched };
     return withDefaultImageNote(parseGitlabCiFile(gitlabCi, variables, options, checkout, includes));
   }

@@ -10,6 +10,8 @@ export interface IncludeFetchOptions {
   /** The pipeline's forge and project: `include:project` is read through it. */
   forge: Forge;
   target: ForgeTarget;
+  /** The pipeline's commit, the head of a `rules:changes` comparison. */
+  sha: string;
   /** Private projects (besides the pipeline's own) that this project may include from. */
   includeProjects: readonly string[];
   remote: {
@@ -74,6 +76,13 @@ export function fetchRemote(url: string, options: IncludeFetchOptions['remote'])
 export function createIncludeFetcher(options: IncludeFetchOptions): FetchInclude {
   return async (request: IncludeRequest) => {
     if (request.kind === 'remote') return fetchRemote(request.url, options.remote);
+    if (request.kind === 'changes') {
+      try {
+        return { text: (await options.forge.changedFiles(options.target, request.base, options.sha)).join('\n') };
+      } catch (error) {
+        return { error: message(error) };
+      }
+    }
     const where = `${request.project}${request.ref ? `@${request.ref}` : ''}`;
     try {
       const file = await options.forge.readProjectFile(options.target, request.project, request.ref, request.file);

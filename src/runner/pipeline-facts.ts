@@ -12,5 +12,6 @@ export function factsOf(claimed: ClaimedPipeline, registry: string): PipelineFac
     changeRequest: claimed.changeRequest,
     fromFork: claimed.fromFork,
     registry,
+    ...(typeof claimed.target.apiContext.diffBase === 'string' ? { diffBase: claimed.target.apiContext.diffBase } : {}),
   };
 }

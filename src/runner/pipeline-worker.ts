@@ -90,6 +90,7 @@ export function startWorker(options: WorkerOptions): Worker {
         const fetchInclude = createIncludeFetcher({
           forge,
           target: claimed.target,
+          sha: claimed.sha,
           includeProjects: options.includes.projects(claimed.target.project),
           remote: { timeoutMs: REMOTE_INCLUDE_TIMEOUT_MS, allowedAddresses: options.includes.allowedAddresses },
         });

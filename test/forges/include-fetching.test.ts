@@ -14,7 +14,7 @@ afterEach(() => nock.cleanAll());
 describe('include:project', () => {
   const gitlab = createGitlabForge({ url: 'https://gitlab.example.com', token: 'glpat-x' });
   const target = { forge: 'gitlab' as const, project: 'team/app', apiContext: { projectId: 7 } };
-  const fetcher = (includeProjects: string[] = []) => createIncludeFetcher({ forge: gitlab, target, includeProjects, remote: allowLoopback });
+  const fetcher = (includeProjects: string[] = []) => createIncludeFetcher({ forge: gitlab, target, sha: 'c'.repeat(40), includeProjects, remote: allowLoopback });
   const project = (name: string, visibility: string) =>
     nock('https://gitlab.example.com/api/v4')
       .get(`/projects/${encodeURIComponent(name)}`)
@@ -61,8 +61,38 @@ describe('include:project', () => {
       .get('/repos/octo/templates/contents/ci%2Fbuild.yml')
       .query({ ref: 'trunk' })
       .reply(200, '.build: { script: [make] }\n');
-    const fetch = createIncludeFetcher({ forge: github, target: { forge: 'github', project: 'octo/app', apiContext: { installationId: 3 } }, includeProjects: [], remote: allowLoopback });
+    const fetch = createIncludeFetcher({ forge: github, target: { forge: 'github', project: 'octo/app', apiContext: { installationId: 3 } }, sha: 'c'.repeat(40), includeProjects: [], remote: allowLoopback });
     expect(await fetch({ kind: 'project', project: 'octo/templates', file: 'ci/build.yml' })).toEqual({ error: expect.stringContaining('octo/templates is private') });
     expect(api.isDone()).toBe(true);
+  });
+});
+
+describe('the changed files rules:changes compares', () => {
+  it('come from GitLab’s comparison from the merge base, both sides of a rename', async () => {
+    const gitlab = createGitlabForge({ url: 'https://gitlab.example.com', token: 'glpat-x' });
+    const api = nock('https://gitlab.example.com/api/v4')
+      .get('/projects/7/repository/compare')
+      .query({ from: 'main', to: 'c'.repeat(40), straight: 'false' })
+      .reply(200, { commit: {}, diffs: [{ old_path: 'docs/old.md', new_path: 'docs/new.md' }, { old_path: 'api/app.py', new_path: 'api/app.py' }], compare_timeout: false, compare_same_ref: false });
+    const fetch = createIncludeFetcher({ forge: gitlab, target: { forge: 'gitlab', project: 'team/app', apiContext: { projectId: 7 } }, sha: 'c'.repeat(40), includeProjects: [], remote: allowLoopback });
+    expect(await fetch({ kind: 'changes', base: 'main' })).toEqual({ text: 'docs/new.md\ndocs/old.md\napi/app.py' });
+    expect(api.isDone()).toBe(true);
+  });
+
+  it('come from GitHub’s comparison, and a failure is told, not thrown', async () => {
+    const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    const github = createGithubForge(createProbot({ appId: '1', privateKey, webhookSecret: 'x', gheHost: 'github.example.com' }, createLogger('silent')));
+    nock('https://github.example.com/api/v3')
+      .post('/app/installations/3/access_tokens')
+      .reply(201, { token: 'ghs_x', expires_at: new Date(Date.now() + 3_600_000).toISOString() })
+      .get(`/repos/octo/app/compare/${'b'.repeat(40)}...${'c'.repeat(40)}`)
+      .query({ per_page: '100', page: '1' })
+      .reply(200, { files: [{ filename: 'src/a.ts' }, { filename: 'src/b.ts', previous_filename: 'src/old-b.ts' }] })
+      .get(`/repos/octo/app/compare/main...${'c'.repeat(40)}`)
+      .query(true)
+      .reply(404, { message: 'Not Found' });
+    const fetch = createIncludeFetcher({ forge: github, target: { forge: 'github', project: 'octo/app', apiContext: { installationId: 3 } }, sha: 'c'.repeat(40), includeProjects: [], remote: allowLoopback });
+    expect(await fetch({ kind: 'changes', base: 'b'.repeat(40) })).toEqual({ text: 'src/a.ts\nsrc/b.ts\nsrc/old-b.ts' });
+    expect(await fetch({ kind: 'changes', base: 'main' })).toEqual({ error: expect.stringContaining('Not Found') });
   });
 });

@@ -36,6 +36,18 @@ describe('GitLab hooks as forge-neutral events', () => {
     expect(parseGitlabEvent('Push Hook', 'd', corpus('go-gitlab-push.json'))).toMatchObject({ kind: 'event', event: { sha: SHA, event: 'push' } });
   });
 
+  it('keeps what rules:changes compares with: the commit before a push (none for a new branch), a merge request’s target branch', () => {
+    const pushed = { ...gitlabPush({ project: 'team/app', sha: SHA }), before: 'b'.repeat(40) };
+    const parsed = (payload: unknown, event = 'Push Hook') => {
+      const result = parseGitlabEvent(event, 'd', payload);
+      return result.kind === 'event' ? result.event.target.apiContext : undefined;
+    };
+    expect(parsed(pushed)).toEqual({ projectId: expect.any(Number), diffBase: 'b'.repeat(40) });
+    expect(parsed({ ...pushed, before: '0'.repeat(40) })).toEqual({ projectId: expect.any(Number) });
+    const request = gitlabMergeRequest({ project: 'team/app', sha: SHA, action: 'open' });
+    expect(parsed(request, 'Merge Request Hook')).toEqual({ projectId: expect.any(Number), diffBase: request.object_attributes.target_branch });
+  });
+
   it('names the fields of a trimmed corpus body it cannot use', () => {
     const parsed = parseGitlabEvent('Merge Request Hook', 'd', corpus('go-gitlab-group_merge_request.json'));
 
@@ -50,6 +62,13 @@ describe('GitHub deliveries as forge-neutral events', () => {
       kind: 'event',
       event: { target: { forge: 'github', project: 'octo/app', apiContext: { installationId: 1 } }, action: 'run', changeRequest: 4, fromFork: true },
     });
+  });
+
+  it('keeps what rules:changes compares with: the commit before a push, a pull request’s base branch', () => {
+    const push = parseGithubEvent('push', 'g4', { ...githubPush({ repo: 'octo/app', sha: SHA, ref: 'main' }), before: 'b'.repeat(40) });
+    const pull = parseGithubEvent('pull_request', 'g5', githubPullRequest({ repo: 'octo/app', sha: SHA }));
+    expect(push).toMatchObject({ kind: 'event', event: { target: { apiContext: { diffBase: 'b'.repeat(40) } } } });
+    expect(pull).toMatchObject({ kind: 'event', event: { target: { apiContext: { diffBase: expect.stringMatching(/^\S+$/) } } } });
   });
 
   it('turns a closed pull request into a cancel and a push into a run', () => {

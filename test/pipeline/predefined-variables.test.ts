@@ -20,6 +20,8 @@ describe('predefined CI_* variables', () => {
       CI_COMMIT_REF_NAME: 'feature/Login',
       CI_COMMIT_REF_SLUG: 'feature-login',
       CI_COMMIT_BRANCH: 'feature/Login',
+      // A push whose previous commit is not known (a new branch), in GitLab's words.
+      CI_COMMIT_BEFORE_SHA: '0000000000000000000000000000000000000000',
       CI_DEFAULT_BRANCH: 'main',
       CI_REGISTRY: 'registry.example:5000',
       CI_REGISTRY_IMAGE: 'registry.example:5000/team/hello.world',
@@ -30,8 +32,9 @@ describe('predefined CI_* variables', () => {
   });
 
   it('give a merge request pipeline its IID and source branch, and no CI_COMMIT_BRANCH, as GitLab does', () => {
-    const variables = predefinedVariables({ ...facts, changeRequest: 7 });
-    expect(variables).toMatchObject({ CI_PIPELINE_SOURCE: 'merge_request_event', CI_MERGE_REQUEST_IID: '7', CI_MERGE_REQUEST_SOURCE_BRANCH_NAME: 'feature/Login' });
+    const variables = predefinedVariables({ ...facts, changeRequest: 7, diffBase: 'main' });
+    expect(variables).toMatchObject({ CI_PIPELINE_SOURCE: 'merge_request_event', CI_MERGE_REQUEST_IID: '7', CI_MERGE_REQUEST_SOURCE_BRANCH_NAME: 'feature/Login', CI_MERGE_REQUEST_TARGET_BRANCH_NAME: 'main' });
+    expect(predefinedVariables({ ...facts, diffBase: 'f'.repeat(40) }).CI_COMMIT_BEFORE_SHA).toBe('f'.repeat(40));
     expect(variables).not.toHaveProperty('CI_COMMIT_BRANCH');
     expect(variables).not.toHaveProperty('CI_JOB_TOKEN');
   });

@@ -23,6 +23,7 @@ function memoryForge(failures = 0) {
     },
     upsertComment: async () => undefined,
     readProjectFile: () => Promise.reject(new Error('not used here')),
+    changedFiles: () => Promise.reject(new Error('not used here')),
     reportDeployment: async () => undefined,
   };
   return { forge, statuses, failedSoFar: () => failures - remaining };

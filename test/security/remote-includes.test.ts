@@ -53,7 +53,7 @@ describe('include:remote', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'slipway-remote-include-'));
     try {
       await writeFile(path.join(dir, '.gitlab-ci.yml'), `include: ${base}/ci/base.yml\ntest:\n  extends: .base\n`);
-      const fetchInclude = createIncludeFetcher({ forge: createGitlabForge({ url: 'https://gitlab.example.com', token: 't' }), target: { forge: 'gitlab', project: 'team/app', apiContext: { projectId: 1 } }, includeProjects: [], remote: allowLoopback });
+      const fetchInclude = createIncludeFetcher({ forge: createGitlabForge({ url: 'https://gitlab.example.com', token: 't' }), target: { forge: 'gitlab', project: 'team/app', apiContext: { projectId: 1 } }, sha: 'c'.repeat(40), includeProjects: [], remote: allowLoopback });
       const plan = await readPipelinePlanWithin(dir, { CI_COMMIT_BRANCH: 'main' }, 10_000, {}, fetchInclude);
       expect(plan.jobs.map((job) => [job.name, (job as ScriptJobSpec).script])).toEqual([['test', ['echo from remote']]]);
     } finally {

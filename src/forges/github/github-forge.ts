@@ -53,6 +53,21 @@ export function createGithubForge(probot: Probot): Forge {
       await octokit.rest.issues.createComment({ ...where, body });
     },
 
+    async changedFiles(target, base, head) {
+      const octokit = await octokitFor(target);
+      const files = new Set<string>();
+      // GitHub lists at most 300 files per page and 3000 in all.
+      for (let page = 1; page <= 30; page += 1) {
+        const { data } = await octokit.rest.repos.compareCommitsWithBasehead({ ...repoOf(target), basehead: `${base}...${head}`, per_page: 100, page });
+        for (const file of data.files ?? []) {
+          files.add(file.filename);
+          if (file.previous_filename) files.add(file.previous_filename);
+        }
+        if ((data.files?.length ?? 0) < 100) break;
+      }
+      return [...files];
+    },
+
     async readProjectFile(target, project, ref, file) {
       const octokit = await octokitFor(target);
       const [owner = '', repo = ''] = project.split('/');

@@ -1,4 +1,4 @@
-import { branchPush, parsePayload, type ParsedWebhook } from '../parse-result.js';
+import { branchPush, parsePayload, ZERO_SHA, type ParsedWebhook } from '../parse-result.js';
 import { PullRequestEventSchema, PushEventSchema } from './webhook-schema.js';
 
 const RUN_ACTIONS = new Set(['opened', 'synchronize', 'reopened']);
@@ -11,7 +11,12 @@ export function parseGithubEvent(name: string, deliveryId: string, payload: unkn
     const push = parsed.data;
     const installationId = push.installation?.id;
     const parsedPush = branchPush({
-      target: { forge: 'github', project: push.repository.full_name, apiContext: installationId === undefined ? {} : { installationId } },
+      // `diffBase`: what rules:changes compares with (the commit before the push; none for a new branch).
+      target: {
+        forge: 'github',
+        project: push.repository.full_name,
+        apiContext: { ...(installationId === undefined ? {} : { installationId }), ...(push.before && !ZERO_SHA.test(push.before) ? { diffBase: push.before } : {}) },
+      },
       deliveryId,
       ref: push.ref,
       sha: push.after,
@@ -32,7 +37,7 @@ export function parseGithubEvent(name: string, deliveryId: string, payload: unkn
     return {
       kind: 'event',
       event: {
-        target: { forge: 'github', project: pr.repository.full_name, apiContext: { installationId: pr.installation.id } },
+        target: { forge: 'github', project: pr.repository.full_name, apiContext: { installationId: pr.installation.id, diffBase: pr.pull_request.base.ref } },
         deliveryId,
         event: `pull_request.${pr.action}`,
         action,

@@ -12,6 +12,7 @@ const Installation = z.object({ id: ApiId });
 
 export const PushEventSchema = z.object({
   ref: RefText,
+  before: Sha.optional(),
   after: Sha,
   deleted: z.boolean().optional(),
   repository: Repository,

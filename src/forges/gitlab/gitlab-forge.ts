@@ -42,6 +42,12 @@ export function createGitlabForge(options: GitlabForgeOptions): Forge {
       else await api.MergeRequestNotes.create(projectId, changeRequest, body);
     },
 
+    async changedFiles(target, base, head) {
+      // Not `straight`: from the merge base, as a merge request's diff is.
+      const compared = await api.Repositories.compare(projectIdOf(target), base, head, { straight: false });
+      return [...new Set((compared.diffs ?? []).flatMap((diff) => [diff.new_path, diff.old_path]))];
+    },
+
     async readProjectFile(_target, project, ref, file) {
       const found = await api.Projects.show(project);
       const raw = await api.RepositoryFiles.showRaw(project, file, ref ?? String(found.default_branch));

@@ -11,7 +11,8 @@ export function parseGitlabEvent(name: string, deliveryId: string, payload: unkn
     if (!parsed.ok) return parsed.answer;
     const push = parsed.data;
     return branchPush({
-      target: { forge: 'gitlab', project: push.project.path_with_namespace, apiContext: { projectId: push.project.id } },
+      // `diffBase`: what rules:changes compares with (the commit before the push; none for a new branch).
+      target: { forge: 'gitlab', project: push.project.path_with_namespace, apiContext: { projectId: push.project.id, ...(ZERO_SHA.test(push.before) ? {} : { diffBase: push.before }) } },
       deliveryId,
       ref: push.ref,
       sha: push.checkout_sha,
@@ -31,7 +32,7 @@ export function parseGitlabEvent(name: string, deliveryId: string, payload: unkn
     return {
       kind: 'event',
       event: {
-        target: { forge: 'gitlab', project: project.path_with_namespace, apiContext: { projectId: project.id } },
+        target: { forge: 'gitlab', project: project.path_with_namespace, apiContext: { projectId: project.id, diffBase: mr.target_branch } },
         deliveryId,
         event: `merge_request.${action}`,
         action: run ? 'run' : 'cancel',

@@ -61,10 +61,17 @@ const ExistsSchema = z.union([globList, z.looseObject({ paths: globList }).trans
   error: 'must be a list of file paths or globs, or a mapping with paths',
 });
 
+/** `changes: [src/**\/*]` or `changes: { paths: [...], compare_to: main }`: files this push or merge request changed. */
+const ChangesSchema = z.union(
+  [globList.transform((paths) => ({ paths, compareTo: undefined as string | undefined })), z.strictObject({ paths: globList, compare_to: z.string({ error: 'must be a branch, tag or commit' }).optional() }).transform((value) => ({ paths: value.paths, compareTo: value.compare_to }))],
+  { error: 'must be a list of file paths or globs, or a mapping with paths (and compare_to)' },
+);
+
 const RuleSchema = z.looseObject(
   {
     if: z.string({ error: 'must be an expression such as $CI_COMMIT_BRANCH == "main"' }).optional(),
     exists: ExistsSchema.optional(),
+    changes: ChangesSchema.optional(),
     when: WhenSchema.optional(),
     allow_failure: z.boolean({ error: 'must be true or false' }).optional(),
     variables: VariablesSchema.optional(),
@@ -207,6 +214,7 @@ const WorkflowRuleSchema = z.looseObject(
     if: z.string({ error: 'must be an expression such as $CI_COMMIT_BRANCH == "main"' }).optional(),
     when: z.enum(['always', 'never'], { error: 'must be always or never' }).optional(),
     exists: ExistsSchema.optional(),
+    changes: ChangesSchema.optional(),
     variables: VariablesSchema.optional(),
   },
   { error: 'must be a mapping with if and when' },
@@ -235,7 +243,7 @@ export type GitlabGlobals = z.output<typeof GlobalsSchema>;
 export const GLOBAL_KEYWORDS = new Set(['image', 'services', 'variables', 'stages', 'before_script', 'after_script', 'default', 'include', 'workflow', 'cache', 'types']);
 export const SUPPORTED_GLOBAL_KEYWORDS = new Set(['image', 'services', 'variables', 'stages', 'before_script', 'after_script', 'default', 'workflow', 'include', 'cache']);
 export const SUPPORTED_WORKFLOW_KEYWORDS = new Set(['rules']);
-export const SUPPORTED_WORKFLOW_RULE_KEYWORDS = new Set(['if', 'exists', 'when', 'variables']);
+export const SUPPORTED_WORKFLOW_RULE_KEYWORDS = new Set(['if', 'exists', 'changes', 'when', 'variables']);
 export const SUPPORTED_DEFAULT_KEYWORDS = new Set(['image', 'services', 'before_script', 'after_script', 'artifacts', 'cache']);
 export const SUPPORTED_JOB_KEYWORDS = new Set([
   'stage',
@@ -264,5 +272,5 @@ export const SUPPORTED_JOB_KEYWORDS = new Set([
 export const SUPPORTED_ARTIFACTS_KEYWORDS = new Set(['paths', 'exclude', 'untracked', 'when', 'expire_in', 'name', 'reports']);
 export const SUPPORTED_REPORTS = new Set(['dotenv']);
 export const SUPPORTED_CACHE_KEYWORDS = new Set(['key', 'paths', 'untracked', 'policy', 'when', 'fallback_keys']);
-export const SUPPORTED_RULE_KEYWORDS = new Set(['if', 'exists', 'when', 'allow_failure', 'variables', 'needs']);
+export const SUPPORTED_RULE_KEYWORDS = new Set(['if', 'exists', 'changes', 'when', 'allow_failure', 'variables', 'needs']);
 export const SUPPORTED_REF_FILTER_KEYWORDS = new Set(['refs', 'variables']);

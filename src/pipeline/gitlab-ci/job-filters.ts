@@ -62,14 +62,22 @@ function filterMatches(filter: RefFilter, variables: Record<string, string>): bo
 /** What a rule may ask of the commit's files (`exists`). */
 export interface Checkout {
   exists(patterns: readonly string[]): boolean;
+  /** Whether this push or merge request changed a file matching `patterns` (compared with `compareTo` when given); true when unknown. */
+  changed?(patterns: readonly string[], compareTo: string | undefined): boolean;
+  /** What the checkout could not tell, for the MR comment. */
+  notes?(): string[];
 }
 
 /** Without a checkout to look at (plan tests), every `exists` is taken to hold. */
 const ANY_FILE: Checkout = { exists: () => true };
 
 /** A rule matches when its `if` holds and, when it has `exists`, one of those files is in the commit. */
-function ruleMatches(rule: { if?: string; exists?: string[] }, variables: Record<string, string>, checkout: Checkout): boolean {
+function ruleMatches(rule: { if?: string; exists?: string[]; changes?: { paths: string[]; compareTo: string | undefined } }, variables: Record<string, string>, checkout: Checkout): boolean {
   if (rule.if !== undefined && !evaluate(parseExpression(rule.if), variables)) return false;
+  if (rule.changes !== undefined && checkout.changed) {
+    const compareTo = rule.changes.compareTo === undefined ? undefined : expandVariables(rule.changes.compareTo, variables);
+    if (!checkout.changed(rule.changes.paths.map((pattern) => expandVariables(pattern, variables)), compareTo)) return false;
+  }
   // Paths may use variables (`${DIR}/setup.py`), as in GitLab.
   return rule.exists === undefined || checkout.exists(rule.exists.map((pattern) => expandVariables(pattern, variables)));
 }

@@ -98,7 +98,7 @@ function globChecks(at: PropertyKey[], globs: string[] | undefined): RuleCheck[]
 function ruleChecks(job: GitlabJob): RuleCheck[] {
   const expression = (path: PropertyKey[], text: string): RuleCheck => ({ path, problem: 'is not an expression Slipway understands', check: () => void parseExpression(text) });
   const checks = (job.rules ?? []).flatMap((rule, index) => (rule.if === undefined ? [] : [expression(['rules', index, 'if'], rule.if)]));
-  (job.rules ?? []).forEach((rule, index) => checks.push(...globChecks(['rules', index, 'exists'], rule.exists)));
+  (job.rules ?? []).forEach((rule, index) => checks.push(...globChecks(['rules', index, 'exists'], rule.exists), ...globChecks(['rules', index, 'changes', 'paths'], rule.changes?.paths)));
   for (const filter of ['only', 'except'] as const) {
     (job[filter]?.variables ?? []).forEach((text, index) => checks.push(expression([filter, 'variables', index], text)));
     (job[filter]?.refs ?? []).forEach((ref, index) => {
@@ -416,6 +416,7 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
   if (triggerJobs.length > 0) {
     notes.push(`Trigger jobs are not run (Slipway does not start downstream pipelines): ${triggerJobs.map((name) => `\`${name}\``).join(', ')}.`);
   }
+  notes.push(...(checkout?.notes?.() ?? []));
   const repeated = config.files.flatMap((file) => repeatedKeys(file).map((each) => ({ ...each, where: file.included ? ` of ${file.file}` : '' })));
   if (repeated.length > 0) {
     notes.push(`Keys written twice in one mapping, where the last one counts (as in GitLab): ${repeated.map(({ key, line, where }) => `\`${key}\` (line ${line}${where})`).join(', ')}.`);

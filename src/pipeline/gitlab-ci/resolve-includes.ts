@@ -13,13 +13,17 @@ import { RegexError } from './safe-regex.js';
 export const MAX_INCLUDES = 150;
 export const MAX_INCLUDE_DEPTH = 100;
 
-/** A file that only a forge or the network can give: fetched outside the (pure) reader. */
-export type IncludeRequest = { kind: 'project'; project: string; ref?: string; file: string } | { kind: 'remote'; url: string };
+/**
+ * What only a forge or the network can give, fetched outside the (pure) reader: a file for
+ * `include:`, or the files changed since `base` for `rules:changes` (one per line).
+ */
+export type IncludeRequest = { kind: 'project'; project: string; ref?: string; file: string } | { kind: 'remote'; url: string } | { kind: 'changes'; base: string };
 
 /** A fetched include: its text, or one line saying why it could not be had. */
 export type FetchedInclude = { text: string } | { error: string };
 
 export function requestKey(request: IncludeRequest): string {
+  if (request.kind === 'changes') return `changes ${request.base}`;
   return request.kind === 'remote' ? `remote ${request.url}` : `project ${request.project}@${request.ref ?? ''}:${request.file}`;
 }
 
