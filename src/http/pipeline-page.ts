@@ -48,13 +48,13 @@ function renderPage(pipeline: PipelineView, logs: Map<number, string>, serviceLo
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Pipeline #${pipeline.id} ${pipeline.status} · ${escapeHtml(pipeline.project)}</title>
+<title>Pipeline #${pipeline.id}${pipeline.name ? ` ${escapeHtml(pipeline.name)}` : ''} ${pipeline.status} · ${escapeHtml(pipeline.project)}</title>
 <style>
 body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#222}
 pre{background:#111;color:#ddd;padding:1rem;overflow-x:auto;font:13px/1.4 ui-monospace,monospace;white-space:pre-wrap}
 .passed{color:#1a7f37}.failed,.error{color:#cf222e}.canceled,.skipped{color:#6e7781}.running,.queued{color:#9a6700}
 </style></head><body>
-<h1 class="${pipeline.status}">Pipeline #${pipeline.id}: ${pipeline.status}</h1>
+<h1 class="${pipeline.status}">Pipeline #${pipeline.id}${pipeline.name ? ` · ${escapeHtml(pipeline.name)}` : ''}: ${pipeline.status}</h1>
 <p>${escapeHtml(pipeline.project)} · <code>${escapeHtml(pipeline.sha)}</code> on <code>${escapeHtml(pipeline.ref)}</code>${pipeline.changeRequest ? ` · change request ${pipeline.changeRequest}` : ''}</p>
 ${pipeline.error ? `<p class="${pipeline.status === 'skipped' ? 'skipped' : 'error'}">${escapeHtml(pipeline.error)}</p>` : ''}${pipeline.cancelReason ? `<p class="canceled">Canceled: ${escapeHtml(pipeline.cancelReason)}</p>` : ''}
 ${image}

@@ -10,6 +10,7 @@ import { createCoverageReader } from './read-coverage.js';
 import { resolveServices } from './services.js';
 import type { CiVariable } from '../model/ci-variable.js';
 import type { ArtifactSettings, SavedArtifacts } from './artifact-store.js';
+import type { ResourceGroups } from './resource-groups.js';
 import { collectOutputs, createLedger, dotenvFor, jobInputs, type ArtifactLedger } from './job-artifacts.js';
 
 export type { JobStatus } from '../model/status.js';
@@ -54,6 +55,8 @@ export interface PipelineRun {
   jobToken?: string;
   /** The project's CI/CD variables this pipeline may have, already chosen for its ref; masked ones are masked. */
   variables?: ReadonlyArray<Pick<CiVariable, 'name' | 'value' | 'masked' | 'file'>>;
+  /** Where `resource_group` jobs take turns; without it, they do not wait for each other. */
+  resourceGroups?: ResourceGroups;
   /** Where artifacts and caches go; without it, jobs' `artifacts` and `cache` keep nothing (said in their logs). */
   artifacts?: ArtifactSettings;
 }
@@ -260,6 +263,39 @@ async function runJob(jobRun: JobRun): Promise<ImageResult | null> {
   await observer.jobStarted?.(job);
   const started = Date.now();
   let image: ImageResult | null = null;
+  const release = await takeResourceGroup(jobRun);
+  if (release === 'canceled') {
+    Object.assign(result, { status: 'canceled', error: 'pipeline canceled', durationMs: Date.now() - started });
+    await observer.jobFinished?.(job, result);
+    return null;
+  }
+  try {
+    image = await attemptUntilDone(jobRun);
+  } finally {
+    await release?.();
+  }
+  result.durationMs = Date.now() - started;
+  await observer.jobFinished?.(job, result);
+  return image;
+}
+
+/** Waits for the job's `resource_group`, if it has one: its release, or `canceled` when the pipeline stopped first. */
+async function takeResourceGroup({ run, job, observer, pipelineSignal }: JobRun): Promise<(() => Promise<void>) | undefined | 'canceled'> {
+  if (job.kind !== 'script' || job.resourceGroup === undefined || !run.resourceGroups) return undefined;
+  const group = expandVariables(job.resourceGroup, { ...predefinedVariables(run.facts), ...job.variables });
+  observer.jobOutput?.(job, `Waiting for resource group ${group} (one job at a time)\n`);
+  try {
+    return await run.resourceGroups.acquire(run.facts.project, group, pipelineSignal);
+  } catch (error) {
+    if (pipelineSignal.aborted) return 'canceled';
+    throw error;
+  }
+}
+
+/** Attempts a job, again after a failure its `retry` covers; the result is written into the job's `result`. */
+async function attemptUntilDone(jobRun: JobRun): Promise<ImageResult | null> {
+  const { job, result, observer } = jobRun;
+  let image: ImageResult | null = null;
   for (let attempt = 1; ; attempt += 1) {
     const outcome = await attemptJob(jobRun);
     image = outcome.image;
@@ -268,8 +304,6 @@ async function runJob(jobRun: JobRun): Promise<ImageResult | null> {
     observer.jobOutput?.(job, `\nRetrying ${job.name} (retry ${attempt} of ${(job as ScriptJobSpec).retry!.max}) after ${outcome.failure.replaceAll('_', ' ')}\n`);
     Object.assign(result, { status: 'running', exitCode: null, error: undefined, services: undefined, coverage: undefined });
   }
-  result.durationMs = Date.now() - started;
-  await observer.jobFinished?.(job, result);
   return image;
 }
 

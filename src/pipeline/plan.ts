@@ -17,6 +17,11 @@ interface JobSpecBase {
    * at once). Absent: it waits for every job of the earlier stages.
    */
   needs?: string[];
+  /**
+   * GitLab's `interruptible`: a newer commit may cancel the pipeline once this job has started.
+   * Absent means yes (`.slipway.yml`); a `.gitlab-ci.yml` job says false unless it says otherwise.
+   */
+  interruptible?: boolean;
 }
 
 /**
@@ -85,6 +90,8 @@ export interface ScriptJobSpec extends JobSpecBase {
   coverage?: { source: string; flags: string };
   artifacts?: ArtifactsSpec;
   cache?: CacheSpec[];
+  /** GitLab's `resource_group` (variables not yet expanded): one job at a time per group, across pipelines. */
+  resourceGroup?: string;
   /**
    * The jobs whose artifacts (and dotenv variables) this job receives: its `dependencies`, or
    * its `needs` (but those with `artifacts: false`), or else every job of the earlier stages.
@@ -104,6 +111,8 @@ export interface BuildJobSpec extends JobSpecBase {
 export type JobSpec = ScriptJobSpec | BuildJobSpec;
 
 export interface PipelinePlan {
+  /** The file's `workflow:name`, its variables expanded. */
+  name?: string;
   /** Which file the plan came from, for messages: `.slipway.yml`, `.gitlab-ci.yml`, or `Dockerfile` for a build-only pipeline. */
   source: string;
   /** In stage order: jobs of one stage run side by side, stages one after another. */

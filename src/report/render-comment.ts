@@ -39,6 +39,13 @@ function escapeCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
+/** Text from a branch (a `workflow:name`) as inline code: no mention, link or markup in it works. */
+function inlineCode(text: string): string {
+  const flat = text.replace(/\s+/g, ' ');
+  const ticks = '`'.repeat(Math.max(0, ...[...flat.matchAll(/`+/g)].map((match) => match[0].length)) + 1);
+  return `${ticks} ${flat} ${ticks}`;
+}
+
 function fence(text: string): string {
   // A log may itself contain ``` fences; a longer fence keeps them literal.
   const longest = Math.max(2, ...[...text.matchAll(/`{3,}/g)].map((match) => match[0].length));
@@ -94,7 +101,7 @@ export function renderComment(input: CommentInput): string {
     COMMENT_MARKER,
     `### ${ICON[pipeline.status]} Slipway: ${HEADLINE[pipeline.status]}`,
     '',
-    `Commit \`${pipeline.sha.slice(0, 12)}\` on \`${pipeline.ref}\` · [pipeline #${pipeline.id}](${input.pipelineUrl})${elapsed}`,
+    `Commit \`${pipeline.sha.slice(0, 12)}\` on \`${pipeline.ref}\` · [pipeline #${pipeline.id}](${input.pipelineUrl})${pipeline.name ? ` ${inlineCode(pipeline.name)}` : ''}${elapsed}`,
     '',
   ];
   const notes: string[] = [];

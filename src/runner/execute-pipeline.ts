@@ -6,6 +6,7 @@ import { repositoryPath } from '../pipeline/image-names.js';
 import type { PipelinePlan, PlanOptions } from '../pipeline/plan.js';
 import type { CiVariable } from '../model/ci-variable.js';
 import type { ArtifactSettings } from '../pipeline/artifact-store.js';
+import type { ResourceGroups } from '../pipeline/resource-groups.js';
 import type { PipelineStore, RecordedPipeline } from '../store/pipeline-store.js';
 import type { Logger } from '../telemetry/logger.js';
 import { recordPipeline } from './record-pipeline.js';
@@ -21,6 +22,8 @@ export interface PipelineRuntime {
   planOptions: PlanOptions;
   /** The project's CI/CD variables this pipeline may have (none for a fork); absent without a database. */
   variablesFor?: (facts: PipelineFacts) => Promise<CiVariable[]>;
+  /** Where `resource_group` jobs take turns (PostgreSQL locks, or this process alone). */
+  resourceGroups?: ResourceGroups;
   /** Where jobs keep artifacts and caches, and which caches a pipeline shares (by its ref's trust). */
   artifacts?: Omit<ArtifactSettings, 'cacheScope'> & { cacheScopeFor(facts: PipelineFacts): string };
   /** The image a pipeline pushed itself (a `.gitlab-ci.yml` build job), so `/deploy` can promote it. */
@@ -60,6 +63,7 @@ export async function executePipeline(execution: PipelineExecution, runtime: Pip
       jobTimeoutMs: runtime.jobTimeoutMs,
       jobToken: execution.jobToken,
       variables: (await runtime.variablesFor?.(facts)) ?? [],
+      ...(runtime.resourceGroups ? { resourceGroups: runtime.resourceGroups } : {}),
       ...(runtime.artifacts ? { artifacts: { ...runtime.artifacts, cacheScope: runtime.artifacts.cacheScopeFor(facts) } } : {}),
       ...(execution.pushAllowed ? {} : { skipJobs: Object.fromEntries(plan.jobs.filter((job) => job.kind === 'build').map((job) => [job.name, 'skipped: forks push no image'])) }),
     },

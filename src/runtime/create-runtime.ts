@@ -10,6 +10,8 @@ import { findPushedImage } from '../registry/find-pushed-image.js';
 import { createRegistryClient, type RegistryClient } from '../registry/registry-client.js';
 import { createRegistryArtifactStore, type RegistryArtifactStore } from '../registry/registry-artifact-store.js';
 import { DEFAULT_ARTIFACT_EXPIRY_SECONDS } from '../pipeline/job-artifacts.js';
+import { createLocalResourceGroups } from '../pipeline/resource-groups.js';
+import { createResourceGroupLocks } from '../store/resource-group-locks.js';
 import type { PipelineRuntime } from '../runner/execute-pipeline.js';
 import { createDeploymentStore, type DeploymentStore } from '../store/deployment-store.js';
 import { createJobTokenStore, type JobTokenStore } from '../store/job-token-store.js';
@@ -122,6 +124,7 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
       ...(stores
         ? { variablesFor: async (facts) => (facts.fromFork ? [] : variablesForPipeline(await stores.variables.forProject(facts.project), facts, projectPolicy(policy, facts.project).protectedRefs)) }
         : {}),
+      resourceGroups: pool ? createResourceGroupLocks(pool) : createLocalResourceGroups(),
       findPushedImage: (repository, tags) => findPushedImage(ownRegistry, config.registry.host, repository, tags),
       artifacts: {
         store: artifactStore,

@@ -19,6 +19,7 @@ export interface PipelineRow {
   superseded_by: number | null;
   plan_source: string | null;
   plan_notes: string[];
+  name: string | null;
   image_ref: string | null;
   image_digest: string | null;
   cached_steps: number | null;

@@ -24,8 +24,8 @@ async function insertJobs(client: Client, pipelineId: number, jobs: JobSpec[]): 
   const jobIds = new Map<string, number>();
   for (const [position, job] of jobs.entries()) {
     const inserted = await client.query<{ id: number }>(
-      'INSERT INTO jobs (pipeline_id, name, kind, stage, position) VALUES ($1, $2, $3, $4, $5) RETURNING id',
-      [pipelineId, job.name, job.kind, job.stage, position],
+      'INSERT INTO jobs (pipeline_id, name, kind, stage, position, interruptible) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
+      [pipelineId, job.name, job.kind, job.stage, position, job.interruptible ?? true],
     );
     jobIds.set(job.name, inserted.rows[0]!.id);
   }
@@ -65,7 +65,7 @@ export function createPipelineStore(pool: Pool) {
     async replaceJobs(pipelineId: number, plan: PipelinePlan): Promise<RecordedPipeline> {
       return withTransaction(pool, async (client) => {
         await client.query('DELETE FROM jobs WHERE pipeline_id = $1', [pipelineId]);
-        await client.query('UPDATE pipelines SET plan_source = $2, plan_notes = $3 WHERE id = $1', [pipelineId, plan.source, JSON.stringify(plan.notes ?? [])]);
+        await client.query('UPDATE pipelines SET plan_source = $2, plan_notes = $3, name = $4 WHERE id = $1', [pipelineId, plan.source, JSON.stringify(plan.notes ?? []), plan.name ?? null]);
         return { id: pipelineId, jobIds: await insertJobs(client, pipelineId, plan.jobs) };
       });
     },

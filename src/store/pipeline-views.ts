@@ -41,6 +41,8 @@ export interface PipelineView {
   cancelReason: string | null;
   supersededBy: number | null;
   planSource: string | null;
+  /** The file's `workflow:name`. */
+  name: string | null;
   /** What the pipeline file asked for that Slipway does not do. */
   planNotes: string[];
   image: { ref: string; digest: string | null; cachedSteps: number | null; totalSteps: number | null } | null;
@@ -89,6 +91,7 @@ export function createPipelineViews(pool: Pool) {
         cancelReason: row.cancel_reason,
         supersededBy: row.superseded_by,
         planSource: row.plan_source,
+        name: row.name,
         planNotes: row.plan_notes,
         image: row.image_ref ? { ref: row.image_ref, digest: row.image_digest, cachedSteps: row.cached_steps, totalSteps: row.total_steps } : null,
         createdAt: row.created_at,

@@ -17,6 +17,7 @@ function pipeline(overrides: Partial<PipelineView> = {}): PipelineView {
     cancelReason: null,
     supersededBy: null,
     planSource: '.slipway.yml',
+    name: null,
     planNotes: [],
     image: null,
     createdAt: new Date(0),
@@ -41,6 +42,11 @@ describe('the MR comment', () => {
     expect(body).toContain('| test | ❌ failed | 4.2s | the script exited with code 1 |');
     expect(body).toContain('| build | ⏭️ skipped |  | skipped because test failed |');
     expect(body).toContain('<details><summary>test: last lines of the log</summary>\n\n```\nAssertionError: 404 != 200\n```\n\n</details>');
+  });
+
+  it('shows the file’s workflow:name as code, so nothing in it mentions, links or marks up', () => {
+    const body = renderComment({ pipeline: pipeline({ name: 'Release `v2` for @team [x](https://evil.test)' }), logTails: new Map(), pipelineUrl: 'https://ci.example/pipelines/7', maxLength: 65_536 });
+    expect(body).toContain('[pipeline #7](https://ci.example/pipelines/7) `` Release `v2` for @team [x](https://evil.test) `` · 1m 05s');
   });
 
   it('stays within the forge’s limit however long the log, keeping the summary', () => {

@@ -192,6 +192,9 @@ export const JobSchema = z.looseObject(
     artifacts: ArtifactsSchema.optional(),
     cache: CacheSchema.optional(),
     dependencies: DependenciesSchema.optional(),
+    interruptible: z.boolean({ error: 'must be true or false' }).optional(),
+    tags: z.array(z.string({ error: 'must be runner tags' }), { error: 'must be a list of runner tags' }).optional(),
+    resource_group: z.string({ error: 'must be a name, such as production' }).min(1, { error: 'must be a name, such as production' }).optional(),
   },
   { error: 'must be a mapping with at least script' },
 );
@@ -205,6 +208,8 @@ export const DefaultsSchema = z.looseObject(
     after_script: ScriptSchema.optional(),
     artifacts: ArtifactsSchema.optional(),
     cache: CacheSchema.optional(),
+    interruptible: z.boolean({ error: 'must be true or false' }).optional(),
+    tags: z.array(z.string({ error: 'must be runner tags' }), { error: 'must be a list of runner tags' }).optional(),
   },
   { error: 'must be a mapping' },
 );
@@ -225,7 +230,9 @@ export const IncludeRulesSchema = z.array(WorkflowRuleSchema.omit({ variables: t
 
 /** `workflow:rules`: whether this pipeline runs at all, and variables for all of it. */
 const WorkflowSchema = z.looseObject(
-  { rules: z.array(WorkflowRuleSchema, { error: 'must be a list of rules' }).min(1, { error: 'must list at least one rule (or leave rules out)' }).optional() },
+  {
+    name: z.string({ error: 'must be text, such as Pipeline for $CI_COMMIT_REF_NAME' }).max(255, { error: 'must be at most 255 characters, as in GitLab' }).optional(),
+    rules: z.array(WorkflowRuleSchema, { error: 'must be a list of rules' }).min(1, { error: 'must list at least one rule (or leave rules out)' }).optional() },
   { error: 'must be a mapping with rules' },
 );
 
@@ -242,9 +249,9 @@ export type GitlabGlobals = z.output<typeof GlobalsSchema>;
 /** Top-level keys that are not jobs; those not in SUPPORTED_GLOBAL_KEYWORDS are reported as ignored. */
 export const GLOBAL_KEYWORDS = new Set(['image', 'services', 'variables', 'stages', 'before_script', 'after_script', 'default', 'include', 'workflow', 'cache', 'types']);
 export const SUPPORTED_GLOBAL_KEYWORDS = new Set(['image', 'services', 'variables', 'stages', 'before_script', 'after_script', 'default', 'workflow', 'include', 'cache']);
-export const SUPPORTED_WORKFLOW_KEYWORDS = new Set(['rules']);
+export const SUPPORTED_WORKFLOW_KEYWORDS = new Set(['rules', 'name']);
 export const SUPPORTED_WORKFLOW_RULE_KEYWORDS = new Set(['if', 'exists', 'changes', 'when', 'variables']);
-export const SUPPORTED_DEFAULT_KEYWORDS = new Set(['image', 'services', 'before_script', 'after_script', 'artifacts', 'cache']);
+export const SUPPORTED_DEFAULT_KEYWORDS = new Set(['image', 'services', 'before_script', 'after_script', 'artifacts', 'cache', 'interruptible', 'tags']);
 export const SUPPORTED_JOB_KEYWORDS = new Set([
   'stage',
   'image',
@@ -268,6 +275,9 @@ export const SUPPORTED_JOB_KEYWORDS = new Set([
   'artifacts',
   'cache',
   'dependencies',
+  'interruptible',
+  'tags',
+  'resource_group',
 ]);
 export const SUPPORTED_ARTIFACTS_KEYWORDS = new Set(['paths', 'exclude', 'untracked', 'when', 'expire_in', 'name', 'reports']);
 export const SUPPORTED_REPORTS = new Set(['dotenv']);

@@ -299,16 +299,20 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
   if (!workflow.run) return { source: GITLAB_CI_FILE, jobs: [], skipped: workflow.why };
   // The matching workflow rule's variables are the pipeline's own, over the file's top-level ones.
   const globalVariables = { ...globals.variables, ...workflow.variables };
+  const name = globals.workflow?.name === undefined ? undefined : expandVariables(globals.workflow.name, { ...variables, ...globalVariables }).trim().slice(0, 255);
 
   const planned: ScriptJobSpec[] = [];
   const decisions = new Map<string, Decision>();
   const cacheProblems: string[] = [];
+  const tagged: string[] = [];
   for (const [name, job] of jobs) {
     for (const keyword of ignoredInJob(data[name] as Mapping)) ignored.add(keyword, name);
     // `docker:dind` asks for a Docker daemon, and every pipeline already has its own.
     const services = (job.services ?? globals.default?.services ?? globals.services ?? []).filter((service) => !isDindService(service.image));
     const image = job.image ?? globals.default?.image ?? globals.image;
     if (job.variables?.DOCKER_HOST !== undefined) replacesDockerHost = true;
+    const tags = job.tags ?? globals.default?.tags ?? [];
+    if (tags.length > 0) tagged.push(`\`${name}\` (${tags.join(', ')})`);
 
     const artifacts = artifactsSpec(job.artifacts ?? globals.default?.artifacts);
     const cacheEntries = job.cache ?? globals.default?.cache ?? globals.cache ?? [];
@@ -360,6 +364,8 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
         ...(job.retry && job.retry.max > 0 ? { retry: { max: job.retry.max, when: job.retry.when, ...(job.retry.exit_codes ? { exitCodes: job.retry.exit_codes } : {}) } } : {}),
         ...(artifacts ? { artifacts } : {}),
         ...(caches.length > 0 ? { cache: caches } : {}),
+        interruptible: job.interruptible ?? globals.default?.interruptible ?? false,
+        ...(job.resource_group === undefined ? {} : { resourceGroup: job.resource_group }),
       });
     }
   }
@@ -413,6 +419,8 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
   if (ignored.size > 0) notes.push(`Ignored keywords (Slipway does not support them): ${ignored.format()}.`);
   if (replacesDockerHost) notes.push('`DOCKER_HOST` from the file is replaced: every job reaches the pipeline’s own Docker daemon through the `DOCKER_HOST` Slipway sets.');
   if (leftOut.length > 0) notes.push(`Not in this pipeline: ${leftOut.join(', ')}.`);
+  // Workers have no tags to match yet: every job runs on whichever worker claims the pipeline.
+  if (tagged.length > 0) notes.push(`Runner tags are not matched (Slipway's workers have none), so these jobs run on any worker: ${tagged.join(', ')}.`);
   if (triggerJobs.length > 0) {
     notes.push(`Trigger jobs are not run (Slipway does not start downstream pipelines): ${triggerJobs.map((name) => `\`${name}\``).join(', ')}.`);
   }
@@ -426,5 +434,5 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
       `Deploy jobs are not run by pipelines (${deployJobs.map((name) => `\`${name}\``).join(', ')}): deploying is what \`/deploy <sha> <environment>\` does in Slack, after approval.`,
     );
   }
-  return { source: GITLAB_CI_FILE, jobs: planned, notes };
+  return { source: GITLAB_CI_FILE, ...(name ? { name } : {}), jobs: planned, notes };
 }

@@ -65,9 +65,10 @@ describe('variations', () => {
     expect(jobs[3]!.skipReason).toBe('manual job: Slipway does not run manual jobs');
     expect(jobs[4]!.skipReason).toMatch(/^deploy job/);
     expect(plan.notes).toEqual([
-      'Ignored keywords (Slipway does not support them): `tags` (lint), `artifacts:reports:junit` (test).',
+      'Ignored keywords (Slipway does not support them): `artifacts:reports:junit` (test).',
       '`DOCKER_HOST` from the file is replaced: every job reaches the pipeline’s own Docker daemon through the `DOCKER_HOST` Slipway sets.',
       'Not in this pipeline: `nightly` (`only` does not match this pipeline).',
+      "Runner tags are not matched (Slipway's workers have none), so these jobs run on any worker: `lint` (docker).",
       'Deploy jobs are not run by pipelines (`deploy`): deploying is what `/deploy <sha> <environment>` does in Slack, after approval.',
     ]);
   });

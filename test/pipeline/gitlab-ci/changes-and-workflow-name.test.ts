@@ -83,3 +83,21 @@ describe('rules:changes', () => {
     expect(() => parseGitlabCiFile('image: alpine\nx:\n  rules:\n    - changes: { compare_to: main }\n  script: [x]\n', push)).toThrow('x.rules.0.changes must be a list of file paths or globs, or a mapping with paths (and compare_to) (line 4)');
   });
 });
+
+describe('workflow:name', () => {
+  it('names the pipeline with the pipeline’s and the matching rule’s variables, and refuses one past 255 characters', () => {
+    const text = `image: alpine
+variables: { KIND: build }
+workflow:
+  name: "$KIND for $CI_COMMIT_REF_NAME"
+  rules:
+    - if: $CI_COMMIT_REF_NAME == "feature"
+      variables: { KIND: Preview }
+    - when: always
+x: { script: [x] }
+`;
+    expect(parseGitlabCiFile(text, push).name).toBe('Preview for feature');
+    expect(parseGitlabCiFile(text, { ...push, CI_COMMIT_REF_NAME: 'main' }).name).toBe('build for main');
+    expect(() => parseGitlabCiFile(`image: alpine\nworkflow: { name: "${'x'.repeat(256)}" }\nx: { script: [x] }\n`, push)).toThrow('workflow.name must be at most 255 characters, as in GitLab (line 2)');
+  });
+});
