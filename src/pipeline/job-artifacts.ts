@@ -29,6 +29,13 @@ export function dotenvFor(job: ScriptJobSpec, ledger: ArtifactLedger): Record<st
 
 const whenHolds = (when: JobWhen, exitCode: number) => when === 'always' || (when === 'on_success' ? exitCode === 0 : exitCode !== 0);
 
+/** An error's own words, with the cause a failed `fetch` keeps them in (`ECONNREFUSED 127.0.0.1:5000`). */
+function reasonOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return `${error.message}${cause}`;
+}
+
 const kib = (bytes: number) => `${Math.max(1, Math.round(bytes / 1024))} KiB`;
 
 interface JobPlace {
@@ -68,7 +75,7 @@ export function jobInputs(place: JobPlace): JobInput[] {
               return archive;
             }
           } catch (error) {
-            place.output(`Could not restore cache for key ${key} (the job goes on without it): ${error instanceof Error ? error.message : String(error)}\n`);
+            place.output(`Could not restore cache for key ${key} (the job goes on without it): ${reasonOf(error)}\n`);
             return undefined;
           }
         }
@@ -83,7 +90,11 @@ export function jobInputs(place: JobPlace): JobInput[] {
     inputs.push({
       open: async () => {
         place.output(`Downloading artifacts of ${name} (${saved.files} files)\n`);
-        return settings.store.openArtifacts(place.project, saved.digest);
+        try {
+          return await settings.store.openArtifacts(place.project, saved.digest);
+        } catch (error) {
+          throw new JobError(`could not fetch the artifacts of ${name} from the registry: ${reasonOf(error)}`);
+        }
       },
     });
   }
@@ -110,7 +121,7 @@ export async function collectOutputs(place: JobPlace, exitCode: number, read: Wo
       await settings.store.saveCache(place.project, settings.cacheScope, key!, packed.archive);
       place.output(`Saved cache for key ${key} (${packed.files} files, ${kib(packed.archive.length)})\n`);
     } catch (error) {
-      const reason = error instanceof ArchiveTooLarge ? `larger than ${settings.cacheMaxBytes} bytes (SLIPWAY_CACHE_MAX_BYTES)` : error instanceof Error ? error.message : String(error);
+      const reason = error instanceof ArchiveTooLarge ? `larger than ${settings.cacheMaxBytes} bytes (SLIPWAY_CACHE_MAX_BYTES)` : reasonOf(error);
       place.output(`Cache for key ${key} not saved (the job keeps its result): ${reason}\n`);
     }
   }
@@ -145,7 +156,12 @@ export async function collectOutputs(place: JobPlace, exitCode: number, read: Wo
     if (packed.files === 0 && Object.keys(dotenv).length === 0) {
       place.output('No files matched artifacts:paths: nothing to keep\n');
     } else {
-      const { digest } = await settings.store.saveArtifacts(place.project, place.pipelineId, job.name, packed.archive);
+      let digest: string;
+      try {
+        ({ digest } = await settings.store.saveArtifacts(place.project, place.pipelineId, job.name, packed.archive));
+      } catch (error) {
+        throw new JobError(`could not keep the artifacts in the registry (SLIPWAY_REGISTRY): ${reasonOf(error)}`);
+      }
       const expireIn = artifacts.expireInSeconds === undefined ? settings.defaultExpireInSeconds : artifacts.expireInSeconds;
       saved = {
         digest,

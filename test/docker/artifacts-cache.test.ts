@@ -14,6 +14,7 @@ import { repositoryPath } from '../../src/pipeline/image-names.js';
 import { readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
 import { artifactRepository } from '../../src/registry/project-repositories.js';
 import { createRegistryArtifactStore } from '../../src/registry/registry-artifact-store.js';
+import { createRegistryClient } from '../../src/registry/registry-client.js';
 import { expireArtifacts } from '../../src/runner/expire-artifacts.js';
 import { createPipelineStore } from '../../src/store/pipeline-store.js';
 import { createLogger } from '../../src/telemetry/logger.js';
@@ -210,6 +211,20 @@ big:
       error: 'artifacts are larger than 100000 bytes (SLIPWAY_ARTIFACTS_MAX_BYTES) once compressed: keep fewer files in artifacts:paths, or list some under artifacts:exclude',
     });
     expect(log).toContain('Cache for key big not saved (the job keeps its result): larger than 100000 bytes (SLIPWAY_CACHE_MAX_BYTES)');
+  });
+
+  it('fails a job whose artifacts cannot reach the registry, saying why, and goes on without a cache it cannot read', async () => {
+    const { result, log } = await run(
+      `image: python:3.8-slim
+out:
+  script: [mkdir -p out, echo hi > out/a]
+  artifacts: { paths: [out/] }
+  cache: { key: k, paths: [out/] }
+`,
+      settings({ store: createRegistryArtifactStore(createRegistryClient({ host: '127.0.0.1:2' })) }),
+    );
+    expect(log).toMatch(/Could not restore cache for key k \(the job goes on without it\): fetch failed: connect ECONNREFUSED 127\.0\.0\.1:2/);
+    expect(result.jobs[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/^could not keep the artifacts in the registry \(SLIPWAY_REGISTRY\): fetch failed: connect ECONNREFUSED 127\.0\.0\.1:2$/) });
   });
 
   it('fails a job whose dotenv report GitLab would refuse, naming the file and line', async () => {

@@ -8,6 +8,7 @@ import type { FetchedInclude, IncludeSources } from '../../../src/pipeline/gitla
 import { parseGitlabCiFile } from '../../../src/pipeline/gitlab-ci/read-gitlab-ci.js';
 import { readPipelinePlan } from '../../../src/pipeline/read-pipeline-file.js';
 import { PipelineFileError } from '../../../src/pipeline/pipeline-file-error.js';
+import type { ScriptJobSpec } from '../../../src/pipeline/plan.js';
 
 /** Real-world files nobody on the team wrote, each with where it came from and whether GitLab accepts it. */
 const CORPUS = path.resolve(import.meta.dirname, '../../../../shared/corpus/gitlab-ci');
@@ -128,6 +129,26 @@ describe('plans of corpus files, pinned', () => {
   it('gcl-rules-needs: the matching rule’s needs replace the job’s', () => {
     expect(shape('gcl-rules-needs.gitlab-ci.yml', 'main').at(-1)).toEqual(['test-job', 'test', ['build-production']]);
     expect(shape('gcl-rules-needs.gitlab-ci.yml', 'feature').at(-1)).toEqual(['test-job', 'test', ['build-dev']]);
+  });
+
+  it('proj-cryptsetup: its jobs come from nested local includes, extending a template of the main file', () => {
+    const plan = planOf('proj-cryptsetup.gitlab-ci.yml');
+    expect(shape('proj-cryptsetup.gitlab-ci.yml')).toEqual([['test-main-commit-job-debian', 'test', 'stages']]);
+    const [job] = plan.jobs as ScriptJobSpec[];
+    // before_script from .debian-prep (one include down), after_script from the main file's template.
+    expect(job!.script).toEqual(['apt-get update', 'make check']);
+    expect(job!.afterScript).toEqual(['[ "$(ls -A /var/coredumps)" ] && exit 1 || true']);
+  });
+
+  it('proj-librsvg: container jobs from a local include, which itself includes another project’s templates', () => {
+    const containers = shape('proj-librsvg.gitlab-ci.yml').filter(([name]) => String(name).includes('-container'));
+    expect(containers).toEqual([
+      ['opensuse-container@x86_64.stable', 'container-build', 'stages'],
+      ['opensuse-container@aarch64', 'container-build', 'stages'],
+      ['gnomeos-container.stable@x86_64', 'container-build', 'stages'],
+      ['gnomeos-container.nightly@x86_64', 'container-build', 'stages'],
+    ]);
+    expect(planOf('proj-librsvg.gitlab-ci.yml').notes?.[0]).toMatch(/^Ignored keywords \(Slipway does not support them\): `include:component` \(line \d+, line \d+\)/);
   });
 
   it('proj-dav1d: 59 jobs, tests needing their own builds, one of them a matrix job', () => {
