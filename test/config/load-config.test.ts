@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load-config.js';
+import { refusalOf } from '../helpers/refusal.js';
 
-function problemsFor(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problemsFor = (env: Record<string, string>): string[] => refusalOf(ConfigError, () => loadConfig(env));
 
 describe('loadConfig', () => {
   it('gives working defaults for an empty environment', () => {

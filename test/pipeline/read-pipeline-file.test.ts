@@ -4,19 +4,12 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PipelineFileError } from '../../src/pipeline/pipeline-file-error.js';
 import { parsePipelineFile, readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
+import { refusalOf } from '../helpers/refusal.js';
 
 const withDockerfile = () => true;
 const withoutDockerfile = () => false;
 
-function problems(text: string): string[] {
-  try {
-    parsePipelineFile(text, withDockerfile);
-  } catch (error) {
-    if (error instanceof PipelineFileError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a PipelineFileError');
-}
+const problems = (text: string): string[] => refusalOf(PipelineFileError, () => parsePipelineFile(text, withDockerfile));
 
 const GOOD = `test:
   image: python:3.8-slim

@@ -10,19 +10,12 @@ import { PipelineFileError } from '../../../src/pipeline/pipeline-file-error.js'
 import type { ScriptJobSpec } from '../../../src/pipeline/plan.js';
 import { foldersToRead, selectPaths } from '../../../src/pipeline/workspace-paths.js';
 import { cacheScope } from '../../../src/variables/choose-variables.js';
+import { refusalOf } from '../../helpers/refusal.js';
 
 const onMain = { CI_COMMIT_BRANCH: 'main', CI_COMMIT_REF_NAME: 'main', CI_COMMIT_REF_SLUG: 'main', CI_PIPELINE_SOURCE: 'push' };
 const plan = (text: string) => parseGitlabCiFile(text, onMain).jobs as ScriptJobSpec[];
 const job = (text: string, name: string) => plan(text).find((each) => each.name === name)!;
-const problemsOf = (text: string) => {
-  try {
-    parseGitlabCiFile(text, onMain);
-  } catch (error) {
-    if (error instanceof PipelineFileError) return error.problems;
-    throw error;
-  }
-  throw new Error('not refused');
-};
+const problemsOf = (text: string) => refusalOf(PipelineFileError, () => parseGitlabCiFile(text, onMain));
 
 describe('artifacts and cache in the plan', () => {
   it('reads artifacts with GitLab’s defaults, and dotenv reports', () => {

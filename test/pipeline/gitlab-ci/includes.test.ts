@@ -8,6 +8,7 @@ import { PipelineFileError } from '../../../src/pipeline/pipeline-file-error.js'
 import type { ScriptJobSpec } from '../../../src/pipeline/plan.js';
 import { readFetchingIncludes } from '../../../src/pipeline/read-fetching-includes.js';
 import { readPipelinePlan } from '../../../src/pipeline/read-pipeline-file.js';
+import { refusalOf } from '../../helpers/refusal.js';
 
 const onMain = { CI_COMMIT_BRANCH: 'main', CI_COMMIT_REF_NAME: 'main', CI_DEFAULT_BRANCH: 'main', CI_PIPELINE_SOURCE: 'push', CI_PROJECT_PATH: 'team/app' };
 
@@ -20,15 +21,8 @@ function plan(text: string, local: Record<string, string> = {}, fetched: Record<
   return parseGitlabCiFile(text, variables, {}, undefined, sources(local, fetched));
 }
 
-function problemsOf(text: string, local: Record<string, string> = {}, fetched: Record<string, FetchedInclude> = {}): string[] {
-  try {
-    plan(text, local, fetched);
-  } catch (error) {
-    if (error instanceof PipelineFileError) return error.problems;
-    throw error;
-  }
-  throw new Error('the file was not refused');
-}
+const problemsOf = (text: string, local: Record<string, string> = {}, fetched: Record<string, FetchedInclude> = {}): string[] =>
+  refusalOf(PipelineFileError, () => plan(text, local, fetched));
 
 const jobsOf = (result: ReturnType<typeof plan>) => result.jobs as ScriptJobSpec[];
 

@@ -6,6 +6,7 @@ import { parseGitlabCiFile } from '../../../src/pipeline/gitlab-ci/read-gitlab-c
 import { PipelineFileError } from '../../../src/pipeline/pipeline-file-error.js';
 import type { ScriptJobSpec } from '../../../src/pipeline/plan.js';
 import { predefinedVariables } from '../../../src/pipeline/predefined-variables.js';
+import { refusalOf } from '../../helpers/refusal.js';
 
 const fixture = (name: string) => readFileSync(path.resolve(import.meta.dirname, '../../fixtures/gitlab-ci', name), 'utf8');
 const facts: PipelineFacts = { id: '12', project: 'team/hello', sha: 'c0ffee'.padEnd(40, '0'), ref: 'main', defaultBranch: 'main', changeRequest: null, fromFork: false, registry: '127.0.0.1:5000' };
@@ -13,15 +14,7 @@ const onMain = predefinedVariables(facts);
 const inMergeRequest = predefinedVariables({ ...facts, ref: 'feature', changeRequest: 4 });
 const onBranch = predefinedVariables({ ...facts, ref: 'feature' });
 
-function problemsOf(text: string): string[] {
-  try {
-    parseGitlabCiFile(text, onMain);
-  } catch (error) {
-    if (error instanceof PipelineFileError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected the file to be refused');
-}
+const problemsOf = (text: string): string[] => refusalOf(PipelineFileError, () => parseGitlabCiFile(text, onMain));
 
 describe('.gitlab-ci.yml of the common docker:dind shape', () => {
   const plan = parseGitlabCiFile(fixture('tornado.gitlab-ci.yml'), onMain);
