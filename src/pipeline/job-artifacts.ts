@@ -145,7 +145,8 @@ export async function collectOutputs(place: JobPlace, exitCode: number, read: Wo
       if ('error' in parsed) throw new JobError(`artifacts:reports:dotenv ${file} ${parsed.error}: write one NAME=value per line`);
       Object.assign(dotenv, parsed.variables);
     }
-    const selection = { paths: [...artifacts.paths, ...artifacts.dotenv], exclude: artifacts.exclude, untracked: artifacts.untracked };
+    // A dotenv report is read for its variables, not kept as a file (unless `paths` names it), as in GitLab.
+    const selection = { paths: artifacts.paths, exclude: artifacts.exclude, untracked: artifacts.untracked };
     let packed;
     try {
       packed = await packWorkspace(read, foldersToRead(selection), selectPaths(selection, artifacts.untracked ? place.ledger.tracked() : new Set()), settings.maxBytes);

@@ -129,6 +129,11 @@ export function resolveIncludes(main: YamlFile, sources: IncludeSources | undefi
       problems.push(problemAt(yaml, at, `is empty${written === '' ? '' : ` once its variables are expanded (${written})`}: name a file of the repository, such as ci/build.yml`));
       return [];
     }
+    const isGlob = /[*?[{]/.test(wanted);
+    if (!isGlob && !YAML_NAME.test(wanted)) {
+      problems.push(problemAt(yaml, at, `names ${wanted}: an included file must end in .yml or .yaml`));
+      return [];
+    }
     if (place.project) {
       const request: IncludeRequest = { kind: 'project', ...place.project, file: wanted };
       const fetched = obtain(yaml, at, request);
@@ -138,7 +143,7 @@ export function resolveIncludes(main: YamlFile, sources: IncludeSources | undefi
       problems.push(problemAt(yaml, at, 'cannot be read here: no commit to read it from'));
       return [];
     }
-    if (/[*?[{]/.test(wanted)) {
+    if (isGlob) {
       let pattern;
       try {
         pattern = globRegex(wanted);

@@ -66,6 +66,7 @@ describe('include:local', () => {
 
   it('refuses a missing file, a cycle, a bad rule and a mistake inside an included file, each with its file and line', () => {
     expect(problemsOf('include:\n  - local: ci/missing.yml\n')).toEqual(['include.0.local names ci/missing.yml, which is not in this commit: add the file or fix the path (line 2)']);
+    expect(problemsOf('include: ci/settings.json\n', { 'ci/settings.json': '{}' })).toEqual(['include names ci/settings.json: an included file must end in .yml or .yaml (line 1)']);
     expect(problemsOf('include: ci/a.yml\n', { 'ci/a.yml': 'include: ci/b.yml\n', 'ci/b.yml': 'include: ci/a.yml\n' })).toEqual([
       'include includes ci/a.yml through itself (.gitlab-ci.yml -> ci/a.yml -> ci/b.yml -> ci/a.yml) (line 1 of ci/b.yml)',
     ]);
