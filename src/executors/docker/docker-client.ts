@@ -1,12 +1,18 @@
 import Docker from 'dockerode';
 
-/** A Docker Engine client for `DOCKER_HOST` (unix:// or tcp://), or Docker's own default socket. */
+/**
+ * A Docker Engine client for `DOCKER_HOST` (unix:// or tcp://), or Docker's own default socket.
+ * Every request asks for its own connection (`Connection: close`): a kept-alive socket the daemon
+ * has just closed (after a streamed answer) would fail the next request with EPIPE before the
+ * daemon ever saw it. Hijacked requests (attach, exec) still ask for their upgrade.
+ */
 export function createDockerClient(dockerHost?: string): Docker {
-  if (!dockerHost) return new Docker({ socketPath: '/var/run/docker.sock' });
+  const headers = { Connection: 'close' };
+  if (!dockerHost) return new Docker({ socketPath: '/var/run/docker.sock', headers });
   const url = new URL(dockerHost);
-  if (url.protocol === 'unix:') return new Docker({ socketPath: url.pathname });
+  if (url.protocol === 'unix:') return new Docker({ socketPath: url.pathname, headers });
   const protocol = url.protocol === 'https:' ? 'https' : 'http';
-  return new Docker({ host: url.hostname, port: Number(url.port) || 2375, protocol });
+  return new Docker({ host: url.hostname, port: Number(url.port) || 2375, protocol, headers });
 }
 
 export function isNotFound(error: unknown): boolean {
