@@ -19,6 +19,19 @@ export async function lastLogLines(container: Docker.Container, lines: number): 
 
 /** Runs `command` in a running container and resolves with what it printed. */
 export async function execOutput(container: Docker.Container, command: string[]): Promise<string> {
+  // dockerd may finish a quick command and close the connection before Node has written the
+  // whole start request (EPIPE): the command is only ever a read, so it is run again.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await execOnce(container, command);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (attempt >= 3 || (code !== 'EPIPE' && code !== 'ECONNRESET')) throw error;
+    }
+  }
+}
+
+async function execOnce(container: Docker.Container, command: string[]): Promise<string> {
   const exec = await container.exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
   // A plain streamed response, not a hijacked connection: a command that ends at once can close
   // a hijacked socket while the request is still being written (EPIPE).
