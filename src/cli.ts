@@ -2,6 +2,7 @@
 import { ConfigError } from './config/load-config.js';
 import { PolicyFileError } from './config/policy-file.js';
 import { migrateCommand } from './commands/migrate-command.js';
+import { poolCommand } from './commands/pool-command.js';
 import { runCommand } from './commands/run-command.js';
 import { serveCommand } from './commands/serve-command.js';
 import { UsageError } from './commands/usage-error.js';
@@ -16,6 +17,7 @@ commands:
   run [DIR] [--sha SHA] [--json] run the pipeline of a local checkout; exit 0 only if every job passed
   migrate [--down] [--count N]   apply (or revert) database migrations, then exit
   variables set|list|unset|rekey a project's CI/CD variables (\`slipway variables\` for details)
+  pool status|seed|drain         the Docker host's pool of seeded dind daemons (\`slipway pool\` for details)
   help                           this text
 
 Configuration comes from environment variables; see README.md.`;
@@ -31,6 +33,8 @@ async function main(argv: string[]): Promise<void> {
       return migrateCommand(rest);
     case 'variables':
       return variablesCommand(rest);
+    case 'pool':
+      process.exit(await poolCommand(rest));
     case 'run':
       // Exit explicitly: a canceled pipeline can leave sockets to its removed daemon open.
       process.exit(await runCommand(rest));

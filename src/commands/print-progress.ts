@@ -32,7 +32,7 @@ export function summary(result: PipelineResult): string {
     lines.push(`  ${'image'.padEnd(width)}  ${result.image.ref}${result.image.digest ? `@${result.image.digest}` : ' (not pushed)'}  ${cache}`);
   }
   if (result.error) lines.push(`  ${result.error}`);
-  lines.push(`Pipeline ${result.status} in ${formatDuration(result.durationMs)}`, '');
+  lines.push(`Pipeline ${result.status} in ${formatDuration(result.durationMs)}${result.warm ? ', on a daemon seeded for this project' : ''}`, '');
   return lines.join('\n');
 }
 
@@ -43,5 +43,6 @@ export function jsonSummary(result: PipelineResult) {
     jobs: result.jobs.map((job) => ({ name: job.name, kind: job.kind, status: job.status, exitCode: job.exitCode, durationMs: job.durationMs, ...(job.error ? { error: job.error } : {}) })),
     image: result.image ? { ref: result.image.ref, digest: result.image.digest, cachedSteps: result.image.cachedSteps, totalSteps: result.image.totalSteps } : null,
     ...(result.error ? { error: result.error } : {}),
+    warm: result.warm === true,
   };
 }

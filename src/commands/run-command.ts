@@ -14,6 +14,7 @@ import { executePipeline } from '../runner/execute-pipeline.js';
 import { createRuntime } from '../runtime/create-runtime.js';
 import { createLogger } from '../telemetry/logger.js';
 import { checkoutIdentity } from './checkout-identity.js';
+import { seedInBackground } from './pool-command.js';
 import { jsonSummary, progressPrinter, summary } from './print-progress.js';
 import { UsageError } from './usage-error.js';
 
@@ -90,7 +91,7 @@ export async function runCommand(args: string[]): Promise<number> {
     return 0;
   }
 
-  const runtime = await createRuntime(config, createLogger('silent'), { database: 'if-configured' });
+  const runtime = await createRuntime(config, createLogger('silent'), { database: 'if-configured', poolHandOff: seedInBackground });
   await runtime.pipelines.executor.recoverOrphans?.();
   const owner = runtime.newOwnerId();
   const store = runtime.database?.stores.pipelines;

@@ -101,6 +101,12 @@ export const EnvSchema = z.object({
   SLIPWAY_DIND_SOCKET_DIR: z.string().trim().min(1).default('/tmp/slipway-dind'),
   SLIPWAY_DIND_READY_TIMEOUT: integer(60, 1, 3600),
   SLIPWAY_JOB_NETWORK: z.string().trim().min(1).default('bridge'),
+  /** Seeded dind daemons kept ready on the Docker host, all projects together; 0 turns the pool off. */
+  SLIPWAY_POOL_SIZE: integer(2, 0, 64),
+  /** The most of them seeded for one project (at one trust: fork, protected, unprotected). */
+  SLIPWAY_POOL_PER_PROJECT: integer(1, 1, 64),
+  /** Seconds a seeded daemon waits for a pipeline before it is removed. */
+  SLIPWAY_POOL_IDLE: integer(1800, 10, 7 * 86400),
   /** The image of a job whose file names none, as a GitLab runner's default image. */
   SLIPWAY_DEFAULT_IMAGE: optionalText,
   /** Seconds a job waits for its services' ports before it fails. */

@@ -41,6 +41,8 @@ export interface Config {
   docker: {
     host: string | undefined;
     dind: DindSettings;
+    /** Seeded daemons kept ready (`size` 0: none). */
+    pool: { size: number; perProject: number; idleMs: number };
     job: {
       network: string;
       timeoutMs: number;
@@ -160,6 +162,7 @@ function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey:
         readyTimeoutMs: env.SLIPWAY_DIND_READY_TIMEOUT * 1000,
         registryMirror: env.SLIPWAY_REGISTRY_MIRROR,
       },
+      pool: { size: env.SLIPWAY_POOL_SIZE, perProject: env.SLIPWAY_POOL_PER_PROJECT, idleMs: env.SLIPWAY_POOL_IDLE * 1000 },
       job: {
         network: env.SLIPWAY_JOB_NETWORK,
         timeoutMs: env.SLIPWAY_JOB_TIMEOUT * 1000,

@@ -2,12 +2,32 @@ import type { Config } from '../config/load-config.js';
 import type { Executor } from '../pipeline/executor.js';
 import { createDockerClient } from './docker/docker-client.js';
 import { createDockerExecutor, type DockerExecutorOptions } from './docker/docker-executor.js';
+import type { WarmPoolOptions } from './docker/warm-pool.js';
 
-export function dockerExecutorOptions(config: Config): DockerExecutorOptions {
-  const { dind, job } = config.docker;
+export interface ExecutorChoices {
+  /**
+   * Where a process that will not outlive its pipeline (`slipway run`) sends seeding, so that
+   * its pool daemons outlive it; a worker seeds its own, and they go when it stops.
+   */
+  poolHandOff?: WarmPoolOptions['handOff'];
+  onPoolError?: WarmPoolOptions['onError'];
+}
+
+export function dockerExecutorOptions(config: Config, choices: ExecutorChoices = {}): DockerExecutorOptions {
+  const { dind, job, pool } = config.docker;
   const { host, user, password } = config.registry;
   return {
     dind,
+    registry: host,
+    ...(pool.size > 0
+      ? {
+          pool: {
+            settings: { ...pool, lifetime: choices.poolHandOff ? 'detached' : 'process' },
+            ...(choices.poolHandOff ? { handOff: choices.poolHandOff } : {}),
+            ...(choices.onPoolError ? { onError: choices.onPoolError } : {}),
+          },
+        }
+      : {}),
     job: { network: job.network, memory: job.memory, cpus: job.cpus, pids: job.pids },
     serviceReadyTimeoutMs: job.serviceReadyTimeoutMs,
     ...(user && password ? { registryAuth: { username: user, password, serveraddress: host } } : {}),
@@ -18,6 +38,6 @@ export function dockerExecutorOptions(config: Config): DockerExecutorOptions {
  * The executor the configuration asks for. Today there is one kind, a fresh Docker-in-Docker
  * daemon per pipeline on `DOCKER_HOST`; another kind (Kubernetes) would be chosen here.
  */
-export function createExecutor(config: Config): Executor {
-  return createDockerExecutor(createDockerClient(config.docker.host), dockerExecutorOptions(config));
+export function createExecutor(config: Config, choices: ExecutorChoices = {}): Executor {
+  return createDockerExecutor(createDockerClient(config.docker.host), dockerExecutorOptions(config, choices));
 }

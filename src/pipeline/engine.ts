@@ -36,6 +36,8 @@ export interface PipelineResult {
   image: ImageResult | null;
   error?: string;
   durationMs: number;
+  /** The executor had prepared its place ahead (a daemon seeded for this project). */
+  warm?: boolean;
 }
 
 export interface PipelineRun {
@@ -59,6 +61,8 @@ export interface PipelineRun {
   resourceGroups?: ResourceGroups;
   /** Where artifacts and caches go; without it, jobs' `artifacts` and `cache` keep nothing (said in their logs). */
   artifacts?: ArtifactSettings;
+  /** Passed to the executor: which earlier pipelines' preparation this one may reuse. */
+  affinity?: string;
 }
 
 /** Where a `file` variable's value is written in the job, as GitLab puts them beside the checkout. */
@@ -164,6 +168,7 @@ export async function runPipeline(
     image,
     ...(error === undefined ? {} : { error: maskText(error, secrets) }),
     durationMs: Date.now() - started,
+    ...(environment?.warm ? { warm: true } : {}),
   });
   const skipRest = (status: 'skipped' | 'canceled', reason: string) => {
     for (const result of results) {
@@ -176,7 +181,7 @@ export async function runPipeline(
   let environment: ExecutionEnvironment | undefined;
   if (needsEnvironment) {
     try {
-      environment = await executor.open({ id: run.facts.id, project: run.facts.project, sha: run.facts.sha }, signal);
+      environment = await executor.open({ id: run.facts.id, project: run.facts.project, sha: run.facts.sha, ...(run.affinity ? { affinity: run.affinity } : {}) }, signal);
     } catch (error) {
       if (signal.aborted) {
         skipRest('canceled', 'pipeline canceled');

@@ -11,12 +11,29 @@ export interface Executor {
   open(pipeline: PipelineIdentity, signal: AbortSignal): Promise<ExecutionEnvironment>;
   /** Removes what pipelines of dead workers left running; returns their pipeline ids. */
   recoverOrphans?(): Promise<string[]>;
+  /** Places prepared ahead of pipelines (the Docker executor's pool of seeded daemons). */
+  pool?: ExecutorPool;
+  /** Stops preparing places and removes this process's unused ones. */
+  stop?(): Promise<void>;
+}
+
+export interface ExecutorPool {
+  counts(): Promise<Record<'seeding' | 'ready' | 'claimed', number>>;
+  /** Resolves once nothing waits to be prepared. */
+  settled(): Promise<void>;
+  /** Prepares one place for `affinity` with `seeds` now; false when the pool has no room. */
+  seed(affinity: string, seeds: string[]): Promise<boolean>;
 }
 
 export interface PipelineIdentity {
   id: string;
   project: string;
   sha: string;
+  /**
+   * Which earlier pipelines this one may reuse preparation from: the same project at the same
+   * trust (a fork's pipeline never starts from what a protected branch's left, nor the reverse).
+   */
+  affinity?: string;
 }
 
 /** A file a job finds in its container (a `file` CI/CD variable); the variable holds its path. */
@@ -79,6 +96,8 @@ export interface ExecutionEnvironment {
   /** Runs a script job in `image` (already expanded); its exit code is the script's. */
   runScript(job: ScriptJobSpec & { image: string }, context: JobContext): Promise<{ exitCode: number }>;
   build(job: BuildJobSpec, target: BuildTarget, context: JobContext): Promise<BuildOutcome>;
+  /** True when the place was prepared ahead (a seeded daemon from the pool). */
+  warm?: boolean;
   close(): Promise<void>;
 }
 

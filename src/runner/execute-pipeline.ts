@@ -24,8 +24,13 @@ export interface PipelineRuntime {
   variablesFor?: (facts: PipelineFacts) => Promise<CiVariable[]>;
   /** Where `resource_group` jobs take turns (PostgreSQL locks, or this process alone). */
   resourceGroups?: ResourceGroups;
-  /** Where jobs keep artifacts and caches, and which caches a pipeline shares (by its ref's trust). */
-  artifacts?: Omit<ArtifactSettings, 'cacheScope'> & { cacheScopeFor(facts: PipelineFacts): string };
+  /** Where jobs keep artifacts and caches. */
+  artifacts?: Omit<ArtifactSettings, 'cacheScope'>;
+  /**
+   * The trust a pipeline runs at (`fork`, `protected`, `unprotected`): it shares caches and
+   * seeded daemons only with pipelines of the same project at the same trust.
+   */
+  trustScopeFor?(facts: PipelineFacts): string;
   /** The image a pipeline pushed itself (a `.gitlab-ci.yml` build job), so `/deploy` can promote it. */
   findPushedImage?: (repository: string, tags: string[]) => Promise<{ ref: string; digest: string } | null>;
 }
@@ -53,6 +58,7 @@ export async function executePipeline(execution: PipelineExecution, runtime: Pip
   const { facts, plan, record } = execution;
   const recorder = record ? recordPipeline(record.store, record.recorded) : undefined;
   const observers = [recorder?.observer, execution.observer].filter((observer): observer is PipelineObserver => observer !== undefined);
+  const scope = runtime.trustScopeFor?.(facts) ?? (facts.fromFork ? 'fork' : 'unprotected');
   let result = await runPipeline(
     {
       facts,
@@ -64,7 +70,8 @@ export async function executePipeline(execution: PipelineExecution, runtime: Pip
       jobToken: execution.jobToken,
       variables: (await runtime.variablesFor?.(facts)) ?? [],
       ...(runtime.resourceGroups ? { resourceGroups: runtime.resourceGroups } : {}),
-      ...(runtime.artifacts ? { artifacts: { ...runtime.artifacts, cacheScope: runtime.artifacts.cacheScopeFor(facts) } } : {}),
+      ...(runtime.artifacts ? { artifacts: { ...runtime.artifacts, cacheScope: scope } } : {}),
+      affinity: `${facts.project} ${scope}`,
       ...(execution.pushAllowed ? {} : { skipJobs: Object.fromEntries(plan.jobs.filter((job) => job.kind === 'build').map((job) => [job.name, 'skipped: forks push no image'])) }),
     },
     runtime.executor,

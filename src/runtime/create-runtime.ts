@@ -3,7 +3,7 @@ import os from 'node:os';
 import type { Config } from '../config/load-config.js';
 import { secretValues } from '../config/load-config.js';
 import { loadPolicy, projectPolicy, type PolicyFile } from '../config/policy-file.js';
-import { createExecutor } from '../executors/create-executor.js';
+import { createExecutor, type ExecutorChoices } from '../executors/create-executor.js';
 import { createForges, type Forges } from '../forges/create-forges.js';
 import type { Executor } from '../pipeline/executor.js';
 import { findPushedImage } from '../registry/find-pushed-image.js';
@@ -63,6 +63,8 @@ export interface RuntimeOptions {
   database: 'always' | 'if-configured';
   /** Tests and benchmarks may bring their own executor. */
   executor?: Executor;
+  /** For a process that ends with its pipeline: where the pool's seeding goes so that it outlives it. */
+  poolHandOff?: ExecutorChoices['poolHandOff'];
 }
 
 export function createStores(pool: Pool, secretKey?: Buffer): Stores {
@@ -109,6 +111,12 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
     createRegistryClient(host === config.registry.host ? { host, username: config.registry.user, password: config.registry.password } : { host });
   const ownRegistry = registryFor(config.registry.host);
   const artifactStore = createRegistryArtifactStore(ownRegistry);
+  const ownExecutor = options.executor
+    ? undefined
+    : createExecutor(config, {
+        ...(options.poolHandOff ? { poolHandOff: options.poolHandOff } : {}),
+        onPoolError: (error) => logger.warn({ err: error }, 'could not seed a dind daemon for the pool'),
+      });
   return {
     config,
     logger,
@@ -116,7 +124,7 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
     forges: createForges(config, logger),
     registryFor,
     pipelines: {
-      executor: options.executor ?? createExecutor(config),
+      executor: options.executor ?? ownExecutor!,
       secrets: secretValues(config),
       jobTimeoutMs: config.docker.job.timeoutMs,
       logger,
@@ -131,13 +139,14 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
         maxBytes: config.artifacts.maxBytes,
         cacheMaxBytes: config.artifacts.cacheMaxBytes,
         defaultExpireInSeconds: DEFAULT_ARTIFACT_EXPIRY_SECONDS,
-        cacheScopeFor: (facts) => cacheScope(facts, projectPolicy(policy, facts.project).protectedRefs),
       },
+      trustScopeFor: (facts) => cacheScope(facts, projectPolicy(policy, facts.project).protectedRefs),
     },
     artifactStore,
     database: handle && pool && stores ? { handle, pool, stores } : undefined,
     newOwnerId: () => `${os.hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`,
     async close() {
+      await ownExecutor?.stop?.();
       await pool?.end();
       await handle?.stop();
     },

@@ -53,7 +53,8 @@ export async function startService(config: Config, logger: Logger, options: Serv
   const runtime = await createRuntime(config, logger, { database: 'always', executor: options.executor });
   const { pool, handle, stores } = runtime.database!;
   const { forges, policy } = runtime;
-  const metrics = createMetrics();
+  const poolCounts = runtime.pipelines.executor.pool?.counts;
+  const metrics = createMetrics(poolCounts ? { poolCounts } : {});
   const leaseMs = options.leaseMs ?? config.leaseMs;
   const reporter = createReporter({
     views: stores.views,

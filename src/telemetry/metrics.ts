@@ -1,9 +1,29 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface MetricSources {
+  /** The Docker host's pool of seeded daemons, counted by state when scraped. */
+  poolCounts?: () => Promise<Record<string, number>>;
+}
 
 /** One registry per service instance, so tests can build several without clashing. */
-export function createMetrics() {
+export function createMetrics(sources: MetricSources = {}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'slipway_' });
+  const { poolCounts } = sources;
+  if (poolCounts) {
+    new Gauge({
+      name: 'slipway_pool_daemons',
+      help: 'Dind daemons in the pool on the Docker host, by state (seeding, ready, claimed)',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      async collect() {
+        // A scrape while Docker is away reports nothing rather than failing the whole page.
+        const counts = await poolCounts().catch(() => undefined);
+        this.reset();
+        for (const [state, count] of Object.entries(counts ?? {})) this.set({ state }, count);
+      },
+    });
+  }
   return {
     registry,
     httpRequests: new Counter({

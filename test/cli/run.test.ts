@@ -40,6 +40,7 @@ describe('slipway run', () => {
         { name: 'build', kind: 'build', status: 'passed', exitCode: 0, durationMs: expect.any(Number) },
       ],
       image: { ref: `127.0.0.1:5000/${project}:${sha}`, digest: expect.stringMatching(/^sha256:/), cachedSteps: expect.any(Number), totalSteps: 7 },
+      warm: false,
     });
     expect((await registry.getManifest(project, sha))?.digest).toBe((summary.image as { digest: string }).digest);
     expect(result.stderr).toContain('── test (python:3.8-slim)');
@@ -64,6 +65,7 @@ describe('slipway run', () => {
       jobs: [],
       image: null,
       error: '.slipway.yml: test.script must be a list of strings (line 4)',
+      warm: false,
     });
   });
 

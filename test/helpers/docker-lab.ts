@@ -85,5 +85,7 @@ export const labEnv: NodeJS.ProcessEnv = {
   SLIPWAY_DIND_NETWORK: 'host',
   SLIPWAY_DIND_SOCKET_DIR: executorOptions.dind.socketDir,
   SLIPWAY_JOB_NETWORK: 'host',
+  // Each test starts its pipelines on a fresh daemon, as without a pool; the pool's own tests turn it on.
+  SLIPWAY_POOL_SIZE: '0',
   LOG_LEVEL: 'warn',
 };

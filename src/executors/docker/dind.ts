@@ -12,6 +12,8 @@ import { pullImage } from './pull-image.js';
 export const LABEL_ROLE = 'dev.slipway.role';
 export const LABEL_PIPELINE = 'dev.slipway.pipeline';
 export const LABEL_OWNER = 'dev.slipway.owner';
+/** The host folder (under the socket folder) holding the daemon's socket, when not named as the container. */
+export const LABEL_SOCKET_FOLDER = 'dev.slipway.socket-folder';
 
 export type DindOptions = DindSettings;
 
@@ -87,39 +89,74 @@ async function waitUntilReady(container: Docker.Container, inner: Docker, timeou
   throw new Error(`the dind daemon was not ready within ${Math.round(timeoutMs / 1000)} s: ${await lastLogLines(container, 15)}`);
 }
 
-/** Starts a Docker daemon that belongs to one pipeline alone, and waits until it answers. */
-export async function startDind(host: Docker, pipelineId: string, options: DindOptions, signal: AbortSignal): Promise<DindDaemon> {
+/** How a daemon is named and labelled: a pipeline's own by default, a pool's when given. */
+export interface DindIdentity {
+  name: string;
+  labels: Record<string, string>;
+}
+
+function pipelineIdentity(pipelineId: string): DindIdentity {
+  return {
+    name: `slipway-dind-${pipelineId.replace(/[^a-zA-Z0-9_.-]/g, '-')}-${Date.now().toString(36)}`,
+    labels: { [LABEL_ROLE]: 'dind', [LABEL_PIPELINE]: pipelineId, [LABEL_OWNER]: ownerLabel() },
+  };
+}
+
+/**
+ * A running daemon: its client, and the one way it goes (with whatever else goes with it).
+ * Cancellation and the normal end of a pipeline may both ask; the daemon goes once.
+ */
+export function dindHandle(host: Docker, container: { id: string; name: string }, socketFolder: string, alsoRemove: string[] = []): DindDaemon {
+  let destroyed: Promise<void> | undefined;
+  return {
+    containerId: container.id,
+    name: container.name,
+    docker: createDockerClient(`unix://${path.join(socketFolder, 'docker.sock')}`),
+    destroy: () =>
+      (destroyed ??= (async () => {
+        for (const id of [container.id, ...alsoRemove]) await removeContainer(host, id);
+        await rm(socketFolder, { recursive: true, force: true });
+      })()),
+  };
+}
+
+export async function removeContainer(host: Docker, id: string): Promise<void> {
+  await host
+    .getContainer(id)
+    .remove({ force: true, v: true })
+    .catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
+}
+
+/** Starts a Docker daemon that belongs to one pipeline alone (or to the pool), and waits until it answers. */
+export async function startDind(host: Docker, pipelineId: string, options: DindOptions, signal: AbortSignal, identity: DindIdentity = pipelineIdentity(pipelineId)): Promise<DindDaemon> {
   await ensureImage(host, options.image, options.registryMirror, signal);
-  const name = `slipway-dind-${pipelineId.replace(/[^a-zA-Z0-9_.-]/g, '-')}-${Date.now().toString(36)}`;
+  const { name } = identity;
   const socketFolder = path.join(options.socketDir, name);
   await mkdir(socketFolder, { recursive: true });
-  const inner = createDockerClient(`unix://${path.join(socketFolder, 'docker.sock')}`);
-
   let container: Docker.Container | undefined;
-  let destroyed: Promise<void> | undefined;
-  // Cancellation and the normal end of a pipeline may both ask; the daemon goes once.
-  const destroy = () =>
-    (destroyed ??= (async () => {
-      if (container) await container.remove({ force: true, v: true }).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
-      await rm(socketFolder, { recursive: true, force: true });
-    })());
   try {
     container = await host.createContainer({
       name,
       Image: options.image,
       Cmd: daemonArgs(options),
-      Labels: { [LABEL_ROLE]: 'dind', [LABEL_PIPELINE]: pipelineId, [LABEL_OWNER]: ownerLabel() },
+      Labels: { ...identity.labels, [LABEL_SOCKET_FOLDER]: name },
       // Image layers inside must not sit on the outer overlay filesystem.
       Volumes: { '/var/lib/docker': {} },
       HostConfig: { ...securityConfig(options, socketFolder), NetworkMode: options.network },
     });
-    await container.start();
-    await waitUntilReady(container, inner, options.readyTimeoutMs, signal);
+    const daemon = dindHandle(host, { id: container.id, name }, socketFolder);
+    try {
+      await container.start();
+      await waitUntilReady(container, daemon.docker, options.readyTimeoutMs, signal);
+    } catch (error) {
+      await daemon.destroy();
+      throw error;
+    }
+    return daemon;
   } catch (error) {
-    await destroy();
+    if (!container) await rm(socketFolder, { recursive: true, force: true });
     throw error;
   }
-  return { containerId: container.id, name, docker: inner, destroy };
 }
 
 export interface DindContainer {
@@ -130,9 +167,13 @@ export interface DindContainer {
   owner: string;
 }
 
+export function containerName(info: Docker.ContainerInfo): string {
+  return (info.Names[0] ?? '').replace(/^\//, '');
+}
+
 export async function listDinds(host: Docker): Promise<DindContainer[]> {
   const containers = await host.listContainers({ all: true, filters: { label: [`${LABEL_ROLE}=dind`] } });
-  return containers.map((info) => ({ id: info.Id, name: (info.Names[0] ?? '').replace(/^\//, ''), pipelineId: info.Labels[LABEL_PIPELINE] ?? '', owner: info.Labels[LABEL_OWNER] ?? '' }));
+  return containers.map((info) => ({ id: info.Id, name: containerName(info), pipelineId: info.Labels[LABEL_PIPELINE] ?? '', owner: info.Labels[LABEL_OWNER] ?? '' }));
 }
 
 /** True when no process has this id on this machine (a dead owner). */
@@ -161,24 +202,27 @@ export async function removeOrphanDinds(
   const dinds = await listDinds(host);
   const orphans = dinds.filter(isOrphan);
   for (const orphan of orphans) {
-    await host
-      .getContainer(orphan.id)
-      .remove({ force: true, v: true })
-      .catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
+    await removeContainer(host, orphan.id);
     if (socketDir) await rm(path.join(socketDir, orphan.name), { recursive: true, force: true });
   }
-  if (socketDir) await removeStrandedSocketFolders(socketDir, new Set(dinds.filter((dind) => !orphans.includes(dind)).map((dind) => dind.name)));
+  if (socketDir) await removeStrandedSocketFolders(socketDir, await liveSocketFolders(host));
   return orphans;
+}
+
+/** The socket folders of every daemon still there, the pool's included. */
+async function liveSocketFolders(host: Docker): Promise<Set<string>> {
+  const containers = await host.listContainers({ all: true, filters: { label: [LABEL_ROLE] } });
+  return new Set(containers.map((info) => info.Labels[LABEL_SOCKET_FOLDER] ?? containerName(info)));
 }
 
 /**
  * Socket folders with no daemon behind them (their owner died between making the folder and
  * starting the container). Young ones may belong to a daemon being started right now.
  */
-async function removeStrandedSocketFolders(socketDir: string, daemonNames: ReadonlySet<string>, minAgeMs = 120_000): Promise<void> {
+async function removeStrandedSocketFolders(socketDir: string, daemonFolders: ReadonlySet<string>, minAgeMs = 120_000): Promise<void> {
   const entries = await readdir(socketDir, { withFileTypes: true }).catch(() => []);
   for (const entry of entries) {
-    if (!entry.isDirectory() || !entry.name.startsWith('slipway-dind-') || daemonNames.has(entry.name)) continue;
+    if (!entry.isDirectory() || !/^slipway-(dind|pool)-/.test(entry.name) || daemonFolders.has(entry.name)) continue;
     const folder = path.join(socketDir, entry.name);
     const age = Date.now() - (await stat(folder)).mtimeMs;
     if (age > minAgeMs) await rm(folder, { recursive: true, force: true });

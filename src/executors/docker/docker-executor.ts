@@ -2,9 +2,13 @@ import type Docker from 'dockerode';
 import { resolveInCheckout } from '../../pipeline/checkout-paths.js';
 import { JobError, type ExecutionEnvironment, type Executor, type PipelineIdentity } from '../../pipeline/executor.js';
 import { buildAndPush } from './build-and-push.js';
-import { DIND_SOCKET, removeOrphanDinds, startDind, type DindOptions } from './dind.js';
-import type { RegistryAuth } from './pull-image.js';
+import { repositoryPath } from '../../pipeline/image-names.js';
+import { DIND_SOCKET, ownerLabel, removeOrphanDinds, startDind, type DindDaemon, type DindOptions } from './dind.js';
+import type { PoolSettings } from './dind-pool.js';
+import { inOwnRegistry, seedImages } from './pool-seeds.js';
+import { pullImage, type RegistryAuth } from './pull-image.js';
 import { runJobContainer, type JobLimits } from './run-job-container.js';
+import { createWarmPool, type WarmPoolOptions } from './warm-pool.js';
 
 export interface DockerExecutorOptions {
   dind: DindOptions;
@@ -12,6 +16,10 @@ export interface DockerExecutorOptions {
   registryAuth?: RegistryAuth;
   /** How long a job waits for its services' ports. */
   serviceReadyTimeoutMs: number;
+  /** Slipway's registry (`host[:port]`): the only one whose images are seeded with its credentials. */
+  registry?: string;
+  /** Daemons seeded ahead of the pipelines that will want them; without it, every pipeline starts an empty one. */
+  pool?: { settings: PoolSettings } & Pick<WarmPoolOptions, 'handOff' | 'onError'>;
 }
 
 /** The build context, resolved through links, refused unless it is a folder inside the checkout. */
@@ -26,15 +34,48 @@ async function buildContext(sourceDir: string, context: string): Promise<string>
   return resolved;
 }
 
-/** Runs each pipeline in a fresh Docker-in-Docker daemon on `host`, destroyed by `close()`. */
+/** What the pipeline's daemon got from registries, for the next one of its project to start with. */
+async function seedsOf(daemon: DindDaemon, pipeline: PipelineIdentity, registry: string): Promise<string[]> {
+  try {
+    const images = await daemon.docker.listImages({ abortSignal: AbortSignal.timeout(5_000) });
+    return seedImages(images, { registry, repository: repositoryPath(pipeline.project) });
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Runs each pipeline in a Docker-in-Docker daemon of its own on `host`, destroyed by `close()`:
+ * one from the pool seeded for its project when there is one, a fresh empty one otherwise.
+ */
 export function createDockerExecutor(host: Docker, options: DockerExecutorOptions): Executor {
+  const registry = options.registry ?? options.registryAuth?.serveraddress ?? '';
+  const owner = ownerLabel();
+  const pool = options.pool ? createWarmPool(host, { dind: options.dind, owner, ...options.pool }) : undefined;
+  const pullSeed = (docker: Docker, image: string, signal: AbortSignal) =>
+    pullImage(docker, image, signal, registry && inOwnRegistry(image, registry) ? options.registryAuth : undefined);
+
   return {
     async recoverOrphans() {
-      return (await removeOrphanDinds(host, undefined, options.dind.socketDir)).map((orphan) => orphan.pipelineId);
+      const pipelines = (await removeOrphanDinds(host, undefined, options.dind.socketDir)).map((orphan) => orphan.pipelineId);
+      if (pool) pipelines.push(...(await pool.prune()));
+      return pipelines;
     },
 
+    ...(pool
+      ? {
+          pool: {
+            counts: () => pool.counts(),
+            settled: () => pool.settled(),
+            seed: (affinity: string, seeds: string[]) => pool.seed({ affinity, seeds, pull: pullSeed }),
+          },
+          stop: () => pool.stop(),
+        }
+      : {}),
+
     async open(pipeline: PipelineIdentity, signal: AbortSignal): Promise<ExecutionEnvironment> {
-      const daemon = await startDind(host, pipeline.id, options.dind, signal);
+      const pooled = pool && pipeline.affinity ? await pool.claim(pipeline.affinity, pipeline.id) : undefined;
+      const daemon = pooled ?? (await startDind(host, pipeline.id, options.dind, signal));
       // Cancellation must not wait for a job to notice: removing the daemon stops everything inside it.
       const onAbort = () => void daemon.destroy().catch(() => undefined);
       signal.addEventListener('abort', onAbort, { once: true });
@@ -70,9 +111,12 @@ export function createDockerExecutor(host: Docker, options: DockerExecutorOption
             signal: context.signal,
             output: context.output,
           }),
+        warm: pooled !== undefined,
         async close() {
           signal.removeEventListener('abort', onAbort);
+          const seeds = pool && pipeline.affinity && !signal.aborted ? await seedsOf(daemon, pipeline, registry) : [];
           await daemon.destroy();
+          if (pool && pipeline.affinity) pool.replenish({ affinity: pipeline.affinity, seeds, pull: pullSeed });
         },
       };
     },

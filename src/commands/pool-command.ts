@@ -1,0 +1,70 @@
+import { spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load-config.js';
+import { createDockerClient } from '../executors/docker/docker-client.js';
+import { drainPool, listPool } from '../executors/docker/dind-pool.js';
+import { ownerLabel } from '../executors/docker/dind.js';
+import { createExecutor } from '../executors/create-executor.js';
+import { UsageError } from './usage-error.js';
+
+export const POOL_USAGE = `usage: slipway pool <status|seed|drain>
+
+  status                     the Docker host's pool: each daemon, its project, state and seeds
+  seed AFFINITY IMAGE…       start a daemon for the pool and pull IMAGEs into it (what
+                             \`slipway run\` leaves running in the background after a run)
+  drain                      remove every unclaimed pool daemon`;
+
+/**
+ * Seeds the next daemon for `slipway run` in a process of its own that outlives the run, as
+ * `git gc --auto` detaches: the run's result is not held back by seeding.
+ */
+export function seedInBackground(request: { affinity: string; seeds: string[] }): void {
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'pool', 'seed', request.affinity, ...request.seeds], {
+    detached: true,
+    stdio: 'ignore',
+    env: process.env,
+  });
+  child.on('error', () => undefined);
+  child.unref();
+}
+
+function age(createdMs: number): string {
+  const seconds = Math.round((Date.now() - createdMs) / 1000);
+  return seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+}
+
+/** `slipway pool …`: look at, fill or empty the Docker host's pool of seeded dind daemons. */
+export async function poolCommand(args: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const [action, ...rest] = positionals;
+  const config = loadConfig();
+  const host = createDockerClient(config.docker.host);
+  switch (action) {
+    case 'status': {
+      if (rest.length > 0) throw new UsageError(POOL_USAGE);
+      const { members } = await listPool(host);
+      if (members.length === 0) console.log(`The pool is empty (SLIPWAY_POOL_SIZE=${config.docker.pool.size}).`);
+      for (const member of members) {
+        console.log(`${member.name}  ${member.state}${member.running ? '' : ' (stopped)'}  ${member.affinity}  ${age(member.createdMs)} old  seeds: ${member.seeds.join(' ') || 'none'}`);
+      }
+      return 0;
+    }
+    case 'seed': {
+      const [affinity, ...seeds] = rest;
+      if (!affinity || seeds.length === 0) throw new UsageError(`pool seed needs a project affinity and at least one image\n\n${POOL_USAGE}`);
+      if (config.docker.pool.size === 0) throw new UsageError('the pool is off: set SLIPWAY_POOL_SIZE to the number of daemons to keep ready');
+      const executor = createExecutor(config, { poolHandOff: () => undefined });
+      const seeded = await executor.pool!.seed(affinity, seeds);
+      if (!seeded) console.log(`No room in the pool for ${affinity}: it has its share (SLIPWAY_POOL_PER_PROJECT) or every daemon is claimed.`);
+      return 0;
+    }
+    case 'drain': {
+      if (rest.length > 0) throw new UsageError(POOL_USAGE);
+      const removed = await drainPool(host, ownerLabel(), config.docker.dind, () => true);
+      console.log(`Removed ${removed} pool daemon${removed === 1 ? '' : 's'}.`);
+      return 0;
+    }
+    default:
+      throw new UsageError(action === undefined ? POOL_USAGE : `unknown pool action "${action}"\n\n${POOL_USAGE}`);
+  }
+}
