@@ -1,17 +1,25 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { IncludesNeeded, type FetchedInclude } from './gitlab-ci/resolve-includes.js';
 import { PipelineFileError } from './pipeline-file-error.js';
 import type { PlanOptions } from './plan.js';
 import { readPipelinePlan } from './read-pipeline-file.js';
 
-/** The thread side of readPipelinePlanWithin: reads the plan and posts it, what was wrong, or which includes it needs. */
-const { sourceDir, variables, options, fetched } = workerData as {
+interface ReadRequest {
   sourceDir: string;
   variables: Record<string, string>;
   options: PlanOptions;
   fetched: Array<[string, FetchedInclude]>;
-};
-readPipelinePlan(sourceDir, variables, options, new Map(fetched)).then(
+}
+
+/**
+ * The thread side of readPipelinePlanWithin: started ahead with its modules loaded, it reads
+ * one plan when asked and posts it, what was wrong, or which includes it needs; it is never
+ * given a second one.
+ */
+parentPort!.once('message', ({ sourceDir, variables, options, fetched }: ReadRequest) => void read(sourceDir, variables, options, fetched));
+
+const read = (sourceDir: string, variables: Record<string, string>, options: PlanOptions, fetched: Array<[string, FetchedInclude]>) =>
+  readPipelinePlan(sourceDir, variables, options, new Map(fetched)).then(
   (plan) => parentPort!.postMessage({ plan }),
   (error: unknown) =>
     parentPort!.postMessage(

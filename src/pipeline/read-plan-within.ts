@@ -38,6 +38,29 @@ export function readPipelinePlanWithin(
   return readFetchingIncludes((fetched) => readOnThread(sourceDir, variables, timeoutMs, options, fetched), fetchInclude);
 }
 
+let spare: Worker | undefined;
+
+function startThread(): Worker {
+  const [entry, mode] = threadEntry();
+  const thread = new Worker(entry, { ...mode, resourceLimits: { maxOldGenerationSizeMb: 256 } });
+  // A spare waiting for work must not keep the process alive.
+  thread.unref();
+  const forget = () => {
+    if (spare === thread) spare = undefined;
+  };
+  thread.once('error', forget);
+  thread.once('exit', forget);
+  return thread;
+}
+
+/**
+ * Starts a thread ahead of the next read, so loading its modules is off the pipeline's path.
+ * Each thread still reads one file only: nothing of one branch's file stays for the next.
+ */
+export function preparePlanThread(): void {
+  spare ??= startThread();
+}
+
 function readOnThread(
   sourceDir: string,
   variables: Record<string, string>,
@@ -45,20 +68,22 @@ function readOnThread(
   options: PlanOptions,
   fetched: ReadonlyMap<string, FetchedInclude>,
 ): Promise<PipelinePlan> {
-  const [entry, mode] = threadEntry();
-  const thread = new Worker(entry, {
-    ...mode,
-    workerData: { sourceDir, variables, options, fetched: [...fetched] },
-    resourceLimits: { maxOldGenerationSizeMb: 256 },
-  });
+  const thread = spare ?? startThread();
+  spare = undefined;
+  thread.ref();
+  thread.postMessage({ sourceDir, variables, options, fetched: [...fetched] });
+  const done = () => {
+    void thread.terminate();
+    preparePlanThread();
+  };
   return new Promise<PipelinePlan>((resolve, reject) => {
     const timer = setTimeout(() => {
-      void thread.terminate();
+      done();
       reject(new PipelineFileError('the pipeline file', [`took longer than ${Math.round(timeoutMs / 1000)} s to read (SLIPWAY_PIPELINE_FILE_TIMEOUT): simplify its anchors, extends or expressions`]));
     }, timeoutMs);
     thread.once('message', (answer: ThreadAnswer) => {
       clearTimeout(timer);
-      void thread.terminate();
+      done();
       if ('plan' in answer) resolve(answer.plan);
       else if ('fileError' in answer) reject(new PipelineFileError(answer.fileError.file, answer.fileError.problems));
       else if ('includesNeeded' in answer) reject(new IncludesNeeded(answer.includesNeeded));
@@ -66,6 +91,7 @@ function readOnThread(
     });
     thread.once('error', (error) => {
       clearTimeout(timer);
+      done();
       // Out of memory under resourceLimits is the file's doing too.
       reject(new PipelineFileError('the pipeline file', [`could not be read: ${error.message}`]));
     });

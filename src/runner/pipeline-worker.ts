@@ -12,7 +12,7 @@ import type { PipelineStore } from '../store/pipeline-store.js';
 import { repositoryPath } from '../pipeline/image-names.js';
 import { predefinedVariables } from '../pipeline/predefined-variables.js';
 import { PipelineFileError } from '../pipeline/pipeline-file-error.js';
-import { readPipelinePlanWithin } from '../pipeline/read-plan-within.js';
+import { preparePlanThread, readPipelinePlanWithin } from '../pipeline/read-plan-within.js';
 import { createIncludeFetcher, REMOTE_INCLUDE_TIMEOUT_MS } from './fetch-include.js';
 import { executePipeline, type PipelineRuntime } from './execute-pipeline.js';
 import { holdingLease, startClaimLoop } from './claim-loop.js';
@@ -68,6 +68,7 @@ export function startWorker(options: WorkerOptions): Worker {
   const pollMs = options.pollMs ?? 1_000;
   const log = options.logger.child({ workerId: options.workerId });
   const running = new Map<number, AbortController>();
+  preparePlanThread();
 
   async function execute(claimed: ClaimedPipeline, signal: AbortSignal): Promise<void> {
     const forge = options.forges.get(claimed.target.forge);
