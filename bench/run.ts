@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { pipelineBench } from './pipeline-bench.js';
 import { promotionBench } from './promotion-bench.js';
+import { seedMethodsBench } from './seed-methods.js';
 import { warmBench } from './warm-bench.js';
 import { webhookBench } from './webhook-bench.js';
 
@@ -9,4 +10,5 @@ console.log(`Slipway benchmarks on ${os.cpus().length} × ${os.cpus()[0]?.model 
 if (!only || only === 'webhooks') await webhookBench();
 if (!only || only === 'promotion') await promotionBench();
 if (!only || only === 'pipeline') await pipelineBench();
+if (!only || only === 'warm') await seedMethodsBench();
 if (!only || only === 'warm') await warmBench();

@@ -115,7 +115,7 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
     ? undefined
     : createExecutor(config, {
         ...(options.poolHandOff ? { poolHandOff: options.poolHandOff } : {}),
-        onPoolError: (error) => logger.warn({ err: error }, 'could not seed a dind daemon for the pool'),
+        onPoolError: (error) => logger.warn({ err: error }, 'the pool of seeded dind daemons failed; pipelines start fresh daemons meanwhile'),
       });
   return {
     config,

@@ -48,4 +48,22 @@ describe('slipway serve', () => {
     expect(result.stderr).toContain('unknown command "deploy-everything"');
     expect(result.stderr).toContain('usage: slipway <command>');
   });
+
+  it.each([
+    [['pool', 'refill'], 'slipway: unknown pool action "refill"'],
+    [['pool', 'seed', 'group/app protected'], 'slipway: pool seed needs a project affinity and at least one image'],
+    [['pool', 'status', 'extra'], 'usage: slipway pool <status|seed|drain>'],
+  ])('refuses %j with a line naming what to fix', async (args, message) => {
+    const result = await runCli(args);
+
+    expect(result.code).toBe(64);
+    expect(result.stderr).toContain(message);
+  });
+
+  it('refuses to seed when the pool is off, naming the variable', async () => {
+    const result = await runCli(['pool', 'seed', 'group/app protected', 'python:3.8-slim'], { SLIPWAY_POOL_SIZE: '0' });
+
+    expect(result.code).toBe(64);
+    expect(result.stderr).toContain('slipway: the pool is off: set SLIPWAY_POOL_SIZE to the number of daemons to keep ready');
+  });
 });

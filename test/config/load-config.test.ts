@@ -14,6 +14,7 @@ describe('loadConfig', () => {
     expect(config.docker.dind.privileged).toBe(true);
     expect(config.docker.job.timeoutMs).toBe(1_800_000);
     expect(config.concurrency).toBe(2);
+    expect(config.docker.pool).toEqual({ size: 2, perProject: 1, idleMs: 1_800_000 });
     expect(config.github).toBeUndefined();
     expect(config.publicUrl).toBe('http://localhost:3000');
   });
@@ -31,6 +32,9 @@ describe('loadConfig', () => {
     [{ SLIPWAY_JOB_MEMORY: 'lots' }, 'SLIPWAY_JOB_MEMORY must be a size such as 512m or 2g (got "lots")'],
     [{ SLIPWAY_JOB_CPUS: 'two' }, 'SLIPWAY_JOB_CPUS must be a number of CPUs such as 1.5 (got "two")'],
     [{ SLIPWAY_CONCURRENCY: '-1' }, 'SLIPWAY_CONCURRENCY must be a whole number from 0 to 64 (got "-1")'],
+    [{ SLIPWAY_POOL_SIZE: 'many' }, 'SLIPWAY_POOL_SIZE must be a whole number from 0 to 64 (got "many")'],
+    [{ SLIPWAY_POOL_PER_PROJECT: '0' }, 'SLIPWAY_POOL_PER_PROJECT must be a whole number from 1 to 64 (got "0")'],
+    [{ SLIPWAY_POOL_IDLE: '5' }, 'SLIPWAY_POOL_IDLE must be a whole number from 10 to 604800 (got "5")'],
     [{ APP_ID: 'my-app' }, 'APP_ID must be the numeric GitHub App id (got "my-app")'],
     [{ GHE_HOST: 'https://github.example.com' }, 'GHE_HOST must be a host name such as github.example.com, without a scheme (got "https://github.example.com")'],
     [{ GITLAB_URL: 'gitlab.example.com' }, 'GITLAB_URL must be an http(s) URL such as https://example.com (got "gitlab.example.com")'],

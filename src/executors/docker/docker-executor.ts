@@ -74,7 +74,8 @@ export function createDockerExecutor(host: Docker, options: DockerExecutorOption
       : {}),
 
     async open(pipeline: PipelineIdentity, signal: AbortSignal): Promise<ExecutionEnvironment> {
-      const pooled = pool && pipeline.affinity ? await pool.claim(pipeline.affinity, pipeline.id) : undefined;
+      // The pool is a shortcut: when it cannot be read, the pipeline starts a fresh daemon as before.
+      const pooled = pool && pipeline.affinity ? await pool.claim(pipeline.affinity, pipeline.id).catch((error: unknown) => void options.pool?.onError?.(error)) : undefined;
       const daemon = pooled ?? (await startDind(host, pipeline.id, options.dind, signal));
       // Cancellation must not wait for a job to notice: removing the daemon stops everything inside it.
       const onAbort = () => void daemon.destroy().catch(() => undefined);
