@@ -74,7 +74,8 @@ by-alias:
       jobOutput: (job, text) => output.set(job.name, (output.get(job.name) ?? '') + text),
     });
 
-    expect(result.jobs.map((job) => [job.name, job.status, job.error])).toEqual([
+    // A failure shows the jobs' logs: a job that failed here once could not be told apart otherwise.
+    expect(result.jobs.map((job) => [job.name, job.status, job.error]), [...output].map(([job, log]) => `── ${job}\n${log}`).join('\n')).toEqual([
       ['by-name', 'passed', undefined],
       ['by-alias', 'passed', undefined],
     ]);
