@@ -52,6 +52,15 @@ export function createDockerExecutor(host: Docker, options: DockerExecutorOption
   const registry = options.registry ?? options.registryAuth?.serveraddress ?? '';
   const owner = ownerLabel();
   const pool = options.pool ? createWarmPool(host, { dind: options.dind, owner, ...options.pool }) : undefined;
+  /**
+   * A job's and its services' images are pulled as the pipeline: with its own job token in
+   * Slipway's registry (so it reads what its project may read, not what Slipway's account may),
+   * and with no credentials anywhere else (Slipway's account is never offered to another registry).
+   */
+  const jobImageAuth =
+    (env: Record<string, string>) =>
+    (image: string): RegistryAuth | undefined =>
+      registry && inOwnRegistry(image, registry) && env.CI_REGISTRY_PASSWORD ? { username: env.CI_REGISTRY_USER ?? '', password: env.CI_REGISTRY_PASSWORD, serveraddress: registry } : undefined;
   const pullSeed = (docker: Docker, image: string, signal: AbortSignal) =>
     pullImage(docker, image, signal, registry && inOwnRegistry(image, registry) ? options.registryAuth : undefined);
 
@@ -93,7 +102,7 @@ export function createDockerExecutor(host: Docker, options: DockerExecutorOption
             limits: options.job,
             signal: context.signal,
             output: context.output,
-            auth: options.registryAuth,
+            authFor: jobImageAuth(context.env),
             services: context.services,
             serviceReadyTimeoutMs: options.serviceReadyTimeoutMs,
             serviceLogs: context.serviceLogs,

@@ -33,7 +33,7 @@ export interface JobPodOptions {
   readyTimeoutMs: number;
   signal: AbortSignal;
   output(text: string): void;
-  auth?: RegistryAuth;
+  authFor?(image: string): RegistryAuth | undefined;
 }
 
 export const SERVICE_LOG_BYTES = 64 * 1024;
@@ -117,7 +117,7 @@ export function createJobPod(docker: Docker, options: JobPodOptions): JobPod {
   async function start(): Promise<void> {
     const images = await Promise.all(services.map(async (service) => {
       options.output(`Starting service ${service.name} (${service.image}) as ${service.hostNames.join(', ')}\n`);
-      return pullService(docker, service, signal, options.auth);
+      return pullService(docker, service, signal, options.authFor?.(service.image));
     }));
     const network = podNetwork(options.network);
     if (network !== options.network) options.output(`The job and its services have no outside network: SLIPWAY_JOB_NETWORK is ${options.network}, which jobs with services cannot share\n`);

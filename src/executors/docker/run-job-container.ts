@@ -30,7 +30,8 @@ export interface JobContainerOptions {
   limits: JobLimits;
   signal: AbortSignal;
   output(text: string): void;
-  auth?: RegistryAuth;
+  /** Credentials for pulling an image (the job's, a service's); none for an image that gets none. */
+  authFor?(image: string): RegistryAuth | undefined;
   services?: ResolvedService[];
   serviceReadyTimeoutMs?: number;
   serviceLogs?(logs: ServiceLog[]): void;
@@ -107,7 +108,7 @@ async function pullJobImage(docker: Docker, image: string, signal: AbortSignal, 
 export async function runJobContainer(docker: Docker, options: JobContainerOptions): Promise<{ exitCode: number }> {
   const { signal } = options;
   options.output(`Pulling ${options.image}\n`);
-  await pullJobImage(docker, options.image, signal, options.auth);
+  await pullJobImage(docker, options.image, signal, options.authFor?.(options.image));
   signal.throwIfAborted();
   if (!options.services?.length) return runInContainer(docker, options, options.limits.network);
 
@@ -119,7 +120,7 @@ export async function runJobContainer(docker: Docker, options: JobContainerOptio
     readyTimeoutMs: options.serviceReadyTimeoutMs ?? 30_000,
     signal,
     output: options.output,
-    auth: options.auth,
+    ...(options.authFor ? { authFor: options.authFor } : {}),
   });
   try {
     await pod.start();
