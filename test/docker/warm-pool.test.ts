@@ -92,10 +92,18 @@ describe('the pool of seeded dind daemons', () => {
     });
     folders.push(tamper, check);
 
+    // One daemon per project for the pipelines themselves: the first one's refill finds the
+    // second seeded daemon still there and adds none, so the second pipeline gets that one.
+    const oneEach = createDockerExecutor(host, { ...executorOptions, registry: lab.registry, pool: { settings: { ...settings, perProject: 1 } } });
     const tamperLog = outputs();
-    const tampered = await runPipeline(pipelineRun(tamper, await readPipelinePlan(tamper), { project, ref: 'feature/x', affinity }), executor, tamperLog.observer);
     const checkLog = outputs();
-    const checked = await runPipeline(pipelineRun(check, await readPipelinePlan(check), { project, ref: 'feature/x', affinity }), executor, checkLog.observer);
+    let tampered, checked;
+    try {
+      tampered = await runPipeline(pipelineRun(tamper, await readPipelinePlan(tamper), { project, ref: 'feature/x', affinity }), oneEach, tamperLog.observer);
+      checked = await runPipeline(pipelineRun(check, await readPipelinePlan(check), { project, ref: 'feature/x', affinity }), oneEach, checkLog.observer);
+    } finally {
+      await oneEach.stop!();
+    }
 
     const before = /^before (sha256:\w+)$/m.exec(tamperLog.byJob.get('tamper') ?? '')?.[1];
     const after = /^after (sha256:\w+)$/m.exec(tamperLog.byJob.get('tamper') ?? '')?.[1];

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import { containerName, dindHandle, LABEL_OWNER, LABEL_PIPELINE, LABEL_ROLE, LABEL_SOCKET_FOLDER, ownerIsGone, removeContainer, startDind, type DindDaemon, type DindOptions } from './dind.js';
+import { removeContainer } from './docker-client.js';
+import { containerName, dindHandle, LABEL_OWNER, LABEL_PIPELINE, LABEL_ROLE, LABEL_SOCKET_FOLDER, ownerIsGone, startDind, type DindDaemon, type DindOptions } from './dind.js';
 
 /**
  * Daemons started and seeded before a pipeline needs them. Docker itself holds the pool's state,
@@ -166,6 +167,21 @@ export async function seedPoolDaemon(host: Docker, request: SeedRequest, owner: 
   }
 }
 
+/**
+ * Removes a daemon nobody holds. A ready one is claimed first, so no pipeline takes a daemon on
+ * its way out; false when a pipeline got it first. One still seeding belongs to its seeder's
+ * process, which finds it gone.
+ */
+async function removeUnclaimed(host: Docker, member: PoolMember, owner: string, options: DindOptions): Promise<boolean> {
+  if (member.state === 'seeding') {
+    await dindHandle(host, member, path.join(options.socketDir, member.socketFolder)).destroy();
+    return true;
+  }
+  const daemon = await claim(host, member, '', owner, options);
+  await daemon?.destroy();
+  return daemon !== undefined;
+}
+
 /** Room for one more daemon for `affinity`: false when it has its share; the oldest other one makes way when the pool is full. */
 export async function makeRoom(host: Docker, affinity: string, owner: string, options: DindOptions, settings: PoolSettings): Promise<boolean> {
   const { members } = await listPool(host);
@@ -174,10 +190,7 @@ export async function makeRoom(host: Docker, affinity: string, owner: string, op
   if (unclaimed.length < settings.size) return true;
   const oldest = unclaimed.filter((member) => member.state === 'ready').sort((a, b) => a.createdMs - b.createdMs);
   for (const member of oldest) {
-    const daemon = await claim(host, member, '', owner, options);
-    if (!daemon) continue;
-    await daemon.destroy();
-    return true;
+    if (await removeUnclaimed(host, member, owner, options)) return true;
   }
   return false;
 }
@@ -190,13 +203,12 @@ export async function makeRoom(host: Docker, affinity: string, owner: string, op
  */
 export async function prunePool(host: Docker, owner: string, options: DindOptions, settings: Pick<PoolSettings, 'idleMs'>): Promise<string[]> {
   const { members, strayClaims } = await listPool(host);
-  for (const id of strayClaims) await removeContainer(host, id);
+  for (const id of strayClaims) await removeContainer(host.getContainer(id));
   const orphanedPipelines: string[] = [];
   for (const member of members) {
-    const folder = path.join(options.socketDir, member.socketFolder);
     if (member.state === 'claimed') {
       if (!ownerIsGone(member.claim!.owner)) continue;
-      await dindHandle(host, member, folder, [member.claim!.id]).destroy();
+      await dindHandle(host, member, path.join(options.socketDir, member.socketFolder), [member.claim!.id]).destroy();
       if (member.claim!.pipelineId) orphanedPipelines.push(member.claim!.pipelineId);
       continue;
     }
@@ -204,14 +216,7 @@ export async function prunePool(host: Docker, owner: string, options: DindOption
       member.state === 'seeding'
         ? ownerIsGone(member.owner)
         : !member.running || Date.now() - member.createdMs >= settings.idleMs || (member.lifetime === 'process' && ownerIsGone(member.owner));
-    if (!unwanted) continue;
-    if (member.state === 'seeding') {
-      await dindHandle(host, member, folder).destroy();
-      continue;
-    }
-    // Claimed first, so no pipeline takes a daemon that is on its way out.
-    const daemon = await claim(host, member, '', owner, options);
-    await daemon?.destroy();
+    if (unwanted) await removeUnclaimed(host, member, owner, options);
   }
   return orphanedPipelines;
 }
@@ -221,15 +226,7 @@ export async function drainPool(host: Docker, owner: string, options: DindOption
   const { members } = await listPool(host);
   let removed = 0;
   for (const member of members.filter((candidate) => candidate.state !== 'claimed' && which(candidate))) {
-    if (member.state === 'seeding') {
-      await dindHandle(host, member, path.join(options.socketDir, member.socketFolder)).destroy();
-      removed += 1;
-      continue;
-    }
-    const daemon = await claim(host, member, '', owner, options);
-    if (!daemon) continue;
-    await daemon.destroy();
-    removed += 1;
+    if (await removeUnclaimed(host, member, owner, options)) removed += 1;
   }
   return removed;
 }

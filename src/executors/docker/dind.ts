@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import type { DindSettings } from '../../config/load-config.js';
-import { createDockerClient, isNotFound } from './docker-client.js';
+import { createDockerClient, isNotFound, removeContainer } from './docker-client.js';
 import { mirroredReference, splitTag } from '../../registry/image-reference.js';
 import { lastLogLines } from './container-output.js';
 import { pullImage } from './pull-image.js';
@@ -114,17 +114,10 @@ export function dindHandle(host: Docker, container: { id: string; name: string }
     docker: createDockerClient(`unix://${path.join(socketFolder, 'docker.sock')}`),
     destroy: () =>
       (destroyed ??= (async () => {
-        for (const id of [container.id, ...alsoRemove]) await removeContainer(host, id);
+        for (const id of [container.id, ...alsoRemove]) await removeContainer(host.getContainer(id));
         await rm(socketFolder, { recursive: true, force: true });
       })()),
   };
-}
-
-export async function removeContainer(host: Docker, id: string): Promise<void> {
-  await host
-    .getContainer(id)
-    .remove({ force: true, v: true })
-    .catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
 }
 
 /** Starts a Docker daemon that belongs to one pipeline alone (or to the pool), and waits until it answers. */
@@ -202,7 +195,7 @@ export async function removeOrphanDinds(
   const dinds = await listDinds(host);
   const orphans = dinds.filter(isOrphan);
   for (const orphan of orphans) {
-    await removeContainer(host, orphan.id);
+    await removeContainer(host.getContainer(orphan.id));
     if (socketDir) await rm(path.join(socketDir, orphan.name), { recursive: true, force: true });
   }
   if (socketDir) await removeStrandedSocketFolders(socketDir, await liveSocketFolders(host));

@@ -18,3 +18,8 @@ export function createDockerClient(dockerHost?: string): Docker {
 export function isNotFound(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'statusCode' in error && error.statusCode === 404;
 }
+
+/** Removes a container with its anonymous volumes; one already gone is no error. */
+export async function removeContainer(container: Docker.Container): Promise<void> {
+  await container.remove({ force: true, v: true }).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
+}

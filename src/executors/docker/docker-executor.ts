@@ -57,12 +57,12 @@ export function createDockerExecutor(host: Docker, options: DockerExecutorOption
    * Slipway's registry (so it reads what its project may read, not what Slipway's account may),
    * and with no credentials anywhere else (Slipway's account is never offered to another registry).
    */
+  const ownImage = (image: string) => registry !== '' && inOwnRegistry(image, registry);
   const jobImageAuth =
     (env: Record<string, string>) =>
     (image: string): RegistryAuth | undefined =>
-      registry && inOwnRegistry(image, registry) && env.CI_REGISTRY_PASSWORD ? { username: env.CI_REGISTRY_USER ?? '', password: env.CI_REGISTRY_PASSWORD, serveraddress: registry } : undefined;
-  const pullSeed = (docker: Docker, image: string, signal: AbortSignal) =>
-    pullImage(docker, image, signal, registry && inOwnRegistry(image, registry) ? options.registryAuth : undefined);
+      ownImage(image) && env.CI_REGISTRY_PASSWORD ? { username: env.CI_REGISTRY_USER ?? '', password: env.CI_REGISTRY_PASSWORD, serveraddress: registry } : undefined;
+  const pullSeed = (docker: Docker, image: string, signal: AbortSignal) => pullImage(docker, image, signal, ownImage(image) ? options.registryAuth : undefined);
 
   return {
     async recoverOrphans() {

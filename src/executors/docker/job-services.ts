@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import { JobError, type ServiceLog } from '../../pipeline/executor.js';
 import type { ResolvedService } from '../../pipeline/services.js';
 import { demuxFrames, execOutput, lastLogLines } from './container-output.js';
-import { isNotFound } from './docker-client.js';
+import { removeContainer } from './docker-client.js';
 import { LABEL_ROLE } from './dind.js';
 import { pullImage, type RegistryAuth } from './pull-image.js';
 
@@ -70,10 +70,10 @@ function tcpPorts(info: Docker.ImageInspectInfo): number[] {
     .filter((port) => Number.isInteger(port));
 }
 
-async function removeContainer(container: Docker.Container): Promise<void> {
-  await container.remove({ force: true, v: true }).catch((error: unknown) => {
-    // Gone already, or the whole daemon is (a cancellation removes it): nothing is left either way.
-    if (isNotFound(error) || (error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ECONNREFUSED') return;
+async function removeFromDaemon(container: Docker.Container): Promise<void> {
+  await removeContainer(container).catch((error: unknown) => {
+    // The whole daemon is gone (a cancellation removes it): nothing is left either way.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ECONNREFUSED') return;
     throw error;
   });
 }
@@ -109,7 +109,7 @@ export function createJobPod(docker: Docker, options: JobPodOptions): JobPod {
         }),
       );
     },
-    remove: () => (removed ??= Promise.all(started.map(removeContainer)).then(() => undefined)),
+    remove: () => (removed ??= Promise.all(started.map(removeFromDaemon)).then(() => undefined)),
     start,
   };
   return pod;

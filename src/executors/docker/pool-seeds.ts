@@ -33,7 +33,7 @@ export function seedImages(images: ReadonlyArray<Pick<Docker.ImageInfo, 'RepoTag
       const repository = reference.slice(0, colon);
       const tag = reference.slice(colon + 1);
       if (repository === '<none>' || !pulledFrom.has(repository) || COMMIT_TAG.test(tag)) continue;
-      if (repository.startsWith(`${scope.registry}/`) && ((repository !== own && !repository.startsWith(`${own}/`)) || reserved.has(repository))) continue;
+      if (inOwnRegistry(repository, scope.registry) && ((repository !== own && !repository.startsWith(`${own}/`)) || reserved.has(repository))) continue;
       if (!seeds.includes(reference)) seeds.push(reference);
     }
   }

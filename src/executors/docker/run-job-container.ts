@@ -4,7 +4,7 @@ import { JobError, PROJECT_DIR, type JobFile, type JobInput, type ServiceLog } f
 import type { WorkspaceReader } from '../../pipeline/workspace-archive.js';
 import type { ResolvedService } from '../../pipeline/services.js';
 import { abortable } from './abortable.js';
-import { isNotFound } from './docker-client.js';
+import { isNotFound, removeContainer } from './docker-client.js';
 import { pullImage, type RegistryAuth } from './pull-image.js';
 import { createJobPod } from './job-services.js';
 import { packFiles, packSource } from './source-archive.js';
@@ -187,7 +187,7 @@ async function runInContainer(docker: Docker, options: JobContainerOptions, netw
   } finally {
     // After a cancellation the daemon is gone with the container in it; nothing is left to remove.
     if (!signal.aborted) {
-      await container.remove({ force: true, v: true }).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
+      await removeContainer(container);
     }
   }
 }

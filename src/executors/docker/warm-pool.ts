@@ -4,7 +4,6 @@ import type { DindDaemon, DindOptions } from './dind.js';
 
 /** What a process does with the host's pool: take from it, refill it in the background, and clean it. */
 export interface WarmPool {
-  readonly settings: PoolSettings;
   claim(affinity: string, pipelineId: string): Promise<DindDaemon | undefined>;
   /** Seeds a daemon for `affinity`'s next pipeline, in the background, one at a time. */
   replenish(request: SeedRequest): void;
@@ -60,7 +59,6 @@ export function createWarmPool(host: Docker, options: WarmPoolOptions): WarmPool
   timer?.unref();
 
   return {
-    settings,
     claim: (affinity, pipelineId) => (settings.size === 0 ? Promise.resolve(undefined) : claimFromPool(host, affinity, pipelineId, owner, dind, settings)),
     replenish(request) {
       if (settings.size === 0 || request.seeds.length === 0 || stopping.signal.aborted) return;
