@@ -4,7 +4,7 @@ import { parseImageReference } from '../registry/image-reference.js';
 import type { RegistryClient } from '../registry/registry-client.js';
 import type { Deployment, DeploymentStore } from '../store/deployment-store.js';
 import type { DeployDescription } from './actions/webhook-action.js';
-import { auditDeployment, describeLock } from './deploy-context.js';
+import { describeLock } from './deploy-context.js';
 import type { NamePeople } from './deploy-policy.js';
 import type { DeployEvents } from './deploy-events.js';
 import { environmentOf } from './resolve-environment.js';
@@ -39,8 +39,6 @@ export async function carryOutDeployment(claimed: Deployment, owner: string, opt
   const image = parseImageReference(claimed.imageRef);
   const registry = options.registryFor(image.registry);
 
-  const audit = (action: string, deployment: Deployment, detail: Record<string, unknown>) => auditDeployment(store, 'slipway', action, deployment, detail);
-
   /** The environment tag goes back to the digest recorded before the retag, so tag and records agree. */
   async function restore(deployment: Deployment): Promise<void> {
     if (!deployment.promotedAt && !deployment.previousRecorded) return;
@@ -52,9 +50,8 @@ export async function carryOutDeployment(claimed: Deployment, owner: string, opt
 
   async function fail(deployment: Deployment, reason: string): Promise<Deployment | null> {
     await restore(deployment);
-    const failed = await store.finish(deployment.id, owner, 'failed', reason);
+    const failed = await store.finish(deployment.id, owner, 'failed', reason, { action: 'failed', detail: { reason } });
     if (!failed) return null;
-    await audit('failed', failed, { reason });
     await options.events.emit({ type: 'changed', deployment: failed });
     return failed;
   }
@@ -98,9 +95,11 @@ export async function carryOutDeployment(claimed: Deployment, owner: string, opt
   } catch (error) {
     return fail(deployment, messageOf(error));
   }
-  const succeeded = await store.finish(deployment.id, owner, 'succeeded', null);
+  const succeeded = await store.finish(deployment.id, owner, 'succeeded', null, {
+    action: deployment.kind === 'rollback' ? 'rolled back' : 'deployed',
+    detail: { previousDigest: deployment.previousDigest, outcome },
+  });
   if (!succeeded) return null;
-  await audit(deployment.kind === 'rollback' ? 'rolled back' : 'deployed', succeeded, { previousDigest: succeeded.previousDigest, outcome });
   await options.events.emit({ type: 'changed', deployment: succeeded });
   return succeeded;
 }

@@ -139,12 +139,22 @@ export function createDeploymentStore(pool: Pool) {
     markPromoted: (id: number, owner: string) =>
       one(`UPDATE deployments SET promoted_at = coalesce(promoted_at, now()) WHERE id = $1 AND lease_owner = $2 AND status = 'deploying' RETURNING ${COLUMNS}`, [id, owner]),
 
-    /** Ends a deployment this runner holds; null when it no longer does. */
-    finish: (id: number, owner: string, status: 'succeeded' | 'failed', error: string | null) =>
+    /**
+     * Ends a deployment this runner holds and writes its audit event in the same statement, so
+     * a crash cannot leave a finished deployment without its record. Null when it no longer
+     * held it.
+     */
+    finish: (id: number, owner: string, status: 'succeeded' | 'failed', error: string | null, event: { action: string; detail: Record<string, unknown> }) =>
       one(
-        `UPDATE deployments SET status = $3, error = $4, finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
-          WHERE id = $1 AND lease_owner = $2 AND status = 'deploying' RETURNING ${COLUMNS}`,
-        [id, owner, status, error],
+        `WITH finished AS (
+           UPDATE deployments SET status = $3, error = $4, finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
+            WHERE id = $1 AND lease_owner = $2 AND status = 'deploying' RETURNING *
+         ), recorded AS (
+           INSERT INTO audit_events (actor, action, project, environment, sha, digest, deployment_id, detail)
+           SELECT 'slipway', $5::text, project, environment, sha, digest, id, $6::jsonb FROM finished
+         )
+         SELECT ${COLUMNS} FROM finished`,
+        [id, owner, status, error, event.action, JSON.stringify(event.detail)],
       ),
 
     /** The digest the environment ran before `currentDigest`, as confirmed by a deploy that succeeded. */

@@ -2,6 +2,9 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { pipeline as streamPipeline } from 'node:stream/promises';
+import type Docker from 'dockerode';
+import tar from 'tar-stream';
 import { createDockerClient } from '../../src/executors/docker/docker-client.js';
 import { listDinds } from '../../src/executors/docker/dind.js';
 import type { DockerExecutorOptions } from '../../src/executors/docker/docker-executor.js';
@@ -12,6 +15,21 @@ import { createRegistryClient } from '../../src/registry/registry-client.js';
 import { lab } from './lab.js';
 
 export const host = createDockerClient();
+
+/** One file of a container, read through the archive API (no process is started in it). */
+export async function containerFile(container: Docker.Container, file: string): Promise<string> {
+  const archive = await container.getArchive({ path: file });
+  const extract = tar.extract();
+  const contents: Buffer[] = [];
+  extract.on('entry', (header, stream, next) => {
+    stream.on('data', (chunk: unknown) => {
+      if (header.type === 'file') contents.push(chunk as Buffer);
+    });
+    stream.on('end', next);
+  });
+  await streamPipeline(archive, extract);
+  return Buffer.concat(contents).toString('utf8');
+}
 export const registry = createRegistryClient({ host: lab.registry });
 
 /** The lab's way of running dind: no --privileged on this VM, host network only. */

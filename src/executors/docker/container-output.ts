@@ -1,4 +1,7 @@
 import type Docker from 'dockerode';
+import { setTimeout } from 'node:timers/promises';
+
+const EXEC_ATTEMPTS = 6;
 
 /** Non-TTY output carries an 8-byte frame header per chunk (stream, 0, 0, 0, size); this drops them. */
 export function demuxFrames(buffer: Buffer): string {
@@ -20,13 +23,15 @@ export async function lastLogLines(container: Docker.Container, lines: number): 
 /** Runs `command` in a running container and resolves with what it printed. */
 export async function execOutput(container: Docker.Container, command: string[]): Promise<string> {
   // dockerd may finish a quick command and close the connection before Node has written the
-  // whole start request (EPIPE): the command is only ever a read, so it is run again.
+  // whole start request (EPIPE); on a loaded host that happens several times running. The
+  // command is only ever a read, so it is run again, a little later each time.
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await execOnce(container, command);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (attempt >= 3 || (code !== 'EPIPE' && code !== 'ECONNRESET')) throw error;
+      if (attempt >= EXEC_ATTEMPTS || (code !== 'EPIPE' && code !== 'ECONNRESET')) throw error;
+      await setTimeout(25 * 2 ** attempt);
     }
   }
 }
