@@ -35,6 +35,8 @@ install_packages() {
   command -v git >/dev/null || missing+=(git)
   # The tests make registry token-signing certificates as an operator would.
   command -v openssl >/dev/null || missing+=(openssl)
+  # The web UI tests drive Debian's Chromium (no browser download works here), with a font to render.
+  command -v chromium >/dev/null || missing+=(chromium fonts-dejavu-core)
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing ${missing[*]}"
   apt-get update -qq

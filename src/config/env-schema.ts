@@ -12,6 +12,8 @@ export const SECRET_VARIABLES = new Set([
   'SLIPWAY_REGISTRY_PASSWORD',
   'SLIPWAY_SECRET_KEY',
   'SLIPWAY_ADMIN_TOKEN',
+  'GITHUB_CLIENT_SECRET',
+  'GITLAB_OAUTH_CLIENT_SECRET',
 ]);
 
 const optionalText = z.string().trim().min(1).optional();
@@ -157,7 +159,15 @@ export const EnvSchema = z.object({
     .trim()
     .regex(/^[a-z0-9.-]+(:\d+)?$/i, { message: 'must be a host name such as github.example.com, without a scheme' })
     .optional(),
+  /** The GitHub App's OAuth credentials: people log in to the web UI with GitHub. */
+  GITHUB_CLIENT_ID: optionalText,
+  GITHUB_CLIENT_SECRET: optionalText,
   GITLAB_URL: httpUrl.default('https://gitlab.com'),
+  /** A GitLab OAuth application (scope read_user): people log in to the web UI with GitLab. */
+  GITLAB_OAUTH_CLIENT_ID: optionalText,
+  GITLAB_OAUTH_CLIENT_SECRET: optionalText,
+  /** How long a web UI login lasts. */
+  SLIPWAY_SESSION_HOURS: integer(12, 1, 24 * 30),
   GITLAB_TOKEN: optionalText,
   GITLAB_WEBHOOK_SECRET: optionalText,
   SLACK_BOT_TOKEN: optionalText,
@@ -173,6 +183,12 @@ export type Env = z.infer<typeof EnvSchema>;
 export const REQUIRED_TOGETHER: ReadonlyArray<readonly [keyof Env, ReadonlyArray<keyof Env>]> = [
   ['APP_ID', ['PRIVATE_KEY', 'WEBHOOK_SECRET']],
   ['GITLAB_TOKEN', ['GITLAB_WEBHOOK_SECRET']],
+  // Who may read what is asked of the forge with Slipway's own credentials, and the forge
+  // sends people back to PUBLIC_URL.
+  ['GITHUB_CLIENT_ID', ['GITHUB_CLIENT_SECRET', 'APP_ID', 'PUBLIC_URL']],
+  ['GITHUB_CLIENT_SECRET', ['GITHUB_CLIENT_ID']],
+  ['GITLAB_OAUTH_CLIENT_ID', ['GITLAB_OAUTH_CLIENT_SECRET', 'GITLAB_TOKEN', 'PUBLIC_URL']],
+  ['GITLAB_OAUTH_CLIENT_SECRET', ['GITLAB_OAUTH_CLIENT_ID']],
   ['SLACK_BOT_TOKEN', ['SLACK_SIGNING_SECRET', 'SLACK_TEAM_ID']],
   ['SLIPWAY_REGISTRY_USER', ['SLIPWAY_REGISTRY_PASSWORD']],
   ['SLIPWAY_REGISTRY_TOKEN_KEY_FILE', ['SLIPWAY_REGISTRY_TOKEN_CERT_FILE']],

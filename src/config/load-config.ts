@@ -64,9 +64,17 @@ export interface Config {
   source: { maxBytes: number; maxFiles: number; pipelineFileTimeoutMs: number; includeAllowedAddresses: string[] };
   /** Limits on what jobs keep in the registry. */
   artifacts: { maxBytes: number; cacheMaxBytes: number };
-  github: { appId: string; privateKey: string; webhookSecret: string; gheHost: string | undefined } | undefined;
-  gitlab: { url: string; token: string; webhookSecret: string } | undefined;
+  github: { appId: string; privateKey: string; webhookSecret: string; gheHost: string | undefined; login?: OAuthClient } | undefined;
+  gitlab: { url: string; token: string; webhookSecret: string; login?: OAuthClient } | undefined;
+  /** The web UI: how long a login lasts. Who may log in is the forges' `login`. */
+  web: { sessionSeconds: number };
   slack: { botToken: string; signingSecret: string; apiUrl: string; teamId: string } | undefined;
+}
+
+/** An OAuth application registered on a forge, for logging in to the web UI. */
+export interface OAuthClient {
+  clientId: string;
+  clientSecret: string;
 }
 
 /** `512m`, `2g`, `1024` -> bytes. */
@@ -188,12 +196,25 @@ function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey:
     artifacts: { maxBytes: parseByteSize(env.SLIPWAY_ARTIFACTS_MAX_BYTES ?? '100m'), cacheMaxBytes: parseByteSize(env.SLIPWAY_CACHE_MAX_BYTES ?? '1g') },
     github:
       env.APP_ID && env.PRIVATE_KEY && env.WEBHOOK_SECRET
-        ? { appId: env.APP_ID, privateKey: env.PRIVATE_KEY, webhookSecret: env.WEBHOOK_SECRET, gheHost: env.GHE_HOST }
+        ? {
+            appId: env.APP_ID,
+            privateKey: env.PRIVATE_KEY,
+            webhookSecret: env.WEBHOOK_SECRET,
+            gheHost: env.GHE_HOST,
+            login: env.GITHUB_CLIENT_ID && env.GITHUB_CLIENT_SECRET ? { clientId: env.GITHUB_CLIENT_ID, clientSecret: env.GITHUB_CLIENT_SECRET } : undefined,
+          }
         : undefined,
     gitlab:
       env.GITLAB_TOKEN && env.GITLAB_WEBHOOK_SECRET
-        ? { url: env.GITLAB_URL.replace(/\/+$/, ''), token: env.GITLAB_TOKEN, webhookSecret: env.GITLAB_WEBHOOK_SECRET }
+        ? {
+            url: env.GITLAB_URL.replace(/\/+$/, ''),
+            token: env.GITLAB_TOKEN,
+            webhookSecret: env.GITLAB_WEBHOOK_SECRET,
+            login:
+              env.GITLAB_OAUTH_CLIENT_ID && env.GITLAB_OAUTH_CLIENT_SECRET ? { clientId: env.GITLAB_OAUTH_CLIENT_ID, clientSecret: env.GITLAB_OAUTH_CLIENT_SECRET } : undefined,
+          }
         : undefined,
+    web: { sessionSeconds: env.SLIPWAY_SESSION_HOURS * 3600 },
     slack:
       env.SLACK_BOT_TOKEN && env.SLACK_SIGNING_SECRET && env.SLACK_TEAM_ID
         ? { botToken: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET, apiUrl: env.SLACK_API_URL, teamId: env.SLACK_TEAM_ID }
@@ -209,6 +230,8 @@ export function secretValues(config: Config): string[] {
     config.github?.webhookSecret,
     config.gitlab?.token,
     config.gitlab?.webhookSecret,
+    config.github?.login?.clientSecret,
+    config.gitlab?.login?.clientSecret,
     config.slack?.botToken,
     config.slack?.signingSecret,
   ].filter((value): value is string => typeof value === 'string' && value.length >= 4);

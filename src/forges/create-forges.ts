@@ -2,6 +2,9 @@ import type { Config } from '../config/load-config.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { ForgeName } from '../model/forge-event.js';
 import type { Forge } from './forge.js';
+import type { ForgeLogin } from './forge-login.js';
+import { githubLogin } from './github/github-login.js';
+import { gitlabLogin } from './gitlab/gitlab-login.js';
 import { createProbot } from './github/create-probot.js';
 import { createGithubForge } from './github/github-forge.js';
 import { GITHUB_WEBHOOK_PATH, githubWebhookSource } from './github/github-webhook-source.js';
@@ -17,6 +20,8 @@ export interface Forges {
   webhooks: WebhookSource[];
   /** Endpoints of forges this server is not configured for, with what to set. */
   unconfigured: UnconfiguredSource[];
+  /** The forges people may log in to the web UI with. */
+  logins: ForgeLogin[];
 }
 
 /** The forges this server is configured for, their adapters and their webhook sources. */
@@ -24,6 +29,9 @@ export function createForges(config: Config, logger: Logger): Forges {
   const byName = new Map<ForgeName, Forge>([['local', NULL_FORGE]]);
   const webhooks: WebhookSource[] = [];
   const unconfigured: UnconfiguredSource[] = [];
+  const logins: ForgeLogin[] = [];
+  if (config.github?.login) logins.push(githubLogin(config.github.login, config.github.gheHost));
+  if (config.gitlab?.login) logins.push(gitlabLogin(config.gitlab.login, config.gitlab.url));
   if (config.github) {
     const probot = createProbot(config.github, logger);
     byName.set('github', createGithubForge(probot));
@@ -37,5 +45,5 @@ export function createForges(config: Config, logger: Logger): Forges {
   } else {
     unconfigured.push({ path: GITLAB_WEBHOOK_PATH, message: 'GitLab is not configured on this server: set GITLAB_TOKEN and GITLAB_WEBHOOK_SECRET' });
   }
-  return { byName, webhooks, unconfigured };
+  return { byName, webhooks, unconfigured, logins };
 }

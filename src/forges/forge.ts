@@ -1,5 +1,6 @@
 import type { ArchiveLimits, ArchiveNotes } from './extract-archive.js';
-import type { CommitStatus, DeploymentReport, ForgeName, ForgeTarget } from '../model/forge-event.js';
+import type { CommitStatus, DeploymentReport, ForgeAccess, ForgeName, ForgeTarget } from '../model/forge-event.js';
+import type { ForgeUser } from './forge-login.js';
 
 /** What the service needs from a forge once an event is accepted. */
 export interface Forge {
@@ -25,6 +26,12 @@ export interface Forge {
   readProjectFile(target: ForgeTarget, project: string, ref: string | undefined, file: string): Promise<{ text: string; isPublic: boolean }>;
   /** The paths a comparison of `base...head` changed (both sides of a rename), for `rules:changes`. */
   changedFiles(target: ForgeTarget, base: string, head: string): Promise<string[]>;
+  /**
+   * What `user` may do with `target`'s project: read it (a member, or the project is visible
+   * to anyone logged in) or write to it (GitHub push, GitLab Developer). Asked with Slipway's
+   * own credentials.
+   */
+  accessOf(target: ForgeTarget, user: ForgeUser): Promise<ForgeAccess>;
   /** GitHub: a deployment and its statuses; GitLab: a `slipway/deploy/<env>` commit status and an MR note. */
   reportDeployment(target: ForgeTarget, report: DeploymentReport): Promise<void>;
 }

@@ -12,6 +12,9 @@ export interface ForgeTarget {
   apiContext: Record<string, string | number>;
 }
 
+/** What a person may do with a project, as its forge decides: see it, or also change it (retry, cancel). */
+export type ForgeAccess = 'none' | 'read' | 'write';
+
 /** A push or a merge/pull request change, parsed from a webhook. */
 export interface ForgeEvent {
   target: ForgeTarget;

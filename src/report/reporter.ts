@@ -6,7 +6,8 @@ import type { PipelineView, PipelineViews } from '../store/pipeline-views.js';
 import { COMMENT_MARKER, commitStatusFor, renderComment } from './render-comment.js';
 
 export interface ReporterOptions {
-  views: PipelineViews;
+  /** What a report reads: the pipeline, the change request's newest one, failed jobs' last lines. */
+  views: Pick<PipelineViews, 'get' | 'latestForChangeRequest' | 'logTail'>;
   forges: ReadonlyMap<ForgeName, Forge>;
   publicUrl: string;
   logger: Logger;

@@ -27,6 +27,7 @@ import { createVariableCipher } from '../variables/variable-cipher.js';
 import { createSlackRequestStore, type SlackRequestStore } from '../store/slack-request-store.js';
 import { createTestedCommitStore, type TestedCommitStore } from '../store/tested-commit-store.js';
 import type { Logger } from '../telemetry/logger.js';
+import { createWebSessionStore, type WebSessionStore } from '../store/web-session-store.js';
 
 export interface Stores {
   queue: PipelineQueue;
@@ -37,6 +38,7 @@ export interface Stores {
   testedCommits: TestedCommitStore;
   slackRequests: SlackRequestStore;
   variables: ProjectVariableStore;
+  webSessions: WebSessionStore;
 }
 
 /** What every command needs, built once from the configuration. */
@@ -77,6 +79,7 @@ export function createStores(pool: Pool, secretKey?: Buffer): Stores {
     testedCommits: createTestedCommitStore(pool),
     slackRequests: createSlackRequestStore(pool),
     variables: createProjectVariableStore(pool, secretKey ? createVariableCipher(secretKey) : undefined),
+    webSessions: createWebSessionStore(pool),
   };
 }
 

@@ -8,7 +8,6 @@ import { createDeployEvents } from '../deploy/deploy-events.js';
 import { createDockerClient } from '../executors/docker/docker-client.js';
 import { deployContainer } from '../executors/docker/deploy-container.js';
 import { healthRoutes } from '../http/health-routes.js';
-import { artifactDownloadRoute, pipelinePageRoute } from '../http/pipeline-page.js';
 import { startArtifactExpiry } from '../runner/expire-artifacts.js';
 import { variableRoutes } from '../http/variable-routes.js';
 import { REGISTRY_TOKEN_PATH, registryTokenRoute } from '../http/registry-token-route.js';
@@ -19,7 +18,11 @@ import { createTokenIssuer } from '../registry/token-issuer.js';
 import { deploymentReporter } from '../report/report-deployment.js';
 import { createReporter } from '../report/reporter.js';
 import { startDeployRunner } from '../runner/deploy-runner.js';
-import { createDispatcher } from '../runner/dispatch-event.js';
+import { createDispatcher, type DispatchSignals } from '../runner/dispatch-event.js';
+import { createPipelineControl } from '../runner/pipeline-control.js';
+import { createProjectAccess } from '../web/project-access.js';
+import type { WebContext } from '../web/web-context.js';
+import { webRoutes } from '../web/web-routes.js';
 import { startWorker, type Worker } from '../runner/pipeline-worker.js';
 import { createRuntime } from './create-runtime.js';
 import { deployVariables } from '../deploy/deploy-variables.js';
@@ -40,6 +43,8 @@ export interface ServiceOptions {
   leaseMs?: number;
   pollMs?: number;
   reportDebounceMs?: number;
+  /** How often a live pipeline page looks for new log lines (ms). */
+  livePollMs?: number;
 }
 
 export interface Service {
@@ -142,7 +147,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
     },
     logger,
   );
-  const dispatch = createDispatcher(stores.queue, reporter, {
+  const signals: DispatchSignals = {
     queued(pipelineId) {
       worker?.wake();
       void signal(CHANNELS.pipelineQueued, String(pipelineId));
@@ -153,7 +158,27 @@ export async function startService(config: Config, logger: Logger, options: Serv
         void signal(CHANNELS.pipelineCanceled, String(id));
       }
     },
-  });
+  };
+  const dispatch = createDispatcher(stores.queue, reporter, signals);
+  const web: WebContext = {
+    publicUrl: config.publicUrl,
+    sessions: stores.webSessions,
+    sessionSeconds: config.web.sessionSeconds,
+    adminToken: config.adminToken,
+    logins: forges.logins,
+    access: createProjectAccess({ forges: forges.byName, targetOf: (forge, project) => stores.views.targetOf(forge, project), logger }),
+    views: stores.views,
+    deployments: stores.deployments,
+    policy,
+    control: createPipelineControl(stores.queue, reporter, signals),
+    artifacts: runtime.artifactStore,
+    logger,
+    forgeWeb: {
+      ...(config.github ? { github: config.github.gheHost ? `https://${config.github.gheHost}` : 'https://github.com' } : {}),
+      ...(config.gitlab ? { gitlab: config.gitlab.url } : {}),
+    },
+    livePollMs: options.livePollMs,
+  };
   const http =
     options.http === false
       ? undefined
@@ -161,8 +186,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
           port: config.port,
           routes: [
             ...healthRoutes(pool, metrics),
-            pipelinePageRoute(stores.views),
-            artifactDownloadRoute(stores.views, runtime.artifactStore),
+            ...webRoutes(web),
             ...webhookRoutes(forges, dispatch),
             ...variableRoutes(stores.variables, config.adminToken),
             config.registry.token

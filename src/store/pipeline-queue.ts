@@ -108,6 +108,36 @@ export function createPipelineQueue(pool: Pool) {
       return rows.map((row) => row.id);
     },
 
+    /**
+     * Runs a finished pipeline again: a new pipeline of the same commit, ref and change request,
+     * queued. Null when there is no such pipeline or it has not finished (cancel it first).
+     */
+    async retry(pipelineId: number): Promise<number | null> {
+      const { rows } = await pool.query<{ id: number }>(
+        `INSERT INTO pipelines (forge, project, sha, ref, default_branch, change_request, from_fork, forge_context, event)
+         SELECT forge, project, sha, ref, default_branch, change_request, from_fork, forge_context, 'retry'
+           FROM pipelines WHERE id = $1 AND status NOT IN ('queued', 'running')
+         RETURNING id`,
+        [pipelineId],
+      );
+      return rows[0] ? Number(rows[0].id) : null;
+    },
+
+    /**
+     * Asks for a pipeline to stop: a queued one is canceled here, a running one by its worker
+     * (told through NOTIFY and its lease). False when it had already finished.
+     */
+    async requestCancel(pipelineId: number, reason: string): Promise<boolean> {
+      const { rowCount } = await pool.query(
+        `UPDATE pipelines SET cancel_requested = true, cancel_reason = $2,
+                status = CASE WHEN status = 'queued' THEN 'canceled' ELSE status END,
+                finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END
+          WHERE id = $1 AND status IN ('queued', 'running') AND NOT cancel_requested`,
+        [pipelineId, reason],
+      );
+      return rowCount === 1;
+    },
+
     /** A claimed pipeline stopped before it produced a result (canceled while fetching its source, say). */
     async markCanceled(pipelineId: number, owner: string): Promise<boolean> {
       const { rowCount } = await pool.query(

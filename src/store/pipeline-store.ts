@@ -24,8 +24,8 @@ async function insertJobs(client: Client, pipelineId: number, jobs: JobSpec[]): 
   const jobIds = new Map<string, number>();
   for (const [position, job] of jobs.entries()) {
     const inserted = await client.query<{ id: number }>(
-      'INSERT INTO jobs (pipeline_id, name, kind, stage, position, interruptible) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
-      [pipelineId, job.name, job.kind, job.stage, position, job.interruptible ?? true],
+      'INSERT INTO jobs (pipeline_id, name, kind, stage, position, interruptible, needs) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id',
+      [pipelineId, job.name, job.kind, job.stage, position, job.interruptible ?? true, job.needs ?? null],
     );
     jobIds.set(job.name, inserted.rows[0]!.id);
   }

@@ -1,5 +1,5 @@
 import type { ServiceLog } from '../pipeline/executor.js';
-import type { ForgeName } from '../model/forge-event.js';
+import type { ForgeName, ForgeTarget } from '../model/forge-event.js';
 import type { JobKind, JobStatus, PipelineStatus } from '../model/status.js';
 import type { PipelineRow } from './pipeline-row.js';
 import type { Pool } from './pool.js';
@@ -7,6 +7,9 @@ import type { Pool } from './pool.js';
 export interface JobView {
   id: number;
   name: string;
+  stage: string;
+  /** GitLab's `needs`; null when the job waits for the earlier stages. */
+  needs: string[] | null;
   kind: JobKind;
   status: JobStatus;
   exitCode: number | null;
@@ -16,7 +19,36 @@ export interface JobView {
   coverage: number | null;
   /** What the job kept, when it kept something. */
   artifacts: ArtifactsView | null;
+  /** ISO times. */
+  startedAt: string | null;
+  finishedAt: string | null;
 }
+
+/** A pipeline in a list: no jobs, no logs. */
+export interface PipelineSummary {
+  id: number;
+  forge: ForgeName;
+  project: string;
+  sha: string;
+  ref: string;
+  changeRequest: number | null;
+  status: PipelineStatus;
+  name: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export interface PipelineFilter {
+  ref?: string;
+  status?: PipelineStatus;
+  changeRequest?: number;
+  /** Only pipelines older than this one: the next page. */
+  before?: number;
+  limit: number;
+}
+
+const SUMMARY = `id, forge, project, sha, ref, change_request AS "changeRequest", status, name, created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
 
 export interface ArtifactsView {
   digest: string;
@@ -62,7 +94,8 @@ export function createPipelineViews(pool: Pool) {
     async get(pipelineId: number): Promise<PipelineView | null> {
       const { rows } = await pool.query<Row & { jobs: JobView[]; superseded: Array<{ id: number; sha: string }> }>(
         `SELECT p.*,
-                coalesce((SELECT json_agg(json_build_object('id', j.id, 'name', j.name, 'kind', j.kind, 'status', j.status,
+                coalesce((SELECT json_agg(json_build_object('id', j.id, 'name', j.name, 'stage', j.stage, 'needs', j.needs, 'kind', j.kind, 'status', j.status,
+                                                            'startedAt', j.started_at, 'finishedAt', j.finished_at,
                                                             'exitCode', j.exit_code, 'error', j.error, 'durationMs', j.duration_ms,
                                                             'coverage', j.coverage,
                                                             'artifacts', (SELECT json_build_object('digest', a.digest, 'size', a.size, 'files', a.files,
@@ -100,6 +133,50 @@ export function createPipelineViews(pool: Pool) {
         jobs: row.jobs,
         superseded: row.superseded,
       };
+    },
+
+    /** Every project Slipway has run a pipeline for, with its newest pipeline. */
+    async projects(): Promise<PipelineSummary[]> {
+      const { rows } = await pool.query<PipelineSummary>(
+        `SELECT DISTINCT ON (forge, project) ${SUMMARY} FROM pipelines ORDER BY forge, project, id DESC`,
+      );
+      return rows;
+    },
+
+    /** A project's pipelines, newest first, one page of them. */
+    async list(forge: ForgeName, project: string, filter: PipelineFilter): Promise<PipelineSummary[]> {
+      const { rows } = await pool.query<PipelineSummary>(
+        `SELECT ${SUMMARY} FROM pipelines
+          WHERE forge = $1 AND project = $2 AND ($3::text IS NULL OR ref = $3) AND ($4::text IS NULL OR status = $4)
+            AND ($5::int IS NULL OR change_request = $5) AND ($6::bigint IS NULL OR id < $6)
+          ORDER BY id DESC LIMIT $7`,
+        [forge, project, filter.ref ?? null, filter.status ?? null, filter.changeRequest ?? null, filter.before ?? null, filter.limit],
+      );
+      return rows;
+    },
+
+    /** How the forge's API addresses a project: the context of its newest pipeline. */
+    async targetOf(forge: ForgeName, project: string): Promise<ForgeTarget | null> {
+      const { rows } = await pool.query<{ forge_context: Record<string, string | number> }>(
+        'SELECT forge_context FROM pipelines WHERE forge = $1 AND project = $2 ORDER BY id DESC LIMIT 1',
+        [forge, project],
+      );
+      return rows[0] ? { forge, project, apiContext: rows[0].forge_context } : null;
+    },
+
+    /** The forge a project's pipelines came from (environments name only the project). */
+    async forgeOf(project: string): Promise<ForgeName | null> {
+      const { rows } = await pool.query<{ forge: ForgeName }>('SELECT forge FROM pipelines WHERE project = $1 ORDER BY id DESC LIMIT 1', [project]);
+      return rows[0]?.forge ?? null;
+    },
+
+    /** A job's log chunks after `afterSeq`, for a live page that resumes where it stopped. */
+    async logSince(jobId: number, afterSeq: number, limit = 200): Promise<Array<{ seq: number; content: string }>> {
+      const { rows } = await pool.query<{ seq: number; content: string }>(
+        'SELECT seq, content FROM job_log_chunks WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+        [jobId, afterSeq, limit],
+      );
+      return rows;
     },
 
     /** The newest pipeline of a change request: the one its comment shows. */

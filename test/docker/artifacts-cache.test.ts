@@ -22,7 +22,7 @@ import { forgeArchive } from '../helpers/archive.js';
 import { executorOptions, fakeSha, pipelineRun, registry, uniqueName } from '../helpers/docker-lab.js';
 import { fakeGitlab } from '../helpers/fake-forges.js';
 import { gitlabPush } from '../helpers/forge-payloads.js';
-import { GITLAB_URL, postGitlab, startTestService, type TestService } from '../helpers/test-service.js';
+import { asAdmin, GITLAB_URL, postGitlab, startTestService, type TestService } from '../helpers/test-service.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /** Three stages: a build that caches, keeps files and a dotenv report; a test that needs them; a job that takes none. */
@@ -104,7 +104,7 @@ describe('artifacts, dotenv reports and caches through a real service', () => {
       const { rows } = await lab.db.query<{ status: string }>('SELECT status FROM pipelines WHERE id = $1', [accepted.pipelineId]);
       return ['passed', 'failed', 'canceled', 'error'].includes(rows[0]?.status ?? '');
     });
-    const page = (await (await fetch(`${lab.base}/pipelines/${accepted.pipelineId}`, { headers: { accept: 'application/json' } })).json()) as {
+    const page = (await (await fetch(`${lab.base}/pipelines/${accepted.pipelineId}`, { headers: { ...asAdmin, accept: 'application/json' } })).json()) as {
       status: string;
       jobs: Array<{ id: number; name: string; status: string; log: string; artifacts: { name: string; files: number; expiresAt: string | null } | null }>;
     };
@@ -127,10 +127,10 @@ describe('artifacts, dotenv reports and caches through a real service', () => {
     expect(expiresIn).toBeLessThanOrEqual(7 * 86_400_000);
     expect(first.job('unrelated').artifacts).toBeNull();
 
-    const html = await (await fetch(`${lab.base}/pipelines/${first.pipelineId}`)).text();
+    const html = await (await fetch(`${lab.base}/pipelines/${first.pipelineId}`, { headers: asAdmin })).text();
     const build = first.job('build');
     expect(html).toContain(`<a href="/pipelines/${first.pipelineId}/jobs/${build.id}/artifacts" download>Artifacts: app-${first.sha.slice(0, 8)}.tar.gz</a>`);
-    const download = await fetch(`${lab.base}/pipelines/${first.pipelineId}/jobs/${build.id}/artifacts`);
+    const download = await fetch(`${lab.base}/pipelines/${first.pipelineId}/jobs/${build.id}/artifacts`, { headers: asAdmin });
     expect(download.status).toBe(200);
     expect(download.headers.get('content-disposition')).toBe(`attachment; filename="app-${first.sha.slice(0, 8)}.tar.gz"`);
     const kept = await filesOf(Buffer.from(await download.arrayBuffer()));
@@ -138,7 +138,7 @@ describe('artifacts, dotenv reports and caches through a real service', () => {
     expect([...kept.keys()]).toEqual(['dist/app.txt']);
     expect(kept.get('dist/app.txt')).toBe('built in build\n');
     // `untracked`: what the test job made, and what it received, but not the commit's own files.
-    const test = await filesOf(Buffer.from(await (await fetch(`${lab.base}/pipelines/${first.pipelineId}/jobs/${first.job('test').id}/artifacts`)).arrayBuffer()));
+    const test = await filesOf(Buffer.from(await (await fetch(`${lab.base}/pipelines/${first.pipelineId}/jobs/${first.job('test').id}/artifacts`, { headers: asAdmin })).arrayBuffer()));
     expect([...test.keys()].sort()).toEqual(['dist/app.txt', 'report.txt']);
 
     const second = await push(project);
@@ -155,7 +155,7 @@ describe('artifacts, dotenv reports and caches through a real service', () => {
     const { rows } = await lab.db.query<{ digest: string }>('UPDATE job_artifacts SET expires_at = now() - interval \'1 minute\' WHERE job_id = $1 RETURNING digest', [build.id]);
     const repository = artifactRepository(repositoryPath(project));
 
-    const gone = await fetch(`${lab.base}/pipelines/${run.pipelineId}/jobs/${build.id}/artifacts`);
+    const gone = await fetch(`${lab.base}/pipelines/${run.pipelineId}/jobs/${build.id}/artifacts`, { headers: asAdmin });
     expect(gone.status).toBe(410);
     expect(((await gone.json()) as { error: string }).error).toMatch(/^the artifacts of build in pipeline #\d+ expired on /);
     expect(await registry.getManifest(repository, rows[0]!.digest)).not.toBeNull();
@@ -164,7 +164,7 @@ describe('artifacts, dotenv reports and caches through a real service', () => {
     expect(await expireArtifacts(store, createRegistryArtifactStore(registry), createLogger('silent'))).toBeGreaterThanOrEqual(1);
     expect(await registry.getManifest(repository, rows[0]!.digest)).toBeNull();
     expect((await lab.db.query('SELECT 1 FROM job_artifacts WHERE job_id = $1', [build.id])).rowCount).toBe(0);
-    const missing = await fetch(`${lab.base}/pipelines/${run.pipelineId}/jobs/${build.id}/artifacts`);
+    const missing = await fetch(`${lab.base}/pipelines/${run.pipelineId}/jobs/${build.id}/artifacts`, { headers: asAdmin });
     expect(missing.status).toBe(404);
   });
 });

@@ -80,7 +80,7 @@ describe('CI/CD variables given to pipelines', () => {
       `SELECT concat_ws(' ', p::text, (SELECT string_agg(j::text, ' ') FROM jobs j WHERE j.pipeline_id = p.id), (SELECT string_agg(a::text, ' ') FROM audit_events a)) AS text FROM pipelines p WHERE p.id = $1`,
       [pipelineId],
     );
-    const page = await (await fetch(`${lab.base}/pipelines/${pipelineId}`)).text();
+    const page = await (await fetch(`${lab.base}/pipelines/${pipelineId}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
     return { sha, log: rows[0]!.content, page, stored: stored.rows[0]!.text, pipelineId };
   }
 

@@ -7,7 +7,7 @@ import { forgeArchive } from '../helpers/archive.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../helpers/database.js';
 import { EXAMPLE, executorOptions, fakeSha, host, uniqueName } from '../helpers/docker-lab.js';
 import { fakeGitlab } from '../helpers/fake-forges.js';
-import { GITLAB_URL, pipelineRow, queueGitlabPush, startTestService, type TestService } from '../helpers/test-service.js';
+import { asAdmin, GITLAB_URL, pipelineRow, queueGitlabPush, startTestService, type TestService } from '../helpers/test-service.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const SCRIPT = `test:\n  image: python:3.8-slim\n  script:\n    - printf '\\033[31mred alert\\033[0m\\n'\n    - echo "<b>not bold</b>"\nbuild: false\n`;
@@ -79,13 +79,13 @@ describe('the pipeline page', () => {
   it('shows the pipeline on a page a person can read, with colours, escaped, and as JSON', async () => {
     const id = await passedPipelineWithLog(page.db, "\u001b[31mred alert\u001b[0m\n<b>not bold</b>\n");
 
-    const response = await fetch(`${page.base}/pipelines/${id}`);
+    const response = await fetch(`${page.base}/pipelines/${id}`, { headers: asAdmin });
     const html = await response.text();
-    const json = await fetch(`${page.base}/pipelines/${id}`, { headers: { accept: 'application/json' } });
+    const json = await fetch(`${page.base}/pipelines/${id}`, { headers: { ...asAdmin, accept: 'application/json' } });
     const body = (await json.json()) as { status: string; jobs: Array<{ name: string; log: string }> };
 
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(html).toContain(`<h1 class="passed">Pipeline #${id}: passed</h1>`);
+    expect(html).toContain(`<h1>Pipeline #${id} <span id="pipeline-status"><span class="badge passed">passed</span></span>`);
     expect(html).toContain('<span style="color:#A00">red alert</span>');
     expect(html).toContain('&lt;b&gt;not bold&lt;/b&gt;');
     expect(html).not.toContain('<b>not bold</b>');
@@ -97,7 +97,7 @@ describe('the pipeline page', () => {
     ['/pipelines/999999', 404, 'there is no pipeline #999999'],
     ['/pipelines/latest', 400, '"latest" is not a pipeline number'],
   ])('answers %s with %s', async (path, status, error) => {
-    const response = await fetch(`${page.base}${path}`);
+    const response = await fetch(`${page.base}${path}`, { headers: asAdmin });
 
     expect(response.status).toBe(status);
     expect(await response.json()).toEqual({ error });

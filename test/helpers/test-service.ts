@@ -11,6 +11,9 @@ export const GITHUB_SECRET = 'github-webhook-secret-for-tests';
 export const GITLAB_SECRET = 'gitlab-webhook-token-for-tests';
 export const GITLAB_URL = 'https://gitlab.slipway.test';
 export const PUBLIC_URL = 'http://slipway.test';
+/** The admin token every test service accepts (pages and APIs need a login). */
+export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789abcdef';
+export const asAdmin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 // One key for the whole run: RSA generation is slow, and probot only needs a valid key to sign its JWT.
 const PRIVATE_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
@@ -38,6 +41,7 @@ export async function startTestService(env: Record<string, string> = {}, options
     GITLAB_TOKEN: 'glpat-test-token',
     GITLAB_WEBHOOK_SECRET: GITLAB_SECRET,
     LOG_LEVEL: 'silent',
+    SLIPWAY_ADMIN_TOKEN: ADMIN_TOKEN,
     ...env,
   } as Record<string, string>);
   const service = await startService(config, createLogger(process.env.SLIPWAY_TEST_LOG_LEVEL ?? 'silent'), { leaseMs: 3_000, pollMs: 200, reportDebounceMs: 100, ...options });

@@ -24,8 +24,8 @@ function pipeline(overrides: Partial<PipelineView> = {}): PipelineView {
     startedAt: new Date(0),
     finishedAt: new Date(65_000),
     jobs: [
-      { id: 1, name: 'test', kind: 'script', status: 'failed', exitCode: 1, error: 'the script exited with code 1', durationMs: 4200, coverage: null, artifacts: null },
-      { id: 2, name: 'build', kind: 'build', status: 'skipped', exitCode: null, error: 'skipped because test failed', durationMs: 0, coverage: null, artifacts: null },
+      { id: 1, name: 'test', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'failed', exitCode: 1, error: 'the script exited with code 1', durationMs: 4200, coverage: null, artifacts: null },
+      { id: 2, name: 'build', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'build', status: 'skipped', exitCode: null, error: 'skipped because test failed', durationMs: 0, coverage: null, artifacts: null },
     ],
     superseded: [],
     ...overrides,
@@ -80,9 +80,9 @@ describe('the MR comment', () => {
       planNotes: ['Ignored keywords (Slipway does not support them): `cache` (top level).', 'Unsupported services, not started: `postgres:15` (test).'],
       image: { ref: '127.0.0.1:5000/group/app:aaaaaaaa', digest: `sha256:${'d'.repeat(64)}`, cachedSteps: 0, totalSteps: 0 },
       jobs: [
-        { id: 1, name: 'test', kind: 'script', status: 'passed', exitCode: 0, error: null, durationMs: 4200, coverage: 87.5, artifacts: null },
-        { id: 2, name: 'build', kind: 'script', status: 'passed', exitCode: 0, error: null, durationMs: 9000, coverage: null, artifacts: null },
-        { id: 3, name: 'deploy', kind: 'script', status: 'skipped', exitCode: null, error: 'deploy job: deploys go through /deploy after approval', durationMs: 0, coverage: null, artifacts: null },
+        { id: 1, name: 'test', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'passed', exitCode: 0, error: null, durationMs: 4200, coverage: 87.5, artifacts: null },
+        { id: 2, name: 'build', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'passed', exitCode: 0, error: null, durationMs: 9000, coverage: null, artifacts: null },
+        { id: 3, name: 'deploy', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'skipped', exitCode: null, error: 'deploy job: deploys go through /deploy after approval', durationMs: 0, coverage: null, artifacts: null },
       ],
     });
 

@@ -23,19 +23,20 @@ function memoryForge(failures = 0) {
     },
     upsertComment: async () => undefined,
     readProjectFile: () => Promise.reject(new Error('not used here')),
+    accessOf: () => Promise.reject(new Error('not used here')),
     changedFiles: () => Promise.reject(new Error('not used here')),
     reportDeployment: async () => undefined,
   };
   return { forge, statuses, failedSoFar: () => failures - remaining };
 }
 
-function viewsOf(current: () => PipelineView['status']): PipelineViews {
+function viewsOf(current: () => PipelineView['status']): Pick<PipelineViews, 'get' | 'latestForChangeRequest' | 'logTail'> {
   const view = (): PipelineView => ({
     id: 1, forge: 'gitlab', project: 'g/a', forgeContext: { projectId: 1 }, sha: 'b'.repeat(40), ref: 'main', changeRequest: null,
     fromFork: false, status: current(), error: null, cancelReason: null, supersededBy: null, planSource: null, name: null, planNotes: [], image: null,
     createdAt: new Date(), startedAt: null, finishedAt: null, jobs: [], superseded: [],
   });
-  return { get: async () => view(), latestForChangeRequest: async () => 1, serviceLogs: async () => [], refOf: async () => null, log: async () => '', logTail: async () => '' };
+  return { get: async () => view(), latestForChangeRequest: async () => 1, logTail: async () => '' };
 }
 
 describe('the reporter', () => {

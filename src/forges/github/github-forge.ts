@@ -11,6 +11,8 @@ const STATE: Record<CommitState, 'pending' | 'success' | 'failure' | 'error'> = 
   canceled: 'error',
 };
 
+const statusOf = (error: unknown) => (typeof error === 'object' && error !== null && 'status' in error ? error.status : undefined);
+
 function repoOf(target: ForgeTarget): { owner: string; repo: string } {
   const [owner = '', repo = ''] = target.project.split('/');
   return { owner, repo };
@@ -75,6 +77,17 @@ export function createGithubForge(probot: Probot): Forge {
       const response = await octokit.rest.repos.getContent({ owner, repo, path: file, ref: ref ?? repository.default_branch, mediaType: { format: 'raw' } });
       const text = typeof response.data === 'string' ? response.data : Buffer.from(response.data as unknown as ArrayBuffer).toString('utf8');
       return { text: limitedText(text, project, file), isPublic: !repository.private };
+    },
+
+    async accessOf(target, user) {
+      const octokit = await octokitFor(target);
+      const repo = repoOf(target);
+      const { data: repository } = await octokit.rest.repos.get(repo);
+      const level = await octokit.rest.repos
+        .getCollaboratorPermissionLevel({ ...repo, username: user.login })
+        .then(({ data }) => data.permission, (error: unknown) => (statusOf(error) === 404 ? 'none' : Promise.reject(error)));
+      if (level === 'admin' || level === 'write') return 'write';
+      return level === 'read' || !repository.private ? 'read' : 'none';
     },
 
     async reportDeployment(target, report) {

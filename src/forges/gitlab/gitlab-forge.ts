@@ -8,6 +8,9 @@ export interface GitlabForgeOptions {
   token: string;
 }
 
+const isNotFound = (error: unknown) =>
+  typeof error === 'object' && error !== null && 'cause' in error && (error.cause as { response?: { status?: number } } | undefined)?.response?.status === 404;
+
 const projectIdOf = (target: ForgeTarget) => Number(target.apiContext.projectId);
 
 /**
@@ -31,6 +34,18 @@ export function createGitlabForge(options: GitlabForgeOptions): Forge {
         targetUrl: status.targetUrl,
         description: status.description.slice(0, 255),
       });
+    },
+
+    async accessOf(target, user) {
+      const projectId = projectIdOf(target);
+      const project = await api.Projects.show(projectId);
+      const member = await api.ProjectMembers.show(projectId, Number(user.id), { includeInherited: true }).catch((error: unknown) =>
+        isNotFound(error) ? undefined : Promise.reject(error),
+      );
+      const level = Number(member?.access_level ?? 0);
+      // Developers may retry and cancel pipelines; Reporters may read a private project's.
+      if (level >= 30) return 'write';
+      return level >= 20 || project.visibility !== 'private' ? 'read' : 'none';
     },
 
     async upsertComment(target, changeRequest, marker, body) {

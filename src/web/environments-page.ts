@@ -1,0 +1,71 @@
+import { allEnvironments } from '../deploy/resolve-environment.js';
+import { sendJson, sendText } from '../http/respond.js';
+import type { Route } from '../http/router.js';
+import type { AuditEvent, Deployment, EnvironmentLock } from '../store/deployment-store.js';
+import { html } from './html.js';
+import { badge, page, when } from './layout.js';
+import { allows, authenticate, wantsJson, type WebContext } from './web-context.js';
+import { isAdmin, type Viewer } from './viewer.js';
+
+interface EnvironmentView {
+  project: string;
+  environment: string;
+  current: Deployment | null;
+  lock: EnvironmentLock | null;
+  history: AuditEvent[];
+}
+
+/** The environments of SLIPWAY_CONFIG whose project the viewer may read, with what runs there. */
+async function environmentsFor(context: WebContext, viewer: Viewer): Promise<EnvironmentView[]> {
+  const shown: EnvironmentView[] = [];
+  for (const ref of allEnvironments(context.policy)) {
+    const forge = await context.views.forgeOf(ref.project);
+    // A project no pipeline has come from has no forge to ask: only the admin sees it.
+    const visible = forge ? allows(await context.access.of(viewer, forge, ref.project), 'read') : isAdmin(viewer);
+    if (!visible) continue;
+    shown.push({
+      project: ref.project,
+      environment: ref.environment,
+      current: await context.deployments.lastSucceeded(ref.project, ref.environment),
+      lock: await context.deployments.getLock(ref.project, ref.environment),
+      history: await context.deployments.history(ref.project, ref.environment, 10),
+    });
+  }
+  return shown;
+}
+
+function renderEnvironment(view: EnvironmentView) {
+  const current = view.current;
+  const now = current
+    ? html`<p>Runs <code>${current.sha.slice(0, 12)}</code> <code>${current.digest}</code>${
+        current.pipelineId ? html` from <a href="/pipelines/${current.pipelineId}">pipeline #${current.pipelineId}</a>` : ''
+      }, asked by ${current.requestedBy}, approved by ${current.decidedBy ?? '–'}, since ${when(current.finishedAt)}</p>`
+    : html`<p class="muted">Nothing has been deployed here through Slipway.</p>`;
+  const lock = view.lock ? html`<p class="error">Locked by ${view.lock.lockedBy} since ${when(view.lock.lockedAt)}: ${view.lock.reason}</p>` : '';
+  const history =
+    view.history.length === 0
+      ? ''
+      : html`<div class="table"><table><thead><tr><th>When</th><th>What</th><th>Who</th><th>Commit</th></tr></thead><tbody>${view.history.map(
+          (event) => html`<tr><td>${when(event.at)}</td><td>${badge(event.action.replace(/\s+/g, '-'))}</td><td>${event.actor}</td><td><code>${event.sha?.slice(0, 12) ?? ''}</code></td></tr>`,
+        )}</tbody></table></div>`;
+  return html`<section class="environment"><h2>${view.project} · ${view.environment}</h2>${now}${lock}${history}</section>`;
+}
+
+/** `GET /environments` and `GET /api/environments`. */
+export function environmentRoutes(context: WebContext): Route[] {
+  const show = (api: boolean): Route['handle'] =>
+    async function (request, response) {
+      const viewer = await authenticate(request, response, context, api);
+      if (!viewer) return;
+      const environments = await environmentsFor(context, viewer);
+      if (api || wantsJson(request)) return sendJson(response, 200, { environments });
+      const body = html`<h1>Environments</h1>${
+        environments.length === 0 ? html`<p class="muted">No environment of a project you can read is configured (SLIPWAY_CONFIG).</p>` : environments.map(renderEnvironment)
+      }`;
+      sendText(response, 200, page('Environments', viewer, body).text, 'text/html; charset=utf-8');
+    };
+  return [
+    { method: 'GET', path: '/environments', handle: show(false) },
+    { method: 'GET', path: '/api/environments', handle: show(true) },
+  ];
+}

@@ -1,0 +1,53 @@
+import AnsiToHtml from 'ansi-to-html';
+import { html, raw, type SafeHtml } from './html.js';
+
+/** One line of a job's log, as the page shows it: text, or the start or end of a folding section. */
+export type LogLine = { kind: 'line'; html: string } | { kind: 'start'; name: string; html: string; collapsed: boolean } | { kind: 'end'; name: string };
+
+// GitLab's collapsible sections: `section_start:<time>:<name>[collapsed=true]\r\e[0K<header>`.
+const SECTION = /^(?:.*\r)?\x1b\[0Ksection_(start|end):\d+:([A-Za-z0-9_.-]+)(\[[^\]]*\])?\r\x1b\[0K(.*)$|^section_(start|end):\d+:([A-Za-z0-9_.-]+)(\[[^\]]*\])?\r\x1b\[0K(.*)$/;
+
+/** A converter keeps colours open across calls: one per job and reader. */
+export const logConverter = () => new AnsiToHtml({ escapeXML: true, stream: true, fg: '#e6edf3', bg: '#161b22' });
+
+/** Splits log text into lines (the last one may be a partial line) and converts each to escaped HTML. */
+export function logLines(text: string, converter: AnsiToHtml): LogLine[] {
+  const parts = text.split('\n');
+  if (parts.at(-1) === '') parts.pop();
+  return parts.map((line): LogLine => {
+    const section = SECTION.exec(line);
+    if (section) {
+      const kind = section[1] ?? section[5];
+      const name = (section[2] ?? section[6])!;
+      if (kind === 'end') return { kind: 'end', name };
+      const options = section[3] ?? section[7] ?? '';
+      return { kind: 'start', name, html: converter.toHtml(section[4] ?? section[8] ?? ''), collapsed: /collapsed=true/.test(options) };
+    }
+    // A carriage return redraws the line (progress bars): the page shows what was drawn last.
+    const shown = line.includes('\r') ? line.slice(line.lastIndexOf('\r', line.length - 2) + 1) : line;
+    return { kind: 'line', html: converter.toHtml(shown) };
+  });
+}
+
+/** The lines as nested markup: a section is a <details> the reader can fold. */
+export function renderLogLines(lines: LogLine[]): SafeHtml {
+  let out = '';
+  const open: string[] = [];
+  for (const line of lines) {
+    if (line.kind === 'start') {
+      open.push(line.name);
+      out += `<details${line.collapsed ? '' : ' open'}><summary class="l">${line.html}</summary>`;
+    } else if (line.kind === 'end') {
+      const at = open.lastIndexOf(line.name);
+      if (at < 0) continue;
+      out += '</details>'.repeat(open.length - at);
+      open.length = at;
+    } else {
+      out += `<span class="l">${line.html}</span>`;
+    }
+  }
+  out += '</details>'.repeat(open.length);
+  return raw(out);
+}
+
+export const logBlock = (jobId: number, lines: LogLine[]) => html`<pre class="log" id="log-${jobId}" data-job="${jobId}">${renderLogLines(lines)}</pre>`;

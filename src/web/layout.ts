@@ -1,0 +1,65 @@
+import type { ForgeLogin } from '../forges/forge-login.js';
+import { html, type SafeHtml } from './html.js';
+import type { Viewer } from './viewer.js';
+
+const STYLE = `
+*{box-sizing:border-box}body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1f2328;background:#fff}
+header{display:flex;flex-wrap:wrap;gap:.5rem 1.25rem;align-items:center;padding:.6rem 1rem;background:#24292f;color:#fff}
+header a{color:#fff;text-decoration:none}header .who{margin-left:auto;display:flex;gap:.75rem;align-items:center}
+header form{margin:0}header button{background:none;border:1px solid #8c959f;color:#fff;border-radius:4px;padding:.1rem .5rem;cursor:pointer}
+main{max-width:72rem;margin:1rem auto;padding:0 1rem}h1{font-size:1.4rem;margin:.5rem 0}h2{font-size:1.1rem;margin:1rem 0 .4rem}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #d0d7de;vertical-align:top}
+.table{overflow-x:auto}code{font:13px ui-monospace,monospace;word-break:break-all}
+.badge{display:inline-block;padding:0 .45rem;border-radius:1rem;font-size:.85em;font-weight:600;color:#fff;background:#6e7781}
+.badge.passed,.badge.succeeded{background:#1a7f37}.badge.failed,.badge.error{background:#cf222e}.badge.running,.badge.deploying{background:#9a6700}
+.badge.queued,.badge.pending,.badge.requested,.badge.approved{background:#0969da}
+.muted{color:#656d76}.error{color:#cf222e}form.inline{display:inline}
+.action{border:1px solid #d0d7de;background:#f6f8fa;border-radius:6px;padding:.25rem .8rem;cursor:pointer;font:inherit;color:inherit}
+a.action{display:inline-block;text-decoration:none}
+.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end;margin:.5rem 0}.filters label{display:flex;flex-direction:column;font-size:.85em}
+.stages{display:flex;gap:1rem;overflow-x:auto;padding:.25rem 0}.stage{min-width:11rem}.stage h3{font-size:.9rem;margin:.2rem 0;text-transform:capitalize}
+.stage ul{list-style:none;margin:0;padding:0}.stage li{margin:.25rem 0;padding:.25rem .4rem;border:1px solid #d0d7de;border-radius:6px;font-size:.9em}
+pre.log{background:#161b22;color:#e6edf3;padding:.5rem 0;overflow-x:auto;font:13px/1.45 ui-monospace,monospace;counter-reset:line;margin:.25rem 0}
+pre.log .l{display:block;padding:0 .75rem 0 3.5rem;position:relative;white-space:pre-wrap;word-break:break-all;min-height:1.45em}
+pre.log .l::before{counter-increment:line;content:counter(line);position:absolute;left:0;width:2.8rem;text-align:right;color:#6e7681}
+pre.log details>summary{cursor:pointer;padding-left:3.5rem;color:#79c0ff;list-style-position:inside}
+section.job{margin:1rem 0;border-top:1px solid #d0d7de}section.job>h2{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
+@media (max-width:40rem){body{font-size:14px}header .who{margin-left:0}}
+`;
+
+export function page(title: string, viewer: Viewer | null, body: SafeHtml, script?: SafeHtml): SafeHtml {
+  const who = viewer
+    ? html`<span class="who"><span>${viewer.identity.forge ?? 'admin'}: ${viewer.identity.login}</span><a href="/tokens">Tokens</a>
+        <form method="post" action="/logout"><input type="hidden" name="csrf" value="${viewer.csrf ?? ''}"><button>Log out</button></form></span>`
+    : html``;
+  return html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · Slipway</title><style>${STYLE}</style></head><body>
+<header><a href="/"><strong>Slipway</strong></a><a href="/">Projects</a><a href="/environments">Environments</a>${who}</header>
+<main>${body}</main>${script ?? ''}
+</body></html>
+`;
+}
+
+/** The page anyone not logged in gets, with status 401. */
+export function loginPrompt(logins: ForgeLogin[], adminForm: boolean, next: string): SafeHtml {
+  const back = next.startsWith('/') && !next.startsWith('//') ? next : '/';
+  const buttons = logins.map((login) => html`<p><a class="action" href="/login/${login.forge}?next=${encodeURIComponent(back)}">Log in with ${login.label}</a></p>`);
+  const admin = adminForm
+    ? html`<form method="post" action="/login/admin"><input type="hidden" name="next" value="${back}">
+        <label>Admin token <input type="password" name="token" autocomplete="off" required></label> <button class="action">Log in</button></form>`
+    : html``;
+  const none = logins.length === 0 && !adminForm ? html`<p class="error">No login is configured on this server: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET, GITLAB_OAUTH_CLIENT_ID and GITLAB_OAUTH_CLIENT_SECRET, or SLIPWAY_ADMIN_TOKEN.</p>` : html``;
+  return page('Log in', null, html`<h1>Log in to Slipway</h1><p class="muted">You see the projects your forge lets you read.</p>${buttons}${admin}${none}`);
+}
+
+export const badge = (status: string) => html`<span class="badge ${status}">${status}</span>`;
+
+/** A time as UTC text inside a <time> element; a dash when there is none. */
+export function when(value: Date | string | null): SafeHtml {
+  if (value === null) return html`<span class="muted">–</span>`;
+  const date = new Date(value);
+  return html`<time datetime="${date.toISOString()}">${date.toISOString().replace('T', ' ').slice(0, 19)} UTC</time>`;
+}
+
+export const projectPath = (forge: string, project: string) => `/projects/${forge}/${encodeURIComponent(project)}`;

@@ -1,0 +1,61 @@
+/**
+ * The only script of the UI: it keeps a running pipeline's page current from its event
+ * stream. Lines arrive already escaped (ansi-to-html with escapeXML); everything else is set
+ * as text. Without it the page is complete as of when it was loaded.
+ */
+export const LIVE_SCRIPT = `
+(function () {
+  var live = window.slipwayLive;
+  var source = new EventSource(live.events + '?cursor=' + encodeURIComponent(live.cursor));
+  var sections = {};
+  function setBadge(id, status) {
+    var holder = document.getElementById(id);
+    if (!holder) return false;
+    var badge = holder.querySelector('.badge');
+    badge.className = 'badge ' + status;
+    badge.textContent = status;
+    return true;
+  }
+  source.addEventListener('log', function (event) {
+    var data = JSON.parse(event.data);
+    var pre = document.getElementById('log-' + data.job);
+    if (!pre) return;
+    var stack = sections[data.job] || (sections[data.job] = [pre]);
+    data.lines.forEach(function (line) {
+      var parent = stack[stack.length - 1];
+      if (line.kind === 'start') {
+        var details = document.createElement('details');
+        if (!line.collapsed) details.open = true;
+        var summary = document.createElement('summary');
+        summary.className = 'l';
+        summary.innerHTML = line.html;
+        details.appendChild(summary);
+        details.dataset.section = line.name;
+        parent.appendChild(details);
+        stack.push(details);
+      } else if (line.kind === 'end') {
+        for (var i = stack.length - 1; i > 0; i--) if (stack[i].dataset.section === line.name) { stack.length = i; break; }
+      } else {
+        var span = document.createElement('span');
+        span.className = 'l';
+        span.innerHTML = line.html;
+        parent.appendChild(span);
+      }
+    });
+  });
+  source.addEventListener('state', function (event) {
+    var data = JSON.parse(event.data);
+    setBadge('pipeline-status', data.status);
+    var missing = false;
+    data.jobs.forEach(function (job) {
+      setBadge('badge-' + job.id, job.status);
+      if (!setBadge('status-' + job.id, job.status)) missing = true;
+    });
+    if (missing) location.reload();
+  });
+  source.addEventListener('end', function () {
+    source.close();
+    location.reload();
+  });
+})();
+`;

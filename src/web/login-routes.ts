@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Route } from '../http/router.js';
+import { sendError, sendText } from '../http/respond.js';
+import type { ForgeLogin } from '../forges/forge-login.js';
+import { loginPrompt } from './layout.js';
+import { authenticate, checkCsrf, readForm, secureCookies, type WebContext } from './web-context.js';
+import { ADMIN_IDENTITY, readCookie, sameSecret, SESSION_COOKIE, setCookie } from './viewer.js';
+
+const STATE_COOKIE = 'slipway_login_state';
+
+/** Only a path of this site: `next` must not send anyone elsewhere after logging in. */
+const localPath = (next: string | null | undefined) => (next && next.startsWith('/') && !next.startsWith('//') && !next.includes('\\') ? next : '/');
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return '/';
+  }
+}
+
+function redirect(response: ServerResponse, location: string): void {
+  response.writeHead(303, { location, 'content-length': '0' });
+  response.end();
+}
+
+async function startSession(response: ServerResponse, context: WebContext, identity: Parameters<WebContext['sessions']['create']>[0], next: string): Promise<void> {
+  const { token } = await context.sessions.create(identity, context.sessionSeconds);
+  setCookie(response, SESSION_COOKIE, token, { secure: secureCookies(context), maxAgeSeconds: context.sessionSeconds });
+  redirect(response, next);
+}
+
+const callbackUrl = (context: WebContext, login: ForgeLogin) => `${context.publicUrl}/login/${login.forge}/callback`;
+
+/** Logging in with a forge (OAuth, `state` checked against a cookie) or the admin token, and out. */
+export function loginRoutes(context: WebContext): Route[] {
+  const loginOf = (forge: string | undefined) => context.logins.find((login) => login.forge === forge);
+  const query = (request: IncomingMessage) => new URL(request.url ?? '/', 'http://slipway').searchParams;
+
+  return [
+    {
+      method: 'GET',
+      path: '/login',
+      handle(request, response) {
+        sendText(response, 200, loginPrompt(context.logins, Boolean(context.adminToken), localPath(query(request).get('next'))).text, 'text/html; charset=utf-8');
+      },
+    },
+    {
+      method: 'GET',
+      path: '/login/:forge',
+      handle(request, response, params) {
+        const login = loginOf(params.forge);
+        if (!login) return sendError(response, 404, `logging in with ${params.forge} is not configured on this server`);
+        const state = randomBytes(24).toString('base64url');
+        // The state travels to the forge and back; the cookie proves the browser that comes back started here.
+        setCookie(response, STATE_COOKIE, `${state}.${encodeURIComponent(localPath(query(request).get('next')))}`, { secure: secureCookies(context), maxAgeSeconds: 600 });
+        redirect(response, login.authorizeUrl(state, callbackUrl(context, login)));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/login/:forge/callback',
+      async handle(request, response, params) {
+        const login = loginOf(params.forge);
+        if (!login) return sendError(response, 404, `logging in with ${params.forge} is not configured on this server`);
+        const search = query(request);
+        const started = readCookie(request, STATE_COOKIE) ?? '';
+        const dot = started.indexOf('.');
+        const expected = dot < 0 ? '' : started.slice(0, dot);
+        const next = dot < 0 ? '/' : safeDecode(started.slice(dot + 1));
+        const state = search.get('state');
+        if (!expected || !state || !sameSecret(state, expected)) return sendError(response, 400, 'this login did not start here (its state does not match): start again at /login');
+        setCookie(response, STATE_COOKIE, '', { secure: secureCookies(context), maxAgeSeconds: 0 });
+        const code = search.get('code');
+        if (!code) return sendError(response, 400, `${login.label} sent no code back${search.get('error') ? `: ${search.get('error_description') ?? search.get('error')}` : ''}; start again at /login`);
+        let user;
+        try {
+          user = await login.identify(code, callbackUrl(context, login));
+        } catch (error) {
+          context.logger.warn({ err: error, forge: login.forge }, 'a login was refused');
+          return sendError(response, 401, `${login.label} did not confirm who you are; start again at /login`);
+        }
+        await startSession(response, context, { forge: login.forge, userId: user.id, login: user.login }, localPath(next));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/login/admin',
+      async handle(request, response) {
+        const form = await readForm(request);
+        if (!context.adminToken) return sendError(response, 404, 'there is no admin login on this server: set SLIPWAY_ADMIN_TOKEN');
+        if (!form.token || !sameSecret(form.token, context.adminToken)) return sendError(response, 401, 'that is not the admin token (SLIPWAY_ADMIN_TOKEN)');
+        await startSession(response, context, ADMIN_IDENTITY, localPath(form.next));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/logout',
+      async handle(request, response) {
+        const viewer = await authenticate(request, response, context, false);
+        if (!viewer) return;
+        if (!checkCsrf(request, response, viewer, await readForm(request))) return;
+        if (viewer.sessionToken) await context.sessions.end(viewer.sessionToken);
+        setCookie(response, SESSION_COOKIE, '', { secure: secureCookies(context), maxAgeSeconds: 0 });
+        redirect(response, '/login');
+      },
+    },
+  ];
+}

@@ -1,0 +1,182 @@
+import { pipeline as streamPipeline } from 'node:stream/promises';
+import type { ServiceLog } from '../pipeline/executor.js';
+import { formatDuration } from '../pipeline/format-duration.js';
+import type { ForgeAccess } from '../model/forge-event.js';
+import type { JobView, PipelineView } from '../store/pipeline-views.js';
+import { sendError, sendJson, sendText } from '../http/respond.js';
+import type { Route } from '../http/router.js';
+import { forgeLinks } from './forge-links.js';
+import { html, raw, type SafeHtml } from './html.js';
+import { logBlock, logConverter, logLines } from './job-log.js';
+import { badge, page, projectPath, when } from './layout.js';
+import { LIVE_SCRIPT } from './live-script.js';
+import { allows, authenticate, visiblePipeline, wantsJson, type WebContext } from './web-context.js';
+import type { Viewer } from './viewer.js';
+
+const FINISHED = new Set(['passed', 'failed', 'canceled', 'skipped', 'error']);
+export const isFinished = (status: string) => FINISHED.has(status);
+
+const sizeText = (bytes: number) => (bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
+
+/** The link to a job's artifacts, or what became of them. */
+function renderArtifacts(pipeline: PipelineView, job: JobView): SafeHtml {
+  const artifacts = job.artifacts;
+  if (!artifacts) return html``;
+  const what = `${artifacts.files} file${artifacts.files === 1 ? '' : 's'}, ${sizeText(artifacts.size)}`;
+  if (artifacts.expiresAt !== null && new Date(artifacts.expiresAt).getTime() <= Date.now()) return html`<p class="artifacts">Artifacts (${what}) expired on ${artifacts.expiresAt}</p>`;
+  const until = artifacts.expiresAt === null ? '' : `, kept until ${artifacts.expiresAt}`;
+  return html`<p class="artifacts"><a href="/pipelines/${pipeline.id}/jobs/${job.id}/artifacts" download>Artifacts: ${artifacts.name}.tar.gz</a> (${what}${until})</p>`;
+}
+
+function renderServiceLogs(logs: readonly ServiceLog[]): SafeHtml {
+  return html`${logs.map((service) => html`<details class="service"><summary>Service ${service.name} (<code>${service.image}</code>)</summary>${logBlock(0, logLines(service.log, logConverter()))}</details>`)}`;
+}
+
+/** Jobs in columns by stage, each with what it waits for when that is `needs`. */
+function renderGraph(pipeline: PipelineView): SafeHtml {
+  const stages = [...new Set(pipeline.jobs.map((job) => job.stage))];
+  return html`<div class="stages">${stages.map(
+    (stage) => html`<div class="stage"><h3>${stage}</h3><ul>${pipeline.jobs
+      .filter((job) => job.stage === stage)
+      .map(
+        (job) => html`<li><a href="#job-${job.id}">${job.name}</a> <span id="badge-${job.id}">${badge(job.status)}</span>${job.durationMs === null ? '' : html` <span class="muted">${formatDuration(job.durationMs)}</span>`}${
+          job.needs && job.needs.length > 0 ? html`<br><span class="muted">needs ${job.needs.join(', ')}</span>` : ''
+        }</li>`,
+      )}</ul></div>`,
+  )}</div>`;
+}
+
+function renderActions(pipeline: PipelineView, viewer: Viewer, access: ForgeAccess): SafeHtml {
+  if (!allows(access, 'write')) return html``;
+  const form = (action: 'retry' | 'cancel', label: string) =>
+    html`<form class="inline" method="post" action="/pipelines/${pipeline.id}/${action}"><input type="hidden" name="csrf" value="${viewer.csrf ?? ''}"><button class="action" id="${action}">${label}</button></form>`;
+  return isFinished(pipeline.status) ? form('retry', 'Retry pipeline') : form('cancel', 'Cancel pipeline');
+}
+
+interface Logs {
+  logs: Map<number, string>;
+  /** The last log chunk read of each job: where the live stream goes on from. */
+  seqs: Map<number, number>;
+  serviceLogs: Map<number, ServiceLog[]>;
+}
+
+function renderPage(context: WebContext, viewer: Viewer, access: ForgeAccess, pipeline: PipelineView, { logs, seqs, serviceLogs }: Logs): SafeHtml {
+  const links = forgeLinks(context.forgeWeb, pipeline.forge, pipeline.project);
+  const link = (href: string | undefined, text: SafeHtml | string) => (href ? html`<a href="${href}">${text}</a>` : html`${text}`);
+  const jobs = pipeline.jobs.map((job) => {
+    const timing = html`started ${when(job.startedAt)}, finished ${when(job.finishedAt)}${job.durationMs === null ? '' : ` (${formatDuration(job.durationMs)})`}`;
+    return html`<section class="job" id="job-${job.id}"><h2>${job.name} <span id="status-${job.id}">${badge(job.status)}</span>${
+      job.coverage === null ? '' : html` <span class="muted">coverage ${job.coverage}%</span>`
+    } <a class="muted" href="/pipelines/${pipeline.id}/jobs/${job.id}/log">raw log</a></h2>
+      <p class="muted">${timing}</p>${job.error ? html`<p class="error">${job.error}</p>` : ''}${renderArtifacts(pipeline, job)}
+      ${logBlock(job.id, logLines(logs.get(job.id) ?? '', logConverter()))}${renderServiceLogs(serviceLogs.get(job.id) ?? [])}</section>`;
+  });
+  const image = pipeline.image
+    ? html`<p>Image <code>${pipeline.image.ref}</code>${pipeline.image.digest ? html` <code>${pipeline.image.digest}</code>` : ''}${
+        pipeline.image.totalSteps ? `, ${pipeline.image.cachedSteps ?? 0}/${pipeline.image.totalSteps} build steps from cache` : ''
+      }</p>`
+    : '';
+  const total = pipeline.startedAt && pipeline.finishedAt ? ` (${formatDuration(new Date(pipeline.finishedAt).getTime() - new Date(pipeline.startedAt).getTime())})` : '';
+  const body = html`<h1>Pipeline #${pipeline.id}${pipeline.name ? ` · ${pipeline.name}` : ''} <span id="pipeline-status">${badge(pipeline.status)}</span> ${renderActions(pipeline, viewer, access)}</h1>
+<p><a href="${projectPath(pipeline.forge, pipeline.project)}">${pipeline.project}</a> · commit ${link(links?.commit(pipeline.sha), html`<code>${pipeline.sha.slice(0, 12)}</code>`)} on ${link(
+    links?.branch(pipeline.ref),
+    html`<code>${pipeline.ref}</code>`,
+  )}${pipeline.changeRequest ? html` · ${link(links?.changeRequest(pipeline.changeRequest), links?.changeRequestLabel(pipeline.changeRequest) ?? `change request ${pipeline.changeRequest}`)}` : ''}</p>
+<p class="muted">created ${when(pipeline.createdAt)}, started ${when(pipeline.startedAt)}, finished ${when(pipeline.finishedAt)}${total}</p>
+${pipeline.error ? html`<p class="${pipeline.status === 'skipped' ? 'muted' : 'error'}">${pipeline.error}</p>` : ''}${pipeline.cancelReason ? html`<p class="muted">Canceled: ${pipeline.cancelReason}</p>` : ''}
+${image}${pipeline.planNotes.length > 0 ? html`<ul class="notes">${pipeline.planNotes.map((note) => html`<li>${note}</li>`)}</ul>` : ''}
+${renderGraph(pipeline)}${jobs}`;
+  const live = isFinished(pipeline.status) ? undefined : html`<script>window.slipwayLive=${raw(JSON.stringify({ events: `/pipelines/${pipeline.id}/events`, cursor: pipeline.jobs.map((job) => `${job.id}:${seqs.get(job.id) ?? -1}`).join(',') }))};${raw(LIVE_SCRIPT)}</script>`;
+  return page(`Pipeline #${pipeline.id} ${pipeline.status} · ${pipeline.project}`, viewer, body, live);
+}
+
+async function logsOf(context: WebContext, pipeline: PipelineView): Promise<Logs> {
+  const logs = new Map<number, string>();
+  const seqs = new Map<number, number>();
+  const serviceLogs = new Map<number, ServiceLog[]>();
+  for (const job of pipeline.jobs) {
+    const chunks = await context.views.logSince(job.id, -1, 100_000);
+    logs.set(job.id, chunks.map((chunk) => chunk.content).join(''));
+    seqs.set(job.id, chunks.at(-1)?.seq ?? -1);
+    serviceLogs.set(job.id, await context.views.serviceLogs(job.id));
+  }
+  return { logs, seqs, serviceLogs };
+}
+
+/** `GET /pipelines/:id` (a page, or JSON with `Accept: application/json`) and `GET /api/pipelines/:id`. */
+export function pipelineRoutes(context: WebContext): Route[] {
+  const show = (api: boolean): Route['handle'] =>
+    async function (request, response, params) {
+      const viewer = await authenticate(request, response, context, api);
+      if (!viewer) return;
+      const found = await visiblePipeline(response, context, viewer, params.id);
+      if (!found) return;
+      const { pipeline, access } = found;
+      const read = await logsOf(context, pipeline);
+      const { logs, serviceLogs } = read;
+      if (api || wantsJson(request)) {
+        return sendJson(response, 200, {
+          ...pipeline,
+          forgeContext: undefined,
+          access,
+          jobs: pipeline.jobs.map((job) => ({ ...job, log: logs.get(job.id) ?? '', services: serviceLogs.get(job.id) ?? [] })),
+        });
+      }
+      sendText(response, 200, renderPage(context, viewer, access, pipeline, read).text, 'text/html; charset=utf-8');
+    };
+  return [
+    { method: 'GET', path: '/pipelines/:id', handle: show(false) },
+    { method: 'GET', path: '/api/pipelines/:id', handle: show(true) },
+    {
+      method: 'GET',
+      path: '/pipelines/:id/jobs/:job/log',
+      async handle(request, response, params) {
+        const viewer = await authenticate(request, response, context, false);
+        if (!viewer) return;
+        const found = await visiblePipeline(response, context, viewer, params.id);
+        if (!found) return;
+        const job = found.pipeline.jobs.find((each) => String(each.id) === params.job);
+        if (!job) return sendError(response, 404, `pipeline #${found.pipeline.id} has no job #${params.job}`);
+        response.setHeader('content-disposition', `inline; filename="${found.pipeline.id}-${job.name.replace(/[^A-Za-z0-9._-]+/g, '_')}.log"`);
+        response.setHeader('x-content-type-options', 'nosniff');
+        sendText(response, 200, await context.views.log(job.id));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/pipelines/:id/jobs/:job/artifacts',
+      async handle(request, response, params) {
+        const viewer = await authenticate(request, response, context, false);
+        if (!viewer) return;
+        const found = await visiblePipeline(response, context, viewer, params.id);
+        if (!found) return;
+        const { pipeline } = found;
+        const job = pipeline.jobs.find((each) => String(each.id) === params.job);
+        if (!job) return sendError(response, 404, `pipeline #${pipeline.id} has no job #${params.job}`);
+        const artifacts = job.artifacts;
+        if (!artifacts) return sendError(response, 404, `${job.name} of pipeline #${pipeline.id} kept no artifacts`);
+        if (artifacts.expiresAt !== null && new Date(artifacts.expiresAt).getTime() <= Date.now()) {
+          return sendError(response, 410, `the artifacts of ${job.name} in pipeline #${pipeline.id} expired on ${artifacts.expiresAt}`);
+        }
+        let archive: NodeJS.ReadableStream;
+        try {
+          archive = await context.artifacts.openArtifacts(pipeline.project, artifacts.digest);
+        } catch (error) {
+          return sendError(response, 502, `the artifacts of ${job.name} could not be read from the registry: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        response.writeHead(200, {
+          'content-type': 'application/gzip',
+          'content-length': String(artifacts.size),
+          'content-disposition': `attachment; filename="${fileName(artifacts.name)}.tar.gz"`,
+          'x-content-type-options': 'nosniff',
+        });
+        await streamPipeline(archive, response);
+      },
+    },
+  ];
+}
+
+/** A download's file name: the artifacts' name, with nothing that could break the header. */
+function fileName(name: string): string {
+  return (name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '') || 'artifacts').slice(0, 100);
+}

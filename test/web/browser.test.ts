@@ -1,0 +1,159 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../helpers/browser.js';
+import { startFakeGitlabLogin, type FakeGitlabLogin } from '../helpers/fake-gitlab-login.js';
+import { startTestService, type TestService } from '../helpers/test-service.js';
+import { appendLog, insertPipeline } from '../helpers/web-fixtures.js';
+import { freePort } from '../helpers/web-session.js';
+
+const SCREENSHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
+const READER = { id: 20, username: 'rita-reader' };
+const WRITER = { id: 21, username: 'dev-dora' };
+
+describe('the web UI in a real browser', () => {
+  let fake: FakeGitlabLogin;
+  let lab: TestService;
+  let base: string;
+  let browser: Browser;
+  let policyDir: string;
+  let running: { id: number; jobIds: number[] };
+  let queued: { id: number };
+
+  async function loggedIn(user: { id: number; username: string }): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    const page = await context.newPage();
+    fake.nextUser = user;
+    await page.goto(`${base}/`);
+    await page.getByRole('link', { name: 'Log in with GitLab' }).click();
+    await page.waitForURL(`${base}/`);
+    return { context, page };
+  }
+
+  beforeAll(async () => {
+    await mkdir(SCREENSHOTS, { recursive: true });
+    fake = await startFakeGitlabLogin();
+    fake.projects.set(201, { visibility: 'private', members: new Map([[READER.id, 20], [WRITER.id, 30]]) });
+    fake.projects.set(202, { visibility: 'private', members: new Map([[WRITER.id, 30]]) });
+    policyDir = await mkdtemp(path.join(os.tmpdir(), 'slipway-browser-'));
+    const policyFile = path.join(policyDir, 'slipway.yml');
+    await writeFile(policyFile, 'projects:\n  shop/web:\n    environments:\n      prod:\n        approvers: [UAPPROVER]\n  shop/secret:\n    environments:\n      prod:\n        approvers: [UAPPROVER]\n');
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    lab = await startTestService(
+      { PORT: String(port), PUBLIC_URL: base, GITLAB_URL: fake.url, GITLAB_OAUTH_CLIENT_ID: fake.clientId, GITLAB_OAUTH_CLIENT_SECRET: fake.clientSecret, SLIPWAY_CONFIG: policyFile },
+      { workers: false, deploys: false, livePollMs: 200 },
+    );
+    const passed = await insertPipeline(lab.db, {
+      project: 'shop/web',
+      projectId: 201,
+      status: 'passed',
+      jobs: [
+        { name: 'lint', stage: 'test', status: 'passed', log: 'section_start:1700000000:install[collapsed=true]\r\u001b[0KInstalling\nnpm ci\nsection_end:1700000001:install\r\u001b[0K\n\u001b[32mall clean\u001b[0m\n' },
+        { name: 'unit', stage: 'test', status: 'passed', log: '12 passed\n' },
+        { name: 'image', stage: 'build', status: 'passed', needs: ['unit'], log: 'pushed\n' },
+      ],
+    });
+    await insertPipeline(lab.db, { project: 'shop/secret', projectId: 202, status: 'passed', jobs: [{ name: 'test', status: 'passed', log: 'secret\n' }] });
+    running = await insertPipeline(lab.db, { project: 'shop/web', projectId: 201, status: 'running', ref: 'feature/cart', changeRequest: 12, jobs: [{ name: 'test', status: 'running', log: 'starting the tests\n' }, { name: 'image', stage: 'build' }] });
+    queued = await insertPipeline(lab.db, { project: 'shop/web', projectId: 201, status: 'queued', jobs: [{ name: 'test' }] });
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const sha = (await lab.db.query<{ sha: string }>('SELECT sha FROM pipelines WHERE id = $1', [passed.id])).rows[0]!.sha;
+    const deployment = await lab.db.query<{ id: string }>(
+      `INSERT INTO deployments (project, environment, sha, pipeline_id, image_ref, digest, status, requested_by, decided_by, expires_at, finished_at)
+       VALUES ('shop/web', 'prod', $1, $2, '127.0.0.1:5000/shop/web:x', $3, 'succeeded', 'UREQUESTER', 'UAPPROVER', now(), now()) RETURNING id`,
+      [sha, passed.id, digest],
+    );
+    await lab.db.query(`INSERT INTO audit_events (actor, action, project, environment, sha, digest, deployment_id) VALUES ('slipway', 'deployed', 'shop/web', 'prod', $1, $2, $3)`, [sha, digest, deployment.rows[0]!.id]);
+    await lab.db.query(`INSERT INTO environment_locks (project, environment, locked_by, reason) VALUES ('shop/web', 'prod', 'UOPS', 'database migration running')`);
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await lab?.stop();
+    fake?.close();
+    if (policyDir) await rm(policyDir, { recursive: true, force: true });
+  });
+
+  it('logs a reader in with GitLab and shows only the projects they may read', async () => {
+    const { context, page } = await loggedIn(READER);
+    const projects = await page.locator('tbody tr td:first-child a').allTextContents();
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'projects.png'), fullPage: true });
+    await page.getByRole('link', { name: 'shop/web' }).click();
+    const rows = await page.locator('tbody tr').count();
+    const title = await page.title();
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'project.png'), fullPage: true });
+    const buttons = await (await context.newPage()).goto(`${base}/pipelines/${queued.id}`).then((response) => response!.text());
+    await context.close();
+
+    expect(projects).toEqual(['shop/web']);
+    expect(title).toBe('shop/web · Slipway');
+    expect(rows).toBe(3);
+    expect(buttons).not.toContain('Cancel pipeline');
+  });
+
+  it('shows a running job’s log growing without a reload, with folded sections and line numbers', async () => {
+    const { context, page } = await loggedIn(READER);
+    await page.goto(`${base}/pipelines/${running.id}`);
+    await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
+    await appendLog(lab.db, running.jobIds[0]!, '\u001b[31m1 failing\u001b[0m <script>alert(1)</script>\n');
+    const log = page.locator(`#log-${running.jobIds[0]}`);
+    await log.getByText('1 failing').waitFor();
+    const stillSamePage = await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded === true);
+    const lines = await log.locator('.l').allTextContents();
+    const colour = await log.getByText('1 failing').evaluate((element) => (globalThis as unknown as { getComputedStyle(node: unknown): { color: string } }).getComputedStyle(element).color);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'pipeline-running.png'), fullPage: true });
+
+    await lab.db.query(`UPDATE jobs SET status = 'failed' WHERE id = $1`, [running.jobIds[0]]);
+    await page.locator(`#status-${running.jobIds[0]} .badge.failed`).waitFor();
+
+    await page.goto(`${base}/pipelines/${running.id - 2}`);
+    const folded = await page.locator('details:not([open]) > summary').first().textContent();
+    const lintLines = await page.locator('pre.log').first().locator('span.l').count();
+    const needs = await page.locator('.stage li', { hasText: 'image' }).textContent();
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'pipeline.png'), fullPage: true });
+    await context.close();
+
+    expect(stillSamePage).toBe(true);
+    expect(lines).toEqual(['starting the tests', '1 failing <script>alert(1)</script>']);
+    expect(colour).toBe('rgb(170, 0, 0)');
+    expect(folded).toBe('Installing');
+    expect(lintLines).toBe(2);
+    expect(needs).toContain('needs unit');
+  });
+
+  it('lets a developer press Cancel and then Retry', async () => {
+    const { context, page } = await loggedIn(WRITER);
+    await page.goto(`${base}/pipelines/${queued.id}`);
+    await page.getByRole('button', { name: 'Cancel pipeline' }).click();
+    await page.locator('#pipeline-status .badge.canceled').waitFor();
+    const reason = await page.getByText('Canceled: canceled by').textContent();
+    await page.getByRole('button', { name: 'Retry pipeline' }).click();
+    await page.waitForURL((url) => url.pathname !== `/pipelines/${queued.id}`);
+    const retriedId = Number(new URL(page.url()).pathname.split('/').at(-1));
+    const status = await page.locator('#pipeline-status .badge').textContent();
+    await context.close();
+
+    expect(reason).toBe(`Canceled: canceled by ${WRITER.username} (gitlab)`);
+    expect(retriedId).toBeGreaterThan(queued.id);
+    expect(status).toBe('queued');
+    expect((await lab.db.query('SELECT status FROM pipelines WHERE id = $1', [queued.id])).rows[0]).toEqual({ status: 'canceled' });
+  });
+
+  it('shows what runs in each environment the reader may see, its lock and its history', async () => {
+    const { context, page } = await loggedIn(READER);
+    await page.getByRole('link', { name: 'Environments' }).first().click();
+    const headings = await page.locator('section.environment h2').allTextContents();
+    const text = await page.locator('main').textContent();
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'environments.png'), fullPage: true });
+    await context.close();
+
+    expect(headings).toEqual(['shop/web · prod']);
+    expect(text).toContain('asked by UREQUESTER, approved by UAPPROVER');
+    expect(text).toContain('Locked by UOPS');
+    expect(text).toContain('database migration running');
+    expect(text).toContain('deployed');
+  });
+});
