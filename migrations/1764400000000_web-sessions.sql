@@ -34,7 +34,13 @@ CREATE INDEX pipelines_by_project ON pipelines (forge, project, id DESC);
 -- GitLab's `needs` of each job (NULL: it waits for the earlier stages), for the pipeline graph.
 ALTER TABLE jobs ADD COLUMN needs text[];
 
+-- A forge webhook delivery may also be a command (a `/slipway` comment, GitHub's Re-run):
+-- recorded so that a redelivery does it once. The answer to the last command on a pipeline
+-- is shown in its comment.
+ALTER TABLE pipelines ADD COLUMN command_note text;
+
 -- Down Migration
+ALTER TABLE pipelines DROP COLUMN command_note;
 ALTER TABLE jobs DROP COLUMN needs;
 DROP INDEX pipelines_by_project;
 DROP TABLE api_tokens;

@@ -1,9 +1,10 @@
 import type { z } from 'zod';
-import type { ForgeEvent, ForgeTarget } from '../model/forge-event.js';
+import type { ForgeCommand, ForgeEvent, ForgeTarget } from '../model/forge-event.js';
 
 /** What a webhook body turned out to be: something to act on, something to ignore (and why), or garbage. */
 export type ParsedWebhook =
   | { kind: 'event'; event: ForgeEvent }
+  | { kind: 'command'; command: ForgeCommand }
   | { kind: 'ignored'; reason: string }
   | { kind: 'invalid'; reason: string };
 
@@ -37,4 +38,12 @@ export function branchPush(push: { target: ForgeTarget; deliveryId: string; ref:
       fromFork: false,
     },
   };
+}
+
+/** `/slipway retry` or `/slipway cancel` at the start of a comment; anything else after `/slipway` asks for help. */
+export function commentCommand(body: string): ForgeCommand['action'] | undefined {
+  const match = /^\s*\/slipway(?:\s+(\S+))?/.exec(body);
+  if (!match) return undefined;
+  const word = match[1]?.toLowerCase();
+  return word === 'retry' || word === 'cancel' ? word : 'help';
 }

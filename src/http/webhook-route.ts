@@ -1,5 +1,5 @@
 import type { WebhookSource } from '../forges/webhook-source.js';
-import type { Dispatch } from '../model/dispatch.js';
+import type { Dispatch, HandleCommand } from '../model/dispatch.js';
 import { readBody } from './read-body.js';
 import { sendError, sendJson } from './respond.js';
 import type { Route } from './router.js';
@@ -14,9 +14,9 @@ function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: false } {
 
 /**
  * A forge's webhook endpoint: 401 for an inauthentic request (nothing recorded), 400 for a body
- * that is not JSON or not the documented shape, 202 for what is ignored or queued, 200 for a redelivery.
+ * that is not JSON or not the documented shape, 202 for what is ignored, queued or commanded, 200 for a redelivery.
  */
-export function webhookRoute(source: WebhookSource, dispatch: Dispatch): Route {
+export function webhookRoute(source: WebhookSource, dispatch: Dispatch, command: HandleCommand): Route {
   return {
     method: 'POST',
     path: source.path,
@@ -37,6 +37,10 @@ export function webhookRoute(source: WebhookSource, dispatch: Dispatch): Route {
       const parsed = source.parse(identity.name, identity.deliveryId, json.value);
       if (parsed.kind === 'invalid') return sendError(response, 400, parsed.reason);
       if (parsed.kind === 'ignored') return sendJson(response, 202, { outcome: 'ignored', reason: parsed.reason });
+      if (parsed.kind === 'command') {
+        const done = await command(parsed.command);
+        return sendJson(response, done.outcome === 'duplicate' ? 200 : 202, done);
+      }
       const outcome = await dispatch(parsed.event);
       sendJson(response, outcome.outcome === 'duplicate' ? 200 : 202, outcome);
     },

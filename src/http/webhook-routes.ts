@@ -1,5 +1,5 @@
 import type { Forges } from '../forges/create-forges.js';
-import type { Dispatch } from '../model/dispatch.js';
+import type { Dispatch, HandleCommand } from '../model/dispatch.js';
 import { sendError } from './respond.js';
 import type { Route } from './router.js';
 import { webhookRoute } from './webhook-route.js';
@@ -10,6 +10,6 @@ export function notConfigured(path: string, message: string, method: Route['meth
 }
 
 /** Every forge's webhook endpoint, mounted the same way; unconfigured forges say what to set. */
-export function webhookRoutes(forges: Forges, dispatch: Dispatch): Route[] {
-  return [...forges.webhooks.map((source) => webhookRoute(source, dispatch)), ...forges.unconfigured.map((source) => notConfigured(source.path, source.message))];
+export function webhookRoutes(forges: Forges, dispatch: Dispatch, command: HandleCommand): Route[] {
+  return [...forges.webhooks.map((source) => webhookRoute(source, dispatch, command)), ...forges.unconfigured.map((source) => notConfigured(source.path, source.message))];
 }

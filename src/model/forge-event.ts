@@ -15,6 +15,23 @@ export interface ForgeTarget {
 /** What a person may do with a project, as its forge decides: see it, or also change it (retry, cancel). */
 export type ForgeAccess = 'none' | 'read' | 'write';
 
+/**
+ * A person asking Slipway to retry or cancel: `/slipway retry` in a merge/pull request
+ * comment, or GitHub's "Re-run" on a check. Done only if the forge gives them write access.
+ */
+export interface ForgeCommand {
+  target: ForgeTarget;
+  deliveryId: string;
+  /** `help` for a `/slipway` word Slipway does not know. */
+  action: 'retry' | 'cancel' | 'help';
+  /** Who asked, as the forge names them. */
+  by: { id: string; login: string };
+  /** The change request it was asked on (comments), or the commit (checks). */
+  changeRequest: number | null;
+  sha: string | null;
+  via: 'comment' | 'checks';
+}
+
 /** A push or a merge/pull request change, parsed from a webhook. */
 export interface ForgeEvent {
   target: ForgeTarget;

@@ -107,6 +107,7 @@ export function renderComment(input: CommentInput): string {
   const notes: string[] = [];
   if (pipeline.error) notes.push(`> ${pipeline.error.split('\n').join('\n> ')}`, '');
   if (pipeline.status === 'canceled' && pipeline.cancelReason) notes.push(`Canceled: ${pipeline.cancelReason}.`, '');
+  if (pipeline.commandNote) notes.push(`> ${pipeline.commandNote}`, '');
   for (const old of pipeline.superseded) notes.push(`Pipeline #${old.id} for \`${old.sha.slice(0, 12)}\` was canceled: superseded by this one.`);
   if (pipeline.superseded.length > 0) notes.push('');
 

@@ -20,6 +20,7 @@ import { createReporter } from '../report/reporter.js';
 import { startDeployRunner } from '../runner/deploy-runner.js';
 import { createDispatcher, type DispatchSignals } from '../runner/dispatch-event.js';
 import { createPipelineControl } from '../runner/pipeline-control.js';
+import { createCommandHandler } from '../runner/handle-command.js';
 import { createProjectAccess } from '../web/project-access.js';
 import type { WebContext } from '../web/web-context.js';
 import { webRoutes } from '../web/web-routes.js';
@@ -160,6 +161,8 @@ export async function startService(config: Config, logger: Logger, options: Serv
     },
   };
   const dispatch = createDispatcher(stores.queue, reporter, signals);
+  const control = createPipelineControl(stores.queue, reporter, signals);
+  const command = createCommandHandler({ queue: stores.queue, views: stores.views, forges: forges.byName, control, reporter, logger });
   const web: WebContext = {
     publicUrl: config.publicUrl,
     sessions: stores.webSessions,
@@ -170,7 +173,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
     views: stores.views,
     deployments: stores.deployments,
     policy,
-    control: createPipelineControl(stores.queue, reporter, signals),
+    control,
     artifacts: runtime.artifactStore,
     logger,
     forgeWeb: {
@@ -187,7 +190,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
           routes: [
             ...healthRoutes(pool, metrics),
             ...webRoutes(web),
-            ...webhookRoutes(forges, dispatch),
+            ...webhookRoutes(forges, dispatch, command),
             ...variableRoutes(stores.variables, config.adminToken),
             config.registry.token
               ? registryTokenRoute({

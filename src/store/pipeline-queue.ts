@@ -138,6 +138,19 @@ export function createPipelineQueue(pool: Pool) {
       return rowCount === 1;
     },
 
+    /**
+     * Records a command delivery (a redelivery does nothing: false) and, when it acted on a
+     * pipeline, the answer its comment shows.
+     */
+    async recordCommand(forge: string, deliveryId: string, event: string): Promise<boolean> {
+      const { rowCount } = await pool.query('INSERT INTO deliveries (forge, delivery_id, event) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [forge, deliveryId, event]);
+      return rowCount === 1;
+    },
+
+    async noteCommand(pipelineId: number, note: string): Promise<void> {
+      await pool.query('UPDATE pipelines SET command_note = $2 WHERE id = $1', [pipelineId, note]);
+    },
+
     /** A claimed pipeline stopped before it produced a result (canceled while fetching its source, say). */
     async markCanceled(pipelineId: number, owner: string): Promise<boolean> {
       const { rowCount } = await pool.query(

@@ -15,6 +15,8 @@ export interface PipelineRow {
   status: PipelineStatus;
   error: string | null;
   cancel_reason: string | null;
+  /** The answer to the last `/slipway` command about this pipeline. */
+  command_note: string | null;
   cancel_requested: boolean;
   superseded_by: number | null;
   plan_source: string | null;

@@ -71,6 +71,8 @@ export interface PipelineView {
   status: PipelineStatus;
   error: string | null;
   cancelReason: string | null;
+  /** The answer to the last `/slipway` command (or Re-run) about this pipeline. */
+  commandNote: string | null;
   supersededBy: number | null;
   planSource: string | null;
   /** The file's `workflow:name`. */
@@ -122,6 +124,7 @@ export function createPipelineViews(pool: Pool) {
         status: row.status,
         error: row.error,
         cancelReason: row.cancel_reason,
+        commandNote: row.command_note,
         supersededBy: row.superseded_by,
         planSource: row.plan_source,
         name: row.name,
@@ -177,6 +180,12 @@ export function createPipelineViews(pool: Pool) {
         [jobId, afterSeq, limit],
       );
       return rows;
+    },
+
+    /** The newest pipeline of a commit, for GitHub's "Re-run" of its checks. */
+    async latestForSha(forge: ForgeName, project: string, sha: string): Promise<number | null> {
+      const { rows } = await pool.query<{ id: string }>('SELECT id FROM pipelines WHERE forge = $1 AND project = $2 AND sha = $3 ORDER BY id DESC LIMIT 1', [forge, project, sha]);
+      return rows[0] ? Number(rows[0].id) : null;
     },
 
     /** The newest pipeline of a change request: the one its comment shows. */

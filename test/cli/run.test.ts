@@ -26,6 +26,7 @@ describe('slipway run', () => {
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     const pipelines = await client.query('SELECT status, sha, image_digest FROM pipelines');
+    const id = (await client.query<{ id: string }>('SELECT id FROM pipelines')).rows[0]!.id;
     const logs = await client.query(
       `SELECT j.name, j.status, string_agg(c.content, '' ORDER BY c.seq) AS log
        FROM jobs j JOIN job_log_chunks c ON c.job_id = j.id GROUP BY j.id ORDER BY j.position`,
@@ -44,6 +45,7 @@ describe('slipway run', () => {
     });
     expect((await registry.getManifest(project, sha))?.digest).toBe((summary.image as { digest: string }).digest);
     expect(result.stderr).toContain('── test (python:3.8-slim)');
+    expect(result.stderr).toContain(`Recorded as http://localhost:3000/pipelines/${id}\n`);
     expect(pipelines.rows).toEqual([{ status: 'passed', sha, image_digest: (summary.image as { digest: string }).digest }]);
     expect(logs.rows.map((row) => [row.name, row.status])).toEqual([
       ['test', 'passed'],

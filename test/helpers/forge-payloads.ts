@@ -60,3 +60,37 @@ export function githubPush(options: { repo: string; sha: string; ref?: string })
   push.ref = `refs/heads/${options.ref ?? 'master'}`;
   return push;
 }
+
+/** GitLab's documented Note Hook for a comment on a merge request. */
+export function gitlabNote(options: { project: string; projectId: number; iid: number; note: string; user: { id: number; username: string } }) {
+  const hook = fixture('note-hook.json');
+  hook.project.path_with_namespace = options.project;
+  hook.project.id = hook.project_id = options.projectId;
+  hook.merge_request.iid = options.iid;
+  hook.object_attributes.note = options.note;
+  hook.user.id = options.user.id;
+  hook.user.username = options.user.username;
+  return hook;
+}
+
+/** An issue_comment.created on a pull request, from @octokit/webhooks-examples, as a GitHub App receives it. */
+export function githubComment(options: { repo: string; number: number; body: string; user: { id: number; login: string } }) {
+  const payload = example('issue_comment', 'created');
+  payload.repository.full_name = options.repo;
+  payload.issue.number = options.number;
+  payload.issue.pull_request = { url: `https://api.github.com/repos/${options.repo}/pulls/${options.number}` };
+  payload.comment.body = options.body;
+  payload.comment.user = { ...payload.comment.user, id: options.user.id, login: options.user.login, type: 'User' };
+  payload.installation = { id: 1, node_id: 'MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==' };
+  return payload;
+}
+
+/** GitHub's "Re-run" of a check run or the whole suite, from @octokit/webhooks-examples. */
+export function githubRerequest(name: 'check_run' | 'check_suite', options: { repo: string; sha: string; user: { id: number; login: string } }) {
+  const payload = example(name, 'rerequested');
+  payload.repository.full_name = options.repo;
+  payload[name].head_sha = options.sha;
+  payload.sender = { ...payload.sender, id: options.user.id, login: options.user.login };
+  payload.installation = { id: 1, node_id: 'MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==' };
+  return payload;
+}

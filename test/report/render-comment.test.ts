@@ -15,6 +15,7 @@ function pipeline(overrides: Partial<PipelineView> = {}): PipelineView {
     status: 'failed',
     error: null,
     cancelReason: null,
+    commandNote: null,
     supersededBy: null,
     planSource: '.slipway.yml',
     name: null,

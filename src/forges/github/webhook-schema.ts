@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApiId, ChangeRequestNumber, ProjectPath, RefText, Sha } from '../payload-fields.js';
+import { ApiId, boundedText, ChangeRequestNumber, ProjectPath, RefText, Sha } from '../payload-fields.js';
 
 /** The fields Slipway reads from GitHub's webhook payloads; everything else passes through. */
 const Repository = z.object({
@@ -31,3 +31,23 @@ export const PullRequestEventSchema = z.object({
   installation: Installation.optional(),
 });
 export type PullRequestEvent = z.infer<typeof PullRequestEventSchema>;
+
+const Sender = z.object({ id: ApiId, login: boundedText(255), type: z.string().optional() });
+
+export const IssueCommentEventSchema = z.object({
+  action: z.string(),
+  issue: z.object({ number: ChangeRequestNumber, pull_request: z.object({}).passthrough().optional() }),
+  comment: z.object({ body: z.string().max(65_536), user: Sender }),
+  repository: Repository,
+  installation: Installation.optional(),
+});
+
+/** `check_run` and `check_suite`: what "Re-run" sends. */
+export const CheckEventSchema = z.object({
+  action: z.string(),
+  check_run: z.object({ head_sha: Sha }).optional(),
+  check_suite: z.object({ head_sha: Sha }).optional(),
+  sender: Sender,
+  repository: Repository,
+  installation: Installation.optional(),
+});

@@ -1,5 +1,5 @@
-import { branchPush, parsePayload, ZERO_SHA, type ParsedWebhook } from '../parse-result.js';
-import { MergeRequestHookSchema, PushHookSchema } from './webhook-schema.js';
+import { branchPush, commentCommand, parsePayload, ZERO_SHA, type ParsedWebhook } from '../parse-result.js';
+import { MergeRequestHookSchema, NoteHookSchema, PushHookSchema } from './webhook-schema.js';
 
 const RUN_ACTIONS = new Set(['open', 'reopen']);
 const CANCEL_ACTIONS = new Set(['close', 'merge']);
@@ -41,6 +41,26 @@ export function parseGitlabEvent(name: string, deliveryId: string, payload: unkn
         defaultBranch: project.default_branch ?? 'main',
         changeRequest: mr.iid,
         fromFork: mr.source_project_id !== mr.target_project_id,
+      },
+    };
+  }
+  if (name === 'Note Hook') {
+    const parsed = parsePayload(NoteHookSchema, 'Note Hook body', payload);
+    if (!parsed.ok) return parsed.answer;
+    const note = parsed.data;
+    if (note.object_attributes.noteable_type !== 'MergeRequest' || !note.merge_request) return { kind: 'ignored', reason: 'the comment is not on a merge request' };
+    const action = commentCommand(note.object_attributes.note);
+    if (!action) return { kind: 'ignored', reason: 'the comment is not a /slipway command' };
+    return {
+      kind: 'command',
+      command: {
+        target: { forge: 'gitlab', project: note.project.path_with_namespace, apiContext: { projectId: note.project.id } },
+        deliveryId,
+        action,
+        by: { id: String(note.user.id), login: note.user.username },
+        changeRequest: note.merge_request.iid,
+        sha: null,
+        via: 'comment',
       },
     };
   }

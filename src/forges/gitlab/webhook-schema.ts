@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApiId, ChangeRequestNumber, ProjectPath, RefText, Sha } from '../payload-fields.js';
+import { ApiId, boundedText, ChangeRequestNumber, ProjectPath, RefText, Sha } from '../payload-fields.js';
 
 /** The fields Slipway reads from GitLab's documented webhook bodies; everything else passes through. */
 const Project = z.object({
@@ -38,3 +38,12 @@ export const MergeRequestHookSchema = z.object({
   }),
 });
 export type MergeRequestHook = z.infer<typeof MergeRequestHookSchema>;
+
+/** A comment; Slipway reads those on merge requests. */
+export const NoteHookSchema = z.object({
+  object_kind: z.literal('note'),
+  user: z.object({ id: ApiId, username: boundedText(255) }),
+  project: Project,
+  object_attributes: z.object({ note: z.string().max(1_000_000), noteable_type: z.string() }),
+  merge_request: z.object({ iid: ChangeRequestNumber }).optional(),
+});
