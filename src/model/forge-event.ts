@@ -54,6 +54,24 @@ export interface CommitStatus {
   state: CommitState;
   description: string;
   targetUrl: string;
+  /** The same, per job, for forges that show checks (GitHub check runs). */
+  checks: ChecksReport;
+}
+
+/** One check: the pipeline's or a job's. */
+export interface CheckReport {
+  name: string;
+  state: CommitState | 'skipped';
+  title: string;
+  /** Markdown. */
+  summary: string;
+}
+
+/** A pipeline's checks; `pipelineId` tells a retried pipeline's checks from the earlier ones. */
+export interface ChecksReport {
+  pipelineId: number;
+  pipeline: CheckReport;
+  jobs: CheckReport[];
 }
 
 /** A deploy of a commit to an environment, as the forge should show it. */

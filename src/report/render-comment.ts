@@ -1,5 +1,5 @@
 import { stripVTControlCharacters } from 'node:util';
-import type { CommitState, CommitStatus } from '../model/forge-event.js';
+import type { CheckReport, ChecksReport, CommitState, CommitStatus } from '../model/forge-event.js';
 import type { JobView, PipelineView } from '../store/pipeline-views.js';
 import { formatDuration } from '../pipeline/format-duration.js';
 
@@ -63,11 +63,15 @@ function details(job: JobView, pipeline: PipelineView): string {
   return [job.coverage === null ? '' : `coverage ${job.coverage}%`, job.error ?? ''].filter(Boolean).join(' · ');
 }
 
+/** ` in 4.2s` for a job that ran; nothing for one that did not. */
+function ranFor(job: JobView): string {
+  return job.durationMs !== null && job.status !== 'skipped' && job.status !== 'pending' ? ` in ${formatDuration(job.durationMs)}` : '';
+}
+
 function jobTable(pipeline: PipelineView): string[] {
   if (pipeline.jobs.length === 0) return [];
   const rows = pipeline.jobs.map((job) => {
-    const ran = job.durationMs !== null && job.status !== 'skipped' && job.status !== 'pending';
-    const duration = ran ? formatDuration(job.durationMs!) : '';
+    const duration = ranFor(job).replace(/^ in /, '');
     return `| ${job.name} | ${ICON[job.status] ?? ''} ${job.status} | ${duration} | ${escapeCell(details(job, pipeline))} |`;
   });
   return ['| Job | Status | Duration | Details |', '| --- | --- | --- | --- |', ...rows];
@@ -151,5 +155,16 @@ export function commitStatusFor(pipeline: PipelineView, pipelineUrl: string): Co
       : pipeline.status === 'canceled' && pipeline.cancelReason
         ? `canceled: ${pipeline.cancelReason}`
         : pipeline.error ?? HEADLINE[pipeline.status];
-  return { state: state[pipeline.status], description, targetUrl: pipelineUrl };
+  const jobState: Record<JobView['status'], CheckReport['state']> = { pending: 'pending', running: 'running', passed: 'success', failed: 'failed', skipped: 'skipped', canceled: 'canceled' };
+  const checks: ChecksReport = {
+    pipelineId: pipeline.id,
+    pipeline: { name: 'slipway', state: pipeline.status === 'skipped' ? 'skipped' : state[pipeline.status], title: description, summary: [`[Pipeline #${pipeline.id}](${pipelineUrl}) on \`${pipeline.ref}\``, '', ...jobTable(pipeline)].join('\n') },
+    jobs: pipeline.jobs.map((job) => ({
+      name: `slipway / ${job.name}`,
+      state: jobState[job.status],
+      title: job.error ?? `${job.name} ${job.status}`,
+      summary: `Job \`${job.name}\` of [pipeline #${pipeline.id}](${pipelineUrl}#job-${job.id}): ${job.status}${ranFor(job)}`,
+    })),
+  };
+  return { state: state[pipeline.status], description, targetUrl: pipelineUrl, checks };
 }

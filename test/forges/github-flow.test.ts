@@ -18,9 +18,10 @@ describe('GitHub pull requests', () => {
     await lab?.stop();
   });
   const lastComment = (number: number) => github.record.comments.get(number)?.at(-1)?.body ?? '';
-  const statesOf = (sha: string) => github.record.statuses.filter((status) => status.sha === sha).map((status) => status.state);
+  const runsOf = (sha: string) => github.record.checkRuns.filter((run) => run.sha === sha);
+  const pipelineCheck = (sha: string) => runsOf(sha).find((run) => run.name === 'slipway');
 
-  it('get one comment that moves from pending to passed, and a success status', async () => {
+  it('get one comment that moves from pending to passed, and check runs for the pipeline and each job', async () => {
     const repo = uniqueName('slipway-test/hello');
     const sha = fakeSha();
     archives.set(sha, await forgeArchive(EXAMPLE));
@@ -28,7 +29,7 @@ describe('GitHub pull requests', () => {
     const response = await postGithub(lab.base, 'pull_request', githubPullRequest({ repo, sha, number: 21 }));
     const accepted = (await response.json()) as { outcome: string; pipelineId: number };
     await waitFor('the passed comment', () => lastComment(21).includes('pipeline passed'));
-    await waitFor('the success status', () => statesOf(sha).at(-1) === 'success');
+    await waitFor('the successful check run', () => pipelineCheck(sha)?.conclusion === 'success');
     const bodies = github.record.bodies.filter((body) => body.includes(sha.slice(0, 12)));
 
     expect(response.status).toBe(202);
@@ -36,7 +37,16 @@ describe('GitHub pull requests', () => {
     expect(github.record.comments.get(21)).toHaveLength(1);
     expect(bodies[0]).toMatch(/pipeline (queued|running)/);
     expect(bodies.at(-1)).toMatch(/\| build \| ✅ passed \| [\d.]+s \| \d\/7 steps cached · `127\.0\.0\.1:5000\/slipway-test\/hello-[0-9a-f]+:[0-9a-f]{40}` `sha256:[0-9a-f]{64}` \|/);
-    expect(statesOf(sha)[0]).toBe('pending');
+    const writes = github.record.checkWrites.filter((write) => write.name === 'slipway');
+    expect(writes[0]).toEqual({ name: 'slipway', status: 'queued', conclusion: null });
+    expect(writes.at(-1)).toEqual({ name: 'slipway', status: 'completed', conclusion: 'success' });
+    expect(runsOf(sha).map((run) => [run.name, run.status, run.conclusion, run.external_id])).toEqual([
+      ['slipway', 'completed', 'success', String(accepted.pipelineId)],
+      ['slipway / test', 'completed', 'success', String(accepted.pipelineId)],
+      ['slipway / build', 'completed', 'success', String(accepted.pipelineId)],
+    ]);
+    expect(pipelineCheck(sha)!.output.summary).toContain('| build | ✅ passed |');
+    expect(pipelineCheck(sha)!.details_url).toBe(`http://slipway.test/pipelines/${accepted.pipelineId}`);
     expect((await pipelineRow(lab.db, accepted.pipelineId)).status).toBe('passed');
   });
 

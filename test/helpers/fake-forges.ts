@@ -20,10 +20,24 @@ export interface ForgeRecord {
   bodies: string[];
   created: number;
   statuses: FakeStatus[];
+  /** GitHub check runs as they stand, and every write to them in order. */
+  checkRuns: FakeCheckRun[];
+  checkWrites: Array<{ name: string; status: string; conclusion: string | null }>;
+}
+
+export interface FakeCheckRun {
+  id: number;
+  sha: string;
+  name: string;
+  external_id: string;
+  status: string;
+  conclusion: string | null;
+  details_url: string;
+  output: { title: string; summary: string };
 }
 
 function newRecord(): ForgeRecord {
-  return { comments: new Map(), bodies: [], created: 0, statuses: [] };
+  return { comments: new Map(), bodies: [], created: 0, statuses: [], checkRuns: [], checkWrites: [] };
 }
 
 let nextId = 1000;
@@ -110,6 +124,30 @@ export function fakeGithub(archives: Map<string, Buffer>, baseUrl = 'https://api
       record.created += 1;
       record.bodies.push(comment.body);
       return [201, comment];
+    })
+    .get(/^\/repos\/[^/]+\/[^/]+\/commits\/[0-9a-f]{40}\/check-runs/)
+    .query(true)
+    .reply((uri) => {
+      const sha = /commits\/([0-9a-f]{40})\//.exec(uri)![1];
+      const runs = record.checkRuns.filter((run) => run.sha === sha);
+      return [200, { total_count: runs.length, check_runs: runs }];
+    })
+    .post(/^\/repos\/[^/]+\/[^/]+\/check-runs$/)
+    .reply((_uri, body) => {
+      const payload = body as Omit<FakeCheckRun, 'id' | 'sha' | 'conclusion'> & { head_sha: string; conclusion?: string };
+      const run: FakeCheckRun = { id: nextId++, sha: payload.head_sha, name: payload.name, external_id: payload.external_id, status: payload.status, conclusion: payload.conclusion ?? null, details_url: payload.details_url, output: payload.output };
+      record.checkRuns.push(run);
+      record.checkWrites.push({ name: run.name, status: run.status, conclusion: run.conclusion });
+      return [201, run];
+    })
+    .patch(/^\/repos\/[^/]+\/[^/]+\/check-runs\/\d+$/)
+    .reply((uri, body) => {
+      const run = record.checkRuns.find((candidate) => candidate.id === Number(uri.split('/').pop()));
+      if (!run) return [404, { message: 'Not Found' }];
+      const payload = body as Partial<FakeCheckRun>;
+      Object.assign(run, { status: payload.status, conclusion: payload.conclusion ?? null, output: payload.output, details_url: payload.details_url });
+      record.checkWrites.push({ name: run.name, status: run.status, conclusion: run.conclusion });
+      return [200, run];
     })
     .patch(/^\/repos\/[^/]+\/[^/]+\/issues\/comments\/\d+$/)
     .reply((uri, body) => {

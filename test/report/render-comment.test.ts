@@ -114,6 +114,18 @@ describe('the commit status', () => {
     [{ status: 'canceled' as const, cancelReason: 'superseded by pipeline #9' }, 'canceled', 'canceled: superseded by pipeline #9'],
     [{ status: 'error' as const, error: 'the pipeline was started 3 times and never finished', jobs: [] }, 'failed', 'the pipeline was started 3 times and never finished'],
   ])('for %j is %s', (overrides, state, description) => {
-    expect(commitStatusFor(pipeline(overrides), 'u')).toEqual({ state, description, targetUrl: 'u' });
+    expect(commitStatusFor(pipeline(overrides), 'u')).toMatchObject({ state, description, targetUrl: 'u' });
+  });
+
+  it('carries a check for the pipeline and one per job, for GitHub', () => {
+    const { checks } = commitStatusFor(pipeline(), 'https://slipway.example/pipelines/7');
+
+    expect(checks.pipelineId).toBe(7);
+    expect(checks.pipeline).toMatchObject({ name: 'slipway', state: 'failed', title: 'test failed: the script exited with code 1' });
+    expect(checks.pipeline.summary).toContain('| test | ❌ failed | 4.2s |');
+    expect(checks.jobs).toEqual([
+      { name: 'slipway / test', state: 'failed', title: 'the script exited with code 1', summary: 'Job `test` of [pipeline #7](https://slipway.example/pipelines/7#job-1): failed in 4.2s' },
+      { name: 'slipway / build', state: 'skipped', title: 'skipped because test failed', summary: 'Job `build` of [pipeline #7](https://slipway.example/pipelines/7#job-2): skipped' },
+    ]);
   });
 });

@@ -1,15 +1,16 @@
 import type { Probot } from 'probot';
 import { extractArchive } from '../extract-archive.js';
-import type { CommitState, ForgeTarget } from '../../model/forge-event.js';
+import type { CheckReport, ForgeTarget } from '../../model/forge-event.js';
 import { limitedText, type Forge } from '../forge.js';
 
-const STATE: Record<CommitState, 'pending' | 'success' | 'failure' | 'error'> = {
-  pending: 'pending',
-  running: 'pending',
-  success: 'success',
-  failed: 'failure',
-  canceled: 'error',
-};
+type CheckFields = { status: 'queued' | 'in_progress' | 'completed'; conclusion?: 'success' | 'failure' | 'cancelled' | 'skipped' };
+
+function checkState(state: CheckReport['state']): CheckFields {
+  if (state === 'pending') return { status: 'queued' };
+  if (state === 'running') return { status: 'in_progress' };
+  const conclusion = ({ success: 'success', failed: 'failure', canceled: 'cancelled', skipped: 'skipped' } as const)[state];
+  return { status: 'completed', conclusion };
+}
 
 const statusOf = (error: unknown) => (typeof error === 'object' && error !== null && 'status' in error ? error.status : undefined);
 
@@ -31,16 +32,29 @@ export function createGithubForge(probot: Probot): Forge {
       return extractArchive(Buffer.from(response.data as ArrayBuffer), destDir, limits);
     },
 
+    /**
+     * Check runs, not plain statuses: one for the pipeline and one per job, each with a
+     * summary, found again by name and pipeline id (`external_id`) and updated only when
+     * they changed. A retried pipeline's runs take the same names, so GitHub shows the newest.
+     */
     async setCommitStatus(target, sha, status) {
       const octokit = await octokitFor(target);
-      await octokit.rest.repos.createCommitStatus({
-        ...repoOf(target),
-        sha,
-        state: STATE[status.state],
-        context: 'slipway',
-        description: status.description.slice(0, 140),
-        target_url: status.targetUrl,
-      });
+      const repo = repoOf(target);
+      const externalId = String(status.checks.pipelineId);
+      const existing = await octokit.paginate(octokit.rest.checks.listForRef, { ...repo, ref: sha, filter: 'all', per_page: 100 });
+      for (const check of [status.checks.pipeline, ...status.checks.jobs]) {
+        const fields = {
+          ...checkState(check.state),
+          details_url: status.targetUrl,
+          output: { title: check.title.slice(0, 255), summary: check.summary.slice(0, 65_000) },
+        };
+        const found = existing.find((run) => run.name === check.name && run.external_id === externalId);
+        if (!found) {
+          await octokit.rest.checks.create({ ...repo, head_sha: sha, name: check.name, external_id: externalId, ...fields });
+        } else if (found.status !== fields.status || (found.conclusion ?? undefined) !== fields.conclusion || found.output.title !== fields.output.title || found.output.summary !== fields.output.summary) {
+          await octokit.rest.checks.update({ ...repo, check_run_id: found.id, ...fields });
+        }
+      }
     },
 
     async upsertComment(target, changeRequest, marker, body) {
