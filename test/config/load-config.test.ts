@@ -41,6 +41,7 @@ describe('loadConfig', () => {
     [{ SLACK_API_URL: 'slack' }, 'SLACK_API_URL must be an http(s) URL such as https://example.com (got "slack")'],
     [{ SLACK_TEAM_ID: 'slipway' }, 'SLACK_TEAM_ID must be a Slack workspace id such as T0123ABCD (got "slipway")'],
     [{ SLIPWAY_SOURCE_MAX_BYTES: 'lots' }, 'SLIPWAY_SOURCE_MAX_BYTES must be a size such as 512m or 2g (got "lots")'],
+    [{ SLIPWAY_SESSION_HOURS: '0' }, 'SLIPWAY_SESSION_HOURS must be a whole number from 1 to 720 (got "0")'],
   ])('rejects %j with one line naming the variable', (env, message) => {
     expect(problemsFor(env)).toEqual([message]);
   });
@@ -50,8 +51,25 @@ describe('loadConfig', () => {
     [{ GITLAB_TOKEN: 'glpat-abc' }, ['GITLAB_WEBHOOK_SECRET is required when GITLAB_TOKEN is set']],
     [{ SLACK_BOT_TOKEN: 'xoxb-1' }, ['SLACK_SIGNING_SECRET is required when SLACK_BOT_TOKEN is set', 'SLACK_TEAM_ID is required when SLACK_BOT_TOKEN is set']],
     [{ SLIPWAY_REGISTRY_USER: 'ci' }, ['SLIPWAY_REGISTRY_PASSWORD is required when SLIPWAY_REGISTRY_USER is set']],
+    [
+      { GITHUB_CLIENT_ID: 'Iv1.abc' },
+      ['GITHUB_CLIENT_SECRET is required when GITHUB_CLIENT_ID is set', 'APP_ID is required when GITHUB_CLIENT_ID is set', 'PUBLIC_URL is required when GITHUB_CLIENT_ID is set'],
+    ],
+    [{ GITLAB_OAUTH_CLIENT_SECRET: 'gloas-1' }, ['GITLAB_OAUTH_CLIENT_ID is required when GITLAB_OAUTH_CLIENT_SECRET is set']],
+    [
+      { GITLAB_OAUTH_CLIENT_ID: 'abc', GITLAB_OAUTH_CLIENT_SECRET: 'gloas-1', PUBLIC_URL: 'https://slipway.example.com' },
+      ['GITLAB_TOKEN is required when GITLAB_OAUTH_CLIENT_ID is set'],
+    ],
   ])('names each missing companion of %j', (env, messages) => {
     expect(problemsFor(env)).toEqual(messages);
+  });
+
+  it('reads the forges’ login applications, and never prints their secrets', () => {
+    const config = loadConfig({ GITLAB_TOKEN: 'glpat-abc', GITLAB_WEBHOOK_SECRET: 'hook', GITLAB_OAUTH_CLIENT_ID: 'abc', GITLAB_OAUTH_CLIENT_SECRET: 'gloas-secret', PUBLIC_URL: 'https://slipway.example.com' });
+
+    expect(config.gitlab?.login).toEqual({ clientId: 'abc', clientSecret: 'gloas-secret' });
+    expect(config.web.sessionSeconds).toBe(12 * 3600);
+    expect(problemsFor({ GITHUB_CLIENT_SECRET: 'github-secret-value', GITHUB_CLIENT_ID: '' }).join()).not.toContain('github-secret-value');
   });
 
   it('never prints the value of a secret variable', () => {
