@@ -39,7 +39,14 @@ ALTER TABLE jobs ADD COLUMN needs text[];
 -- is shown in its comment.
 ALTER TABLE pipelines ADD COLUMN command_note text;
 
+-- Retrying one job: a new pipeline of the same commit that runs that job and what waits for
+-- it, and takes the other jobs' results and artifacts from the pipeline it retries.
+ALTER TABLE pipelines ADD COLUMN retry_of bigint REFERENCES pipelines (id) ON DELETE SET NULL;
+ALTER TABLE pipelines ADD COLUMN retry_job text;
+
 -- Down Migration
+ALTER TABLE pipelines DROP COLUMN retry_job;
+ALTER TABLE pipelines DROP COLUMN retry_of;
 ALTER TABLE pipelines DROP COLUMN command_note;
 ALTER TABLE jobs DROP COLUMN needs;
 DROP INDEX pipelines_by_project;

@@ -41,9 +41,16 @@ export function branchPush(push: { target: ForgeTarget; deliveryId: string; ref:
 }
 
 /** `/slipway retry` or `/slipway cancel` at the start of a comment; anything else after `/slipway` asks for help. */
-export function commentCommand(body: string): ForgeCommand['action'] | undefined {
+function commentCommand(body: string): ForgeCommand['action'] | undefined {
   const match = /^\s*\/slipway(?:\s+(\S+))?/.exec(body);
   if (!match) return undefined;
   const word = match[1]?.toLowerCase();
   return word === 'retry' || word === 'cancel' ? word : 'help';
+}
+
+/** A merge/pull request comment: a command when it starts with `/slipway`, ignored otherwise. */
+export function commentOn(comment: { target: ForgeTarget; deliveryId: string; body: string; by: ForgeCommand['by']; changeRequest: number }): ParsedWebhook {
+  const action = commentCommand(comment.body);
+  if (!action) return { kind: 'ignored', reason: 'the comment is not a /slipway command' };
+  return { kind: 'command', command: { target: comment.target, deliveryId: comment.deliveryId, action, by: comment.by, changeRequest: comment.changeRequest, sha: null, via: 'comment' } };
 }

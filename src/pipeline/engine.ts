@@ -63,6 +63,38 @@ export interface PipelineRun {
   artifacts?: ArtifactSettings;
   /** Passed to the executor: which earlier pipelines' preparation this one may reuse. */
   affinity?: string;
+  /**
+   * Jobs not run again, with what they did in an earlier pipeline (a retry of one failed
+   * job): their results stand, their artifacts and dotenv reach the jobs that take them.
+   */
+  reuse?: ReadonlyMap<string, ReusedJob>;
+}
+
+/** A job's outcome carried over from the pipeline it was retried from. */
+export interface ReusedJob {
+  fromPipeline: string;
+  result: Omit<JobResult, 'name' | 'kind'>;
+  artifacts?: SavedArtifacts;
+  /** The image a build job pushed there. */
+  image?: ImageResult;
+}
+
+/**
+ * The jobs that run again when `retried` is retried: itself and every job that waits for it,
+ * directly or not. The rest keep their results.
+ */
+export function rerunSet(jobs: readonly JobSpec[], retried: string): Set<string> {
+  const prerequisites = prerequisitesOf(jobs);
+  const again = new Set<string>([retried]);
+  for (let changed = true; changed; ) {
+    changed = false;
+    jobs.forEach((job, index) => {
+      if (again.has(job.name) || !prerequisites[index]!.some((before) => again.has(jobs[before]!.name))) return;
+      again.add(job.name);
+      changed = true;
+    });
+  }
+  return again;
 }
 
 /** Where a `file` variable's value is written in the job, as GitLab puts them beside the checkout. */
@@ -177,7 +209,7 @@ export async function runPipeline(
   };
 
   // A pipeline whose every job is skipped (a fork's build-only pipeline, say) needs no daemon.
-  const needsEnvironment = jobs.some((job) => (run.skipJobs?.[job.name] ?? job.skipReason) === undefined);
+  const needsEnvironment = jobs.some((job) => (run.skipJobs?.[job.name] ?? job.skipReason) === undefined && !run.reuse?.has(job.name));
   let environment: ExecutionEnvironment | undefined;
   if (needsEnvironment) {
     try {
@@ -199,7 +231,22 @@ export async function runPipeline(
   // Per job: the failed job that stops what waits for it (itself, or one it waited for).
   const failures: Array<string | undefined> = [];
   const finished = jobs.map(() => deferred());
+  const reuseOne = async (job: JobSpec, index: number, reused: ReusedJob) => {
+    const result = results[index]!;
+    await observer.jobStarted?.(job);
+    observer.jobOutput?.(job, `Not run again: the result of pipeline #${reused.fromPipeline}, which this one retries.\n`);
+    Object.assign(result, reused.result);
+    if (reused.artifacts) {
+      ledger.saved.set(job.name, reused.artifacts);
+      await observer.artifactsSaved?.(job, reused.artifacts);
+    }
+    if (reused.image) image = reused.image;
+    if (result.status === 'failed' && !failureAllowed(job, result)) failures[index] = job.name;
+    await observer.jobFinished?.(job, result);
+  };
   const runOne = async (job: JobSpec, index: number) => {
+    const reused = run.reuse?.get(job.name);
+    if (reused) return reuseOne(job, index, reused);
     await Promise.all(prerequisites[index]!.map((before) => finished[before]!.promise));
     const result = results[index]!;
     if (signal.aborted) return;

@@ -1,6 +1,6 @@
 import type { PipelineFacts } from '../model/pipeline-facts.js';
 import { combineObservers } from '../pipeline/combine-observers.js';
-import { runPipeline, type ImageResult, type PipelineObserver, type PipelineResult } from '../pipeline/engine.js';
+import { runPipeline, type ImageResult, type PipelineObserver, type PipelineResult, type ReusedJob } from '../pipeline/engine.js';
 import type { Executor } from '../pipeline/executor.js';
 import { repositoryPath } from '../pipeline/image-names.js';
 import type { PipelinePlan, PlanOptions } from '../pipeline/plan.js';
@@ -43,6 +43,8 @@ export interface PipelineExecution {
   jobToken: string | undefined;
   /** Where the pipeline is recorded, with the claim that may finish it; absent for an unrecorded `slipway run`. */
   record?: { store: PipelineStore; recorded: RecordedPipeline; owner: string };
+  /** Jobs kept from the pipeline this one retries (a retry of one job). */
+  reuse?: ReadonlyMap<string, ReusedJob>;
   /** Told of every job's start, output and end, beside the recorder. */
   observer?: PipelineObserver;
   signal?: AbortSignal;
@@ -72,6 +74,7 @@ export async function executePipeline(execution: PipelineExecution, runtime: Pip
       ...(runtime.resourceGroups ? { resourceGroups: runtime.resourceGroups } : {}),
       ...(runtime.artifacts ? { artifacts: { ...runtime.artifacts, cacheScope: scope } } : {}),
       affinity: `${facts.project} ${scope}`,
+      ...(execution.reuse ? { reuse: execution.reuse } : {}),
       ...(execution.pushAllowed ? {} : { skipJobs: Object.fromEntries(plan.jobs.filter((job) => job.kind === 'build').map((job) => [job.name, 'skipped: forks push no image'])) }),
     },
     runtime.executor,

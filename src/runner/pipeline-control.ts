@@ -9,12 +9,18 @@ import type { DispatchSignals } from './dispatch-event.js';
  */
 export function createPipelineControl(queue: PipelineQueue, reporter: Reporter, signals: DispatchSignals) {
   return {
-    async retry(pipelineId: number): Promise<Checked<{ pipelineId: number }>> {
-      const retried = await queue.retry(pipelineId);
-      if (retried === null) return refuse(`pipeline #${pipelineId} has not finished: cancel it first, or wait for it`);
-      void reporter.now(retried);
-      signals.queued(retried);
-      return { ok: true, pipelineId: retried };
+    /** The whole pipeline again, or with `job` that job and what waits for it, the rest kept. */
+    async retry(pipelineId: number, job?: string): Promise<Checked<{ pipelineId: number }>> {
+      const retried = await queue.retry(pipelineId, job);
+      if ('refused' in retried) {
+        if (retried.refused === 'missing') return refuse(`there is no pipeline #${pipelineId}`);
+        if (retried.refused === 'unfinished') return refuse(`pipeline #${pipelineId} has not finished: cancel it first, or wait for it`);
+        if (retried.refused === 'superseded') return refuse(`pipeline #${retried.newer} is newer than #${pipelineId} on its branch or change request: retry that one`);
+        return refuse(`${job} did not fail in pipeline #${pipelineId}: only a failed or canceled job is retried alone`);
+      }
+      void reporter.now(retried.id);
+      signals.queued(retried.id);
+      return { ok: true, pipelineId: retried.id };
     },
 
     async cancel(pipelineId: number, by: string): Promise<Checked> {

@@ -13,6 +13,8 @@ import { repositoryPath } from '../pipeline/image-names.js';
 import { predefinedVariables } from '../pipeline/predefined-variables.js';
 import { PipelineFileError } from '../pipeline/pipeline-file-error.js';
 import { preparePlanThread, readPipelinePlanWithin } from '../pipeline/read-plan-within.js';
+import { rerunSet, type ReusedJob } from '../pipeline/engine.js';
+import type { PipelinePlan } from '../pipeline/plan.js';
 import { createIncludeFetcher, REMOTE_INCLUDE_TIMEOUT_MS } from './fetch-include.js';
 import { executePipeline, type PipelineRuntime } from './execute-pipeline.js';
 import { holdingLease, startClaimLoop } from './claim-loop.js';
@@ -70,6 +72,17 @@ export function startWorker(options: WorkerOptions): Worker {
   const running = new Map<number, AbortController>();
   preparePlanThread();
 
+  /**
+   * A retry of one job keeps the earlier pipeline's results of every job that neither is it nor
+   * waits for it. When the plan no longer has that job, everything runs.
+   */
+  async function reusedJobs(retry: { of: number; job: string }, plan: PipelinePlan): Promise<Map<string, ReusedJob> | undefined> {
+    if (!plan.jobs.some((job) => job.name === retry.job)) return undefined;
+    const again = rerunSet(plan.jobs, retry.job);
+    const earlier = await options.store.reusableJobs(retry.of);
+    return new Map([...earlier].filter(([name]) => !again.has(name) && plan.jobs.some((job) => job.name === name)));
+  }
+
   async function execute(claimed: ClaimedPipeline, signal: AbortSignal): Promise<void> {
     const forge = options.forges.get(claimed.target.forge);
     if (!forge) {
@@ -117,6 +130,7 @@ export function startWorker(options: WorkerOptions): Worker {
         actions: pushAllowed ? ['pull', 'push'] : ['pull'],
         leaseOwner: options.workerId,
       });
+      const reuse = claimed.retry ? await reusedJobs(claimed.retry, plan) : undefined;
       const { result, finished } = await executePipeline(
         {
           facts,
@@ -124,6 +138,7 @@ export function startWorker(options: WorkerOptions): Worker {
           plan,
           pushAllowed,
           jobToken,
+          ...(reuse ? { reuse } : {}),
           record: { store: options.store, recorded, owner: options.workerId },
           observer: { jobStarted: () => options.reporter.changed(claimed.id), jobFinished: () => options.reporter.changed(claimed.id) },
           signal,

@@ -12,13 +12,15 @@ export interface ClaimedPipeline {
   changeRequest: number | null;
   fromFork: boolean;
   attempts: number;
+  /** A retry of one job: the pipeline whose other results it keeps, and the job. */
+  retry: { of: number; job: string } | null;
 }
 
 /** Pipelines a worker gives up on after this many claims (each claim after a crash counts). */
 export const MAX_ATTEMPTS = 3;
 
 /** The columns a claim returns. */
-type ClaimRow = Pick<PipelineRow, 'id' | 'forge' | 'project' | 'forge_context' | 'sha' | 'ref' | 'default_branch' | 'change_request' | 'from_fork' | 'attempts'>;
+type ClaimRow = Pick<PipelineRow, 'id' | 'forge' | 'project' | 'forge_context' | 'sha' | 'ref' | 'default_branch' | 'change_request' | 'from_fork' | 'attempts' | 'retry_of' | 'retry_job'>;
 
 function toClaimed(row: ClaimRow): ClaimedPipeline {
   return {
@@ -30,6 +32,7 @@ function toClaimed(row: ClaimRow): ClaimedPipeline {
     changeRequest: row.change_request,
     fromFork: row.from_fork,
     attempts: row.attempts,
+    retry: row.retry_of !== null && row.retry_job !== null ? { of: Number(row.retry_of), job: row.retry_job } : null,
   };
 }
 
@@ -74,7 +77,7 @@ export function createPipelineQueue(pool: Pool) {
              ORDER BY created_at
              FOR UPDATE SKIP LOCKED
              LIMIT 1)
-          RETURNING p.id, p.forge, p.project, p.forge_context, p.sha, p.ref, p.default_branch, p.change_request, p.from_fork, p.attempts`,
+          RETURNING p.id, p.forge, p.project, p.forge_context, p.sha, p.ref, p.default_branch, p.change_request, p.from_fork, p.attempts, p.retry_of, p.retry_job`,
         [workerId, leaseMs, MAX_ATTEMPTS],
       );
       return rows[0] ? toClaimed(rows[0]) : null;
@@ -110,17 +113,34 @@ export function createPipelineQueue(pool: Pool) {
 
     /**
      * Runs a finished pipeline again: a new pipeline of the same commit, ref and change request,
-     * queued. Null when there is no such pipeline or it has not finished (cancel it first).
+     * queued; with `job`, one that runs that job (and what waits for it) and keeps the other
+     * results. Why not, when it may not be retried.
      */
-    async retry(pipelineId: number): Promise<number | null> {
-      const { rows } = await pool.query<{ id: number }>(
-        `INSERT INTO pipelines (forge, project, sha, ref, default_branch, change_request, from_fork, forge_context, event)
-         SELECT forge, project, sha, ref, default_branch, change_request, from_fork, forge_context, 'retry'
-           FROM pipelines WHERE id = $1 AND status NOT IN ('queued', 'running')
-         RETURNING id`,
-        [pipelineId],
+    async retry(pipelineId: number, job?: string): Promise<{ id: number } | { refused: 'missing' | 'unfinished' | 'job' } | { refused: 'superseded'; newer: number }> {
+      const { rows } = await pool.query<{ id: string | null; status: string; newer: string | null; job_status: string | null }>(
+        `WITH old AS (SELECT * FROM pipelines WHERE id = $1),
+              job AS (SELECT j.status FROM jobs j, old WHERE j.pipeline_id = old.id AND j.name = $2),
+              -- The branch's or change request's newer pipeline: the comment and the status follow it.
+              newer AS (SELECT max(n.id) AS id FROM pipelines n, old
+                         WHERE n.forge = old.forge AND n.project = old.project AND n.id > old.id
+                           AND CASE WHEN old.change_request IS NULL THEN n.change_request IS NULL AND n.ref = old.ref ELSE n.change_request = old.change_request END),
+              retried AS (
+                INSERT INTO pipelines (forge, project, sha, ref, default_branch, change_request, from_fork, forge_context, event, retry_of, retry_job)
+                SELECT forge, project, sha, ref, default_branch, change_request, from_fork, forge_context, 'retry',
+                       CASE WHEN $2::text IS NULL THEN NULL ELSE id END, $2
+                  FROM old
+                 WHERE status NOT IN ('queued', 'running') AND (SELECT id FROM newer) IS NULL
+                   AND ($2::text IS NULL OR (SELECT status FROM job) IN ('failed', 'canceled'))
+                RETURNING id)
+         SELECT (SELECT id FROM retried) AS id, old.status, (SELECT id FROM newer) AS newer, (SELECT status FROM job) AS job_status FROM old`,
+        [pipelineId, job ?? null],
       );
-      return rows[0] ? Number(rows[0].id) : null;
+      const row = rows[0];
+      if (!row) return { refused: 'missing' };
+      if (row.id !== null) return { id: Number(row.id) };
+      if (row.status === 'queued' || row.status === 'running') return { refused: 'unfinished' };
+      if (row.newer !== null) return { refused: 'superseded', newer: Number(row.newer) };
+      return { refused: 'job' };
     },
 
     /**

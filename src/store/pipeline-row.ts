@@ -17,6 +17,9 @@ export interface PipelineRow {
   cancel_reason: string | null;
   /** The answer to the last `/slipway` command about this pipeline. */
   command_note: string | null;
+  /** A retry of one job: the pipeline it retries, and the job. */
+  retry_of: number | null;
+  retry_job: string | null;
   cancel_requested: boolean;
   superseded_by: number | null;
   plan_source: string | null;

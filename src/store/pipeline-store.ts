@@ -1,7 +1,7 @@
 import type { ServiceLog } from '../pipeline/executor.js';
 import type { SavedArtifacts } from '../pipeline/artifact-store.js';
 import type { ForgeName } from '../model/forge-event.js';
-import type { JobResult, PipelineResult } from '../pipeline/engine.js';
+import type { ImageResult, JobResult, PipelineResult, ReusedJob } from '../pipeline/engine.js';
 import type { JobSpec, PipelinePlan } from '../pipeline/plan.js';
 import { withTransaction, type Client, type Pool } from './pool.js';
 
@@ -108,6 +108,47 @@ export function createPipelineStore(pool: Pool) {
                                             expires_at = EXCLUDED.expires_at, dotenv = EXCLUDED.dotenv`,
         [jobId, artifacts.digest, artifacts.size, artifacts.files, artifacts.name, artifacts.expiresAt, JSON.stringify(artifacts.dotenv)],
       );
+    },
+
+    /**
+     * What each finished job of a pipeline did, as a retry of one of its jobs keeps it: the
+     * result, the artifacts (with their dotenv) and, for the build job, the image.
+     */
+    async reusableJobs(pipelineId: number): Promise<Map<string, ReusedJob>> {
+      const { rows } = await pool.query<{
+        name: string; kind: string; status: JobResult['status']; exit_code: number | null; error: string | null; duration_ms: number | null; coverage: string | null;
+        digest: string | null; size: string | null; files: number | null; artifacts_name: string | null; expires_at: Date | null; dotenv: Record<string, string> | null;
+        image_ref: string | null; image_digest: string | null; cached_steps: number | null; total_steps: number | null;
+      }>(
+        `SELECT j.name, j.kind, j.status, j.exit_code, j.error, j.duration_ms, j.coverage,
+                a.digest, a.size, a.files, a.name AS artifacts_name, a.expires_at, a.dotenv,
+                p.image_ref, p.image_digest, p.cached_steps, p.total_steps
+           FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id LEFT JOIN job_artifacts a ON a.job_id = j.id
+          WHERE j.pipeline_id = $1 AND j.status IN ('passed', 'failed', 'skipped')`,
+        [pipelineId],
+      );
+      const reusable = new Map<string, ReusedJob>();
+      for (const row of rows) {
+        const image: ImageResult | undefined =
+          row.kind === 'build' && row.status === 'passed' && row.image_ref && row.image_digest
+            ? { ref: row.image_ref, digest: row.image_digest, tags: [], pushed: true, cachedSteps: row.cached_steps ?? 0, totalSteps: row.total_steps ?? 0 }
+            : undefined;
+        reusable.set(row.name, {
+          fromPipeline: String(pipelineId),
+          result: {
+            status: row.status,
+            exitCode: row.exit_code,
+            durationMs: row.duration_ms ?? 0,
+            ...(row.error === null ? {} : { error: row.error }),
+            ...(row.coverage === null ? {} : { coverage: Number(row.coverage) }),
+          },
+          ...(row.digest === null
+            ? {}
+            : { artifacts: { digest: row.digest, size: Number(row.size), files: row.files ?? 0, name: row.artifacts_name ?? 'artifacts', expiresAt: row.expires_at, dotenv: row.dotenv ?? {} } }),
+          ...(image ? { image } : {}),
+        });
+      }
+      return reusable;
     },
 
     /** Artifacts past their expiry, oldest first, with the project whose registry repository holds them. */

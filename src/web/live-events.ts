@@ -4,7 +4,7 @@ import { sendError } from '../http/respond.js';
 import type { Route } from '../http/router.js';
 import { logConverter, logLines } from './job-log.js';
 import { isFinished } from './pipeline-page.js';
-import { authenticate, visiblePipeline, type WebContext } from './web-context.js';
+import { readablePipeline, type WebContext } from './web-context.js';
 
 /** Open live streams per process: each polls the database, so they are bounded. */
 const MAX_STREAMS = 200;
@@ -39,9 +39,7 @@ export function liveEventsRoute(context: WebContext): Route {
     method: 'GET',
     path: '/pipelines/:id/events',
     async handle(request, response, params) {
-      const viewer = await authenticate(request, response, context, true);
-      if (!viewer) return;
-      const found = await visiblePipeline(response, context, viewer, params.id);
+      const found = await readablePipeline(request, response, context, params.id, true);
       if (!found) return;
       if (open >= MAX_STREAMS) {
         response.setHeader('retry-after', '10');

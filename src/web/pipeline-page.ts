@@ -10,7 +10,7 @@ import { html, raw, type SafeHtml } from './html.js';
 import { logBlock, logConverter, logLines } from './job-log.js';
 import { badge, page, projectPath, when } from './layout.js';
 import { LIVE_SCRIPT } from './live-script.js';
-import { allows, authenticate, visiblePipeline, wantsJson, type WebContext } from './web-context.js';
+import { allows, readableJob, readablePipeline, wantsJson, type WebContext } from './web-context.js';
 import type { Viewer } from './viewer.js';
 
 const FINISHED = new Set(['passed', 'failed', 'canceled', 'skipped', 'error']);
@@ -63,11 +63,15 @@ interface Logs {
 function renderPage(context: WebContext, viewer: Viewer, access: ForgeAccess, pipeline: PipelineView, { logs, seqs, serviceLogs }: Logs): SafeHtml {
   const links = forgeLinks(context.forgeWeb, pipeline.forge, pipeline.project);
   const link = (href: string | undefined, text: SafeHtml | string) => (href ? html`<a href="${href}">${text}</a>` : html`${text}`);
+  const retryJob = (job: JobView) =>
+    allows(access, 'write') && isFinished(pipeline.status) && (job.status === 'failed' || job.status === 'canceled')
+      ? html` <form class="inline" method="post" action="/pipelines/${pipeline.id}/jobs/${job.id}/retry"><input type="hidden" name="csrf" value="${viewer.csrf ?? ''}"><button class="action" id="retry-${job.id}">Retry ${job.name}</button></form>`
+      : '';
   const jobs = pipeline.jobs.map((job) => {
     const timing = html`started ${when(job.startedAt)}, finished ${when(job.finishedAt)}${job.durationMs === null ? '' : ` (${formatDuration(job.durationMs)})`}`;
     return html`<section class="job" id="job-${job.id}"><h2>${job.name} <span id="status-${job.id}">${badge(job.status)}</span>${
       job.coverage === null ? '' : html` <span class="muted">coverage ${job.coverage}%</span>`
-    } <a class="muted" href="/pipelines/${pipeline.id}/jobs/${job.id}/log">raw log</a></h2>
+    } <a class="muted" href="/pipelines/${pipeline.id}/jobs/${job.id}/log">raw log</a>${retryJob(job)}</h2>
       <p class="muted">${timing}</p>${job.error ? html`<p class="error">${job.error}</p>` : ''}${renderArtifacts(pipeline, job)}
       ${logBlock(job.id, logLines(logs.get(job.id) ?? '', logConverter()))}${renderServiceLogs(serviceLogs.get(job.id) ?? [])}</section>`;
   });
@@ -107,11 +111,9 @@ async function logsOf(context: WebContext, pipeline: PipelineView): Promise<Logs
 export function pipelineRoutes(context: WebContext): Route[] {
   const show = (api: boolean): Route['handle'] =>
     async function (request, response, params) {
-      const viewer = await authenticate(request, response, context, api);
-      if (!viewer) return;
-      const found = await visiblePipeline(response, context, viewer, params.id);
+      const found = await readablePipeline(request, response, context, params.id, api);
       if (!found) return;
-      const { pipeline, access } = found;
+      const { viewer, pipeline, access } = found;
       const read = await logsOf(context, pipeline);
       const { logs, serviceLogs } = read;
       if (api || wantsJson(request)) {
@@ -131,12 +133,9 @@ export function pipelineRoutes(context: WebContext): Route[] {
       method: 'GET',
       path: '/pipelines/:id/jobs/:job/log',
       async handle(request, response, params) {
-        const viewer = await authenticate(request, response, context, false);
-        if (!viewer) return;
-        const found = await visiblePipeline(response, context, viewer, params.id);
+        const found = await readableJob(request, response, context, params, false);
         if (!found) return;
-        const job = found.pipeline.jobs.find((each) => String(each.id) === params.job);
-        if (!job) return sendError(response, 404, `pipeline #${found.pipeline.id} has no job #${params.job}`);
+        const { job } = found;
         response.setHeader('content-disposition', `inline; filename="${found.pipeline.id}-${job.name.replace(/[^A-Za-z0-9._-]+/g, '_')}.log"`);
         response.setHeader('x-content-type-options', 'nosniff');
         sendText(response, 200, await context.views.log(job.id));
@@ -146,13 +145,9 @@ export function pipelineRoutes(context: WebContext): Route[] {
       method: 'GET',
       path: '/pipelines/:id/jobs/:job/artifacts',
       async handle(request, response, params) {
-        const viewer = await authenticate(request, response, context, false);
-        if (!viewer) return;
-        const found = await visiblePipeline(response, context, viewer, params.id);
+        const found = await readableJob(request, response, context, params, false);
         if (!found) return;
-        const { pipeline } = found;
-        const job = pipeline.jobs.find((each) => String(each.id) === params.job);
-        if (!job) return sendError(response, 404, `pipeline #${pipeline.id} has no job #${params.job}`);
+        const { pipeline, job } = found;
         const artifacts = job.artifacts;
         if (!artifacts) return sendError(response, 404, `${job.name} of pipeline #${pipeline.id} kept no artifacts`);
         if (artifacts.expiresAt !== null && new Date(artifacts.expiresAt).getTime() <= Date.now()) {

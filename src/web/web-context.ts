@@ -9,6 +9,7 @@ import type { PipelineView, PipelineViews } from '../store/pipeline-views.js';
 import type { WebSessionStore } from '../store/web-session-store.js';
 import type { Logger } from '../telemetry/logger.js';
 import { readBody } from '../http/read-body.js';
+import type { Params } from '../http/router.js';
 import { sendError, sendText } from '../http/respond.js';
 import { loginPrompt } from './layout.js';
 import type { ProjectAccess } from './project-access.js';
@@ -61,7 +62,13 @@ export async function authenticate(request: IncomingMessage, response: ServerRes
 export async function readForm(request: IncomingMessage): Promise<Record<string, string>> {
   const text = (await readBody(request, 64 * 1024)).toString('utf8');
   if ((request.headers['content-type'] ?? '').includes('application/json')) {
-    const parsed = JSON.parse(text || '{}') as unknown;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text || '{}');
+    } catch {
+      // A body that is not JSON carries no fields: the CSRF check or the field's own check refuses it.
+      return {};
+    }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
     return Object.fromEntries(Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
   }
@@ -106,6 +113,32 @@ export async function visiblePipeline(
     return undefined;
   }
   return { pipeline, access };
+}
+
+/** The viewer and a pipeline they may read, or undefined after answering (401, 400 or 404). */
+export async function readablePipeline(
+  request: IncomingMessage,
+  response: ServerResponse,
+  context: WebContext,
+  idText: string | undefined,
+  api: boolean,
+): Promise<{ viewer: Viewer; pipeline: PipelineView; access: ForgeAccess } | undefined> {
+  const viewer = await authenticate(request, response, context, api);
+  if (!viewer) return undefined;
+  const found = await visiblePipeline(response, context, viewer, idText);
+  return found ? { viewer, ...found } : undefined;
+}
+
+/** One job of a readable pipeline, or undefined after answering (404 when the pipeline has no such job). */
+export async function readableJob(request: IncomingMessage, response: ServerResponse, context: WebContext, params: Params, api: boolean) {
+  const found = await readablePipeline(request, response, context, params.id, api);
+  if (!found) return undefined;
+  const job = found.pipeline.jobs.find((each) => String(each.id) === params.job);
+  if (!job) {
+    sendError(response, 404, `pipeline #${found.pipeline.id} has no job #${params.job}`);
+    return undefined;
+  }
+  return { ...found, job };
 }
 
 /** The projects of `candidates` the viewer may read. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseGithubEvent } from '../../src/forges/github/parse-github-event.js';
 import { parseGitlabEvent } from '../../src/forges/gitlab/parse-gitlab-event.js';
-import { githubPullRequest, githubPush, gitlabMergeRequest, gitlabPush } from '../helpers/forge-payloads.js';
+import { githubComment, githubPullRequest, githubPush, githubRerequest, gitlabMergeRequest, gitlabNote, gitlabPush } from '../helpers/forge-payloads.js';
 
 const SHA = 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7';
 const corpus = (name: string) => JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../../shared/corpus/gitlab', name), 'utf8')) as unknown;
@@ -48,6 +48,20 @@ describe('GitLab hooks as forge-neutral events', () => {
     expect(parsed(request, 'Merge Request Hook')).toEqual({ projectId: expect.any(Number), diffBase: request.object_attributes.target_branch });
   });
 
+  it('turns `/slipway cancel` in a merge request comment into a command, an unknown word into help, and other comments into nothing', () => {
+    const note = (text: string) => gitlabNote({ project: 'team/app', projectId: 14, iid: 6, note: text, user: { id: 3, username: 'dora' } });
+    const onCommit = { ...note('/slipway retry'), object_attributes: { ...note('/slipway retry').object_attributes, noteable_type: 'Commit' }, merge_request: undefined };
+
+    expect(parseGitlabEvent('Note Hook', 'n1', note('  /slipway cancel'))).toEqual({
+      kind: 'command',
+      command: { target: { forge: 'gitlab', project: 'team/app', apiContext: { projectId: 14 } }, deliveryId: 'n1', action: 'cancel', by: { id: '3', login: 'dora' }, changeRequest: 6, sha: null, via: 'comment' },
+    });
+    expect(parseGitlabEvent('Note Hook', 'n2', note('/slipway'))).toMatchObject({ kind: 'command', command: { action: 'help' } });
+    expect(parseGitlabEvent('Note Hook', 'n3', note('please /slipway retry'))).toEqual({ kind: 'ignored', reason: 'the comment is not a /slipway command' });
+    expect(parseGitlabEvent('Note Hook', 'n4', onCommit)).toEqual({ kind: 'ignored', reason: 'the comment is not on a merge request' });
+    expect(parseGitlabEvent('Note Hook', 'n5', { ...note('/slipway retry'), user: { id: 3, username: 'bad\u0000name' } })).toMatchObject({ kind: 'invalid', reason: expect.stringMatching(/^Note Hook body: user\.username must not contain control characters/) });
+  });
+
   it('names the fields of a trimmed corpus body it cannot use', () => {
     const parsed = parseGitlabEvent('Merge Request Hook', 'd', corpus('go-gitlab-group_merge_request.json'));
 
@@ -79,9 +93,38 @@ describe('GitHub deliveries as forge-neutral events', () => {
   it.each([
     ['a labelled pull request', 'pull_request', githubPullRequest({ repo: 'octo/app', sha: SHA, action: 'labeled' }), { kind: 'ignored', reason: 'pull_request action "labeled" needs no pipeline' }],
     ['a tag push', 'push', { ...githubPush({ repo: 'octo/app', sha: SHA }), ref: 'refs/tags/v1' }, { kind: 'ignored', reason: 'push to refs/tags/v1 is not a branch' }],
-    ['an issue comment', 'issue_comment', {}, { kind: 'ignored', reason: 'event "issue_comment" is not one Slipway handles' }],
+    ['a star', 'star', {}, { kind: 'ignored', reason: 'event "star" is not one Slipway handles' }],
+    ['an ordinary comment', 'issue_comment', githubComment({ repo: 'octo/app', number: 3, body: 'Looks good', user: { id: 1, login: 'a' } }), { kind: 'ignored', reason: 'the comment is not a /slipway command' }],
+    [
+      'an edited comment',
+      'issue_comment',
+      { ...githubComment({ repo: 'octo/app', number: 3, body: '/slipway retry', user: { id: 1, login: 'a' } }), action: 'edited' },
+      { kind: 'ignored', reason: 'issue_comment action "edited" is not a new comment' },
+    ],
+    ['a check run created', 'check_run', { ...githubRerequest('check_run', { repo: 'octo/app', sha: SHA, user: { id: 1, login: 'a' } }), action: 'created' }, { kind: 'ignored', reason: 'check_run action "created" asks for nothing' }],
   ])('ignores %s, saying why', (_name, event, payload, expected) => {
     expect(parseGithubEvent(event, 'g', payload)).toEqual(expected);
+  });
+
+  it('turns `/slipway retry` on a pull request and a Re-run of the checks into commands, and a comment on an issue into nothing', () => {
+    const comment = githubComment({ repo: 'octo/app', number: 3, body: '/slipway retry\nthe runner hiccuped', user: { id: 9, login: 'dora' } });
+    const onIssue = { ...comment, issue: { ...comment.issue, pull_request: undefined } };
+    const byBot = { ...comment, comment: { ...comment.comment, user: { ...comment.comment.user, type: 'Bot' } } };
+
+    expect(parseGithubEvent('issue_comment', 'c1', comment)).toEqual({
+      kind: 'command',
+      command: { target: { forge: 'github', project: 'octo/app', apiContext: { installationId: 1 } }, deliveryId: 'c1', action: 'retry', by: { id: '9', login: 'dora' }, changeRequest: 3, sha: null, via: 'comment' },
+    });
+    expect(parseGithubEvent('issue_comment', 'c2', onIssue)).toEqual({ kind: 'ignored', reason: 'the comment is on an issue, not a pull request' });
+    expect(parseGithubEvent('issue_comment', 'c3', byBot)).toEqual({ kind: 'ignored', reason: 'comments by bots are not commands' });
+    expect(parseGithubEvent('check_suite', 'c4', githubRerequest('check_suite', { repo: 'octo/app', sha: SHA, user: { id: 9, login: 'dora' } }))).toMatchObject({
+      kind: 'command',
+      command: { action: 'retry', sha: SHA, changeRequest: null, via: 'checks', by: { login: 'dora' } },
+    });
+    expect(parseGithubEvent('check_run', 'c5', { ...githubRerequest('check_run', { repo: 'octo/app', sha: SHA, user: { id: 9, login: 'dora' } }), check_run: { head_sha: 'nope' } })).toMatchObject({
+      kind: 'invalid',
+      reason: expect.stringMatching(/^check_run payload: check_run\.head_sha must be a 40-character commit SHA/),
+    });
   });
 
   it('refuses a push that is not an App delivery, and one whose SHA is not a SHA, naming the field', () => {

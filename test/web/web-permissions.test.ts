@@ -142,7 +142,7 @@ describe('the web UI behind GitLab’s permissions', () => {
   });
 
   it('lets a developer cancel a pipeline and retry it; a pipeline still running is not retried', async () => {
-    const running = await insertPipeline(lab.db, { project: 'group/app', projectId: 101, status: 'running', jobs: [{ name: 'test', status: 'running' }] });
+    const running = await insertPipeline(lab.db, { project: 'group/app', projectId: 101, status: 'running', ref: 'feature/y', jobs: [{ name: 'test', status: 'running' }] });
     const retryRunning = await postForm(base, `/pipelines/${running.id}/retry`, writer);
     const cancel = await postForm(base, `/pipelines/${app.id}/cancel`, writer);
     const canceled = (await lab.db.query('SELECT status, cancel_reason FROM pipelines WHERE id = $1', [app.id])).rows[0];

@@ -1,4 +1,4 @@
-import { branchPush, commentCommand, parsePayload, ZERO_SHA, type ParsedWebhook } from '../parse-result.js';
+import { branchPush, commentOn, parsePayload, ZERO_SHA, type ParsedWebhook } from '../parse-result.js';
 import { CheckEventSchema, IssueCommentEventSchema, PullRequestEventSchema, PushEventSchema } from './webhook-schema.js';
 
 const RUN_ACTIONS = new Set(['opened', 'synchronize', 'reopened']);
@@ -55,28 +55,22 @@ export function parseGithubEvent(name: string, deliveryId: string, payload: unkn
     const comment = parsed.data;
     if (comment.action !== 'created') return { kind: 'ignored', reason: `issue_comment action "${comment.action}" is not a new comment` };
     if (!comment.issue.pull_request) return { kind: 'ignored', reason: 'the comment is on an issue, not a pull request' };
-    const action = commentCommand(comment.comment.body);
-    if (!action || comment.comment.user.type === 'Bot') return { kind: 'ignored', reason: 'the comment is not a /slipway command' };
+    if (comment.comment.user.type === 'Bot') return { kind: 'ignored', reason: 'comments by bots are not commands' };
     if (!comment.installation) return { kind: 'invalid', reason: 'issue_comment payload has no installation: is this a GitHub App webhook?' };
-    return {
-      kind: 'command',
-      command: {
-        target: { forge: 'github', project: comment.repository.full_name, apiContext: { installationId: comment.installation.id } },
-        deliveryId,
-        action,
-        by: { id: String(comment.comment.user.id), login: comment.comment.user.login },
-        changeRequest: comment.issue.number,
-        sha: null,
-        via: 'comment',
-      },
-    };
+    return commentOn({
+      target: { forge: 'github', project: comment.repository.full_name, apiContext: { installationId: comment.installation.id } },
+      deliveryId,
+      body: comment.comment.body,
+      by: { id: String(comment.comment.user.id), login: comment.comment.user.login },
+      changeRequest: comment.issue.number,
+    });
   }
   if (name === 'check_run' || name === 'check_suite') {
     const parsed = parsePayload(CheckEventSchema, `${name} payload`, payload);
     if (!parsed.ok) return parsed.answer;
     const check = parsed.data;
     const sha = (name === 'check_run' ? check.check_run : check.check_suite)?.head_sha;
-    if (check.action !== 'rerequested' && check.action !== 'rerequested_action') return { kind: 'ignored', reason: `${name} action "${check.action}" asks for nothing` };
+    if (check.action !== 'rerequested') return { kind: 'ignored', reason: `${name} action "${check.action}" asks for nothing` };
     if (!sha) return { kind: 'invalid', reason: `${name} payload: ${name}.head_sha is missing` };
     if (!check.installation) return { kind: 'invalid', reason: `${name} payload has no installation: is this a GitHub App webhook?` };
     return {

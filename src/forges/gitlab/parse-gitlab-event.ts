@@ -1,4 +1,4 @@
-import { branchPush, commentCommand, parsePayload, ZERO_SHA, type ParsedWebhook } from '../parse-result.js';
+import { branchPush, commentOn, parsePayload, ZERO_SHA, type ParsedWebhook } from '../parse-result.js';
 import { MergeRequestHookSchema, NoteHookSchema, PushHookSchema } from './webhook-schema.js';
 
 const RUN_ACTIONS = new Set(['open', 'reopen']);
@@ -49,20 +49,13 @@ export function parseGitlabEvent(name: string, deliveryId: string, payload: unkn
     if (!parsed.ok) return parsed.answer;
     const note = parsed.data;
     if (note.object_attributes.noteable_type !== 'MergeRequest' || !note.merge_request) return { kind: 'ignored', reason: 'the comment is not on a merge request' };
-    const action = commentCommand(note.object_attributes.note);
-    if (!action) return { kind: 'ignored', reason: 'the comment is not a /slipway command' };
-    return {
-      kind: 'command',
-      command: {
-        target: { forge: 'gitlab', project: note.project.path_with_namespace, apiContext: { projectId: note.project.id } },
-        deliveryId,
-        action,
-        by: { id: String(note.user.id), login: note.user.username },
-        changeRequest: note.merge_request.iid,
-        sha: null,
-        via: 'comment',
-      },
-    };
+    return commentOn({
+      target: { forge: 'gitlab', project: note.project.path_with_namespace, apiContext: { projectId: note.project.id } },
+      deliveryId,
+      body: note.object_attributes.note,
+      by: { id: String(note.user.id), login: note.user.username },
+      changeRequest: note.merge_request.iid,
+    });
   }
   return { kind: 'ignored', reason: `event "${name}" is not one Slipway handles` };
 }
