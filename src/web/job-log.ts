@@ -50,4 +50,6 @@ export function renderLogLines(lines: LogLine[]): SafeHtml {
   return raw(out);
 }
 
-export const logBlock = (jobId: number, lines: LogLine[]) => html`<pre class="log" id="log-${jobId}" data-job="${jobId}">${renderLogLines(lines)}</pre>`;
+/** A job's log (its id lets the live page add to it), or a service's (null: it does not grow). */
+export const logBlock = (jobId: number | null, lines: LogLine[]) =>
+  jobId === null ? html`<pre class="log">${renderLogLines(lines)}</pre>` : html`<pre class="log" id="log-${jobId}">${renderLogLines(lines)}</pre>`;

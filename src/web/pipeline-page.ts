@@ -29,7 +29,7 @@ function renderArtifacts(pipeline: PipelineView, job: JobView): SafeHtml {
 }
 
 function renderServiceLogs(logs: readonly ServiceLog[]): SafeHtml {
-  return html`${logs.map((service) => html`<details class="service"><summary>Service ${service.name} (<code>${service.image}</code>)</summary>${logBlock(0, logLines(service.log, logConverter()))}</details>`)}`;
+  return html`${logs.map((service) => html`<details class="service"><summary>Service ${service.name} (<code>${service.image}</code>)</summary>${logBlock(null, logLines(service.log, logConverter()))}</details>`)}`;
 }
 
 /** Jobs in columns by stage, each with what it waits for when that is `needs`. */

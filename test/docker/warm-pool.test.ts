@@ -56,7 +56,7 @@ describe('the pool of seeded dind daemons', () => {
     expect(seeded!.seeds).toEqual(expect.arrayContaining(['python:3.8-slim', `${lab.registry}/${project}:main`, `${lab.registry}/${project}:latest`]));
     expect(seeded!.seeds).not.toContain(`${lab.registry}/${project}:${sha}`);
     expect(warm.warm).toBe(true);
-    expect(warm.jobs.map((job) => [job.name, job.status])).toEqual(fresh.jobs.map((job) => [job.name, job.status]));
+    expect(warm.jobs.map((job) => [job.name, job.status, job.error])).toEqual(fresh.jobs.map((job) => [job.name, job.status, job.error]));
     expect(warm.status).toBe('passed');
     // The same inputs build the same image, whichever daemon built it.
     expect(warm.image?.digest).toMatch(/^sha256:/);
