@@ -1,9 +1,9 @@
 import { allEnvironments } from '../deploy/resolve-environment.js';
-import { sendJson, sendText } from '../http/respond.js';
+import { sendJson } from '../http/respond.js';
 import type { Route } from '../http/router.js';
 import type { AuditEvent, Deployment, EnvironmentLock } from '../store/deployment-store.js';
 import { html } from './html.js';
-import { badge, page, when } from './layout.js';
+import { badge, page, sendPage, when } from './layout.js';
 import { allows, authenticate, wantsJson, type WebContext } from './web-context.js';
 import { isAdmin, type Viewer } from './viewer.js';
 
@@ -48,7 +48,7 @@ function renderEnvironment(view: EnvironmentView) {
       : html`<div class="table"><table><thead><tr><th>When</th><th>What</th><th>Who</th><th>Commit</th></tr></thead><tbody>${view.history.map(
           (event) => html`<tr><td>${when(event.at)}</td><td>${badge(event.action.replace(/\s+/g, '-'))}</td><td>${event.actor}</td><td><code>${event.sha?.slice(0, 12) ?? ''}</code></td></tr>`,
         )}</tbody></table></div>`;
-  return html`<section class="environment"><h2>${view.project} · ${view.environment}</h2>${now}${lock}${history}</section>`;
+  return html`<section class="environment" id="${view.project}/${view.environment}"><h2>${view.project} · ${view.environment}</h2>${now}${lock}${history}</section>`;
 }
 
 /** `GET /environments` and `GET /api/environments`. */
@@ -62,7 +62,7 @@ export function environmentRoutes(context: WebContext): Route[] {
       const body = html`<h1>Environments</h1>${
         environments.length === 0 ? html`<p class="muted">No environment of a project you can read is configured (SLIPWAY_CONFIG).</p>` : environments.map(renderEnvironment)
       }`;
-      sendText(response, 200, page('Environments', viewer, body).text, 'text/html; charset=utf-8');
+      sendPage(response, 200, page('Environments', viewer, body));
     };
   return [
     { method: 'GET', path: '/environments', handle: show(false) },

@@ -1,4 +1,6 @@
+import type { ServerResponse } from 'node:http';
 import type { ForgeLogin } from '../forges/forge-login.js';
+import { sendText } from '../http/respond.js';
 import { html, type SafeHtml } from './html.js';
 import type { Viewer } from './viewer.js';
 
@@ -26,6 +28,20 @@ pre.log details>summary{cursor:pointer;padding-left:3.5rem;color:#79c0ff;list-st
 section.job{margin:1rem 0;border-top:1px solid #d0d7de}section.job>h2{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
 @media (max-width:40rem){body{font-size:14px}header .who{margin-left:0}}
 `;
+
+/**
+ * Pages run no script but Slipway's own file and load nothing from elsewhere: even if some
+ * text escaped the `html` tag, a browser would not run it. Styles are inline (ANSI colours).
+ */
+const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+export function sendPage(response: ServerResponse, status: number, markup: SafeHtml): void {
+  response.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
+  response.setHeader('x-content-type-options', 'nosniff');
+  response.setHeader('referrer-policy', 'same-origin');
+  sendText(response, status, markup.text, 'text/html; charset=utf-8');
+}
 
 export function page(title: string, viewer: Viewer | null, body: SafeHtml, script?: SafeHtml): SafeHtml {
   const who = viewer

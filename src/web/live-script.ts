@@ -1,11 +1,14 @@
+import type { Route } from '../http/router.js';
+
 /**
- * The only script of the UI: it keeps a running pipeline's page current from its event
- * stream. Lines arrive already escaped (ansi-to-html with escapeXML); everything else is set
- * as text. Without it the page is complete as of when it was loaded.
+ * The only script of the UI, served as a file so that pages allow no inline script: it keeps
+ * a running pipeline's page current from its event stream (its tag's data-events and
+ * data-cursor). Lines arrive already escaped (ansi-to-html with escapeXML); everything else
+ * is set as text. Without it the page is complete as of when it was loaded.
  */
-export const LIVE_SCRIPT = `
+const LIVE_SCRIPT = `
 (function () {
-  var live = window.slipwayLive;
+  var live = document.currentScript.dataset;
   var source = new EventSource(live.events + '?cursor=' + encodeURIComponent(live.cursor));
   var sections = {};
   function setBadge(id, status) {
@@ -59,3 +62,22 @@ export const LIVE_SCRIPT = `
   });
 })();
 `;
+
+export const LIVE_SCRIPT_PATH = '/assets/live.js';
+
+/** `GET /assets/live.js`: the same for everyone, and no data in it, so it needs no login. */
+export function liveScriptRoute(): Route {
+  return {
+    method: 'GET',
+    path: LIVE_SCRIPT_PATH,
+    handle(_request, response) {
+      response.writeHead(200, {
+        'content-type': 'text/javascript; charset=utf-8',
+        'content-length': Buffer.byteLength(LIVE_SCRIPT),
+        'cache-control': 'public, max-age=300',
+        'x-content-type-options': 'nosniff',
+      });
+      response.end(LIVE_SCRIPT);
+    },
+  };
+}

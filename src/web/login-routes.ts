@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Route } from '../http/router.js';
-import { sendError, sendText } from '../http/respond.js';
+import { sendError } from '../http/respond.js';
 import type { ForgeLogin } from '../forges/forge-login.js';
-import { loginPrompt } from './layout.js';
+import { loginPrompt, sendPage } from './layout.js';
 import { authenticate, checkCsrf, readForm, secureCookies, type WebContext } from './web-context.js';
 import { ADMIN_IDENTITY, readCookie, sameSecret, SESSION_COOKIE, setCookie } from './viewer.js';
 
@@ -43,7 +43,7 @@ export function loginRoutes(context: WebContext): Route[] {
       method: 'GET',
       path: '/login',
       handle(request, response) {
-        sendText(response, 200, loginPrompt(context.logins, Boolean(context.adminToken), localPath(query(request).get('next'))).text, 'text/html; charset=utf-8');
+        sendPage(response, 200, loginPrompt(context.logins, Boolean(context.adminToken), localPath(query(request).get('next'))));
       },
     },
     {

@@ -6,10 +6,10 @@ import type { JobView, PipelineView } from '../store/pipeline-views.js';
 import { sendError, sendJson, sendText } from '../http/respond.js';
 import type { Route } from '../http/router.js';
 import { forgeLinks } from './forge-links.js';
-import { html, raw, type SafeHtml } from './html.js';
+import { html, type SafeHtml } from './html.js';
 import { logBlock, logConverter, logLines } from './job-log.js';
-import { badge, page, projectPath, when } from './layout.js';
-import { LIVE_SCRIPT } from './live-script.js';
+import { badge, page, projectPath, sendPage, when } from './layout.js';
+import { LIVE_SCRIPT_PATH } from './live-script.js';
 import { allows, readableJob, readablePipeline, wantsJson, type WebContext } from './web-context.js';
 import type { Viewer } from './viewer.js';
 
@@ -90,7 +90,8 @@ function renderPage(context: WebContext, viewer: Viewer, access: ForgeAccess, pi
 ${pipeline.error ? html`<p class="${pipeline.status === 'skipped' ? 'muted' : 'error'}">${pipeline.error}</p>` : ''}${pipeline.cancelReason ? html`<p class="muted">Canceled: ${pipeline.cancelReason}</p>` : ''}
 ${image}${pipeline.planNotes.length > 0 ? html`<ul class="notes">${pipeline.planNotes.map((note) => html`<li>${note}</li>`)}</ul>` : ''}
 ${renderGraph(pipeline)}${jobs}`;
-  const live = isFinished(pipeline.status) ? undefined : html`<script>window.slipwayLive=${raw(JSON.stringify({ events: `/pipelines/${pipeline.id}/events`, cursor: pipeline.jobs.map((job) => `${job.id}:${seqs.get(job.id) ?? -1}`).join(',') }))};${raw(LIVE_SCRIPT)}</script>`;
+  const cursor = pipeline.jobs.map((job) => `${job.id}:${seqs.get(job.id) ?? -1}`).join(',');
+  const live = isFinished(pipeline.status) ? undefined : html`<script src="${LIVE_SCRIPT_PATH}" data-events="/pipelines/${pipeline.id}/events" data-cursor="${cursor}" defer></script>`;
   return page(`Pipeline #${pipeline.id} ${pipeline.status} · ${pipeline.project}`, viewer, body, live);
 }
 
@@ -124,7 +125,7 @@ export function pipelineRoutes(context: WebContext): Route[] {
           jobs: pipeline.jobs.map((job) => ({ ...job, log: logs.get(job.id) ?? '', services: serviceLogs.get(job.id) ?? [] })),
         });
       }
-      sendText(response, 200, renderPage(context, viewer, access, pipeline, read).text, 'text/html; charset=utf-8');
+      sendPage(response, 200, renderPage(context, viewer, access, pipeline, read));
     };
   return [
     { method: 'GET', path: '/pipelines/:id', handle: show(false) },

@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
-import { sendError, sendJson, sendText } from '../http/respond.js';
+import { allEnvironments } from '../deploy/resolve-environment.js';
+import { sendError, sendJson } from '../http/respond.js';
 import type { Route } from '../http/router.js';
 import type { ForgeName } from '../model/forge-event.js';
 import { PIPELINE_STATUSES, type PipelineStatus } from '../model/status.js';
 import type { PipelineFilter, PipelineSummary } from '../store/pipeline-views.js';
 import { html } from './html.js';
-import { badge, page, projectPath, when } from './layout.js';
+import { badge, page, projectPath, sendPage, when } from './layout.js';
 import { allows, authenticate, readable, wantsJson, type WebContext } from './web-context.js';
 
 const PAGE_SIZE = 25;
@@ -37,6 +38,12 @@ function filterOf(request: IncomingMessage): PipelineFilter | string {
   return filter;
 }
 
+/** A project's environments in SLIPWAY_CONFIG, with the commit each runs (null: nothing deployed yet). */
+async function environmentsOf(context: WebContext, project: string): Promise<Array<{ environment: string; sha: string | null }>> {
+  const refs = allEnvironments(context.policy).filter((ref) => ref.project === project);
+  return Promise.all(refs.map(async (ref) => ({ environment: ref.environment, sha: (await context.deployments.lastSucceeded(project, ref.environment))?.sha ?? null })));
+}
+
 /** `/`, `/projects/:forge/:project` and their JSON under `/api/`. */
 export function projectRoutes(context: WebContext): Route[] {
   const home = (api: boolean): Route['handle'] =>
@@ -44,17 +51,20 @@ export function projectRoutes(context: WebContext): Route[] {
       const viewer = await authenticate(request, response, context, api);
       if (!viewer) return;
       const projects = await readable(context, viewer, await context.views.projects());
-      if (api || wantsJson(request)) return sendJson(response, 200, { projects: projects.map((latest) => ({ forge: latest.forge, project: latest.project, latest })) });
-      const rows = projects.map(
-        (latest) =>
-          html`<tr><td><a href="${projectPath(latest.forge, latest.project)}">${latest.project}</a> <span class="muted">${latest.forge}</span></td><td><a href="/pipelines/${latest.id}">#${latest.id}</a> ${badge(latest.status)}</td><td><code>${latest.ref}</code></td><td>${when(latest.createdAt)}</td></tr>`,
+      const listed = await Promise.all(projects.map(async (latest) => ({ forge: latest.forge, project: latest.project, latest, environments: await environmentsOf(context, latest.project) })));
+      if (api || wantsJson(request)) return sendJson(response, 200, { projects: listed });
+      const rows = listed.map(
+        ({ latest, environments }) =>
+          html`<tr><td><a href="${projectPath(latest.forge, latest.project)}">${latest.project}</a> <span class="muted">${latest.forge}</span></td><td><a href="/pipelines/${latest.id}">#${latest.id}</a> ${badge(latest.status)}</td><td><code>${latest.ref}</code></td><td>${when(latest.createdAt)}</td><td>${environments.map(
+            (environment) => html`<a href="/environments#${latest.project}/${environment.environment}">${environment.environment}</a>${environment.sha ? html` <code>${environment.sha.slice(0, 8)}</code>` : html` <span class="muted">–</span>`}<br>`,
+          )}</td></tr>`,
       );
       const body = html`<h1>Projects</h1>${
         projects.length === 0
           ? html`<p class="muted">No project you can read has run a pipeline here yet.</p>`
-          : html`<div class="table"><table><thead><tr><th>Project</th><th>Latest pipeline</th><th>Ref</th><th>Created</th></tr></thead><tbody>${rows}</tbody></table></div>`
+          : html`<div class="table"><table><thead><tr><th>Project</th><th>Latest pipeline</th><th>Ref</th><th>Created</th><th>Environments</th></tr></thead><tbody>${rows}</tbody></table></div>`
       }<p><a href="/environments">Environments and deploys</a></p>`;
-      sendText(response, 200, page('Projects', viewer, body).text, 'text/html; charset=utf-8');
+      sendPage(response, 200, page('Projects', viewer, body));
     };
 
   const project = (api: boolean): Route['handle'] =>
@@ -77,7 +87,7 @@ export function projectRoutes(context: WebContext): Route[] {
         (status) => html`<option${filter.status === status ? html` selected` : ''}>${status}</option>`,
       )}</select></label><label>Merge request <input name="mr" inputmode="numeric" size="6" value="${filter.changeRequest ?? ''}"></label><button class="action">Filter</button></form>
 ${pipelines.length === 0 ? html`<p class="muted">No pipelines match.</p>` : html`<div class="table"><table><thead><tr><th>Pipeline</th><th>Status</th><th>Ref</th><th>Commit</th><th>Created</th></tr></thead><tbody>${pipelines.map(pipelineRow)}</tbody></table></div>`}${more}`;
-      sendText(response, 200, page(name, viewer, body).text, 'text/html; charset=utf-8');
+      sendPage(response, 200, page(name, viewer, body));
     };
 
   return [

@@ -1,7 +1,7 @@
-import { sendError, sendJson, sendText } from '../http/respond.js';
+import { sendError, sendJson } from '../http/respond.js';
 import type { Route } from '../http/router.js';
 import { html, type SafeHtml } from './html.js';
-import { page, when } from './layout.js';
+import { page, sendPage, when } from './layout.js';
 import { authenticate, checkCsrf, readForm, wantsJson, type WebContext } from './web-context.js';
 import type { Viewer } from './viewer.js';
 
@@ -32,7 +32,7 @@ ${tokens.length === 0 ? html`<p class="muted">You have no tokens.</p>` : html`<d
         const viewer = await authenticate(request, response, context, false);
         if (!viewer) return;
         if (wantsJson(request)) return sendJson(response, 200, { tokens: await context.sessions.listTokens(viewer.identity) });
-        sendText(response, 200, (await render(viewer)).text, 'text/html; charset=utf-8');
+        sendPage(response, 200, await render(viewer));
       },
     },
     {
@@ -49,7 +49,7 @@ ${tokens.length === 0 ? html`<p class="muted">You have no tokens.</p>` : html`<d
         if (label === '' || label.length > 100) return sendError(response, 400, 'give the token a label of 1 to 100 characters (what script it is for)');
         const { token, id } = await context.sessions.createToken(viewer.identity, label);
         if (wantsJson(request)) return sendJson(response, 201, { id, token });
-        sendText(response, 201, (await render(viewer, token)).text, 'text/html; charset=utf-8');
+        sendPage(response, 201, await render(viewer, token));
       },
     },
     {

@@ -10,8 +10,8 @@ import type { WebSessionStore } from '../store/web-session-store.js';
 import type { Logger } from '../telemetry/logger.js';
 import { readBody } from '../http/read-body.js';
 import type { Params } from '../http/router.js';
-import { sendError, sendText } from '../http/respond.js';
-import { loginPrompt } from './layout.js';
+import { sendError } from '../http/respond.js';
+import { loginPrompt, sendPage } from './layout.js';
 import type { ProjectAccess } from './project-access.js';
 import { sameSecret, viewerOf, type Viewer } from './viewer.js';
 
@@ -53,7 +53,7 @@ export async function authenticate(request: IncomingMessage, response: ServerRes
     response.setHeader('www-authenticate', 'Bearer');
     sendError(response, 401, 'log in first: send a session cookie, or Authorization: Bearer with a personal token (make one at /tokens)');
   } else {
-    sendText(response, 401, loginPrompt(context.logins, Boolean(context.adminToken), request.url ?? '/').text, 'text/html; charset=utf-8');
+    sendPage(response, 401, loginPrompt(context.logins, Boolean(context.adminToken), request.url ?? '/'));
   }
   return undefined;
 }

@@ -21,6 +21,7 @@ describe('the web UI in a real browser', () => {
   let policyDir: string;
   let running: { id: number; jobIds: number[] };
   let queued: { id: number };
+  let deployedSha: string;
 
   async function loggedIn(user: { id: number; username: string }): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
@@ -60,7 +61,7 @@ describe('the web UI in a real browser', () => {
     running = await insertPipeline(lab.db, { project: 'shop/web', projectId: 201, status: 'running', ref: 'feature/cart', changeRequest: 12, jobs: [{ name: 'test', status: 'running', log: 'starting the tests\n' }, { name: 'image', stage: 'build' }] });
     queued = await insertPipeline(lab.db, { project: 'shop/web', projectId: 201, status: 'queued', jobs: [{ name: 'test' }] });
     const digest = `sha256:${'a'.repeat(64)}`;
-    const sha = (await lab.db.query<{ sha: string }>('SELECT sha FROM pipelines WHERE id = $1', [passed.id])).rows[0]!.sha;
+    const sha = (deployedSha = (await lab.db.query<{ sha: string }>('SELECT sha FROM pipelines WHERE id = $1', [passed.id])).rows[0]!.sha);
     const deployment = await lab.db.query<{ id: string }>(
       `INSERT INTO deployments (project, environment, sha, pipeline_id, image_ref, digest, status, requested_by, decided_by, expires_at, finished_at)
        VALUES ('shop/web', 'prod', $1, $2, '127.0.0.1:5000/shop/web:x', $3, 'succeeded', 'UREQUESTER', 'UAPPROVER', now(), now()) RETURNING id`,
@@ -80,6 +81,7 @@ describe('the web UI in a real browser', () => {
   it('logs a reader in with GitLab and shows only the projects they may read', async () => {
     const { context, page } = await loggedIn(READER);
     const projects = await page.locator('tbody tr td:first-child a').allTextContents();
+    const environments = await page.locator('tbody tr td:last-child').allTextContents();
     await page.screenshot({ path: path.join(SCREENSHOTS, 'projects.png'), fullPage: true });
     await page.getByRole('link', { name: 'shop/web' }).click();
     const rows = await page.locator('tbody tr').count();
@@ -89,6 +91,7 @@ describe('the web UI in a real browser', () => {
     await context.close();
 
     expect(projects).toEqual(['shop/web']);
+    expect(environments).toEqual([`prod ${deployedSha.slice(0, 8)}`]);
     expect(title).toBe('shop/web · Slipway');
     expect(rows).toBe(3);
     expect(buttons).not.toContain('Cancel pipeline');

@@ -117,6 +117,19 @@ describe('the web UI behind GitLab’s permissions', () => {
     expect(await log.text()).toBe(`${SECRET_LOG}\n`);
   });
 
+  it('sends pages that run no inline script and load nothing from elsewhere', async () => {
+    const running = await insertPipeline(lab.db, { project: 'group/app', projectId: 101, status: 'running', ref: 'feature/csp', jobs: [{ name: 'test', status: 'running', log: '<script>alert(1)</script>\n' }] });
+    const response = await fetch(`${base}/pipelines/${running.id}`, { headers: reader.headers() });
+    const page = await response.text();
+    const script = await fetch(`${base}/assets/live.js`);
+
+    expect(response.headers.get('content-security-policy')).toMatch(/^default-src 'none'; script-src 'self'; .*frame-ancestors 'none'$/);
+    expect([...page.matchAll(/<script[^>]*>/g)].map((tag) => tag[0])).toEqual([`<script src="/assets/live.js" data-events="/pipelines/${running.id}/events" data-cursor="${running.jobIds[0]}:0" defer>`]);
+    expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect([script.status, script.headers.get('content-type')]).toEqual([200, 'text/javascript; charset=utf-8']);
+    expect(await script.text()).toContain('new EventSource(');
+  });
+
   it('asks GitLab about a person and a project once a minute, not on every view', async () => {
     const someone = await loginWithGitlab(base, fake, { id: 77, username: 'new-nora' });
     const before = fake.membershipQuestions;
