@@ -8,7 +8,7 @@ import { describeLock } from './deploy-context.js';
 import type { NamePeople } from './deploy-policy.js';
 import type { DeployEvents } from './deploy-events.js';
 import { environmentOf } from './resolve-environment.js';
-import { environmentDigest, promoteImage } from './promote-image.js';
+import { environmentDigest, promoteImage, writeHistoryTag } from './promote-image.js';
 
 export type RunAction = (action: DeployActionConfig, deployment: DeployDescription) => Promise<string>;
 
@@ -43,9 +43,10 @@ export async function carryOutDeployment(claimed: Deployment, owner: string, opt
   async function restore(deployment: Deployment): Promise<void> {
     if (!deployment.promotedAt && !deployment.previousRecorded) return;
     if (!deployment.previousDigest) return;
-    await promoteImage(registry, image.repository, deployment.previousDigest, deployment.previousDigest, deployment.environment).catch((error: unknown) =>
-      options.logger.error({ err: error, deploymentId: deployment.id }, 'could not restore the environment tag'),
-    );
+    const previous = deployment.previousDigest;
+    await promoteImage(registry, image.repository, previous, previous, deployment.environment)
+      .then(async () => writeHistoryTag(registry, image.repository, deployment.environment, previous, (await store.shaOfDigest(deployment.project, previous))?.sha ?? previous))
+      .catch((error: unknown) => options.logger.error({ err: error, deploymentId: deployment.id }, 'could not restore the environment tag'));
   }
 
   async function fail(deployment: Deployment, reason: string): Promise<Deployment | null> {
@@ -72,6 +73,7 @@ export async function carryOutDeployment(claimed: Deployment, owner: string, opt
     }
     const from = deployment.kind === 'rollback' ? deployment.digest : deployment.sha;
     await promoteImage(registry, image.repository, from, deployment.digest, deployment.environment);
+    await writeHistoryTag(registry, image.repository, deployment.environment, deployment.digest, deployment.sha);
     deployment = (await store.markPromoted(deployment.id, owner)) ?? deployment;
   } catch (error) {
     return fail(deployment, messageOf(error));

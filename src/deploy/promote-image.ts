@@ -56,3 +56,26 @@ export async function promoteImage(registry: RegistryClient, repository: string,
   if ((await registry.getManifest(target, environment))?.digest === expectedDigest) return;
   await copyManifest(registry, repository, manifest, target, environment);
 }
+
+/**
+ * Writes `<env>-<unix seconds>-<short sha>` beside the moving environment tag, at the digest it
+ * now has: one tag per promotion (rollbacks included), never moved, whose names sort by when,
+ * so GitOps tools that follow the newest name (Flux's numerical policies, Argo CD Image
+ * Updater) follow rollbacks too. The seconds always grow past the newest such tag; a runner
+ * repeating a promotion whose tag is already the newest writes nothing.
+ */
+export async function writeHistoryTag(registry: RegistryClient, repository: string, environment: string, digest: string, commit: string, now = Date.now()): Promise<string> {
+  const target = environmentRepository(repository);
+  const pattern = new RegExp(`^${environment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)-[0-9a-f]+$`);
+  let newest: { tag: string; seconds: number } | undefined;
+  for (const tag of await registry.listTags(target)) {
+    const seconds = Number(pattern.exec(tag)?.[1] ?? Number.NaN);
+    if (Number.isSafeInteger(seconds) && (!newest || seconds > newest.seconds)) newest = { tag, seconds };
+  }
+  if (newest && (await registry.getManifest(target, newest.tag))?.digest === digest) return newest.tag;
+  const manifest = await registry.getManifest(target, digest);
+  if (!manifest) throw new PromotionError(`${target}@${digest} is not in the registry to tag`);
+  const tag = `${environment}-${Math.max(Math.floor(now / 1000), (newest?.seconds ?? 0) + 1)}-${commit.replace(/^sha256:/, '').slice(0, 12)}`;
+  await registry.putManifest(target, tag, manifest);
+  return tag;
+}

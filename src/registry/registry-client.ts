@@ -154,6 +154,21 @@ export function createRegistryClient(options: RegistryClientOptions) {
       return true;
     },
 
+    /** Every tag of a repository (the registry's pages followed); none when it does not exist. */
+    async listTags(repository: string): Promise<string[]> {
+      const tags: string[] = [];
+      let next: string | undefined = `${base}/${repository}/tags/list?n=1000`;
+      for (let page = 0; next && page < 100; page += 1) {
+        const response = await send(next);
+        if (response.status === 404) return tags;
+        if (!response.ok) throw new RegistryError(`registry answered ${response.status} listing the tags of ${repository}`, response.status);
+        tags.push(...(((await response.json()) as { tags?: string[] | null }).tags ?? []));
+        const link = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get('link') ?? '')?.[1];
+        next = link ? new URL(link, base).toString() : undefined;
+      }
+      return tags;
+    },
+
     async putManifest(repository: string, reference: string, manifest: Manifest): Promise<string> {
       const response = await send(`${base}/${repository}/manifests/${reference}`, {
         method: 'PUT',

@@ -288,6 +288,16 @@ describe('/deploy in Slack', () => {
     expect(await environmentDigest('rollback')).toBe(digests.a);
     expect(finished.previous_digest).toBe(digests.b);
     expect(history.body.text).toContain(`Slipway rolled back \`${shas.a.slice(0, 12)}\``);
+    // One tag per promotion that never moves, sorting by time: newest-by-name follows the rollback.
+    const stamped = (await registry.listTags(environmentRepository(project)))
+      .map((tag) => /^rollback-(\d+)-([0-9a-f]{12})$/.exec(tag))
+      .filter((match) => match !== null)
+      .map((match) => ({ tag: match[0], seconds: Number(match[1]), sha: match[2] }))
+      .sort((x, y) => x.seconds - y.seconds);
+    expect(stamped.map((entry) => entry.sha)).toEqual([shas.a.slice(0, 12), shas.b.slice(0, 12), shas.a.slice(0, 12)]);
+    expect(new Set(stamped.map((entry) => entry.seconds)).size).toBe(3);
+    expect((await registry.getManifest(environmentRepository(project), stamped.at(-1)!.tag))?.digest).toBe(digests.a);
+    expect((await registry.getManifest(environmentRepository(project), stamped[1]!.tag))?.digest).toBe(digests.b);
   });
 
   it('keeps the old container running when the new one fails its health check', async () => {
