@@ -66,7 +66,7 @@ export function statusText(environments: EnvironmentStatus[]): string {
   return environments
     .map(({ project, environment, current, lock }) => {
       const runs = current ? `${short(current.sha)} (\`${current.digest.slice(0, 19)}…\`) since ${time(current.finishedAt ?? current.requestedAt)}` : 'nothing deployed yet';
-      const locked = lock ? ` · :lock: locked by ${mention(lock.lockedBy)}: ${lock.reason}` : '';
+      const locked = lock ? ` · :lock: locked by ${mention(lock.lockedBy)}${lock.expiresAt ? ` until ${time(lock.expiresAt)}` : ''}: ${lock.reason}` : '';
       return `*${project}:${environment}*: ${runs}${locked}`;
     })
     .join('\n');

@@ -3,7 +3,7 @@ export type DeployCommand =
   | { kind: 'status'; environment?: string }
   | { kind: 'history'; environment: string }
   | { kind: 'rollback'; environment: string }
-  | { kind: 'lock'; environment: string; reason: string }
+  | { kind: 'lock'; environment: string; reason: string; forSeconds: number | null }
   | { kind: 'unlock'; environment: string }
   | { kind: 'help' }
   | { kind: 'invalid'; message: string };
@@ -14,7 +14,8 @@ export const DEPLOY_HELP = [
   '• `/deploy status [env]`: what runs where, and locks',
   '• `/deploy history <env>`: the last requests, approvals and deploys',
   '• `/deploy rollback <env>`: go back to the image before the current one (needs approval too)',
-  '• `/deploy lock <env> <reason>` and `/deploy unlock <env>`: stop and allow deploys (approvers only)',
+  '• `/deploy lock <env> <reason> [for 2h]`: stop deploys (approvers only), until unlocked or for a while (s, m, h, d)',
+  '• `/deploy unlock <env>`: allow them again (approvers, or whoever locked it)',
   'Where several projects share an environment name, write it as `group/app:prod`.',
 ].join('\n');
 
@@ -37,8 +38,15 @@ export function parseDeployCommand(text: string): DeployCommand {
         if (second === undefined || rest.length > 0) return { kind: 'invalid', message: `usage: /deploy ${keyword} <env>` };
         return { kind: keyword, environment: second };
       case 'lock':
-        if (second === undefined || rest.length === 0) return { kind: 'invalid', message: 'usage: /deploy lock <env> <reason>: say why, so others know' };
-        return { kind: 'lock', environment: second, reason: rest.join(' ') };
+      {
+        // `for 2h` at the end is how long; anything else is the reason.
+        const duration = rest.length >= 2 && rest.at(-2)!.toLowerCase() === 'for' ? /^(\d{1,6})([smhd])$/.exec(rest.at(-1)!) : null;
+        const reason = (duration ? rest.slice(0, -2) : rest).join(' ');
+        if (second === undefined || reason === '') return { kind: 'invalid', message: 'usage: /deploy lock <env> <reason> [for 2h]: say why, so others know' };
+        const forSeconds = duration ? Number(duration[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[duration[2] as 's'] : null;
+        if (forSeconds !== null && (forSeconds < 1 || forSeconds > 90 * 86400)) return { kind: 'invalid', message: 'a lock lasts from 1s to 90d: /deploy lock <env> <reason> for 2h' };
+        return { kind: 'lock', environment: second, reason, forSeconds };
+      }
     }
   }
   if (second === undefined) return { kind: 'invalid', message: `which environment? usage: /deploy <sha> <env>` };

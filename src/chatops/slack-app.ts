@@ -93,7 +93,7 @@ export function createSlackApp(options: SlackOptions) {
         }
         case 'lock':
         case 'unlock': {
-          const result = parsed.kind === 'lock' ? await service.lock(user, parsed.environment, parsed.reason) : await service.unlock(user, parsed.environment);
+          const result = parsed.kind === 'lock' ? await service.lock(user, parsed.environment, parsed.reason, parsed.forSeconds) : await service.unlock(user, parsed.environment);
           if (!result.ok) return ack(ephemeral(`Not ${parsed.kind}ed: ${result.reason}`));
           await ack({ response_type: 'in_channel', text: `<@${user}>: ${result.message}` });
           return;

@@ -44,6 +44,8 @@ const Environment = z.strictObject({
   /** How long a request waits for a decision. */
   approvalTimeout: Duration.default(3600),
   action: DeployAction.default({ type: 'none' }),
+  /** Lock the environment once a rollback succeeds, so nobody deploys the bad commit again by accident. */
+  lockAfterRollback: z.boolean({ error: 'must be true or false' }).default(false),
 });
 
 /** Per-project settings that only the server decides; never read from a branch anyone can push to. */

@@ -102,6 +102,15 @@ export async function carryOutDeployment(claimed: Deployment, owner: string, opt
     detail: { previousDigest: deployment.previousDigest, outcome },
   });
   if (!succeeded) return null;
+  if (succeeded.kind === 'rollback' && environment.lockAfterRollback) await lockAfterRollback(succeeded, options);
   await options.events.emit({ type: 'changed', deployment: succeeded });
   return succeeded;
+}
+
+/** `lockAfterRollback`: the rolled-back-from commit must not go out again by accident. */
+async function lockAfterRollback(deployment: Deployment, options: CarryOutOptions): Promise<void> {
+  const from = deployment.previousDigest ? ((await options.store.shaOfDigest(deployment.project, deployment.previousDigest))?.sha ?? deployment.previousDigest) : 'the previous image';
+  const reason = `locked after the rollback to ${deployment.sha.slice(0, 12)} (from ${from.replace(/^sha256:/, '').slice(0, 12)}): fix forward, then /deploy unlock ${deployment.environment}`;
+  const { locked, lock } = await options.store.lock(deployment.project, deployment.environment, deployment.decidedBy ?? 'slipway', reason);
+  if (locked) await options.store.audit({ actor: 'slipway', action: 'locked', project: deployment.project, environment: deployment.environment, deploymentId: deployment.id, detail: { reason: lock.reason } });
 }

@@ -11,7 +11,7 @@ export function deployCommands(context: DeployContext) {
     request: (user: string, sha: string, environment: string) => requestDeploy(context, user, sha, environment),
     rollback: (user: string, environment: string) => requestRollback(context, user, environment),
     decide: (deploymentId: number, user: string, decision: 'approved' | 'rejected') => decideDeploy(context, deploymentId, user, decision),
-    lock: (user: string, environment: string, reason: string) => lockEnvironment(context, user, environment, reason),
+    lock: (user: string, environment: string, reason: string, forSeconds: number | null = null) => lockEnvironment(context, user, environment, reason, forSeconds),
     unlock: (user: string, environment: string) => unlockEnvironment(context, user, environment),
     status: (environment?: string) => environmentStatus(context, environment),
     history: (environment: string) => environmentHistory(context, environment),

@@ -25,7 +25,7 @@ export interface DeployContext {
 export const time = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 export function describeLock(environment: string, lock: EnvironmentLock, name: NamePeople): string {
-  return `${environment} is locked by ${name([lock.lockedBy])} since ${time(lock.lockedAt)}: ${lock.reason}`;
+  return `${environment} is locked by ${name([lock.lockedBy])} since ${time(lock.lockedAt)}${lock.expiresAt ? ` until ${time(lock.expiresAt)}` : ''}: ${lock.reason}`;
 }
 
 /** The groups (of those the environment names) that `user` belongs to. */

@@ -32,7 +32,11 @@ export interface EnvironmentLock {
   lockedBy: string;
   reason: string;
   lockedAt: Date;
+  /** When it ends by itself; null: when someone unlocks it. */
+  expiresAt: Date | null;
 }
+
+const LOCK_COLUMNS = `locked_by AS "lockedBy", reason, locked_at AS "lockedAt", expires_at AS "expiresAt"`;
 
 export interface AuditEvent {
   at: Date;
@@ -185,27 +189,37 @@ export function createDeploymentStore(pool: Pool) {
       return fromPipelines.rows[0] ?? null;
     },
 
-    async lock(project: string, environment: string, by: string, reason: string): Promise<{ locked: boolean; lock: EnvironmentLock }> {
+    async lock(project: string, environment: string, by: string, reason: string, forSeconds: number | null = null): Promise<{ locked: boolean; lock: EnvironmentLock }> {
+      const current = await this.getLock(project, environment);
+      if (current) return { locked: false, lock: current };
       const inserted = await pool.query<EnvironmentLock>(
-        `INSERT INTO environment_locks (project, environment, locked_by, reason) VALUES ($1, $2, $3, $4)
-         ON CONFLICT DO NOTHING RETURNING locked_by AS "lockedBy", reason, locked_at AS "lockedAt"`,
-        [project, environment, by, reason],
+        `INSERT INTO environment_locks (project, environment, locked_by, reason, expires_at)
+         VALUES ($1, $2, $3, $4, CASE WHEN $5::int IS NULL THEN NULL ELSE now() + make_interval(secs => $5::int) END)
+         ON CONFLICT DO NOTHING RETURNING ${LOCK_COLUMNS}`,
+        [project, environment, by, reason, forSeconds],
       );
       if (inserted.rows[0]) return { locked: true, lock: inserted.rows[0] };
       return { locked: false, lock: (await this.getLock(project, environment))! };
     },
 
     async unlock(project: string, environment: string): Promise<EnvironmentLock | null> {
-      const { rows } = await pool.query<EnvironmentLock>(
-        `DELETE FROM environment_locks WHERE project = $1 AND environment = $2 RETURNING locked_by AS "lockedBy", reason, locked_at AS "lockedAt"`,
-        [project, environment],
-      );
+      const { rows } = await pool.query<EnvironmentLock>(`DELETE FROM environment_locks WHERE project = $1 AND environment = $2 RETURNING ${LOCK_COLUMNS}`, [project, environment]);
       return rows[0] ?? null;
     },
 
+    /**
+     * The environment's lock, if it holds. One past its end is removed here, and the audit
+     * trail says it ended, in the same statement.
+     */
     async getLock(project: string, environment: string): Promise<EnvironmentLock | null> {
       const { rows } = await pool.query<EnvironmentLock>(
-        `SELECT locked_by AS "lockedBy", reason, locked_at AS "lockedAt" FROM environment_locks WHERE project = $1 AND environment = $2`,
+        `WITH ended AS (
+           DELETE FROM environment_locks WHERE project = $1 AND environment = $2 AND expires_at <= now() RETURNING *
+         ), audited AS (
+           INSERT INTO audit_events (actor, action, project, environment, detail)
+           SELECT 'slipway', 'lock expired', project, environment, jsonb_build_object('reason', reason, 'lockedBy', locked_by) FROM ended
+         )
+         SELECT ${LOCK_COLUMNS} FROM environment_locks WHERE project = $1 AND environment = $2 AND (expires_at IS NULL OR expires_at > now())`,
         [project, environment],
       );
       return rows[0] ?? null;

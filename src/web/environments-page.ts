@@ -41,7 +41,9 @@ function renderEnvironment(view: EnvironmentView) {
         current.pipelineId ? html` from <a href="/pipelines/${current.pipelineId}">pipeline #${current.pipelineId}</a>` : ''
       }, asked by ${current.requestedBy}, approved by ${current.decidedBy ?? '–'}, since ${when(current.finishedAt)}</p>`
     : html`<p class="muted">Nothing has been deployed here through Slipway.</p>`;
-  const lock = view.lock ? html`<p class="error">Locked by ${view.lock.lockedBy} since ${when(view.lock.lockedAt)}: ${view.lock.reason}</p>` : '';
+  const lock = view.lock
+    ? html`<p class="error">Locked by ${view.lock.lockedBy} since ${when(view.lock.lockedAt)}${view.lock.expiresAt ? html` until ${when(view.lock.expiresAt)}` : ''}: ${view.lock.reason}</p>`
+    : '';
   const history =
     view.history.length === 0
       ? ''

@@ -71,7 +71,7 @@ describe('/deploy in Slack', () => {
         '      frozen:',
         environment(),
         '      rollback:',
-        environment(),
+        environment('        lockAfterRollback: true\n'),
         '      web:',
         environment(`        action: { type: docker, container: ${container}, network: none, healthTimeout: 20 }\n`),
         '      hook:',
@@ -239,6 +239,23 @@ describe('/deploy in Slack', () => {
     expect((await deployments('frozen')).at(-1)?.status).toBe('requested');
   });
 
+  it('ends a lock given a time by itself, and says so in the history; only approvers or its owner unlock', async () => {
+    const locked = await say('UAPPROVER', 'lock shown smoke test for 1s');
+    const status = await say('UREQUESTER', 'status shown');
+    const notYours = await say('UREQUESTER', 'unlock shown');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const allowed = await say('UREQUESTER', `${shas.b.slice(0, 8)} shown`);
+    const history = await say('UREQUESTER', 'history shown');
+    const ended = await service.db.query(`SELECT actor, detail->>'reason' AS reason FROM audit_events WHERE project = $1 AND environment = 'shown' AND action = 'lock expired'`, [project]);
+
+    expect(locked.body.text).toMatch(/^<@UAPPROVER>: shown is locked: smoke test\. No deploys until \d{4}-\d\d-\d\d \d\d:\d\d UTC or \/deploy unlock shown\.$/);
+    expect(status.body.text).toMatch(/:lock: locked by <@UAPPROVER> until \d{4}-\d\d-\d\d \d\d:\d\d UTC: smoke test/);
+    expect(notYours.body.text).toBe("Not unlocked: only shown's approvers, or <@UAPPROVER> who locked it, may unlock it");
+    expect(allowed.body.text).toMatch(/^Asked for approval/);
+    expect(ended.rows).toEqual([{ actor: 'slipway', reason: 'smoke test' }]);
+    expect(history.body.text).toContain('lock expired');
+  });
+
   it.each([
     ['an unknown SHA', () => `${'f'.repeat(12)} prod`, 'Not deploying: no pipeline has run for a commit starting with ffffffffffff'],
     ['an ambiguous prefix', () => 'abcdef1 prod', /^Not deploying: abcdef1 is ambiguous; it could be `abcdef1[0-9a-f]{5}` \(.*pipeline #\d+ passed\), `abcdef1[0-9a-f]{5}` \(.*\): give more of the SHA$/],
@@ -288,6 +305,11 @@ describe('/deploy in Slack', () => {
     expect(await environmentDigest('rollback')).toBe(digests.a);
     expect(finished.previous_digest).toBe(digests.b);
     expect(history.body.text).toContain(`Slipway rolled back \`${shas.a.slice(0, 12)}\``);
+    // lockAfterRollback: the commit rolled back from cannot go out again by accident.
+    const again = await say('UREQUESTER', `${shas.b.slice(0, 8)} rollback`);
+    expect(again.body.text).toMatch(
+      new RegExp(`^Not deploying: rollback is locked by <@UAPPROVER> since .* UTC: locked after the rollback to ${shas.a.slice(0, 12)} \\(from ${shas.b.slice(0, 12)}\\): fix forward, then /deploy unlock rollback$`),
+    );
     // One tag per promotion that never moves, sorting by time: newest-by-name follows the rollback.
     const stamped = (await registry.listTags(environmentRepository(project)))
       .map((tag) => /^rollback-(\d+)-([0-9a-f]{12})$/.exec(tag))

@@ -10,7 +10,7 @@ describe('the server-side policy file', () => {
       allowForkPush: false,
       protectedRefs: [],
       includeProjects: [],
-      environments: { prod: { approvers: ['U123', 'S456'], allowSelfApproval: false, approvalTimeout: 900, action: { type: 'none' } } },
+      environments: { prod: { approvers: ['U123', 'S456'], allowSelfApproval: false, approvalTimeout: 900, action: { type: 'none' }, lockAfterRollback: false } },
     });
   });
 
@@ -20,6 +20,7 @@ describe('the server-side policy file', () => {
     ['projects:\n  a/b:\n    environments:\n      Prod:\n        approvers: [U1A]\n', 'SLIPWAY_CONFIG: projects.a/b.environments.Prod must be a lower-case name usable as an image tag'],
     ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        action: { type: ftp }\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.action.type must be none, webhook or docker'],
     ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        approvalTimeout: soon\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.approvalTimeout must be seconds or a duration such as 15m, 2h, 1d'],
+    ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        lockAfterRollback: sometimes\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.lockAfterRollback must be true or false'],
     ['projects:\n  a/b:\n    includeProjects: group/ci\n', 'SLIPWAY_CONFIG: projects.a/b.includeProjects must be a list of project paths such as group/ci-templates'],
     ['projects:\n  a/b:\n    alowForkPush: true\n', 'SLIPWAY_CONFIG: projects.a/b Unrecognized key: "alowForkPush"'],
   ])('names the field of a mistake: %j', (text, message) => {
