@@ -16,6 +16,7 @@ export const DEPLOY_HELP = [
   '• `/deploy rollback <env>`: go back to the image before the current one (needs approval too)',
   '• `/deploy lock <env> <reason> [for 2h]`: stop deploys (approvers only), until unlocked or for a while (s, m, h, d)',
   '• `/deploy unlock <env>`: allow them again (approvers, or whoever locked it)',
+  'An environment may take only commits tested on some branches, and only images deployed to others first (`branches` and `after` in SLIPWAY_CONFIG); a refusal names the rule.',
   'Where several projects share an environment name, write it as `group/app:prod`.',
 ].join('\n');
 

@@ -44,6 +44,10 @@ const Environment = z.strictObject({
   /** How long a request waits for a decision. */
   approvalTimeout: Duration.default(3600),
   action: DeployAction.default({ type: 'none' }),
+  /** Only commits whose pipeline passed on one of these refs (`main`, `release/*`) may be deployed here. */
+  branches: z.array(z.string().min(1), { error: 'must be a list of branch or tag names or patterns such as release/*' }).optional(),
+  /** Environments of the same project where the same image must have been deployed first. */
+  after: z.array(z.string().min(1), { error: 'must be a list of environment names' }).optional(),
   /** Lock the environment once a rollback succeeds, so nobody deploys the bad commit again by accident. */
   lockAfterRollback: z.boolean({ error: 'must be true or false' }).default(false),
 });
@@ -57,7 +61,32 @@ export const ProjectPolicySchema = z.strictObject({
   /** Private projects whose files this project's `.gitlab-ci.yml` may include (public ones and the project itself need no entry). */
   includeProjects: z.array(z.string({ error: 'must be project paths such as group/ci-templates' }).min(1), { error: 'must be a list of project paths such as group/ci-templates' }).default([]),
   environments: z.record(z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, { error: 'must be a lower-case name usable as an image tag' }), Environment).default({}),
+}).superRefine((project, context) => {
+  for (const [name, environment] of Object.entries(project.environments)) {
+    for (const before of environment.after ?? []) {
+      if (before === name || !Object.hasOwn(project.environments, before)) {
+        context.addIssue({ code: 'custom', path: ['environments', name, 'after'], message: `names ${before}, which is not another environment of this project` });
+      }
+    }
+    // An environment that must come after itself, through others, could never be deployed.
+    const loop = afterLoop(name, project.environments);
+    if (loop) context.addIssue({ code: 'custom', path: ['environments', name, 'after'], message: `makes a loop (${loop.join(' → ')}): nothing could ever be deployed there` });
+  }
 });
+
+function afterLoop(start: string, environments: Record<string, { after?: string[] | undefined }>): string[] | undefined {
+  const walk = (name: string, path: string[]): string[] | undefined => {
+    for (const before of Object.hasOwn(environments, name) ? (environments[name]!.after ?? []) : []) {
+      if (before === start) return [...path, before];
+      if (!path.includes(before)) {
+        const found = walk(before, [...path, before]);
+        if (found) return found;
+      }
+    }
+    return undefined;
+  };
+  return walk(start, [start]);
+}
 
 export const PolicyFileSchema = z.strictObject({
   projects: z.record(z.string().min(1), ProjectPolicySchema).default({}),

@@ -7,6 +7,10 @@ export interface TestedCommit {
   pipelineId: number;
   imageRef: string;
   digest: string;
+  /** The ref of that pipeline. */
+  ref: string;
+  /** Every passed pipeline of the commit that pushed an image, newest first (branch rules choose among them). */
+  passed: Array<{ pipelineId: number; imageRef: string; digest: string; ref: string }>;
 }
 
 /**
@@ -23,8 +27,10 @@ export async function findTestedCommit(store: TestedCommitStore, prefix: string,
     return refuse(`${prefix} is ambiguous; it could be ${list.join(', ')}${commits.length > 5 ? ', …' : ''}: give more of the SHA`);
   }
   const { project, sha } = commits[0]!;
-  const passed = rows.find((row) => row.sha === sha && row.status === 'passed' && row.digest && row.imageRef);
-  if (passed) return { ok: true, commit: { project, sha, pipelineId: passed.id, imageRef: passed.imageRef!, digest: passed.digest! } };
+  const passed = rows
+    .filter((row) => row.sha === sha && row.status === 'passed' && row.digest && row.imageRef)
+    .map((row) => ({ pipelineId: row.id, imageRef: row.imageRef!, digest: row.digest!, ref: row.ref }));
+  if (passed[0]) return { ok: true, commit: { project, sha, ...passed[0], passed } };
   const latest = rows.find((row) => row.sha === sha)!;
   const short = sha.slice(0, 12);
   if (latest.status === 'passed') return refuse(`pipeline #${latest.id} for ${short} passed but pushed no image, so there is nothing to deploy`);

@@ -6,6 +6,7 @@ export interface CommitPipeline {
   id: number;
   project: string;
   sha: string;
+  ref: string;
   status: PipelineStatus;
   imageRef: string | null;
   digest: string | null;
@@ -16,11 +17,17 @@ export function createTestedCommitStore(pool: Pool) {
   return {
     async pipelinesOf(prefix: string, projects: string[]): Promise<CommitPipeline[]> {
       const { rows } = await pool.query<CommitPipeline>(
-        `SELECT id, project, sha, status, image_ref AS "imageRef", image_digest AS "digest" FROM pipelines
+        `SELECT id, project, sha, ref, status, image_ref AS "imageRef", image_digest AS "digest" FROM pipelines
           WHERE sha LIKE $1 || '%' AND project = ANY($2) ORDER BY id DESC LIMIT 200`,
         [prefix, projects],
       );
       return rows.map((row) => ({ ...row, id: Number(row.id) }));
+    },
+
+    /** Has this digest been deployed to the environment, successfully? (`after` rules.) */
+    async deployedTo(project: string, environment: string, digest: string): Promise<boolean> {
+      const { rows } = await pool.query(`SELECT 1 FROM deployments WHERE project = $1 AND environment = $2 AND digest = $3 AND status = 'succeeded' LIMIT 1`, [project, environment, digest]);
+      return rows.length > 0;
     },
   };
 }

@@ -1,14 +1,11 @@
 import type { PipelineFacts } from '../model/pipeline-facts.js';
+import { matchesRef } from '../model/ref-patterns.js';
 import type { CiVariable } from './variable-rules.js';
 
-/** GitLab's protected-branch wildcards: `*` stands for any run of characters, `/` included. */
-function wildcard(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-}
 
 /** The default branch and the project's `protectedRefs` patterns are protected; nothing else is. */
 export function isProtectedRef(ref: string, defaultBranch: string | undefined, patterns: readonly string[]): boolean {
-  return ref === defaultBranch || patterns.some((pattern) => wildcard(pattern).test(ref));
+  return ref === defaultBranch || matchesRef(ref, patterns);
 }
 
 /**

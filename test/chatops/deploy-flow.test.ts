@@ -24,7 +24,8 @@ const UNHEALTHY = 'HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD false\
 describe('/deploy in Slack', () => {
   const project = uniqueName('slipway-test/deploy');
   const container = uniqueName('slipway-test-web');
-  const shas = { a: fakeSha(), b: fakeSha(), bad: fakeSha(), failed: fakeSha(), ambiguous1: `abcdef1${fakeSha().slice(7)}`, ambiguous2: `abcdef1${fakeSha().slice(7)}` };
+  let insertOn: (sha: string, digest: string, ref: string) => Promise<unknown>;
+  const shas = { a: fakeSha(), b: fakeSha(), feature: fakeSha(), bad: fakeSha(), failed: fakeSha(), ambiguous1: `abcdef1${fakeSha().slice(7)}`, ambiguous2: `abcdef1${fakeSha().slice(7)}` };
   const digests: Record<string, string> = {};
   let service: TestService;
   let slack: ReturnType<typeof fakeSlack>;
@@ -78,6 +79,12 @@ describe('/deploy in Slack', () => {
         environment(`        action: { type: webhook, url: "http://127.0.0.1:${(webhook.address() as AddressInfo).port}/deploy", secret: a-webhook-secret-for-tests }\n`),
         '      shown:',
         environment(),
+        '      stage1:',
+        environment(),
+        '      ordered:',
+        environment('        after: [stage1]\n'),
+        '      mainonly:',
+        environment('        branches: [main, release/*]\n'),
         '      team:',
         '        approvers: [UALICE]',
         '        requesters: [UALICE, UBOB]',
@@ -99,12 +106,14 @@ describe('/deploy in Slack', () => {
     await variables.set(project, variable('HOOK_TOKEN', 'hook-token-value', 'hook'));
     await variables.set(project, variable('EVERYWHERE', 'for-pipelines-only', ''));
     // Tested on GitLab project 9, merge request !5: that is where deploys are reported.
-    const insert = (sha: string, status: string, digest: string | null) =>
+    const insert = (sha: string, status: string, digest: string | null, ref = 'main') =>
       service.db.query(
         `INSERT INTO pipelines (forge, project, sha, ref, status, image_ref, image_digest, finished_at, forge_context, change_request)
-         VALUES ('gitlab', $1, $2, 'main', $3, $4, $5, now(), '{"projectId": 9}', 5) RETURNING id`,
-        [project, sha, status, digest ? `${labSettings.registry}/${project}:${sha}` : null, digest],
+         VALUES ('gitlab', $1, $2, $6, $3, $4, $5, now(), '{"projectId": 9}', 5) RETURNING id`,
+        [project, sha, status, digest ? `${labSettings.registry}/${project}:${sha}` : null, digest, ref],
       );
+    insertOn = (sha, digest, ref) => insert(sha, 'passed', digest, ref);
+    await insert(shas.feature, 'passed', digests.a!, 'feature/x');
     await insert(shas.a, 'passed', digests.a);
     await insert(shas.b, 'passed', digests.b);
     await insert(shas.bad, 'passed', digests.bad);
@@ -239,6 +248,25 @@ describe('/deploy in Slack', () => {
     expect((await deployments('frozen')).at(-1)?.status).toBe('requested');
   });
 
+  it('deploys only commits tested on the environment’s branches, and only after the environments it comes after', async () => {
+    const fromFeature = await say('UREQUESTER', `${shas.feature.slice(0, 10)} mainonly`);
+    await insertOn(shas.feature, digests.a!, 'main');
+    const onceOnMain = await say('UREQUESTER', `${shas.feature.slice(0, 10)} mainonly`);
+    const early = await say('UREQUESTER', `${shas.a.slice(0, 10)} ordered`);
+    await buttonClick(service.base, 'UAPPROVER', 'deploy_approve', String(await requestOf('UREQUESTER', shas.a, 'stage1')));
+    await waitFor('the deploy to stage1', async () => (await deployments('stage1')).at(-1)?.status === 'succeeded');
+    const afterStage = await say('UREQUESTER', `${shas.a.slice(0, 10)} ordered`);
+
+    expect(fromFeature.body.text).toBe(
+      `Not deploying: mainonly takes only commits whose pipeline passed on main or release/* (branches in SLIPWAY_CONFIG), and ${shas.feature.slice(0, 12)} passed on feature/x: deploy it once a pipeline for it passes there`,
+    );
+    expect(onceOnMain.body.text).toMatch(/^Asked for approval/);
+    expect(early.body.text).toBe(
+      `Not deploying: ordered comes after stage1 (after in SLIPWAY_CONFIG), and ${shas.a.slice(0, 12)} (${digests.a!.slice(0, 19)}…) has not been deployed to stage1: deploy it there first`,
+    );
+    expect(afterStage.body.text).toMatch(/^Asked for approval/);
+  });
+
   it('ends a lock given a time by itself, and says so in the history; only approvers or its owner unlock', async () => {
     const locked = await say('UAPPROVER', 'lock shown smoke test for 1s');
     const status = await say('UREQUESTER', 'status shown');
@@ -371,5 +399,7 @@ describe('/deploy in Slack', () => {
 
     expect(status.body.text).toContain(`*${project}:shown*: \`${shas.b.slice(0, 12)}\``);
     expect(help.body.text).toContain('`/deploy <sha> <env>`');
+    expect(help.body.text).toContain('`/deploy lock <env> <reason> [for 2h]`');
+    expect(help.body.text).toContain('(`branches` and `after` in SLIPWAY_CONFIG)');
   });
 });

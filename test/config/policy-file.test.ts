@@ -21,6 +21,12 @@ describe('the server-side policy file', () => {
     ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        action: { type: ftp }\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.action.type must be none, webhook or docker'],
     ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        approvalTimeout: soon\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.approvalTimeout must be seconds or a duration such as 15m, 2h, 1d'],
     ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        lockAfterRollback: sometimes\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.lockAfterRollback must be true or false'],
+    ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        after: [staging]\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.after names staging, which is not another environment of this project'],
+    [
+      'projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        after: [staging]\n      staging:\n        approvers: [U1A]\n        after: [prod]\n',
+      'SLIPWAY_CONFIG: projects.a/b.environments.prod.after makes a loop (prod → staging → prod): nothing could ever be deployed there',
+    ],
+    ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        branches: main\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.branches must be a list of branch or tag names or patterns such as release/*'],
     ['projects:\n  a/b:\n    includeProjects: group/ci\n', 'SLIPWAY_CONFIG: projects.a/b.includeProjects must be a list of project paths such as group/ci-templates'],
     ['projects:\n  a/b:\n    alowForkPush: true\n', 'SLIPWAY_CONFIG: projects.a/b Unrecognized key: "alowForkPush"'],
   ])('names the field of a mistake: %j', (text, message) => {
