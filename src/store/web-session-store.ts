@@ -31,6 +31,8 @@ export function createWebSessionStore(pool: Pool) {
     async create(identity: WebIdentity, lifetimeSeconds: number): Promise<{ token: string; session: WebSession }> {
       const token = newSecret('');
       const csrf = randomBytes(24).toString('base64url');
+      // Sessions nobody ended go when their time is long past: a login is a good moment to sweep.
+      await pool.query(`DELETE FROM web_sessions WHERE expires_at < now() - interval '1 day'`);
       const { rows } = await pool.query<{ expires_at: Date }>(
         `INSERT INTO web_sessions (token_hash, forge, user_id, login, csrf, expires_at)
          VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6)) RETURNING expires_at`,

@@ -89,6 +89,9 @@ describe('the web UI behind GitLab’s permissions', () => {
     expect(refusedCode.status).toBe(401);
     expect(await refusedCode.json()).toEqual({ error: 'GitLab did not confirm who you are; start again at /login' });
     expect(reader.cookie).toMatch(/^slipway_session=[A-Za-z0-9_-]{40,}$/);
+    await lab.db.query(`INSERT INTO web_sessions (token_hash, forge, user_id, login, csrf, expires_at) VALUES ('\\x00', 'gitlab', '1', 'long-gone', 'x', now() - interval '3 days')`);
+    await loginWithGitlab(base, fake, READER);
+    expect((await lab.db.query(`SELECT count(*)::int AS n FROM web_sessions WHERE login = 'long-gone'`)).rows[0].n).toBe(0);
     const kept = await lab.db.query<{ login: string; user_id: string }>('SELECT login, user_id FROM web_sessions WHERE login = $1', [READER.username]);
     expect(kept.rows[0]).toEqual({ login: READER.username, user_id: String(READER.id) });
   });
