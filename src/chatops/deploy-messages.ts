@@ -32,6 +32,8 @@ function headline(deployment: Deployment): string {
       return deployment.decidedBy === deployment.requestedBy
         ? `:no_entry_sign: Withdrawn by ${mention(deployment.requestedBy)}: ${what(deployment)}.`
         : `:no_entry_sign: Rejected by ${mention(deployment.decidedBy!)}: ${what(deployment)}.`;
+    case 'withdrawn':
+      return `:no_entry_sign: Withdrawn: the request to ${what(deployment)} could not be put before its approvers (${deployment.error ?? 'unknown error'}).`;
     case 'expired':
       return `:hourglass: Expired: nobody approved the request to ${what(deployment)} before ${time(deployment.expiresAt)}.`;
   }

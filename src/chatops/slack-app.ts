@@ -102,8 +102,17 @@ export function createSlackApp(options: SlackOptions) {
         case 'rollback': {
           const result = parsed.kind === 'request' ? await service.request(user, parsed.sha, parsed.environment) : await service.rollback(user, parsed.environment);
           if (!result.ok) return ack(ephemeral(`Not deploying: ${result.reason}`));
+          // The message goes out before the answer: a request its approvers cannot see is withdrawn, and the requester told why.
+          let posted;
+          try {
+            posted = await client.chat.postMessage({ channel: command.channel_id, ...deploymentMessage(result.deployment, result.approvers) });
+          } catch (error) {
+            const why = postFailure(error);
+            log.warn({ err: error, deploymentId: result.deployment.id }, 'could not post the approval message');
+            await service.withdraw(result.deployment.id, why.code);
+            return ack(ephemeral(`Not asked: Slipway could not post the approval message in this channel (${why.code}): ${why.fix}. Request #${result.deployment.id} was withdrawn.`));
+          }
           await ack(ephemeral(`Asked for approval of deploy request #${result.deployment.id}.`));
-          const posted = await client.chat.postMessage({ channel: command.channel_id, ...deploymentMessage(result.deployment, result.approvers) });
           if (posted.channel && posted.ts) await service.recordMessage(result.deployment.id, posted.channel, posted.ts);
           return;
         }
@@ -169,3 +178,12 @@ export function createSlackApp(options: SlackOptions) {
 }
 
 export type SlackApp = ReturnType<typeof createSlackApp>;
+
+/** What Slack's refusal of a message means, and what the workspace's admins do about it. */
+function postFailure(error: unknown): { code: string; fix: string } {
+  const data = typeof error === 'object' && error !== null && 'data' in error ? (error.data as { error?: string; needed?: string }) : {};
+  const code = data.error ?? (error instanceof Error ? error.message : 'unknown error');
+  if (code === 'not_in_channel' || code === 'channel_not_found') return { code, fix: 'invite the bot to this channel (/invite @Slipway) and ask again' };
+  if (code === 'missing_scope') return { code, fix: `give the Slack app the ${data.needed ?? 'chat:write'} scope, reinstall it, and ask again` };
+  return { code, fix: 'see the service log, and ask again' };
+}

@@ -2,6 +2,7 @@ import type { DeployContext } from './deploy-context.js';
 import { decideDeploy } from './decide-deploy.js';
 import { environmentHistory, environmentStatus } from './environment-status.js';
 import { lockEnvironment, unlockEnvironment } from './lock-environment.js';
+import { auditDeployment } from './deploy-context.js';
 import { requestDeploy } from './request-deploy.js';
 import { requestRollback } from './request-rollback.js';
 
@@ -17,6 +18,11 @@ export function deployCommands(context: DeployContext) {
     history: (environment: string) => environmentHistory(context, environment),
     /** Where the request's chat message is, so later states can update it in place. */
     recordMessage: (deploymentId: number, channel: string, ts: string) => context.store.setMessage(deploymentId, channel, ts),
+    /** The approval message could not be posted: nobody would ever see the request, so it ends now. */
+    async withdraw(deploymentId: number, reason: string): Promise<void> {
+      const withdrawn = await context.store.withdraw(deploymentId, reason);
+      if (withdrawn) await auditDeployment(context.store, 'slipway', 'withdrawn', withdrawn, { reason });
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Pool } from './pool.js';
 
-export type DeploymentStatus = 'requested' | 'approved' | 'rejected' | 'expired' | 'deploying' | 'succeeded' | 'failed';
+export type DeploymentStatus = 'requested' | 'approved' | 'rejected' | 'expired' | 'deploying' | 'succeeded' | 'failed' | 'withdrawn';
 
 export interface Deployment {
   id: number;
@@ -84,6 +84,10 @@ export function createDeploymentStore(pool: Pool) {
           WHERE id = $1 AND status = 'requested' AND expires_at > now() RETURNING ${COLUMNS}`,
         [id, decision, by],
       ),
+
+    /** A request that could not be put before its approvers: ended with the reason. */
+    withdraw: (id: number, reason: string) =>
+      one(`UPDATE deployments SET status = 'withdrawn', error = $2, finished_at = now() WHERE id = $1 AND status = 'requested' RETURNING ${COLUMNS}`, [id, reason]),
 
     expireIfDue: (id: number) =>
       one(`UPDATE deployments SET status = 'expired', finished_at = now() WHERE id = $1 AND status = 'requested' AND expires_at <= now() RETURNING ${COLUMNS}`, [id]),

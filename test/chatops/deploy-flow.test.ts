@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerFile, fakeSha, host, registry, uniqueName } from '../helpers/docker-lab.js';
-import { fakeSlack, SLACK_API_URL } from '../helpers/fake-slack.js';
+import { fakeSlack, NOT_IN_CHANNEL, SLACK_API_URL } from '../helpers/fake-slack.js';
 import { lab as labSettings } from '../helpers/lab.js';
 import { buttonClick, SLACK_SIGNING_SECRET, SLACK_TEAM_ID, slashCommand } from '../helpers/slack-requests.js';
 import { pushTestImage } from '../helpers/test-images.js';
@@ -265,6 +265,20 @@ describe('/deploy in Slack', () => {
       `Not deploying: ordered comes after stage1 (after in SLIPWAY_CONFIG), and ${shas.a.slice(0, 12)} (${digests.a!.slice(0, 19)}…) has not been deployed to stage1: deploy it there first`,
     );
     expect(afterStage.body.text).toMatch(/^Asked for approval/);
+  });
+
+  it('withdraws a request whose approval message cannot be posted, and tells the requester how to fix it', async () => {
+    const response = await slashCommand(service.base, 'UREQUESTER', `${shas.a.slice(0, 10)} shown`, { channel: NOT_IN_CHANNEL });
+    const answer = (await response.json()) as { text: string };
+    const id = Number(/Request #(\d+) was withdrawn/.exec(answer.text)?.[1]);
+    const row = (await service.db.query('SELECT status, error FROM deployments WHERE id = $1', [id])).rows[0];
+    const audited = await service.db.query(`SELECT action FROM audit_events WHERE deployment_id = $1 ORDER BY id`, [id]);
+
+    expect(answer.text).toBe(
+      `Not asked: Slipway could not post the approval message in this channel (not_in_channel): invite the bot to this channel (/invite @Slipway) and ask again. Request #${id} was withdrawn.`,
+    );
+    expect(row).toEqual({ status: 'withdrawn', error: 'not_in_channel' });
+    expect(audited.rows.map((each) => each.action)).toEqual(['requested', 'withdrawn']);
   });
 
   it('ends a lock given a time by itself, and says so in the history; only approvers or its owner unlock', async () => {

@@ -1,6 +1,8 @@
 import nock from 'nock';
 
 export const SLACK_API_URL = 'https://slack.slipway.test/api/';
+/** A channel whose messages the fake refuses with `not_in_channel`. */
+export const NOT_IN_CHANNEL = 'CNOBOTHERE';
 
 export interface SlackCall {
   method: string;
@@ -24,6 +26,8 @@ export function fakeSlack(usergroups: Record<string, string[]> = {}) {
         case 'auth.test':
           return [200, { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T0001', user: 'slipway' }];
         case 'chat.postMessage':
+          // A channel the bot was never invited to, as Slack answers it.
+          if (args.channel === NOT_IN_CHANNEL) return [200, { ok: false, error: 'not_in_channel' }];
           ts += 1;
           return [200, { ok: true, channel: args.channel, ts: `${ts}.000100` }];
         case 'chat.update':

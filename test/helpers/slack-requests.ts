@@ -11,6 +11,8 @@ export interface SignOptions {
   secret?: string;
   /** Seconds since the epoch; Slack's requests older than five minutes are refused. */
   timestamp?: number;
+  /** The channel a slash command is typed in. */
+  channel?: string;
 }
 
 export function postSigned(base: string, body: string, options: SignOptions = {}) {
@@ -32,7 +34,7 @@ export function slashCommand(base: string, user: string, text: string, options: 
     token: 'deprecated-verification-token',
     team_id: 'T0001',
     team_domain: 'slipway',
-    channel_id: 'CDEPLOYS',
+    channel_id: options.channel ?? 'CDEPLOYS',
     channel_name: 'deploys',
     user_id: user,
     user_name: user.toLowerCase(),
