@@ -1,5 +1,5 @@
 export type DeployCommand =
-  | { kind: 'request'; sha: string; environment: string }
+  | { kind: 'request'; sha: string; environment: string; dryRun: boolean }
   | { kind: 'status'; environment?: string }
   | { kind: 'history'; environment: string }
   | { kind: 'rollback'; environment: string }
@@ -11,6 +11,7 @@ export type DeployCommand =
 export const DEPLOY_HELP = [
   '*/deploy* asks for, approves and tracks deploys of tested images:',
   '• `/deploy <sha> <env>`: deploy a commit whose pipeline passed (a unique prefix of 7+ characters will do); an approver must approve',
+  '• `/deploy <sha> <env> dry-run`: every check and what would change, recording nothing',
   '• `/deploy status [env]`: what runs where, and locks',
   '• `/deploy history <env>`: the last requests, approvals and deploys',
   '• `/deploy rollback <env>`: go back to the image before the current one (needs approval too)',
@@ -51,9 +52,10 @@ export function parseDeployCommand(text: string): DeployCommand {
     }
   }
   if (second === undefined) return { kind: 'invalid', message: `which environment? usage: /deploy <sha> <env>` };
-  if (rest.length > 0) return { kind: 'invalid', message: `too many words: usage: /deploy <sha> <env>` };
+  const dryRun = rest.length === 1 && rest[0]!.toLowerCase() === 'dry-run';
+  if (rest.length > 0 && !dryRun) return { kind: 'invalid', message: `too many words: usage: /deploy <sha> <env> [dry-run]` };
   if (!/^[0-9a-fA-F]{7,40}$/.test(first)) {
     return { kind: 'invalid', message: `"${first}" is not a commit SHA (7 to 40 hex characters) or a command; try /deploy help` };
   }
-  return { kind: 'request', sha: first.toLowerCase(), environment: second };
+  return { kind: 'request', sha: first.toLowerCase(), environment: second, dryRun };
 }

@@ -100,6 +100,10 @@ export function createSlackApp(options: SlackOptions) {
         }
         case 'request':
         case 'rollback': {
+          if (parsed.kind === 'request' && parsed.dryRun) {
+            const checked = await service.dryRun(user, parsed.sha, parsed.environment);
+            return ack(ephemeral(checked.ok ? checked.message : `Dry run: would refuse: ${checked.reason}`));
+          }
           const result = parsed.kind === 'request' ? await service.request(user, parsed.sha, parsed.environment) : await service.rollback(user, parsed.environment);
           if (!result.ok) return ack(ephemeral(`Not deploying: ${result.reason}`));
           // The message goes out before the answer: a request its approvers cannot see is withdrawn, and the requester told why.

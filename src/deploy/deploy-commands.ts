@@ -3,13 +3,14 @@ import { decideDeploy } from './decide-deploy.js';
 import { environmentHistory, environmentStatus } from './environment-status.js';
 import { lockEnvironment, unlockEnvironment } from './lock-environment.js';
 import { auditDeployment } from './deploy-context.js';
-import { requestDeploy } from './request-deploy.js';
+import { dryRunDeploy, requestDeploy } from './request-deploy.js';
 import { requestRollback } from './request-rollback.js';
 
 /** The `/deploy` commands bound to one context: what a chat adapter calls. */
 export function deployCommands(context: DeployContext) {
   return {
     request: (user: string, sha: string, environment: string) => requestDeploy(context, user, sha, environment),
+    dryRun: (user: string, sha: string, environment: string) => dryRunDeploy(context, user, sha, environment),
     rollback: (user: string, environment: string) => requestRollback(context, user, environment),
     decide: (deploymentId: number, user: string, decision: 'approved' | 'rejected') => decideDeploy(context, deploymentId, user, decision),
     lock: (user: string, environment: string, reason: string, forSeconds: number | null = null) => lockEnvironment(context, user, environment, reason, forSeconds),

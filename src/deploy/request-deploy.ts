@@ -7,8 +7,11 @@ import { environmentOf, projectsWith, resolveEnvironment, type EnvironmentRef } 
 
 export type Requested = Checked<{ deployment: Deployment; approvers: string[] }>;
 
-/** `/deploy <sha> <env>`: checks everything, then records a request awaiting approval. */
-export async function requestDeploy(context: DeployContext, user: string, shaPrefix: string, spec: string): Promise<Requested> {
+/** What every check of a deploy request found: the environment, the commit, the pipeline whose image would go. */
+type Checks = Checked<{ ref: EnvironmentRef; sha: string; pipeline: TestedCommit['passed'][number] }>;
+
+/** The checks of `/deploy <sha> <env>`, in order; the first that refuses says why. */
+async function checkRequest(context: DeployContext, user: string, shaPrefix: string, spec: string): Promise<Checks> {
   const resolved = resolveEnvironment(context.policy, spec);
   // Where several projects have the environment, the commit decides which one is meant.
   const projects = resolved.ok ? [resolved.ref.project] : projectsWith(context.policy, spec);
@@ -23,20 +26,49 @@ export async function requestDeploy(context: DeployContext, user: string, shaPre
   if (refusal) return refusal;
   const chosen = await checkOrder(context, ref, found.commit);
   if (!chosen.ok) return chosen;
-  const commit = chosen.pipeline;
+  return { ok: true, ref, sha, pipeline: chosen.pipeline };
+}
+
+/** `/deploy <sha> <env>`: checks everything, then records a request awaiting approval. */
+export async function requestDeploy(context: DeployContext, user: string, shaPrefix: string, spec: string): Promise<Requested> {
+  const checked = await checkRequest(context, user, shaPrefix, spec);
+  if (!checked.ok) return checked;
+  const { ref, sha, pipeline } = checked;
   const deployment = await context.store.create({
-    project,
+    project: ref.project,
     environment: ref.environment,
     kind: 'deploy',
     sha,
-    pipelineId: commit.pipelineId,
-    imageRef: commit.imageRef,
-    digest: commit.digest,
+    pipelineId: pipeline.pipelineId,
+    imageRef: pipeline.imageRef,
+    digest: pipeline.digest,
     requestedBy: user,
     expiresInSeconds: ref.policy.approvalTimeout,
   });
   await audit(context, user, 'requested', deployment);
   return { ok: true, deployment, approvers: ref.policy.approvers };
+}
+
+/**
+ * `/deploy <sha> <env> dry-run`: every check, and what would change, recording nothing. Its
+ * text names people as the chat does.
+ */
+export async function dryRunDeploy(context: DeployContext, user: string, shaPrefix: string, spec: string): Promise<Checked<{ message: string }>> {
+  const checked = await checkRequest(context, user, shaPrefix, spec);
+  if (!checked.ok) return checked;
+  const { ref, sha, pipeline } = checked;
+  const current = await context.store.lastSucceeded(ref.project, ref.environment);
+  const rules = [
+    `pipeline #${pipeline.pipelineId} passed on ${pipeline.ref}${ref.policy.branches ? ` (branches: ${ref.policy.branches.join(', ')})` : ''}`,
+    ...(ref.policy.after ?? []).map((before) => `already deployed to ${before}`),
+    'you may ask',
+    `${ref.environment} is not locked`,
+  ];
+  const now = current ? `it runs \`${current.sha.slice(0, 12)}\` (\`${current.digest.slice(0, 19)}…\`) now` : 'nothing runs there yet';
+  return {
+    ok: true,
+    message: `Dry run, nothing recorded: ${context.name(ref.policy.approvers)} would be asked to approve ${sha.slice(0, 12)} (\`${pipeline.digest.slice(0, 19)}…\`) of *${ref.project}* for *${ref.environment}*; ${now}. Checks passed: ${rules.join('; ')}.`,
+  };
 }
 
 /**

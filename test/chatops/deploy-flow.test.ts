@@ -267,6 +267,20 @@ describe('/deploy in Slack', () => {
     expect(afterStage.body.text).toMatch(/^Asked for approval/);
   });
 
+  it('answers a dry run with every check and what would change, recording nothing', async () => {
+    const before = (await service.db.query('SELECT count(*)::int AS n FROM deployments')).rows[0].n;
+    const dry = await say('UREQUESTER', `${shas.b.slice(0, 10)} prod dry-run`);
+    const refused = await say('UREQUESTER', `${shas.failed.slice(0, 10)} prod dry-run`);
+    const after = (await service.db.query('SELECT count(*)::int AS n FROM deployments')).rows[0].n;
+
+    expect(dry.body.response_type).toBe('ephemeral');
+    expect(dry.body.text).toMatch(
+      new RegExp(`^Dry run, nothing recorded: <@UAPPROVER>, <!subteam\\^SOPS> would be asked to approve ${shas.b.slice(0, 12)} \\(\`sha256:[0-9a-f]{12}…\`\\) of \\*${project}\\* for \\*prod\\*; (it runs|nothing runs there yet).*Checks passed: pipeline #\\d+ passed on main; you may ask; prod is not locked\\.$`),
+    );
+    expect(refused.body.text).toMatch(/^Dry run: would refuse: pipeline #\d+ for [0-9a-f]{12} failed: only a commit whose pipeline passed can be deployed$/);
+    expect(after).toBe(before);
+  });
+
   it('withdraws a request whose approval message cannot be posted, and tells the requester how to fix it', async () => {
     const response = await slashCommand(service.base, 'UREQUESTER', `${shas.a.slice(0, 10)} shown`, { channel: NOT_IN_CHANNEL });
     const answer = (await response.json()) as { text: string };

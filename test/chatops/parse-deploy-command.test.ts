@@ -3,8 +3,9 @@ import { parseDeployCommand } from '../../src/chatops/parse-deploy-command.js';
 
 describe('the /deploy grammar', () => {
   it.each([
-    ['a1b2c3d prod', { kind: 'request', sha: 'a1b2c3d', environment: 'prod' }],
-    ['  A1B2C3D4E5   staging ', { kind: 'request', sha: 'a1b2c3d4e5', environment: 'staging' }],
+    ['a1b2c3d prod', { kind: 'request', sha: 'a1b2c3d', environment: 'prod', dryRun: false }],
+    ['  A1B2C3D4E5   staging ', { kind: 'request', sha: 'a1b2c3d4e5', environment: 'staging', dryRun: false }],
+    ['a1b2c3d prod dry-run', { kind: 'request', sha: 'a1b2c3d', environment: 'prod', dryRun: true }],
     ['status', { kind: 'status' }],
     ['status prod', { kind: 'status', environment: 'prod' }],
     ['history prod', { kind: 'history', environment: 'prod' }],
@@ -22,7 +23,7 @@ describe('the /deploy grammar', () => {
 
   it.each([
     ['a1b2c3d', 'which environment? usage: /deploy <sha> <env>'],
-    ['a1b2c3d prod now', 'too many words: usage: /deploy <sha> <env>'],
+    ['a1b2c3d prod now', 'too many words: usage: /deploy <sha> <env> [dry-run]'],
     ['abc prod', '"abc" is not a commit SHA (7 to 40 hex characters) or a command; try /deploy help'],
     ['lock prod', 'usage: /deploy lock <env> <reason> [for 2h]: say why, so others know'],
     ['lock prod for 2h', 'usage: /deploy lock <env> <reason> [for 2h]: say why, so others know'],
