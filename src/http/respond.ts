@@ -15,3 +15,9 @@ export function sendText(response: ServerResponse, status: number, body: string,
 export function sendError(response: ServerResponse, status: number, message: string): void {
   sendJson(response, status, { error: message });
 }
+
+/** 303 See Other: after a form's POST, the browser fetches `location` with a GET. */
+export function seeOther(response: ServerResponse, location: string): void {
+  response.writeHead(303, { location, 'content-length': '0' });
+  response.end();
+}

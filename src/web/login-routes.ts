@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Route } from '../http/router.js';
-import { sendError } from '../http/respond.js';
+import { seeOther, sendError } from '../http/respond.js';
 import type { ForgeLogin } from '../forges/forge-login.js';
 import { loginPrompt, sendPage } from './layout.js';
 import { authenticate, checkCsrf, readForm, secureCookies, type WebContext } from './web-context.js';
@@ -20,15 +20,10 @@ function safeDecode(text: string): string {
   }
 }
 
-function redirect(response: ServerResponse, location: string): void {
-  response.writeHead(303, { location, 'content-length': '0' });
-  response.end();
-}
-
 async function startSession(response: ServerResponse, context: WebContext, identity: Parameters<WebContext['sessions']['create']>[0], next: string): Promise<void> {
   const { token } = await context.sessions.create(identity, context.sessionSeconds);
   setCookie(response, SESSION_COOKIE, token, { secure: secureCookies(context), maxAgeSeconds: context.sessionSeconds });
-  redirect(response, next);
+  seeOther(response, next);
 }
 
 const callbackUrl = (context: WebContext, login: ForgeLogin) => `${context.publicUrl}/login/${login.forge}/callback`;
@@ -55,7 +50,7 @@ export function loginRoutes(context: WebContext): Route[] {
         const state = randomBytes(24).toString('base64url');
         // The state travels to the forge and back; the cookie proves the browser that comes back started here.
         setCookie(response, STATE_COOKIE, `${state}.${encodeURIComponent(localPath(query(request).get('next')))}`, { secure: secureCookies(context), maxAgeSeconds: 600 });
-        redirect(response, login.authorizeUrl(state, callbackUrl(context, login)));
+        seeOther(response, login.authorizeUrl(state, callbackUrl(context, login)));
       },
     },
     {
@@ -103,7 +98,7 @@ export function loginRoutes(context: WebContext): Route[] {
         if (!checkCsrf(request, response, viewer, await readForm(request))) return;
         if (viewer.sessionToken) await context.sessions.end(viewer.sessionToken);
         setCookie(response, SESSION_COOKIE, '', { secure: secureCookies(context), maxAgeSeconds: 0 });
-        redirect(response, '/login');
+        seeOther(response, '/login');
       },
     },
   ];

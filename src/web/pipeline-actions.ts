@@ -1,5 +1,4 @@
-import type { ServerResponse } from 'node:http';
-import { sendError, sendJson } from '../http/respond.js';
+import { seeOther, sendError, sendJson } from '../http/respond.js';
 import type { Route } from '../http/router.js';
 import { allows, checkCsrf, readablePipeline, readForm, wantsJson, type WebContext } from './web-context.js';
 
@@ -40,9 +39,4 @@ export function pipelineActionRoutes(context: WebContext): Route[] {
     { method: 'POST', path: '/pipelines/:id/jobs/:job/retry', handle: act('retry-job', false) },
     { method: 'POST', path: '/api/pipelines/:id/jobs/:job/retry', handle: act('retry-job', true) },
   ];
-}
-
-function seeOther(response: ServerResponse, location: string): void {
-  response.writeHead(303, { location, 'content-length': '0' });
-  response.end();
 }

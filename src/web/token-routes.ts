@@ -1,4 +1,4 @@
-import { sendError, sendJson } from '../http/respond.js';
+import { seeOther, sendError, sendJson } from '../http/respond.js';
 import type { Route } from '../http/router.js';
 import { html, type SafeHtml } from './html.js';
 import { page, sendPage, when } from './layout.js';
@@ -62,8 +62,7 @@ ${tokens.length === 0 ? html`<p class="muted">You have no tokens.</p>` : html`<d
         const id = Number(params.id);
         if (!Number.isSafeInteger(id) || !(await context.sessions.revokeToken(viewer.identity, id))) return sendError(response, 404, `you have no token #${params.id}`);
         if (wantsJson(request)) return sendJson(response, 200, { revoked: id });
-        response.writeHead(303, { location: '/tokens', 'content-length': '0' });
-        response.end();
+        seeOther(response, '/tokens');
       },
     },
   ];
