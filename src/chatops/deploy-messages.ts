@@ -1,4 +1,4 @@
-import { mention, mentionAll } from './slack-mentions.js';
+import { link, mention, mentionAll, plain } from './slack-text.js';
 import type { EnvironmentStatus } from '../deploy/environment-status.js';
 import type { AuditEvent, Deployment } from '../store/deployment-store.js';
 
@@ -10,10 +10,15 @@ type Block = Record<string, unknown>;
 const short = (sha: string) => (sha === 'unknown' ? 'an earlier image' : `\`${sha.slice(0, 12)}\``);
 const time = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 const section = (text: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text } });
+const context = (text: string): Block => ({ type: 'context', elements: [{ type: 'mrkdwn', text }] });
+const plainText = (text: string) => ({ type: 'plain_text', text });
 
 function what(deployment: Deployment): string {
-  const verb = deployment.kind === 'rollback' ? 'roll back' : 'deploy';
-  return `${verb} ${short(deployment.sha)} of *${deployment.project}* to *${deployment.environment}*`;
+  if (deployment.kind === 'rollback') {
+    const from = deployment.briefing.current ? ` from ${short(deployment.briefing.current.sha)}` : '';
+    return `roll back *${deployment.project}* in *${deployment.environment}*${from} to ${short(deployment.sha)}`;
+  }
+  return `deploy ${short(deployment.sha)} of *${deployment.project}* to *${deployment.environment}*`;
 }
 
 function headline(deployment: Deployment): string {
@@ -39,29 +44,82 @@ function headline(deployment: Deployment): string {
   }
 }
 
-/** The channel message for a deployment, in whatever state it is; buttons only while it waits. */
+/** The commit going out, as its forge describes it: hostile text, so escaped. */
+function commitLine({ briefing }: Deployment): string | undefined {
+  if (!briefing.commit) return undefined;
+  const title = briefing.commit.url ? link(briefing.commit.url, briefing.commit.title) : `*${plain(briefing.commit.title)}*`;
+  return `${title} by ${plain(briefing.commit.author, 80)}`;
+}
+
+/** What ran in the environment when the request was made; absent for requests older than briefings. */
+function currentLine({ briefing, environment }: Deployment): string | undefined {
+  if (briefing.current === undefined) return undefined;
+  if (briefing.current === null) return `Nothing had been deployed to *${environment}* when this was asked.`;
+  const { sha, digest, since, approvedBy } = briefing.current;
+  const approved = approvedBy ? `, approved by ${mention(approvedBy)}` : '';
+  return `When asked, *${environment}* ran ${short(sha)} (\`${digest.slice(0, 19)}…\`) since ${time(new Date(since))}${approved}.`;
+}
+
+function linksLine(deployment: Deployment): string {
+  const { briefing } = deployment;
+  return [
+    ...(briefing.pipelineUrl ? [link(briefing.pipelineUrl, `pipeline #${deployment.pipelineId}`)] : deployment.pipelineId ? [`pipeline #${deployment.pipelineId}`] : []),
+    ...(briefing.changeRequest ? [link(briefing.changeRequest.url, briefing.changeRequest.label)] : []),
+    ...(briefing.compareUrl ? [link(briefing.compareUrl, deployment.kind === 'rollback' ? 'what the rollback undoes' : 'changes since what runs now')] : []),
+    ...(briefing.environmentUrl ? [link(briefing.environmentUrl, `${deployment.environment}: ${briefing.environmentUrl}`)] : []),
+  ].join(' · ');
+}
+
+function approveButton(deployment: Deployment): Block {
+  const button: Block = { type: 'button', action_id: APPROVE_ACTION, style: 'primary', text: plainText('Approve'), value: String(deployment.id) };
+  if (!deployment.briefing.confirm) return button;
+  // Slack's own "are you sure?" dialog: its title takes 100 characters, its text 300.
+  const question = `This will ${what(deployment)}.`;
+  return {
+    ...button,
+    confirm: {
+      title: plainText(`Deploy to ${deployment.environment}?`.slice(0, 100)),
+      text: { type: 'mrkdwn', text: question.length > 300 ? `${question.slice(0, 299)}…` : question },
+      confirm: plainText('Approve'),
+      deny: plainText('Not yet'),
+      style: 'danger',
+    },
+  };
+}
+
+/**
+ * The channel message for a deployment, in whatever state it is: what goes where, the commit,
+ * links, what ran there before; buttons only while it waits. Every update shows the same facts.
+ */
 export function deploymentMessage(deployment: Deployment, approvers: string[] = []): { text: string; blocks: Block[] } {
   const text = headline(deployment);
-  const details = [
+  const image = [
     `Image \`${deployment.imageRef}\``,
     `digest \`${deployment.digest}\``,
-    ...(deployment.pipelineId ? [`pipeline #${deployment.pipelineId}`] : []),
     ...(deployment.previousDigest ? [`before: \`${deployment.previousDigest}\``] : []),
   ].join(' · ');
-  const blocks: Block[] = [section(text), { type: 'context', elements: [{ type: 'mrkdwn', text: details }] }];
+  const commit = commitLine(deployment);
+  const links = linksLine(deployment);
+  const current = currentLine(deployment);
+  const blocks: Block[] = [
+    section(commit ? `${text}\n${commit}` : text),
+    ...(links ? [context(links)] : []),
+    ...(current ? [context(current)] : []),
+    context(image),
+  ];
   if (deployment.status === 'requested') {
     blocks.push(section(`Waiting for ${approvers.length ? mentionAll(approvers) : 'an approver'} until ${time(deployment.expiresAt)}.`));
     blocks.push({
       type: 'actions',
       block_id: `deployment-${deployment.id}`,
-      elements: [
-        { type: 'button', action_id: APPROVE_ACTION, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: String(deployment.id) },
-        { type: 'button', action_id: REJECT_ACTION, style: 'danger', text: { type: 'plain_text', text: 'Reject' }, value: String(deployment.id) },
-      ],
+      elements: [approveButton(deployment), { type: 'button', action_id: REJECT_ACTION, style: 'danger', text: plainText('Reject'), value: String(deployment.id) }],
     });
   }
   return { text, blocks };
 }
+
+/** Deploy outcomes: what an environment's announce channel hears. */
+export const OUTCOMES: ReadonlySet<Deployment['status']> = new Set(['succeeded', 'failed', 'rejected', 'expired', 'withdrawn']);
 
 export function statusText(environments: EnvironmentStatus[]): string {
   if (environments.length === 0) return 'No environments are configured in SLIPWAY_CONFIG.';

@@ -18,6 +18,8 @@ export const DEPLOY_HELP = [
   '• `/deploy lock <env> <reason> [for 2h]`: stop deploys (approvers only), until unlocked or for a while (s, m, h, d)',
   '• `/deploy unlock <env>`: allow them again (approvers, or whoever locked it)',
   'An environment may take only commits tested on some branches, and only images deployed to others first (`branches` and `after` in SLIPWAY_CONFIG); a refusal names the rule.',
+  'Some lock themselves after a rollback (`lockAfterRollback`), and some ask approvers to confirm (`confirm`). Every promotion also leaves a tag `<env>-<unix seconds>-<short sha>` that never moves.',
+  'The approval message shows the commit, links to its pipeline, merge request and diff, and what runs there now.',
   'Where several projects share an environment name, write it as `group/app:prod`.',
 ].join('\n');
 

@@ -8,7 +8,7 @@ import { readBody } from '../http/read-body.js';
 import { sendError } from '../http/respond.js';
 import type { Route } from '../http/router.js';
 import type { Deployment } from '../store/deployment-store.js';
-import { APPROVE_ACTION, REJECT_ACTION, deploymentMessage, historyText, statusText } from './deploy-messages.js';
+import { APPROVE_ACTION, OUTCOMES, REJECT_ACTION, deploymentMessage, historyText, statusText } from './deploy-messages.js';
 import { DEPLOY_HELP, parseDeployCommand } from './parse-deploy-command.js';
 import { guardSlackRequest, SLACK_BODY_LIMIT } from './slack-request-guard.js';
 
@@ -60,6 +60,13 @@ export function createSlackApp(options: SlackOptions) {
     if (!deployment.chatChannel || !deployment.chatMessageTs) return;
     const message = deploymentMessage(deployment);
     await app.client.chat.update({ channel: deployment.chatChannel, ts: deployment.chatMessageTs, ...message });
+  }
+
+  /** An environment's announce channel hears every outcome, unless it is where the request was asked. */
+  async function announce(deployment: Deployment): Promise<void> {
+    const channel = deployment.briefing.announce;
+    if (!channel || channel === deployment.chatChannel || !OUTCOMES.has(deployment.status)) return;
+    await app.client.chat.postMessage({ channel, ...deploymentMessage(deployment) });
   }
 
   const directory: Directory = {
@@ -176,7 +183,9 @@ export function createSlackApp(options: SlackOptions) {
     attach,
     /** A deploy event's part in Slack: the approval message follows its deployment's state. */
     async onDeployEvent(event: DeployEvent): Promise<void> {
-      if (event.type === 'changed') await updateMessage(event.deployment);
+      if (event.type !== 'changed') return;
+      await updateMessage(event.deployment);
+      await announce(event.deployment);
     },
   };
 }

@@ -50,6 +50,12 @@ const Environment = z.strictObject({
   after: z.array(z.string().min(1), { error: 'must be a list of environment names' }).optional(),
   /** Lock the environment once a rollback succeeds, so nobody deploys the bad commit again by accident. */
   lockAfterRollback: z.boolean({ error: 'must be true or false' }).default(false),
+  /** Approve asks for confirmation first (Slack's confirmation dialog). */
+  confirm: z.boolean({ error: 'must be true or false' }).default(false),
+  /** A Slack channel (its id, C…) where every outcome of a deploy here is announced. */
+  channel: z.string({ error: 'must be a Slack channel id such as C0123ABCD' }).regex(/^[CG][A-Z0-9]{2,}$/, { error: 'must be a Slack channel id such as C0123ABCD (not a #name: ids survive renames)' }).optional(),
+  /** Where the environment is reached, shown in messages, the web UI and the forge's deployment. */
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
 });
 
 /** Per-project settings that only the server decides; never read from a branch anyone can push to. */

@@ -21,13 +21,11 @@ export async function decideDeploy(context: DeployContext, deploymentId: number,
   }
   const decided = await store.decide(deploymentId, decision, user);
   if (!decided) {
-    const expired = await store.expireIfDue(deploymentId);
-    if (expired) {
-      await audit(context, 'slipway', 'expired', expired);
-      await context.events.emit({ type: 'changed', deployment: expired });
-      return refuse(`this request expired at ${time(expired.expiresAt)}; ask again with /deploy`);
-    }
-    const now = await store.get(deploymentId);
+    // Past its time, the runner's sweep may have ended it first: either way, it expired.
+    const [expired] = await store.expireDue(deploymentId);
+    if (expired) await context.events.emit({ type: 'changed', deployment: expired });
+    const now = expired ?? (await store.get(deploymentId));
+    if (now?.status === 'expired') return refuse(`this request expired at ${time(now.expiresAt)}; ask again with /deploy`);
     return refuse(`this request was already ${now?.status ?? 'decided'}${now?.decidedBy ? ` by ${context.name([now.decidedBy])}` : ''}`);
   }
   await audit(context, user, decision === 'approved' ? 'approved' : withdrawing ? 'withdrawn' : 'rejected', decided);

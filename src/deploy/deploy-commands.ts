@@ -22,7 +22,9 @@ export function deployCommands(context: DeployContext) {
     /** The approval message could not be posted: nobody would ever see the request, so it ends now. */
     async withdraw(deploymentId: number, reason: string): Promise<void> {
       const withdrawn = await context.store.withdraw(deploymentId, reason);
-      if (withdrawn) await auditDeployment(context.store, 'slipway', 'withdrawn', withdrawn, { reason });
+      if (!withdrawn) return;
+      await auditDeployment(context.store, 'slipway', 'withdrawn', withdrawn, { reason });
+      await context.events.emit({ type: 'changed', deployment: withdrawn });
     },
   };
 }

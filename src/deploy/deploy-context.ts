@@ -1,6 +1,6 @@
 import type { PolicyFile } from '../config/policy-file.js';
 import { refuse, type Refusal } from '../model/refusal.js';
-import type { Deployment, DeploymentStore, EnvironmentLock } from '../store/deployment-store.js';
+import type { Deployment, DeploymentBriefing, DeploymentStore, EnvironmentLock } from '../store/deployment-store.js';
 import type { TestedCommitStore } from '../store/tested-commit-store.js';
 import type { DeployEvents } from './deploy-events.js';
 import { groupIdsOf, mayRequest, type NamePeople } from './deploy-policy.js';
@@ -11,6 +11,13 @@ export interface Directory {
   groupsOf(user: string, candidateGroups: string[]): Promise<Set<string>>;
 }
 
+/**
+ * The commit and its links as the forge and the web UI know them, for the approver; gathered
+ * by the service (the deploy commands know no forge). Answers within a second or two and never
+ * fails: whatever it cannot learn in time is left out.
+ */
+export type DescribeCommit = (request: { sha: string; pipelineId: number | null; currentSha: string | null; rollback: boolean }) => Promise<Pick<DeploymentBriefing, 'commit' | 'pipelineUrl' | 'changeRequest' | 'compareUrl'>>;
+
 /** What every deploy command works with. */
 export interface DeployContext {
   store: DeploymentStore;
@@ -20,6 +27,7 @@ export interface DeployContext {
   events: DeployEvents;
   /** How refusals name people; chat supplies it. */
   name: NamePeople;
+  describeCommit?: DescribeCommit;
 }
 
 export const time = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;

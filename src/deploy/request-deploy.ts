@@ -1,5 +1,6 @@
 import { refuse, type Checked } from '../model/refusal.js';
 import type { Deployment } from '../store/deployment-store.js';
+import { briefRequest } from './brief-request.js';
 import { audit, checkRequester, type DeployContext } from './deploy-context.js';
 import { matchesRef } from '../model/ref-patterns.js';
 import { findTestedCommit, type TestedCommit } from './find-tested-commit.js';
@@ -34,6 +35,7 @@ export async function requestDeploy(context: DeployContext, user: string, shaPre
   const checked = await checkRequest(context, user, shaPrefix, spec);
   if (!checked.ok) return checked;
   const { ref, sha, pipeline } = checked;
+  const current = await context.store.lastSucceeded(ref.project, ref.environment);
   const deployment = await context.store.create({
     project: ref.project,
     environment: ref.environment,
@@ -44,6 +46,7 @@ export async function requestDeploy(context: DeployContext, user: string, shaPre
     digest: pipeline.digest,
     requestedBy: user,
     expiresInSeconds: ref.policy.approvalTimeout,
+    briefing: await briefRequest(context, ref, { sha, pipelineId: pipeline.pipelineId, rollback: false }, current),
   });
   await audit(context, user, 'requested', deployment);
   return { ok: true, deployment, approvers: ref.policy.approvers };

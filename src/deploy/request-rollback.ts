@@ -1,5 +1,6 @@
 import { refuse } from '../model/refusal.js';
 import { parseImageReference } from '../registry/image-reference.js';
+import { briefRequest } from './brief-request.js';
 import { audit, checkRequester, type DeployContext } from './deploy-context.js';
 import type { Requested } from './request-deploy.js';
 import { resolveEnvironment } from './resolve-environment.js';
@@ -29,6 +30,7 @@ export async function requestRollback(context: DeployContext, user: string, spec
     digest: target,
     requestedBy: user,
     expiresInSeconds: ref.policy.approvalTimeout,
+    briefing: await briefRequest(context, ref, { sha: origin?.sha ?? 'unknown', pipelineId: origin?.pipelineId ?? null, rollback: true }, current),
   });
   await audit(context, user, 'rollback requested', deployment, { from: current.digest });
   return { ok: true, deployment, approvers: ref.policy.approvers };

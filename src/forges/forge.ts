@@ -32,8 +32,16 @@ export interface Forge {
    * own credentials.
    */
   accessOf(target: ForgeTarget, user: ForgeUser): Promise<ForgeAccess>;
+  /** A commit's title (its message's first line) and author, for the people deciding whether to deploy it. */
+  commitOf(target: ForgeTarget, sha: string): Promise<CommitSummary>;
   /** GitHub: a deployment and its statuses; GitLab: a `slipway/deploy/<env>` commit status and an MR note. */
   reportDeployment(target: ForgeTarget, report: DeploymentReport): Promise<void>;
+}
+
+export interface CommitSummary {
+  title: string;
+  /** The forge user's name where the forge knows them, otherwise the commit's author name. */
+  author: string;
 }
 
 /** An included file may weigh what a pipeline file may: a forge's answer past that is refused, not read. */

@@ -13,6 +13,7 @@ export const NULL_FORGE: Forge = {
   changedFiles: () => Promise.reject(new Error('a local run has no forge to compare with')),
   readProjectFile: () => Promise.reject(new Error('a local run reads no other project: run it where Slipway has a forge, or copy the file into the repository')),
   reportDeployment: async () => undefined,
+  commitOf: () => Promise.reject(new Error('a local run has no forge to describe its commit')),
   // Local runs have no forge to ask: only the admin sees them.
   accessOf: async () => 'none',
 };

@@ -82,4 +82,8 @@ export interface DeploymentReport {
   description: string;
   /** The change request the commit was tested on, if any: it hears of the deploy too. */
   changeRequest: number | null;
+  /** Where the environment is reached (`url` in SLIPWAY_CONFIG). */
+  environmentUrl?: string;
+  /** The pipeline that tested the image, on Slipway's web UI. */
+  logUrl?: string;
 }

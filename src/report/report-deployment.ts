@@ -15,7 +15,7 @@ function describe(deployment: Deployment): string {
     case 'deploying':
       return `${what} is under way (approved in Slack).`;
     case 'succeeded':
-      return `🚀 ${what} succeeded: the \`${deployment.environment}\` tag is now \`${deployment.digest}\`.`;
+      return `🚀 ${what} succeeded: the \`${deployment.environment}\` tag is now \`${deployment.digest}\`.${deployment.briefing.environmentUrl ? ` It runs at ${deployment.briefing.environmentUrl}` : ''}`;
     default:
       return `❌ ${what} failed: ${deployment.error ?? 'unknown error'}`;
   }
@@ -32,7 +32,15 @@ export function deploymentReporter(views: PipelineViews, forges: ReadonlyMap<For
     if (!forge) return;
     await forge.reportDeployment(
       { forge: pipeline.forge, project: pipeline.project, apiContext: pipeline.forgeContext },
-      { sha: deployment.sha, environment: deployment.environment, state, description: describe(deployment), changeRequest: pipeline.changeRequest },
+      {
+        sha: deployment.sha,
+        environment: deployment.environment,
+        state,
+        description: describe(deployment),
+        changeRequest: pipeline.changeRequest,
+        ...(deployment.briefing.environmentUrl ? { environmentUrl: deployment.briefing.environmentUrl } : {}),
+        ...(deployment.briefing.pipelineUrl ? { logUrl: deployment.briefing.pipelineUrl } : {}),
+      },
     );
   };
 }

@@ -21,7 +21,8 @@ export interface DeployRunner {
 }
 
 /**
- * Claims approved deployments from PostgreSQL and carries them out, a few at once.
+ * Claims approved deployments from PostgreSQL and carries them out, a few at once, and ends
+ * requests that waited past their time.
  * A lease, renewed while the action runs, lets another runner finish a deploy whose runner died.
  */
 export function startDeployRunner(options: DeployRunnerOptions): DeployRunner {
@@ -48,6 +49,10 @@ export function startDeployRunner(options: DeployRunnerOptions): DeployRunner {
   return startClaimLoop({
     concurrency: options.concurrency ?? 4,
     pollMs: options.pollMs ?? 1_000,
+    // A request nobody decided in time ends on its own: its message loses the buttons, the announce channel hears.
+    async beforeRound() {
+      for (const expired of await options.store.expireDue()) await options.events.emit({ type: 'changed', deployment: expired });
+    },
     claim: () => options.store.claim(options.runnerId, leaseMs),
     run,
     onError: (error) => log.warn({ err: error }, 'claiming deployments failed; trying again'),

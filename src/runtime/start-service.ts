@@ -1,7 +1,7 @@
 import type { Config } from '../config/load-config.js';
 import { projectPolicy } from '../config/policy-file.js';
 import { createSlackApp, SLACK_EVENTS_PATH } from '../chatops/slack-app.js';
-import { mentionAll } from '../chatops/slack-mentions.js';
+import { mentionAll } from '../chatops/slack-text.js';
 import { createActionRunner } from '../deploy/actions/run-deploy-action.js';
 import { deployCommands } from '../deploy/deploy-commands.js';
 import { createDeployEvents } from '../deploy/deploy-events.js';
@@ -15,6 +15,7 @@ import { startHttpServer, type HttpServer } from '../http/server.js';
 import { notConfigured, webhookRoutes } from '../http/webhook-routes.js';
 import type { Executor } from '../pipeline/executor.js';
 import { createTokenIssuer } from '../registry/token-issuer.js';
+import { commitDescriber } from '../report/describe-commit.js';
 import { deploymentReporter } from '../report/report-deployment.js';
 import { createReporter } from '../report/reporter.js';
 import { startDeployRunner } from '../runner/deploy-runner.js';
@@ -98,6 +99,11 @@ export async function startService(config: Config, logger: Logger, options: Serv
     });
   }
 
+  // The forges' websites, for links in pages and messages.
+  const forgeWeb = {
+    ...(config.github ? { github: config.github.gheHost ? `https://${config.github.gheHost}` : 'https://github.com' } : {}),
+    ...(config.gitlab ? { gitlab: config.gitlab.url } : {}),
+  };
   const slack = config.slack ? createSlackApp({ ...config.slack, firstSighting: stores.slackRequests.firstSighting, logger }) : undefined;
   // Refusals name people as the chat shows them; without chat, by their ids.
   const name = slack ? mentionAll : (ids: string[]) => ids.join(', ');
@@ -132,7 +138,8 @@ export async function startService(config: Config, logger: Logger, options: Serv
     deployRunner?.wake();
     void signal(CHANNELS.deployApproved, String(event.deployment.id));
   });
-  slack?.attach(deployCommands({ store: stores.deployments, testedCommits: stores.testedCommits, policy, directory: slack.directory, events, name }));
+  const describeCommit = commitDescriber({ views: stores.views, forges: forges.byName, publicUrl: config.publicUrl, forgeWeb, logger });
+  slack?.attach(deployCommands({ store: stores.deployments, testedCommits: stores.testedCommits, policy, directory: slack.directory, events, name, describeCommit }));
 
   // Any process may sweep: deleting an expired manifest twice does no harm.
   const expiry = worker ? startArtifactExpiry(stores.pipelines, runtime.artifactStore, logger) : undefined;
@@ -176,10 +183,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
     control,
     artifacts: runtime.artifactStore,
     logger,
-    forgeWeb: {
-      ...(config.github ? { github: config.github.gheHost ? `https://${config.github.gheHost}` : 'https://github.com' } : {}),
-      ...(config.gitlab ? { gitlab: config.gitlab.url } : {}),
-    },
+    forgeWeb,
     livePollMs: options.livePollMs,
   };
   const http =

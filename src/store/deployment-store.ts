@@ -2,6 +2,26 @@ import type { Pool } from './pool.js';
 
 export type DeploymentStatus = 'requested' | 'approved' | 'rejected' | 'expired' | 'deploying' | 'succeeded' | 'failed' | 'withdrawn';
 
+/**
+ * What the approver is shown besides the request itself, gathered once when it is made: every
+ * later update of the message shows the same facts. Links are absent where nothing knows them.
+ */
+export interface DeploymentBriefing {
+  /** The commit going out, as its forge describes it (from a branch: hostile text). */
+  commit?: { title: string; author: string; url?: string };
+  pipelineUrl?: string;
+  changeRequest?: { label: string; url: string };
+  /** What ran in the environment when the request was made; null: nothing yet. */
+  current?: { sha: string; digest: string; since: string; approvedBy: string | null } | null;
+  /** The forge's diff from what runs now to what would. */
+  compareUrl?: string;
+  environmentUrl?: string;
+  /** Approve asks "are you sure?" first (`confirm: true`). */
+  confirm?: boolean;
+  /** A chat channel told of the outcome, besides the one where it was asked. */
+  announce?: string;
+}
+
 export interface Deployment {
   id: number;
   project: string;
@@ -26,6 +46,7 @@ export interface Deployment {
   requestedAt: Date;
   expiresAt: Date;
   finishedAt: Date | null;
+  briefing: DeploymentBriefing;
 }
 
 export interface EnvironmentLock {
@@ -51,7 +72,7 @@ export interface AuditEvent {
 const COLUMNS = `id, project, environment, kind, sha, pipeline_id AS "pipelineId", image_ref AS "imageRef", digest,
   previous_digest AS "previousDigest", previous_recorded AS "previousRecorded", promoted_at AS "promotedAt", attempts, status, requested_by AS "requestedBy", decided_by AS "decidedBy", error,
   chat_channel AS "chatChannel", chat_message_ts AS "chatMessageTs", requested_at AS "requestedAt",
-  expires_at AS "expiresAt", finished_at AS "finishedAt"`;
+  expires_at AS "expiresAt", finished_at AS "finishedAt", briefing`;
 
 /** Deployments, environment locks and the audit trail; every change is one statement. */
 export function createDeploymentStore(pool: Pool) {
@@ -59,12 +80,12 @@ export function createDeploymentStore(pool: Pool) {
 
   return {
     async create(
-      request: Pick<Deployment, 'project' | 'environment' | 'kind' | 'sha' | 'pipelineId' | 'imageRef' | 'digest' | 'requestedBy'> & { expiresInSeconds: number },
+      request: Pick<Deployment, 'project' | 'environment' | 'kind' | 'sha' | 'pipelineId' | 'imageRef' | 'digest' | 'requestedBy'> & { expiresInSeconds: number; briefing?: DeploymentBriefing },
     ): Promise<Deployment> {
       return (await one(
-        `INSERT INTO deployments (project, environment, kind, sha, pipeline_id, image_ref, digest, requested_by, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9)) RETURNING ${COLUMNS}`,
-        [request.project, request.environment, request.kind, request.sha, request.pipelineId, request.imageRef, request.digest, request.requestedBy, request.expiresInSeconds],
+        `INSERT INTO deployments (project, environment, kind, sha, pipeline_id, image_ref, digest, requested_by, expires_at, briefing)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9), $10) RETURNING ${COLUMNS}`,
+        [request.project, request.environment, request.kind, request.sha, request.pipelineId, request.imageRef, request.digest, request.requestedBy, request.expiresInSeconds, request.briefing ?? {}],
       ))!;
     },
 
@@ -89,8 +110,21 @@ export function createDeploymentStore(pool: Pool) {
     withdraw: (id: number, reason: string) =>
       one(`UPDATE deployments SET status = 'withdrawn', error = $2, finished_at = now() WHERE id = $1 AND status = 'requested' RETURNING ${COLUMNS}`, [id, reason]),
 
-    expireIfDue: (id: number) =>
-      one(`UPDATE deployments SET status = 'expired', finished_at = now() WHERE id = $1 AND status = 'requested' AND expires_at <= now() RETURNING ${COLUMNS}`, [id]),
+    /** Ends requests nobody decided in time (one, or all of them), with their audit rows in the same statement. */
+    async expireDue(id: number | null = null): Promise<Deployment[]> {
+      const { rows } = await pool.query<Deployment>(
+        `WITH expired AS (
+           UPDATE deployments SET status = 'expired', finished_at = now()
+            WHERE ($1::bigint IS NULL OR id = $1) AND status = 'requested' AND expires_at <= now() RETURNING *
+         ), recorded AS (
+           INSERT INTO audit_events (actor, action, project, environment, sha, digest, deployment_id, detail)
+           SELECT 'slipway', 'expired', project, environment, sha, digest, id, '{}'::jsonb FROM expired
+         )
+         SELECT ${COLUMNS} FROM expired ORDER BY id`,
+        [id],
+      );
+      return rows;
+    },
 
     /**
      * Takes the next approved deployment, or one whose runner stopped renewing its lease. One

@@ -10,6 +10,8 @@ import { isAdmin, type Viewer } from './viewer.js';
 interface EnvironmentView {
   project: string;
   environment: string;
+  /** Where it is reached (`url` in SLIPWAY_CONFIG). */
+  url: string | null;
   current: Deployment | null;
   lock: EnvironmentLock | null;
   history: AuditEvent[];
@@ -26,6 +28,7 @@ async function environmentsFor(context: WebContext, viewer: Viewer): Promise<Env
     shown.push({
       project: ref.project,
       environment: ref.environment,
+      url: ref.policy.url ?? null,
       current: await context.deployments.lastSucceeded(ref.project, ref.environment),
       lock: await context.deployments.getLock(ref.project, ref.environment),
       history: await context.deployments.history(ref.project, ref.environment, 10),
@@ -50,7 +53,8 @@ function renderEnvironment(view: EnvironmentView) {
       : html`<div class="table"><table><thead><tr><th>When</th><th>What</th><th>Who</th><th>Commit</th></tr></thead><tbody>${view.history.map(
           (event) => html`<tr><td>${when(event.at)}</td><td>${badge(event.action.replace(/\s+/g, '-'))}</td><td>${event.actor}</td><td><code>${event.sha?.slice(0, 12) ?? ''}</code></td></tr>`,
         )}</tbody></table></div>`;
-  return html`<section class="environment" id="${view.project}/${view.environment}"><h2>${view.project} · ${view.environment}</h2>${now}${lock}${history}</section>`;
+  const url = view.url ? html`<p>At <a href="${view.url}" rel="noopener">${view.url}</a></p>` : '';
+  return html`<section class="environment" id="${view.project}/${view.environment}"><h2>${view.project} · ${view.environment}</h2>${url}${now}${lock}${history}</section>`;
 }
 
 /** `GET /environments` and `GET /api/environments`. */

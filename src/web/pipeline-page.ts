@@ -5,7 +5,7 @@ import type { ForgeAccess } from '../model/forge-event.js';
 import type { JobView, PipelineView } from '../store/pipeline-views.js';
 import { sendError, sendJson, sendText } from '../http/respond.js';
 import type { Route } from '../http/router.js';
-import { forgeLinks } from './forge-links.js';
+import { forgeLinks } from '../forges/forge-links.js';
 import { html, type SafeHtml } from './html.js';
 import { logBlock, logConverter, logLines } from './job-log.js';
 import { badge, page, projectPath, sendPage, when } from './layout.js';

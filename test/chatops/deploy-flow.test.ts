@@ -11,7 +11,7 @@ import { lab as labSettings } from '../helpers/lab.js';
 import { buttonClick, SLACK_SIGNING_SECRET, SLACK_TEAM_ID, slashCommand } from '../helpers/slack-requests.js';
 import { pushTestImage } from '../helpers/test-images.js';
 import { fakeGitlab } from '../helpers/fake-forges.js';
-import { GITLAB_URL, startTestService, type TestService } from '../helpers/test-service.js';
+import { GITLAB_URL, PUBLIC_URL, startTestService, type TestService } from '../helpers/test-service.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { environmentRepository } from '../../src/registry/project-repositories.js';
 import { createProjectVariableStore } from '../../src/store/project-variable-store.js';
@@ -19,6 +19,7 @@ import { createVariableCipher } from '../../src/variables/variable-cipher.js';
 import { randomBytes } from 'node:crypto';
 
 const HEALTHY = 'HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD test -f /tmp/ready\nCMD ["sh", "-c", "touch /tmp/ready; exec sleep 3600"]';
+const ANNOUNCE = 'CANNOUNCE';
 const UNHEALTHY = 'HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD false\nCMD ["sleep", "3600"]';
 
 describe('/deploy in Slack', () => {
@@ -83,6 +84,8 @@ describe('/deploy in Slack', () => {
         environment(),
         '      ordered:',
         environment('        after: [stage1]\n'),
+        '      briefed:',
+        environment(`        confirm: true\n        channel: ${ANNOUNCE}\n        url: https://briefed.example.test\n`),
         '      mainonly:',
         environment('        branches: [main, release/*]\n'),
         '      team:',
@@ -92,7 +95,14 @@ describe('/deploy in Slack', () => {
       ].join('\n'),
     );
     slack = fakeSlack({ SOPS: ['UCAROL'] });
-    gitlab = fakeGitlab(GITLAB_URL, new Map());
+    // A commit title is the branch's text: it must reach Slack as text, pinging nobody.
+    const commits = new Map([
+      [shas.a, { title: 'Fix totals <!channel> & rounding', author_name: 'Ada Lovelace' }],
+      [shas.b, { title: 'Speed up checkout', author_name: 'Grace Hopper' }],
+      // A forge slower than Slack's patience: the request goes on without the title.
+      [shas.bad, { title: 'Too late to be shown', author_name: 'Slow Forge', delayMs: 4000 }],
+    ]);
+    gitlab = fakeGitlab(GITLAB_URL, new Map(), { commits });
     service = await startTestService(
       { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET, SLACK_TEAM_ID, SLACK_API_URL, SLIPWAY_CONFIG: policyFile, SLIPWAY_SECRET_KEY: secretKey.toString('base64') },
       { workers: false },
@@ -281,6 +291,68 @@ describe('/deploy in Slack', () => {
     expect(after).toBe(before);
   });
 
+  it('shows the approver the commit, its links and what runs there now, keeps them in every update, and announces the outcome', async () => {
+    const pipelineOf = async (sha: string) => (await service.db.query(`SELECT id FROM pipelines WHERE sha = $1 AND ref = 'main'`, [sha])).rows[0].id as number;
+    const blocksOf = (call: { args: Record<string, string> }) => JSON.parse(call.args.blocks!) as Array<Record<string, any>>;
+    const textOf = (call: { args: Record<string, string> }) => JSON.stringify(blocksOf(call));
+    const messageOf = (id: number) => waitFor(`the approval message of #${id}`, () => slack.of('chat.postMessage').find((call) => textOf(call).includes(`"value":"${id}"`)));
+    const pipelineA = await pipelineOf(shas.a);
+
+    const first = await requestOf('UREQUESTER', shas.a, 'briefed');
+    const asked = await messageOf(first);
+    const askedText = textOf(asked);
+    const approve = blocksOf(asked).find((block) => block.type === 'actions')!.elements[0];
+    await buttonClick(service.base, 'UAPPROVER', 'deploy_approve', String(first));
+    await finalState(first);
+    const done = await waitFor('the Done update', () => slack.of('chat.update').find((call) => call.args.text?.startsWith(':white_check_mark: Done') && call.args.text.includes('*briefed*')));
+    const announced = await waitFor('the announcement', () => slack.of('chat.postMessage').find((call) => call.args.channel === ANNOUNCE));
+
+    const title = `Fix totals &lt;!channel&gt; &amp; rounding`;
+    const links = [
+      `<${GITLAB_URL}/${project}/-/commit/${shas.a}|${title}> by Ada Lovelace`,
+      `<${PUBLIC_URL}/pipelines/${pipelineA}|pipeline #${pipelineA}>`,
+      `<${GITLAB_URL}/${project}/-/merge_requests/5|merge request !5>`,
+      `<https://briefed.example.test|briefed: https://briefed.example.test>`,
+    ];
+    for (const part of [...links, 'Nothing had been deployed to *briefed* when this was asked.']) expect(askedText).toContain(JSON.stringify(part).slice(1, -1));
+    expect(askedText).not.toContain('<!channel>');
+    expect(approve.confirm).toEqual({
+      title: { type: 'plain_text', text: 'Deploy to briefed?' },
+      text: { type: 'mrkdwn', text: `This will deploy \`${shas.a.slice(0, 12)}\` of *${project}* to *briefed*.` },
+      confirm: { type: 'plain_text', text: 'Approve' },
+      deny: { type: 'plain_text', text: 'Not yet' },
+      style: 'danger',
+    });
+    for (const part of links) expect(textOf(done)).toContain(JSON.stringify(part).slice(1, -1));
+    expect(announced.args.text).toBe(done.args.text);
+    expect(textOf(announced)).toContain(JSON.stringify(links[0]).slice(1, -1));
+    // The forge's deployment links to the environment itself.
+    await waitFor('the GitLab deploy status', () => gitlab.record.statuses.some((status) => status.name === 'slipway/deploy/briefed' && status.state === 'success'));
+    expect(gitlab.record.statuses.filter((status) => status.name === 'slipway/deploy/briefed').map((status) => status.targetUrl)).toEqual(['https://briefed.example.test', 'https://briefed.example.test']);
+
+    // The next request shows what runs there now, and the diff between the two.
+    const second = await requestOf('UREQUESTER', shas.b, 'briefed');
+    const next = textOf(await messageOf(second));
+    await buttonClick(service.base, 'UAPPROVER', 'deploy_reject', String(second));
+    const rejected = await waitFor('the rejection announced', () => slack.of('chat.postMessage').find((call) => call.args.channel === ANNOUNCE && call.args.text?.startsWith(':no_entry_sign: Rejected')));
+
+    expect(next).toContain(`<${GITLAB_URL}/${project}/-/commit/${shas.b}|Speed up checkout> by Grace Hopper`);
+    expect(next).toMatch(new RegExp(`When asked, \\*briefed\\* ran \`${shas.a.slice(0, 12)}\` \\(\`${digests.a!.slice(0, 19)}…\`\\) since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, approved by <@UAPPROVER>\\.`));
+    expect(next).toContain(`<${GITLAB_URL}/${project}/-/compare/${shas.a}...${shas.b}|changes since what runs now>`);
+    expect(rejected.args.text).toBe(`:no_entry_sign: Rejected by <@UAPPROVER>: deploy \`${shas.b.slice(0, 12)}\` of *${project}* to *briefed*.`);
+  });
+
+  it('ends a request nobody decided in time by itself: its message loses the buttons and the trail says so once', async () => {
+    const id = await requestOf('UREQUESTER', shas.b, 'qa');
+
+    const update = await waitFor('the Expired update', () => slack.of('chat.update').find((call) => call.args.text?.startsWith(':hourglass: Expired') && call.args.text.includes(shas.b.slice(0, 12))), 15_000);
+    const audited = await service.db.query(`SELECT action FROM audit_events WHERE deployment_id = $1 ORDER BY id`, [id]);
+
+    expect(update.args.text).toMatch(new RegExp(`^:hourglass: Expired: nobody approved the request to deploy \`${shas.b.slice(0, 12)}\` of \\*${project}\\* to \\*qa\\* before .* UTC\\.$`));
+    expect(update.args.blocks).not.toContain('deploy_approve');
+    expect(audited.rows.map((row) => row.action)).toEqual(['requested', 'expired']);
+  });
+
   it('withdraws a request whose approval message cannot be posted, and tells the requester how to fix it', async () => {
     const response = await slashCommand(service.base, 'UREQUESTER', `${shas.a.slice(0, 10)} shown`, { channel: NOT_IN_CHANNEL });
     const answer = (await response.json()) as { text: string };
@@ -353,6 +425,9 @@ describe('/deploy in Slack', () => {
 
     const asked = await say('UREQUESTER', 'rollback rollback');
     const rollbackId = Number(/#(\d+)/.exec(asked.body.text)![1]);
+    const message = await waitFor('the rollback message', () => slack.of('chat.postMessage').find((call) => call.args.blocks?.includes(`"value":"${rollbackId}"`)));
+    expect(message.args.text).toBe(`:rocket: <@UREQUESTER> asks to roll back *${project}* in *rollback* from \`${shas.b.slice(0, 12)}\` to \`${shas.a.slice(0, 12)}\`.`);
+    expect(message.args.blocks).toContain(`${GITLAB_URL}/${project}/-/compare/${shas.a}...${shas.b}|what the rollback undoes`);
     await buttonClick(service.base, 'UAPPROVER', 'deploy_approve', String(rollbackId));
     const finished = await finalState(rollbackId);
     const history = await say('UREQUESTER', 'history rollback');
@@ -385,10 +460,13 @@ describe('/deploy in Slack', () => {
     const running = await host.getContainer(container).inspect();
 
     const bad = await requestOf('UREQUESTER', shas.bad, 'web');
+    const asked = await waitFor('the approval message', () => slack.of('chat.postMessage').find((call) => call.args.blocks?.includes(`"value":"${bad}"`)));
     await buttonClick(service.base, 'UAPPROVER', 'deploy_approve', String(bad));
     const failed = await finalState(bad);
     const after = await host.getContainer(container).inspect();
 
+    expect(asked.args.blocks).toContain(`${PUBLIC_URL}/pipelines/`);
+    expect(asked.args.blocks).not.toContain('Too late to be shown');
     expect(running.State.Health?.Status).toBe('healthy');
     expect(running.Config.Env).toEqual(expect.arrayContaining(['WEB_SECRET=web-secret-value', 'WEB_CONFIG=/run/slipway/variables/WEB_CONFIG']));
     expect(running.Config.Env!.join('\n')).not.toMatch(/WEB_PROTECTED|EVERYWHERE|HOOK_TOKEN/);
@@ -429,5 +507,6 @@ describe('/deploy in Slack', () => {
     expect(help.body.text).toContain('`/deploy <sha> <env>`');
     expect(help.body.text).toContain('`/deploy lock <env> <reason> [for 2h]`');
     expect(help.body.text).toContain('(`branches` and `after` in SLIPWAY_CONFIG)');
+    expect(help.body.text).toContain('(`lockAfterRollback`)');
   });
 });

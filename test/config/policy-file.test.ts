@@ -10,7 +10,7 @@ describe('the server-side policy file', () => {
       allowForkPush: false,
       protectedRefs: [],
       includeProjects: [],
-      environments: { prod: { approvers: ['U123', 'S456'], allowSelfApproval: false, approvalTimeout: 900, action: { type: 'none' }, lockAfterRollback: false } },
+      environments: { prod: { approvers: ['U123', 'S456'], allowSelfApproval: false, approvalTimeout: 900, action: { type: 'none' }, lockAfterRollback: false, confirm: false } },
     });
   });
 
@@ -26,6 +26,9 @@ describe('the server-side policy file', () => {
       'projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        after: [staging]\n      staging:\n        approvers: [U1A]\n        after: [prod]\n',
       'SLIPWAY_CONFIG: projects.a/b.environments.prod.after makes a loop (prod → staging → prod): nothing could ever be deployed there',
     ],
+    ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        channel: "#deploys"\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.channel must be a Slack channel id such as C0123ABCD (not a #name: ids survive renames)'],
+    ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        url: shop.example.com\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.url must be an http(s) URL'],
+    ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        confirm: yes please\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.confirm must be true or false'],
     ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        branches: main\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.branches must be a list of branch or tag names or patterns such as release/*'],
     ['projects:\n  a/b:\n    includeProjects: group/ci\n', 'SLIPWAY_CONFIG: projects.a/b.includeProjects must be a list of project paths such as group/ci-templates'],
     ['projects:\n  a/b:\n    alowForkPush: true\n', 'SLIPWAY_CONFIG: projects.a/b Unrecognized key: "alowForkPush"'],

@@ -29,12 +29,37 @@ describe('deploys on GitHub', () => {
       .reply(201, {});
 
     await forge.reportDeployment(target, { sha: 'a'.repeat(40), environment: 'prod', state: 'in_progress', description: 'deploying', changeRequest: 2 });
-    await forge.reportDeployment(target, { sha: 'a'.repeat(40), environment: 'prod', state: 'success', description: 'deployed', changeRequest: 2 });
+    await forge.reportDeployment(target, {
+      sha: 'a'.repeat(40),
+      environment: 'prod',
+      state: 'success',
+      description: 'deployed',
+      changeRequest: 2,
+      environmentUrl: 'https://shop.example.com',
+      logUrl: 'https://slipway.example.com/pipelines/5',
+    });
 
     expect(api.isDone()).toBe(true);
     expect(statuses).toEqual([
       { state: 'in_progress', description: 'deploying' },
-      { state: 'success', description: 'deployed' },
+      { state: 'success', description: 'deployed', environment_url: 'https://shop.example.com', log_url: 'https://slipway.example.com/pipelines/5' },
     ]);
+  });
+
+  it('describe a commit by its title and the author GitHub knows', async () => {
+    const forge = createGithubForge(createProbot({ appId: '1', privateKey, webhookSecret: 'x' }, createLogger('silent')));
+    const target = { forge: 'github' as const, project: 'octo/app', apiContext: { installationId: 3 } };
+    const sha = 'b'.repeat(40);
+    const api = nock('https://api.github.com')
+      .post('/app/installations/3/access_tokens')
+      .reply(201, { token: 'ghs_x', expires_at: new Date(Date.now() + 3_600_000).toISOString() })
+      .get(`/repos/octo/app/commits/${sha}`)
+      .query(true)
+      .reply(200, { sha, author: { login: 'octocat' }, commit: { message: 'Add checkout\n\nLong body that is not the title', author: { name: 'The Octocat' } } });
+
+    const commit = await forge.commitOf(target, sha);
+
+    expect(api.isDone()).toBe(true);
+    expect(commit).toEqual({ title: 'Add checkout', author: 'octocat' });
   });
 });

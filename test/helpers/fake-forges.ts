@@ -43,7 +43,7 @@ function newRecord(): ForgeRecord {
 let nextId = 1000;
 
 /** GitLab's REST API v4, as far as Slipway uses it, answering from memory. */
-export function fakeGitlab(baseUrl: string, archives: Map<string, Buffer>, options: { failStatuses?: number } = {}) {
+export function fakeGitlab(baseUrl: string, archives: Map<string, Buffer>, options: { failStatuses?: number; commits?: Map<string, { title: string; author_name: string; delayMs?: number }> } = {}) {
   const record = newRecord();
   let statusFailures = options.failStatuses ?? 0;
   const scope = nock(baseUrl)
@@ -54,6 +54,14 @@ export function fakeGitlab(baseUrl: string, archives: Map<string, Buffer>, optio
       const sha = new URL(uri, baseUrl).searchParams.get('sha') ?? '';
       const archive = archives.get(sha);
       return archive ? [200, archive, { 'content-type': 'application/x-gzip' }] : [404, { message: '404 Commit Not Found' }];
+    })
+    .get(/^\/api\/v4\/projects\/\d+\/repository\/commits\/[0-9a-f]{40}/)
+    .query(true)
+    .reply(async (uri) => {
+      const sha = /commits\/([0-9a-f]{40})/.exec(uri)![1]!;
+      const { delayMs = 0, ...commit } = options.commits?.get(sha) ?? {};
+      if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      return commit.title ? [200, { id: sha, short_id: sha.slice(0, 8), ...commit }] : [404, { message: '404 Commit Not Found' }];
     })
     .post(/^\/api\/v4\/projects\/\d+\/statuses\/[0-9a-f]{40}$/)
     .reply((uri, body) => {

@@ -26,6 +26,7 @@ function memoryForge(failures = 0) {
     accessOf: () => Promise.reject(new Error('not used here')),
     changedFiles: () => Promise.reject(new Error('not used here')),
     reportDeployment: async () => undefined,
+    commitOf: () => Promise.reject(new Error('not used here')),
   };
   return { forge, statuses, failedSoFar: () => failures - remaining };
 }

@@ -40,7 +40,7 @@ describe('the web UI in a real browser', () => {
     fake.projects.set(202, { visibility: 'private', members: new Map([[WRITER.id, 30]]) });
     policyDir = await mkdtemp(path.join(os.tmpdir(), 'slipway-browser-'));
     const policyFile = path.join(policyDir, 'slipway.yml');
-    await writeFile(policyFile, 'projects:\n  shop/web:\n    environments:\n      prod:\n        approvers: [UAPPROVER]\n  shop/secret:\n    environments:\n      prod:\n        approvers: [UAPPROVER]\n');
+    await writeFile(policyFile, 'projects:\n  shop/web:\n    environments:\n      prod:\n        approvers: [UAPPROVER]\n        url: https://shop.example.test\n  shop/secret:\n    environments:\n      prod:\n        approvers: [UAPPROVER]\n');
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     lab = await startTestService(
@@ -150,10 +150,12 @@ describe('the web UI in a real browser', () => {
     await page.getByRole('link', { name: 'Environments' }).first().click();
     const headings = await page.locator('section.environment h2').allTextContents();
     const text = await page.locator('main').textContent();
+    const url = await page.getByRole('link', { name: 'https://shop.example.test' }).getAttribute('href');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'environments.png'), fullPage: true });
     await context.close();
 
     expect(headings).toEqual(['shop/web · prod']);
+    expect(url).toBe('https://shop.example.test');
     expect(text).toContain('asked by UREQUESTER, approved by UAPPROVER');
     expect(text).toContain('Locked by UOPS');
     expect(text).toContain('database migration running');

@@ -104,6 +104,12 @@ export function createGithubForge(probot: Probot): Forge {
       return level === 'read' || !repository.private ? 'read' : 'none';
     },
 
+    async commitOf(target, sha) {
+      const octokit = await octokitFor(target);
+      const { data } = await octokit.rest.repos.getCommit({ ...repoOf(target), ref: sha, per_page: 1 });
+      return { title: data.commit.message.split('\n')[0] ?? '', author: data.author?.login ?? data.commit.author?.name ?? 'unknown' };
+    },
+
     async reportDeployment(target, report) {
       const octokit = await octokitFor(target);
       const repo = repoOf(target);
@@ -123,7 +129,14 @@ export function createGithubForge(probot: Probot): Forge {
         if (!('id' in created.data)) throw new Error(`GitHub did not create the deployment: ${created.data.message ?? created.status}`);
         deploymentId = created.data.id;
       }
-      await octokit.rest.repos.createDeploymentStatus({ ...repo, deployment_id: deploymentId, state: report.state, description: report.description.slice(0, 140) });
+      await octokit.rest.repos.createDeploymentStatus({
+        ...repo,
+        deployment_id: deploymentId,
+        state: report.state,
+        description: report.description.slice(0, 140),
+        ...(report.environmentUrl ? { environment_url: report.environmentUrl } : {}),
+        ...(report.logUrl ? { log_url: report.logUrl } : {}),
+      });
     },
   };
 }

@@ -63,6 +63,11 @@ export function createGitlabForge(options: GitlabForgeOptions): Forge {
       return [...new Set((compared.diffs ?? []).flatMap((diff) => [diff.new_path, diff.old_path]))];
     },
 
+    async commitOf(target, sha) {
+      const commit = await api.Commits.show(projectIdOf(target), sha, { stats: false });
+      return { title: String(commit.title ?? ''), author: String(commit.author_name ?? 'unknown') };
+    },
+
     async readProjectFile(_target, project, ref, file) {
       const found = await api.Projects.show(project);
       const raw = await api.RepositoryFiles.showRaw(project, file, ref ?? String(found.default_branch));
@@ -73,7 +78,13 @@ export function createGitlabForge(options: GitlabForgeOptions): Forge {
     async reportDeployment(target, report) {
       const projectId = projectIdOf(target);
       const state = { in_progress: 'running', success: 'success', failure: 'failed' } as const;
-      await api.Commits.editStatus(projectId, report.sha, state[report.state], { name: `slipway/deploy/${report.environment}`, description: report.description.slice(0, 255) });
+      // The status links to the environment itself once it has one, else to the pipeline.
+      const targetUrl = report.environmentUrl ?? report.logUrl;
+      await api.Commits.editStatus(projectId, report.sha, state[report.state], {
+        name: `slipway/deploy/${report.environment}`,
+        description: report.description.slice(0, 255),
+        ...(targetUrl ? { targetUrl } : {}),
+      });
       if (report.changeRequest !== null && report.state !== 'in_progress') {
         await api.MergeRequestNotes.create(projectId, report.changeRequest!, report.description);
       }
