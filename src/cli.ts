@@ -1,15 +1,17 @@
 #!/usr/bin/env node
+import { createRequire } from 'node:module';
 import { ConfigError } from './config/load-config.js';
+import { StartupError } from './model/startup-error.js';
 import { PolicyFileError } from './config/policy-file.js';
 import { migrateCommand } from './commands/migrate-command.js';
-import { poolCommand } from './commands/pool-command.js';
-import { runCommand } from './commands/run-command.js';
+import { POOL_USAGE, poolCommand } from './commands/pool-command.js';
+import { RUN_USAGE, runCommand } from './commands/run-command.js';
 import { serveCommand } from './commands/serve-command.js';
 import { UsageError } from './commands/usage-error.js';
-import { variablesCommand } from './commands/variables-command.js';
+import { VARIABLES_USAGE, variablesCommand } from './commands/variables-command.js';
 import { SecretKeyError } from './store/project-variable-store.js';
 
-const USAGE = `usage: slipway <command>
+const USAGE = `usage: slipway <command> [--help]
 
 commands:
   serve                          HTTP server, pipeline workers and deploy runner (what \`npm start\` runs)
@@ -18,12 +20,49 @@ commands:
   migrate [--down] [--count N]   apply (or revert) database migrations, then exit
   variables set|list|unset|rekey a project's CI/CD variables (\`slipway variables\` for details)
   pool status|seed|drain         the Docker host's pool of seeded dind daemons (\`slipway pool\` for details)
-  help                           this text
+  help                           this text; \`slipway COMMAND --help\` for one command
+  version                        the version (also --version)
 
 Configuration comes from environment variables; see README.md.`;
 
+const SERVE_HELP = `usage: slipway serve
+
+Serves webhooks, Slack, the web UI, the registry's token endpoint and /healthz on HOST:PORT
+(default 0.0.0.0:3000), runs pipelines (SLIPWAY_CONCURRENCY at once) and carries out approved
+deploys, until SIGTERM or SIGINT. Without DATABASE_URL it starts an embedded PostgreSQL in
+SLIPWAY_DATA_DIR. Every setting is an environment variable: see "Configuration" in README.md.`;
+
+const WORKER_HELP = `usage: slipway worker
+
+Runs pipelines and approved deploys without serving HTTP: start one per Docker host, all on
+the same DATABASE_URL, beside one \`slipway serve\`. Needs SLIPWAY_CONCURRENCY of at least 1.`;
+
+const MIGRATE_HELP = `usage: slipway migrate [--down] [--count N]
+
+Applies the database migrations not yet applied (or reverts the last N with --down), then
+exits. \`slipway serve\` and \`slipway worker\` migrate at start-up by themselves.`;
+
+const HELP: Record<string, string> = {
+  serve: SERVE_HELP,
+  worker: WORKER_HELP,
+  run: `${RUN_USAGE}\n\nRuns the pipeline of the checkout in DIR (default: here) on this machine's Docker, as a push of --ref would.`,
+  migrate: MIGRATE_HELP,
+  variables: VARIABLES_USAGE,
+  pool: POOL_USAGE,
+};
+
+/** The version in package.json: one level above this file in the sources and in dist/ alike. */
+function version(): string {
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  // `slipway serve --help` must explain, not start a server.
+  if (command && Object.hasOwn(HELP, command) && rest.some((arg) => arg === '--help' || arg === '-h')) {
+    console.log(HELP[command]);
+    return;
+  }
   switch (command) {
     case 'serve':
       return serveCommand({ http: true });
@@ -38,11 +77,16 @@ async function main(argv: string[]): Promise<void> {
     case 'run':
       // Exit explicitly: a canceled pipeline can leave sockets to its removed daemon open.
       process.exit(await runCommand(rest));
+    case 'version':
+    case '--version':
+    case '-v':
+      console.log(`slipway ${version()}`);
+      return;
     case undefined:
     case 'help':
     case '--help':
     case '-h':
-      console.log(USAGE);
+      console.log(rest[0] && Object.hasOwn(HELP, rest[0]) ? HELP[rest[0]] : USAGE);
       return;
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
@@ -50,6 +94,11 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof StartupError) {
+    // EX_UNAVAILABLE: something Slipway needs is not there; the line says what to check.
+    console.error(`slipway: ${error.message}`);
+    process.exit(69);
+  }
   if (error instanceof SecretKeyError) {
     console.error(`slipway: configuration error: ${error.message}`);
     process.exit(78);

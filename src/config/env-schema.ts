@@ -68,6 +68,8 @@ const byteSize = z
 /** Every environment variable in Slipway's public contract; parsed once at start-up. */
 export const EnvSchema = z.object({
   PORT: integer(3000, 0, 65535),
+  /** The address the HTTP server listens on: every interface by default (what a container needs). */
+  HOST: z.string().trim().regex(/^[0-9a-zA-Z.:_-]+$/, { message: 'must be an address such as 0.0.0.0, 127.0.0.1 or ::' }).default('0.0.0.0'),
   PUBLIC_URL: httpUrl.optional(),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {

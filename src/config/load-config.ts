@@ -35,6 +35,8 @@ export interface RegistryTokenSettings {
 
 export interface Config {
   port: number;
+  /** The listen address (HOST). */
+  host: string;
   publicUrl: string;
   logLevel: Env['LOG_LEVEL'];
   database: { url: string | undefined; dataDir: string; embeddedPort: number };
@@ -156,6 +158,7 @@ function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey:
   const dataDir = path.resolve(env.SLIPWAY_DATA_DIR);
   return {
     port: env.PORT,
+    host: env.HOST,
     publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     logLevel: env.LOG_LEVEL,
     database: { url: env.DATABASE_URL, dataDir, embeddedPort: env.SLIPWAY_EMBEDDED_PG_PORT },

@@ -17,6 +17,7 @@ export function dockerExecutorOptions(config: Config, choices: ExecutorChoices =
   const { dind, job, pool } = config.docker;
   const { host, user, password } = config.registry;
   return {
+    hostAddress: config.docker.host ?? 'unix:///var/run/docker.sock',
     dind,
     registry: host,
     ...(pool.size > 0

@@ -9,6 +9,10 @@ export const PROJECT_DIR = '/workspace';
 export interface Executor {
   /** Prepares an isolated place for one pipeline; the caller must `close()` it whatever happens. */
   open(pipeline: PipelineIdentity, signal: AbortSignal): Promise<ExecutionEnvironment>;
+  /** Throws unless pipelines can start here now (the Docker host answers): start-up and /healthz ask. */
+  check?(): Promise<void>;
+  /** Where pipelines run, for logs and errors (`unix:///var/run/docker.sock`); never a secret. */
+  readonly describe?: string;
   /** Removes what pipelines of dead workers left running; returns their pipeline ids. */
   recoverOrphans?(): Promise<string[]>;
   /** Places prepared ahead of pipelines (the Docker executor's pool of seeded daemons). */

@@ -85,6 +85,13 @@ export function createRegistryClient(options: RegistryClientOptions) {
   }
 
   return {
+    /** Throws unless the registry answers its API's base (200, or 401 asking for credentials). */
+    async ping(timeoutMs = 3_000): Promise<void> {
+      const response = await fetch(`${base}/`, { signal: AbortSignal.timeout(timeoutMs) });
+      await response.body?.cancel();
+      if (response.status !== 200 && response.status !== 401) throw new RegistryError(`the registry answered ${response.status} at ${base}/`, response.status);
+    },
+
     async getManifest(repository: string, reference: string): Promise<Manifest | null> {
       const response = await send(`${base}/${repository}/manifests/${reference}`, { headers: { accept: MANIFEST_TYPES.join(', ') } });
       if (response.status === 404) return null;

@@ -16,6 +16,7 @@ import type { PipelineRuntime } from '../runner/execute-pipeline.js';
 import { createDeploymentStore, type DeploymentStore } from '../store/deployment-store.js';
 import { createJobTokenStore, type JobTokenStore } from '../store/job-token-store.js';
 import { migrate } from '../store/migrate.js';
+import { databaseFailure, databaseUrlOf } from './startup-failure.js';
 import { openDatabase, type DatabaseHandle } from '../store/open-database.js';
 import { createPipelineQueue, type PipelineQueue } from '../store/pipeline-queue.js';
 import { createPipelineStore, type PipelineStore } from '../store/pipeline-store.js';
@@ -83,15 +84,19 @@ export function createStores(pool: Pool, secretKey?: Buffer): Stores {
   };
 }
 
+/** The database, migrated; a failure is one line naming the setting to check. */
 async function openMigrated(config: Config, logger: Logger): Promise<DatabaseHandle> {
-  const handle = await openDatabase(config, logger);
+  const embedded = config.database.url === undefined;
+  const handle = await openDatabase(config, logger).catch((error: unknown) => {
+    throw databaseFailure(error, databaseUrlOf(config), embedded);
+  });
   try {
     const applied = await migrate(handle.url);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     return handle;
   } catch (error) {
     await handle.stop();
-    throw error;
+    throw databaseFailure(error, handle.url, embedded);
   }
 }
 

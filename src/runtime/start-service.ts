@@ -26,7 +26,9 @@ import { createProjectAccess } from '../web/project-access.js';
 import type { WebContext } from '../web/web-context.js';
 import { webRoutes } from '../web/web-routes.js';
 import { startWorker, type Worker } from '../runner/pipeline-worker.js';
+import { configSummary } from './config-summary.js';
 import { createRuntime } from './create-runtime.js';
+import { dockerFailure, listenFailure } from './startup-failure.js';
 import { deployVariables } from '../deploy/deploy-variables.js';
 import { createCommentLocks } from '../store/comment-locks.js';
 import { CHANNELS, listen, notify, type Channel } from '../store/notifications.js';
@@ -57,7 +59,20 @@ export interface Service {
 
 /** Starts what `slipway serve` (or `slipway worker`) runs; `stop()` undoes it in reverse order. */
 export async function startService(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Service> {
+  const runsPipelines = options.workers !== false && config.concurrency > 0;
+  logger.info(configSummary(config, { http: options.http !== false, workers: runsPipelines }), 'slipway configured');
   const runtime = await createRuntime(config, logger, { database: 'always', executor: options.executor });
+  const { executor } = runtime.pipelines;
+  // A worker that cannot reach Docker would fail every pipeline one by one: say so now, once.
+  if (runsPipelines && executor.check) {
+    try {
+      await executor.check();
+    } catch (error) {
+      // Closing touches Docker too (the pool); its failure must not hide this one.
+      await runtime.close().catch(() => undefined);
+      throw dockerFailure(error, executor.describe ?? 'the Docker host');
+    }
+  }
   const { pool, handle, stores } = runtime.database!;
   const { forges, policy } = runtime;
   const poolCounts = runtime.pipelines.executor.pool?.counts;
@@ -75,30 +90,6 @@ export async function startService(config: Config, logger: Logger, options: Serv
     notify(pool, channel, payload).catch((error: unknown) => logger.warn({ err: error, channel }, 'could not notify other processes'));
 
   let worker: Worker | undefined;
-  if (options.workers !== false && config.concurrency > 0) {
-    const workerId = runtime.newOwnerId();
-    logger.info({ workerId, concurrency: config.concurrency }, 'worker started');
-    worker = startWorker({
-      workerId,
-      queue: stores.queue,
-      store: stores.pipelines,
-      forges: forges.byName,
-      runtime: runtime.pipelines,
-      reporter,
-      logger,
-      metrics,
-      registry: config.registry.host,
-      concurrency: config.concurrency,
-      allowForkPush: (project) => projectPolicy(policy, project).allowForkPush,
-      jobTokens: stores.jobTokens,
-      leaseMs,
-      pollMs: options.pollMs,
-      sourceLimits: { maxBytes: config.source.maxBytes, maxFiles: config.source.maxFiles },
-      pipelineFileTimeoutMs: config.source.pipelineFileTimeoutMs,
-      includes: { projects: (project) => projectPolicy(policy, project).includeProjects, allowedAddresses: config.source.includeAllowedAddresses },
-    });
-  }
-
   // The forges' websites, for links in pages and messages.
   const forgeWeb = {
     ...(config.github ? { github: config.github.gheHost ? `https://${config.github.gheHost}` : 'https://github.com' } : {}),
@@ -142,7 +133,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
   slack?.attach(deployCommands({ store: stores.deployments, testedCommits: stores.testedCommits, policy, directory: slack.directory, events, name, describeCommit }));
 
   // Any process may sweep: deleting an expired manifest twice does no harm.
-  const expiry = worker ? startArtifactExpiry(stores.pipelines, runtime.artifactStore, logger) : undefined;
+  const expiry = runsPipelines ? startArtifactExpiry(stores.pipelines, runtime.artifactStore, logger) : undefined;
 
   // Other processes (workers, runners on other machines) hear of new work and cancellations at once.
   const listener = listen(
@@ -186,13 +177,26 @@ export async function startService(config: Config, logger: Logger, options: Serv
     forgeWeb,
     livePollMs: options.livePollMs,
   };
+  async function stopAll(): Promise<void> {
+    await listener.stop();
+    await worker?.stop();
+    expiry?.stop();
+    await deployRunner?.stop();
+    await reporter.stop();
+    await runtime.close();
+  }
+  const healthChecks = {
+    ...(runsPipelines && executor.check ? { docker: () => executor.check!() } : {}),
+    registry: () => runtime.registryFor(config.registry.host).ping(),
+  };
   const http =
     options.http === false
       ? undefined
       : await startHttpServer({
           port: config.port,
+          host: config.host,
           routes: [
-            ...healthRoutes(pool, metrics),
+            ...healthRoutes(pool, metrics, healthChecks),
             ...webRoutes(web),
             ...webhookRoutes(forges, dispatch, command),
             ...variableRoutes(stores.variables, config.adminToken),
@@ -207,19 +211,42 @@ export async function startService(config: Config, logger: Logger, options: Serv
           ],
           logger,
           metrics,
+        }).catch(async (error: unknown) => {
+          await stopAll().catch(() => undefined);
+          throw listenFailure(error, config.host, config.port);
         });
+
+  // Workers start last: a port in use or a bad setting stops the process before it claims anything.
+  if (runsPipelines) {
+    const workerId = runtime.newOwnerId();
+    logger.info({ workerId, concurrency: config.concurrency }, 'worker started');
+    worker = startWorker({
+      workerId,
+      queue: stores.queue,
+      store: stores.pipelines,
+      forges: forges.byName,
+      runtime: runtime.pipelines,
+      reporter,
+      logger,
+      metrics,
+      registry: config.registry.host,
+      concurrency: config.concurrency,
+      allowForkPush: (project) => projectPolicy(policy, project).allowForkPush,
+      jobTokens: stores.jobTokens,
+      leaseMs,
+      pollMs: options.pollMs,
+      sourceLimits: { maxBytes: config.source.maxBytes, maxFiles: config.source.maxFiles },
+      pipelineFileTimeoutMs: config.source.pipelineFileTimeoutMs,
+      includes: { projects: (project) => projectPolicy(policy, project).includeProjects, allowedAddresses: config.source.includeAllowedAddresses },
+    });
+  }
 
   return {
     http,
     databaseUrl: handle.url,
     async stop() {
       await http?.close();
-      await listener.stop();
-      await worker?.stop();
-      expiry?.stop();
-      await deployRunner?.stop();
-      await reporter.stop();
-      await runtime.close();
+      await stopAll();
     },
   };
 }

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { StartupError } from '../model/startup-error.js';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -17,6 +18,19 @@ const PASSWORD = 'slipway-embedded';
  * `dataDir/postgres`, kept across restarts. As root it runs as the `postgres` user
  * (created if missing), because PostgreSQL refuses to run as root.
  */
+/** The pid of a PostgreSQL still running on `databaseDir`, from its lock file; undefined when none is. */
+async function runningPostmaster(databaseDir: string): Promise<number | undefined> {
+  const pid = Number((await readFile(path.join(databaseDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    // EPERM: alive, but another user's (the postgres user's, when we are not root).
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
+  }
+}
+
 export async function startEmbeddedPostgres(dataDir: string, port: number, logger: Logger): Promise<EmbeddedDatabase> {
   const databaseDir = path.join(dataDir, 'postgres');
   const asRoot = process.getuid?.() === 0;
@@ -39,6 +53,10 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, logge
     onLog: (message: string) => logger.debug({ message: message.trim() }, 'embedded postgres'),
     onError: (error: unknown) => logger.warn({ err: error }, 'embedded postgres'),
   });
+  const holder = await runningPostmaster(databaseDir);
+  if (holder !== undefined) {
+    throw new StartupError(`the embedded database in ${databaseDir} is in use by another process (pid ${holder}): stop the other Slipway, or give this one its own SLIPWAY_DATA_DIR or a DATABASE_URL`);
+  }
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
     logger.info({ databaseDir }, 'initialising embedded PostgreSQL');
     await server.initialise();

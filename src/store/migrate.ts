@@ -19,7 +19,8 @@ export interface MigrateOptions {
  * take turns instead of failing (node-pg-migrate's own lock only tries once).
  */
 export async function migrate(databaseUrl: string, options: MigrateOptions = {}): Promise<string[]> {
-  const client = new pg.Client({ connectionString: databaseUrl });
+  // A database that never answers is an error, not a start-up that hangs.
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 15_000 });
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);

@@ -47,7 +47,7 @@ describe('deploys on GitHub', () => {
   });
 
   it('describe a commit by its title and the author GitHub knows', async () => {
-    const forge = createGithubForge(createProbot({ appId: '1', privateKey, webhookSecret: 'x' }, createLogger('silent')));
+    const forge = createGithubForge(createProbot({ appId: '1', privateKey, webhookSecret: 'x', gheHost: undefined }, createLogger('silent')));
     const target = { forge: 'github' as const, project: 'octo/app', apiContext: { installationId: 3 } };
     const sha = 'b'.repeat(40);
     const api = nock('https://api.github.com')

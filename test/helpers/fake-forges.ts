@@ -59,9 +59,11 @@ export function fakeGitlab(baseUrl: string, archives: Map<string, Buffer>, optio
     .query(true)
     .reply(async (uri) => {
       const sha = /commits\/([0-9a-f]{40})/.exec(uri)![1]!;
-      const { delayMs = 0, ...commit } = options.commits?.get(sha) ?? {};
+      const found = options.commits?.get(sha);
+      if (!found) return [404, { message: '404 Commit Not Found' }];
+      const { delayMs = 0, ...commit } = found;
       if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
-      return commit.title ? [200, { id: sha, short_id: sha.slice(0, 8), ...commit }] : [404, { message: '404 Commit Not Found' }];
+      return [200, { id: sha, short_id: sha.slice(0, 8), ...commit }];
     })
     .post(/^\/api\/v4\/projects\/\d+\/statuses\/[0-9a-f]{40}$/)
     .reply((uri, body) => {

@@ -38,4 +38,19 @@ describe('embedded PostgreSQL', () => {
 
     expect(rows).toEqual([{ note: 'still here' }]);
   });
+
+  it('refuses a second start on a data folder another process is using, naming it and the way out', async () => {
+    const port = 56_000 + Math.floor(Math.random() * 1000);
+    const logger = createLogger('silent');
+    const first = await startEmbeddedPostgres(dataDir, port, logger);
+    try {
+      const second = startEmbeddedPostgres(dataDir, port + 1, logger);
+
+      await expect(second).rejects.toThrow(
+        new RegExp(`^the embedded database in ${path.join(dataDir, 'postgres')} is in use by another process \\(pid \\d+\\): stop the other Slipway, or give this one its own SLIPWAY_DATA_DIR or a DATABASE_URL$`),
+      );
+    } finally {
+      await first.stop();
+    }
+  });
 });

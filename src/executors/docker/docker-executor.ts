@@ -11,6 +11,8 @@ import { runJobContainer, type JobLimits } from './run-job-container.js';
 import { createWarmPool, type WarmPoolOptions } from './warm-pool.js';
 
 export interface DockerExecutorOptions {
+  /** How `host` was reached (DOCKER_HOST), for messages. */
+  hostAddress?: string;
   dind: DindOptions;
   job: JobLimits;
   registryAuth?: RegistryAuth;
@@ -65,6 +67,16 @@ export function createDockerExecutor(host: Docker, options: DockerExecutorOption
   const pullSeed = (docker: Docker, image: string, signal: AbortSignal) => pullImage(docker, image, signal, ownImage(image) ? options.registryAuth : undefined);
 
   return {
+    describe: options.hostAddress ?? 'unix:///var/run/docker.sock',
+
+    async check() {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(Object.assign(new Error('Docker did not answer within 5 s'), { code: 'ETIMEDOUT' })), 5_000);
+      });
+      await Promise.race([host.ping(), late]).finally(() => clearTimeout(timer));
+    },
+
     async recoverOrphans() {
       const pipelines = (await removeOrphanDinds(host, undefined, options.dind.socketDir)).map((orphan) => orphan.pipelineId);
       if (pool) pipelines.push(...(await pool.prune()));

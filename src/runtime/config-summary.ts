@@ -1,0 +1,30 @@
+import type { Config } from '../config/load-config.js';
+
+/** `postgres://user:secret@db:5432/slipway` -> `db:5432/slipway`: where, never who or the password. */
+function databaseWhere(config: Config): string {
+  if (!config.database.url) return `embedded in ${config.database.dataDir} (port ${config.database.embeddedPort})`;
+  const url = new URL(config.database.url);
+  return `${url.hostname}:${url.port || '5432'}${url.pathname}`;
+}
+
+/**
+ * What this process was configured to do, for the first log line: an operator reading the log
+ * sees which forges, chat, registry and Docker it uses without asking. No secret is in it.
+ */
+export function configSummary(config: Config, roles: { http: boolean; workers: boolean }) {
+  return {
+    listen: roles.http ? `${config.host}:${config.port}` : 'no (worker)',
+    publicUrl: config.publicUrl,
+    database: databaseWhere(config),
+    forges: [...(config.github ? [`github${config.github.gheHost ? ` (${config.github.gheHost})` : ''}`] : []), ...(config.gitlab ? [`gitlab (${config.gitlab.url})`] : [])],
+    webLogins: [...(config.github?.login ? ['github'] : []), ...(config.gitlab?.login ? ['gitlab'] : []), ...(config.adminToken ? ['admin token'] : [])],
+    slack: config.slack ? `workspace ${config.slack.teamId}` : 'off',
+    registry: `${config.registry.host}${config.registry.token ? ' (Slipway issues its tokens)' : config.registry.user ? ` (as ${config.registry.user})` : ''}`,
+    docker: roles.workers ? (config.docker.host ?? 'unix:///var/run/docker.sock') : 'not used (no workers)',
+    dind: roles.workers ? `${config.docker.dind.image} on ${config.docker.dind.network} network${config.docker.dind.privileged ? ', privileged' : ''}` : undefined,
+    pool: roles.workers && config.docker.pool.size > 0 ? `${config.docker.pool.size} seeded daemons` : 'off',
+    concurrency: roles.workers ? config.concurrency : 0,
+    policy: config.policyFile ?? 'none',
+    variables: config.secretKey ? 'encrypted (SLIPWAY_SECRET_KEY set)' : 'off (no SLIPWAY_SECRET_KEY)',
+  };
+}
