@@ -130,6 +130,8 @@ export const EnvSchema = z.object({
   SLIPWAY_JOB_PIDS: integer(0, 0, 1_000_000),
   /** 0 runs no workers in this process: an HTTP-only front, with `slipway worker` elsewhere. */
   SLIPWAY_CONCURRENCY: integer(2, 0, 64),
+  /** Pipelines of one project running at once across all workers; 0: no cap (the fairest project still goes first). */
+  SLIPWAY_MAX_PIPELINES_PER_PROJECT: integer(0, 0, 10_000),
   /** Seconds a worker's claim on a pipeline or deploy lasts without renewal: how soon another takes over after a crash. */
   SLIPWAY_LEASE_SECONDS: integer(30, 2, 3600),
   SLIPWAY_CONFIG: optionalText,

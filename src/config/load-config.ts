@@ -57,6 +57,8 @@ export interface Config {
   };
   registry: { host: string; user: string | undefined; password: string | undefined; token: RegistryTokenSettings | undefined };
   concurrency: number;
+  /** Running pipelines one project may have across every worker; 0: no cap. */
+  maxPipelinesPerProject: number;
   leaseMs: number;
   /** The key CI/CD variables are encrypted with; absent: none can be stored or given. */
   secretKey: Buffer | undefined;
@@ -186,6 +188,7 @@ function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey:
     },
     registry: { host: env.SLIPWAY_REGISTRY, user: env.SLIPWAY_REGISTRY_USER, password: env.SLIPWAY_REGISTRY_PASSWORD, token },
     concurrency: env.SLIPWAY_CONCURRENCY,
+    maxPipelinesPerProject: env.SLIPWAY_MAX_PIPELINES_PER_PROJECT,
     secretKey,
     adminToken: env.SLIPWAY_ADMIN_TOKEN,
     leaseMs: env.SLIPWAY_LEASE_SECONDS * 1000,

@@ -33,6 +33,8 @@ export interface WorkerOptions {
   metrics?: Metrics;
   registry: string;
   concurrency: number;
+  /** Running pipelines one project may have across every worker (0: no cap). */
+  maxPerProject?: number;
   /** May a fork's change request push its image? */
   allowForkPush: (project: string) => boolean;
   /** Issues each pipeline's `CI_JOB_TOKEN`. */
@@ -206,7 +208,7 @@ export function startWorker(options: WorkerOptions): Worker {
       }
       for (const pipelineId of await options.queue.sweep()) options.reporter.changed(pipelineId);
     },
-    claim: () => options.queue.claim(options.workerId, leaseMs),
+    claim: () => options.queue.claim(options.workerId, leaseMs, options.maxPerProject ?? 0),
     run,
     onError: (error) => log.warn({ err: error }, 'claiming pipelines failed; trying again'),
   });

@@ -24,6 +24,7 @@ export function configSummary(config: Config, roles: { http: boolean; workers: b
     dind: roles.workers ? `${config.docker.dind.image} on ${config.docker.dind.network} network${config.docker.dind.privileged ? ', privileged' : ''}` : undefined,
     pool: roles.workers && config.docker.pool.size > 0 ? `${config.docker.pool.size} seeded daemons` : 'off',
     concurrency: roles.workers ? config.concurrency : 0,
+    perProject: config.maxPipelinesPerProject === 0 ? 'no cap (fewest running first)' : `at most ${config.maxPipelinesPerProject} running`,
     policy: config.policyFile ?? 'none',
     variables: config.secretKey ? 'encrypted (SLIPWAY_SECRET_KEY set)' : 'off (no SLIPWAY_SECRET_KEY)',
   };

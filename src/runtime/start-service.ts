@@ -231,6 +231,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
       metrics,
       registry: config.registry.host,
       concurrency: config.concurrency,
+      maxPerProject: config.maxPipelinesPerProject,
       allowForkPush: (project) => projectPolicy(policy, project).allowForkPush,
       jobTokens: stores.jobTokens,
       leaseMs,

@@ -65,22 +65,47 @@ export function createPipelineQueue(pool: Pool) {
     },
 
     /** Takes the oldest queued pipeline, or a running one whose worker stopped renewing its lease. */
-    async claim(workerId: string, leaseMs: number): Promise<ClaimedPipeline | null> {
-      const { rows } = await pool.query<ClaimRow>(
-        `UPDATE pipelines p
-            SET status = 'running', lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2::float8 / 1000),
-                attempts = attempts + 1, started_at = coalesce(started_at, now())
-          WHERE p.id = (
-            SELECT id FROM pipelines
-             WHERE NOT cancel_requested AND attempts < $3
-               AND (status = 'queued' OR (status = 'running' AND lease_expires_at < now()))
-             ORDER BY created_at
-             FOR UPDATE SKIP LOCKED
-             LIMIT 1)
-          RETURNING p.id, p.forge, p.project, p.forge_context, p.sha, p.ref, p.default_branch, p.change_request, p.from_fork, p.attempts, p.retry_of, p.retry_job`,
-        [workerId, leaseMs, MAX_ATTEMPTS],
-      );
-      return rows[0] ? toClaimed(rows[0]) : null;
+    /**
+     * Takes the next pipeline fairly: from the project with the fewest pipelines running now
+     * (GitLab's fair usage queue for shared runners does the same), the oldest of its queued
+     * ones first, never past `maxPerProject` running at once (0: no cap). A running pipeline
+     * whose lease ran out is taken over the same way. Claims take turns under a transaction-scoped
+     * advisory lock, so two workers never both see a project under its cap and both start one.
+     */
+    async claim(workerId: string, leaseMs: number, maxPerProject = 0): Promise<ClaimedPipeline | null> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query(`SELECT pg_advisory_xact_lock(hashtext('slipway:pipeline-claim'))`);
+        const { rows } = await client.query<ClaimRow>(
+          `WITH running AS (
+             SELECT forge, project, count(*) AS n FROM pipelines
+              WHERE status = 'running' AND lease_expires_at >= now()
+              GROUP BY forge, project
+           )
+           UPDATE pipelines p
+              SET status = 'running', lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2::float8 / 1000),
+                  attempts = attempts + 1, started_at = coalesce(started_at, now())
+            WHERE p.id = (
+              SELECT c.id FROM pipelines c
+                LEFT JOIN running r ON r.forge = c.forge AND r.project = c.project
+               WHERE NOT c.cancel_requested AND c.attempts < $3
+                 AND (c.status = 'queued' OR (c.status = 'running' AND c.lease_expires_at < now()))
+                 AND ($4 = 0 OR coalesce(r.n, 0) < $4)
+               ORDER BY coalesce(r.n, 0), c.created_at, c.id
+               FOR UPDATE OF c SKIP LOCKED
+               LIMIT 1)
+            RETURNING p.id, p.forge, p.project, p.forge_context, p.sha, p.ref, p.default_branch, p.change_request, p.from_fork, p.attempts, p.retry_of, p.retry_job`,
+          [workerId, leaseMs, MAX_ATTEMPTS, maxPerProject],
+        );
+        await client.query('COMMIT');
+        return rows[0] ? toClaimed(rows[0]) : null;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
     },
 
     /** Extends the lease; null means another worker has taken the pipeline (or it was finished). */
