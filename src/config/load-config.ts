@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -57,6 +58,8 @@ export interface Config {
   };
   registry: { host: string; user: string | undefined; password: string | undefined; token: RegistryTokenSettings | undefined };
   concurrency: number;
+  /** The first part of this process's worker id (`<name>/<pid>/<random>`). */
+  workerName: string;
   /** Running pipelines one project may have across every worker; 0: no cap. */
   maxPipelinesPerProject: number;
   leaseMs: number;
@@ -189,6 +192,7 @@ function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey:
     registry: { host: env.SLIPWAY_REGISTRY, user: env.SLIPWAY_REGISTRY_USER, password: env.SLIPWAY_REGISTRY_PASSWORD, token },
     concurrency: env.SLIPWAY_CONCURRENCY,
     maxPipelinesPerProject: env.SLIPWAY_MAX_PIPELINES_PER_PROJECT,
+    workerName: env.SLIPWAY_WORKER_NAME ?? os.hostname(),
     secretKey,
     adminToken: env.SLIPWAY_ADMIN_TOKEN,
     leaseMs: env.SLIPWAY_LEASE_SECONDS * 1000,

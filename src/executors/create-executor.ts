@@ -11,6 +11,8 @@ export interface ExecutorChoices {
    */
   poolHandOff?: WarmPoolOptions['handOff'];
   onPoolError?: WarmPoolOptions['onError'];
+  /** The owner label of this process's daemons (its worker id). */
+  owner?: string;
 }
 
 export function dockerExecutorOptions(config: Config, choices: ExecutorChoices = {}): DockerExecutorOptions {
@@ -18,6 +20,7 @@ export function dockerExecutorOptions(config: Config, choices: ExecutorChoices =
   const { host, user, password } = config.registry;
   return {
     hostAddress: config.docker.host ?? 'unix:///var/run/docker.sock',
+    ...(choices.owner ? { owner: choices.owner } : {}),
     dind,
     registry: host,
     ...(pool.size > 0

@@ -13,13 +13,20 @@ export interface Executor {
   check?(): Promise<void>;
   /** Where pipelines run, for logs and errors (`unix:///var/run/docker.sock`); never a secret. */
   readonly describe?: string;
-  /** Removes what pipelines of dead workers left running; returns their pipeline ids. */
-  recoverOrphans?(): Promise<string[]>;
+  /**
+   * Removes what pipelines of dead workers left running; returns their pipeline ids. A worker
+   * is dead when `deadOwners` says so (its heartbeat stopped, on any machine) or its process is
+   * gone from this one.
+   */
+  recoverOrphans?(deadOwners?: DeadOwners): Promise<string[]>;
   /** Places prepared ahead of pipelines (the Docker executor's pool of seeded daemons). */
   pool?: ExecutorPool;
   /** Stops preparing places and removes this process's unused ones. */
   stop?(): Promise<void>;
 }
+
+/** Of these owners of daemons, the ones known to be dead. */
+export type DeadOwners = (owners: string[]) => Promise<ReadonlySet<string>>;
 
 export interface ExecutorPool {
   counts(): Promise<Record<'seeding' | 'ready' | 'claimed', number>>;

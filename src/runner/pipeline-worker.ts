@@ -8,6 +8,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { ClaimedPipeline, PipelineQueue } from '../store/pipeline-queue.js';
 import type { JobTokenStore } from '../store/job-token-store.js';
+import type { WorkerRegistry } from '../store/worker-registry.js';
 import type { PipelineStore } from '../store/pipeline-store.js';
 import { repositoryPath } from '../pipeline/image-names.js';
 import { predefinedVariables } from '../pipeline/predefined-variables.js';
@@ -49,6 +50,8 @@ export interface WorkerOptions {
   includes: { projects: (project: string) => readonly string[]; allowedAddresses: readonly string[] };
   /** How often to look for what dead workers left behind (dind daemons, folders). */
   recoveryIntervalMs?: number;
+  /** Where this worker beats, and where it learns which others stopped: their daemons are removed on any machine. */
+  liveness?: WorkerRegistry;
 }
 
 export interface Worker {
@@ -159,7 +162,10 @@ export function startWorker(options: WorkerOptions): Worker {
 
   async function recover(): Promise<void> {
     await removeDeadSourceFolders(os.tmpdir()).catch((error: unknown) => log.warn({ err: error }, 'could not clean dead workers’ source folders'));
-    const removed = await options.runtime.executor.recoverOrphans?.().catch((error: unknown) => {
+    // A worker silent for a whole lease is dead: its pipelines are taken over, its daemons go.
+    const deadOwners = options.liveness ? (owners: string[]) => options.liveness!.dead(owners, leaseMs) : undefined;
+    await options.liveness?.forgetLongDead().catch(() => undefined);
+    const removed = await options.runtime.executor.recoverOrphans?.(deadOwners).catch((error: unknown) => {
       log.warn({ err: error }, 'could not look for orphaned dind daemons');
       return [];
     });
@@ -197,6 +203,11 @@ export function startWorker(options: WorkerOptions): Worker {
     }
   }
 
+  // Beating a few times a lease: one slow beat does not make a live worker look dead.
+  const beat = () => options.liveness?.beat(options.workerId).catch((error: unknown) => log.warn({ err: error }, 'could not record this worker’s heartbeat'));
+  void beat();
+  const heartbeat = options.liveness ? setInterval(() => void beat(), Math.max(250, Math.floor(leaseMs / 3))) : undefined;
+
   let lastRecovery = 0;
   const loop = startClaimLoop({
     concurrency: options.concurrency,
@@ -218,6 +229,10 @@ export function startWorker(options: WorkerOptions): Worker {
       running.get(pipelineId)?.abort(new Error('canceled'));
     },
     recover,
-    stop: loop.stop,
+    async stop() {
+      await loop.stop();
+      clearInterval(heartbeat);
+      await options.liveness?.leave(options.workerId).catch(() => undefined);
+    },
   };
 }

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import type { Config } from '../config/load-config.js';
 import { secretValues } from '../config/load-config.js';
 import { loadPolicy, projectPolicy, type PolicyFile } from '../config/policy-file.js';
@@ -29,6 +28,7 @@ import { createSlackRequestStore, type SlackRequestStore } from '../store/slack-
 import { createTestedCommitStore, type TestedCommitStore } from '../store/tested-commit-store.js';
 import type { Logger } from '../telemetry/logger.js';
 import { createWebSessionStore, type WebSessionStore } from '../store/web-session-store.js';
+import { createWorkerRegistry, type WorkerRegistry } from '../store/worker-registry.js';
 
 export interface Stores {
   queue: PipelineQueue;
@@ -40,6 +40,7 @@ export interface Stores {
   slackRequests: SlackRequestStore;
   variables: ProjectVariableStore;
   webSessions: WebSessionStore;
+  workers: WorkerRegistry;
 }
 
 /** What every command needs, built once from the configuration. */
@@ -56,7 +57,9 @@ export interface Runtime {
   artifactStore: RegistryArtifactStore;
   /** Absent for `slipway run` without DATABASE_URL. */
   database?: { handle: DatabaseHandle; pool: Pool; stores: Stores };
-  /** A process-unique name for leases and claims: `host/pid/random`. */
+  /** This process's worker id (`name/pid/random`): the owner label of its daemons and its heartbeat row. */
+  ownerId: string;
+  /** A process-unique name for leases and claims: `name/pid/random`. */
   newOwnerId(): string;
   close(): Promise<void>;
 }
@@ -81,6 +84,7 @@ export function createStores(pool: Pool, secretKey?: Buffer): Stores {
     slackRequests: createSlackRequestStore(pool),
     variables: createProjectVariableStore(pool, secretKey ? createVariableCipher(secretKey) : undefined),
     webSessions: createWebSessionStore(pool),
+    workers: createWorkerRegistry(pool),
   };
 }
 
@@ -119,9 +123,12 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
     createRegistryClient(host === config.registry.host ? { host, username: config.registry.user, password: config.registry.password } : { host });
   const ownRegistry = registryFor(config.registry.host);
   const artifactStore = createRegistryArtifactStore(ownRegistry);
+  const newOwnerId = () => `${config.workerName}/${process.pid}/${randomBytes(3).toString('hex')}`;
+  const ownerId = newOwnerId();
   const ownExecutor = options.executor
     ? undefined
     : createExecutor(config, {
+        owner: ownerId,
         ...(options.poolHandOff ? { poolHandOff: options.poolHandOff } : {}),
         onPoolError: (error) => logger.warn({ err: error }, 'the pool of seeded dind daemons failed; pipelines start fresh daemons meanwhile'),
       });
@@ -152,7 +159,8 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
     },
     artifactStore,
     database: handle && pool && stores ? { handle, pool, stores } : undefined,
-    newOwnerId: () => `${os.hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`,
+    ownerId,
+    newOwnerId,
     async close() {
       await ownExecutor?.stop?.();
       await pool?.end();

@@ -218,7 +218,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
 
   // Workers start last: a port in use or a bad setting stops the process before it claims anything.
   if (runsPipelines) {
-    const workerId = runtime.newOwnerId();
+    const workerId = runtime.ownerId;
     logger.info({ workerId, concurrency: config.concurrency }, 'worker started');
     worker = startWorker({
       workerId,
@@ -232,6 +232,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
       registry: config.registry.host,
       concurrency: config.concurrency,
       maxPerProject: config.maxPipelinesPerProject,
+      liveness: stores.workers,
       allowForkPush: (project) => projectPolicy(policy, project).allowForkPush,
       jobTokens: stores.jobTokens,
       leaseMs,

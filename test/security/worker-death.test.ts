@@ -41,14 +41,15 @@ describe('a worker killed mid-pipeline while another runs', () => {
   });
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-    const mine = (await listDinds(host)).filter((dind) => children.some((child) => dind.owner.endsWith(`/${child.pid}`)));
+    const mine = (await listDinds(host)).filter((dind) => children.some((child) => dind.owner.includes(`/${child.pid}/`)));
     for (const dind of mine) await host.getContainer(dind.id).remove({ force: true, v: true }).catch(() => undefined);
     stand?.close();
     await database?.drop();
   });
 
-  const worker = async () => {
+  const worker = async (name?: string) => {
     const child = spawnCli(['worker'], {
+      ...(name ? { SLIPWAY_WORKER_NAME: name } : {}),
       ...labEnv,
       LOG_LEVEL: 'info',
       DATABASE_URL: database.url,
@@ -72,16 +73,18 @@ describe('a worker killed mid-pipeline while another runs', () => {
       )
     ).rows[0]!.log ?? '';
 
-  it('leaves no daemon, folder or valid job token of the dead worker once the other has taken over', async () => {
+  it('leaves no daemon, folder or valid job token of a worker on another machine once its heartbeat stopped and another took over', async () => {
     const sha = fakeSha();
     archives.set(sha, await forgeArchive(EXAMPLE, { '.slipway.yml': SCRIPT }));
     const accepted = { pipelineId: await queueGitlabPush(createPipelineQueue(pool), uniqueName('slipway-test/death'), sha) };
-    const doomed = await worker();
+    // Named as another machine: no process id here can tell it died, only its silence.
+    const doomed = await worker('another-machine');
     const printed = await waitFor('the job to print its token', async () => /TOKEN:(\S+):END/.exec(await logOf(accepted.pipelineId)));
     const token = printed[1]!.split('').reverse().join('');
     const jobTokens = createJobTokenStore(pool);
     const dind = (await listDinds(host)).find((candidate) => candidate.pipelineId === String(accepted.pipelineId))!;
-    const owner = `${os.hostname()}/${doomed.child.pid}`;
+    const owner = dind.owner;
+    const beating = (await pool.query<{ id: string }>('SELECT id FROM workers')).rows.map((row) => row.id);
     const sourcePrefix = `slipway-src-${doomed.child.pid}-`;
     const validBefore = await jobTokens.lookup(token);
     const sourceBefore = readdirSync(os.tmpdir()).some((name) => name.startsWith(sourcePrefix));
@@ -95,9 +98,13 @@ describe('a worker killed mid-pipeline while another runs', () => {
       async () => !(await listDinds(host)).some((candidate) => candidate.owner === owner) && !existsSync(path.join(executorOptions.dind.socketDir, dind.name)),
     );
 
+    const stale = await pool.query<{ silent: boolean }>(`SELECT now() - heartbeat_at > interval '3 seconds' AS silent FROM workers WHERE id = $1`, [owner]);
+
     expect(validBefore?.pipelineId).toBe(accepted.pipelineId);
     expect(sourceBefore).toBe(true);
-    expect(dind.owner).toBe(owner);
+    expect(owner).toMatch(new RegExp(`^another-machine/${doomed.child.pid}/[0-9a-f]{6}$`));
+    expect(beating).toContain(owner);
+    expect(stale.rows).toEqual([{ silent: true }]);
     expect(await jobTokens.lookup(token)).toBeNull();
     expect(readdirSync(os.tmpdir()).filter((name) => name.startsWith(sourcePrefix))).toEqual([]);
   });

@@ -34,7 +34,7 @@ describe('claiming pipelines across projects', () => {
   const finish = (id: number) => database.pool.query(`UPDATE pipelines SET status = 'passed', finished_at = now(), lease_owner = NULL WHERE id = $1`, [id]);
 
   it('starts a project that has nothing running before more of a burst queued earlier', async () => {
-    const burst = [];
+    const burst: number[] = [];
     for (let i = 0; i < 6; i += 1) burst.push(await push('team/monorepo', `feature-${i}`));
     const small = await push('team/docs', 'main');
     const other = await push('team/api', 'main');

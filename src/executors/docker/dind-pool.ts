@@ -201,21 +201,27 @@ export async function makeRoom(host: Docker, affinity: string, owner: string, op
  * no longer running, and a process-lifetime pool whose owner is gone. Returns the pipelines
  * whose daemons went.
  */
-export async function prunePool(host: Docker, owner: string, options: DindOptions, settings: Pick<PoolSettings, 'idleMs'>): Promise<string[]> {
+export async function prunePool(
+  host: Docker,
+  owner: string,
+  options: DindOptions,
+  settings: Pick<PoolSettings, 'idleMs'>,
+  isGone: (owner: string) => boolean = ownerIsGone,
+): Promise<string[]> {
   const { members, strayClaims } = await listPool(host);
   for (const id of strayClaims) await removeContainer(host.getContainer(id));
   const orphanedPipelines: string[] = [];
   for (const member of members) {
     if (member.state === 'claimed') {
-      if (!ownerIsGone(member.claim!.owner)) continue;
+      if (!isGone(member.claim!.owner)) continue;
       await dindHandle(host, member, path.join(options.socketDir, member.socketFolder), [member.claim!.id]).destroy();
       if (member.claim!.pipelineId) orphanedPipelines.push(member.claim!.pipelineId);
       continue;
     }
     const unwanted =
       member.state === 'seeding'
-        ? ownerIsGone(member.owner)
-        : !member.running || Date.now() - member.createdMs >= settings.idleMs || (member.lifetime === 'process' && ownerIsGone(member.owner));
+        ? isGone(member.owner)
+        : !member.running || Date.now() - member.createdMs >= settings.idleMs || (member.lifetime === 'process' && isGone(member.owner));
     if (unwanted) await removeUnclaimed(host, member, owner, options);
   }
   return orphanedPipelines;

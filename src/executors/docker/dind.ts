@@ -25,7 +25,10 @@ export interface DindDaemon {
   destroy(): Promise<void>;
 }
 
-/** Who started a daemon: lets a later process find daemons whose owner died. */
+/**
+ * Who started a daemon: `<machine>/<pid>[/…]`, which lets a later process find daemons whose
+ * owner died. A worker's own id has this shape, so its heartbeat speaks for its daemons.
+ */
 export function ownerLabel(): string {
   return `${os.hostname()}/${process.pid}`;
 }
@@ -95,10 +98,10 @@ export interface DindIdentity {
   labels: Record<string, string>;
 }
 
-function pipelineIdentity(pipelineId: string): DindIdentity {
+export function pipelineIdentity(pipelineId: string, owner: string = ownerLabel()): DindIdentity {
   return {
     name: `slipway-dind-${pipelineId.replace(/[^a-zA-Z0-9_.-]/g, '-')}-${Date.now().toString(36)}`,
-    labels: { [LABEL_ROLE]: 'dind', [LABEL_PIPELINE]: pipelineId, [LABEL_OWNER]: ownerLabel() },
+    labels: { [LABEL_ROLE]: 'dind', [LABEL_PIPELINE]: pipelineId, [LABEL_OWNER]: owner },
   };
 }
 

@@ -3,7 +3,7 @@ import { resolveInCheckout } from '../../pipeline/checkout-paths.js';
 import { JobError, type ExecutionEnvironment, type Executor, type PipelineIdentity } from '../../pipeline/executor.js';
 import { buildAndPush } from './build-and-push.js';
 import { repositoryPath } from '../../pipeline/image-names.js';
-import { DIND_SOCKET, ownerLabel, removeOrphanDinds, startDind, type DindDaemon, type DindOptions } from './dind.js';
+import { DIND_SOCKET, LABEL_OWNER, ownerIsGone, ownerLabel, pipelineIdentity, removeOrphanDinds, startDind, type DindDaemon, type DindOptions } from './dind.js';
 import type { PoolSettings } from './dind-pool.js';
 import { inOwnRegistry, seedImages } from './pool-seeds.js';
 import { pullImage, type RegistryAuth } from './pull-image.js';
@@ -11,6 +11,8 @@ import { runJobContainer, type JobLimits } from './run-job-container.js';
 import { createWarmPool, type WarmPoolOptions } from './warm-pool.js';
 
 export interface DockerExecutorOptions {
+  /** The owner label of this process's daemons: its worker id, whose heartbeat speaks for them. */
+  owner?: string;
   /** How `host` was reached (DOCKER_HOST), for messages. */
   hostAddress?: string;
   dind: DindOptions;
@@ -52,7 +54,7 @@ async function seedsOf(daemon: DindDaemon, pipeline: PipelineIdentity, registry:
  */
 export function createDockerExecutor(host: Docker, options: DockerExecutorOptions): Executor {
   const registry = options.registry ?? options.registryAuth?.serveraddress ?? '';
-  const owner = ownerLabel();
+  const owner = options.owner ?? ownerLabel();
   const pool = options.pool ? createWarmPool(host, { dind: options.dind, owner, ...options.pool }) : undefined;
   /**
    * A job's and its services' images are pulled as the pipeline: with its own job token in
@@ -77,9 +79,14 @@ export function createDockerExecutor(host: Docker, options: DockerExecutorOption
       await Promise.race([host.ping(), late]).finally(() => clearTimeout(timer));
     },
 
-    async recoverOrphans() {
-      const pipelines = (await removeOrphanDinds(host, undefined, options.dind.socketDir)).map((orphan) => orphan.pipelineId);
-      if (pool) pipelines.push(...(await pool.prune()));
+    async recoverOrphans(deadOwners) {
+      // Every owner of a daemon or a pool claim on this host, asked about at once.
+      const labelled = await host.listContainers({ all: true, filters: { label: [LABEL_OWNER] } });
+      const owners = [...new Set(labelled.map((info) => info.Labels[LABEL_OWNER] ?? ''))].filter(Boolean);
+      const dead = deadOwners ? await deadOwners(owners) : new Set<string>();
+      const isGone = (candidate: string) => dead.has(candidate) || ownerIsGone(candidate);
+      const pipelines = (await removeOrphanDinds(host, (dind) => isGone(dind.owner), options.dind.socketDir)).map((orphan) => orphan.pipelineId);
+      if (pool) pipelines.push(...(await pool.prune(isGone)));
       return pipelines;
     },
 
@@ -97,7 +104,7 @@ export function createDockerExecutor(host: Docker, options: DockerExecutorOption
     async open(pipeline: PipelineIdentity, signal: AbortSignal): Promise<ExecutionEnvironment> {
       // The pool is a shortcut: when it cannot be read, the pipeline starts a fresh daemon as before.
       const pooled = pool && pipeline.affinity ? await pool.claim(pipeline.affinity, pipeline.id).catch((error: unknown) => void options.pool?.onError?.(error)) : undefined;
-      const daemon = pooled ?? (await startDind(host, pipeline.id, options.dind, signal));
+      const daemon = pooled ?? (await startDind(host, pipeline.id, options.dind, signal, pipelineIdentity(pipeline.id, owner)));
       // Cancellation must not wait for a job to notice: removing the daemon stops everything inside it.
       const onAbort = () => void daemon.destroy().catch(() => undefined);
       signal.addEventListener('abort', onAbort, { once: true });

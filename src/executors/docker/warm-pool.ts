@@ -11,7 +11,8 @@ export interface WarmPool {
   seed(request: SeedRequest): Promise<boolean>;
   /** Resolves once nothing waits to be seeded. */
   settled(): Promise<void>;
-  prune(): Promise<string[]>;
+  /** `isGone`: which owners are dead (by default, those whose process is gone from this machine). */
+  prune(isGone?: (owner: string) => boolean): Promise<string[]>;
   counts(): Promise<Record<PoolState, number>>;
   /** Stops seeding and, for a process-lifetime pool, removes this process's daemons. */
   stop(): Promise<void>;
@@ -74,7 +75,7 @@ export function createWarmPool(host: Docker, options: WarmPoolOptions): WarmPool
     async settled() {
       while (running) await running;
     },
-    prune: () => prunePool(host, owner, dind, settings),
+    prune: (isGone) => prunePool(host, owner, dind, settings, isGone),
     async counts() {
       const { members } = await listPool(host);
       const counts: Record<PoolState, number> = { seeding: 0, ready: 0, claimed: 0 };
