@@ -11,7 +11,7 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
 FROM ${BASE_IMAGE}
-ENV NODE_ENV=production PORT=3000 SLIPWAY_DATA_DIR=/var/lib/slipway
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 SLIPWAY_DATA_DIR=/var/lib/slipway
 WORKDIR /app
 RUN groupadd --system slipway && useradd --system --gid slipway --home-dir /var/lib/slipway slipway \
   && mkdir -p /var/lib/slipway && chown slipway:slipway /var/lib/slipway
