@@ -86,6 +86,10 @@ export const EnvSchema = z.object({
     .trim()
     .regex(/^(unix|tcp|http|https):\/\/.+/, { message: 'must be unix:///path/to/docker.sock or tcp://host:port' })
     .optional(),
+  /** Docker's own conventions: any value but 0 or false turns TLS on for a tcp:// DOCKER_HOST, verified against DOCKER_CERT_PATH's ca.pem. */
+  DOCKER_TLS_VERIFY: optionalText,
+  /** Holds ca.pem, cert.pem and key.pem; ~/.docker by default, as for the docker CLI. */
+  DOCKER_CERT_PATH: optionalText,
   SLIPWAY_REGISTRY: registryHost.default('127.0.0.1:5000'),
   SLIPWAY_REGISTRY_USER: optionalText,
   SLIPWAY_REGISTRY_PASSWORD: optionalText,
@@ -103,6 +107,8 @@ export const EnvSchema = z.object({
   SLIPWAY_DIND_NETWORK: z.string().trim().min(1).default('bridge'),
   SLIPWAY_DIND_MTU: integer(0, 0, 65535),
   SLIPWAY_DIND_SOCKET_DIR: z.string().trim().min(1).default('/tmp/slipway-dind'),
+  /** How Slipway reaches each pipeline's daemon: its socket in a shared folder, or TCP with TLS (the default for a tcp:// DOCKER_HOST). */
+  SLIPWAY_DIND_CONNECT: z.enum(['socket', 'tls'], { error: 'must be socket or tls' }).optional(),
   SLIPWAY_DIND_READY_TIMEOUT: integer(60, 1, 3600),
   SLIPWAY_JOB_NETWORK: z.string().trim().min(1).default('bridge'),
   /** Seeded dind daemons kept ready on the Docker host, all projects together; 0 turns the pool off. */

@@ -22,8 +22,22 @@ export interface DindSettings {
   mtu: number | undefined;
   /** Host folder under which each daemon gets a folder holding its socket. */
   socketDir: string;
+  /**
+   * `socket`: Slipway shares the Docker host's filesystem and uses each daemon's socket there;
+   * `tls`: the daemon listens on TCP with a certificate pair made for it, published on the Docker
+   * host and reached at `reachAt` (DOCKER_HOST's host name).
+   */
+  connect: 'socket' | 'tls';
+  reachAt: string;
   readyTimeoutMs: number;
   registryMirror: string | undefined;
+}
+
+/** PEM contents of DOCKER_CERT_PATH's ca.pem, cert.pem and key.pem. */
+export interface DockerTls {
+  ca: string;
+  cert: string;
+  key: string;
 }
 
 /** Slipway as the registry's token issuer (Docker's token authentication). */
@@ -43,6 +57,8 @@ export interface Config {
   database: { url: string | undefined; dataDir: string; embeddedPort: number };
   docker: {
     host: string | undefined;
+    /** Client certificate and CA for a tcp:// DOCKER_HOST with DOCKER_TLS_VERIFY. */
+    tls: DockerTls | undefined;
     dind: DindSettings;
     /** Seeded daemons kept ready (`size` 0: none). */
     pool: { size: number; perProject: number; idleMs: number };
@@ -119,7 +135,17 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       : needed.filter((name) => env[name] === undefined).map((name) => `${name} is required when ${trigger} is set`),
   );
   if (missing.length > 0) throw new ConfigError(missing);
-  return toConfig(env, registryToken(env), env.SLIPWAY_SECRET_KEY === undefined ? undefined : secretKey(env.SLIPWAY_SECRET_KEY));
+  return toConfig(env, registryToken(env), env.SLIPWAY_SECRET_KEY === undefined ? undefined : secretKey(env.SLIPWAY_SECRET_KEY), dockerTls(env));
+}
+
+/** Docker's own TLS conventions: DOCKER_TLS_VERIFY turns it on, DOCKER_CERT_PATH (or ~/.docker) holds the files. */
+function dockerTls(env: Env): DockerTls | undefined {
+  const verify = env.DOCKER_TLS_VERIFY !== undefined && !/^(0|false)$/i.test(env.DOCKER_TLS_VERIFY);
+  if (!verify) return undefined;
+  if (!env.DOCKER_HOST?.startsWith('tcp://')) throw new ConfigError(['DOCKER_TLS_VERIFY is set, so DOCKER_HOST must be tcp://host:port (TLS is for a Docker host reached over the network)']);
+  const folder = env.DOCKER_CERT_PATH ?? path.join(os.homedir(), '.docker');
+  const file = (name: string) => readPem('DOCKER_CERT_PATH', path.join(folder, name));
+  return { ca: file('ca.pem'), cert: file('cert.pem'), key: file('key.pem') };
 }
 
 function readPem(variable: string, file: string): string {
@@ -159,8 +185,10 @@ function secretKey(text: string): Buffer {
   return parsed.key;
 }
 
-function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey: Buffer | undefined): Config {
+function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey: Buffer | undefined, dockerTls: DockerTls | undefined): Config {
   const dataDir = path.resolve(env.SLIPWAY_DATA_DIR);
+  // A Docker host reached over the network shares no folder with Slipway: its daemons are reached over TCP.
+  const remote = env.DOCKER_HOST?.startsWith('tcp://') ?? false;
   return {
     port: env.PORT,
     host: env.HOST,
@@ -169,12 +197,15 @@ function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey:
     database: { url: env.DATABASE_URL, dataDir, embeddedPort: env.SLIPWAY_EMBEDDED_PG_PORT },
     docker: {
       host: env.DOCKER_HOST,
+      tls: dockerTls,
       dind: {
         image: env.SLIPWAY_DIND_IMAGE,
         privileged: env.SLIPWAY_DIND_PRIVILEGED,
         network: env.SLIPWAY_DIND_NETWORK,
         mtu: env.SLIPWAY_DIND_MTU || undefined,
         socketDir: path.resolve(env.SLIPWAY_DIND_SOCKET_DIR),
+        connect: env.SLIPWAY_DIND_CONNECT ?? (remote ? 'tls' : 'socket'),
+        reachAt: remote ? new URL(env.DOCKER_HOST!).hostname : '127.0.0.1',
         readyTimeoutMs: env.SLIPWAY_DIND_READY_TIMEOUT * 1000,
         registryMirror: env.SLIPWAY_REGISTRY_MIRROR,
       },

@@ -23,7 +23,8 @@ export function dockerExecutorOptions(config: Config, choices: ExecutorChoices =
     ...(choices.owner ? { owner: choices.owner } : {}),
     dind,
     registry: host,
-    ...(pool.size > 0
+    // Seeded daemons are claimed through their socket folders: a Docker host reached over TLS starts each one fresh.
+    ...(pool.size > 0 && dind.connect === 'socket'
       ? {
           pool: {
             settings: { ...pool, lifetime: choices.poolHandOff ? 'detached' : 'process' },
@@ -43,5 +44,5 @@ export function dockerExecutorOptions(config: Config, choices: ExecutorChoices =
  * daemon per pipeline on `DOCKER_HOST`; another kind (Kubernetes) would be chosen here.
  */
 export function createExecutor(config: Config, choices: ExecutorChoices = {}): Executor {
-  return createDockerExecutor(createDockerClient(config.docker.host), dockerExecutorOptions(config, choices));
+  return createDockerExecutor(createDockerClient(config.docker.host, config.docker.tls), dockerExecutorOptions(config, choices));
 }

@@ -6,7 +6,8 @@ import { StartupError } from '../model/startup-error.js';
 const codeOf = (error: unknown): string | undefined =>
   typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
 
-const messageOf = (error: unknown) => (error instanceof Error && error.message ? error.message : String(error));
+/** The first line: OpenSSL's messages run over several. */
+const messageOf = (error: unknown) => (error instanceof Error && error.message ? error.message : String(error)).split('\n')[0]!.trim();
 
 /** Why a connection failed, as a person would say it. */
 function networkReason(error: unknown): string | undefined {
@@ -61,8 +62,11 @@ export function dockerFailure(error: unknown, dockerHost: string): StartupError 
   const code = codeOf(error);
   const message = messageOf(error);
   if (code === 'EACCES') return new StartupError(`may not use Docker at ${dockerHost} (permission denied): run Slipway as a member of the docker group, or point DOCKER_HOST elsewhere`, { cause: error });
-  if (/certificate|handshake|SSL|TLS|alert/i.test(message) || (code ?? '').startsWith('ERR_TLS') || (code ?? '').startsWith('ERR_SSL')) {
-    return new StartupError(`Docker at ${dockerHost} refused the TLS connection (${message}): check DOCKER_CERT_PATH holds the ca.pem, cert.pem and key.pem that daemon trusts`, { cause: error });
+  // OpenSSL's alert from the daemon: it did not take the client certificate.
+  const alert = /alert ([a-z ]+?)(?::|$)/m.exec(message)?.[1];
+  if (alert) return new StartupError(`Docker at ${dockerHost} refused Slipway's client certificate (${alert}): check that DOCKER_CERT_PATH's cert.pem and key.pem were issued by the CA that daemon trusts`, { cause: error });
+  if (code && /CERT|SIGNATURE|SELF_SIGNED|ALTNAME|ERR_TLS|ERR_SSL/.test(code)) {
+    return new StartupError(`Docker at ${dockerHost} showed a certificate Slipway does not trust (${code}): check that DOCKER_CERT_PATH's ca.pem signed it and that it names the host in DOCKER_HOST`, { cause: error });
   }
   const reason = networkReason(error);
   if (reason) return new StartupError(`cannot reach Docker at ${dockerHost} (${reason}): check DOCKER_HOST and that Docker is running`, { cause: error });

@@ -42,6 +42,11 @@ describe('loadConfig', () => {
     [{ SLACK_TEAM_ID: 'slipway' }, 'SLACK_TEAM_ID must be a Slack workspace id such as T0123ABCD (got "slipway")'],
     [{ SLIPWAY_SOURCE_MAX_BYTES: 'lots' }, 'SLIPWAY_SOURCE_MAX_BYTES must be a size such as 512m or 2g (got "lots")'],
     [{ SLIPWAY_SESSION_HOURS: '0' }, 'SLIPWAY_SESSION_HOURS must be a whole number from 1 to 720 (got "0")'],
+    [{ HOST: 'every interface' }, 'HOST must be an address such as 0.0.0.0, 127.0.0.1 or :: (got "every interface")'],
+    [{ SLIPWAY_WORKER_NAME: 'rack/7' }, 'SLIPWAY_WORKER_NAME must be a name of letters, digits, dots, dashes and underscores (no slashes) (got "rack/7")'],
+    [{ SLIPWAY_DIND_CONNECT: 'ssh' }, 'SLIPWAY_DIND_CONNECT must be socket or tls (got "ssh")'],
+    [{ DOCKER_TLS_VERIFY: '1' }, 'DOCKER_TLS_VERIFY is set, so DOCKER_HOST must be tcp://host:port (TLS is for a Docker host reached over the network)'],
+    [{ DOCKER_TLS_VERIFY: '1', DOCKER_HOST: 'tcp://docker-host:2376', DOCKER_CERT_PATH: '/nonexistent/certs' }, 'DOCKER_CERT_PATH cannot be read (ENOENT): /nonexistent/certs/ca.pem'],
   ])('rejects %j with one line naming the variable', (env, message) => {
     expect(problemsFor(env)).toEqual([message]);
   });
@@ -90,6 +95,17 @@ describe('loadConfig', () => {
 
   it('reports every bad variable at once', () => {
     expect(problemsFor({ PORT: 'x', SLIPWAY_CONCURRENCY: '65' })).toHaveLength(2);
+  });
+
+  it('reaches the daemons of a Docker host over TCP with TLS when DOCKER_HOST is tcp://, through their sockets otherwise', () => {
+    const remote = loadConfig({ DOCKER_HOST: 'tcp://docker-host.internal:2375' });
+    const local = loadConfig({ DOCKER_HOST: 'unix:///var/run/docker.sock' });
+    const chosen = loadConfig({ DOCKER_HOST: 'tcp://docker-host.internal:2375', SLIPWAY_DIND_CONNECT: 'socket' });
+
+    expect([remote.docker.dind.connect, remote.docker.dind.reachAt]).toEqual(['tls', 'docker-host.internal']);
+    expect(local.docker.dind.connect).toBe('socket');
+    expect(chosen.docker.dind.connect).toBe('socket');
+    expect(remote.docker.tls).toBeUndefined();
   });
 
   it('treats an empty value as unset', () => {

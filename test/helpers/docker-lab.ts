@@ -40,6 +40,8 @@ export const executorOptions: DockerExecutorOptions = {
     network: 'host',
     mtu: undefined,
     socketDir: path.join(os.tmpdir(), 'slipway-dind-test'),
+    connect: 'socket',
+    reachAt: '127.0.0.1',
     readyTimeoutMs: 60_000,
     registryMirror: `http://${lab.registry}`,
   },

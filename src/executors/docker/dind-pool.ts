@@ -108,7 +108,7 @@ async function claim(host: Docker, member: PoolMember, pipelineId: string, owner
     if ((error as { statusCode?: number }).statusCode === 409) return undefined;
     throw error;
   }
-  return dindHandle(host, { id: member.id, name: member.name }, path.join(options.socketDir, member.socketFolder), [claimId]);
+  return dindHandle(host, { id: member.id, name: member.name }, { kind: 'socket', folder: path.join(options.socketDir, member.socketFolder) }, [claimId]);
 }
 
 /**
@@ -174,7 +174,7 @@ export async function seedPoolDaemon(host: Docker, request: SeedRequest, owner: 
  */
 async function removeUnclaimed(host: Docker, member: PoolMember, owner: string, options: DindOptions): Promise<boolean> {
   if (member.state === 'seeding') {
-    await dindHandle(host, member, path.join(options.socketDir, member.socketFolder)).destroy();
+    await dindHandle(host, member, { kind: 'socket', folder: path.join(options.socketDir, member.socketFolder) }).destroy();
     return true;
   }
   const daemon = await claim(host, member, '', owner, options);
@@ -214,7 +214,7 @@ export async function prunePool(
   for (const member of members) {
     if (member.state === 'claimed') {
       if (!isGone(member.claim!.owner)) continue;
-      await dindHandle(host, member, path.join(options.socketDir, member.socketFolder), [member.claim!.id]).destroy();
+      await dindHandle(host, member, { kind: 'socket', folder: path.join(options.socketDir, member.socketFolder) }, [member.claim!.id]).destroy();
       if (member.claim!.pipelineId) orphanedPipelines.push(member.claim!.pipelineId);
       continue;
     }

@@ -1,10 +1,14 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { randomInt } from 'node:crypto';
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import type { DindSettings } from '../../config/load-config.js';
-import { createDockerClient, isNotFound, removeContainer } from './docker-client.js';
+import { createDockerClient, isNotFound, removeContainer, type ClientTls } from './docker-client.js';
+import { makeDaemonCertificates } from './daemon-certificates.js';
+import { packFiles } from './source-archive.js';
 import { mirroredReference, splitTag } from '../../registry/image-reference.js';
 import { lastLogLines } from './container-output.js';
 import { pullImage } from './pull-image.js';
@@ -36,8 +40,17 @@ export function ownerLabel(): string {
 /** The daemon's socket inside its container: the host sees it in the bound socket folder. */
 export const DIND_SOCKET = '/slipway/docker.sock';
 
-function daemonArgs(options: DindOptions): string[] {
+/** Where the daemon's TLS files are inside its container. */
+const TLS_DIR = '/slipway/tls';
+/** Docker's TLS port, published on the Docker host unless the daemon shares the host's network. */
+const DIND_TLS_PORT = 2376;
+
+function daemonArgs(options: DindOptions, tlsPort: number | undefined): string[] {
+  // The unix socket stays: jobs with `docker` access reach their daemon through it, inside.
   const args = [`--host=unix://${DIND_SOCKET}`];
+  if (tlsPort !== undefined) {
+    args.push(`--host=tcp://0.0.0.0:${tlsPort}`, '--tlsverify', `--tlscacert=${TLS_DIR}/ca.pem`, `--tlscert=${TLS_DIR}/server-cert.pem`, `--tlskey=${TLS_DIR}/server-key.pem`);
+  }
   // On the host's network a second bridge and NAT rules would fight the host daemon's own.
   if (options.network === 'host') args.push('--bridge=none', '--iptables=false', '--ip6tables=false');
   if (options.registryMirror) args.push(`--registry-mirror=${options.registryMirror}`);
@@ -45,8 +58,8 @@ function daemonArgs(options: DindOptions): string[] {
   return args;
 }
 
-function securityConfig(options: DindOptions, socketFolder: string): Docker.HostConfig {
-  const binds = [`${socketFolder}:/slipway`];
+function securityConfig(options: DindOptions, socketFolder: string | undefined): Docker.HostConfig {
+  const binds = socketFolder ? [`${socketFolder}:/slipway`] : [];
   if (options.privileged) return { Privileged: true, Binds: binds };
   return {
     CapAdd: ['ALL'],
@@ -106,26 +119,58 @@ export function pipelineIdentity(pipelineId: string, owner: string = ownerLabel(
 }
 
 /**
+ * How Slipway reaches a daemon: its socket in a folder the Docker host shares with Slipway, or
+ * over TCP with the certificate pair made for it (a Docker host reached over the network).
+ */
+export type DaemonAddress = { kind: 'socket'; folder: string } | { kind: 'tls'; host: string; port: number; tls: ClientTls };
+
+/**
  * A running daemon: its client, and the one way it goes (with whatever else goes with it).
  * Cancellation and the normal end of a pipeline may both ask; the daemon goes once.
  */
-export function dindHandle(host: Docker, container: { id: string; name: string }, socketFolder: string, alsoRemove: string[] = []): DindDaemon {
+export function dindHandle(host: Docker, container: { id: string; name: string }, address: DaemonAddress, alsoRemove: string[] = []): DindDaemon {
   let destroyed: Promise<void> | undefined;
   return {
     containerId: container.id,
     name: container.name,
-    docker: createDockerClient(`unix://${path.join(socketFolder, 'docker.sock')}`),
+    docker:
+      address.kind === 'socket'
+        ? createDockerClient(`unix://${path.join(address.folder, 'docker.sock')}`)
+        : createDockerClient(`tcp://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`, address.tls),
     destroy: () =>
       (destroyed ??= (async () => {
         for (const id of [container.id, ...alsoRemove]) await removeContainer(host.getContainer(id));
-        await rm(socketFolder, { recursive: true, force: true });
+        if (address.kind === 'socket') await rm(address.folder, { recursive: true, force: true });
       })()),
   };
 }
 
+/** The names a daemon's certificate must carry: how Slipway reaches the Docker host, and loopback. */
+function reachedAs(reachAt: string): { dns: string[]; ips: string[] } {
+  const ips = new Set(['127.0.0.1']);
+  const dns = new Set(['localhost']);
+  (isIP(reachAt) ? ips : dns).add(reachAt);
+  return { dns: [...dns], ips: [...ips] };
+}
+
+/** A port for a daemon on the host's own network: from the range Linux does not hand out itself. */
+const hostNetworkPort = () => 20_000 + randomInt(12_000);
+
 /** Starts a Docker daemon that belongs to one pipeline alone (or to the pool), and waits until it answers. */
 export async function startDind(host: Docker, pipelineId: string, options: DindOptions, signal: AbortSignal, identity: DindIdentity = pipelineIdentity(pipelineId)): Promise<DindDaemon> {
   await ensureImage(host, options.image, options.registryMirror, signal);
+  if (options.connect === 'socket') return startSocketDind(host, options, signal, identity);
+  // On the host's network two daemons may draw the same port: the loser exits at once, and is started again.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startTlsDind(host, options, signal, identity);
+    } catch (error) {
+      if (attempt >= 3 || options.network !== 'host' || !/address already in use/.test(String(error))) throw error;
+    }
+  }
+}
+
+async function startSocketDind(host: Docker, options: DindOptions, signal: AbortSignal, identity: DindIdentity): Promise<DindDaemon> {
   const { name } = identity;
   const socketFolder = path.join(options.socketDir, name);
   await mkdir(socketFolder, { recursive: true });
@@ -134,25 +179,80 @@ export async function startDind(host: Docker, pipelineId: string, options: DindO
     container = await host.createContainer({
       name,
       Image: options.image,
-      Cmd: daemonArgs(options),
+      Cmd: daemonArgs(options, undefined),
       Labels: { ...identity.labels, [LABEL_SOCKET_FOLDER]: name },
       // Image layers inside must not sit on the outer overlay filesystem.
       Volumes: { '/var/lib/docker': {} },
       HostConfig: { ...securityConfig(options, socketFolder), NetworkMode: options.network },
     });
-    const daemon = dindHandle(host, { id: container.id, name }, socketFolder);
-    try {
-      await container.start();
-      await waitUntilReady(container, daemon.docker, options.readyTimeoutMs, signal);
-    } catch (error) {
-      await daemon.destroy();
-      throw error;
-    }
-    return daemon;
+    return await started(container, dindHandle(host, { id: container.id, name }, { kind: 'socket', folder: socketFolder }), options, signal);
   } catch (error) {
     if (!container) await rm(socketFolder, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * A daemon on a Docker host Slipway shares no folder with: a CA and certificate pair made for it
+ * alone go in through the archive API, it listens on TCP with TLS, and only Slipway's client
+ * certificate gets in. Its port is published on the Docker host (or drawn, on the host's network).
+ */
+async function startTlsDind(host: Docker, options: DindOptions, signal: AbortSignal, identity: DindIdentity): Promise<DindDaemon> {
+  const certificates = await makeDaemonCertificates(reachedAs(options.reachAt));
+  const onHostNetwork = options.network === 'host';
+  const listenPort = onHostNetwork ? hostNetworkPort() : DIND_TLS_PORT;
+  const published = `${DIND_TLS_PORT}/tcp`;
+  const container = await host.createContainer({
+    name: identity.name,
+    Image: options.image,
+    Cmd: daemonArgs(options, listenPort),
+    Labels: identity.labels,
+    Volumes: { '/var/lib/docker': {} },
+    ...(onHostNetwork ? {} : { ExposedPorts: { [published]: {} } }),
+    HostConfig: {
+      ...securityConfig(options, undefined),
+      NetworkMode: options.network,
+      ...(onHostNetwork ? {} : { PortBindings: { [published]: [{ HostPort: '' }] } }),
+    },
+  });
+  const remove = () => removeContainer(container);
+  try {
+    await container.putArchive(
+      packFiles([
+        { path: `${TLS_DIR}/ca.pem`, content: certificates.ca },
+        { path: `${TLS_DIR}/server-cert.pem`, content: certificates.serverCert },
+        { path: `${TLS_DIR}/server-key.pem`, content: certificates.serverKey },
+      ]),
+      { path: '/' },
+    );
+    await container.start();
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+  let port = listenPort;
+  if (!onHostNetwork) {
+    const bound = (await container.inspect().catch(() => undefined))?.NetworkSettings.Ports?.[published]?.[0]?.HostPort;
+    if (!bound) {
+      await remove();
+      throw new Error(`the dind daemon's port ${published} was not published on the Docker host`);
+    }
+    port = Number(bound);
+  }
+  const address: DaemonAddress = { kind: 'tls', host: options.reachAt, port, tls: { ca: certificates.ca, cert: certificates.clientCert, key: certificates.clientKey } };
+  return started(container, dindHandle(host, { id: container.id, name: identity.name }, address), options, signal, true);
+}
+
+/** Waits for a created daemon to answer; one that never does is removed. */
+async function started(container: Docker.Container, daemon: DindDaemon, options: DindOptions, signal: AbortSignal, alreadyStarted = false): Promise<DindDaemon> {
+  try {
+    if (!alreadyStarted) await container.start();
+    await waitUntilReady(container, daemon.docker, options.readyTimeoutMs, signal);
+  } catch (error) {
+    await daemon.destroy();
+    throw error;
+  }
+  return daemon;
 }
 
 export interface DindContainer {

@@ -6,13 +6,22 @@ import Docker from 'dockerode';
  * has just closed (after a streamed answer) would fail the next request with EPIPE before the
  * daemon ever saw it. Hijacked requests (attach, exec) still ask for their upgrade.
  */
-export function createDockerClient(dockerHost?: string): Docker {
+export function createDockerClient(dockerHost?: string, tls?: ClientTls): Docker {
   const headers = { Connection: 'close' };
   if (!dockerHost) return new Docker({ socketPath: '/var/run/docker.sock', headers });
   const url = new URL(dockerHost);
   if (url.protocol === 'unix:') return new Docker({ socketPath: url.pathname, headers });
+  // With TLS the client proves itself with its certificate and trusts only the given CA (2376, Docker's TLS port).
+  if (tls) return new Docker({ host: url.hostname, port: Number(url.port) || 2376, protocol: 'https', ca: tls.ca, cert: tls.cert, key: tls.key, headers });
   const protocol = url.protocol === 'https:' ? 'https' : 'http';
   return new Docker({ host: url.hostname, port: Number(url.port) || 2375, protocol, headers });
+}
+
+/** PEM texts: the CA the daemon's certificate must chain to, and the client's own pair. */
+export interface ClientTls {
+  ca: string;
+  cert: string;
+  key: string;
 }
 
 export function isNotFound(error: unknown): boolean {
