@@ -107,6 +107,8 @@ export const EnvSchema = z.object({
   SLIPWAY_DIND_NETWORK: z.string().trim().min(1).default('bridge'),
   SLIPWAY_DIND_MTU: integer(0, 0, 65535),
   SLIPWAY_DIND_SOCKET_DIR: z.string().trim().min(1).default('/tmp/slipway-dind'),
+  /** Several Docker hosts for one worker: `URL?capacity=N&tags=a,b&certs=DIR` entries, separated by spaces. */
+  SLIPWAY_DOCKER_HOSTS: optionalText,
   /** How Slipway reaches each pipeline's daemon: its socket in a shared folder, or TCP with TLS (the default for a tcp:// DOCKER_HOST). */
   SLIPWAY_DIND_CONNECT: z.enum(['socket', 'tls'], { error: 'must be socket or tls' }).optional(),
   SLIPWAY_DIND_READY_TIMEOUT: integer(60, 1, 3600),

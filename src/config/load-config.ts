@@ -33,6 +33,20 @@ export interface DindSettings {
   registryMirror: string | undefined;
 }
 
+/** One Docker host a worker runs pipelines on, at most `capacity` at once. */
+export interface DockerHostSettings {
+  /** For logs and the daemons' labels. */
+  name: string;
+  url: string;
+  capacity: number;
+  /** Runner tags it offers: once any host has some, a tagged pipeline goes only to a host with all of its tags. */
+  tags: string[];
+  tls: DockerTls | undefined;
+  /** How its daemons are reached (see DindSettings). */
+  connect: 'socket' | 'tls';
+  reachAt: string;
+}
+
 /** PEM contents of DOCKER_CERT_PATH's ca.pem, cert.pem and key.pem. */
 export interface DockerTls {
   ca: string;
@@ -59,6 +73,8 @@ export interface Config {
     host: string | undefined;
     /** Client certificate and CA for a tcp:// DOCKER_HOST with DOCKER_TLS_VERIFY. */
     tls: DockerTls | undefined;
+    /** Where pipelines run: SLIPWAY_DOCKER_HOSTS, or DOCKER_HOST with SLIPWAY_CONCURRENCY. */
+    hosts: DockerHostSettings[];
     dind: DindSettings;
     /** Seeded daemons kept ready (`size` 0: none). */
     pool: { size: number; perProject: number; idleMs: number };
@@ -142,10 +158,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
 function dockerTls(env: Env): DockerTls | undefined {
   const verify = env.DOCKER_TLS_VERIFY !== undefined && !/^(0|false)$/i.test(env.DOCKER_TLS_VERIFY);
   if (!verify) return undefined;
-  if (!env.DOCKER_HOST?.startsWith('tcp://')) throw new ConfigError(['DOCKER_TLS_VERIFY is set, so DOCKER_HOST must be tcp://host:port (TLS is for a Docker host reached over the network)']);
-  const folder = env.DOCKER_CERT_PATH ?? path.join(os.homedir(), '.docker');
-  const file = (name: string) => readPem('DOCKER_CERT_PATH', path.join(folder, name));
-  return { ca: file('ca.pem'), cert: file('cert.pem'), key: file('key.pem') };
+  if (!env.DOCKER_HOST?.startsWith('tcp://') && !env.SLIPWAY_DOCKER_HOSTS) throw new ConfigError(['DOCKER_TLS_VERIFY is set, so DOCKER_HOST must be tcp://host:port (TLS is for a Docker host reached over the network)']);
+  return readCerts('DOCKER_CERT_PATH', env.DOCKER_CERT_PATH ?? path.join(os.homedir(), '.docker'));
 }
 
 function readPem(variable: string, file: string): string {
@@ -185,7 +199,63 @@ function secretKey(text: string): Buffer {
   return parsed.key;
 }
 
+function readCerts(variable: string, folder: string): DockerTls {
+  const file = (name: string) => readPem(variable, path.join(folder, name));
+  return { ca: file('ca.pem'), cert: file('cert.pem'), key: file('key.pem') };
+}
+
+const HOST_PARAMETERS = new Set(['capacity', 'tags', 'certs', 'name']);
+
+/** SLIPWAY_DOCKER_HOSTS: `tcp://build-1:2376?capacity=4&tags=gpu,arm64 unix:///var/run/docker.sock?capacity=2`. */
+function dockerHosts(env: Env, dockerTls: DockerTls | undefined): DockerHostSettings[] {
+  const remoteConnect = (url: URL): Pick<DockerHostSettings, 'connect' | 'reachAt'> =>
+    url.protocol === 'tcp:' ? { connect: env.SLIPWAY_DIND_CONNECT ?? 'tls', reachAt: url.hostname } : { connect: env.SLIPWAY_DIND_CONNECT ?? 'socket', reachAt: '127.0.0.1' };
+  if (!env.SLIPWAY_DOCKER_HOSTS) {
+    const url = env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+    return [{ name: 'default', url, capacity: env.SLIPWAY_CONCURRENCY, tags: [], tls: dockerTls, ...remoteConnect(new URL(url)) }];
+  }
+  const problems: string[] = [];
+  const hosts = env.SLIPWAY_DOCKER_HOSTS.split(/[\s;]+/).filter(Boolean).flatMap((entry, index): DockerHostSettings[] => {
+    const problem = (text: string) => {
+      problems.push(`SLIPWAY_DOCKER_HOSTS entry ${index + 1} (${entry.replace(/\?.*/, '')}) ${text}`);
+      return [];
+    };
+    let url: URL;
+    try {
+      url = new URL(entry);
+    } catch {
+      return problem('must be a URL such as tcp://build-1:2376?capacity=4&tags=gpu or unix:///var/run/docker.sock?capacity=2');
+    }
+    if (url.protocol !== 'tcp:' && url.protocol !== 'unix:') return problem('must start with tcp:// or unix://');
+    const unknown = [...url.searchParams.keys()].filter((key) => !HOST_PARAMETERS.has(key));
+    if (unknown.length > 0) return problem(`has unknown settings ${unknown.join(', ')}: use capacity, tags, certs or name`);
+    const capacity = Number(url.searchParams.get('capacity') ?? '1');
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > 64) return problem('capacity must be a whole number from 1 to 64');
+    const tags = (url.searchParams.get('tags') ?? '').split(',').map((tag) => tag.trim()).filter(Boolean);
+    if (tags.some((tag) => !/^[A-Za-z0-9_.:-]+$/.test(tag))) return problem('tags must be names of letters, digits, dots, dashes, colons and underscores');
+    const certs = url.searchParams.get('certs');
+    const address = `${url.protocol}//${url.host}${url.pathname}`;
+    return [
+      {
+        name: url.searchParams.get('name') ?? (url.protocol === 'tcp:' ? url.host : url.pathname),
+        url: address,
+        capacity,
+        tags,
+        tls: url.protocol === 'tcp:' ? (certs ? readCerts('SLIPWAY_DOCKER_HOSTS certs', certs) : dockerTls) : undefined,
+        ...remoteConnect(url),
+      },
+    ];
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  const names = hosts.map((host) => host.name);
+  const twice = names.filter((name, index) => names.indexOf(name) !== index);
+  if (twice.length > 0) throw new ConfigError([`SLIPWAY_DOCKER_HOSTS names ${twice[0]} twice: give each entry its own name=`]);
+  if (hosts.length === 0) throw new ConfigError(['SLIPWAY_DOCKER_HOSTS is set but names no host']);
+  return hosts;
+}
+
 function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey: Buffer | undefined, dockerTls: DockerTls | undefined): Config {
+  const hosts = dockerHosts(env, dockerTls);
   const dataDir = path.resolve(env.SLIPWAY_DATA_DIR);
   // A Docker host reached over the network shares no folder with Slipway: its daemons are reached over TCP.
   const remote = env.DOCKER_HOST?.startsWith('tcp://') ?? false;
@@ -198,6 +268,7 @@ function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey:
     docker: {
       host: env.DOCKER_HOST,
       tls: dockerTls,
+      hosts,
       dind: {
         image: env.SLIPWAY_DIND_IMAGE,
         privileged: env.SLIPWAY_DIND_PRIVILEGED,
@@ -221,7 +292,8 @@ function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey:
       },
     },
     registry: { host: env.SLIPWAY_REGISTRY, user: env.SLIPWAY_REGISTRY_USER, password: env.SLIPWAY_REGISTRY_PASSWORD, token },
-    concurrency: env.SLIPWAY_CONCURRENCY,
+    // With several hosts, a worker runs as many pipelines as they take together.
+    concurrency: env.SLIPWAY_DOCKER_HOSTS ? hosts.reduce((sum, host) => sum + host.capacity, 0) : env.SLIPWAY_CONCURRENCY,
     maxPipelinesPerProject: env.SLIPWAY_MAX_PIPELINES_PER_PROJECT,
     workerName: env.SLIPWAY_WORKER_NAME ?? os.hostname(),
     secretKey,

@@ -1,8 +1,9 @@
-import type { Config } from '../config/load-config.js';
+import type { Config, DockerHostSettings } from '../config/load-config.js';
 import type { Executor } from '../pipeline/executor.js';
 import { createDockerClient } from './docker/docker-client.js';
 import { createDockerExecutor, type DockerExecutorOptions } from './docker/docker-executor.js';
 import type { WarmPoolOptions } from './docker/warm-pool.js';
+import { placePipelines } from './place-pipelines.js';
 
 export interface ExecutorChoices {
   /**
@@ -23,8 +24,7 @@ export function dockerExecutorOptions(config: Config, choices: ExecutorChoices =
     ...(choices.owner ? { owner: choices.owner } : {}),
     dind,
     registry: host,
-    // Seeded daemons are claimed through their socket folders: a Docker host reached over TLS starts each one fresh.
-    ...(pool.size > 0 && dind.connect === 'socket'
+    ...(pool.size > 0
       ? {
           pool: {
             settings: { ...pool, lifetime: choices.poolHandOff ? 'detached' : 'process' },
@@ -40,9 +40,22 @@ export function dockerExecutorOptions(config: Config, choices: ExecutorChoices =
 }
 
 /**
- * The executor the configuration asks for. Today there is one kind, a fresh Docker-in-Docker
- * daemon per pipeline on `DOCKER_HOST`; another kind (Kubernetes) would be chosen here.
+ * The executor the configuration asks for: a fresh Docker-in-Docker daemon per pipeline on
+ * `DOCKER_HOST`, or on one of SLIPWAY_DOCKER_HOSTS with room and the pipeline's tags. Another
+ * kind (Kubernetes, see docs/kubernetes.md) would be chosen here.
  */
 export function createExecutor(config: Config, choices: ExecutorChoices = {}): Executor {
-  return createDockerExecutor(createDockerClient(config.docker.host, config.docker.tls), dockerExecutorOptions(config, choices));
+  const options = dockerExecutorOptions(config, choices);
+  const onHost = (host: DockerHostSettings) =>
+    createDockerExecutor(createDockerClient(host.url, host.tls), {
+      ...options,
+      hostAddress: host.url,
+      hostName: host.name,
+      dind: { ...options.dind, connect: host.connect, reachAt: host.reachAt },
+      // Seeded daemons are claimed through their socket folders: a host reached over TLS starts each one fresh.
+      ...(host.connect === 'socket' && options.pool ? { pool: options.pool } : { pool: undefined }),
+    });
+  const { hosts } = config.docker;
+  if (hosts.length === 1 && hosts[0]!.tags.length === 0) return onHost(hosts[0]!);
+  return placePipelines(hosts.map((host) => ({ name: host.name, capacity: host.capacity, tags: host.tags, executor: onHost(host) })));
 }

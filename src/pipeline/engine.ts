@@ -213,7 +213,10 @@ export async function runPipeline(
   let environment: ExecutionEnvironment | undefined;
   if (needsEnvironment) {
     try {
-      environment = await executor.open({ id: run.facts.id, project: run.facts.project, sha: run.facts.sha, ...(run.affinity ? { affinity: run.affinity } : {}) }, signal);
+      environment = await executor.open(
+        { id: run.facts.id, project: run.facts.project, sha: run.facts.sha, ...(run.affinity ? { affinity: run.affinity } : {}), ...(run.plan.tags ? { tags: run.plan.tags } : {}) },
+        signal,
+      );
     } catch (error) {
       if (signal.aborted) {
         skipRest('canceled', 'pipeline canceled');

@@ -45,6 +45,8 @@ export interface PipelineIdentity {
    * trust (a fork's pipeline never starts from what a protected branch's left, nor the reverse).
    */
   affinity?: string;
+  /** Runner tags its jobs ask for: where there are several Docker hosts, one with them all. */
+  tags?: string[];
 }
 
 /** A file a job finds in its container (a `file` CI/CD variable); the variable holds its path. */

@@ -119,6 +119,8 @@ export interface PipelinePlan {
   jobs: JobSpec[];
   /** What the file asked for that Slipway does not do, for the MR comment. */
   notes?: string[];
+  /** Runner tags its jobs ask for (GitLab's `tags:`): where Docker hosts have tags, one with them all runs it. */
+  tags?: string[];
   /** Set when the file's `workflow:rules` leave this pipeline out: why. Such a plan has no jobs. */
   skipped?: string;
 }

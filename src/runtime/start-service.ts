@@ -70,7 +70,8 @@ export async function startService(config: Config, logger: Logger, options: Serv
     } catch (error) {
       // Closing touches Docker too (the pool); its failure must not hide this one.
       await runtime.close().catch(() => undefined);
-      throw dockerFailure(error, executor.describe ?? 'the Docker host');
+      const failedHost = typeof error === 'object' && error !== null && 'dockerHost' in error ? String(error.dockerHost) : undefined;
+      throw dockerFailure(error, failedHost ?? executor.describe ?? 'the Docker host');
     }
   }
   const { pool, handle, stores } = runtime.database!;

@@ -47,6 +47,11 @@ describe('loadConfig', () => {
     [{ SLIPWAY_DIND_CONNECT: 'ssh' }, 'SLIPWAY_DIND_CONNECT must be socket or tls (got "ssh")'],
     [{ DOCKER_TLS_VERIFY: '1' }, 'DOCKER_TLS_VERIFY is set, so DOCKER_HOST must be tcp://host:port (TLS is for a Docker host reached over the network)'],
     [{ DOCKER_TLS_VERIFY: '1', DOCKER_HOST: 'tcp://docker-host:2376', DOCKER_CERT_PATH: '/nonexistent/certs' }, 'DOCKER_CERT_PATH cannot be read (ENOENT): /nonexistent/certs/ca.pem'],
+    [{ SLIPWAY_DOCKER_HOSTS: 'build-1:2376' }, 'SLIPWAY_DOCKER_HOSTS entry 1 (build-1:2376) must start with tcp:// or unix://'],
+    [{ SLIPWAY_DOCKER_HOSTS: 'tcp://build-1:2376?capacity=4&gpu=yes' }, 'SLIPWAY_DOCKER_HOSTS entry 1 (tcp://build-1:2376) has unknown settings gpu: use capacity, tags, certs or name'],
+    [{ SLIPWAY_DOCKER_HOSTS: 'unix:///var/run/docker.sock tcp://build-1:2376?capacity=0' }, 'SLIPWAY_DOCKER_HOSTS entry 2 (tcp://build-1:2376) capacity must be a whole number from 1 to 64'],
+    [{ SLIPWAY_DOCKER_HOSTS: 'tcp://build-1:2376?tags=gpu;x' }, 'SLIPWAY_DOCKER_HOSTS entry 2 (x) must be a URL such as tcp://build-1:2376?capacity=4&tags=gpu or unix:///var/run/docker.sock?capacity=2'],
+    [{ SLIPWAY_DOCKER_HOSTS: 'unix:///var/run/docker.sock unix:///var/run/docker.sock' }, 'SLIPWAY_DOCKER_HOSTS names /var/run/docker.sock twice: give each entry its own name='],
   ])('rejects %j with one line naming the variable', (env, message) => {
     expect(problemsFor(env)).toEqual([message]);
   });
@@ -106,6 +111,16 @@ describe('loadConfig', () => {
     expect(local.docker.dind.connect).toBe('socket');
     expect(chosen.docker.dind.connect).toBe('socket');
     expect(remote.docker.tls).toBeUndefined();
+  });
+
+  it('reads several Docker hosts with their capacity and tags; the worker runs as many pipelines as they take together', () => {
+    const config = loadConfig({ SLIPWAY_DOCKER_HOSTS: 'tcp://build-1:2376?capacity=4&tags=gpu,arm64\n unix:///var/run/docker.sock?capacity=2&name=local', SLIPWAY_CONCURRENCY: '9' });
+
+    expect(config.docker.hosts).toEqual([
+      { name: 'build-1:2376', url: 'tcp://build-1:2376', capacity: 4, tags: ['gpu', 'arm64'], tls: undefined, connect: 'tls', reachAt: 'build-1' },
+      { name: 'local', url: 'unix:///var/run/docker.sock', capacity: 2, tags: [], tls: undefined, connect: 'socket', reachAt: '127.0.0.1' },
+    ]);
+    expect(config.concurrency).toBe(6);
   });
 
   it('treats an empty value as unset', () => {

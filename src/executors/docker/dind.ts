@@ -16,6 +16,8 @@ import { pullImage } from './pull-image.js';
 export const LABEL_ROLE = 'dev.slipway.role';
 export const LABEL_PIPELINE = 'dev.slipway.pipeline';
 export const LABEL_OWNER = 'dev.slipway.owner';
+/** Which of a worker's Docker hosts (SLIPWAY_DOCKER_HOSTS) the daemon runs on. */
+export const LABEL_DOCKER_HOST = 'dev.slipway.docker-host';
 /** The host folder (under the socket folder) holding the daemon's socket, when not named as the container. */
 export const LABEL_SOCKET_FOLDER = 'dev.slipway.socket-folder';
 

@@ -3,7 +3,7 @@ import { resolveInCheckout } from '../../pipeline/checkout-paths.js';
 import { JobError, type ExecutionEnvironment, type Executor, type PipelineIdentity } from '../../pipeline/executor.js';
 import { buildAndPush } from './build-and-push.js';
 import { repositoryPath } from '../../pipeline/image-names.js';
-import { DIND_SOCKET, LABEL_OWNER, ownerIsGone, ownerLabel, pipelineIdentity, removeOrphanDinds, startDind, type DindDaemon, type DindOptions } from './dind.js';
+import { DIND_SOCKET, LABEL_DOCKER_HOST, LABEL_OWNER, ownerIsGone, ownerLabel, pipelineIdentity, removeOrphanDinds, startDind, type DindDaemon, type DindOptions } from './dind.js';
 import type { PoolSettings } from './dind-pool.js';
 import { inOwnRegistry, seedImages } from './pool-seeds.js';
 import { pullImage, type RegistryAuth } from './pull-image.js';
@@ -13,6 +13,8 @@ import { createWarmPool, type WarmPoolOptions } from './warm-pool.js';
 export interface DockerExecutorOptions {
   /** The owner label of this process's daemons: its worker id, whose heartbeat speaks for them. */
   owner?: string;
+  /** Its name among a worker's Docker hosts, labelled on its daemons. */
+  hostName?: string;
   /** How `host` was reached (DOCKER_HOST), for messages. */
   hostAddress?: string;
   dind: DindOptions;
@@ -104,7 +106,9 @@ export function createDockerExecutor(host: Docker, options: DockerExecutorOption
     async open(pipeline: PipelineIdentity, signal: AbortSignal): Promise<ExecutionEnvironment> {
       // The pool is a shortcut: when it cannot be read, the pipeline starts a fresh daemon as before.
       const pooled = pool && pipeline.affinity ? await pool.claim(pipeline.affinity, pipeline.id).catch((error: unknown) => void options.pool?.onError?.(error)) : undefined;
-      const daemon = pooled ?? (await startDind(host, pipeline.id, options.dind, signal, pipelineIdentity(pipeline.id, owner)));
+      const identity = pipelineIdentity(pipeline.id, owner);
+      if (options.hostName) identity.labels[LABEL_DOCKER_HOST] = options.hostName;
+      const daemon = pooled ?? (await startDind(host, pipeline.id, options.dind, signal, identity));
       // Cancellation must not wait for a job to notice: removing the daemon stops everything inside it.
       const onAbort = () => void daemon.destroy().catch(() => undefined);
       signal.addEventListener('abort', onAbort, { once: true });

@@ -304,7 +304,7 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
   const planned: ScriptJobSpec[] = [];
   const decisions = new Map<string, Decision>();
   const cacheProblems: string[] = [];
-  const tagged: string[] = [];
+  const tagged = new Set<string>();
   for (const [name, job] of jobs) {
     for (const keyword of ignoredInJob(data[name] as Mapping)) ignored.add(keyword, name);
     // `docker:dind` asks for a Docker daemon, and every pipeline already has its own.
@@ -312,7 +312,7 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
     const image = job.image ?? globals.default?.image ?? globals.image;
     if (job.variables?.DOCKER_HOST !== undefined) replacesDockerHost = true;
     const tags = job.tags ?? globals.default?.tags ?? [];
-    if (tags.length > 0) tagged.push(`\`${name}\` (${tags.join(', ')})`);
+    for (const tag of tags) tagged.add(tag);
 
     const artifacts = artifactsSpec(job.artifacts ?? globals.default?.artifacts);
     const cacheEntries = job.cache ?? globals.default?.cache ?? globals.cache ?? [];
@@ -419,8 +419,6 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
   if (ignored.size > 0) notes.push(`Ignored keywords (Slipway does not support them): ${ignored.format()}.`);
   if (replacesDockerHost) notes.push('`DOCKER_HOST` from the file is replaced: every job reaches the pipeline’s own Docker daemon through the `DOCKER_HOST` Slipway sets.');
   if (leftOut.length > 0) notes.push(`Not in this pipeline: ${leftOut.join(', ')}.`);
-  // Workers have no tags to match yet: every job runs on whichever worker claims the pipeline.
-  if (tagged.length > 0) notes.push(`Runner tags are not matched (Slipway's workers have none), so these jobs run on any worker: ${tagged.join(', ')}.`);
   if (triggerJobs.length > 0) {
     notes.push(`Trigger jobs are not run (Slipway does not start downstream pipelines): ${triggerJobs.map((name) => `\`${name}\``).join(', ')}.`);
   }
@@ -434,5 +432,6 @@ export function parseGitlabCiFile(text: string, variables: Record<string, string
       `Deploy jobs are not run by pipelines (${deployJobs.map((name) => `\`${name}\``).join(', ')}): deploying is what \`/deploy <sha> <environment>\` does in Slack, after approval.`,
     );
   }
-  return { source: GITLAB_CI_FILE, ...(name ? { name } : {}), jobs: planned, notes };
+  // One daemon runs the whole pipeline, so its host must have every tag any of its jobs asks for.
+  return { source: GITLAB_CI_FILE, ...(name ? { name } : {}), jobs: planned, notes, ...(tagged.size > 0 ? { tags: [...tagged].sort() } : {}) };
 }

@@ -61,9 +61,10 @@ describe('variations', () => {
       'Ignored keywords (Slipway does not support them): `artifacts:reports:junit` (test).',
       '`DOCKER_HOST` from the file is replaced: every job reaches the pipeline’s own Docker daemon through the `DOCKER_HOST` Slipway sets.',
       'Not in this pipeline: `nightly` (`only` does not match this pipeline).',
-      "Runner tags are not matched (Slipway's workers have none), so these jobs run on any worker: `lint` (docker).",
       'Deploy jobs are not run by pipelines (`deploy`): deploying is what `/deploy <sha> <environment>` does in Slack, after approval.',
     ]);
+    // `lint` asks for a `docker` runner: the pipeline goes to a Docker host with that tag, or an untagged one.
+    expect(plan.tags).toEqual(['docker']);
   });
 
   it('decides rules with the pipeline’s own variables: a merge request, the default branch, another branch', () => {
