@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -101,6 +101,26 @@ describe('slipway at start-up, when what it needs is not there', () => {
     } finally {
       child.kill('SIGKILL');
       await rm(socket, { force: true });
+    }
+  });
+
+  it('says whose the embedded database is when a second Slipway starts on the same folder, and exits 69', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'slipway-shared-data-'));
+    const port = String(57_000 + Math.floor(Math.random() * 1000));
+    const first = spawnCli(['serve'], { SLIPWAY_DATA_DIR: dataDir, SLIPWAY_EMBEDDED_PG_PORT: port, HOST: '127.0.0.1', PORT: '0', SLIPWAY_CONCURRENCY: '0' });
+    const firstDone = finished(first);
+    try {
+      await listeningPort(first);
+      const second = await runCli(['serve'], { SLIPWAY_DATA_DIR: dataDir, SLIPWAY_EMBEDDED_PG_PORT: String(Number(port) + 1), HOST: '127.0.0.1', PORT: '0', SLIPWAY_CONCURRENCY: '0' });
+
+      expect(second.code).toBe(69);
+      expect(second.stderr).toMatch(
+        new RegExp(`^slipway: the embedded database in ${path.join(dataDir, 'postgres')} is in use by another process \\(pid \\d+\\): stop the other Slipway, or give this one its own SLIPWAY_DATA_DIR or a DATABASE_URL\\n$`),
+      );
+    } finally {
+      first.kill('SIGTERM');
+      await firstDone;
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 
