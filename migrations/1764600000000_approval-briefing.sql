@@ -6,5 +6,9 @@
 -- (approved, deploying, done) shows the same facts, even if the forge is unreachable by then.
 ALTER TABLE deployments ADD COLUMN briefing jsonb NOT NULL DEFAULT '{}';
 
+-- The deploy runner ends requests nobody decided in time, every round: it looks only at those waiting.
+CREATE INDEX deployments_waiting ON deployments (expires_at) WHERE status = 'requested';
+
 -- Down Migration
+DROP INDEX deployments_waiting;
 ALTER TABLE deployments DROP COLUMN briefing;

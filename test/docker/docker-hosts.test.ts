@@ -5,8 +5,9 @@ import { createPipelineQueue } from '../../src/store/pipeline-queue.js';
 import { forgeArchive } from '../helpers/archive.js';
 import { finished, spawnCli } from '../helpers/cli.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../helpers/database.js';
-import { EXAMPLE, fakeSha, host, labEnv, uniqueName } from '../helpers/docker-lab.js';
+import { EXAMPLE, fakeSha, host, uniqueName, workerEnv } from '../helpers/docker-lab.js';
 import { startStandIn, type StandIn } from '../helpers/stand-in.js';
+import { queueGitlabPush } from '../helpers/test-service.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const SHORT = 'test:\n  image: python:3.8-slim\n  script: [sleep 3]\nbuild: false\n';
@@ -18,15 +19,7 @@ describe('one worker driving two Docker host entries', () => {
   const children: ChildProcessWithoutNullStreams[] = [];
   const HOSTS = 'unix:///var/run/docker.sock?name=alpha&capacity=1 unix:///var/run/docker.sock?name=beta&capacity=1&tags=linux';
   const worker = () => {
-    const child = spawnCli(['worker'], {
-      ...labEnv,
-      LOG_LEVEL: 'info',
-      DATABASE_URL: database.url,
-      GITLAB_URL: stand.url,
-      GITLAB_TOKEN: 'glpat-test',
-      GITLAB_WEBHOOK_SECRET: 'gitlab-secret-for-tests',
-      SLIPWAY_DOCKER_HOSTS: HOSTS,
-    });
+    const child = spawnCli(['worker'], workerEnv(database.url, stand.url, { SLIPWAY_DOCKER_HOSTS: HOSTS }));
     children.push(child);
     return child;
   };
@@ -45,18 +38,7 @@ describe('one worker driving two Docker host entries', () => {
   async function push(project: string, branch: string, files: Record<string, string | null> = { '.slipway.yml': SHORT }): Promise<number> {
     const sha = fakeSha();
     archives.set(sha, await forgeArchive(EXAMPLE, files));
-    const accepted = await createPipelineQueue(database.pool).accept({
-      target: { forge: 'gitlab', project, apiContext: { projectId: 1 } },
-      deliveryId: `delivery-${sha}`,
-      event: 'push',
-      action: 'run',
-      sha,
-      ref: branch,
-      defaultBranch: 'main',
-      fromFork: false,
-    });
-    if (accepted.outcome !== 'queued') throw new Error(`expected a queued pipeline, got ${accepted.outcome}`);
-    return accepted.pipelineId;
+    return queueGitlabPush(createPipelineQueue(database.pool), project, sha, branch);
   }
 
   it('shares a burst between the hosts by capacity, and starts another project’s pipeline before the burst ends', async () => {

@@ -12,7 +12,7 @@ import { createPipelineQueue } from '../../src/store/pipeline-queue.js';
 import { forgeArchive } from '../helpers/archive.js';
 import { finished, runCli, spawnCli } from '../helpers/cli.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../helpers/database.js';
-import { EXAMPLE, fakeSha, host, labEnv, uniqueName } from '../helpers/docker-lab.js';
+import { EXAMPLE, fakeSha, host, uniqueName, workerEnv } from '../helpers/docker-lab.js';
 import { lab } from '../helpers/lab.js';
 import { startStandIn, type StandIn } from '../helpers/stand-in.js';
 import { queueGitlabPush } from '../helpers/test-service.js';
@@ -102,20 +102,15 @@ describe('a worker whose only Docker is a remote host over TLS', () => {
     for (const folder of [trusted, untrusted, strangeCa]) if (folder) await rm(folder, { recursive: true, force: true });
   });
 
-  const remoteEnv = (certPath: string): NodeJS.ProcessEnv => ({
-    ...labEnv,
-    LOG_LEVEL: 'info',
-    DATABASE_URL: database.url,
-    GITLAB_URL: stand.url,
-    GITLAB_TOKEN: 'glpat-test',
-    GITLAB_WEBHOOK_SECRET: 'gitlab-secret-for-tests',
-    SLIPWAY_CONCURRENCY: '1',
-    DOCKER_HOST: `tcp://127.0.0.1:${port}`,
-    DOCKER_TLS_VERIFY: '1',
-    DOCKER_CERT_PATH: certPath,
-    // Nothing shared: a socket folder here would be no use to the remote host.
-    SLIPWAY_DIND_SOCKET_DIR: '/nonexistent/slipway-dind',
-  });
+  const remoteEnv = (certPath: string): NodeJS.ProcessEnv =>
+    workerEnv(database.url, stand.url, {
+      SLIPWAY_CONCURRENCY: '1',
+      DOCKER_HOST: `tcp://127.0.0.1:${port}`,
+      DOCKER_TLS_VERIFY: '1',
+      DOCKER_CERT_PATH: certPath,
+      // Nothing shared: a socket folder here would be no use to the remote host.
+      SLIPWAY_DIND_SOCKET_DIR: '/nonexistent/slipway-dind',
+    });
 
   it('runs a whole pipeline there (test job, build and push), each pipeline on a daemon reached over TLS', async () => {
     const sha = fakeSha();

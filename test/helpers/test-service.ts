@@ -94,14 +94,14 @@ export async function pipelineRow(db: pg.Pool, id: number) {
 }
 
 /** Queues a GitLab push pipeline of `project` at `sha` (on main), as an accepted webhook would; returns its id. */
-export async function queueGitlabPush(queue: PipelineQueue, project: string, sha: string): Promise<number> {
+export async function queueGitlabPush(queue: PipelineQueue, project: string, sha: string, ref = 'main'): Promise<number> {
   const accepted = await queue.accept({
     target: { forge: 'gitlab', project, apiContext: { projectId: 7 } },
     deliveryId: `delivery-${sha}`,
     event: 'push',
     action: 'run',
     sha,
-    ref: 'main',
+    ref,
     defaultBranch: 'main',
     fromFork: false,
   });

@@ -10,7 +10,7 @@ import type { Pool } from '../../src/store/pool.js';
 import { forgeArchive } from '../helpers/archive.js';
 import { finished, spawnCli } from '../helpers/cli.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../helpers/database.js';
-import { EXAMPLE, executorOptions, fakeSha, host, labEnv, uniqueName } from '../helpers/docker-lab.js';
+import { EXAMPLE, executorOptions, fakeSha, host, uniqueName, workerEnv } from '../helpers/docker-lab.js';
 import { startStandIn, type StandIn } from '../helpers/stand-in.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { fakeGitlab } from '../helpers/fake-forges.js';
@@ -48,17 +48,7 @@ describe('a worker killed mid-pipeline while another runs', () => {
   });
 
   const worker = async (name?: string) => {
-    const child = spawnCli(['worker'], {
-      ...(name ? { SLIPWAY_WORKER_NAME: name } : {}),
-      ...labEnv,
-      LOG_LEVEL: 'info',
-      DATABASE_URL: database.url,
-      GITLAB_URL: stand.url,
-      GITLAB_TOKEN: 'glpat-test',
-      GITLAB_WEBHOOK_SECRET: 'gitlab-secret-for-tests',
-      SLIPWAY_CONCURRENCY: '1',
-      SLIPWAY_LEASE_SECONDS: '3',
-    });
+    const child = spawnCli(['worker'], workerEnv(database.url, stand.url, { ...(name ? { SLIPWAY_WORKER_NAME: name } : {}), SLIPWAY_CONCURRENCY: '1', SLIPWAY_LEASE_SECONDS: '3' }));
     children.push(child);
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPipelineQueue, type PipelineQueue } from '../../src/store/pipeline-queue.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../helpers/database.js';
 import { fakeSha } from '../helpers/docker-lab.js';
+import { queueGitlabPush } from '../helpers/test-service.js';
 
 describe('claiming pipelines across projects', () => {
   let database: MigratedDatabase;
@@ -15,21 +16,7 @@ describe('claiming pipelines across projects', () => {
   });
 
   /** A push on a branch of its own: pushes to one branch would replace each other. */
-  async function push(project: string, branch: string): Promise<number> {
-    const sha = fakeSha();
-    const accepted = await queue.accept({
-      target: { forge: 'gitlab', project, apiContext: { projectId: 1 } },
-      deliveryId: `delivery-${sha}`,
-      event: 'push',
-      action: 'run',
-      sha,
-      ref: branch,
-      defaultBranch: 'main',
-      fromFork: false,
-    });
-    if (accepted.outcome !== 'queued') throw new Error(`expected a queued pipeline, got ${accepted.outcome}`);
-    return accepted.pipelineId;
-  }
+  const push = (project: string, branch: string) => queueGitlabPush(queue, project, fakeSha(), branch);
   const projectOf = async (id: number) => (await database.pool.query<{ project: string }>('SELECT project FROM pipelines WHERE id = $1', [id])).rows[0]!.project;
   const finish = (id: number) => database.pool.query(`UPDATE pipelines SET status = 'passed', finished_at = now(), lease_owner = NULL WHERE id = $1`, [id]);
 
