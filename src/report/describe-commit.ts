@@ -2,6 +2,7 @@ import type { DescribeCommit } from '../deploy/deploy-context.js';
 import { forgeLinks } from '../forges/forge-links.js';
 import type { Forge } from '../forges/forge.js';
 import type { ForgeName } from '../model/forge-event.js';
+import { withinTime } from '../model/within-time.js';
 import type { PipelineViews } from '../store/pipeline-views.js';
 import type { Logger } from '../telemetry/logger.js';
 
@@ -17,17 +18,10 @@ export interface DescribeCommitOptions {
   timeoutMs?: number;
 }
 
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the forge did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
 /** The commit a deploy request is for, as its pipeline's forge and the web UI show it. */
 export function commitDescriber(options: DescribeCommitOptions): DescribeCommit {
   const log = options.logger.child({ component: 'deploy-briefing' });
+  const timeoutMs = options.timeoutMs ?? 1500;
   return async ({ sha, pipelineId, currentSha, rollback }) => {
     const pipeline = pipelineId === null ? null : await options.views.get(pipelineId);
     if (!pipeline) return {};
@@ -35,7 +29,7 @@ export function commitDescriber(options: DescribeCommitOptions): DescribeCommit 
     const forge = options.forges.get(pipeline.forge);
     const target = { forge: pipeline.forge, project: pipeline.project, apiContext: pipeline.forgeContext };
     const commit = forge
-      ? await within(forge.commitOf(target, sha), options.timeoutMs ?? 1500).catch((error: unknown) => {
+      ? await withinTime(forge.commitOf(target, sha), timeoutMs, () => new Error(`the forge did not answer within ${timeoutMs} ms`)).catch((error: unknown) => {
           log.warn({ err: error, sha, project: pipeline.project }, 'could not read the commit for an approval message');
           return undefined;
         })

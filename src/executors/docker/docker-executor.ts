@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { withinTime } from '../../model/within-time.js';
 import { resolveInCheckout } from '../../pipeline/checkout-paths.js';
 import { JobError, type ExecutionEnvironment, type Executor, type PipelineIdentity } from '../../pipeline/executor.js';
 import { buildAndPush } from './build-and-push.js';
@@ -74,11 +75,7 @@ export function createDockerExecutor(host: Docker, options: DockerExecutorOption
     describe: options.hostAddress ?? 'unix:///var/run/docker.sock',
 
     async check() {
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(Object.assign(new Error('Docker did not answer within 5 s'), { code: 'ETIMEDOUT' })), 5_000);
-      });
-      await Promise.race([host.ping(), late]).finally(() => clearTimeout(timer));
+      await withinTime(host.ping(), 5_000, () => Object.assign(new Error('Docker did not answer within 5 s'), { code: 'ETIMEDOUT' }));
     },
 
     async recoverOrphans(deadOwners) {
