@@ -1,3 +1,4 @@
+import { Gitlab } from '@gitbeaker/rest';
 import type { Config } from '../config/load-config.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { ForgeName } from '../model/forge-event.js';
@@ -8,6 +9,7 @@ import { gitlabLogin } from './gitlab/gitlab-login.js';
 import { createProbot } from './github/create-probot.js';
 import { createGithubForge } from './github/github-forge.js';
 import { GITHUB_WEBHOOK_PATH, githubWebhookSource } from './github/github-webhook-source.js';
+import { gitlabFacts } from './gitlab/gitlab-facts.js';
 import { createGitlabForge } from './gitlab/gitlab-forge.js';
 import { GITLAB_WEBHOOK_PATH, gitlabWebhookSource } from './gitlab/gitlab-webhook-source.js';
 import { NULL_FORGE } from './null-forge.js';
@@ -41,7 +43,7 @@ export function createForges(config: Config, logger: Logger): Forges {
   }
   if (config.gitlab) {
     byName.set('gitlab', createGitlabForge({ url: config.gitlab.url, token: config.gitlab.token }));
-    webhooks.push(gitlabWebhookSource(config.gitlab.webhookSecret));
+    webhooks.push(gitlabWebhookSource(config.gitlab.webhookSecret, gitlabFacts(new Gitlab({ host: config.gitlab.url, token: config.gitlab.token }))));
   } else {
     unconfigured.push({ path: GITLAB_WEBHOOK_PATH, message: 'GitLab is not configured on this server: set GITLAB_TOKEN and GITLAB_WEBHOOK_SECRET' });
   }

@@ -6,7 +6,9 @@ export type ParsedWebhook =
   | { kind: 'event'; event: ForgeEvent }
   | { kind: 'command'; command: ForgeCommand }
   | { kind: 'ignored'; reason: string }
-  | { kind: 'invalid'; reason: string };
+  | { kind: 'invalid'; reason: string }
+  /** The forge contradicts what the webhook claims: answered 403 and audited. */
+  | { kind: 'refused'; reason: string };
 
 /** The payload's fields Slipway needs, or the `invalid` answer naming what is wrong with `what`. */
 export function parsePayload<T>(schema: z.ZodType<T>, what: string, payload: unknown): { ok: true; data: T } | { ok: false; answer: ParsedWebhook } {
@@ -41,7 +43,7 @@ export function branchPush(push: { target: ForgeTarget; deliveryId: string; ref:
 }
 
 /** `/slipway retry` or `/slipway cancel` at the start of a comment; anything else after `/slipway` asks for help. */
-function commentCommand(body: string): ForgeCommand['action'] | undefined {
+export function commentCommand(body: string): ForgeCommand['action'] | undefined {
   const match = /^\s*\/slipway(?:\s+(\S+))?/.exec(body);
   if (!match) return undefined;
   const word = match[1]?.toLowerCase();
@@ -49,8 +51,11 @@ function commentCommand(body: string): ForgeCommand['action'] | undefined {
 }
 
 /** A merge/pull request comment: a command when it starts with `/slipway`, ignored otherwise. */
-export function commentOn(comment: { target: ForgeTarget; deliveryId: string; body: string; by: ForgeCommand['by']; changeRequest: number }): ParsedWebhook {
+export function commentOn(comment: { target: ForgeTarget; deliveryId: string; body: string; by: ForgeCommand['by']; changeRequest: number; commentId?: number }): ParsedWebhook {
   const action = commentCommand(comment.body);
   if (!action) return { kind: 'ignored', reason: 'the comment is not a /slipway command' };
-  return { kind: 'command', command: { target: comment.target, deliveryId: comment.deliveryId, action, by: comment.by, changeRequest: comment.changeRequest, sha: null, via: 'comment' } };
+  return {
+    kind: 'command',
+    command: { target: comment.target, deliveryId: comment.deliveryId, action, by: comment.by, changeRequest: comment.changeRequest, sha: null, via: 'comment', ...(comment.commentId === undefined ? {} : { commentId: comment.commentId }) },
+  };
 }

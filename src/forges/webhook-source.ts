@@ -18,6 +18,13 @@ export interface WebhookSource {
   /** The event name and delivery id, or why they are missing (answered with 400). */
   identify(request: IncomingMessage, body: Buffer): { name: string; deliveryId: string } | Refusal;
   parse(name: string, deliveryId: string, payload: unknown): ParsedWebhook;
+  /**
+   * Where the secret alone does not prove what a payload says (GitLab's token is shared with
+   * whoever configured the hook), the facts are asked of the forge: the event or command as the
+   * forge states it, `refused` (403, audited) where it contradicts the payload. Throws when the
+   * forge cannot be asked (answered 503, so the forge delivers again).
+   */
+  verify?(parsed: ParsedWebhook): Promise<ParsedWebhook>;
 }
 
 /** A forge this server has no configuration for: its path answers 404 with what to set. */

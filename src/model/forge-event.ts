@@ -30,6 +30,8 @@ export interface ForgeCommand {
   changeRequest: number | null;
   sha: string | null;
   via: 'comment' | 'checks';
+  /** The comment's id on its forge, so the comment can be read back from it (GitLab). */
+  commentId?: number;
 }
 
 /** A push or a merge/pull request change, parsed from a webhook. */

@@ -3,7 +3,21 @@ function wildcard(pattern: string): RegExp {
   return new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 }
 
-/** Does `ref` match one of the patterns (`main`, `release/*`)? */
+/**
+ * A fork's branch is recorded as `owner:branch`. Git forbids `:` in a ref name, so no branch
+ * of the project itself can look like one, and no pattern (not even `*`) may match it.
+ */
+export function isForkRef(ref: string): boolean {
+  return ref.includes(':');
+}
+
+/** `owner:branch`, how a fork's branch is named wherever Slipway records or shows it. */
+export function forkRef(owner: string, branch: string): string {
+  return `${owner}:${branch}`;
+}
+
+/** Does `ref` match one of the patterns (`main`, `release/*`)? A fork's branch never does. */
 export function matchesRef(ref: string, patterns: readonly string[]): boolean {
+  if (isForkRef(ref)) return false;
   return patterns.some((pattern) => wildcard(pattern).test(ref));
 }

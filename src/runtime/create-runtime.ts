@@ -12,6 +12,7 @@ import { DEFAULT_ARTIFACT_EXPIRY_SECONDS } from '../pipeline/job-artifacts.js';
 import { createLocalResourceGroups } from '../pipeline/resource-groups.js';
 import { createResourceGroupLocks } from '../store/resource-group-locks.js';
 import type { PipelineRuntime } from '../runner/execute-pipeline.js';
+import { createAuditLog, type AuditLog } from '../store/audit-log.js';
 import { createDeploymentStore, type DeploymentStore } from '../store/deployment-store.js';
 import { createJobTokenStore, type JobTokenStore } from '../store/job-token-store.js';
 import { migrate } from '../store/migrate.js';
@@ -41,6 +42,7 @@ export interface Stores {
   variables: ProjectVariableStore;
   webSessions: WebSessionStore;
   workers: WorkerRegistry;
+  audit: AuditLog;
 }
 
 /** What every command needs, built once from the configuration. */
@@ -85,6 +87,7 @@ export function createStores(pool: Pool, secretKey?: Buffer): Stores {
     variables: createProjectVariableStore(pool, secretKey ? createVariableCipher(secretKey) : undefined),
     webSessions: createWebSessionStore(pool),
     workers: createWorkerRegistry(pool),
+    audit: createAuditLog(pool),
   };
 }
 

@@ -13,6 +13,7 @@ import { variableRoutes } from '../http/variable-routes.js';
 import { REGISTRY_TOKEN_PATH, registryTokenRoute } from '../http/registry-token-route.js';
 import { startHttpServer, type HttpServer } from '../http/server.js';
 import { notConfigured, webhookRoutes } from '../http/webhook-routes.js';
+import type { OnRefusedWebhook } from '../http/webhook-route.js';
 import type { Executor } from '../pipeline/executor.js';
 import { createTokenIssuer } from '../registry/token-issuer.js';
 import { commitDescriber } from '../report/describe-commit.js';
@@ -162,6 +163,12 @@ export async function startService(config: Config, logger: Logger, options: Serv
   const dispatch = createDispatcher(stores.queue, reporter, signals);
   const control = createPipelineControl(stores.queue, reporter, signals);
   const command = createCommandHandler({ queue: stores.queue, views: stores.views, forges: forges.byName, control, reporter, logger });
+  // A hook the forge contradicts is somebody trying something: kept in the audit trail, not just the log.
+  const refusedWebhook: OnRefusedWebhook = async ({ source, deliveryId, event, claimed, reason }) => {
+    const target = claimed.kind === 'event' ? claimed.event.target : claimed.kind === 'command' ? claimed.command.target : undefined;
+    logger.warn({ source, deliveryId, event, project: target?.project, reason }, 'webhook refused: the forge contradicts it');
+    await stores.audit.record({ actor: `webhook:${source}`, action: 'webhook.refused', project: target?.project ?? null, detail: { deliveryId, event, reason, apiContext: target?.apiContext ?? null } });
+  };
   const web: WebContext = {
     publicUrl: config.publicUrl,
     sessions: stores.webSessions,
@@ -199,7 +206,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
           routes: [
             ...healthRoutes(pool, metrics, healthChecks),
             ...webRoutes(web),
-            ...webhookRoutes(forges, dispatch, command),
+            ...webhookRoutes(forges, dispatch, command, refusedWebhook),
             ...variableRoutes(stores.variables, config.adminToken),
             config.registry.token
               ? registryTokenRoute({

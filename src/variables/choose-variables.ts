@@ -1,10 +1,11 @@
 import type { PipelineFacts } from '../model/pipeline-facts.js';
-import { matchesRef } from '../model/ref-patterns.js';
+import { isForkRef, matchesRef } from '../model/ref-patterns.js';
 import type { CiVariable } from './variable-rules.js';
 
 
 /** The default branch and the project's `protectedRefs` patterns are protected; nothing else is. */
 export function isProtectedRef(ref: string, defaultBranch: string | undefined, patterns: readonly string[]): boolean {
+  if (isForkRef(ref)) return false;
   return ref === defaultBranch || matchesRef(ref, patterns);
 }
 

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { matchesRef } from '../../src/model/ref-patterns.js';
+import { isProtectedRef } from '../../src/variables/choose-variables.js';
 import { describe, expect, it } from 'vitest';
 import { parseGithubEvent } from '../../src/forges/github/parse-github-event.js';
 import { parseGitlabEvent } from '../../src/forges/gitlab/parse-gitlab-event.js';
@@ -52,9 +54,10 @@ describe('GitLab hooks as forge-neutral events', () => {
     const note = (text: string) => gitlabNote({ project: 'team/app', projectId: 14, iid: 6, note: text, user: { id: 3, username: 'dora' } });
     const onCommit = { ...note('/slipway retry'), object_attributes: { ...note('/slipway retry').object_attributes, noteable_type: 'Commit' }, merge_request: undefined };
 
-    expect(parseGitlabEvent('Note Hook', 'n1', note('  /slipway cancel'))).toEqual({
+    const cancel = note('  /slipway cancel');
+    expect(parseGitlabEvent('Note Hook', 'n1', cancel)).toEqual({
       kind: 'command',
-      command: { target: { forge: 'gitlab', project: 'team/app', apiContext: { projectId: 14 } }, deliveryId: 'n1', action: 'cancel', by: { id: '3', login: 'dora' }, changeRequest: 6, sha: null, via: 'comment' },
+      command: { target: { forge: 'gitlab', project: 'team/app', apiContext: { projectId: 14 } }, deliveryId: 'n1', action: 'cancel', by: { id: '3', login: 'dora' }, changeRequest: 6, sha: null, via: 'comment', commentId: cancel.object_attributes.id },
     });
     expect(parseGitlabEvent('Note Hook', 'n2', note('/slipway'))).toMatchObject({ kind: 'command', command: { action: 'help' } });
     expect(parseGitlabEvent('Note Hook', 'n3', note('please /slipway retry'))).toEqual({ kind: 'ignored', reason: 'the comment is not a /slipway command' });
@@ -71,11 +74,20 @@ describe('GitLab hooks as forge-neutral events', () => {
 });
 
 describe('GitHub deliveries as forge-neutral events', () => {
-  it('turns a pull request from a fork into a run marked as a fork', () => {
-    expect(parseGithubEvent('pull_request', 'g1', githubPullRequest({ repo: 'octo/app', sha: SHA, number: 4, fork: 'someone/app' }))).toMatchObject({
+  it('turns a pull request from a fork into a run marked as a fork, on the fork’s branch even when it is named main', () => {
+    const fromFork = githubPullRequest({ repo: 'octo/app', sha: SHA, number: 4, fork: 'someone/app' });
+    fromFork.pull_request.head.ref = 'main';
+
+    expect(parseGithubEvent('pull_request', 'g1', fromFork)).toMatchObject({
       kind: 'event',
-      event: { target: { forge: 'github', project: 'octo/app', apiContext: { installationId: 1 } }, action: 'run', changeRequest: 4, fromFork: true },
+      event: { target: { forge: 'github', project: 'octo/app', apiContext: { installationId: 1 } }, action: 'run', changeRequest: 4, fromFork: true, ref: 'someone:main' },
     });
+  });
+
+  it('never lets a fork’s branch match a protected ref, an environment’s branches or the default branch', () => {
+    expect(matchesRef('someone:main', ['main', '*', 'someone:main'])).toBe(false);
+    expect(isProtectedRef('someone:main', 'someone:main', ['*'])).toBe(false);
+    expect(matchesRef('main', ['main'])).toBe(true);
   });
 
   it('keeps what rules:changes compares with: the commit before a push, a pull request’s base branch', () => {

@@ -1,4 +1,5 @@
 import nock from 'nock';
+import { gitlabWorldAnswer } from './gitlab-world.js';
 
 export interface FakeComment {
   id: number;
@@ -46,8 +47,13 @@ let nextId = 1000;
 export function fakeGitlab(baseUrl: string, archives: Map<string, Buffer>, options: { failStatuses?: number; commits?: Map<string, { title: string; author_name: string; delayMs?: number }> } = {}) {
   const record = newRecord();
   let statusFailures = options.failStatuses ?? 0;
+  const worldPath = (uri: string) => new URL(uri, baseUrl).pathname;
   const scope = nock(baseUrl)
     .persist()
+    // Projects, branches, merge requests and notes: what verifying a hook asks.
+    .get((uri) => gitlabWorldAnswer('GET', worldPath(uri)) !== undefined)
+    .query(true)
+    .reply((uri) => gitlabWorldAnswer('GET', worldPath(uri))!)
     .get(/^\/api\/v4\/projects\/\d+\/repository\/archive\.tar\.gz/)
     .query(true)
     .reply((uri) => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { addNote, gitlabProject, setBranchHead, setMergeRequest } from './gitlab-world.js';
 
 type ExampleGroup = { name: string; examples: Array<Record<string, any>> };
 // The package is a JSON file; require reads it on Node 20 and 22 alike.
@@ -8,25 +9,49 @@ const examples = createRequire(import.meta.url)('@octokit/webhooks-examples') as
 
 const fixture = (name: string) => JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../fixtures/gitlab', name), 'utf8'));
 
-/** GitLab's documented Merge Request Hook, pointed at one project, MR and commit. */
-export function gitlabMergeRequest(options: { project: string; sha: string; iid?: number; action?: string; oldrev?: string; fromFork?: boolean }) {
+const MR_STATES: Record<string, string> = { close: 'closed', merge: 'merged' };
+
+/**
+ * GitLab's documented Merge Request Hook, pointed at one project, MR and commit; the stand-in
+ * GitLab learns the merge request as the hook describes it (a fork's source is `<fork>/<name>`).
+ */
+export function gitlabMergeRequest(options: { project: string; sha: string; iid?: number; action?: string; oldrev?: string; fromFork?: boolean | string; sourceBranch?: string }) {
   const hook = fixture('merge-request-hook.json');
+  const project = gitlabProject(options.project);
+  const fork = options.fromFork ? gitlabProject(`${typeof options.fromFork === 'string' ? options.fromFork : 'forker'}/${options.project.split('/').pop()}`) : project;
   hook.project.path_with_namespace = options.project;
+  hook.project.id = project.id;
+  hook.project.default_branch = project.default_branch;
   hook.object_attributes.iid = options.iid ?? 1;
   hook.object_attributes.action = options.action ?? 'open';
   hook.object_attributes.last_commit.id = options.sha;
-  hook.object_attributes.target_project_id = hook.object_attributes.source_project_id = 14;
-  if (options.fromFork) hook.object_attributes.source_project_id = 99;
+  hook.object_attributes.target_project_id = project.id;
+  hook.object_attributes.source_project_id = fork.id;
+  if (options.sourceBranch) hook.object_attributes.source_branch = options.sourceBranch;
   if (options.oldrev) hook.object_attributes.oldrev = options.oldrev;
+  const attributes = hook.object_attributes;
+  setMergeRequest(project.id, {
+    iid: attributes.iid,
+    sha: options.sha,
+    state: MR_STATES[attributes.action] ?? 'opened',
+    source_branch: attributes.source_branch,
+    target_branch: attributes.target_branch,
+    source_project_id: fork.id,
+    target_project_id: project.id,
+  });
   return hook;
 }
 
-/** GitLab's documented Push Hook, for one project, branch and commit. */
+/** GitLab's documented Push Hook, for one project, branch and commit; the branch now points there on the stand-in. */
 export function gitlabPush(options: { project: string; sha: string; ref?: string }) {
   const hook = fixture('push-hook.json');
+  const project = gitlabProject(options.project);
   hook.project.path_with_namespace = options.project;
+  hook.project.id = hook.project_id = project.id;
+  hook.project.default_branch = project.default_branch;
   hook.after = hook.checkout_sha = options.sha;
   hook.ref = `refs/heads/${options.ref ?? 'master'}`;
+  setBranchHead(project.id, options.ref ?? 'master', options.sha);
   return hook;
 }
 
@@ -64,8 +89,10 @@ export function githubPush(options: { repo: string; sha: string; ref?: string })
 /** GitLab's documented Note Hook for a comment on a merge request. */
 export function gitlabNote(options: { project: string; projectId: number; iid: number; note: string; user: { id: number; username: string } }) {
   const hook = fixture('note-hook.json');
+  gitlabProject(options.project, { id: options.projectId });
   hook.project.path_with_namespace = options.project;
   hook.project.id = hook.project_id = options.projectId;
+  hook.object_attributes.id = addNote(options.note, options.user);
   hook.merge_request.iid = options.iid;
   hook.object_attributes.note = options.note;
   hook.user.id = options.user.id;

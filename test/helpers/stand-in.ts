@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gitlabWorldAnswer } from './gitlab-world.js';
 import { SLACK_TEAM_ID } from './slack-requests.js';
 
 export interface StandInCall {
@@ -47,6 +48,11 @@ export function startStandIn(archives: Map<string, Buffer> = new Map(), options:
         }, options.archiveDelayMs ?? 0);
       }
       response.setHeader('content-type', 'application/json');
+      const known = gitlabWorldAnswer(request.method ?? 'GET', url.pathname);
+      if (known) {
+        response.statusCode = known[0];
+        return response.end(JSON.stringify(known[1]));
+      }
       if (url.pathname === '/api/auth.test') return response.end(JSON.stringify({ ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: SLACK_TEAM_ID }));
       if (url.pathname.startsWith('/api/') && !url.pathname.startsWith('/api/v4/')) return response.end(JSON.stringify({ ok: true, ts: `${Date.now() / 1000}`, channel: 'C1' }));
       const mergeRequest = /^\/api\/v4\/projects\/(\d+)\/merge_requests\/(\d+)\/notes(?:\/(\d+))?$/.exec(url.pathname);

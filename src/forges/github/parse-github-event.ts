@@ -1,3 +1,4 @@
+import { forkRef } from '../../model/ref-patterns.js';
 import { branchPush, commentOn, parsePayload, ZERO_SHA, type ParsedWebhook } from '../parse-result.js';
 import { CheckEventSchema, IssueCommentEventSchema, PullRequestEventSchema, PushEventSchema } from './webhook-schema.js';
 
@@ -34,6 +35,10 @@ export function parseGithubEvent(name: string, deliveryId: string, payload: unkn
     const action = RUN_ACTIONS.has(pr.action) ? 'run' : pr.action === 'closed' ? 'cancel' : undefined;
     if (!action) return { kind: 'ignored', reason: `pull_request action "${pr.action}" needs no pipeline` };
     if (!pr.installation) return { kind: 'invalid', reason: 'pull_request payload has no installation: is this a GitHub App webhook?' };
+    const head = pr.pull_request.head;
+    const fromFork = head.repo?.full_name !== pr.pull_request.base.repo.full_name;
+    // A fork's `main` is not the project's `main`: it is recorded as `owner:main`, as GitHub labels it.
+    const forkOwner = head.repo?.full_name.split('/')[0] ?? 'deleted-fork';
     return {
       kind: 'event',
       event: {
@@ -42,10 +47,10 @@ export function parseGithubEvent(name: string, deliveryId: string, payload: unkn
         event: `pull_request.${pr.action}`,
         action,
         sha: pr.pull_request.head.sha,
-        ref: pr.pull_request.head.ref,
+        ref: fromFork ? forkRef(forkOwner, head.ref) : head.ref,
         defaultBranch: pr.repository.default_branch,
         changeRequest: pr.number,
-        fromFork: pr.pull_request.head.repo?.full_name !== pr.pull_request.base.repo.full_name,
+        fromFork,
       },
     };
   }

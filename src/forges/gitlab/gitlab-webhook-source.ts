@@ -2,12 +2,21 @@ import { createHash } from 'node:crypto';
 import { refuse } from '../../model/refusal.js';
 import { tokensMatch } from '../../model/tokens-match.js';
 import { header, type WebhookSource } from '../webhook-source.js';
+import { withinTime } from '../../model/within-time.js';
+import type { GitlabFacts } from './gitlab-facts.js';
 import { parseGitlabEvent } from './parse-gitlab-event.js';
+import { verifyGitlabHook } from './verify-gitlab-hook.js';
 
 export const GITLAB_WEBHOOK_PATH = '/webhooks/gitlab';
 
-/** `POST /webhooks/gitlab`, checked against GITLAB_WEBHOOK_SECRET in `X-Gitlab-Token` before the body is read. */
-export function gitlabWebhookSource(secret: string): WebhookSource {
+/** GitLab waits 10 s for an answer; verification must leave time to record the event. */
+const VERIFY_WITHIN_MS = 6_000;
+
+/**
+ * `POST /webhooks/gitlab`, checked against GITLAB_WEBHOOK_SECRET in `X-Gitlab-Token` before the
+ * body is read, then verified with GitLab's API: the token proves only who configured the hook.
+ */
+export function gitlabWebhookSource(secret: string, facts: GitlabFacts): WebhookSource {
   return {
     path: GITLAB_WEBHOOK_PATH,
     authenticateHeaders(request) {
@@ -25,5 +34,6 @@ export function gitlabWebhookSource(secret: string): WebhookSource {
       return { name, deliveryId };
     },
     parse: parseGitlabEvent,
+    verify: (parsed) => withinTime(verifyGitlabHook(parsed, facts), VERIFY_WITHIN_MS, () => new Error(`GitLab did not answer within ${VERIFY_WITHIN_MS / 1000} s`)),
   };
 }

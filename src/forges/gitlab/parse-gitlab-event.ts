@@ -55,6 +55,7 @@ export function parseGitlabEvent(name: string, deliveryId: string, payload: unkn
       body: note.object_attributes.note,
       by: { id: String(note.user.id), login: note.user.username },
       changeRequest: note.merge_request.iid,
+      commentId: note.object_attributes.id,
     });
   }
   return { kind: 'ignored', reason: `event "${name}" is not one Slipway handles` };

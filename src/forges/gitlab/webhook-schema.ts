@@ -44,6 +44,6 @@ export const NoteHookSchema = z.object({
   object_kind: z.literal('note'),
   user: z.object({ id: ApiId, username: boundedText(255) }),
   project: Project,
-  object_attributes: z.object({ note: z.string().max(1_000_000), noteable_type: z.string() }),
+  object_attributes: z.object({ id: ApiId, note: z.string().max(1_000_000), noteable_type: z.string() }),
   merge_request: z.object({ iid: ChangeRequestNumber }).optional(),
 });
