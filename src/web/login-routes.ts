@@ -9,8 +9,22 @@ import { ADMIN_IDENTITY, readCookie, sameSecret, SESSION_COOKIE, setCookie } fro
 
 const STATE_COOKIE = 'slipway_login_state';
 
-/** Only a path of this site: `next` must not send anyone elsewhere after logging in. */
-const localPath = (next: string | null | undefined) => (next && next.startsWith('/') && !next.startsWith('//') && !next.includes('\\') ? next : '/');
+const ORIGIN = 'http://slipway.invalid';
+
+/**
+ * Only a path of this site: `next` must not send anyone elsewhere after logging in. It is read
+ * as a browser reads a Location (which drops tabs and newlines, so `/\t/evil` is `//evil`) and
+ * kept only if it stays on this origin; anything else, or anything unreadable, goes to `/`.
+ */
+export function localPath(next: string | null | undefined): string {
+  if (!next || !next.startsWith('/') || /[\u0000-\u0020\u007f\\]/.test(next)) return '/';
+  try {
+    const resolved = new URL(next, ORIGIN);
+    return resolved.origin === ORIGIN ? `${resolved.pathname}${resolved.search}${resolved.hash}` : '/';
+  } catch {
+    return '/';
+  }
+}
 
 function safeDecode(text: string): string {
   try {

@@ -64,13 +64,22 @@ describe('logging in with GitHub', () => {
   });
 
   it('keeps a `next` that leaves the site from sending anyone away after the login', async () => {
-    for (const next of ['https://evil.example/', '//evil.example/', '/\\evil.example']) {
+    for (const next of ['https://evil.example/', '//evil.example/', '/\\evil.example', '/\t/evil.example/', '/\n/evil.example/', '/\r\nset-cookie: x=1', '/%0a/x', '/ /evil.example']) {
       const start = await fetch(`${base}/login/github?next=${encodeURIComponent(next)}`, { redirect: 'manual' });
       const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
       nock('https://github.com').post('/login/oauth/access_token').reply(200, { access_token: 'ghu_other', token_type: 'bearer', scope: '' });
       nock('https://api.github.com').get('/user').reply(200, { id: 1, login: 'someone' });
       const callback = await fetch(`${base}/login/github/callback?code=c&state=${state}`, { redirect: 'manual', headers: { cookie: start.headers.getSetCookie()[0]!.split(';')[0]! } });
-      expect([next, callback.status, callback.headers.get('location')]).toEqual([next, 303, '/']);
+      expect([next, callback.status, callback.headers.get('location')]).toEqual([next, 303, next === '/%0a/x' ? '/%0a/x' : '/']);
     }
+  });
+
+  it('sends a login page `next` with a newline home rather than failing, and answers a callback with no state 400', async () => {
+    const prompt = await fetch(`${base}/login?next=${encodeURIComponent('/\r\nset-cookie: x=1')}`);
+    const noState = await fetch(`${base}/login/github/callback?code=c`, { redirect: 'manual' });
+
+    expect(prompt.status).toBe(200);
+    expect(await prompt.text()).toContain('name="next" value="/"');
+    expect(noState.status).toBe(400);
   });
 });
