@@ -10,8 +10,9 @@ export interface Forge {
   /**
    * Writes the repository at `sha` into `destDir` (which exists and is empty), within
    * `limits`; returns what was left out (links out of the tree, devices), for the pipeline's notes.
+   * `signal` ends the download (a deadline, or the pipeline's cancellation).
    */
-  fetchSource(target: ForgeTarget, sha: string, destDir: string, limits: ArchiveLimits): Promise<ArchiveNotes>;
+  fetchSource(target: ForgeTarget, sha: string, destDir: string, limits: ArchiveLimits, signal?: AbortSignal): Promise<ArchiveNotes>;
   setCommitStatus(target: ForgeTarget, sha: string, status: CommitStatus): Promise<void>;
   /**
    * Creates Slipway's one comment on the change request, or edits it in place: it is found
@@ -23,9 +24,9 @@ export interface Forge {
    * events come with; `ref` absent means the project's default branch. `isPublic` says whether
    * anyone may read the project, which decides whether a pipeline may use it.
    */
-  readProjectFile(target: ForgeTarget, project: string, ref: string | undefined, file: string): Promise<{ text: string; isPublic: boolean }>;
+  readProjectFile(target: ForgeTarget, project: string, ref: string | undefined, file: string, signal?: AbortSignal): Promise<{ text: string; isPublic: boolean }>;
   /** The paths a comparison of `base...head` changed (both sides of a rename), for `rules:changes`. */
-  changedFiles(target: ForgeTarget, base: string, head: string): Promise<string[]>;
+  changedFiles(target: ForgeTarget, base: string, head: string, signal?: AbortSignal): Promise<string[]>;
   /**
    * What `user` may do with `target`'s project: read it (a member, or the project is visible
    * to anyone logged in) or write to it (GitHub push, GitLab Developer). Asked with Slipway's

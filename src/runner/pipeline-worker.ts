@@ -16,12 +16,16 @@ import { PipelineFileError } from '../pipeline/pipeline-file-error.js';
 import { preparePlanThread, readPipelinePlanWithin } from '../pipeline/read-plan-within.js';
 import { rerunSet, type ReusedJob } from '../pipeline/engine.js';
 import type { PipelinePlan } from '../pipeline/plan.js';
-import { createIncludeFetcher, REMOTE_INCLUDE_TIMEOUT_MS } from './fetch-include.js';
+import { abortReason, deadline } from '../model/within-time.js';
+import { createIncludeFetcher, INCLUDES_TIMEOUT_MS, REMOTE_INCLUDE_TIMEOUT_MS } from './fetch-include.js';
 import { executePipeline, type PipelineRuntime } from './execute-pipeline.js';
 import { holdingLease, startClaimLoop } from './claim-loop.js';
 import { factsOf } from './pipeline-facts.js';
 import { removeDeadSourceFolders, SOURCE_DIR_PREFIX } from './source-folders.js';
 import type { Reporter } from '../report/reporter.js';
+
+/** How long a source archive may take to arrive, all of it. */
+const SOURCE_FETCH_TIMEOUT_MS = 180_000;
 
 export interface WorkerOptions {
   workerId: string;
@@ -98,7 +102,10 @@ export function startWorker(options: WorkerOptions): Worker {
     let archiveNotes: string[];
     try {
       try {
-        archiveNotes = await forge.fetchSource(claimed.target, claimed.sha, sourceDir, options.sourceLimits);
+        const within = deadline(SOURCE_FETCH_TIMEOUT_MS, signal);
+        archiveNotes = await forge.fetchSource(claimed.target, claimed.sha, sourceDir, options.sourceLimits, within).catch((error: unknown) =>
+          Promise.reject(within.aborted && !signal.aborted ? new Error(abortReason(within, SOURCE_FETCH_TIMEOUT_MS)) : error),
+        );
       } catch (error) {
         if (!signal.aborted) await options.store.fail(claimed.id, `could not fetch the source at ${claimed.sha.slice(0, 12)}: ${error instanceof Error ? error.message : String(error)}`, options.workerId);
         return;
@@ -110,6 +117,8 @@ export function startWorker(options: WorkerOptions): Worker {
           forge,
           target: claimed.target,
           sha: claimed.sha,
+          // All of a pipeline's includes share one deadline, and a cancel ends them at once.
+          signal: deadline(INCLUDES_TIMEOUT_MS, signal),
           includeProjects: options.includes.projects(claimed.target.project),
           remote: { timeoutMs: REMOTE_INCLUDE_TIMEOUT_MS, allowedAddresses: options.includes.allowedAddresses },
         });
@@ -117,7 +126,7 @@ export function startWorker(options: WorkerOptions): Worker {
         if (archiveNotes.length > 0) plan = { ...plan, notes: [...(plan.notes ?? []), ...archiveNotes] };
       } catch (error) {
         if (!(error instanceof PipelineFileError)) throw error;
-        await options.store.fail(claimed.id, error.message, options.workerId);
+        if (!signal.aborted) await options.store.fail(claimed.id, error.message, options.workerId);
         return;
       }
       if (plan.skipped !== undefined) {

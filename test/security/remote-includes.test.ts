@@ -22,6 +22,7 @@ beforeAll(async () => {
     else if (request.url === '/moved.yml') response.writeHead(302, { location: '/ci/base.yml' }).end();
     else if (request.url === '/huge.yml') response.end(Buffer.alloc(2 * 1024 * 1024, 'a'));
     else if (request.url === '/slow.yml') setTimeout(() => response.end('late: {}\n'), 5_000).unref();
+    else if (request.url === '/drip.yml') drip(response);
     else response.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -33,6 +34,13 @@ afterAll(async () => {
 });
 
 const allowLoopback = { timeoutMs: 2_000, allowedAddresses: ['127.0.0.1'] };
+
+/** One byte every 100 ms, for ever: never idle long enough for an idle timeout to notice. */
+function drip(response: http.ServerResponse): void {
+  response.writeHead(200, { 'content-type': 'text/plain' });
+  const timer = setInterval(() => response.write('#'), 100);
+  response.on('close', () => clearInterval(timer));
+}
 
 describe('include:remote', () => {
   it('refuses private and loopback addresses unless the server allows them', async () => {
@@ -47,6 +55,24 @@ describe('include:remote', () => {
     });
     expect(await fetchRemote(`${base}/huge.yml`, allowLoopback)).toEqual({ error: `${base}/huge.yml is larger than the 1048576 bytes an included file may be` });
     expect(await fetchRemote(`${base}/slow.yml`, { ...allowLoopback, timeoutMs: 300 })).toEqual({ error: `${base}/slow.yml could not be fetched: no answer within 0.3 s` });
+  });
+
+  it('cuts off a server that drips its answer at the deadline for the whole file, not an idle timeout', async () => {
+    const started = Date.now();
+
+    const answer = await fetchRemote(`${base}/drip.yml`, { ...allowLoopback, timeoutMs: 800 });
+
+    expect(answer).toEqual({ error: `${base}/drip.yml could not be read: not all of it arrived within 0.8 s` });
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('stops fetching the moment the pipeline is canceled', async () => {
+    const cancel = new AbortController();
+    setTimeout(() => cancel.abort(new Error('canceled by the merge request closing')), 300);
+
+    const answer = await fetchRemote(`${base}/drip.yml`, { ...allowLoopback, timeoutMs: 60_000 }, cancel.signal);
+
+    expect(answer).toEqual({ error: `${base}/drip.yml could not be read: canceled by the merge request closing` });
   });
 
   it('reaches the plan through the reading thread, which asks for it and reads again', async () => {

@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import { JobError, PROJECT_DIR, type JobFile, type JobInput, type ServiceLog } from '../../pipeline/executor.js';
 import type { WorkspaceReader } from '../../pipeline/workspace-archive.js';
 import type { ResolvedService } from '../../pipeline/services.js';
-import { abortable } from './abortable.js';
+import { abortable } from '../../model/within-time.js';
 import { isNotFound, removeContainer } from './docker-client.js';
 import { pullImage, type RegistryAuth } from './pull-image.js';
 import { createJobPod } from './job-services.js';

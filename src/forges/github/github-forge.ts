@@ -12,6 +12,9 @@ function checkState(state: CheckReport['state']): CheckFields {
   return { status: 'completed', conclusion };
 }
 
+/** Octokit takes an abort signal as a request option. */
+const withSignal = (signal: AbortSignal | undefined) => (signal ? { request: { signal } } : {});
+
 const statusOf = (error: unknown) => (typeof error === 'object' && error !== null && 'status' in error ? error.status : undefined);
 
 function repoOf(target: ForgeTarget): { owner: string; repo: string } {
@@ -26,9 +29,9 @@ export function createGithubForge(probot: Probot): Forge {
     name: 'github',
     maxCommentLength: 65_536,
 
-    async fetchSource(target, sha, destDir, limits) {
+    async fetchSource(target, sha, destDir, limits, signal) {
       const octokit = await octokitFor(target);
-      const response = await octokit.request('GET /repos/{owner}/{repo}/tarball/{ref}', { ...repoOf(target), ref: sha });
+      const response = await octokit.request('GET /repos/{owner}/{repo}/tarball/{ref}', { ...repoOf(target), ref: sha, ...withSignal(signal) });
       return extractArchive(Buffer.from(response.data as ArrayBuffer), destDir, limits);
     },
 
@@ -69,12 +72,12 @@ export function createGithubForge(probot: Probot): Forge {
       await octokit.rest.issues.createComment({ ...where, body });
     },
 
-    async changedFiles(target, base, head) {
+    async changedFiles(target, base, head, signal) {
       const octokit = await octokitFor(target);
       const files = new Set<string>();
       // GitHub lists at most 300 files per page and 3000 in all.
       for (let page = 1; page <= 30; page += 1) {
-        const { data } = await octokit.rest.repos.compareCommitsWithBasehead({ ...repoOf(target), basehead: `${base}...${head}`, per_page: 100, page });
+        const { data } = await octokit.rest.repos.compareCommitsWithBasehead({ ...repoOf(target), basehead: `${base}...${head}`, per_page: 100, page, ...withSignal(signal) });
         for (const file of data.files ?? []) {
           files.add(file.filename);
           if (file.previous_filename) files.add(file.previous_filename);
@@ -84,11 +87,11 @@ export function createGithubForge(probot: Probot): Forge {
       return [...files];
     },
 
-    async readProjectFile(target, project, ref, file) {
+    async readProjectFile(target, project, ref, file, signal) {
       const octokit = await octokitFor(target);
       const [owner = '', repo = ''] = project.split('/');
-      const { data: repository } = await octokit.rest.repos.get({ owner, repo });
-      const response = await octokit.rest.repos.getContent({ owner, repo, path: file, ref: ref ?? repository.default_branch, mediaType: { format: 'raw' } });
+      const { data: repository } = await octokit.rest.repos.get({ owner, repo, ...withSignal(signal) });
+      const response = await octokit.rest.repos.getContent({ owner, repo, path: file, ref: ref ?? repository.default_branch, mediaType: { format: 'raw' }, ...withSignal(signal) });
       const text = typeof response.data === 'string' ? response.data : Buffer.from(response.data as unknown as ArrayBuffer).toString('utf8');
       return { text: limitedText(text, project, file), isPublic: !repository.private };
     },

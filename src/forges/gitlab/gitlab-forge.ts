@@ -1,4 +1,5 @@
 import { Gitlab } from '@gitbeaker/rest';
+import { abortable } from '../../model/within-time.js';
 import { extractArchive } from '../extract-archive.js';
 import type { ForgeTarget } from '../../model/forge-event.js';
 import { limitedText, type Forge } from '../forge.js';
@@ -11,6 +12,11 @@ export interface GitlabForgeOptions {
 const isNotFound = (error: unknown) =>
   typeof error === 'object' && error !== null && 'cause' in error && (error.cause as { response?: { status?: number } } | undefined)?.response?.status === 404;
 
+const QUERY_TIMEOUT_MS = 120_000;
+
+/** Waits for `promise` until `signal` aborts; gitbeaker cannot be handed the signal itself. */
+const untilAborted = <T>(promise: Promise<T>, signal: AbortSignal | undefined) => (signal ? abortable(promise, signal) : promise);
+
 const projectIdOf = (target: ForgeTarget) => Number(target.apiContext.projectId);
 
 /**
@@ -18,13 +24,14 @@ const projectIdOf = (target: ForgeTarget) => Number(target.apiContext.projectId)
  * report that still fails is tried again later by the reporter, the one retry layer above it.
  */
 export function createGitlabForge(options: GitlabForgeOptions): Forge {
-  const api = new Gitlab({ host: options.url, token: options.token });
+  // gitbeaker takes no signal per call: a request Slipway stops waiting for ends by this timeout.
+  const api = new Gitlab({ host: options.url, token: options.token, queryTimeout: QUERY_TIMEOUT_MS });
   return {
     name: 'gitlab',
     maxCommentLength: 1_000_000,
 
-    async fetchSource(target, sha, destDir, limits) {
-      const archive = await api.Repositories.showArchive(projectIdOf(target), { sha, fileType: 'tar.gz' });
+    async fetchSource(target, sha, destDir, limits, signal) {
+      const archive = await untilAborted(api.Repositories.showArchive(projectIdOf(target), { sha, fileType: 'tar.gz' }), signal);
       return extractArchive(Buffer.from(await archive.arrayBuffer()), destDir, limits);
     },
 
@@ -57,9 +64,9 @@ export function createGitlabForge(options: GitlabForgeOptions): Forge {
       else await api.MergeRequestNotes.create(projectId, changeRequest, body);
     },
 
-    async changedFiles(target, base, head) {
+    async changedFiles(target, base, head, signal) {
       // Not `straight`: from the merge base, as a merge request's diff is.
-      const compared = await api.Repositories.compare(projectIdOf(target), base, head, { straight: false });
+      const compared = await untilAborted(api.Repositories.compare(projectIdOf(target), base, head, { straight: false }), signal);
       return [...new Set((compared.diffs ?? []).flatMap((diff) => [diff.new_path, diff.old_path]))];
     },
 
@@ -68,9 +75,9 @@ export function createGitlabForge(options: GitlabForgeOptions): Forge {
       return { title: String(commit.title ?? ''), author: String(commit.author_name ?? 'unknown') };
     },
 
-    async readProjectFile(_target, project, ref, file) {
-      const found = await api.Projects.show(project);
-      const raw = await api.RepositoryFiles.showRaw(project, file, ref ?? String(found.default_branch));
+    async readProjectFile(_target, project, ref, file, signal) {
+      const found = await untilAborted(api.Projects.show(project), signal);
+      const raw = await untilAborted(api.RepositoryFiles.showRaw(project, file, ref ?? String(found.default_branch)), signal);
       const text = typeof raw === 'string' ? raw : await raw.text();
       return { text: limitedText(text, project, file), isPublic: found.visibility === 'public' };
     },
