@@ -60,6 +60,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const facts: PipelineFacts = {
     // Rules are decided before the run is recorded, so CI_PIPELINE_ID reads `local` there.
     id: 'local',
+    forge: 'local',
     project,
     sha,
     ref,

@@ -3,6 +3,12 @@
 /** `local` is a pipeline of `slipway run`: it has no forge to report to (the null forge). */
 export type ForgeName = 'github' | 'gitlab' | 'local';
 
+/** A project as Slipway knows it: a path names a project only together with its forge. */
+export interface ProjectKey {
+  forge: ForgeName;
+  project: string;
+}
+
 /** Where a pipeline came from, kept with the pipeline so any worker can report back. */
 export interface ForgeTarget {
   forge: ForgeName;

@@ -1,3 +1,5 @@
+import type { ForgeName } from './forge-event.js';
+
 /**
  * What is known of a pipeline before it runs, in one shape for everyone: the engine (its `CI_*`
  * variables and image tags), the runner, `slipway run` and the store.
@@ -5,6 +7,8 @@
 export interface PipelineFacts {
   /** The pipeline's number as text (`local-…` for a run that is not recorded). */
   id: string;
+  /** The forge the project lives on: a path names a project only together with it. */
+  forge: ForgeName;
   /** `owner/repo` or `group/subgroup/project`. */
   project: string;
   sha: string;

@@ -1,14 +1,16 @@
+import type { ProjectKey } from '../model/forge-event.js';
+
 /**
  * Where a pipeline's artifacts and a project's caches are kept, reachable from every worker
  * (the registry, as OCI artifacts). Archives are gzipped tars named relative to the workspace.
  */
 export interface ArtifactStore {
-  saveArtifacts(project: string, pipelineId: string, job: string, archive: Buffer): Promise<{ digest: string }>;
-  openArtifacts(project: string, digest: string): Promise<NodeJS.ReadableStream>;
+  saveArtifacts(project: ProjectKey, pipelineId: string, job: string, archive: Buffer): Promise<{ digest: string }>;
+  openArtifacts(project: ProjectKey, digest: string): Promise<NodeJS.ReadableStream>;
   /** `scope` keeps caches of protected refs, other branches and forks apart, so none can poison another's. */
-  saveCache(project: string, scope: string, key: string, archive: Buffer): Promise<void>;
+  saveCache(project: ProjectKey, scope: string, key: string, archive: Buffer): Promise<void>;
   /** Undefined when there is no cache under `key`. */
-  openCache(project: string, scope: string, key: string): Promise<NodeJS.ReadableStream | undefined>;
+  openCache(project: ProjectKey, scope: string, key: string): Promise<NodeJS.ReadableStream | undefined>;
 }
 
 /** What a job's artifacts became, for the record and the page. */

@@ -214,7 +214,7 @@ export async function runPipeline(
   if (needsEnvironment) {
     try {
       environment = await executor.open(
-        { id: run.facts.id, project: run.facts.project, sha: run.facts.sha, ...(run.affinity ? { affinity: run.affinity } : {}), ...(run.plan.tags ? { tags: run.plan.tags } : {}) },
+        { id: run.facts.id, forge: run.facts.forge, project: run.facts.project, sha: run.facts.sha, ...(run.affinity ? { affinity: run.affinity } : {}), ...(run.plan.tags ? { tags: run.plan.tags } : {}) },
         signal,
       );
     } catch (error) {
@@ -376,7 +376,7 @@ async function attemptJob({ run, environment, job, result, observer, pipelineSig
   const output = (text: string) => masker.write(text);
   const place =
     job.kind === 'script' && run.artifacts
-      ? { settings: run.artifacts, project: run.facts.project, pipelineId: run.facts.id, sourceDir: run.sourceDir, job, env, ledger, output }
+      ? { settings: run.artifacts, project: { forge: run.facts.forge, project: run.facts.project }, pipelineId: run.facts.id, sourceDir: run.sourceDir, job, env, ledger, output }
       : undefined;
   if (job.kind === 'script' && !run.artifacts && (job.artifacts || job.cache)) output('This Slipway has no artifact store, so artifacts and caches are not kept\n');
   const context: JobContext = {

@@ -1,3 +1,4 @@
+import type { ForgeName } from '../model/forge-event.js';
 import type { BuildJobSpec, ScriptJobSpec } from './plan.js';
 import type { ResolvedService } from './services.js';
 import type { WorkspaceReader } from './workspace-archive.js';
@@ -38,6 +39,7 @@ export interface ExecutorPool {
 
 export interface PipelineIdentity {
   id: string;
+  forge: ForgeName;
   project: string;
   sha: string;
   /**

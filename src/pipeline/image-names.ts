@@ -1,14 +1,32 @@
+import { createHash } from 'node:crypto';
+import type { ProjectKey } from '../model/forge-event.js';
 import type { PipelineFacts } from '../model/pipeline-facts.js';
 
-/** Docker repository path for a forge project: lower case, only the characters Docker allows. */
-export function repositoryPath(project: string): string {
-  const cleaned = project
-    .toLowerCase()
-    .split('/')
-    .map((part) => part.replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+|[._-]+$/g, ''))
-    .filter(Boolean)
-    .join('/');
-  return cleaned || 'project';
+/** What the registry allows as one path component. */
+const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+/** Kept for Slipway's own repositories beside a project's (environments, artifacts, caches). */
+const RESERVED = new Set(['environments', 'slipway-artifacts', 'slipway-cache']);
+const ENCODED = 'x--';
+/** The registry refuses a repository name past 255 characters; the registry host and suffixes need room. */
+const MAX_PATH = 180;
+
+function component(part: string): string {
+  if (COMPONENT.test(part) && !part.startsWith(ENCODED) && !RESERVED.has(part)) return part;
+  return `${ENCODED}${Buffer.from(part, 'utf8').toString('hex')}`;
+}
+
+/**
+ * The registry repository of a project, one-to-one: `<forge>/<path>`, lower case (both forges
+ * treat paths without regard to case). A part the registry would not take as it is (`_app`,
+ * `.app`, `x--…`, a name Slipway keeps for itself) is written `x--<hex of its bytes>`, never
+ * stripped, so no two projects (nor the same path on two forges) share a repository, an image
+ * tag or a cache. A path too long for the registry becomes `h--<sha256>`.
+ */
+export function repositoryPath(key: ProjectKey): string {
+  const parts = key.project.toLowerCase().split('/').map(component);
+  const path = `${key.forge}/${parts.join('/')}`;
+  if (path.length <= MAX_PATH) return path;
+  return `${key.forge}/h--${createHash('sha256').update(key.project.toLowerCase()).digest('hex').slice(0, 40)}`;
 }
 
 /** A branch name as an image tag: `feature/login` -> `feature-login`. */
@@ -21,7 +39,7 @@ export function branchTag(ref: string): string {
   return tag || 'branch';
 }
 
-export type ImageNaming = Pick<PipelineFacts, 'registry' | 'project' | 'sha' | 'ref' | 'defaultBranch'>;
+export type ImageNaming = Pick<PipelineFacts, 'registry' | 'forge' | 'project' | 'sha' | 'ref' | 'defaultBranch'>;
 
 /**
  * Why a branch's tag is not pushed, or undefined when it may be: `latest` belongs to the
@@ -44,7 +62,7 @@ export interface ImageTags {
 
 /** `:<sha>`, the branch tag, and `latest` on the default branch; cache candidates branch first. */
 export function imageTags(naming: ImageNaming): ImageTags {
-  const repository = `${naming.registry}/${repositoryPath(naming.project)}`;
+  const repository = `${naming.registry}/${repositoryPath(naming)}`;
   const branch = branchTag(naming.ref);
   const onDefault = naming.defaultBranch !== undefined && branchTag(naming.defaultBranch) === branch;
   const reason = reservedTagReason(branch, onDefault);

@@ -1,3 +1,4 @@
+import type { ProjectKey } from '../model/forge-event.js';
 import type { ArtifactSettings, SavedArtifacts } from './artifact-store.js';
 import { cacheKey } from './cache-key.js';
 import { JobError, type JobInput } from './executor.js';
@@ -40,7 +41,7 @@ const kib = (bytes: number) => `${Math.max(1, Math.round(bytes / 1024))} KiB`;
 
 interface JobPlace {
   settings: ArtifactSettings;
-  project: string;
+  project: ProjectKey;
   pipelineId: string;
   sourceDir: string;
   job: ScriptJobSpec;

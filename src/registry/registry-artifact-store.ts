@@ -1,3 +1,4 @@
+import type { ProjectKey } from '../model/forge-event.js';
 import { createHash } from 'node:crypto';
 import type { ArtifactStore } from '../pipeline/artifact-store.js';
 import { repositoryPath } from '../pipeline/image-names.js';
@@ -21,7 +22,7 @@ const shortHash = (text: string) => createHash('sha256').update(text).digest('he
  */
 export interface RegistryArtifactStore extends ArtifactStore {
   /** Removes a job's artifacts (their manifest; the registry's garbage collection frees the bytes); false when already gone. */
-  deleteArtifacts(project: string, digest: string): Promise<boolean>;
+  deleteArtifacts(project: ProjectKey, digest: string): Promise<boolean>;
 }
 
 export function createRegistryArtifactStore(registry: RegistryClient): RegistryArtifactStore {

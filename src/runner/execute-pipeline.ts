@@ -73,7 +73,7 @@ export async function executePipeline(execution: PipelineExecution, runtime: Pip
       variables: (await runtime.variablesFor?.(facts)) ?? [],
       ...(runtime.resourceGroups ? { resourceGroups: runtime.resourceGroups } : {}),
       ...(runtime.artifacts ? { artifacts: { ...runtime.artifacts, cacheScope: scope } } : {}),
-      affinity: `${facts.project} ${scope}`,
+      affinity: `${facts.forge}:${facts.project} ${scope}`,
       ...(execution.reuse ? { reuse: execution.reuse } : {}),
       ...(execution.pushAllowed ? {} : { skipJobs: Object.fromEntries(plan.jobs.filter((job) => job.kind === 'build').map((job) => [job.name, 'skipped: forks push no image'])) }),
     },
@@ -91,7 +91,7 @@ export async function executePipeline(execution: PipelineExecution, runtime: Pip
 
 /** `:<sha>` or GitLab's `:<short sha>`, as a `.gitlab-ci.yml` build job tags it. */
 async function pushedImage(facts: PipelineFacts, runtime: PipelineRuntime): Promise<ImageResult | null> {
-  const repository = repositoryPath(facts.project);
+  const repository = repositoryPath(facts);
   const tags = [facts.sha, facts.sha.slice(0, 8)];
   try {
     const found = await runtime.findPushedImage!(repository, tags);

@@ -5,6 +5,7 @@ import type { ClaimedPipeline } from '../store/pipeline-queue.js';
 export function factsOf(claimed: ClaimedPipeline, registry: string): PipelineFacts {
   return {
     id: String(claimed.id),
+    forge: claimed.target.forge,
     project: claimed.target.project,
     sha: claimed.sha,
     ref: claimed.ref,

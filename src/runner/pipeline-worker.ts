@@ -140,7 +140,7 @@ export function startWorker(options: WorkerOptions): Worker {
       const pushAllowed = !claimed.fromFork || options.allowForkPush(claimed.target.project);
       const jobToken = await options.jobTokens?.issue({
         pipelineId: claimed.id,
-        repository: repositoryPath(claimed.target.project),
+        repository: repositoryPath(claimed.target),
         actions: pushAllowed ? ['pull', 'push'] : ['pull'],
         leaseOwner: options.workerId,
       });

@@ -1,6 +1,6 @@
+import type { ForgeName, ProjectKey } from '../model/forge-event.js';
 import type { ServiceLog } from '../pipeline/executor.js';
 import type { SavedArtifacts } from '../pipeline/artifact-store.js';
-import type { ForgeName } from '../model/forge-event.js';
 import type { ImageResult, JobResult, PipelineResult, ReusedJob } from '../pipeline/engine.js';
 import type { JobSpec, PipelinePlan } from '../pipeline/plan.js';
 import { withTransaction, type Client, type Pool } from './pool.js';
@@ -152,13 +152,13 @@ export function createPipelineStore(pool: Pool) {
     },
 
     /** Artifacts past their expiry, oldest first, with the project whose registry repository holds them. */
-    async expiredArtifacts(limit: number): Promise<Array<{ jobId: number; project: string; digest: string }>> {
-      const { rows } = await pool.query<{ job_id: number; project: string; digest: string }>(
-        `SELECT a.job_id, p.project, a.digest FROM job_artifacts a JOIN jobs j ON j.id = a.job_id JOIN pipelines p ON p.id = j.pipeline_id
+    async expiredArtifacts(limit: number): Promise<Array<{ jobId: number; project: ProjectKey; digest: string }>> {
+      const { rows } = await pool.query<{ job_id: number; forge: ForgeName; project: string; digest: string }>(
+        `SELECT a.job_id, p.forge, p.project, a.digest FROM job_artifacts a JOIN jobs j ON j.id = a.job_id JOIN pipelines p ON p.id = j.pipeline_id
           WHERE a.expires_at <= now() ORDER BY a.expires_at LIMIT $1`,
         [limit],
       );
-      return rows.map((row) => ({ jobId: Number(row.job_id), project: row.project, digest: row.digest }));
+      return rows.map((row) => ({ jobId: Number(row.job_id), project: { forge: row.forge, project: row.project }, digest: row.digest }));
     },
 
     async forgetArtifacts(jobId: number): Promise<void> {

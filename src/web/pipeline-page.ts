@@ -156,7 +156,7 @@ export function pipelineRoutes(context: WebContext): Route[] {
         }
         let archive: NodeJS.ReadableStream;
         try {
-          archive = await context.artifacts.openArtifacts(pipeline.project, artifacts.digest);
+          archive = await context.artifacts.openArtifacts(pipeline, artifacts.digest);
         } catch (error) {
           return sendError(response, 502, `the artifacts of ${job.name} could not be read from the registry: ${error instanceof Error ? error.message : String(error)}`);
         }

@@ -79,6 +79,7 @@ export function fakeSha(): string {
 export function labFacts(overrides: Partial<PipelineFacts> = {}): PipelineFacts {
   return {
     id: uniqueName('test'),
+    forge: 'gitlab',
     project: uniqueName('slipway-test/hello'),
     sha: fakeSha(),
     ref: 'main',

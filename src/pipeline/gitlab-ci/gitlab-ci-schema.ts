@@ -40,6 +40,9 @@ const ScriptSchema = z
 
 export const WHEN_VALUES = ['on_success', 'on_failure', 'always', 'manual', 'delayed', 'never'] as const;
 const WhenSchema = z.enum(WHEN_VALUES, { error: `must be one of ${WHEN_VALUES.join(', ')}` });
+/** A job's own `when`: GitLab's job.rb allows `never` only inside `rules` and `workflow:rules`. */
+const JOB_WHEN_VALUES = WHEN_VALUES.filter((value) => value !== 'never');
+const JobWhenSchema = z.enum(JOB_WHEN_VALUES, { error: `must be one of ${JOB_WHEN_VALUES.join(', ')} (never belongs in rules: use rules: [{ when: never }])` });
 
 const NeedSchema = z.union(
   [
@@ -178,7 +181,7 @@ export const JobSchema = z.looseObject(
     only: RefFilterSchema.optional(),
     except: RefFilterSchema.optional(),
     rules: z.array(RuleSchema, { error: 'must be a list of rules' }).min(1, { error: 'must list at least one rule (or leave rules out)' }).optional(),
-    when: WhenSchema.optional(),
+    when: JobWhenSchema.optional(),
     allow_failure: AllowFailureSchema.optional(),
     needs: NeedsSchema.optional(),
     parallel: ParallelSchema.optional(),
