@@ -5,6 +5,7 @@ import { createDockerClient } from '../executors/docker/docker-client.js';
 import { drainPool, listPool } from '../executors/docker/dind-pool.js';
 import { ownerLabel } from '../executors/docker/dind.js';
 import { createExecutor } from '../executors/create-executor.js';
+import { resolveInstallationId } from '../runtime/installation.js';
 import { UsageError } from './usage-error.js';
 
 export const POOL_USAGE = `usage: slipway pool <status|seed|drain>
@@ -18,11 +19,12 @@ export const POOL_USAGE = `usage: slipway pool <status|seed|drain>
  * Seeds the next daemon for `slipway run` in a process of its own that outlives the run, as
  * `git gc --auto` detaches: the run's result is not held back by seeding.
  */
-export function seedInBackground(request: { affinity: string; seeds: string[] }): void {
+export function seedInBackground(request: { affinity: string; seeds: string[]; installation: string }): void {
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'pool', 'seed', request.affinity, ...request.seeds], {
     detached: true,
     stdio: 'ignore',
-    env: process.env,
+    // The seeder's daemons are the run's installation's, whatever database it could open.
+    env: { ...process.env, SLIPWAY_INSTALLATION_ID: request.installation },
   });
   child.on('error', () => undefined);
   child.unref();
@@ -39,10 +41,11 @@ export async function poolCommand(args: string[]): Promise<number> {
   const [action, ...rest] = positionals;
   const config = loadConfig();
   const host = createDockerClient(config.docker.host);
+  const installation = await resolveInstallationId(config, undefined);
   switch (action) {
     case 'status': {
       if (rest.length > 0) throw new UsageError(POOL_USAGE);
-      const { members } = await listPool(host);
+      const { members } = await listPool(host, installation);
       if (members.length === 0) console.log(`The pool is empty (SLIPWAY_POOL_SIZE=${config.docker.pool.size}).`);
       for (const member of members) {
         console.log(`${member.name}  ${member.state}${member.running ? '' : ' (stopped)'}  ${member.affinity}  ${age(member.createdMs)} old  seeds: ${member.seeds.join(' ') || 'none'}`);
@@ -53,14 +56,14 @@ export async function poolCommand(args: string[]): Promise<number> {
       const [affinity, ...seeds] = rest;
       if (!affinity || seeds.length === 0) throw new UsageError(`pool seed needs a project affinity and at least one image\n\n${POOL_USAGE}`);
       if (config.docker.pool.size === 0) throw new UsageError('the pool is off: set SLIPWAY_POOL_SIZE to the number of daemons to keep ready');
-      const executor = createExecutor(config, { poolHandOff: () => undefined });
+      const executor = createExecutor(config, { installation, poolHandOff: () => undefined });
       const seeded = await executor.pool!.seed(affinity, seeds);
       if (!seeded) console.log(`No room in the pool for ${affinity}: it has its share (SLIPWAY_POOL_PER_PROJECT) or every daemon is claimed.`);
       return 0;
     }
     case 'drain': {
       if (rest.length > 0) throw new UsageError(POOL_USAGE);
-      const removed = await drainPool(host, ownerLabel(), config.docker.dind, () => true);
+      const removed = await drainPool(host, ownerLabel(), { ...config.docker.dind, installation }, () => true);
       console.log(`Removed ${removed} pool daemon${removed === 1 ? '' : 's'}.`);
       return 0;
     }

@@ -140,6 +140,11 @@ export const EnvSchema = z.object({
   SLIPWAY_CONCURRENCY: integer(2, 0, 64),
   /** How this process names itself in worker ids and daemon owner labels; the machine's host name by default. */
   SLIPWAY_WORKER_NAME: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, { message: 'must be a name of letters, digits, dots, dashes and underscores (no slashes)' }).optional(),
+  /**
+   * The installation this process belongs to, where it has no database of its own to read it
+   * from (Slipway hands it to the background seeder a run leaves); the database's otherwise.
+   */
+  SLIPWAY_INSTALLATION_ID: z.string().trim().regex(/^[a-z0-9]{6,32}$/, { message: 'must be 6 to 32 lower-case letters and digits' }).optional(),
   /** Pipelines of one project running at once across all workers; 0: no cap (the fairest project still goes first). */
   SLIPWAY_MAX_PIPELINES_PER_PROJECT: integer(0, 0, 10_000),
   /** Seconds a worker's claim on a pipeline or deploy lasts without renewal: how soon another takes over after a crash. */

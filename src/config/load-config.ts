@@ -92,6 +92,8 @@ export interface Config {
   concurrency: number;
   /** The first part of this process's worker id (`<name>/<pid>/<random>`). */
   workerName: string;
+  /** Set only where the database cannot say it (see resolveInstallationId). */
+  installationId: string | undefined;
   /** Running pipelines one project may have across every worker; 0: no cap. */
   maxPipelinesPerProject: number;
   leaseMs: number;
@@ -296,6 +298,7 @@ function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey:
     concurrency: env.SLIPWAY_DOCKER_HOSTS ? hosts.reduce((sum, host) => sum + host.capacity, 0) : env.SLIPWAY_CONCURRENCY,
     maxPipelinesPerProject: env.SLIPWAY_MAX_PIPELINES_PER_PROJECT,
     workerName: env.SLIPWAY_WORKER_NAME ?? os.hostname(),
+    installationId: env.SLIPWAY_INSTALLATION_ID,
     secretKey,
     adminToken: env.SLIPWAY_ADMIN_TOKEN,
     leaseMs: env.SLIPWAY_LEASE_SECONDS * 1000,

@@ -14,15 +14,17 @@ export interface ExecutorChoices {
   onPoolError?: WarmPoolOptions['onError'];
   /** The owner label of this process's daemons (its worker id). */
   owner?: string;
+  /** This installation's id: its containers carry it, and it touches no others. */
+  installation: string;
 }
 
-export function dockerExecutorOptions(config: Config, choices: ExecutorChoices = {}): DockerExecutorOptions {
+export function dockerExecutorOptions(config: Config, choices: ExecutorChoices): DockerExecutorOptions {
   const { dind, job, pool } = config.docker;
   const { host, user, password } = config.registry;
   return {
     hostAddress: config.docker.host ?? 'unix:///var/run/docker.sock',
     ...(choices.owner ? { owner: choices.owner } : {}),
-    dind,
+    dind: { ...dind, installation: choices.installation },
     registry: host,
     ...(pool.size > 0
       ? {
@@ -44,7 +46,7 @@ export function dockerExecutorOptions(config: Config, choices: ExecutorChoices =
  * `DOCKER_HOST`, or on one of SLIPWAY_DOCKER_HOSTS with room and the pipeline's tags. Another
  * kind (Kubernetes, see docs/kubernetes.md) would be chosen here.
  */
-export function createExecutor(config: Config, choices: ExecutorChoices = {}): Executor {
+export function createExecutor(config: Config, choices: ExecutorChoices): Executor {
   const options = dockerExecutorOptions(config, choices);
   const onHost = (host: DockerHostSettings) =>
     createDockerExecutor(createDockerClient(host.url, host.tls), {

@@ -30,6 +30,8 @@ import { createTestedCommitStore, type TestedCommitStore } from '../store/tested
 import type { Logger } from '../telemetry/logger.js';
 import { createWebSessionStore, type WebSessionStore } from '../store/web-session-store.js';
 import { createWorkerRegistry, type WorkerRegistry } from '../store/worker-registry.js';
+import { ownerLabel } from '../executors/owner-label.js';
+import { resolveInstallationId } from './installation.js';
 
 export interface Stores {
   queue: PipelineQueue;
@@ -126,12 +128,14 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
     createRegistryClient(host === config.registry.host ? { host, username: config.registry.user, password: config.registry.password } : { host });
   const ownRegistry = registryFor(config.registry.host);
   const artifactStore = createRegistryArtifactStore(ownRegistry);
-  const newOwnerId = () => `${config.workerName}/${process.pid}/${randomBytes(3).toString('hex')}`;
+  const installation = await resolveInstallationId(config, pool);
+  const newOwnerId = () => `${ownerLabel(config.workerName)}/${randomBytes(3).toString('hex')}`;
   const ownerId = newOwnerId();
   const ownExecutor = options.executor
     ? undefined
     : createExecutor(config, {
         owner: ownerId,
+        installation,
         ...(options.poolHandOff ? { poolHandOff: options.poolHandOff } : {}),
         onPoolError: (error) => logger.warn({ err: error }, 'the pool of seeded dind daemons failed; pipelines start fresh daemons meanwhile'),
       });

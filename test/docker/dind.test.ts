@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LABEL_OWNER, LABEL_PIPELINE, LABEL_ROLE, listDinds, removeOrphanDinds, startDind } from '../../src/executors/docker/dind.js';
+import { LABEL_INSTALLATION, LABEL_OWNER, LABEL_PIPELINE, LABEL_ROLE, listDinds, removeOrphanDinds, startDind } from '../../src/executors/docker/dind.js';
+import { PID_NAMESPACE } from '../../src/executors/owner-label.js';
 import os from 'node:os';
 import { executorOptions, host, uniqueName } from '../helpers/docker-lab.js';
 
@@ -28,22 +29,26 @@ describe('dind daemons', () => {
     }
   });
 
-  it('that a dead process left behind are removed; live ones stay', async () => {
+  it('that a dead process left behind are removed; live ones, and those of another PID namespace or installation, stay', async () => {
+    const ours = executorOptions.dind.installation;
+    const orphanOf = (pipelineId: string, owner: string, installation = ours) =>
+      host.createContainer({ Image: executorOptions.dind.image, Labels: { [LABEL_ROLE]: 'dind', [LABEL_PIPELINE]: pipelineId, [LABEL_OWNER]: owner, [LABEL_INSTALLATION]: installation } });
     const pipelineId = uniqueName('orphan');
-    const orphan = await host.createContainer({
-      Image: executorOptions.dind.image,
-      Labels: { [LABEL_ROLE]: 'dind', [LABEL_PIPELINE]: pipelineId, [LABEL_OWNER]: `${os.hostname()}/999999999` },
-    });
+    const orphan = await orphanOf(pipelineId, `${os.hostname()}/999999999.${PID_NAMESPACE}`);
+    // The same host name and a dead pid, but in a container's PID namespace: the pid means nothing here.
+    const besideUs = await orphanOf(uniqueName('beside'), `${os.hostname()}/999999999.4026599999`);
+    const otherInstallation = await orphanOf(uniqueName('other'), `${os.hostname()}/999999999.${PID_NAMESPACE}`, 'otherinstall');
     const live = await startDind(host, uniqueName('live'), executorOptions.dind, new AbortController().signal);
     try {
-      const removed = await removeOrphanDinds(host);
+      const removed = await removeOrphanDinds(host, ours);
       const remaining = (await listDinds(host)).map((dind) => dind.id);
 
-      expect(removed.map((dind) => dind.pipelineId)).toContain(pipelineId);
+      expect(removed.map((dind) => dind.pipelineId)).toEqual([pipelineId]);
       expect(remaining).not.toContain(orphan.id);
-      expect(remaining).toContain(live.containerId);
+      expect(remaining).toEqual(expect.arrayContaining([live.containerId, besideUs.id, otherInstallation.id]));
     } finally {
       await live.destroy();
+      for (const stray of [besideUs, otherInstallation]) await stray.remove({ force: true });
     }
   });
 

@@ -139,7 +139,7 @@ describe('a worker whose only Docker is a remote host over TLS', () => {
 
     expect(row).toMatchObject({ status: 'passed', error: null });
     expect(row.image_digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(onRemote.owner).toMatch(new RegExp(`^${os.hostname()}/${child.pid}/`));
+    expect(onRemote.owner).toMatch(new RegExp(`^${os.hostname()}/${child.pid}\\.\\d+/`));
     expect(onLocal).toBe(false);
     expect(left).toEqual([]);
     expect(result.stdout).toContain('"dindConnect":"TLS, at 127.0.0.1"');

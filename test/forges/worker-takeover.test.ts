@@ -1,6 +1,8 @@
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LABEL_OWNER, LABEL_PIPELINE, LABEL_ROLE, listDinds } from '../../src/executors/docker/dind.js';
+import { LABEL_INSTALLATION, LABEL_OWNER, LABEL_PIPELINE, LABEL_ROLE, listDinds } from '../../src/executors/docker/dind.js';
+import { PID_NAMESPACE } from '../../src/executors/owner-label.js';
+import { installationIdOf } from '../../src/store/installation-id.js';
 import { createPipelineQueue } from '../../src/store/pipeline-queue.js';
 import type { Pool } from '../../src/store/pool.js';
 import { forgeArchive } from '../helpers/archive.js';
@@ -37,7 +39,7 @@ describe('a worker that dies', () => {
     const claimed = await queue.claim('dead-host/424242/abc', 500);
     const orphan = await host.createContainer({
       Image: executorOptions.dind.image,
-      Labels: { [LABEL_ROLE]: 'dind', [LABEL_PIPELINE]: String(accepted.pipelineId), [LABEL_OWNER]: `${os.hostname()}/999999998` },
+      Labels: { [LABEL_ROLE]: 'dind', [LABEL_PIPELINE]: String(accepted.pipelineId), [LABEL_OWNER]: `${os.hostname()}/999999998.${PID_NAMESPACE}`, [LABEL_INSTALLATION]: await installationIdOf(pool) },
     });
     await waitFor('the dead worker’s lease to run out', async () => (await pool.query('SELECT lease_expires_at < now() AS over FROM pipelines WHERE id = $1', [accepted.pipelineId])).rows[0].over);
 

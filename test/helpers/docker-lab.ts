@@ -44,6 +44,7 @@ export const executorOptions: DockerExecutorOptions = {
     reachAt: '127.0.0.1',
     readyTimeoutMs: 60_000,
     registryMirror: `http://${lab.registry}`,
+    installation: 'labtests',
   },
   job: { network: 'host', memory: undefined, cpus: undefined, pids: undefined },
   serviceReadyTimeoutMs: 30_000,

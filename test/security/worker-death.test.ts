@@ -41,7 +41,7 @@ describe('a worker killed mid-pipeline while another runs', () => {
   });
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-    const mine = (await listDinds(host)).filter((dind) => children.some((child) => dind.owner.includes(`/${child.pid}/`)));
+    const mine = (await listDinds(host)).filter((dind) => children.some((child) => dind.owner.includes(`/${child.pid}.`)));
     for (const dind of mine) await host.getContainer(dind.id).remove({ force: true, v: true }).catch(() => undefined);
     stand?.close();
     await database?.drop();
@@ -92,7 +92,7 @@ describe('a worker killed mid-pipeline while another runs', () => {
 
     expect(validBefore?.pipelineId).toBe(accepted.pipelineId);
     expect(sourceBefore).toBe(true);
-    expect(owner).toMatch(new RegExp(`^another-machine/${doomed.child.pid}/[0-9a-f]{6}$`));
+    expect(owner).toMatch(new RegExp(`^another-machine/${doomed.child.pid}\\.\\d+/[0-9a-f]{6}$`));
     expect(beating).toContain(owner);
     expect(stale.rows).toEqual([{ silent: true }]);
     expect(await jobTokens.lookup(token)).toBeNull();

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { removeContainer } from './docker-client.js';
-import { containerName, dindHandle, LABEL_OWNER, LABEL_PIPELINE, LABEL_ROLE, LABEL_SOCKET_FOLDER, ownerIsGone, startDind, type DindDaemon, type DindOptions } from './dind.js';
+import { containerName, dindHandle, installationFilter, LABEL_INSTALLATION, LABEL_OWNER, LABEL_PIPELINE, LABEL_ROLE, LABEL_SOCKET_FOLDER, ownerIsGone, startDind, type DindDaemon, type DindOptions } from './dind.js';
 
 /**
  * Daemons started and seeded before a pipeline needs them. Docker itself holds the pool's state,
@@ -66,10 +66,11 @@ function parseSeeds(label: string | undefined): string[] {
   }
 }
 
-export async function listPool(host: Docker): Promise<PoolListing> {
+/** The pool of `installation` on `host` (every installation's when not given: tests and operators). */
+export async function listPool(host: Docker, installation?: string): Promise<PoolListing> {
   const [daemons, claims] = await Promise.all([
-    host.listContainers({ all: true, filters: { label: [`${LABEL_ROLE}=dind-pool`] } }),
-    host.listContainers({ all: true, filters: { label: [`${LABEL_ROLE}=dind-claim`] } }),
+    host.listContainers({ all: true, filters: { label: installationFilter(installation, 'dind-pool') } }),
+    host.listContainers({ all: true, filters: { label: installationFilter(installation, 'dind-claim') } }),
   ]);
   const claimOf = new Map(claims.map((info) => [info.Labels[LABEL_CLAIMS] ?? '', info]));
   const members = daemons.map((info): PoolMember => {
@@ -100,7 +101,7 @@ async function claim(host: Docker, member: PoolMember, pipelineId: string, owner
     const created = await host.createContainer({
       name: claimName(member.id),
       Image: options.image,
-      Labels: { [LABEL_ROLE]: 'dind-claim', [LABEL_CLAIMS]: member.id, [LABEL_PIPELINE]: pipelineId, [LABEL_OWNER]: owner },
+      Labels: { [LABEL_ROLE]: 'dind-claim', [LABEL_CLAIMS]: member.id, [LABEL_PIPELINE]: pipelineId, [LABEL_OWNER]: owner, [LABEL_INSTALLATION]: options.installation },
       NetworkDisabled: true,
     });
     claimId = created.id;
@@ -116,7 +117,7 @@ async function claim(host: Docker, member: PoolMember, pipelineId: string, owner
  * (the caller starts a fresh one). The newest is taken first: its seeds are the freshest.
  */
 export async function claimFromPool(host: Docker, affinity: string, pipelineId: string, owner: string, options: DindOptions, settings: PoolSettings): Promise<DindDaemon | undefined> {
-  const { members } = await listPool(host);
+  const { members } = await listPool(host, options.installation);
   const candidates = members
     .filter((member) => member.state === 'ready' && member.running && member.affinity === affinity && Date.now() - member.createdMs < settings.idleMs)
     .sort((a, b) => b.createdMs - a.createdMs);
@@ -142,10 +143,11 @@ export interface SeedRequest {
  * cannot be pulled is left out; the pipeline that gets the daemon pulls what it needs anyway.
  */
 export async function seedPoolDaemon(host: Docker, request: SeedRequest, owner: string, options: DindOptions, settings: PoolSettings, signal: AbortSignal): Promise<PoolMember['name']> {
-  const suffix = randomBytes(6).toString('hex');
+  const suffix = `${options.installation}-${randomBytes(6).toString('hex')}`;
   const daemon = await startDind(host, '', options, signal, {
     name: `slipway-pool-${suffix}`,
     labels: {
+      [LABEL_INSTALLATION]: options.installation,
       [LABEL_ROLE]: 'dind-pool',
       [LABEL_POOL]: request.affinity,
       [LABEL_SEEDS]: JSON.stringify(request.seeds),
@@ -184,7 +186,7 @@ async function removeUnclaimed(host: Docker, member: PoolMember, owner: string, 
 
 /** Room for one more daemon for `affinity`: false when it has its share; the oldest other one makes way when the pool is full. */
 export async function makeRoom(host: Docker, affinity: string, owner: string, options: DindOptions, settings: PoolSettings): Promise<boolean> {
-  const { members } = await listPool(host);
+  const { members } = await listPool(host, options.installation);
   const unclaimed = members.filter((member) => member.state !== 'claimed');
   if (unclaimed.filter((member) => member.affinity === affinity).length >= settings.perProject) return false;
   if (unclaimed.length < settings.size) return true;
@@ -208,7 +210,7 @@ export async function prunePool(
   settings: Pick<PoolSettings, 'idleMs'>,
   isGone: (owner: string) => boolean = ownerIsGone,
 ): Promise<string[]> {
-  const { members, strayClaims } = await listPool(host);
+  const { members, strayClaims } = await listPool(host, options.installation);
   for (const id of strayClaims) await removeContainer(host.getContainer(id));
   const orphanedPipelines: string[] = [];
   for (const member of members) {
@@ -229,7 +231,7 @@ export async function prunePool(
 
 /** Removes this process's unclaimed pool daemons (a worker that stops takes its pool with it). */
 export async function drainPool(host: Docker, owner: string, options: DindOptions, which: (member: PoolMember) => boolean = (member) => member.owner === owner): Promise<number> {
-  const { members } = await listPool(host);
+  const { members } = await listPool(host, options.installation);
   let removed = 0;
   for (const member of members.filter((candidate) => candidate.state !== 'claimed' && which(candidate))) {
     if (await removeUnclaimed(host, member, owner, options)) removed += 1;

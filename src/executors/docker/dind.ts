@@ -9,6 +9,9 @@ import type { DindSettings } from '../../config/load-config.js';
 import { createDockerClient, isNotFound, removeContainer, type ClientTls } from './docker-client.js';
 import { makeDaemonCertificates } from './daemon-certificates.js';
 import { packFiles } from './source-archive.js';
+import { ownerLabel, PID_NAMESPACE } from '../owner-label.js';
+
+export { ownerLabel } from '../owner-label.js';
 import { mirroredReference, splitTag } from '../../registry/image-reference.js';
 import { lastLogLines } from './container-output.js';
 import { pullImage } from './pull-image.js';
@@ -20,8 +23,18 @@ export const LABEL_OWNER = 'dev.slipway.owner';
 export const LABEL_DOCKER_HOST = 'dev.slipway.docker-host';
 /** The host folder (under the socket folder) holding the daemon's socket, when not named as the container. */
 export const LABEL_SOCKET_FOLDER = 'dev.slipway.socket-folder';
+/** The installation (its database's id) a container belongs to: no other installation touches it. */
+export const LABEL_INSTALLATION = 'dev.slipway.installation';
 
-export type DindOptions = DindSettings;
+export type DindOptions = DindSettings & {
+  /** This installation's id: in every name and label, and the filter on everything Slipway lists. */
+  installation: string;
+};
+
+/** Docker's label filter for this installation's containers of one role (or of any role). */
+export function installationFilter(installation: string | undefined, role?: string): string[] {
+  return [role ? `${LABEL_ROLE}=${role}` : LABEL_ROLE, ...(installation ? [`${LABEL_INSTALLATION}=${installation}`] : [])];
+}
 
 export interface DindDaemon {
   containerId: string;
@@ -29,14 +42,6 @@ export interface DindDaemon {
   /** A client for the daemon inside: everything the pipeline runs goes here. */
   docker: Docker;
   destroy(): Promise<void>;
-}
-
-/**
- * Who started a daemon: `<machine>/<pid>[/…]`, which lets a later process find daemons whose
- * owner died. A worker's own id has this shape, so its heartbeat speaks for its daemons.
- */
-export function ownerLabel(): string {
-  return `${os.hostname()}/${process.pid}`;
 }
 
 /** The daemon's socket inside its container: the host sees it in the bound socket folder. */
@@ -113,10 +118,10 @@ export interface DindIdentity {
   labels: Record<string, string>;
 }
 
-export function pipelineIdentity(pipelineId: string, owner: string = ownerLabel()): DindIdentity {
+export function pipelineIdentity(pipelineId: string, installation: string, owner: string = ownerLabel()): DindIdentity {
   return {
-    name: `slipway-dind-${pipelineId.replace(/[^a-zA-Z0-9_.-]/g, '-')}-${Date.now().toString(36)}`,
-    labels: { [LABEL_ROLE]: 'dind', [LABEL_PIPELINE]: pipelineId, [LABEL_OWNER]: owner },
+    name: `slipway-dind-${installation}-${pipelineId.replace(/[^a-zA-Z0-9_.-]/g, '-')}-${Date.now().toString(36)}`,
+    labels: { [LABEL_ROLE]: 'dind', [LABEL_PIPELINE]: pipelineId, [LABEL_OWNER]: owner, [LABEL_INSTALLATION]: installation },
   };
 }
 
@@ -159,7 +164,7 @@ function reachedAs(reachAt: string): { dns: string[]; ips: string[] } {
 const hostNetworkPort = () => 20_000 + randomInt(12_000);
 
 /** Starts a Docker daemon that belongs to one pipeline alone (or to the pool), and waits until it answers. */
-export async function startDind(host: Docker, pipelineId: string, options: DindOptions, signal: AbortSignal, identity: DindIdentity = pipelineIdentity(pipelineId)): Promise<DindDaemon> {
+export async function startDind(host: Docker, pipelineId: string, options: DindOptions, signal: AbortSignal, identity: DindIdentity = pipelineIdentity(pipelineId, options.installation)): Promise<DindDaemon> {
   await ensureImage(host, options.image, options.registryMirror, signal);
   if (options.connect === 'socket') return startSocketDind(host, options, signal, identity);
   // On the host's network two daemons may draw the same port: the loser exits at once, and is started again.
@@ -269,8 +274,9 @@ export function containerName(info: Docker.ContainerInfo): string {
   return (info.Names[0] ?? '').replace(/^\//, '');
 }
 
-export async function listDinds(host: Docker): Promise<DindContainer[]> {
-  const containers = await host.listContainers({ all: true, filters: { label: [`${LABEL_ROLE}=dind`] } });
+/** The pipeline daemons of `installation` on `host` (of every installation when not given: tests and operators). */
+export async function listDinds(host: Docker, installation?: string): Promise<DindContainer[]> {
+  const containers = await host.listContainers({ all: true, filters: { label: installationFilter(installation, 'dind') } });
   return containers.map((info) => ({ id: info.Id, name: containerName(info), pipelineId: info.Labels[LABEL_PIPELINE] ?? '', owner: info.Labels[LABEL_OWNER] ?? '' }));
 }
 
@@ -284,32 +290,38 @@ export function processIsGone(pid: number): boolean {
   }
 }
 
-/** True when the daemon was started on this machine by a process that no longer exists. */
+/**
+ * True when the daemon was started on this machine, in this PID namespace, by a process that no
+ * longer exists. An owner from elsewhere (another machine, a container beside us, an owner id
+ * without its namespace) is judged only by its heartbeats, never by a pid that means nothing here.
+ */
 export function ownerIsGone(owner: string): boolean {
-  const [hostname, pid] = owner.split('/');
-  if (hostname !== os.hostname() || !pid) return false;
+  const [machine, process] = owner.split('/');
+  const [pid, namespace] = (process ?? '').split('.');
+  if (machine !== os.hostname() || !pid || namespace !== PID_NAMESPACE || PID_NAMESPACE === 'unknown') return false;
   return processIsGone(Number(pid));
 }
 
-/** Removes dind daemons left behind by a crash; `isOrphan` decides which (by default: owner process gone). */
+/** Removes `installation`'s dind daemons left behind by a crash; `isOrphan` decides which (by default: owner process gone). */
 export async function removeOrphanDinds(
   host: Docker,
+  installation: string,
   isOrphan: (dind: DindContainer) => boolean = (dind) => ownerIsGone(dind.owner),
   socketDir?: string,
 ): Promise<DindContainer[]> {
-  const dinds = await listDinds(host);
+  const dinds = await listDinds(host, installation);
   const orphans = dinds.filter(isOrphan);
   for (const orphan of orphans) {
     await removeContainer(host.getContainer(orphan.id));
     if (socketDir) await rm(path.join(socketDir, orphan.name), { recursive: true, force: true });
   }
-  if (socketDir) await removeStrandedSocketFolders(socketDir, await liveSocketFolders(host));
+  if (socketDir) await removeStrandedSocketFolders(socketDir, installation, await liveSocketFolders(host, installation));
   return orphans;
 }
 
-/** The socket folders of every daemon still there, the pool's included. */
-async function liveSocketFolders(host: Docker): Promise<Set<string>> {
-  const containers = await host.listContainers({ all: true, filters: { label: [LABEL_ROLE] } });
+/** The socket folders of every daemon of `installation` still there, the pool's included. */
+async function liveSocketFolders(host: Docker, installation: string): Promise<Set<string>> {
+  const containers = await host.listContainers({ all: true, filters: { label: installationFilter(installation) } });
   return new Set(containers.map((info) => info.Labels[LABEL_SOCKET_FOLDER] ?? containerName(info)));
 }
 
@@ -317,10 +329,12 @@ async function liveSocketFolders(host: Docker): Promise<Set<string>> {
  * Socket folders with no daemon behind them (their owner died between making the folder and
  * starting the container). Young ones may belong to a daemon being started right now.
  */
-async function removeStrandedSocketFolders(socketDir: string, daemonFolders: ReadonlySet<string>, minAgeMs = 120_000): Promise<void> {
+async function removeStrandedSocketFolders(socketDir: string, installation: string, daemonFolders: ReadonlySet<string>, minAgeMs = 120_000): Promise<void> {
   const entries = await readdir(socketDir, { withFileTypes: true }).catch(() => []);
+  // Only this installation's folders: another's, beside them, are its own business.
+  const ours = [`slipway-dind-${installation}-`, `slipway-pool-${installation}-`];
   for (const entry of entries) {
-    if (!entry.isDirectory() || !/^slipway-(dind|pool)-/.test(entry.name) || daemonFolders.has(entry.name)) continue;
+    if (!entry.isDirectory() || !ours.some((prefix) => entry.name.startsWith(prefix)) || daemonFolders.has(entry.name)) continue;
     const folder = path.join(socketDir, entry.name);
     const age = Date.now() - (await stat(folder)).mtimeMs;
     if (age > minAgeMs) await rm(folder, { recursive: true, force: true });

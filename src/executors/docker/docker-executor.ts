@@ -4,7 +4,7 @@ import { resolveInCheckout } from '../../pipeline/checkout-paths.js';
 import { JobError, type ExecutionEnvironment, type Executor, type PipelineIdentity } from '../../pipeline/executor.js';
 import { buildAndPush } from './build-and-push.js';
 import { repositoryPath } from '../../pipeline/image-names.js';
-import { DIND_SOCKET, LABEL_DOCKER_HOST, LABEL_OWNER, ownerIsGone, ownerLabel, pipelineIdentity, removeOrphanDinds, startDind, type DindDaemon, type DindOptions } from './dind.js';
+import { DIND_SOCKET, LABEL_DOCKER_HOST, LABEL_INSTALLATION, LABEL_OWNER, ownerIsGone, ownerLabel, pipelineIdentity, removeOrphanDinds, startDind, type DindDaemon, type DindOptions } from './dind.js';
 import type { PoolSettings } from './dind-pool.js';
 import { inOwnRegistry, seedImages } from './pool-seeds.js';
 import { pullImage, type RegistryAuth } from './pull-image.js';
@@ -80,11 +80,11 @@ export function createDockerExecutor(host: Docker, options: DockerExecutorOption
 
     async recoverOrphans(deadOwners) {
       // Every owner of a daemon or a pool claim on this host, asked about at once.
-      const labelled = await host.listContainers({ all: true, filters: { label: [LABEL_OWNER] } });
+      const labelled = await host.listContainers({ all: true, filters: { label: [LABEL_OWNER, `${LABEL_INSTALLATION}=${options.dind.installation}`] } });
       const owners = [...new Set(labelled.map((info) => info.Labels[LABEL_OWNER] ?? ''))].filter(Boolean);
       const dead = deadOwners ? await deadOwners(owners) : new Set<string>();
       const isGone = (candidate: string) => dead.has(candidate) || ownerIsGone(candidate);
-      const pipelines = (await removeOrphanDinds(host, (dind) => isGone(dind.owner), options.dind.socketDir)).map((orphan) => orphan.pipelineId);
+      const pipelines = (await removeOrphanDinds(host, options.dind.installation, (dind) => isGone(dind.owner), options.dind.socketDir)).map((orphan) => orphan.pipelineId);
       if (pool) pipelines.push(...(await pool.prune(isGone)));
       return pipelines;
     },
@@ -103,7 +103,7 @@ export function createDockerExecutor(host: Docker, options: DockerExecutorOption
     async open(pipeline: PipelineIdentity, signal: AbortSignal): Promise<ExecutionEnvironment> {
       // The pool is a shortcut: when it cannot be read, the pipeline starts a fresh daemon as before.
       const pooled = pool && pipeline.affinity ? await pool.claim(pipeline.affinity, pipeline.id).catch((error: unknown) => void options.pool?.onError?.(error)) : undefined;
-      const identity = pipelineIdentity(pipeline.id, owner);
+      const identity = pipelineIdentity(pipeline.id, options.dind.installation, owner);
       if (options.hostName) identity.labels[LABEL_DOCKER_HOST] = options.hostName;
       const daemon = pooled ?? (await startDind(host, pipeline.id, options.dind, signal, identity));
       // Cancellation must not wait for a job to notice: removing the daemon stops everything inside it.

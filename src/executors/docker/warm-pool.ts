@@ -23,7 +23,7 @@ export interface WarmPoolOptions {
   settings: PoolSettings;
   owner: string;
   /** Runs a seed request elsewhere instead (`slipway run` hands it to a detached process that outlives it). */
-  handOff?: (request: Pick<SeedRequest, 'affinity' | 'seeds'>) => void;
+  handOff?: (request: Pick<SeedRequest, 'affinity' | 'seeds'> & { installation: string }) => void;
   onError?: (error: unknown) => void;
 }
 
@@ -64,7 +64,7 @@ export function createWarmPool(host: Docker, options: WarmPoolOptions): WarmPool
     replenish(request) {
       if (settings.size === 0 || request.seeds.length === 0 || stopping.signal.aborted) return;
       if (options.handOff) {
-        options.handOff({ affinity: request.affinity, seeds: request.seeds });
+        options.handOff({ affinity: request.affinity, seeds: request.seeds, installation: dind.installation });
         return;
       }
       // A later pipeline's seeds replace an earlier one's still waiting: they are fresher.
@@ -77,7 +77,7 @@ export function createWarmPool(host: Docker, options: WarmPoolOptions): WarmPool
     },
     prune: (isGone) => prunePool(host, owner, dind, settings, isGone),
     async counts() {
-      const { members } = await listPool(host);
+      const { members } = await listPool(host, dind.installation);
       const counts: Record<PoolState, number> = { seeding: 0, ready: 0, claimed: 0 };
       for (const member of members) counts[member.state] += 1;
       return counts;
