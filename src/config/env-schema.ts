@@ -10,6 +10,7 @@ export const SECRET_VARIABLES = new Set([
   'SLACK_BOT_TOKEN',
   'SLACK_SIGNING_SECRET',
   'SLIPWAY_REGISTRY_PASSWORD',
+  'SLIPWAY_REGISTRY_EVENTS_TOKEN',
   'SLIPWAY_SECRET_KEY',
   'SLIPWAY_ADMIN_TOKEN',
   'GITHUB_CLIENT_SECRET',
@@ -93,6 +94,12 @@ export const EnvSchema = z.object({
   SLIPWAY_REGISTRY: registryHost.default('127.0.0.1:5000'),
   SLIPWAY_REGISTRY_USER: optionalText,
   SLIPWAY_REGISTRY_PASSWORD: optionalText,
+  /**
+   * The bearer token the registry's notifications send to POST /registry/events. When set, a
+   * pipeline's tested image is only what the registry reports that pipeline pushed, and a tag an
+   * unprotected pipeline overwrites (latest, a protected branch's, another commit's) is put back.
+   */
+  SLIPWAY_REGISTRY_EVENTS_TOKEN: z.string().trim().min(16, { message: 'must be at least 16 characters: use a random token such as `openssl rand -hex 24`' }).optional(),
   SLIPWAY_REGISTRY_MIRROR: httpUrl.optional(),
   /** PEM private key that signs registry tokens: set it when the registry's `auth.token.realm` is Slipway. */
   SLIPWAY_REGISTRY_TOKEN_KEY_FILE: optionalText,

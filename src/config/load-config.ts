@@ -88,7 +88,7 @@ export interface Config {
       pids: number | undefined;
     };
   };
-  registry: { host: string; user: string | undefined; password: string | undefined; token: RegistryTokenSettings | undefined };
+  registry: { host: string; user: string | undefined; password: string | undefined; token: RegistryTokenSettings | undefined; eventsToken: string | undefined };
   concurrency: number;
   /** The first part of this process's worker id (`<name>/<pid>/<random>`). */
   workerName: string;
@@ -293,7 +293,7 @@ function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey:
         pids: env.SLIPWAY_JOB_PIDS || undefined,
       },
     },
-    registry: { host: env.SLIPWAY_REGISTRY, user: env.SLIPWAY_REGISTRY_USER, password: env.SLIPWAY_REGISTRY_PASSWORD, token },
+    registry: { host: env.SLIPWAY_REGISTRY, user: env.SLIPWAY_REGISTRY_USER, password: env.SLIPWAY_REGISTRY_PASSWORD, token, eventsToken: env.SLIPWAY_REGISTRY_EVENTS_TOKEN },
     // With several hosts, a worker runs as many pipelines as they take together.
     concurrency: env.SLIPWAY_DOCKER_HOSTS ? hosts.reduce((sum, host) => sum + host.capacity, 0) : env.SLIPWAY_CONCURRENCY,
     maxPipelinesPerProject: env.SLIPWAY_MAX_PIPELINES_PER_PROJECT,
@@ -342,6 +342,7 @@ function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey:
 export function secretValues(config: Config): string[] {
   return [
     config.registry.password,
+    config.registry.eventsToken,
     config.github?.privateKey,
     config.github?.webhookSecret,
     config.gitlab?.token,

@@ -13,3 +13,28 @@ export async function findPushedImage(
   }
   return null;
 }
+
+/** How long a pipeline's last push may take to be reported by the registry's notifications. */
+const REPORT_WAIT_MS = 5_000;
+
+/**
+ * The first of `tags` that `pipelineId` itself pushed to `repository`, as the registry reported
+ * it: whoever else wrote the tag before or since (a branch planting `:<sha>`), the tested image is
+ * the pipeline's own. Null when the registry reported no such push within a few seconds.
+ */
+export async function findOwnPush(
+  ownPush: (pipelineId: number, repository: string, tags: string[]) => Promise<{ tag: string; digest: string } | null>,
+  registryHost: string,
+  pipelineId: number,
+  repository: string,
+  tags: string[],
+  waitMs = REPORT_WAIT_MS,
+): Promise<{ ref: string; digest: string } | null> {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    const found = await ownPush(pipelineId, repository, tags);
+    if (found) return { ref: `${registryHost}/${repository}:${found.tag}`, digest: found.digest };
+    if (Date.now() >= until) return null;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

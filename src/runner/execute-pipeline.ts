@@ -31,8 +31,11 @@ export interface PipelineRuntime {
    * seeded daemons only with pipelines of the same project at the same trust.
    */
   trustScopeFor?(facts: PipelineFacts): string;
-  /** The image a pipeline pushed itself (a `.gitlab-ci.yml` build job), so `/deploy` can promote it. */
-  findPushedImage?: (repository: string, tags: string[]) => Promise<{ ref: string; digest: string } | null>;
+  /**
+   * The image a pipeline pushed itself (a `.gitlab-ci.yml` build job), so `/deploy` can promote
+   * it: with registry notifications, only what the registry reports this pipeline pushed.
+   */
+  findPushedImage?: (facts: PipelineFacts, repository: string, tags: string[]) => Promise<{ ref: string; digest: string } | null>;
 }
 
 export interface PipelineExecution {
@@ -94,7 +97,7 @@ async function pushedImage(facts: PipelineFacts, runtime: PipelineRuntime): Prom
   const repository = repositoryPath(facts);
   const tags = [facts.sha, facts.sha.slice(0, 8)];
   try {
-    const found = await runtime.findPushedImage!(repository, tags);
+    const found = await runtime.findPushedImage!(facts, repository, tags);
     return found ? { ...found, tags, pushed: true, totalSteps: 0, cachedSteps: 0 } : null;
   } catch (error) {
     runtime.logger.warn({ err: error, repository }, 'could not look for the image the pipeline pushed');

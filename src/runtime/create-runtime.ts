@@ -5,7 +5,7 @@ import { loadPolicy, projectPolicy, type PolicyFile } from '../config/policy-fil
 import { createExecutor, type ExecutorChoices } from '../executors/create-executor.js';
 import { createForges, type Forges } from '../forges/create-forges.js';
 import type { Executor } from '../pipeline/executor.js';
-import { findPushedImage } from '../registry/find-pushed-image.js';
+import { findOwnPush, findPushedImage } from '../registry/find-pushed-image.js';
 import { createRegistryClient, type RegistryClient } from '../registry/registry-client.js';
 import { createRegistryArtifactStore, type RegistryArtifactStore } from '../registry/registry-artifact-store.js';
 import { DEFAULT_ARTIFACT_EXPIRY_SECONDS } from '../pipeline/job-artifacts.js';
@@ -13,6 +13,7 @@ import { createLocalResourceGroups } from '../pipeline/resource-groups.js';
 import { createResourceGroupLocks } from '../store/resource-group-locks.js';
 import type { PipelineRuntime } from '../runner/execute-pipeline.js';
 import { createAuditLog, type AuditLog } from '../store/audit-log.js';
+import { createRegistryPushStore, type RegistryPushStore } from '../store/registry-push-store.js';
 import { createDeploymentStore, type DeploymentStore } from '../store/deployment-store.js';
 import { createJobTokenStore, type JobTokenStore } from '../store/job-token-store.js';
 import { migrate } from '../store/migrate.js';
@@ -45,6 +46,7 @@ export interface Stores {
   webSessions: WebSessionStore;
   workers: WorkerRegistry;
   audit: AuditLog;
+  pushes: RegistryPushStore;
 }
 
 /** What every command needs, built once from the configuration. */
@@ -90,6 +92,7 @@ export function createStores(pool: Pool, secretKey?: Buffer): Stores {
     webSessions: createWebSessionStore(pool),
     workers: createWorkerRegistry(pool),
     audit: createAuditLog(pool),
+    pushes: createRegistryPushStore(pool),
   };
 }
 
@@ -155,7 +158,10 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
         ? { variablesFor: async (facts) => (facts.fromFork ? [] : variablesForPipeline(await stores.variables.forProject(facts.project), facts, projectPolicy(policy, facts.project).protectedRefs)) }
         : {}),
       resourceGroups: pool ? createResourceGroupLocks(pool) : createLocalResourceGroups(),
-      findPushedImage: (repository, tags) => findPushedImage(ownRegistry, config.registry.host, repository, tags),
+      findPushedImage: (facts, repository, tags) =>
+        stores && config.registry.eventsToken && /^\d+$/.test(facts.id)
+          ? findOwnPush((...args) => stores.pushes.ownPush(...args), config.registry.host, Number(facts.id), repository, tags)
+          : findPushedImage(ownRegistry, config.registry.host, repository, tags),
       artifacts: {
         store: artifactStore,
         maxBytes: config.artifacts.maxBytes,

@@ -11,6 +11,8 @@ import { healthRoutes } from '../http/health-routes.js';
 import { startArtifactExpiry } from '../runner/expire-artifacts.js';
 import { variableRoutes } from '../http/variable-routes.js';
 import { REGISTRY_TOKEN_PATH, registryTokenRoute } from '../http/registry-token-route.js';
+import { REGISTRY_EVENTS_PATH, registryEventsRoute } from '../http/registry-events-route.js';
+import { createRegistryGuard } from '../runner/guard-registry-pushes.js';
 import { startHttpServer, type HttpServer } from '../http/server.js';
 import { notConfigured, webhookRoutes } from '../http/webhook-routes.js';
 import type { OnRefusedWebhook } from '../http/webhook-route.js';
@@ -208,6 +210,12 @@ export async function startService(config: Config, logger: Logger, options: Serv
             ...webRoutes(web),
             ...webhookRoutes(forges, dispatch, command, refusedWebhook),
             ...variableRoutes(stores.variables, config.adminToken),
+            config.registry.eventsToken
+              ? registryEventsRoute(
+                  config.registry.eventsToken,
+                  createRegistryGuard({ pushes: stores.pushes, registry: runtime.registryFor(config.registry.host), ownAccount: config.registry.user, policy, audit: stores.audit, logger }),
+                )
+              : notConfigured(REGISTRY_EVENTS_PATH, 'registry notifications are off on this server: set SLIPWAY_REGISTRY_EVENTS_TOKEN, and send them here from the registry'),
             config.registry.token
               ? registryTokenRoute({
                   issuer: createTokenIssuer(config.registry.token),

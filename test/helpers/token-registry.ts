@@ -41,7 +41,7 @@ export function tokenIssuerEnv(signing: SigningFiles): Record<string, string> {
   };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
@@ -58,8 +58,8 @@ export interface TokenRegistry {
  * A real `docker-registry` on loopback that trusts only tokens from `realm`, signed by the
  * key whose certificate is `certFile`: the set-up the README describes for production.
  */
-export async function startTokenRegistry(realm: string, signing: SigningFiles): Promise<TokenRegistry> {
-  const port = await freePort();
+export async function startTokenRegistry(realm: string, signing: SigningFiles, notify?: { url: string; token: string }, port?: number): Promise<TokenRegistry> {
+  port ??= await freePort();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'slipway-registry-'));
   const config = path.join(dir, 'config.yml');
   await writeFile(
@@ -77,7 +77,20 @@ auth:
     service: ${TOKEN_SERVICE}
     issuer: ${TOKEN_ISSUER}
     rootcertbundle: ${signing.certFile}
-`,
+${
+  notify
+    ? `notifications:
+  endpoints:
+    - name: slipway
+      url: ${notify.url}
+      headers:
+        Authorization: [Bearer ${notify.token}]
+      timeout: 2s
+      threshold: 3
+      backoff: 200ms
+`
+    : ''
+}`,
   );
   const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
