@@ -9,6 +9,7 @@ import { RUN_USAGE, runCommand } from './commands/run-command.js';
 import { serveCommand } from './commands/serve-command.js';
 import { UsageError } from './commands/usage-error.js';
 import { VARIABLES_USAGE, variablesCommand } from './commands/variables-command.js';
+import { VERIFY_USAGE, verifyCommand } from './commands/verify-command.js';
 import { SecretKeyError } from './store/project-variable-store.js';
 
 const USAGE = `usage: slipway <command> [--help]
@@ -20,6 +21,7 @@ commands:
   migrate [--down] [--count N]   apply (or revert) database migrations, then exit
   variables set|list|unset|rekey a project's CI/CD variables (\`slipway variables\` for details)
   pool status|seed|drain         the Docker host's pool of seeded dind daemons (\`slipway pool\` for details)
+  verify IMAGE [--key FILE]      check the signed provenance Slipway stored beside an image
   help                           this text; \`slipway COMMAND --help\` for one command
   version                        the version (also --version)
 
@@ -49,6 +51,7 @@ const HELP: Record<string, string> = {
   migrate: MIGRATE_HELP,
   variables: VARIABLES_USAGE,
   pool: POOL_USAGE,
+  verify: VERIFY_USAGE,
 };
 
 /** The version in package.json: one level above this file in the sources and in dist/ alike. */
@@ -74,6 +77,8 @@ async function main(argv: string[]): Promise<void> {
       return variablesCommand(rest);
     case 'pool':
       process.exit(await poolCommand(rest));
+    case 'verify':
+      process.exit(await verifyCommand(rest));
     case 'run':
       // Exit explicitly: a canceled pipeline can leave sockets to its removed daemon open.
       process.exit(await runCommand(rest));

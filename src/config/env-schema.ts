@@ -101,6 +101,8 @@ export const EnvSchema = z.object({
    */
   SLIPWAY_REGISTRY_EVENTS_TOKEN: z.string().trim().min(16, { message: 'must be at least 16 characters: use a random token such as `openssl rand -hex 24`' }).optional(),
   SLIPWAY_REGISTRY_MIRROR: httpUrl.optional(),
+  /** ECDSA P-256 private key (PEM) that signs images' provenance; made once in SLIPWAY_DATA_DIR when not set. */
+  SLIPWAY_SIGNING_KEY_FILE: optionalText,
   /** PEM private key that signs registry tokens: set it when the registry's `auth.token.realm` is Slipway. */
   SLIPWAY_REGISTRY_TOKEN_KEY_FILE: optionalText,
   /** PEM certificate of that key: the registry's `auth.token.rootcertbundle`. */

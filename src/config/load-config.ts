@@ -94,6 +94,8 @@ export interface Config {
   workerName: string;
   /** Set only where the database cannot say it (see resolveInstallationId). */
   installationId: string | undefined;
+  /** Where the provenance signing key is; absent: made once in the data folder. */
+  signingKeyFile: string | undefined;
   /** Running pipelines one project may have across every worker; 0: no cap. */
   maxPipelinesPerProject: number;
   leaseMs: number;
@@ -299,6 +301,7 @@ function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey:
     maxPipelinesPerProject: env.SLIPWAY_MAX_PIPELINES_PER_PROJECT,
     workerName: env.SLIPWAY_WORKER_NAME ?? os.hostname(),
     installationId: env.SLIPWAY_INSTALLATION_ID,
+    signingKeyFile: env.SLIPWAY_SIGNING_KEY_FILE,
     secretKey,
     adminToken: env.SLIPWAY_ADMIN_TOKEN,
     leaseMs: env.SLIPWAY_LEASE_SECONDS * 1000,

@@ -4,7 +4,8 @@ import { parseImageReference } from '../registry/image-reference.js';
 import type { RegistryClient } from '../registry/registry-client.js';
 import type { Deployment, DeploymentStore } from '../store/deployment-store.js';
 import type { DeployDescription } from './actions/webhook-action.js';
-import { describeLock } from './deploy-context.js';
+import { describeLock, type VerifyImage } from './deploy-context.js';
+import { refuse } from '../model/refusal.js';
 import type { NamePeople } from './deploy-policy.js';
 import type { DeployEvents } from './deploy-events.js';
 import { environmentOf } from './resolve-environment.js';
@@ -21,6 +22,8 @@ export interface CarryOutOptions {
   events: DeployEvents;
   /** How a lock's holder is named in the failure message. */
   name: NamePeople;
+  /** The image's signed provenance, checked again just before it goes out. */
+  verifyImage?: VerifyImage;
 }
 
 /** How many times a deployment is claimed before it is given up on (each takeover after a crash counts). */
@@ -66,6 +69,10 @@ export async function carryOutDeployment(claimed: Deployment, owner: string, opt
   if (!environment) return fail(deployment, `${deployment.project} no longer has an environment called ${deployment.environment} in SLIPWAY_CONFIG`);
   const lock = await store.getLock(deployment.project, deployment.environment);
   if (lock && !deployment.promotedAt) return fail(deployment, `${describeLock(deployment.environment, lock, options.name)} (locked after the approval)`);
+  if (!deployment.promotedAt && options.verifyImage) {
+    const signed = await options.verifyImage({ project: deployment.project, pipelineId: deployment.pipelineId, imageRef: deployment.imageRef, digest: deployment.digest, branches: environment.branches }).catch((error: unknown) => refuse(`its provenance could not be read: ${messageOf(error)}`));
+    if (!signed.ok) return fail(deployment, `the image was not promoted: ${signed.reason}`);
+  }
 
   try {
     if (!deployment.previousRecorded) {

@@ -1,5 +1,5 @@
 import type { PolicyFile } from '../config/policy-file.js';
-import { refuse, type Refusal } from '../model/refusal.js';
+import { refuse, type Checked, type Refusal } from '../model/refusal.js';
 import type { Deployment, DeploymentBriefing, DeploymentStore, EnvironmentLock } from '../store/deployment-store.js';
 import type { TestedCommitStore } from '../store/tested-commit-store.js';
 import type { DeployEvents } from './deploy-events.js';
@@ -18,6 +18,13 @@ export interface Directory {
  */
 export type DescribeCommit = (request: { sha: string; pipelineId: number | null; currentSha: string | null; rollback: boolean }) => Promise<Pick<DeploymentBriefing, 'commit' | 'pipelineUrl' | 'changeRequest' | 'compareUrl'>>;
 
+/**
+ * Whether the image about to go out carries Slipway's signed provenance, and that it says the
+ * image was built for this project by the pipeline that tested it, on a protected ref the
+ * environment's `branches` allow. The service checks it with the registry; deploy commands ask.
+ */
+export type VerifyImage = (image: { project: string; pipelineId: number | null; imageRef: string; digest: string; branches: readonly string[] | undefined }) => Promise<Checked<{ summary: string }>>;
+
 /** What every deploy command works with. */
 export interface DeployContext {
   store: DeploymentStore;
@@ -28,6 +35,7 @@ export interface DeployContext {
   /** How refusals name people; chat supplies it. */
   name: NamePeople;
   describeCommit?: DescribeCommit;
+  verifyImage?: VerifyImage;
 }
 
 export const time = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;

@@ -9,7 +9,7 @@ import { environmentOf, projectsWith, resolveEnvironment, type EnvironmentRef } 
 export type Requested = Checked<{ deployment: Deployment; approvers: string[] }>;
 
 /** What every check of a deploy request found: the environment, the commit, the pipeline whose image would go. */
-type Checks = Checked<{ ref: EnvironmentRef; sha: string; pipeline: TestedCommit['passed'][number] }>;
+type Checks = Checked<{ ref: EnvironmentRef; sha: string; pipeline: TestedCommit['passed'][number]; provenance?: string }>;
 
 /** The checks of `/deploy <sha> <env>`, in order; the first that refuses says why. */
 async function checkRequest(context: DeployContext, user: string, shaPrefix: string, spec: string): Promise<Checks> {
@@ -27,7 +27,9 @@ async function checkRequest(context: DeployContext, user: string, shaPrefix: str
   if (refusal) return refusal;
   const chosen = await checkOrder(context, ref, found.commit);
   if (!chosen.ok) return chosen;
-  return { ok: true, ref, sha, pipeline: chosen.pipeline };
+  const signed = await context.verifyImage?.({ project, pipelineId: chosen.pipeline.pipelineId, imageRef: chosen.pipeline.imageRef, digest: chosen.pipeline.digest, branches: ref.policy.branches });
+  if (signed && !signed.ok) return refuse(`${sha.slice(0, 12)} cannot go to ${ref.environment}: ${signed.reason}`);
+  return { ok: true, ref, sha, pipeline: chosen.pipeline, ...(signed ? { provenance: signed.summary } : {}) };
 }
 
 /** `/deploy <sha> <env>`: checks everything, then records a request awaiting approval. */
@@ -63,6 +65,7 @@ export async function dryRunDeploy(context: DeployContext, user: string, shaPref
   const current = await context.store.lastSucceeded(ref.project, ref.environment);
   const rules = [
     `pipeline #${pipeline.pipelineId} passed on ${pipeline.ref}${ref.policy.branches ? ` (branches: ${ref.policy.branches.join(', ')})` : ''}`,
+    ...(checked.provenance ? [`the image was ${checked.provenance}`] : []),
     ...(ref.policy.after ?? []).map((before) => `already deployed to ${before}`),
     'you may ask',
     `${ref.environment} is not locked`,

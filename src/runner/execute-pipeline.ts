@@ -36,6 +36,19 @@ export interface PipelineRuntime {
    * it: with registry notifications, only what the registry reports this pipeline pushed.
    */
   findPushedImage?: (facts: PipelineFacts, repository: string, tags: string[]) => Promise<{ ref: string; digest: string } | null>;
+  /** Signs the provenance of the image a pipeline passed with, beside it in the registry. */
+  attest?: (attestation: Attestation) => Promise<void>;
+}
+
+/** What a signed provenance statement says of a pipeline's image. */
+export interface Attestation {
+  facts: PipelineFacts;
+  image: { ref: string; digest: string };
+  protectedRef: boolean;
+  sourceDir: string;
+  job: string | null;
+  startedOn: Date;
+  finishedOn: Date;
 }
 
 export interface PipelineExecution {
@@ -64,6 +77,7 @@ export async function executePipeline(execution: PipelineExecution, runtime: Pip
   const recorder = record ? recordPipeline(record.store, record.recorded) : undefined;
   const observers = [recorder?.observer, execution.observer].filter((observer): observer is PipelineObserver => observer !== undefined);
   const scope = runtime.trustScopeFor?.(facts) ?? (facts.fromFork ? 'fork' : 'unprotected');
+  const startedOn = new Date();
   let result = await runPipeline(
     {
       facts,
@@ -87,6 +101,15 @@ export async function executePipeline(execution: PipelineExecution, runtime: Pip
   await recorder?.settled();
   if (result.status === 'passed' && !result.image && execution.pushAllowed && !plan.jobs.some((job) => job.kind === 'build') && runtime.findPushedImage) {
     result = { ...result, image: await pushedImage(facts, runtime) };
+  }
+  if (result.status === 'passed' && result.image?.pushed && result.image.digest && runtime.attest && facts.forge !== 'local') {
+    const builtBy = plan.jobs.find((job) => job.kind === 'build')?.name ?? null;
+    const image = { ref: result.image.ref, digest: result.image.digest };
+    // A pipeline whose image cannot be signed has not produced a deployable image: it says so.
+    await runtime.attest({ facts, image, protectedRef: scope === 'protected', sourceDir: execution.sourceDir, job: builtBy, startedOn, finishedOn: new Date() }).catch((error: unknown) => {
+      runtime.logger.error({ err: error, pipelineId: facts.id }, 'could not sign the image’s provenance');
+      result = { ...result, status: 'failed', error: `the image's provenance could not be signed and stored: ${error instanceof Error ? error.message : String(error)}` };
+    });
   }
   const finished = record ? await record.store.finish(record.recorded.id, result, record.owner) : false;
   return { result, finished };

@@ -33,6 +33,8 @@ import { createWebSessionStore, type WebSessionStore } from '../store/web-sessio
 import { createWorkerRegistry, type WorkerRegistry } from '../store/worker-registry.js';
 import { ownerLabel } from '../executors/owner-label.js';
 import { resolveInstallationId } from './installation.js';
+import { imageAttester } from '../provenance/attest-image.js';
+import { loadSigningKey, type SigningKey } from '../provenance/signing-key.js';
 
 export interface Stores {
   queue: PipelineQueue;
@@ -65,6 +67,8 @@ export interface Runtime {
   database?: { handle: DatabaseHandle; pool: Pool; stores: Stores };
   /** This process's worker id (`name/pid/random`): the owner label of its daemons and its heartbeat row. */
   ownerId: string;
+  /** The key this installation signs provenance with. */
+  signingKey: SigningKey;
   /** A process-unique name for leases and claims: `name/pid/random`. */
   newOwnerId(): string;
   close(): Promise<void>;
@@ -132,6 +136,7 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
   const ownRegistry = registryFor(config.registry.host);
   const artifactStore = createRegistryArtifactStore(ownRegistry);
   const installation = await resolveInstallationId(config, pool);
+  const signingKey = await loadSigningKey(config.signingKeyFile, config.database.dataDir);
   const newOwnerId = () => `${ownerLabel(config.workerName)}/${randomBytes(3).toString('hex')}`;
   const ownerId = newOwnerId();
   const ownExecutor = options.executor
@@ -169,11 +174,13 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
         defaultExpireInSeconds: DEFAULT_ARTIFACT_EXPIRY_SECONDS,
       },
       trustScopeFor: (facts) => cacheScope(facts, projectPolicy(policy, facts.project).protectedRefs),
+      attest: imageAttester({ key: signingKey, registryFor, publicUrl: config.publicUrl }),
     },
     artifactStore,
     database: handle && pool && stores ? { handle, pool, stores } : undefined,
     ownerId,
     newOwnerId,
+    signingKey,
     async close() {
       await ownExecutor?.stop?.();
       await pool?.end();

@@ -13,6 +13,8 @@ import { variableRoutes } from '../http/variable-routes.js';
 import { REGISTRY_TOKEN_PATH, registryTokenRoute } from '../http/registry-token-route.js';
 import { REGISTRY_EVENTS_PATH, registryEventsRoute } from '../http/registry-events-route.js';
 import { createRegistryGuard } from '../runner/guard-registry-pushes.js';
+import { imageChecker } from '../provenance/check-image.js';
+import { signingKeyRoute } from '../http/signing-key-route.js';
 import { startHttpServer, type HttpServer } from '../http/server.js';
 import { notConfigured, webhookRoutes } from '../http/webhook-routes.js';
 import type { OnRefusedWebhook } from '../http/webhook-route.js';
@@ -106,6 +108,8 @@ export async function startService(config: Config, logger: Logger, options: Serv
   const reportDeployment = deploymentReporter(stores.views, forges.byName);
   if (slack) events.subscribe((event) => slack.onDeployEvent(event));
   events.subscribe((event) => (event.type === 'changed' ? reportDeployment(event.deployment) : undefined));
+  // Prod runs only what a protected pipeline built and Slipway signed: checked at the request and again before the retag.
+  const verifyImage = imageChecker(runtime.registryFor, runtime.signingKey.publicKey);
   const deployRunner =
     options.deploys === false
       ? undefined
@@ -113,6 +117,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
           runnerId: runtime.newOwnerId(),
           store: stores.deployments,
           policy,
+          verifyImage,
           registryFor: runtime.registryFor,
           runAction: createActionRunner(
             (dockerHost, spec) => deployContainer(createDockerClient(dockerHost ?? config.docker.host), spec),
@@ -134,7 +139,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
     void signal(CHANNELS.deployApproved, String(event.deployment.id));
   });
   const describeCommit = commitDescriber({ views: stores.views, forges: forges.byName, publicUrl: config.publicUrl, forgeWeb, logger });
-  slack?.attach(deployCommands({ store: stores.deployments, testedCommits: stores.testedCommits, policy, directory: slack.directory, events, name, describeCommit }));
+  slack?.attach(deployCommands({ store: stores.deployments, testedCommits: stores.testedCommits, policy, directory: slack.directory, events, name, describeCommit, verifyImage }));
 
   // Any process may sweep: deleting an expired manifest twice does no harm.
   const expiry = runsPipelines ? startArtifactExpiry(stores.pipelines, runtime.artifactStore, logger) : undefined;
@@ -207,6 +212,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
           host: config.host,
           routes: [
             ...healthRoutes(pool, metrics, healthChecks),
+            signingKeyRoute(runtime.signingKey.publicPem),
             ...webRoutes(web),
             ...webhookRoutes(forges, dispatch, command, refusedWebhook),
             ...variableRoutes(stores.variables, config.adminToken),
