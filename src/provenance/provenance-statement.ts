@@ -53,18 +53,18 @@ export function provenanceStatement(facts: ProvenanceFacts): Record<string, unkn
   };
 }
 
-/** The fields a verifier relies on; anything else in the statement is informative. */
-export const ProvenanceSchema = z.object({
+/** The fields a verifier relies on; anything else in the statement is kept, and informative. */
+export const ProvenanceSchema = z.looseObject({
   _type: z.literal(STATEMENT_TYPE),
-  subject: z.array(z.object({ name: z.string(), digest: z.object({ sha256: z.string() }) })).min(1),
+  subject: z.array(z.looseObject({ name: z.string(), digest: z.looseObject({ sha256: z.string() }) })).min(1),
   predicateType: z.literal(SLSA_PROVENANCE_V1),
-  predicate: z.object({
-    buildDefinition: z.object({
+  predicate: z.looseObject({
+    buildDefinition: z.looseObject({
       buildType: z.literal(SLIPWAY_BUILD_TYPE),
-      externalParameters: z.object({ forge: z.string(), project: z.string(), ref: z.string(), sha: z.string() }),
-      internalParameters: z.object({ protectedRef: z.boolean(), fromFork: z.boolean(), pipelineId: z.number(), job: z.string().optional() }),
+      externalParameters: z.looseObject({ forge: z.string(), project: z.string(), ref: z.string(), sha: z.string() }),
+      internalParameters: z.looseObject({ protectedRef: z.boolean(), fromFork: z.boolean(), pipelineId: z.number(), job: z.string().optional() }),
     }),
-    runDetails: z.object({ builder: z.object({ id: z.string() }), metadata: z.object({ invocationId: z.string() }).optional() }),
+    runDetails: z.looseObject({ builder: z.looseObject({ id: z.string() }), metadata: z.looseObject({ invocationId: z.string() }).optional() }),
   }),
 });
 export type Provenance = z.infer<typeof ProvenanceSchema>;
