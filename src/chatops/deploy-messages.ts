@@ -64,6 +64,7 @@ function linksLine(deployment: Deployment): string {
   const { briefing } = deployment;
   return [
     ...(briefing.pipelineUrl ? [link(briefing.pipelineUrl, `pipeline #${deployment.pipelineId}`)] : deployment.pipelineId ? [`pipeline #${deployment.pipelineId}`] : []),
+    ...(briefing.provenance ? [briefing.provenance] : []),
     ...(briefing.changeRequest ? [link(briefing.changeRequest.url, briefing.changeRequest.label)] : []),
     ...(briefing.compareUrl ? [link(briefing.compareUrl, deployment.kind === 'rollback' ? 'what the rollback undoes' : 'changes since what runs now')] : []),
     ...(briefing.environmentUrl ? [link(briefing.environmentUrl, `${deployment.environment}: ${briefing.environmentUrl}`)] : []),

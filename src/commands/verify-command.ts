@@ -43,18 +43,20 @@ export async function verifyCommand(args: string[]): Promise<number> {
   }
   const verdict = await verifyProvenance(registry, reference.repository, digest, publicKey);
   if (parsed.values.json) {
-    console.log(JSON.stringify(verdict.ok ? { verified: true, digest, statement: verdict.provenance } : { verified: false, digest, reason: verdict.reason }));
+    console.log(JSON.stringify(verdict.ok ? { verified: true, digest, statements: verdict.provenances } : { verified: false, digest, reason: verdict.reason }));
     return verdict.ok ? 0 : 1;
   }
   if (!verdict.ok) {
     console.log(`NOT VERIFIED ${reference.registry}/${reference.repository}@${digest}: ${verdict.reason}`);
     return 1;
   }
-  const { externalParameters: built, internalParameters: run } = verdict.provenance.predicate.buildDefinition;
-  console.log(JSON.stringify(verdict.provenance, null, 2));
-  console.log(
-    `VERIFIED ${reference.registry}/${reference.repository}@${digest}: built by pipeline #${run.pipelineId} of ${built.forge}:${built.project} on ${built.ref}` +
-      ` (${run.protectedRef && !run.fromFork ? 'protected' : 'not protected'}) at ${built.sha.slice(0, 12)}, signed by ${verdict.provenance.predicate.runDetails.builder.id}`,
-  );
+  for (const provenance of verdict.provenances) {
+    const { externalParameters: built, internalParameters: run } = provenance.predicate.buildDefinition;
+    console.log(JSON.stringify(provenance, null, 2));
+    console.log(
+      `VERIFIED ${reference.registry}/${reference.repository}@${digest}: built by pipeline #${run.pipelineId} of ${built.forge}:${built.project} on ${built.ref}` +
+        ` (${run.protectedRef && !run.fromFork ? 'protected' : 'not protected'}) at ${built.sha.slice(0, 12)}, signed by ${provenance.predicate.runDetails.builder.id}`,
+    );
+  }
   return 0;
 }

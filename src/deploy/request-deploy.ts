@@ -28,7 +28,7 @@ async function checkRequest(context: DeployContext, user: string, shaPrefix: str
   const chosen = await checkOrder(context, ref, found.commit);
   if (!chosen.ok) return chosen;
   const signed = await context.verifyImage?.({ project, pipelineId: chosen.pipeline.pipelineId, imageRef: chosen.pipeline.imageRef, digest: chosen.pipeline.digest, branches: ref.policy.branches });
-  if (signed && !signed.ok) return refuse(`${sha.slice(0, 12)} cannot go to ${ref.environment}: ${signed.reason}`);
+  if (signed && !signed.ok) return signed;
   return { ok: true, ref, sha, pipeline: chosen.pipeline, ...(signed ? { provenance: signed.summary } : {}) };
 }
 
@@ -48,7 +48,7 @@ export async function requestDeploy(context: DeployContext, user: string, shaPre
     digest: pipeline.digest,
     requestedBy: user,
     expiresInSeconds: ref.policy.approvalTimeout,
-    briefing: await briefRequest(context, ref, { sha, pipelineId: pipeline.pipelineId, rollback: false }, current),
+    briefing: { ...(await briefRequest(context, ref, { sha, pipelineId: pipeline.pipelineId, rollback: false }, current)), ...(checked.provenance ? { provenance: checked.provenance } : {}) },
   });
   await audit(context, user, 'requested', deployment);
   return { ok: true, deployment, approvers: ref.policy.approvers };

@@ -11,13 +11,13 @@ export function imageChecker(registryFor: (host: string) => RegistryClient, publ
     const reference = parseImageReference(image.imageRef);
     const verified = await verifyProvenance(registryFor(reference.registry), reference.repository, image.digest, publicKey);
     if (!verified.ok) return verified;
-    const judged = judgeProvenance(verified.provenance, {
+    const judged = judgeProvenance(verified.provenances, {
       project: image.project,
       pipelineId: image.pipelineId ?? -1,
       branchesAllow: (ref) => image.branches === undefined || matchesRef(ref, image.branches),
     });
     if (!judged.ok) return judged;
-    const { externalParameters: built, internalParameters: run } = verified.provenance.predicate.buildDefinition;
+    const { externalParameters: built, internalParameters: run } = judged.provenance.predicate.buildDefinition;
     return { ok: true, summary: `built by pipeline #${run.pipelineId} on ${built.ref}, signed` };
   };
 }

@@ -13,22 +13,36 @@ export function attestationTag(digest: string): string {
 
 const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
+/** The most attestations kept per image: the newest, as several pipelines may build the same digest. */
+const MAX_LAYERS = 20;
+
+interface Layer {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+}
+
 /**
- * Stores `envelope` as the image's attestation in cosign's layout: an OCI image manifest whose
- * layer is the DSSE envelope, with the annotations cosign reads (`predicateType`, and an empty
- * `dev.cosignproject.cosign/signature`, the signature being inside the envelope).
+ * Adds `envelope` to the image's attestations in cosign's layout: an OCI image manifest with one
+ * layer per DSSE envelope, each with the annotations cosign reads (`predicateType`, and an empty
+ * `dev.cosignproject.cosign/signature`, the signature being inside the envelope). Those already
+ * there stay: two pipelines (a branch and main, with a warm cache) may build the very same digest.
  */
 export async function writeAttestation(registry: RegistryClient, repository: string, digest: string, envelope: Envelope, predicateType: string): Promise<void> {
   const layer = Buffer.from(JSON.stringify(envelope));
   const layerDigest = sha256(layer);
-  const config = Buffer.from(JSON.stringify({ architecture: '', os: '', config: {}, rootfs: { type: 'layers', diff_ids: [layerDigest] } }));
+  const existing = await registry.getManifest(repository, attestationTag(digest));
+  const earlier = existing ? ((JSON.parse(existing.bytes.toString('utf8')) as { layers?: Layer[] }).layers ?? []).filter((each) => each.mediaType === DSSE_LAYER && each.digest !== layerDigest) : [];
+  const layers: Layer[] = [...earlier, { mediaType: DSSE_LAYER, digest: layerDigest, size: layer.length, annotations: { 'dev.cosignproject.cosign/signature': '', predicateType } }].slice(-MAX_LAYERS);
+  const config = Buffer.from(JSON.stringify({ architecture: '', os: '', config: {}, rootfs: { type: 'layers', diff_ids: layers.map((each) => each.digest) } }));
   await Promise.all([registry.pushBlob(repository, config), registry.pushBlob(repository, layer)]);
   const bytes = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
       mediaType: OCI_MANIFEST,
       config: { mediaType: OCI_CONFIG, digest: sha256(config), size: config.length },
-      layers: [{ mediaType: DSSE_LAYER, digest: layerDigest, size: layer.length, annotations: { 'dev.cosignproject.cosign/signature': '', predicateType } }],
+      layers,
     }),
   );
   await registry.putManifest(repository, attestationTag(digest), { mediaType: OCI_MANIFEST, bytes, digest: sha256(bytes) });

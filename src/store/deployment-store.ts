@@ -20,6 +20,8 @@ export interface DeploymentBriefing {
   confirm?: boolean;
   /** A chat channel told of the outcome, besides the one where it was asked. */
   announce?: string;
+  /** What the image's signed provenance says: `built by pipeline #12 on main, signed`. */
+  provenance?: string;
 }
 
 export interface Deployment {

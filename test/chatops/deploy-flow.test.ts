@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerFile, fakeSha, host, registry, uniqueName } from '../helpers/docker-lab.js';
 import { fakeSlack, NOT_IN_CHANNEL, SLACK_API_URL } from '../helpers/fake-slack.js';
 import { lab as labSettings } from '../helpers/lab.js';
+import { signAsBuilt } from '../helpers/provenance.js';
 import { buttonClick, SLACK_SIGNING_SECRET, SLACK_TEAM_ID, slashCommand } from '../helpers/slack-requests.js';
 import { pushTestImage } from '../helpers/test-images.js';
 import { fakeGitlab } from '../helpers/fake-forges.js';
@@ -26,7 +27,8 @@ describe('/deploy in Slack', () => {
   const project = uniqueName('slipway-test/deploy');
   const container = uniqueName('slipway-test-web');
   let insertOn: (sha: string, digest: string, ref: string) => Promise<unknown>;
-  const shas = { a: fakeSha(), b: fakeSha(), feature: fakeSha(), bad: fakeSha(), failed: fakeSha(), ambiguous1: `abcdef1${fakeSha().slice(7)}`, ambiguous2: `abcdef1${fakeSha().slice(7)}` };
+  let insertUnsigned: (sha: string, digest: string) => Promise<{ rows: Array<{ id: string }> }>;
+  const shas = { a: fakeSha(), b: fakeSha(), feature: fakeSha(), bad: fakeSha(), failed: fakeSha(), unsigned: fakeSha(), unprotected: fakeSha(), ambiguous1: `abcdef1${fakeSha().slice(7)}`, ambiguous2: `abcdef1${fakeSha().slice(7)}` };
   const digests: Record<string, string> = {};
   let service: TestService;
   let slack: ReturnType<typeof fakeSlack>;
@@ -48,6 +50,7 @@ describe('/deploy in Slack', () => {
     digests.a = await pushTestImage(project, shas.a, `LABEL version=a\n${HEALTHY}`);
     digests.b = await pushTestImage(project, shas.b, `LABEL version=b\n${HEALTHY}`);
     digests.bad = await pushTestImage(project, shas.bad, `LABEL version=bad\n${UNHEALTHY}`);
+    digests.unsigned = await pushTestImage(project, shas.unsigned, `LABEL version=unsigned\n${HEALTHY}`);
     webhook = http.createServer((request, response) => {
       let body = '';
       request.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -116,13 +119,19 @@ describe('/deploy in Slack', () => {
     await variables.set(project, variable('HOOK_TOKEN', 'hook-token-value', 'hook'));
     await variables.set(project, variable('EVERYWHERE', 'for-pipelines-only', ''));
     // Tested on GitLab project 9, merge request !5: that is where deploys are reported.
-    const insert = (sha: string, status: string, digest: string | null, ref = 'main') =>
-      service.db.query(
+    // Each passed pipeline's image is signed as its run would have signed it (feature branches are not protected).
+    const insert = async (sha: string, status: string, digest: string | null, ref = 'main') => {
+      const imageRef = digest ? `${labSettings.registry}/${project}:${sha}` : null;
+      const inserted = await service.db.query<{ id: string }>(
         `INSERT INTO pipelines (forge, project, sha, ref, status, image_ref, image_digest, finished_at, forge_context, change_request)
          VALUES ('gitlab', $1, $2, $6, $3, $4, $5, now(), '{"projectId": 9}', 5) RETURNING id`,
-        [project, sha, status, digest ? `${labSettings.registry}/${project}:${sha}` : null, digest, ref],
+        [project, sha, status, imageRef, digest, ref],
       );
+      if (status === 'passed' && imageRef && digest && sha !== shas.unsigned) await signAsBuilt({ ref: imageRef, digest }, { project, pipelineId: Number(inserted.rows[0]!.id), ref, protectedRef: !ref.startsWith('feature/') });
+      return inserted;
+    };
     insertOn = (sha, digest, ref) => insert(sha, 'passed', digest, ref);
+    insertUnsigned = (sha, digest) => insert(sha, 'passed', digest);
     await insert(shas.feature, 'passed', digests.a!, 'feature/x');
     await insert(shas.a, 'passed', digests.a);
     await insert(shas.b, 'passed', digests.b);
@@ -175,6 +184,22 @@ describe('/deploy in Slack', () => {
     expect(blocks).toContain('"action_id":"deploy_reject"');
     const id = Number(/#(\d+)/.exec(answer.body.text)![1]);
     expect((await service.db.query('SELECT status FROM deployments WHERE id = $1', [id])).rows[0].status).toBe('requested');
+  });
+
+  it('refuses an image with no signed provenance, and one signed as built on an unprotected ref, naming the check', async () => {
+    const before = (await deployments('prod')).length;
+    await insertUnsigned(shas.unsigned, digests.unsigned!);
+    const unsigned = await say('UREQUESTER', `${shas.unsigned.slice(0, 10)} prod`);
+    // The same image, signed by a pipeline of an unprotected ref.
+    const unprotected = await insertUnsigned(shas.unprotected, digests.unsigned!);
+    await signAsBuilt({ ref: `${labSettings.registry}/${project}:${shas.unprotected}`, digest: digests.unsigned! }, { project, pipelineId: Number(unprotected.rows[0]!.id), ref: 'main', protectedRef: false });
+    const fromUnprotected = await say('UREQUESTER', `${shas.unprotected.slice(0, 10)} prod`);
+    const otherPipeline = await say('UREQUESTER', `${shas.unsigned.slice(0, 10)} prod`);
+
+    expect(unsigned.body.text).toBe(`Not deploying: ${digests.unsigned!.slice(0, 19)} has no signed provenance in ${project}: only images a Slipway pipeline built and signed can be deployed`);
+    expect(fromUnprotected.body.text).toBe(`Not deploying: the image was built on main, which is not a protected ref: only images built on protected refs are deployed`);
+    expect(otherPipeline.body.text).toBe(`Not deploying: the image was built by pipeline #${unprotected.rows[0]!.id}, not #${Number(unprotected.rows[0]!.id) - 1} which tested the commit`);
+    expect((await deployments('prod')).length).toBe(before);
   });
 
   it('promotes the tested image when an approver clicks Approve, and tells the merge request and the commit on GitLab', async () => {
@@ -285,7 +310,7 @@ describe('/deploy in Slack', () => {
 
     expect(dry.body.response_type).toBe('ephemeral');
     expect(dry.body.text).toMatch(
-      new RegExp(`^Dry run, nothing recorded: <@UAPPROVER>, <!subteam\\^SOPS> would be asked to approve ${shas.b.slice(0, 12)} \\(\`sha256:[0-9a-f]{12}…\`\\) of \\*${project}\\* for \\*prod\\*; (it runs|nothing runs there yet).*Checks passed: pipeline #\\d+ passed on main; you may ask; prod is not locked\\.$`),
+      new RegExp(`^Dry run, nothing recorded: <@UAPPROVER>, <!subteam\\^SOPS> would be asked to approve ${shas.b.slice(0, 12)} \\(\`sha256:[0-9a-f]{12}…\`\\) of \\*${project}\\* for \\*prod\\*; (it runs|nothing runs there yet).*Checks passed: pipeline #\\d+ passed on main; the image was built by pipeline #\\d+ on main, signed; you may ask; prod is not locked\\.$`),
     );
     expect(refused.body.text).toMatch(/^Dry run: would refuse: pipeline #\d+ for [0-9a-f]{12} failed: only a commit whose pipeline passed can be deployed$/);
     expect(after).toBe(before);
@@ -311,6 +336,7 @@ describe('/deploy in Slack', () => {
     const links = [
       `<${GITLAB_URL}/${project}/-/commit/${shas.a}|${title}> by Ada Lovelace`,
       `<${PUBLIC_URL}/pipelines/${pipelineA}|pipeline #${pipelineA}>`,
+      `built by pipeline #${pipelineA} on main, signed`,
       `<${GITLAB_URL}/${project}/-/merge_requests/5|merge request !5>`,
       `<https://briefed.example.test|briefed: https://briefed.example.test>`,
     ];

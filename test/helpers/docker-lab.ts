@@ -13,6 +13,7 @@ import type { PipelinePlan } from '../../src/pipeline/plan.js';
 import type { PipelineFacts } from '../../src/model/pipeline-facts.js';
 import { createRegistryClient } from '../../src/registry/registry-client.js';
 import { lab } from './lab.js';
+import { TEST_SIGNING_KEY_FILE } from './test-signing-key.js';
 
 export const host = createDockerClient();
 
@@ -114,5 +115,6 @@ export const labEnv: NodeJS.ProcessEnv = {
   SLIPWAY_JOB_NETWORK: 'host',
   // Each test starts its pipelines on a fresh daemon, as without a pool; the pool's own tests turn it on.
   SLIPWAY_POOL_SIZE: '0',
+  SLIPWAY_SIGNING_KEY_FILE: TEST_SIGNING_KEY_FILE,
   LOG_LEVEL: 'warn',
 };

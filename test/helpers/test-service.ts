@@ -6,6 +6,7 @@ import { createLogger } from '../../src/telemetry/logger.js';
 import { startService, type Service, type ServiceOptions } from '../../src/runtime/start-service.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { labEnv } from './docker-lab.js';
+import { TEST_SIGNING_KEY_FILE } from './test-signing-key.js';
 
 export const GITHUB_SECRET = 'github-webhook-secret-for-tests';
 export const GITLAB_SECRET = 'gitlab-webhook-token-for-tests';
@@ -42,6 +43,7 @@ export async function startTestService(env: Record<string, string> = {}, options
     GITLAB_WEBHOOK_SECRET: GITLAB_SECRET,
     LOG_LEVEL: 'silent',
     SLIPWAY_ADMIN_TOKEN: ADMIN_TOKEN,
+    SLIPWAY_SIGNING_KEY_FILE: TEST_SIGNING_KEY_FILE,
     ...env,
   } as Record<string, string>);
   const service = await startService(config, createLogger(process.env.SLIPWAY_TEST_LOG_LEVEL ?? 'silent'), { leaseMs: 3_000, pollMs: 200, reportDebounceMs: 100, ...options });
