@@ -92,3 +92,35 @@ export function gitlabWorldAnswer(method: string, pathname: string): [number, un
   }
   return undefined;
 }
+
+/**
+ * Takes a genuine hook (from the corpus: real GitLab bodies) as what GitLab holds: its project,
+ * its branch's head, its merge request. Only for hooks that GitLab itself sent.
+ */
+export function learnFromHook(event: string, body: string): void {
+  const hook = JSON.parse(body) as Record<string, any>;
+  const project = hook.project as { id?: number; path_with_namespace?: string; default_branch?: string } | undefined;
+  if (typeof project?.id !== 'number' || typeof project.path_with_namespace !== 'string') return;
+  if (!projects.has(project.id)) {
+    projects.set(project.id, { id: project.id, path_with_namespace: project.path_with_namespace, default_branch: project.default_branch ?? 'main', visibility: 'private' });
+    idsByPath.set(project.path_with_namespace, project.id);
+  }
+  if (event === 'Push Hook' && typeof hook.ref === 'string' && typeof hook.checkout_sha === 'string') setBranchHead(project.id, hook.ref.replace(/^refs\/heads\//, ''), hook.checkout_sha);
+  const mr = hook.object_attributes as Record<string, any> | undefined;
+  if (event === 'Merge Request Hook' && mr && typeof mr.iid === 'number') {
+    const states: Record<string, string> = { close: 'closed', merge: 'merged' };
+    // GitLab's own view: the merge request belongs to the hook's project; a different source is a fork.
+    const fromFork = mr.source_project_id !== mr.target_project_id;
+    const source = fromFork ? mr.source_project_id : project.id;
+    if (fromFork && !projects.has(source)) projects.set(source, { id: source, path_with_namespace: `fork-${source}/project`, default_branch: 'main', visibility: 'private' });
+    setMergeRequest(project.id, {
+      iid: mr.iid,
+      sha: mr.last_commit?.id,
+      state: states[mr.action] ?? mr.state ?? 'opened',
+      source_branch: mr.source_branch,
+      target_branch: mr.target_branch,
+      source_project_id: source,
+      target_project_id: project.id,
+    });
+  }
+}
