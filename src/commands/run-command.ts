@@ -15,6 +15,8 @@ import { createRuntime } from '../runtime/create-runtime.js';
 import { createLogger } from '../telemetry/logger.js';
 import { checkoutIdentity } from './checkout-identity.js';
 import { seedInBackground } from './pool-command.js';
+import { repositoryPath } from '../pipeline/image-names.js';
+import { repositoryTaken, sameProject } from '../store/repository-owners.js';
 import { jsonSummary, progressPrinter, summary } from './print-progress.js';
 import { UsageError } from './usage-error.js';
 
@@ -95,6 +97,13 @@ export async function runCommand(args: string[]): Promise<number> {
   const runtime = await createRuntime(config, createLogger('silent'), { database: 'if-configured', poolHandOff: seedInBackground });
   await runtime.pipelines.executor.recoverOrphans?.();
   const owner = runtime.newOwnerId();
+  // A local run pushes with Slipway's own account: never into a repository a forge's project owns.
+  const repository = repositoryPath(project);
+  const repositoryOwner = await runtime.database?.stores.repositoryOwners.claim(repository, { forge: 'local', project });
+  if (repositoryOwner && !sameProject(repositoryOwner, { forge: 'local', project })) {
+    await runtime.close();
+    throw new UsageError(`${repositoryTaken(repository, repositoryOwner, { forge: 'local', project })}: give this run another --project`);
+  }
   const store = runtime.database?.stores.pipelines;
   const recorded = store ? await store.create({ forge: 'local', project, sha, ref, defaultBranch: options['default-branch'] }, plan.jobs, owner) : undefined;
   const controller = new AbortController();

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { ProjectKey } from '../model/forge-event.js';
 import type { PipelineFacts } from '../model/pipeline-facts.js';
 
 /** What the registry allows as one path component. */
@@ -16,17 +15,17 @@ function component(part: string): string {
 }
 
 /**
- * The registry repository of a project, one-to-one: `<forge>/<path>`, lower case (both forges
- * treat paths without regard to case). A part the registry would not take as it is (`_app`,
- * `.app`, `x--…`, a name Slipway keeps for itself) is written `x--<hex of its bytes>`, never
- * stripped, so no two projects (nor the same path on two forges) share a repository, an image
- * tag or a cache. A path too long for the registry becomes `h--<sha256>`.
+ * The registry repository of a project path, one-to-one: lower case (both forges treat paths
+ * without regard to case), and `$CI_REGISTRY/$CI_PROJECT_PATH` as GitLab's own registry names it.
+ * A part the registry would not take as it is (`_app`, `.app`, `x--…`, a name Slipway keeps for
+ * itself) is written `x--<hex of its bytes>`, never stripped, so no two paths share a repository,
+ * an image tag or a cache. A path too long for the registry becomes `h--<sha256>`. The same path
+ * on two forges would: the first to push owns it (see registry_repositories).
  */
-export function repositoryPath(key: ProjectKey): string {
-  const parts = key.project.toLowerCase().split('/').map(component);
-  const path = `${key.forge}/${parts.join('/')}`;
+export function repositoryPath(project: string): string {
+  const path = project.toLowerCase().split('/').map(component).join('/');
   if (path.length <= MAX_PATH) return path;
-  return `${key.forge}/h--${createHash('sha256').update(key.project.toLowerCase()).digest('hex').slice(0, 40)}`;
+  return `h--${createHash('sha256').update(project.toLowerCase()).digest('hex').slice(0, 40)}`;
 }
 
 /** A branch name as an image tag: `feature/login` -> `feature-login`. */
@@ -62,7 +61,7 @@ export interface ImageTags {
 
 /** `:<sha>`, the branch tag, and `latest` on the default branch; cache candidates branch first. */
 export function imageTags(naming: ImageNaming): ImageTags {
-  const repository = `${naming.registry}/${repositoryPath(naming)}`;
+  const repository = `${naming.registry}/${repositoryPath(naming.project)}`;
   const branch = branchTag(naming.ref);
   const onDefault = naming.defaultBranch !== undefined && branchTag(naming.defaultBranch) === branch;
   const reason = reservedTagReason(branch, onDefault);

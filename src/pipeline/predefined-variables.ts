@@ -49,7 +49,7 @@ export function predefinedVariables(facts: PipelineFacts, place: JobPlace = { pr
       : { CI_COMMIT_BRANCH: branch, CI_COMMIT_BEFORE_SHA: facts.diffBase ?? '0'.repeat(40) }),
     ...(facts.defaultBranch ? { CI_DEFAULT_BRANCH: facts.defaultBranch } : {}),
     CI_REGISTRY: facts.registry,
-    CI_REGISTRY_IMAGE: `${facts.registry}/${repositoryPath(facts)}`,
+    CI_REGISTRY_IMAGE: `${facts.registry}/${repositoryPath(facts.project)}`,
     ...(place.jobToken
       ? { CI_REGISTRY_USER: JOB_TOKEN_USER, CI_REGISTRY_PASSWORD: place.jobToken, CI_JOB_TOKEN: place.jobToken }
       : {}),

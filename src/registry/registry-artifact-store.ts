@@ -51,7 +51,7 @@ export function createRegistryArtifactStore(registry: RegistryClient): RegistryA
 
   return {
     async saveArtifacts(project, pipelineId, job, archive) {
-      const repository = artifactRepository(repositoryPath(project));
+      const repository = artifactRepository(repositoryPath(project.project));
       const digest = await put(repository, `pipeline-${pipelineId}-${shortHash(job).slice(0, 16)}`, ARTIFACTS_TYPE, archive, {
         'dev.slipway.pipeline': pipelineId,
         'dev.slipway.job': job,
@@ -60,21 +60,21 @@ export function createRegistryArtifactStore(registry: RegistryClient): RegistryA
     },
 
     async openArtifacts(project, digest) {
-      const archive = await layerOf(artifactRepository(repositoryPath(project)), digest);
+      const archive = await layerOf(artifactRepository(repositoryPath(project.project)), digest);
       if (!archive) throw new Error(`the artifacts ${digest} are no longer in the registry`);
       return archive;
     },
 
     async saveCache(project, scope, key, archive) {
-      await put(cacheRepository(repositoryPath(project)), `${scope}-${shortHash(key)}`, CACHE_TYPE, archive, { 'dev.slipway.cache-key': key });
+      await put(cacheRepository(repositoryPath(project.project)), `${scope}-${shortHash(key)}`, CACHE_TYPE, archive, { 'dev.slipway.cache-key': key });
     },
 
     async openCache(project, scope, key) {
-      return layerOf(cacheRepository(repositoryPath(project)), `${scope}-${shortHash(key)}`);
+      return layerOf(cacheRepository(repositoryPath(project.project)), `${scope}-${shortHash(key)}`);
     },
 
     async deleteArtifacts(project, digest) {
-      return registry.deleteManifest(artifactRepository(repositoryPath(project)), digest);
+      return registry.deleteManifest(artifactRepository(repositoryPath(project.project)), digest);
     },
   };
 }

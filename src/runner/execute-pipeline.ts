@@ -117,7 +117,7 @@ export async function executePipeline(execution: PipelineExecution, runtime: Pip
 
 /** `:<sha>` or GitLab's `:<short sha>`, as a `.gitlab-ci.yml` build job tags it. */
 async function pushedImage(facts: PipelineFacts, runtime: PipelineRuntime): Promise<ImageResult | null> {
-  const repository = repositoryPath(facts);
+  const repository = repositoryPath(facts.project);
   const tags = [facts.sha, facts.sha.slice(0, 8)];
   try {
     const found = await runtime.findPushedImage!(facts, repository, tags);

@@ -10,6 +10,7 @@ import type { ClaimedPipeline, PipelineQueue } from '../store/pipeline-queue.js'
 import type { JobTokenStore } from '../store/job-token-store.js';
 import type { WorkerRegistry } from '../store/worker-registry.js';
 import type { PipelineStore } from '../store/pipeline-store.js';
+import { repositoryTaken, sameProject, type RepositoryOwners } from '../store/repository-owners.js';
 import { repositoryPath } from '../pipeline/image-names.js';
 import { predefinedVariables } from '../pipeline/predefined-variables.js';
 import { PipelineFileError } from '../pipeline/pipeline-file-error.js';
@@ -44,6 +45,8 @@ export interface WorkerOptions {
   allowForkPush: (project: string) => boolean;
   /** Issues each pipeline's `CI_JOB_TOKEN`. */
   jobTokens?: JobTokenStore;
+  /** One project per registry repository: a pipeline of another project with the same path is refused. */
+  repositoryOwners?: RepositoryOwners;
   leaseMs?: number;
   pollMs?: number;
   /** What a forge archive may unpack to. */
@@ -135,12 +138,18 @@ export function startWorker(options: WorkerOptions): Worker {
         log.info({ pipelineId: claimed.id, reason: plan.skipped }, 'pipeline skipped by its workflow rules');
         return;
       }
+      const repository = repositoryPath(claimed.target.project);
+      const owner = await options.repositoryOwners?.claim(repository, claimed.target);
+      if (owner && !sameProject(owner, claimed.target)) {
+        await options.store.fail(claimed.id, repositoryTaken(repository, owner, claimed.target), options.workerId);
+        return;
+      }
       const recorded = await options.store.replaceJobs(claimed.id, plan);
       options.reporter.changed(claimed.id);
       const pushAllowed = !claimed.fromFork || options.allowForkPush(claimed.target.project);
       const jobToken = await options.jobTokens?.issue({
         pipelineId: claimed.id,
-        repository: repositoryPath(claimed.target),
+        repository,
         actions: pushAllowed ? ['pull', 'push'] : ['pull'],
         leaseOwner: options.workerId,
       });

@@ -14,6 +14,7 @@ import { createResourceGroupLocks } from '../store/resource-group-locks.js';
 import type { PipelineRuntime } from '../runner/execute-pipeline.js';
 import { createAuditLog, type AuditLog } from '../store/audit-log.js';
 import { createRegistryPushStore, type RegistryPushStore } from '../store/registry-push-store.js';
+import { createRepositoryOwners, type RepositoryOwners } from '../store/repository-owners.js';
 import { createDeploymentStore, type DeploymentStore } from '../store/deployment-store.js';
 import { createJobTokenStore, type JobTokenStore } from '../store/job-token-store.js';
 import { migrate } from '../store/migrate.js';
@@ -49,6 +50,7 @@ export interface Stores {
   workers: WorkerRegistry;
   audit: AuditLog;
   pushes: RegistryPushStore;
+  repositoryOwners: RepositoryOwners;
 }
 
 /** What every command needs, built once from the configuration. */
@@ -97,6 +99,7 @@ export function createStores(pool: Pool, secretKey?: Buffer): Stores {
     workers: createWorkerRegistry(pool),
     audit: createAuditLog(pool),
     pushes: createRegistryPushStore(pool),
+    repositoryOwners: createRepositoryOwners(pool),
   };
 }
 

@@ -257,6 +257,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
       liveness: stores.workers,
       allowForkPush: (project) => projectPolicy(policy, project).allowForkPush,
       jobTokens: stores.jobTokens,
+      repositoryOwners: stores.repositoryOwners,
       leaseMs,
       pollMs: options.pollMs,
       sourceLimits: { maxBytes: config.source.maxBytes, maxFiles: config.source.maxFiles },

@@ -153,7 +153,7 @@ describe('artifacts, dotenv reports and caches through a real service', () => {
     const run = await push(project);
     const build = run.job('build');
     const { rows } = await lab.db.query<{ digest: string }>('UPDATE job_artifacts SET expires_at = now() - interval \'1 minute\' WHERE job_id = $1 RETURNING digest', [build.id]);
-    const repository = artifactRepository(repositoryPath({ forge: 'gitlab', project }));
+    const repository = artifactRepository(repositoryPath(project));
 
     const gone = await fetch(`${lab.base}/pipelines/${run.pipelineId}/jobs/${build.id}/artifacts`, { headers: asAdmin });
     expect(gone.status).toBe(410);

@@ -42,6 +42,6 @@ describe('the notes-postgres example', () => {
     ]);
     expect(log).toMatch(/^Ran 2 tests in /m);
     const tag = file === '.slipway.yml' ? facts.sha : facts.sha.slice(0, 8);
-    expect((await registry.getManifest(repositoryPath(facts), tag))?.digest).toMatch(/^sha256:/);
+    expect((await registry.getManifest(repositoryPath(facts.project), tag))?.digest).toMatch(/^sha256:/);
   });
 });

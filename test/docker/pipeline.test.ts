@@ -22,7 +22,7 @@ describe('a pipeline in its own dind daemon', () => {
     const output: string[] = [];
 
     const result = await runPipeline(run, executor, { jobOutput: (_job, text) => output.push(text) });
-    const manifest = await registry.getManifest(repositoryPath(run.facts), run.facts.sha);
+    const manifest = await registry.getManifest(repositoryPath(run.facts.project), run.facts.sha);
 
     expect(result.status).toBe('passed');
     expect(result.jobs.map((job) => [job.name, job.status, job.exitCode])).toEqual([
@@ -30,11 +30,11 @@ describe('a pipeline in its own dind daemon', () => {
       ['build', 'passed', 0],
     ]);
     expect(output.join('')).toMatch(/^Ran 1 test in /m);
-    expect(result.image?.ref).toBe(`127.0.0.1:5000/${repositoryPath(run.facts)}:${run.facts.sha}`);
+    expect(result.image?.ref).toBe(`127.0.0.1:5000/${repositoryPath(run.facts.project)}:${run.facts.sha}`);
     expect(result.image?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(manifest?.digest).toBe(result.image?.digest);
-    expect(await registry.getManifest(repositoryPath(run.facts), 'main')).not.toBeNull();
-    expect(await registry.getManifest(repositoryPath(run.facts), 'latest')).not.toBeNull();
+    expect(await registry.getManifest(repositoryPath(run.facts.project), 'main')).not.toBeNull();
+    expect(await registry.getManifest(repositoryPath(run.facts.project), 'latest')).not.toBeNull();
     expect(await dindsOf(run.facts.id)).toEqual([]);
   });
 
@@ -55,7 +55,7 @@ describe('a pipeline in its own dind daemon', () => {
     expect(result.jobs[0]?.error).toBe('the script exited with code 1');
     expect(result.jobs[1]?.error).toBe('skipped because test failed');
     expect(result.image).toBeNull();
-    expect(await registry.getManifest(repositoryPath(run.facts), run.facts.sha)).toBeNull();
+    expect(await registry.getManifest(repositoryPath(run.facts.project), run.facts.sha)).toBeNull();
     expect(await dindsOf(run.facts.id)).toEqual([]);
   });
 

@@ -181,16 +181,16 @@ describe('the pool of seeded dind daemons', () => {
     const project = uniqueName('slipway-test/pool-cli');
     const env = { ...labEnv, SLIPWAY_POOL_SIZE: '4' };
     const first = await runCli(['run', dir, '--json', '--project', project, '--ref', 'main', '--sha', fakeSha()], env);
-    await waitFor('the daemon seeded after the first run', async () => (await membersFor(`${project} protected`)).some((member) => member.state === 'ready'), 120_000);
+    await waitFor('the daemon seeded after the first run', async () => (await membersFor(`local:${project} protected`)).some((member) => member.state === 'ready'), 120_000);
     const status = await runCli(['pool', 'status'], env);
     const second = await runCli(['run', dir, '--json', '--project', project, '--ref', 'main', '--sha', fakeSha()], env);
-    await waitFor('the daemon seeded after the second run', async () => (await membersFor(`${project} protected`)).some((member) => member.state === 'ready'), 120_000);
+    await waitFor('the daemon seeded after the second run', async () => (await membersFor(`local:${project} protected`)).some((member) => member.state === 'ready'), 120_000);
     const drained = await runCli(['pool', 'drain'], env);
 
     expect(JSON.parse(first.stdout)).toMatchObject({ status: 'passed', warm: false });
-    expect(status.stdout).toMatch(new RegExp(`slipway-ready-\\w+  ready  ${project} protected  .*seeds: .*python:3\\.8-slim`));
+    expect(status.stdout).toMatch(new RegExp(`slipway-ready-[\\w-]+  ready  local:${project} protected  .*seeds: .*python:3\\.8-slim`));
     expect(JSON.parse(second.stdout)).toMatchObject({ status: 'passed', warm: true });
     expect(drained.stdout).toMatch(/^Removed [1-9]\d* pool daemons?\.$/m);
-    expect(await membersFor(`${project} protected`)).toEqual([]);
+    expect(await membersFor(`local:${project} protected`)).toEqual([]);
   });
 });

@@ -50,7 +50,7 @@ describe('GitLab merge requests', () => {
     expect(statesOf(sha)[0]).toBe('pending');
     expect(statesOf(sha)).toContain('running');
     expect(statesOf(sha).at(-1)).toBe('success');
-    expect((await registry.getManifest(repositoryPath({ forge: 'gitlab', project }), sha))?.digest).toBe(pipeline.image_digest);
+    expect((await registry.getManifest(repositoryPath(project), sha))?.digest).toBe(pipeline.image_digest);
   });
 
   it('cancel the older pipeline when a second commit arrives, and say so in the same comment', async () => {
@@ -135,7 +135,7 @@ deploy:
     const accepted = (await (await postGitlab(lab.base, 'Merge Request Hook', gitlabMergeRequest({ project, sha, iid: 15 }))).json()) as { pipelineId: number };
     await waitFor('the passed comment', () => lastNote(15).includes('pipeline passed'));
     const pipeline = await pipelineRow(lab.db, accepted.pipelineId);
-    const pushed = await registry.getManifest(repositoryPath({ forge: 'gitlab', project }), sha.slice(0, 8));
+    const pushed = await registry.getManifest(repositoryPath(project), sha.slice(0, 8));
 
     expect(lastNote(15)).toContain('<details open><summary>Notes on .gitlab-ci.yml</summary>');
     // cache and artifacts are read now: nothing of this file is ignored.
@@ -146,7 +146,7 @@ deploy:
     // pytest-cov's summary line, read with the pattern GitLab's documentation gives for it.
     expect(lastNote(15)).toMatch(/\| test \| ✅ passed \| [^|]+ \| coverage 90% \|/);
     expect(lastNote(15)).toContain('| deploy | ⏭️ skipped |  | deploy job: deploys go through /deploy after approval |');
-    expect(pipeline.image_ref).toBe(`127.0.0.1:5000/${repositoryPath({ forge: 'gitlab', project })}:${sha.slice(0, 8)}`);
+    expect(pipeline.image_ref).toBe(`127.0.0.1:5000/${repositoryPath(project)}:${sha.slice(0, 8)}`);
     expect(pipeline.image_digest).toBe(pushed?.digest);
     expect(lastNote(15)).toContain(`/deploy ${sha.slice(0, 12)} <environment>`);
   });

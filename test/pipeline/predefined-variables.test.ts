@@ -24,7 +24,7 @@ describe('predefined CI_* variables', () => {
       CI_COMMIT_BEFORE_SHA: '0000000000000000000000000000000000000000',
       CI_DEFAULT_BRANCH: 'main',
       CI_REGISTRY: 'registry.example:5000',
-      CI_REGISTRY_IMAGE: 'registry.example:5000/gitlab/team/hello.world',
+      CI_REGISTRY_IMAGE: 'registry.example:5000/team/hello.world',
       CI_REGISTRY_USER: 'gitlab-ci-token',
       CI_REGISTRY_PASSWORD: 'slipway-token',
       CI_JOB_TOKEN: 'slipway-token',

@@ -24,7 +24,7 @@ describe('environment tags are written only by promotion', () => {
 
   it('leaves prod where promotion put it when a branch called prod builds and pushes, and keeps :latest for the default branch', async () => {
     const project = uniqueName('slipway-test/envtags');
-    const repository = repositoryPath({ forge: 'gitlab', project });
+    const repository = repositoryPath(project);
     const promotedSha = fakeSha();
     const promoted = await pushTestImage(repository, promotedSha, 'LABEL promoted=yes');
     await promoteImage(registry, repository, promotedSha, promoted, 'prod');
@@ -64,7 +64,7 @@ describe('a job holding CI_JOB_TOKEN, against a registry that trusts Slipway', (
     const sha = fakeSha();
     const store = createPipelineStore(pool);
     const { id } = await store.create({ forge: 'local', project, sha, ref: 'main', defaultBranch: 'main' }, [], 'test-runner');
-    const jobToken = await createJobTokenStore(pool).issue({ pipelineId: id, repository: repositoryPath({ forge: 'gitlab', project }), actions: ['pull', 'push'], leaseOwner: 'test-runner' });
+    const jobToken = await createJobTokenStore(pool).issue({ pipelineId: id, repository: repositoryPath(project), actions: ['pull', 'push'], leaseOwner: 'test-runner' });
     const dir = await exampleCopy({
       '.slipway.yml': null,
       '.gitlab-ci.yml': `image: docker
@@ -85,14 +85,14 @@ build:
     const result = await runPipeline(pipelineRun(dir, await readPipelinePlan(dir), { id: String(id), project, sha, registry: tokenRegistry.host, jobToken }), executor, {
       jobOutput: (_job, text) => output.push(text),
     });
-    const built = (await admin.getManifest(repositoryPath({ forge: 'gitlab', project }), sha))!;
-    const environmentAfterTheJob = await admin.getManifest(environmentRepository(repositoryPath({ forge: 'gitlab', project })), 'prod');
-    await promoteImage(admin, repositoryPath({ forge: 'gitlab', project }), sha, built.digest, 'prod');
+    const built = (await admin.getManifest(repositoryPath(project), sha))!;
+    const environmentAfterTheJob = await admin.getManifest(environmentRepository(repositoryPath(project)), 'prod');
+    await promoteImage(admin, repositoryPath(project), sha, built.digest, 'prod');
 
     expect(result.status).toBe('passed');
     expect(output.join('')).toMatch(/denied|unauthorized/i);
     expect(output.join('')).not.toMatch(/^PUSHED THE ENVIRONMENT$/m);
     expect(environmentAfterTheJob).toBeNull();
-    expect((await admin.getManifest(environmentRepository(repositoryPath({ forge: 'gitlab', project })), 'prod'))?.digest).toBe(built.digest);
+    expect((await admin.getManifest(environmentRepository(repositoryPath(project)), 'prod'))?.digest).toBe(built.digest);
   });
 });

@@ -25,7 +25,7 @@ describe('what pipelines push, as the registry reports it', () => {
   let pool: Pool;
   let dockerConfig: string;
   const project = uniqueName('acme/shop');
-  const repository = repositoryPath({ forge: 'gitlab', project });
+  const repository = repositoryPath(project);
   const images: string[] = [];
 
   /** The docker CLI with a login of its own, as a job or an operator would use it; never blocking the service in this process. */

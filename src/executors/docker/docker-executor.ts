@@ -45,7 +45,7 @@ async function buildContext(sourceDir: string, context: string): Promise<string>
 async function seedsOf(daemon: DindDaemon, pipeline: PipelineIdentity, registry: string): Promise<string[]> {
   try {
     const images = await daemon.docker.listImages({ abortSignal: AbortSignal.timeout(5_000) });
-    return seedImages(images, { registry, repository: repositoryPath(pipeline) });
+    return seedImages(images, { registry, repository: repositoryPath(pipeline.project) });
   } catch {
     return [];
   }
