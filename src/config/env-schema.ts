@@ -147,6 +147,11 @@ export const EnvSchema = z.object({
   SLIPWAY_JOB_PIDS: integer(0, 0, 1_000_000),
   /** 0 runs no workers in this process: an HTTP-only front, with `slipway worker` elsewhere. */
   SLIPWAY_CONCURRENCY: integer(2, 0, 64),
+  /**
+   * Which pipelines run only on SLIPWAY_DOCKER_HOSTS entries tagged `untrusted` (and nothing else
+   * runs there): `forks`, `unprotected` (forks and every unprotected branch), or `none`.
+   */
+  SLIPWAY_UNTRUSTED_PIPELINES: z.enum(['none', 'forks', 'unprotected'], { error: 'must be none, forks or unprotected' }).default('none'),
   /** How this process names itself in worker ids and daemon owner labels; the machine's host name by default. */
   SLIPWAY_WORKER_NAME: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, { message: 'must be a name of letters, digits, dots, dashes and underscores (no slashes)' }).optional(),
   /**

@@ -75,6 +75,8 @@ export interface Config {
     tls: DockerTls | undefined;
     /** Where pipelines run: SLIPWAY_DOCKER_HOSTS, or DOCKER_HOST with SLIPWAY_CONCURRENCY. */
     hosts: DockerHostSettings[];
+    /** Which pipelines are kept to hosts tagged `untrusted` (SLIPWAY_UNTRUSTED_PIPELINES). */
+    untrustedPipelines: 'none' | 'forks' | 'unprotected';
     dind: DindSettings;
     /** Seeded daemons kept ready (`size` 0: none). */
     pool: { size: number; perProject: number; idleMs: number };
@@ -258,8 +260,17 @@ function dockerHosts(env: Env, dockerTls: DockerTls | undefined): DockerHostSett
   return hosts;
 }
 
+/** Outside code kept to hosts of its own needs both kinds of host. */
+function checkUntrustedHosts(env: Env, hosts: DockerHostSettings[]): void {
+  if (env.SLIPWAY_UNTRUSTED_PIPELINES === 'none') return;
+  const tagged = hosts.filter((host) => host.tags.includes('untrusted')).length;
+  if (tagged === 0) throw new ConfigError([`SLIPWAY_UNTRUSTED_PIPELINES=${env.SLIPWAY_UNTRUSTED_PIPELINES} needs a SLIPWAY_DOCKER_HOSTS entry with tags=untrusted for those pipelines to run on`]);
+  if (tagged === hosts.length) throw new ConfigError([`SLIPWAY_UNTRUSTED_PIPELINES=${env.SLIPWAY_UNTRUSTED_PIPELINES} needs a SLIPWAY_DOCKER_HOSTS entry without tags=untrusted for every other pipeline`]);
+}
+
 function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey: Buffer | undefined, dockerTls: DockerTls | undefined): Config {
   const hosts = dockerHosts(env, dockerTls);
+  checkUntrustedHosts(env, hosts);
   const dataDir = path.resolve(env.SLIPWAY_DATA_DIR);
   // A Docker host reached over the network shares no folder with Slipway: its daemons are reached over TCP.
   const remote = env.DOCKER_HOST?.startsWith('tcp://') ?? false;
@@ -273,6 +284,7 @@ function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey:
       host: env.DOCKER_HOST,
       tls: dockerTls,
       hosts,
+      untrustedPipelines: env.SLIPWAY_UNTRUSTED_PIPELINES,
       dind: {
         image: env.SLIPWAY_DIND_IMAGE,
         privileged: env.SLIPWAY_DIND_PRIVILEGED,

@@ -58,6 +58,9 @@ export function createExecutor(config: Config, choices: ExecutorChoices): Execut
       ...(host.connect === 'socket' && options.pool ? { pool: options.pool } : { pool: undefined }),
     });
   const { hosts } = config.docker;
-  if (hosts.length === 1 && hosts[0]!.tags.length === 0) return onHost(hosts[0]!);
-  return placePipelines(hosts.map((host) => ({ name: host.name, capacity: host.capacity, tags: host.tags, executor: onHost(host) })));
+  if (hosts.length === 1 && hosts[0]!.tags.length === 0 && config.docker.untrustedPipelines === 'none') return onHost(hosts[0]!);
+  return placePipelines(
+    hosts.map((host) => ({ name: host.name, capacity: host.capacity, tags: host.tags, executor: onHost(host) })),
+    config.docker.untrustedPipelines,
+  );
 }

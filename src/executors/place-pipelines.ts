@@ -1,4 +1,4 @@
-import type { DeadOwners, ExecutionEnvironment, Executor, PipelineIdentity } from '../pipeline/executor.js';
+import type { DeadOwners, ExecutionEnvironment, Executor, PipelineIdentity, PipelineTrust } from '../pipeline/executor.js';
 
 /** One place pipelines can run, with how many at once and the runner tags it offers. */
 export interface Placement {
@@ -9,20 +9,37 @@ export interface Placement {
   executor: Executor;
 }
 
+/** The host tag that marks Docker hosts for outside code. */
+export const UNTRUSTED_TAG = 'untrusted';
+
+/** Which pipelines count as outside code (SLIPWAY_UNTRUSTED_PIPELINES): `none` keeps every host for everyone. */
+export type UntrustedPipelines = 'none' | 'forks' | 'unprotected';
+
+function isOutsideCode(trust: PipelineTrust | undefined, untrusted: UntrustedPipelines): boolean {
+  if (untrusted === 'none') return false;
+  // A pipeline whose trust nobody said is treated as outside code: it never lands beside secrets.
+  if (trust === undefined || trust === 'fork') return true;
+  return untrusted === 'unprotected' && trust === 'unprotected';
+}
+
 /**
  * Several executors (one per Docker host) as one: each pipeline goes to the host with the most
  * free room among those that have every tag it asks for (an untagged pipeline goes anywhere), and
- * waits for room when they are all busy. A pipeline no host here could ever take is refused at
- * once, naming its tags and the hosts.
+ * waits for room when they are all busy. With `untrusted` set, outside code (forks, or every
+ * unprotected pipeline) runs only on hosts tagged `untrusted`, and nothing else runs there, so
+ * protected pipelines and their secrets never share a Docker host with it. A pipeline no host
+ * here could ever take is refused at once, naming its tags and the hosts.
  */
-export function placePipelines(placements: Placement[]): Executor {
+export function placePipelines(placements: Placement[], untrusted: UntrustedPipelines = 'none'): Executor {
   const used = new Map(placements.map((placement) => [placement.name, 0]));
   const waiting = new Set<() => void>();
   const free = (placement: Placement) => placement.capacity - used.get(placement.name)!;
   // As with GitLab runners once tags are used: a tagged pipeline needs a host with all its tags.
   // Where no host has tags, tags choose nothing (a file written for GitLab runs as it is).
   const tagsMatter = placements.some((placement) => placement.tags.length > 0);
-  const fits = (placement: Placement, tags: readonly string[]) => !tagsMatter || tags.every((tag) => placement.tags.includes(tag));
+  const fitsTrust = (placement: Placement, trust: PipelineTrust | undefined) => untrusted === 'none' || placement.tags.includes(UNTRUSTED_TAG) === isOutsideCode(trust, untrusted);
+  const fits = (placement: Placement, tags: readonly string[], trust: PipelineTrust | undefined) =>
+    fitsTrust(placement, trust) && (!tagsMatter || tags.every((tag) => tag === UNTRUSTED_TAG || placement.tags.includes(tag)));
   const release = (placement: Placement) => {
     used.set(placement.name, used.get(placement.name)! - 1);
     for (const wake of waiting) wake();
@@ -30,10 +47,12 @@ export function placePipelines(placements: Placement[]): Executor {
 
   async function place(pipeline: PipelineIdentity, signal: AbortSignal): Promise<Placement> {
     const tags = pipeline.tags ?? [];
-    const candidates = placements.filter((placement) => fits(placement, tags));
+    const candidates = placements.filter((placement) => fits(placement, tags, pipeline.trust));
     if (candidates.length === 0) {
       const offered = placements.map((placement) => `${placement.name} [${placement.tags.join(', ')}]`).join(', ');
-      throw new Error(`no Docker host of this worker has the runner tags ${tags.join(', ')} its jobs ask for (SLIPWAY_DOCKER_HOSTS: ${offered})`);
+      const outside = isOutsideCode(pipeline.trust, untrusted);
+      const where = untrusted === 'none' ? '' : outside ? ` tagged ${UNTRUSTED_TAG} (it runs outside code: SLIPWAY_UNTRUSTED_PIPELINES=${untrusted})` : ` without the ${UNTRUSTED_TAG} tag (those are kept for outside code)`;
+      throw new Error(`no Docker host of this worker${where} has the runner tags ${tags.join(', ') || '(none)'} its jobs ask for (SLIPWAY_DOCKER_HOSTS: ${offered})`);
     }
     for (;;) {
       signal.throwIfAborted();

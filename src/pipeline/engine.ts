@@ -3,6 +3,7 @@ import { formatDuration } from './format-duration.js';
 import { imageTags } from './image-names.js';
 import { createMasker, maskText } from './mask-secrets.js';
 import type { PipelineFacts } from '../model/pipeline-facts.js';
+import type { PipelineTrust } from './executor.js';
 import type { JobStatus, PipelineOutcome } from '../model/status.js';
 import type { JobSpec, PipelinePlan, ScriptJobSpec } from './plan.js';
 import { expandVariables, predefinedVariables } from './predefined-variables.js';
@@ -63,6 +64,8 @@ export interface PipelineRun {
   artifacts?: ArtifactSettings;
   /** Passed to the executor: which earlier pipelines' preparation this one may reuse. */
   affinity?: string;
+  /** The trust the pipeline runs at (`fork`, `unprotected`, `protected`): where it may run, on several hosts. */
+  trust?: PipelineTrust;
   /**
    * Jobs not run again, with what they did in an earlier pipeline (a retry of one failed
    * job): their results stand, their artifacts and dotenv reach the jobs that take them.
@@ -214,7 +217,7 @@ export async function runPipeline(
   if (needsEnvironment) {
     try {
       environment = await executor.open(
-        { id: run.facts.id, forge: run.facts.forge, project: run.facts.project, sha: run.facts.sha, ...(run.affinity ? { affinity: run.affinity } : {}), ...(run.plan.tags ? { tags: run.plan.tags } : {}) },
+        { id: run.facts.id, forge: run.facts.forge, project: run.facts.project, sha: run.facts.sha, ...(run.affinity ? { affinity: run.affinity } : {}), ...(run.trust ? { trust: run.trust } : {}), ...(run.plan.tags ? { tags: run.plan.tags } : {}) },
         signal,
       );
     } catch (error) {

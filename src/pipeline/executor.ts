@@ -37,6 +37,9 @@ export interface ExecutorPool {
   seed(affinity: string, seeds: string[]): Promise<boolean>;
 }
 
+/** A fork's code, any other branch's, or a protected ref's (with its secrets). */
+export type PipelineTrust = 'fork' | 'unprotected' | 'protected';
+
 export interface PipelineIdentity {
   id: string;
   forge: ForgeName;
@@ -49,6 +52,8 @@ export interface PipelineIdentity {
   affinity?: string;
   /** Runner tags its jobs ask for: where there are several Docker hosts, one with them all. */
   tags?: string[];
+  /** Whose code it runs: outside code may be kept to hosts of its own (SLIPWAY_UNTRUSTED_PIPELINES). */
+  trust?: PipelineTrust;
 }
 
 /** A file a job finds in its container (a `file` CI/CD variable); the variable holds its path. */

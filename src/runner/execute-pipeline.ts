@@ -91,6 +91,7 @@ export async function executePipeline(execution: PipelineExecution, runtime: Pip
       ...(runtime.resourceGroups ? { resourceGroups: runtime.resourceGroups } : {}),
       ...(runtime.artifacts ? { artifacts: { ...runtime.artifacts, cacheScope: scope } } : {}),
       affinity: `${facts.forge}:${facts.project} ${scope}`,
+      ...(scope === 'fork' || scope === 'unprotected' || scope === 'protected' ? { trust: scope } : {}),
       ...(execution.reuse ? { reuse: execution.reuse } : {}),
       ...(execution.pushAllowed ? {} : { skipJobs: Object.fromEntries(plan.jobs.filter((job) => job.kind === 'build').map((job) => [job.name, 'skipped: forks push no image'])) }),
     },
