@@ -66,6 +66,8 @@ export interface PipelineRun {
   affinity?: string;
   /** The trust the pipeline runs at (`fork`, `unprotected`, `protected`): where it may run, on several hosts. */
   trust?: PipelineTrust;
+  /** Of the build's cache images, those this pipeline may build from (a protected build takes none an unprotected one wrote). */
+  trustedCache?: (candidates: string[]) => Promise<string[]>;
   /**
    * Jobs not run again, with what they did in an earlier pipeline (a retry of one failed
    * job): their results stand, their artifacts and dotenv reach the jobs that take them.
@@ -416,7 +418,9 @@ async function attemptJob({ run, environment, job, result, observer, pipelineSig
     } else {
       const target = imageTags(run.facts);
       if (target.withheld) context.output(`Not tagging :${target.withheld.tag}: ${target.withheld.reason}\n`);
-      const outcome = await environment.build(job, { repository: target.repository, tags: target.tags, cacheFrom: target.cacheFrom, push: run.pushAllowed }, context);
+      const cacheFrom = run.trustedCache ? await run.trustedCache(target.cacheFrom) : target.cacheFrom;
+      for (const left of target.cacheFrom.filter((candidate) => !cacheFrom.includes(candidate))) context.output(`Not building from ${left}: a pipeline this one may not trust wrote it last\n`);
+      const outcome = await environment.build(job, { repository: target.repository, tags: target.tags, cacheFrom, push: run.pushAllowed }, context);
       image = { ...outcome, tags: target.tags, pushed: run.pushAllowed };
       result.exitCode = 0;
       result.status = 'passed';

@@ -1,3 +1,4 @@
+import { parseImageName } from './image-reference.js';
 import type { RegistryClient } from './registry-client.js';
 
 /** The first of `tags` present in `repository`, with its digest; null when none is. */
@@ -37,4 +38,16 @@ export async function findOwnPush(
     if (Date.now() >= until) return null;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** `candidates` (`host/repository:tag`) less those whose tag an untrusted writer wrote last. */
+export async function trustedCacheImages(pushes: { lastWrittenUntrusted(repository: string, tags: string[]): Promise<Set<string>> }, candidates: string[]): Promise<string[]> {
+  const kept: string[] = [];
+  for (const candidate of candidates) {
+    const name = parseImageName(candidate);
+    if (!name.tag) continue;
+    const untrusted = await pushes.lastWrittenUntrusted(name.repository, [name.tag]);
+    if (!untrusted.has(name.tag)) kept.push(candidate);
+  }
+  return kept;
 }

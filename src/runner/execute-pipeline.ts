@@ -36,6 +36,11 @@ export interface PipelineRuntime {
    * it: with registry notifications, only what the registry reports this pipeline pushed.
    */
   findPushedImage?: (facts: PipelineFacts, repository: string, tags: string[]) => Promise<{ ref: string; digest: string } | null>;
+  /**
+   * Which cache images a protected pipeline may build from: none whose tag an unprotected pipeline
+   * wrote last (as the registry reported), even in the moment before it is put back.
+   */
+  trustedCache?: (candidates: string[]) => Promise<string[]>;
   /** Signs the provenance of the image a pipeline passed with, beside it in the registry. */
   attest?: (attestation: Attestation) => Promise<void>;
 }
@@ -92,6 +97,7 @@ export async function executePipeline(execution: PipelineExecution, runtime: Pip
       ...(runtime.artifacts ? { artifacts: { ...runtime.artifacts, cacheScope: scope } } : {}),
       affinity: `${facts.forge}:${facts.project} ${scope}`,
       ...(scope === 'fork' || scope === 'unprotected' || scope === 'protected' ? { trust: scope } : {}),
+      ...(scope === 'protected' && runtime.trustedCache ? { trustedCache: runtime.trustedCache } : {}),
       ...(execution.reuse ? { reuse: execution.reuse } : {}),
       ...(execution.pushAllowed ? {} : { skipJobs: Object.fromEntries(plan.jobs.filter((job) => job.kind === 'build').map((job) => [job.name, 'skipped: forks push no image'])) }),
     },

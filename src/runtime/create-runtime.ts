@@ -5,7 +5,7 @@ import { loadPolicy, projectPolicy, type PolicyFile } from '../config/policy-fil
 import { createExecutor, type ExecutorChoices } from '../executors/create-executor.js';
 import { createForges, type Forges } from '../forges/create-forges.js';
 import type { Executor } from '../pipeline/executor.js';
-import { findOwnPush, findPushedImage } from '../registry/find-pushed-image.js';
+import { findOwnPush, findPushedImage, trustedCacheImages } from '../registry/find-pushed-image.js';
 import { createRegistryClient, type RegistryClient } from '../registry/registry-client.js';
 import { createRegistryArtifactStore, type RegistryArtifactStore } from '../registry/registry-artifact-store.js';
 import { DEFAULT_ARTIFACT_EXPIRY_SECONDS } from '../pipeline/job-artifacts.js';
@@ -178,6 +178,7 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
       },
       trustScopeFor: (facts) => cacheScope(facts, projectPolicy(policy, facts.project).protectedRefs),
       attest: imageAttester({ key: signingKey, registryFor, publicUrl: config.publicUrl }),
+      ...(stores && config.registry.eventsToken ? { trustedCache: (candidates: string[]) => trustedCacheImages(stores.pushes, candidates) } : {}),
     },
     artifactStore,
     database: handle && pool && stores ? { handle, pool, stores } : undefined,

@@ -40,6 +40,15 @@ export function createRegistryPushStore(pool: Pool) {
       return rows[0]?.digest ?? null;
     },
 
+    /** Of `tags` in `repository`, those whose last recorded writer was not trusted. */
+    async lastWrittenUntrusted(repository: string, tags: string[]): Promise<Set<string>> {
+      const { rows } = await pool.query<{ tag: string; trusted: boolean }>(
+        `SELECT DISTINCT ON (tag) tag, trusted FROM registry_pushes WHERE repository = $1 AND tag = ANY($2::text[]) ORDER BY tag, at DESC`,
+        [repository, tags],
+      );
+      return new Set(rows.filter((row) => !row.trusted).map((row) => row.tag));
+    },
+
     /** Whether any trusted writer ever left `digest` in `repository` (under any tag). */
     async trustedDigest(repository: string, digest: string): Promise<boolean> {
       const { rowCount } = await pool.query(`SELECT 1 FROM registry_pushes WHERE repository = $1 AND digest = $2 AND trusted LIMIT 1`, [repository, digest]);

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repositoryPath } from '../../src/pipeline/image-names.js';
-import { findOwnPush } from '../../src/registry/find-pushed-image.js';
+import { findOwnPush, trustedCacheImages } from '../../src/registry/find-pushed-image.js';
 import { createRegistryClient } from '../../src/registry/registry-client.js';
 import { createJobTokenStore } from '../../src/store/job-token-store.js';
 import { createPipelineQueue } from '../../src/store/pipeline-queue.js';
@@ -104,6 +104,20 @@ describe('what pipelines push, as the registry reports it', () => {
     expect(audits.map((detail) => detail.tag).sort()).toEqual(['latest', 'main', mainSha].sort());
     expect(audits.find((detail) => detail.tag === 'main')).toMatchObject({ reason: "it is the default branch's tag (main)", outcome: `put back to ${trustedDigest}` });
     expect(audits.find((detail) => detail.tag === mainSha)?.reason).toBe(`it names commit ${mainSha}, not the pipeline's own ${branchSha.slice(0, 12)}`);
+  });
+
+  it('keeps a protected build from a cache tag an unprotected pipeline wrote last, even before it is put back', async () => {
+    const pushes = createRegistryPushStore(pool);
+    const repo = repositoryPath(uniqueName('acme/cache'));
+    const record = (tag: string, trusted: boolean) =>
+      pushes.record({ eventId: randomBytes(8).toString('hex'), repository: repo, tag, digest: `sha256:${randomBytes(32).toString('hex')}`, actor: trusted ? 'slipway' : 'pipeline-0', pipelineId: null, trusted });
+    await record('main', true);
+    await record('latest', true);
+    await record('latest', false);
+
+    const kept = await trustedCacheImages(pushes, [`${registry.host}/${repo}:main`, `${registry.host}/${repo}:latest`, `${registry.host}/${repo}:never-written`]);
+
+    expect(kept).toEqual([`${registry.host}/${repo}:main`, `${registry.host}/${repo}:never-written`]);
   });
 
   it('refuses notifications without the token, and a body that is not one', async () => {
