@@ -10,6 +10,7 @@ import { serveCommand } from './commands/serve-command.js';
 import { UsageError } from './commands/usage-error.js';
 import { VARIABLES_USAGE, variablesCommand } from './commands/variables-command.js';
 import { VERIFY_USAGE, verifyCommand } from './commands/verify-command.js';
+import { WEBHOOK_SECRET_USAGE, webhookSecretCommand } from './commands/webhook-secret-command.js';
 import { SecretKeyError } from './store/project-variable-store.js';
 
 const USAGE = `usage: slipway <command> [--help]
@@ -22,6 +23,7 @@ commands:
   variables set|list|unset|rekey a project's CI/CD variables (\`slipway variables\` for details)
   pool status|seed|drain         the Docker host's pool of seeded dind daemons (\`slipway pool\` for details)
   verify IMAGE [--key FILE]      check the signed provenance Slipway stored beside an image
+  webhook-secret gitlab ID       a new webhook secret for one GitLab project, printed once
   help                           this text; \`slipway COMMAND --help\` for one command
   version                        the version (also --version)
 
@@ -52,6 +54,7 @@ const HELP: Record<string, string> = {
   variables: VARIABLES_USAGE,
   pool: POOL_USAGE,
   verify: VERIFY_USAGE,
+  'webhook-secret': WEBHOOK_SECRET_USAGE,
 };
 
 /** The version in package.json: one level above this file in the sources and in dist/ alike. */
@@ -79,6 +82,8 @@ async function main(argv: string[]): Promise<void> {
       process.exit(await poolCommand(rest));
     case 'verify':
       process.exit(await verifyCommand(rest));
+    case 'webhook-secret':
+      return webhookSecretCommand(rest);
     case 'run':
       // Exit explicitly: a canceled pipeline can leave sockets to its removed daemon open.
       process.exit(await runCommand(rest));

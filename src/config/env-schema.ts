@@ -203,6 +203,11 @@ export const EnvSchema = z.object({
   SLIPWAY_SESSION_HOURS: integer(12, 1, 24 * 30),
   GITLAB_TOKEN: optionalText,
   GITLAB_WEBHOOK_SECRET: optionalText,
+  /**
+   * The one GitLab project (its numeric id) GITLAB_WEBHOOK_SECRET is for. Without it a shared
+   * secret is refused: issue each project its own with `slipway webhook-secret gitlab ID`.
+   */
+  GITLAB_WEBHOOK_PROJECT_ID: z.string().trim().regex(/^\d{1,15}$/, { message: 'must be a GitLab project id (a number), as shown on its overview page' }).optional(),
   SLACK_BOT_TOKEN: optionalText,
   SLACK_SIGNING_SECRET: optionalText,
   SLACK_API_URL: httpUrl.default('https://slack.com/api/'),
@@ -215,7 +220,7 @@ export type Env = z.infer<typeof EnvSchema>;
 /** Variables that only make sense together: setting the first asks for the others. */
 export const REQUIRED_TOGETHER: ReadonlyArray<readonly [keyof Env, ReadonlyArray<keyof Env>]> = [
   ['APP_ID', ['PRIVATE_KEY', 'WEBHOOK_SECRET']],
-  ['GITLAB_TOKEN', ['GITLAB_WEBHOOK_SECRET']],
+  ['GITLAB_WEBHOOK_PROJECT_ID', ['GITLAB_WEBHOOK_SECRET']],
   // Who may read what is asked of the forge with Slipway's own credentials, and the forge
   // sends people back to PUBLIC_URL.
   ['GITHUB_CLIENT_ID', ['GITHUB_CLIENT_SECRET', 'APP_ID', 'PUBLIC_URL']],

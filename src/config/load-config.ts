@@ -110,7 +110,8 @@ export interface Config {
   /** Limits on what jobs keep in the registry. */
   artifacts: { maxBytes: number; cacheMaxBytes: number };
   github: { appId: string; privateKey: string; webhookSecret: string; gheHost: string | undefined; login?: OAuthClient } | undefined;
-  gitlab: { url: string; token: string; webhookSecret: string; login?: OAuthClient } | undefined;
+  /** `webhookSecret`: a shared secret, always bound to one project (`webhookProjectId`); per-project secrets live in the database. */
+  gitlab: { url: string; token: string; webhookSecret: string | undefined; webhookProjectId: string | undefined; login?: OAuthClient } | undefined;
   /** The web UI: how long a login lasts. Who may log in is the forges' `login`. */
   web: { sessionSeconds: number };
   slack: { botToken: string; signingSecret: string; apiUrl: string; teamId: string } | undefined;
@@ -271,6 +272,11 @@ function checkUntrustedHosts(env: Env, hosts: DockerHostSettings[]): void {
 function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey: Buffer | undefined, dockerTls: DockerTls | undefined): Config {
   const hosts = dockerHosts(env, dockerTls);
   checkUntrustedHosts(env, hosts);
+  if (env.GITLAB_WEBHOOK_SECRET && !env.GITLAB_WEBHOOK_PROJECT_ID) {
+    throw new ConfigError([
+      'GITLAB_WEBHOOK_SECRET would let whoever holds it speak for every project: set GITLAB_WEBHOOK_PROJECT_ID to the one project it is for, or leave it out and give each project its own (slipway webhook-secret gitlab PROJECT_ID)',
+    ]);
+  }
   const dataDir = path.resolve(env.SLIPWAY_DATA_DIR);
   // A Docker host reached over the network shares no folder with Slipway: its daemons are reached over TCP.
   const remote = env.DOCKER_HOST?.startsWith('tcp://') ?? false;
@@ -336,11 +342,12 @@ function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey:
           }
         : undefined,
     gitlab:
-      env.GITLAB_TOKEN && env.GITLAB_WEBHOOK_SECRET
+      env.GITLAB_TOKEN
         ? {
             url: env.GITLAB_URL.replace(/\/+$/, ''),
             token: env.GITLAB_TOKEN,
             webhookSecret: env.GITLAB_WEBHOOK_SECRET,
+            webhookProjectId: env.GITLAB_WEBHOOK_PROJECT_ID,
             login:
               env.GITLAB_OAUTH_CLIENT_ID && env.GITLAB_OAUTH_CLIENT_SECRET ? { clientId: env.GITLAB_OAUTH_CLIENT_ID, clientSecret: env.GITLAB_OAUTH_CLIENT_SECRET } : undefined,
           }

@@ -27,7 +27,8 @@ export interface Forges {
 }
 
 /** The forges this server is configured for, their adapters and their webhook sources. */
-export function createForges(config: Config, logger: Logger): Forges {
+/** `webhookSecrets`: where per-project webhook secrets are looked up (the database; none without one). */
+export function createForges(config: Config, logger: Logger, webhookSecrets?: { projectOf(forge: ForgeName, secret: string): Promise<string | null> }): Forges {
   const byName = new Map<ForgeName, Forge>([['local', NULL_FORGE]]);
   const webhooks: WebhookSource[] = [];
   const unconfigured: UnconfiguredSource[] = [];
@@ -43,9 +44,14 @@ export function createForges(config: Config, logger: Logger): Forges {
   }
   if (config.gitlab) {
     byName.set('gitlab', createGitlabForge({ url: config.gitlab.url, token: config.gitlab.token }));
-    webhooks.push(gitlabWebhookSource(config.gitlab.webhookSecret, gitlabFacts(new Gitlab({ host: config.gitlab.url, token: config.gitlab.token }))));
+    const { webhookSecret, webhookProjectId } = config.gitlab;
+    const secrets = {
+      ...(webhookSecret && webhookProjectId ? { shared: { secret: webhookSecret, projectId: webhookProjectId } } : {}),
+      ...(webhookSecrets ? { projectOf: (secret: string) => webhookSecrets.projectOf('gitlab', secret) } : {}),
+    };
+    webhooks.push(gitlabWebhookSource(secrets, gitlabFacts(new Gitlab({ host: config.gitlab.url, token: config.gitlab.token }))));
   } else {
-    unconfigured.push({ path: GITLAB_WEBHOOK_PATH, message: 'GitLab is not configured on this server: set GITLAB_TOKEN and GITLAB_WEBHOOK_SECRET' });
+    unconfigured.push({ path: GITLAB_WEBHOOK_PATH, message: 'GitLab is not configured on this server: set GITLAB_TOKEN, then give each project a webhook secret (slipway webhook-secret gitlab PROJECT_ID)' });
   }
   return { byName, webhooks, unconfigured, logins };
 }

@@ -12,7 +12,7 @@ export interface WebhookSource {
    * Where the forge authenticates with a header alone (GitLab's token), the check runs before
    * a byte of the body is read: undefined when the request is authentic (answered 401 otherwise).
    */
-  authenticateHeaders?(request: IncomingMessage): Refusal | undefined;
+  authenticateHeaders?(request: IncomingMessage): Promise<Refusal | undefined> | Refusal | undefined;
   /** Undefined when the request is authentic; otherwise why not (answered with 401). */
   authenticate(request: IncomingMessage, body: Buffer): Promise<Refusal | undefined> | Refusal | undefined;
   /** The event name and delivery id, or why they are missing (answered with 400). */
@@ -24,7 +24,7 @@ export interface WebhookSource {
    * forge states it, `refused` (403, audited) where it contradicts the payload. Throws when the
    * forge cannot be asked (answered 503, so the forge delivers again).
    */
-  verify?(parsed: ParsedWebhook): Promise<ParsedWebhook>;
+  verify?(parsed: ParsedWebhook, request: IncomingMessage): Promise<ParsedWebhook>;
 }
 
 /** A forge this server has no configuration for: its path answers 404 with what to set. */

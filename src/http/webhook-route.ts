@@ -26,7 +26,7 @@ export function webhookRoute(source: WebhookSource, dispatch: Dispatch, command:
     method: 'POST',
     path: source.path,
     async handle(request, response) {
-      const early = source.authenticateHeaders?.(request);
+      const early = await source.authenticateHeaders?.(request);
       if (early) {
         // The body is never read: the connection cannot carry another request.
         response.setHeader('connection', 'close');
@@ -43,7 +43,7 @@ export function webhookRoute(source: WebhookSource, dispatch: Dispatch, command:
       if (claimed.kind === 'invalid') return sendError(response, 400, claimed.reason);
       let parsed: ParsedWebhook = claimed;
       try {
-        parsed = source.verify ? await source.verify(claimed) : claimed;
+        parsed = source.verify ? await source.verify(claimed, request) : claimed;
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
         return sendError(response, 503, `the forge could not be asked to confirm this hook (${why}); it will be delivered again`);

@@ -15,6 +15,7 @@ import type { PipelineRuntime } from '../runner/execute-pipeline.js';
 import { createAuditLog, type AuditLog } from '../store/audit-log.js';
 import { createRegistryPushStore, type RegistryPushStore } from '../store/registry-push-store.js';
 import { createRepositoryOwners, type RepositoryOwners } from '../store/repository-owners.js';
+import { createWebhookSecretStore, type WebhookSecretStore } from '../store/webhook-secret-store.js';
 import { createDeploymentStore, type DeploymentStore } from '../store/deployment-store.js';
 import { createJobTokenStore, type JobTokenStore } from '../store/job-token-store.js';
 import { migrate } from '../store/migrate.js';
@@ -51,6 +52,7 @@ export interface Stores {
   audit: AuditLog;
   pushes: RegistryPushStore;
   repositoryOwners: RepositoryOwners;
+  webhookSecrets: WebhookSecretStore;
 }
 
 /** What every command needs, built once from the configuration. */
@@ -100,6 +102,7 @@ export function createStores(pool: Pool, secretKey?: Buffer): Stores {
     audit: createAuditLog(pool),
     pushes: createRegistryPushStore(pool),
     repositoryOwners: createRepositoryOwners(pool),
+    webhookSecrets: createWebhookSecretStore(pool),
   };
 }
 
@@ -154,7 +157,7 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
     config,
     logger,
     policy,
-    forges: createForges(config, logger),
+    forges: createForges(config, logger, stores?.webhookSecrets),
     registryFor,
     pipelines: {
       executor: options.executor ?? ownExecutor!,

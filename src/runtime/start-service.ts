@@ -15,6 +15,7 @@ import { REGISTRY_EVENTS_PATH, registryEventsRoute } from '../http/registry-even
 import { createRegistryGuard } from '../runner/guard-registry-pushes.js';
 import { imageChecker } from '../provenance/check-image.js';
 import { signingKeyRoute } from '../http/signing-key-route.js';
+import { webhookSecretRoutes } from '../http/webhook-secret-routes.js';
 import { startHttpServer, type HttpServer } from '../http/server.js';
 import { notConfigured, webhookRoutes } from '../http/webhook-routes.js';
 import type { OnRefusedWebhook } from '../http/webhook-route.js';
@@ -216,6 +217,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
             ...webRoutes(web),
             ...webhookRoutes(forges, dispatch, command, refusedWebhook),
             ...variableRoutes(stores.variables, config.adminToken),
+            ...webhookSecretRoutes(stores.webhookSecrets, config.adminToken, config.publicUrl),
             config.registry.eventsToken
               ? registryEventsRoute(
                   config.registry.eventsToken,

@@ -58,7 +58,13 @@ describe('loadConfig', () => {
 
   it.each([
     [{ APP_ID: '12345' }, ['PRIVATE_KEY is required when APP_ID is set', 'WEBHOOK_SECRET is required when APP_ID is set']],
-    [{ GITLAB_TOKEN: 'glpat-abc' }, ['GITLAB_WEBHOOK_SECRET is required when GITLAB_TOKEN is set']],
+    [
+      { GITLAB_TOKEN: 'glpat-abc', GITLAB_WEBHOOK_SECRET: 'shared' },
+      [
+        'GITLAB_WEBHOOK_SECRET would let whoever holds it speak for every project: set GITLAB_WEBHOOK_PROJECT_ID to the one project it is for, or leave it out and give each project its own (slipway webhook-secret gitlab PROJECT_ID)',
+      ],
+    ],
+    [{ GITLAB_WEBHOOK_PROJECT_ID: '7' }, ['GITLAB_WEBHOOK_SECRET is required when GITLAB_WEBHOOK_PROJECT_ID is set']],
     [{ SLACK_BOT_TOKEN: 'xoxb-1' }, ['SLACK_SIGNING_SECRET is required when SLACK_BOT_TOKEN is set', 'SLACK_TEAM_ID is required when SLACK_BOT_TOKEN is set']],
     [{ SLIPWAY_REGISTRY_USER: 'ci' }, ['SLIPWAY_REGISTRY_PASSWORD is required when SLIPWAY_REGISTRY_USER is set']],
     [
@@ -75,7 +81,7 @@ describe('loadConfig', () => {
   });
 
   it('reads the forges’ login applications, and never prints their secrets', () => {
-    const config = loadConfig({ GITLAB_TOKEN: 'glpat-abc', GITLAB_WEBHOOK_SECRET: 'hook', GITLAB_OAUTH_CLIENT_ID: 'abc', GITLAB_OAUTH_CLIENT_SECRET: 'gloas-secret', PUBLIC_URL: 'https://slipway.example.com' });
+    const config = loadConfig({ GITLAB_TOKEN: 'glpat-abc', GITLAB_OAUTH_CLIENT_ID: 'abc', GITLAB_OAUTH_CLIENT_SECRET: 'gloas-secret', PUBLIC_URL: 'https://slipway.example.com' });
 
     expect(config.gitlab?.login).toEqual({ clientId: 'abc', clientSecret: 'gloas-secret' });
     expect(config.web.sessionSeconds).toBe(12 * 3600);
@@ -135,10 +141,11 @@ describe('loadConfig', () => {
       GITLAB_URL: 'https://gitlab.example.com/',
       GITLAB_TOKEN: 'glpat',
       GITLAB_WEBHOOK_SECRET: 'token',
+      GITLAB_WEBHOOK_PROJECT_ID: '7',
     });
 
     expect(config.github).toEqual({ appId: '42', privateKey: 'key', webhookSecret: 'shh', gheHost: undefined });
-    expect(config.gitlab).toEqual({ url: 'https://gitlab.example.com', token: 'glpat', webhookSecret: 'token' });
+    expect(config.gitlab).toEqual({ url: 'https://gitlab.example.com', token: 'glpat', webhookSecret: 'token', webhookProjectId: '7' });
     expect(config.slack).toBeUndefined();
   });
 });

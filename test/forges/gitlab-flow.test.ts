@@ -200,8 +200,8 @@ describe('GitLab webhooks that Slipway refuses or ignores', () => {
   const hook = () => gitlabMergeRequest({ project: 'group/app', sha: fakeSha() });
 
   it.each([
-    ['a wrong token', { token: 'not-the-secret' }, 401, { error: 'X-Gitlab-Token does not match GITLAB_WEBHOOK_SECRET' }],
-    ['no token', { token: null }, 401, { error: 'missing X-Gitlab-Token: set the secret token on the GitLab webhook' }],
+    ['a wrong token', { token: 'not-the-secret' }, 401, { error: "X-Gitlab-Token is no project's webhook secret: issue one with slipway webhook-secret gitlab PROJECT_ID and set it on that project's webhook" }],
+    ['no token', { token: null }, 401, { error: "missing X-Gitlab-Token: set the project's webhook secret as the GitLab webhook's secret token" }],
     ['malformed JSON', { rawBody: '{"object_kind": "merge_req' }, 400, { error: 'the body is not valid JSON' }],
   ])('answer %s with its status and record nothing', async (_name, options, status, body) => {
     const response = await postGitlab(lab.base, 'Merge Request Hook', hook(), options);

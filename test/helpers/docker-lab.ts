@@ -53,7 +53,7 @@ export const executorOptions: DockerExecutorOptions = {
 
 /** A test's `slipway worker` process: the lab, its own database, and GitLab (a stand-in) to fetch sources from. */
 export function workerEnv(databaseUrl: string, gitlabUrl: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { ...labEnv, LOG_LEVEL: 'info', DATABASE_URL: databaseUrl, GITLAB_URL: gitlabUrl, GITLAB_TOKEN: 'glpat-test', GITLAB_WEBHOOK_SECRET: 'gitlab-secret-for-tests', ...extra };
+  return { ...labEnv, LOG_LEVEL: 'info', DATABASE_URL: databaseUrl, GITLAB_URL: gitlabUrl, GITLAB_TOKEN: 'glpat-test', ...extra };
 }
 
 export const EXAMPLE = path.resolve(import.meta.dirname, '../../examples/hello-tornado');

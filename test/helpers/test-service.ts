@@ -40,7 +40,6 @@ export async function startTestService(env: Record<string, string> = {}, options
     WEBHOOK_SECRET: GITHUB_SECRET,
     GITLAB_URL,
     GITLAB_TOKEN: 'glpat-test-token',
-    GITLAB_WEBHOOK_SECRET: GITLAB_SECRET,
     LOG_LEVEL: 'silent',
     SLIPWAY_ADMIN_TOKEN: ADMIN_TOKEN,
     SLIPWAY_SIGNING_KEY_FILE: TEST_SIGNING_KEY_FILE,
@@ -79,9 +78,33 @@ export function postGithub(base: string, event: string, payload: unknown, option
   });
 }
 
-export function postGitlab(base: string, event: string, payload: unknown, options: { token?: string | null; idempotencyKey?: string; rawBody?: string } = {}) {
+const projectSecrets = new Map<string, Promise<string>>();
+
+/** Project `projectId`'s webhook secret on the service at `base`, issued through its API once, as an operator would. */
+export function gitlabSecretFor(base: string, projectId: number | string, adminToken = ADMIN_TOKEN): Promise<string> {
+  const key = `${base} ${projectId}`;
+  let secret = projectSecrets.get(key);
+  if (!secret) {
+    secret = fetch(`${base}/api/webhook-secrets/gitlab/${projectId}`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}` } }).then(async (response) => {
+      if (response.status !== 201) throw new Error(`could not issue a webhook secret: ${response.status} ${await response.text()}`);
+      return ((await response.json()) as { secret: string }).secret;
+    });
+    projectSecrets.set(key, secret);
+  }
+  return secret;
+}
+
+/** The project a GitLab hook is about, as its body says (0 when it says nothing readable). */
+export function gitlabProjectIdOf(payload: unknown): number {
+  const body = payload as { project?: { id?: unknown }; project_id?: unknown } | undefined;
+  const id = body?.project?.id ?? body?.project_id;
+  return typeof id === 'number' ? id : 0;
+}
+
+/** A GitLab hook with the secret of the project it is about (unless `token` says otherwise). */
+export async function postGitlab(base: string, event: string, payload: unknown, options: { token?: string | null; idempotencyKey?: string; rawBody?: string } = {}) {
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-gitlab-event': event, 'idempotency-key': options.idempotencyKey ?? crypto.randomUUID() };
-  if (options.token !== null) headers['x-gitlab-token'] = options.token ?? GITLAB_SECRET;
+  if (options.token !== null) headers['x-gitlab-token'] = options.token ?? (await gitlabSecretFor(base, gitlabProjectIdOf(payload)));
   return fetch(`${base}/webhooks/gitlab`, { method: 'POST', headers, body: options.rawBody ?? JSON.stringify(payload) });
 }
 

@@ -36,7 +36,6 @@ describe('two worker processes reporting on one merge request', () => {
         DATABASE_URL: database.url,
         GITLAB_URL: stand.url,
         GITLAB_TOKEN: 'glpat-test',
-        GITLAB_WEBHOOK_SECRET: 'gitlab-secret-for-tests',
         SLIPWAY_CONCURRENCY: '1',
         LOG_LEVEL: 'info',
       });

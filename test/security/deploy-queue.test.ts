@@ -132,7 +132,6 @@ describe('a process killed in the middle of a deploy', () => {
       DATABASE_URL: database.url,
       GITLAB_URL: stand.url,
       GITLAB_TOKEN: 'glpat-test',
-      GITLAB_WEBHOOK_SECRET: 'gitlab-secret-for-tests',
       SLACK_BOT_TOKEN: 'xoxb-test',
       SLACK_SIGNING_SECRET,
       SLACK_TEAM_ID,

@@ -3,7 +3,8 @@ import { fakeSha, uniqueName } from '../helpers/docker-lab.js';
 import { fakeGitlab } from '../helpers/fake-forges.js';
 import { gitlabMergeRequest, gitlabNote, gitlabPush } from '../helpers/forge-payloads.js';
 import { breakProject, gitlabProject } from '../helpers/gitlab-world.js';
-import { postGitlab, startTestService, type TestService } from '../helpers/test-service.js';
+import { asAdmin, gitlabSecretFor, postGitlab, startTestService, type TestService } from '../helpers/test-service.js';
+import { runCli } from '../helpers/cli.js';
 
 const DEVELOPER = { id: 41, username: 'dev-dan' };
 const REPORTER = { id: 42, username: 'rep-rae' };
@@ -122,6 +123,39 @@ describe('GitLab hooks are believed only as far as GitLab confirms them', () => 
     expect([rewritten.status, await rewritten.json()]).toEqual([202, { outcome: 'ignored', reason: 'the note on GitLab is not a /slipway command' }]);
   });
 
+  it('takes one project’s webhook secret as that project’s only: a hook about another with it is refused', async () => {
+    const mine = gitlabProject(uniqueName('mallory/own'));
+    const theirs = uniqueName('acme/other');
+    const hook = gitlabPush({ project: theirs, sha: fakeSha(), ref: 'master' });
+
+    const response = await postGitlab(lab.base, 'Push Hook', hook, { token: await gitlabSecretFor(lab.base, mine.id) });
+
+    expect(response.status).toBe(403);
+    expect(((await response.json()) as { error: string }).error).toBe(`the webhook secret is project ${mine.id}'s, but the hook is about project ${hook.project.id}: each project's webhook uses its own secret`);
+    expect(await pipelinesOf(theirs)).toEqual([]);
+  });
+
+  it('issues a new secret that replaces the old one, through the API and the command, only with the admin token', async () => {
+    const project = gitlabProject(uniqueName('acme/rotated'));
+    const first = await gitlabSecretFor(lab.base, project.id);
+    const issued = await runCli(['webhook-secret', 'gitlab', String(project.id)], { DATABASE_URL: lab.database.url });
+    const replaced = issued.stdout.trim();
+    const hook = () => gitlabPush({ project: project.path_with_namespace, sha: fakeSha(), ref: 'master' });
+    const anonymous = await fetch(`${lab.base}/api/webhook-secrets/gitlab/${project.id}`, { method: 'POST' });
+    const notAnId = await fetch(`${lab.base}/api/webhook-secrets/gitlab/acme`, { method: 'POST', headers: asAdmin });
+
+    const withOld = await postGitlab(lab.base, 'Push Hook', hook(), { token: first });
+    const withNew = await postGitlab(lab.base, 'Push Hook', hook(), { token: replaced });
+
+    expect(issued.code).toBe(0);
+    expect(replaced).toMatch(/^slpwh_[A-Za-z0-9_-]{32}$/);
+    expect(issued.stderr).toContain(`Set it as the secret token of project ${project.id}'s webhook at`);
+    expect(withOld.status).toBe(401);
+    expect(withNew.status).toBe(202);
+    expect(anonymous.status).toBe(401);
+    expect([notAnId.status, ((await notAnId.json()) as { error: string }).error]).toEqual([400, "acme is not a GitLab project id: use the number on the project's overview page"]);
+  });
+
   it('answers 503 when GitLab cannot be asked, so GitLab delivers the hook again', async () => {
     const project = uniqueName('acme/down');
     const hook = gitlabPush({ project, sha: fakeSha() });
@@ -132,5 +166,28 @@ describe('GitLab hooks are believed only as far as GitLab confirms them', () => 
     expect(response.status).toBe(503);
     expect(((await response.json()) as { error: string }).error).toMatch(/^the forge could not be asked to confirm this hook .*; it will be delivered again$/);
     expect(await pipelinesOf(project)).toEqual([]);
+  });
+});
+
+describe('a shared GitLab webhook secret', () => {
+  let lab: TestService;
+  const bound = gitlabProject(uniqueName('acme/single'));
+
+  beforeAll(async () => {
+    fakeGitlab('https://gitlab.slipway.test', new Map());
+    lab = await startTestService({ GITLAB_WEBHOOK_SECRET: 'one-shared-secret-for-one-project', GITLAB_WEBHOOK_PROJECT_ID: String(bound.id) }, { workers: false, deploys: false });
+  });
+  afterAll(async () => {
+    await lab?.stop();
+  });
+
+  it('speaks for the one project it is bound to, and for no other', async () => {
+    const other = gitlabProject(uniqueName('acme/elsewhere'));
+
+    const ours = await postGitlab(lab.base, 'Push Hook', gitlabPush({ project: bound.path_with_namespace, sha: fakeSha(), ref: 'master' }), { token: 'one-shared-secret-for-one-project' });
+    const theirs = await postGitlab(lab.base, 'Push Hook', gitlabPush({ project: other.path_with_namespace, sha: fakeSha(), ref: 'master' }), { token: 'one-shared-secret-for-one-project' });
+
+    expect(ours.status).toBe(202);
+    expect([theirs.status, ((await theirs.json()) as { error: string }).error]).toEqual([403, `the webhook secret is project ${bound.id}'s, but the hook is about project ${other.id}: each project's webhook uses its own secret`]);
   });
 });

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { ParsedWebhook } from '../parse-result.js';
 import { refuse } from '../../model/refusal.js';
 import { tokensMatch } from '../../model/tokens-match.js';
 import { header, type WebhookSource } from '../webhook-source.js';
@@ -13,16 +15,32 @@ export const GITLAB_WEBHOOK_PATH = '/webhooks/gitlab';
 const VERIFY_WITHIN_MS = 6_000;
 
 /**
- * `POST /webhooks/gitlab`, checked against GITLAB_WEBHOOK_SECRET in `X-Gitlab-Token` before the
- * body is read, then verified with GitLab's API: the token proves only who configured the hook.
+ * Which project a hook's token speaks for: a shared GITLAB_WEBHOOK_SECRET is bound to one
+ * project id; otherwise each project has its own secret (`slipway webhook-secret`).
  */
-export function gitlabWebhookSource(secret: string, facts: GitlabFacts): WebhookSource {
+export interface GitlabWebhookSecrets {
+  shared?: { secret: string; projectId: string };
+  projectOf?(secret: string): Promise<string | null>;
+}
+
+const projectIdOf = (parsed: ParsedWebhook) =>
+  parsed.kind === 'event' ? parsed.event.target.apiContext.projectId : parsed.kind === 'command' ? parsed.command.target.apiContext.projectId : undefined;
+
+/**
+ * `POST /webhooks/gitlab`: the token is checked before the body is read and names the one
+ * project the hook may be about; then what the hook says is verified with GitLab's API.
+ */
+export function gitlabWebhookSource(secrets: GitlabWebhookSecrets, facts: GitlabFacts): WebhookSource {
+  const boundTo = new WeakMap<IncomingMessage, string>();
   return {
     path: GITLAB_WEBHOOK_PATH,
-    authenticateHeaders(request) {
+    async authenticateHeaders(request) {
       const token = header(request, 'x-gitlab-token');
-      if (!token) return refuse('missing X-Gitlab-Token: set the secret token on the GitLab webhook');
-      return tokensMatch(token, secret) ? undefined : refuse('X-Gitlab-Token does not match GITLAB_WEBHOOK_SECRET');
+      if (!token) return refuse("missing X-Gitlab-Token: set the project's webhook secret as the GitLab webhook's secret token");
+      const project = secrets.shared && tokensMatch(token, secrets.shared.secret) ? secrets.shared.projectId : await secrets.projectOf?.(token);
+      if (!project) return refuse("X-Gitlab-Token is no project's webhook secret: issue one with slipway webhook-secret gitlab PROJECT_ID and set it on that project's webhook");
+      boundTo.set(request, project);
+      return undefined;
     },
     authenticate: () => undefined,
     identify(request, body) {
@@ -34,6 +52,13 @@ export function gitlabWebhookSource(secret: string, facts: GitlabFacts): Webhook
       return { name, deliveryId };
     },
     parse: parseGitlabEvent,
-    verify: (parsed) => withinTime(verifyGitlabHook(parsed, facts), VERIFY_WITHIN_MS, () => new Error(`GitLab did not answer within ${VERIFY_WITHIN_MS / 1000} s`)),
+    async verify(parsed, request) {
+      const claimed = projectIdOf(parsed);
+      const bound = boundTo.get(request);
+      if (claimed !== undefined && String(claimed) !== bound) {
+        return { kind: 'refused', reason: `the webhook secret is project ${bound}'s, but the hook is about project ${claimed}: each project's webhook uses its own secret` };
+      }
+      return withinTime(verifyGitlabHook(parsed, facts), VERIFY_WITHIN_MS, () => new Error(`GitLab did not answer within ${VERIFY_WITHIN_MS / 1000} s`));
+    },
   };
 }
