@@ -15,7 +15,7 @@ import { exampleCopy, executorOptions, fakeSha, host, labEnv, pipelineRun, uniqu
 import { gitlabPush } from '../test/helpers/forge-payloads.js';
 import { lab } from '../test/helpers/lab.js';
 import { startStandIn } from '../test/helpers/stand-in.js';
-import { GITLAB_SECRET } from '../test/helpers/test-service.js';
+import { ADMIN_TOKEN, gitlabSecretFor } from '../test/helpers/test-service.js';
 import { median, printTable } from './print-table.js';
 
 const run = promisify(execFile);
@@ -66,7 +66,7 @@ async function webhookToFirstJob(dir: string): Promise<{ cold: number; warm: num
     PORT: '0',
     GITLAB_URL: stand.url,
     GITLAB_TOKEN: 'bench',
-    GITLAB_WEBHOOK_SECRET: GITLAB_SECRET,
+    SLIPWAY_ADMIN_TOKEN: ADMIN_TOKEN,
     SLIPWAY_CONCURRENCY: '1',
     SLIPWAY_POOL_SIZE: '2',
     LOG_LEVEL: 'info',
@@ -79,11 +79,13 @@ async function webhookToFirstJob(dir: string): Promise<{ cold: number; warm: num
       const sha = fakeSha();
       await codeChange(dir);
       archives.set(sha, await forgeArchive(dir, { '.slipway.yml': slipwayYml }));
+      const hook = gitlabPush({ project, sha });
+      const token = await gitlabSecretFor(`http://127.0.0.1:${port}`, hook.project.id);
       const sent = Date.now();
       const response = await fetch(`http://127.0.0.1:${port}/webhooks/gitlab`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-gitlab-event': 'Push Hook', 'x-gitlab-token': GITLAB_SECRET },
-        body: JSON.stringify(gitlabPush({ project, sha })),
+        headers: { 'content-type': 'application/json', 'x-gitlab-event': 'Push Hook', 'x-gitlab-token': token },
+        body: JSON.stringify(hook),
       });
       if (response.status !== 202) throw new Error(`the webhook got ${response.status}`);
       for (;;) {

@@ -5,7 +5,8 @@ import { finished, listeningPort, spawnCli } from '../test/helpers/cli.js';
 import { createTestDatabase } from '../test/helpers/database.js';
 import { labEnv } from '../test/helpers/docker-lab.js';
 import { gitlabMergeRequest, gitlabPush } from '../test/helpers/forge-payloads.js';
-import { GITLAB_SECRET } from '../test/helpers/test-service.js';
+import { gitlabWorldAnswer } from '../test/helpers/gitlab-world.js';
+import { ADMIN_TOKEN, gitlabProjectIdOf, gitlabSecretFor } from '../test/helpers/test-service.js';
 import { median, printTable } from './print-table.js';
 
 const TOTAL = Number(process.env.BENCH_WEBHOOKS ?? 2000);
@@ -18,6 +19,9 @@ async function fakeGitlab() {
   const server = http.createServer((request, response) => {
     request.resume();
     if (request.method === 'POST' && /\/notes$/.test(request.url ?? '')) firstNoteAt ??= performance.now();
+    // What verifying a hook asks: the projects and branch heads the bench's hooks describe.
+    const known = gitlabWorldAnswer(request.method ?? 'GET', new URL(request.url ?? '/', 'http://gitlab').pathname);
+    if (known) return void response.writeHead(known[0], { 'content-type': 'application/json' }).end(JSON.stringify(known[1]));
     const body = request.method === 'GET' ? '[]' : '{"id":1,"body":""}';
     response.writeHead(request.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' }).end(body);
   });
@@ -36,26 +40,36 @@ export async function webhookBench(): Promise<void> {
   // The server runs as its own process, as in production; no workers, as this measures ingestion.
   const server = spawnCli(['serve'], {
     ...labEnv, DATABASE_URL: database.url, PORT: '0', GITLAB_URL: gitlab.url, GITLAB_TOKEN: 'bench',
-    GITLAB_WEBHOOK_SECRET: GITLAB_SECRET, SLIPWAY_CONCURRENCY: '0', LOG_LEVEL: 'info',
+    SLIPWAY_ADMIN_TOKEN: ADMIN_TOKEN, SLIPWAY_CONCURRENCY: '0', LOG_LEVEL: 'info',
   });
   const port = await listeningPort(server);
   const url = `http://127.0.0.1:${port}/webhooks/gitlab`;
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const send = (event: string, body: string, key: string) =>
-    new Promise<number>((resolve, reject) => {
-      const request = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'x-gitlab-event': event, 'x-gitlab-token': GITLAB_SECRET, 'idempotency-key': key } }, (response) => {
+  // Each project's webhook has its own secret, issued before the clock starts.
+  const secrets = new Map<number, string>();
+  const secretOf = async (body: string) => {
+    const id = gitlabProjectIdOf(JSON.parse(body));
+    if (!secrets.has(id)) secrets.set(id, await gitlabSecretFor(`http://127.0.0.1:${port}`, id));
+    return secrets.get(id)!;
+  };
+  const send = async (event: string, body: string, key: string) => {
+    const token = await secretOf(body);
+    return new Promise<number>((resolve, reject) => {
+      const request = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'x-gitlab-event': event, 'x-gitlab-token': token, 'idempotency-key': key } }, (response) => {
         response.resume();
         response.on('end', () => resolve(response.statusCode ?? 0));
       });
       request.on('error', reject);
       request.end(body);
     });
+  };
 
   try {
     const body = (i: number) => JSON.stringify(gitlabPush({ project: `bench/app-${i % 50}`, sha: randomBytes(20).toString('hex'), ref: `branch-${i}` }));
     // Open loop: request i is due at i/RATE seconds, whether or not earlier ones have been answered.
     const load = async (from: number, count: number) => {
       const payloads = Array.from({ length: count }, (_, i) => body(from + i));
+      for (const payload of payloads) await secretOf(payload);
       const latencies: number[] = [];
       const statuses = new Map<number, number>();
       const started = performance.now();
