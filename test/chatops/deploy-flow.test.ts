@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerFile, fakeSha, host, registry, uniqueName } from '../helpers/docker-lab.js';
 import { fakeSlack, NOT_IN_CHANNEL, SLACK_API_URL } from '../helpers/fake-slack.js';
 import { lab as labSettings } from '../helpers/lab.js';
-import { signAsBuilt } from '../helpers/provenance.js';
+import { signAsBuilt, tamperedStatement } from '../helpers/provenance.js';
 import { buttonClick, SLACK_SIGNING_SECRET, SLACK_TEAM_ID, slashCommand } from '../helpers/slack-requests.js';
 import { pushTestImage } from '../helpers/test-images.js';
 import { fakeGitlab } from '../helpers/fake-forges.js';
@@ -28,7 +28,7 @@ describe('/deploy in Slack', () => {
   const container = uniqueName('slipway-test-web');
   let insertOn: (sha: string, digest: string, ref: string) => Promise<unknown>;
   let insertUnsigned: (sha: string, digest: string) => Promise<{ rows: Array<{ id: string }> }>;
-  const shas = { a: fakeSha(), b: fakeSha(), feature: fakeSha(), bad: fakeSha(), failed: fakeSha(), unsigned: fakeSha(), unprotected: fakeSha(), ambiguous1: `abcdef1${fakeSha().slice(7)}`, ambiguous2: `abcdef1${fakeSha().slice(7)}` };
+  const shas = { a: fakeSha(), b: fakeSha(), feature: fakeSha(), bad: fakeSha(), failed: fakeSha(), unsigned: fakeSha(), unprotected: fakeSha(), fork: fakeSha(), tampered: fakeSha(), ambiguous1: `abcdef1${fakeSha().slice(7)}`, ambiguous2: `abcdef1${fakeSha().slice(7)}` };
   const digests: Record<string, string> = {};
   let service: TestService;
   let slack: ReturnType<typeof fakeSlack>;
@@ -120,18 +120,18 @@ describe('/deploy in Slack', () => {
     await variables.set(project, variable('EVERYWHERE', 'for-pipelines-only', ''));
     // Tested on GitLab project 9, merge request !5: that is where deploys are reported.
     // Each passed pipeline's image is signed as its run would have signed it (feature branches are not protected).
-    const insert = async (sha: string, status: string, digest: string | null, ref = 'main') => {
+    const insert = async (sha: string, status: string, digest: string | null, ref = 'main', sign = true) => {
       const imageRef = digest ? `${labSettings.registry}/${project}:${sha}` : null;
       const inserted = await service.db.query<{ id: string }>(
         `INSERT INTO pipelines (forge, project, sha, ref, status, image_ref, image_digest, finished_at, forge_context, change_request)
          VALUES ('gitlab', $1, $2, $6, $3, $4, $5, now(), '{"projectId": 9}', 5) RETURNING id`,
         [project, sha, status, imageRef, digest, ref],
       );
-      if (status === 'passed' && imageRef && digest && sha !== shas.unsigned) await signAsBuilt({ ref: imageRef, digest }, { project, pipelineId: Number(inserted.rows[0]!.id), ref, protectedRef: !ref.startsWith('feature/') });
+      if (sign && status === 'passed' && imageRef && digest) await signAsBuilt({ ref: imageRef, digest }, { project, pipelineId: Number(inserted.rows[0]!.id), ref, protectedRef: !ref.startsWith('feature/') });
       return inserted;
     };
     insertOn = (sha, digest, ref) => insert(sha, 'passed', digest, ref);
-    insertUnsigned = (sha, digest) => insert(sha, 'passed', digest);
+    insertUnsigned = (sha, digest) => insert(sha, 'passed', digest, 'main', false);
     await insert(shas.feature, 'passed', digests.a!, 'feature/x');
     await insert(shas.a, 'passed', digests.a);
     await insert(shas.b, 'passed', digests.b);
@@ -300,6 +300,25 @@ describe('/deploy in Slack', () => {
       `Not deploying: ordered comes after stage1 (after in SLIPWAY_CONFIG), and ${shas.a.slice(0, 12)} (${digests.a!.slice(0, 19)}…) has not been deployed to stage1: deploy it there first`,
     );
     expect(afterStage.body.text).toMatch(/^Asked for approval/);
+  });
+
+  it('never takes a fork’s branch named main as main, and refuses a tampered statement, naming the check', async () => {
+    // A fork's pipeline passed on its own `main`, recorded as `eve:main` and signed as such.
+    const fork = await insertUnsigned(shas.fork, digests.b!);
+    await service.db.query(`UPDATE pipelines SET ref = 'eve:main', from_fork = true WHERE id = $1`, [fork.rows[0]!.id]);
+    await signAsBuilt({ ref: `${labSettings.registry}/${project}:${shas.fork}`, digest: digests.b! }, { project, pipelineId: Number(fork.rows[0]!.id), ref: 'eve:main', protectedRef: false });
+    // A statement for this pipeline whose payload was edited after signing: the registry holds it, the key does not vouch for it.
+    const tampered = await insertUnsigned(shas.tampered, digests.unsigned!);
+    await tamperedStatement({ ref: `${labSettings.registry}/${project}:${shas.tampered}`, digest: digests.unsigned! }, { project, pipelineId: Number(tampered.rows[0]!.id) });
+
+    const fromFork = await say('UREQUESTER', `${shas.fork.slice(0, 10)} mainonly`);
+    const edited = await say('UREQUESTER', `${shas.tampered.slice(0, 10)} prod`);
+
+    expect(fromFork.body.text).toBe(
+      `Not deploying: mainonly takes only commits whose pipeline passed on main or release/* (branches in SLIPWAY_CONFIG), and ${shas.fork.slice(0, 12)} passed on eve:main: deploy it once a pipeline for it passes there`,
+    );
+    // Only the genuine statement (another pipeline's) verifies; the edited one, naming this pipeline, does not count.
+    expect(edited.body.text).toMatch(new RegExp(`^Not deploying: the image was built by pipeline #\\d+, not #${tampered.rows[0]!.id} which tested the commit$`));
   });
 
   it('answers a dry run with every check and what would change, recording nothing', async () => {

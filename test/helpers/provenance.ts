@@ -1,5 +1,6 @@
 import { imageAttester } from '../../src/provenance/attest-image.js';
 import { loadSigningKey } from '../../src/provenance/signing-key.js';
+import { readAttestations, writeAttestation } from '../../src/registry/attestations.js';
 import { createRegistryClient } from '../../src/registry/registry-client.js';
 import { labFacts } from './docker-lab.js';
 import { TEST_SIGNING_DIR as dir, TEST_SIGNING_KEY_FILE } from './test-signing-key.js';
@@ -21,4 +22,19 @@ export async function signAsBuilt(image: { ref: string; digest: string }, built:
     startedOn: new Date(),
     finishedOn: new Date(),
   });
+}
+
+/**
+ * A statement claiming pipeline `pipelineId` built `image`, made by taking a genuine one for
+ * another pipeline and editing its payload: what someone with push access but not the key could do.
+ */
+export async function tamperedStatement(image: { ref: string; digest: string }, claimed: { project: string; pipelineId: number }): Promise<void> {
+  const host = image.ref.split('/')[0]!;
+  const repository = image.ref.slice(host.length + 1).replace(/:[^:/]+$/, '');
+  const registry = createRegistryClient({ host });
+  const [genuine] = await readAttestations(registry, repository, image.digest);
+  if (!genuine) throw new Error(`no statement to tamper with for ${image.digest}`);
+  const statement = JSON.parse(Buffer.from(genuine.payload, 'base64').toString()) as { predicate: { buildDefinition: { internalParameters: { pipelineId: number } } } };
+  statement.predicate.buildDefinition.internalParameters.pipelineId = claimed.pipelineId;
+  await writeAttestation(registry, repository, image.digest, { ...genuine, payload: Buffer.from(JSON.stringify(statement)).toString('base64') }, 'https://slsa.dev/provenance/v1');
 }
