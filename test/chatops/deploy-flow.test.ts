@@ -309,6 +309,7 @@ describe('/deploy in Slack', () => {
     await signAsBuilt({ ref: `${labSettings.registry}/${project}:${shas.fork}`, digest: digests.b! }, { project, pipelineId: Number(fork.rows[0]!.id), ref: 'eve:main', protectedRef: false });
     // A statement for this pipeline whose payload was edited after signing: the registry holds it, the key does not vouch for it.
     const tampered = await insertUnsigned(shas.tampered, digests.unsigned!);
+    await signAsBuilt({ ref: `${labSettings.registry}/${project}:${shas.fork}`, digest: digests.unsigned! }, { project, pipelineId: Number(fork.rows[0]!.id), ref: 'eve:main', protectedRef: false });
     await tamperedStatement({ ref: `${labSettings.registry}/${project}:${shas.tampered}`, digest: digests.unsigned! }, { project, pipelineId: Number(tampered.rows[0]!.id) });
 
     const fromFork = await say('UREQUESTER', `${shas.fork.slice(0, 10)} mainonly`);
@@ -317,7 +318,7 @@ describe('/deploy in Slack', () => {
     expect(fromFork.body.text).toBe(
       `Not deploying: mainonly takes only commits whose pipeline passed on main or release/* (branches in SLIPWAY_CONFIG), and ${shas.fork.slice(0, 12)} passed on eve:main: deploy it once a pipeline for it passes there`,
     );
-    // Only the genuine statement (another pipeline's) verifies; the edited one, naming this pipeline, does not count.
+    // Only the genuine statement (the fork pipeline's) verifies; the edited one, naming this pipeline, does not count.
     expect(edited.body.text).toMatch(new RegExp(`^Not deploying: the image was built by pipeline #\\d+, not #${tampered.rows[0]!.id} which tested the commit$`));
   });
 
