@@ -16,6 +16,7 @@ import { pushTestImage } from '../helpers/test-images.js';
 import { fakeGitlab } from '../helpers/fake-forges.js';
 import { GITLAB_URL, startTestService, type TestService } from '../helpers/test-service.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { signAsBuilt } from '../helpers/provenance.js';
 
 async function policyFile(project: string, environment: string, hookUrl: string): Promise<{ file: string; dir: string }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'slipway-deploy-policy-'));
@@ -27,12 +28,15 @@ async function policyFile(project: string, environment: string, hookUrl: string)
   return { file, dir };
 }
 
+/** A pipeline of main that passed with `digest`, signed as its run would have signed it. */
 async function insertPassedPipeline(db: pg.Pool, project: string, sha: string, digest: string): Promise<void> {
-  await db.query(
+  const imageRef = `${lab.registry}/${project}:${sha}`;
+  const { rows } = await db.query<{ id: string }>(
     `INSERT INTO pipelines (forge, project, sha, ref, status, image_ref, image_digest, finished_at, forge_context)
-     VALUES ('gitlab', $1, $2, 'main', 'passed', $3, $4, now(), '{"projectId": 9}')`,
-    [project, sha, `${lab.registry}/${project}:${sha}`, digest],
+     VALUES ('gitlab', $1, $2, 'main', 'passed', $3, $4, now(), '{"projectId": 9}') RETURNING id`,
+    [project, sha, imageRef, digest],
   );
+  await signAsBuilt({ ref: imageRef, digest }, { project, pipelineId: Number(rows[0]!.id) });
 }
 
 const idOf = (text: string) => Number(/#(\d+)/.exec(text)![1]);
