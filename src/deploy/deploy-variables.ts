@@ -4,7 +4,8 @@ import { isProtectedRef, variablesForDeploy } from '../variables/choose-variable
 
 export interface DeployVariableSources {
   forProject(project: string): Promise<CiVariable[]>;
-  refOf(pipelineId: number): Promise<{ ref: string; defaultBranch: string | undefined } | null>;
+  /** The tested pipeline's ref, the default branch then, and the forge's protected branches it was accepted with. */
+  refOf(pipelineId: number): Promise<{ ref: string; defaultBranch: string | undefined; forgeProtectedRefs?: string[] } | null>;
   protectedRefs(project: string): readonly string[];
 }
 
@@ -17,7 +18,7 @@ export function deployVariables(sources: DeployVariableSources): DeployVariables
     const variables = await sources.forProject(deployment.project);
     if (!variables.some((variable) => variable.environment === deployment.environment)) return [];
     const tested = deployment.pipelineId === null ? null : await sources.refOf(deployment.pipelineId);
-    const refIsProtected = tested !== null && isProtectedRef(tested.ref, tested.defaultBranch, sources.protectedRefs(deployment.project));
+    const refIsProtected = tested !== null && isProtectedRef(tested.ref, tested.defaultBranch, [...sources.protectedRefs(deployment.project), ...(tested.forgeProtectedRefs ?? [])]);
     return variablesForDeploy(variables, deployment.environment, refIsProtected);
   };
 }

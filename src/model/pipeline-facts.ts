@@ -21,6 +21,8 @@ export interface PipelineFacts {
   fromFork: boolean;
   /** Where images go (`host[:port]`). */
   registry: string;
+  /** The forge's own protected branches (GitLab's settings), besides the server policy's `protectedRefs`. */
+  forgeProtectedRefs?: string[];
   /** What `rules:changes` compares with: a merge request's target branch, or the commit a push came after. */
   diffBase?: string;
 }

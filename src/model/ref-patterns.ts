@@ -21,3 +21,12 @@ export function matchesRef(ref: string, patterns: readonly string[]): boolean {
   if (isForkRef(ref)) return false;
   return patterns.some((pattern) => wildcard(pattern).test(ref));
 }
+
+/** Where the forge's own protected branches travel with a pipeline (its forge context), one per line. */
+export const PROTECTED_BRANCHES_KEY = 'protectedBranches';
+
+/** The forge's protected branches a pipeline was accepted with (as verified with the forge); none when it said none. */
+export function forgeProtectedRefs(apiContext: Record<string, string | number>): string[] {
+  const listed = apiContext[PROTECTED_BRANCHES_KEY];
+  return typeof listed === 'string' ? listed.split('\n').filter(Boolean) : [];
+}

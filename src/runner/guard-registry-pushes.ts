@@ -77,7 +77,7 @@ export function createRegistryGuard(options: RegistryGuardOptions) {
       const actor = event.actor?.name ?? '';
       const pipelineId = PIPELINE_ACTOR.exec(actor)?.[1];
       const pipeline = pipelineId ? await pushes.pipelineOf(Number(pipelineId)) : null;
-      const protectedRefs = pipeline ? projectPolicy(options.policy, pipeline.project).protectedRefs : [];
+      const protectedRefs = pipeline ? [...projectPolicy(options.policy, pipeline.project).protectedRefs, ...pipeline.forgeProtectedRefs] : [];
       const trusted =
         (options.ownAccount !== undefined && actor === options.ownAccount) ||
         (pipeline !== null && !pipeline.fromFork && isProtectedRef(pipeline.ref, pipeline.defaultBranch ?? undefined, protectedRefs));

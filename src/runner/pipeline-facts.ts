@@ -1,3 +1,4 @@
+import { forgeProtectedRefs } from '../model/ref-patterns.js';
 import type { PipelineFacts } from '../model/pipeline-facts.js';
 import type { ClaimedPipeline } from '../store/pipeline-queue.js';
 
@@ -13,6 +14,7 @@ export function factsOf(claimed: ClaimedPipeline, registry: string): PipelineFac
     changeRequest: claimed.changeRequest,
     fromFork: claimed.fromFork,
     registry,
+    forgeProtectedRefs: forgeProtectedRefs(claimed.target.apiContext),
     ...(typeof claimed.target.apiContext.diffBase === 'string' ? { diffBase: claimed.target.apiContext.diffBase } : {}),
   };
 }

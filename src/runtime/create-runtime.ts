@@ -1,3 +1,4 @@
+import type { PipelineFacts } from '../model/pipeline-facts.js';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/load-config.js';
 import { secretValues } from '../config/load-config.js';
@@ -142,6 +143,8 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
   const ownRegistry = registryFor(config.registry.host);
   const artifactStore = createRegistryArtifactStore(ownRegistry);
   const installation = await resolveInstallationId(config, pool);
+  // Protected refs: the default branch, the server policy's `protectedRefs`, and the forge's own protected branches.
+  const protectedPatterns = (facts: PipelineFacts) => [...projectPolicy(policy, facts.project).protectedRefs, ...(facts.forgeProtectedRefs ?? [])];
   const signingKey = await loadSigningKey(config.signingKeyFile, config.database.dataDir);
   const newOwnerId = () => `${ownerLabel(config.workerName)}/${randomBytes(3).toString('hex')}`;
   const ownerId = newOwnerId();
@@ -166,7 +169,7 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
       logger,
       planOptions: { defaultImage: config.docker.job.defaultImage },
       ...(stores
-        ? { variablesFor: async (facts) => (facts.fromFork ? [] : variablesForPipeline(await stores.variables.forProject(facts.project), facts, projectPolicy(policy, facts.project).protectedRefs)) }
+        ? { variablesFor: async (facts) => (facts.fromFork ? [] : variablesForPipeline(await stores.variables.forProject(facts.project), facts, protectedPatterns(facts))) }
         : {}),
       resourceGroups: pool ? createResourceGroupLocks(pool) : createLocalResourceGroups(),
       findPushedImage: (facts, repository, tags) =>
@@ -179,7 +182,7 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
         cacheMaxBytes: config.artifacts.cacheMaxBytes,
         defaultExpireInSeconds: DEFAULT_ARTIFACT_EXPIRY_SECONDS,
       },
-      trustScopeFor: (facts) => cacheScope(facts, projectPolicy(policy, facts.project).protectedRefs),
+      trustScopeFor: (facts) => cacheScope(facts, protectedPatterns(facts)),
       attest: imageAttester({ key: signingKey, registryFor, publicUrl: config.publicUrl }),
       ...(stores && config.registry.eventsToken ? { trustedCache: (candidates: string[]) => trustedCacheImages(stores.pushes, candidates) } : {}),
     },

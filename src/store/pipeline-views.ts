@@ -3,6 +3,7 @@ import type { ForgeName, ForgeTarget } from '../model/forge-event.js';
 import type { JobKind, JobStatus, PipelineStatus } from '../model/status.js';
 import type { PipelineRow } from './pipeline-row.js';
 import type { Pool } from './pool.js';
+import { forgeProtectedRefs } from '../model/ref-patterns.js';
 
 export interface JobView {
   id: number;
@@ -198,9 +199,12 @@ export function createPipelineViews(pool: Pool) {
     },
 
     /** The ref a pipeline ran on, and the project's default branch then: what decides whether the ref was protected. */
-    async refOf(pipelineId: number): Promise<{ ref: string; defaultBranch: string | undefined } | null> {
-      const { rows } = await pool.query<{ ref: string; default_branch: string | null }>('SELECT ref, default_branch FROM pipelines WHERE id = $1', [pipelineId]);
-      return rows[0] ? { ref: rows[0].ref, defaultBranch: rows[0].default_branch ?? undefined } : null;
+    async refOf(pipelineId: number): Promise<{ ref: string; defaultBranch: string | undefined; forgeProtectedRefs: string[] } | null> {
+      const { rows } = await pool.query<{ ref: string; default_branch: string | null; forge_context: Record<string, string | number> | null }>(
+        'SELECT ref, default_branch, forge_context FROM pipelines WHERE id = $1',
+        [pipelineId],
+      );
+      return rows[0] ? { ref: rows[0].ref, defaultBranch: rows[0].default_branch ?? undefined, forgeProtectedRefs: forgeProtectedRefs(rows[0].forge_context ?? {}) } : null;
     },
 
     /** What each service of a job printed, in the job's order of services. */

@@ -1,4 +1,5 @@
 import type { ForgeName } from '../model/forge-event.js';
+import { forgeProtectedRefs } from '../model/ref-patterns.js';
 import type { Pool } from './pool.js';
 
 export interface RegistryPush {
@@ -65,13 +66,15 @@ export function createRegistryPushStore(pool: Pool) {
     },
 
     /** The facts that decide whether a pipeline's writes are trusted. */
-    async pipelineOf(pipelineId: number): Promise<{ forge: ForgeName; project: string; sha: string; ref: string; defaultBranch: string | null; fromFork: boolean } | null> {
-      const { rows } = await pool.query<{ forge: ForgeName; project: string; sha: string; ref: string; default_branch: string | null; from_fork: boolean }>(
-        'SELECT forge, project, sha, ref, default_branch, from_fork FROM pipelines WHERE id = $1',
+    async pipelineOf(pipelineId: number): Promise<{ forge: ForgeName; project: string; sha: string; ref: string; defaultBranch: string | null; fromFork: boolean; forgeProtectedRefs: string[] } | null> {
+      const { rows } = await pool.query<{ forge: ForgeName; project: string; sha: string; ref: string; default_branch: string | null; from_fork: boolean; forge_context: Record<string, string | number> }>(
+        'SELECT forge, project, sha, ref, default_branch, from_fork, forge_context FROM pipelines WHERE id = $1',
         [pipelineId],
       );
       const row = rows[0];
-      return row ? { forge: row.forge, project: row.project, sha: row.sha, ref: row.ref, defaultBranch: row.default_branch, fromFork: row.from_fork } : null;
+      return row
+        ? { forge: row.forge, project: row.project, sha: row.sha, ref: row.ref, defaultBranch: row.default_branch, fromFork: row.from_fork, forgeProtectedRefs: forgeProtectedRefs(row.forge_context ?? {}) }
+        : null;
     },
   };
 }

@@ -9,6 +9,8 @@ export interface WorldProject {
   path_with_namespace: string;
   default_branch: string;
   visibility: string;
+  /** Protected branch names or wildcards, as set in the project's settings. */
+  protected_branches?: string[];
 }
 
 export interface WorldMergeRequest {
@@ -31,15 +33,16 @@ let nextProjectId = 7_000;
 let nextNoteId = 50_000;
 
 /** The project's id on the stand-in GitLab, made on first use (`id` fixes it). */
-export function gitlabProject(path: string, options: { id?: number; defaultBranch?: string; visibility?: string } = {}): WorldProject {
+export function gitlabProject(path: string, options: { id?: number; defaultBranch?: string; visibility?: string; protectedBranches?: string[] } = {}): WorldProject {
   const known = idsByPath.get(path);
   if (known !== undefined && (options.id === undefined || options.id === known)) {
     const project = projects.get(known)!;
     if (options.defaultBranch) project.default_branch = options.defaultBranch;
+    if (options.protectedBranches) project.protected_branches = options.protectedBranches;
     return project;
   }
   const id = options.id ?? nextProjectId++;
-  const project = { id, path_with_namespace: path, default_branch: options.defaultBranch ?? 'master', visibility: options.visibility ?? 'private' };
+  const project: WorldProject = { id, path_with_namespace: path, default_branch: options.defaultBranch ?? 'master', visibility: options.visibility ?? 'private', ...(options.protectedBranches ? { protected_branches: options.protectedBranches } : {}) };
   projects.set(id, project);
   idsByPath.set(path, id);
   return project;
@@ -74,6 +77,11 @@ export function gitlabWorldAnswer(method: string, pathname: string): [number, un
   if (project) {
     const found = projects.get(Number(project[1]));
     return found ? [200, found] : [404, { message: '404 Project Not Found' }];
+  }
+  const protectedBranches = /^\/api\/v4\/projects\/(\d+)\/protected_branches$/.exec(pathname);
+  if (protectedBranches) {
+    const found = projects.get(Number(protectedBranches[1]));
+    return found ? [200, (found.protected_branches ?? []).map((name, index) => ({ id: index + 1, name }))] : [404, { message: '404 Project Not Found' }];
   }
   const branch = /^\/api\/v4\/projects\/(\d+)\/repository\/branches\/(.+)$/.exec(pathname);
   if (branch) {

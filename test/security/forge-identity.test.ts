@@ -3,6 +3,8 @@ import { fakeSha, uniqueName } from '../helpers/docker-lab.js';
 import { fakeGitlab } from '../helpers/fake-forges.js';
 import { gitlabMergeRequest, gitlabNote, gitlabPush } from '../helpers/forge-payloads.js';
 import { breakProject, gitlabProject } from '../helpers/gitlab-world.js';
+import { forgeProtectedRefs } from '../../src/model/ref-patterns.js';
+import { isProtectedRef } from '../../src/variables/choose-variables.js';
 import { asAdmin, gitlabSecretFor, postGitlab, startTestService, type TestService } from '../helpers/test-service.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -76,6 +78,18 @@ describe('GitLab hooks are believed only as far as GitLab confirms them', () => 
 
     expect(response.status).toBe(202);
     expect(await pipelinesOf(project)).toEqual([expect.objectContaining({ ref: 'feature/x', default_branch: 'main', from_fork: false })]);
+  });
+
+  it('takes the protected branches from GitLab’s settings, whatever the hook says', async () => {
+    const project = uniqueName('acme/releases');
+    gitlabProject(project, { defaultBranch: 'main', protectedBranches: ['main', 'release/*'] });
+
+    const response = await postGitlab(lab.base, 'Push Hook', gitlabPush({ project, sha: fakeSha(), ref: 'release/1' }));
+    const { rows } = await lab.db.query<{ forge_context: Record<string, string | number> }>('SELECT forge_context FROM pipelines WHERE project = $1', [project]);
+
+    expect(response.status).toBe(202);
+    expect(forgeProtectedRefs(rows[0]!.forge_context)).toEqual(['main', 'release/*']);
+    expect(isProtectedRef('release/1', 'main', forgeProtectedRefs(rows[0]!.forge_context))).toBe(true);
   });
 
   it('records a fork’s branch named main as the fork’s, whatever the hook says of the source project', async () => {

@@ -6,6 +6,8 @@ export interface GitlabProject {
   path: string;
   defaultBranch: string;
   visibility: string;
+  /** Its protected branches' names and wildcards, as set on GitLab: their pipelines get protected variables. */
+  protectedBranches: string[];
 }
 
 export interface GitlabMergeRequest {
@@ -48,11 +50,11 @@ export function gitlabFacts(api: InstanceType<typeof Gitlab>, options: { cacheMs
     project(id) {
       const cached = projects.get(id);
       if (cached && now() - cached.at < cacheMs) return cached.project;
-      const project = orMissing(api.Projects.show(id)).then((found) =>
-        found === undefined
-          ? undefined
-          : { id: Number(found.id), path: String(found.path_with_namespace), defaultBranch: String(found.default_branch ?? 'main'), visibility: String(found.visibility ?? 'private') },
-      );
+      const project = orMissing(api.Projects.show(id)).then(async (found) => {
+        if (found === undefined) return undefined;
+        const protectedBranches = (await api.ProtectedBranches.all(id, { perPage: 100 })).map((branch) => String(branch.name));
+        return { id: Number(found.id), path: String(found.path_with_namespace), defaultBranch: String(found.default_branch ?? 'main'), visibility: String(found.visibility ?? 'private'), protectedBranches };
+      });
       projects.set(id, { at: now(), project });
       // A failed look-up is not kept: the next hook asks again.
       project.catch(() => projects.delete(id));

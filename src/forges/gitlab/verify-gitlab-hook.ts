@@ -1,5 +1,5 @@
 import type { ForgeCommand, ForgeEvent } from '../../model/forge-event.js';
-import { forkRef } from '../../model/ref-patterns.js';
+import { forkRef, PROTECTED_BRANCHES_KEY } from '../../model/ref-patterns.js';
 import { commentCommand, type ParsedWebhook } from '../parse-result.js';
 import type { GitlabFacts, GitlabProject } from './gitlab-facts.js';
 
@@ -29,7 +29,8 @@ async function verifyEvent(event: ForgeEvent, facts: GitlabFacts): Promise<Parse
   const id = Number(event.target.apiContext.projectId);
   const project = await projectOf(event.target.project, id, facts);
   if ('refused' in project) return { kind: 'refused', reason: project.refused };
-  const verified = { ...event, defaultBranch: project.defaultBranch };
+  const target = { ...event.target, apiContext: { ...event.target.apiContext, ...(project.protectedBranches.length > 0 ? { [PROTECTED_BRANCHES_KEY]: project.protectedBranches.join('\n') } : {}) } };
+  const verified = { ...event, target, defaultBranch: project.defaultBranch };
   if (event.changeRequest === undefined) {
     const head = await facts.branchHead(id, event.ref);
     if (head === undefined) return { kind: 'ignored', reason: `branch ${event.ref} of ${project.path} no longer exists on GitLab` };
@@ -48,7 +49,7 @@ async function verifyEvent(event: ForgeEvent, facts: GitlabFacts): Promise<Parse
   const ref = fromFork ? forkRef(await forkOwner(mr.sourceProjectId, facts), mr.sourceBranch) : mr.sourceBranch;
   return {
     kind: 'event',
-    event: { ...verified, ref, fromFork, target: { ...event.target, apiContext: { ...event.target.apiContext, diffBase: mr.targetBranch } } },
+    event: { ...verified, ref, fromFork, target: { ...target, apiContext: { ...target.apiContext, diffBase: mr.targetBranch } } },
   };
 }
 
