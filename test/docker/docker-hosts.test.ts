@@ -1,6 +1,7 @@
 import { type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LABEL_DOCKER_HOST, LABEL_PIPELINE, LABEL_ROLE } from '../../src/executors/docker/dind.js';
+import { LABEL_DOCKER_HOST, LABEL_INSTALLATION, LABEL_PIPELINE, LABEL_ROLE } from '../../src/executors/docker/dind.js';
+import { installationIdOf } from '../../src/store/installation-id.js';
 import { createPipelineQueue } from '../../src/store/pipeline-queue.js';
 import { forgeArchive } from '../helpers/archive.js';
 import { finished, spawnCli } from '../helpers/cli.js';
@@ -53,8 +54,10 @@ describe('one worker driving two Docker host entries', () => {
 
     const hostOf = new Map<string, string>();
     let mostAtOnce = { alpha: 0, beta: 0 } as Record<string, number>;
+    // Pipeline numbers restart with each test database: only this worker's installation's daemons count.
+    const installation = await installationIdOf(database.pool);
     const finishedAll = async () => {
-      const daemons = await host.listContainers({ all: true, filters: { label: [`${LABEL_ROLE}=dind`] } });
+      const daemons = await host.listContainers({ all: true, filters: { label: [`${LABEL_ROLE}=dind`, `${LABEL_INSTALLATION}=${installation}`] } });
       const now: Record<string, number> = { alpha: 0, beta: 0 };
       for (const daemon of daemons) {
         const pipeline = daemon.Labels[LABEL_PIPELINE] ?? '';

@@ -4,7 +4,8 @@ import { forgeArchive } from '../helpers/archive.js';
 import { EXAMPLE, fakeSha, uniqueName } from '../helpers/docker-lab.js';
 import { fakeGitlab } from '../helpers/fake-forges.js';
 import { gitlabMergeRequest, gitlabPush } from '../helpers/forge-payloads.js';
-import { GITLAB_URL, pipelineRow, postGitlab, startTestService, type TestService } from '../helpers/test-service.js';
+import { gitlabProject } from '../helpers/gitlab-world.js';
+import { GITLAB_URL, gitlabSecretFor, pipelineRow, postGitlab, startTestService, type TestService } from '../helpers/test-service.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const ADMIN_TOKEN = randomBytes(24).toString('hex');
@@ -68,8 +69,8 @@ describe('CI/CD variables given to pipelines', () => {
     archives.set(sha, await forgeArchive(EXAMPLE, { '.slipway.yml': PIPELINE }));
     const response =
       payload.kind === 'push'
-        ? await postGitlab(lab.base, 'Push Hook', gitlabPush({ project, sha, ref: payload.ref }))
-        : await postGitlab(lab.base, 'Merge Request Hook', gitlabMergeRequest({ project, sha, iid: payload.iid, fromFork: payload.fromFork }));
+        ? await postGitlab(lab.base, 'Push Hook', gitlabPush({ project, sha, ref: payload.ref }), { token: await gitlabSecretFor(lab.base, gitlabProject(project).id, ADMIN_TOKEN) })
+        : await postGitlab(lab.base, 'Merge Request Hook', gitlabMergeRequest({ project, sha, iid: payload.iid, fromFork: payload.fromFork }), { token: await gitlabSecretFor(lab.base, gitlabProject(project).id, ADMIN_TOKEN) });
     const { pipelineId } = (await response.json()) as { pipelineId: number };
     await waitFor('the pipeline to end', async () => (await pipelineRow(lab.db, pipelineId)).status === 'failed');
     const { rows } = await lab.db.query<{ content: string }>(
