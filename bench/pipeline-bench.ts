@@ -2,10 +2,10 @@ import { appendFile, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createDockerExecutor } from '../src/executors/docker/docker-executor.js';
 import { startDind } from '../src/executors/docker/dind.js';
-import { runPipeline } from '../src/pipeline/engine.js';
-import { PROJECT_DIR } from '../src/pipeline/executor.js';
+import { runPipeline } from '../src/pipeline/run/engine.js';
+import { PROJECT_DIR } from '../src/pipeline/plan.js';
 import { predefinedVariables } from '../src/pipeline/predefined-variables.js';
-import { readPipelinePlan } from '../src/pipeline/read-pipeline-file.js';
+import { readPipeline } from '../src/pipeline/read/read-pipeline.js';
 import type { PipelinePlan } from '../src/pipeline/plan.js';
 import { exampleCopy, executorOptions, fakeSha, host, labFacts, pipelineRun, uniqueName } from '../test/helpers/docker-lab.js';
 import { lab } from '../test/helpers/lab.js';
@@ -52,7 +52,7 @@ export async function pipelineBench(): Promise<void> {
       ['warm / cold', (warmMs / coldMs).toFixed(2)],
     ]);
 
-    const full = await runPipeline(pipelineRun(dir, await readPipelinePlan(dir)), executor);
+    const full = await runPipeline(pipelineRun(dir, await readPipeline(dir)), executor);
     const jobsMs = full.jobs.reduce((sum, job) => sum + job.durationMs, 0);
     printTable('full pipeline (test + build), overhead beyond the jobs', [
       ['pipeline', `${full.durationMs} ms (${full.status})`],
@@ -77,7 +77,7 @@ async function gitlabCiBench(executor: ReturnType<typeof createDockerExecutor>):
       let buildLog = '';
       const observer = { jobOutput: (job: { name: string }, text: string) => void (job.name === 'build' && (buildLog += text)) };
       const facts = labFacts({ id: uniqueName('bench'), project, sha });
-      const plan = await readPipelinePlan(dir, predefinedVariables(facts));
+      const plan = await readPipeline(dir, { variables: predefinedVariables(facts) });
       const result = await runPipeline(pipelineRun(dir, plan, { id: facts.id, project, sha, jobToken: 'slipway-bench' }), executor, observer);
       const build = result.jobs.find((job) => job.name === 'build')!;
       return { result, buildMs: build.durationMs, cached: buildLog.match(/^ ---> Using cache$/gm)?.length ?? 0, steps: /^Step \d+\/(\d+) :/m.exec(buildLog)?.[1] ?? '?' };

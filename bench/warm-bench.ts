@@ -6,8 +6,8 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { listPool } from '../src/executors/docker/dind-pool.js';
 import { createDockerExecutor } from '../src/executors/docker/docker-executor.js';
-import { runPipeline } from '../src/pipeline/engine.js';
-import { readPipelinePlan } from '../src/pipeline/read-pipeline-file.js';
+import { runPipeline } from '../src/pipeline/run/engine.js';
+import { readPipeline } from '../src/pipeline/read/read-pipeline.js';
 import { forgeArchive } from '../test/helpers/archive.js';
 import { finished, listeningPort, spawnCli } from '../test/helpers/cli.js';
 import { createTestDatabase } from '../test/helpers/database.js';
@@ -164,7 +164,7 @@ async function pipelineVersusHost(dir: string): Promise<void> {
     await docker('pull', `${lab.registry}/library/python:3.8-slim`);
     await docker('tag', `${lab.registry}/library/python:3.8-slim`, 'python:3.8-slim');
     await warmHostOnce(dir, repository);
-    const plan = await readPipelinePlan(dir);
+    const plan = await readPipeline(dir);
     /** `pooled`: the pipeline may take a seeded daemon, and leaves one seeded for the next. */
     const slipway = async (pooled = true) => {
       await codeChange(dir);

@@ -1,5 +1,5 @@
-import type { JobResult, PipelineObserver, PipelineResult } from '../pipeline/engine.js';
-import { formatDuration } from '../pipeline/format-duration.js';
+import type { JobResult, PipelineObserver, PipelineResult } from '../pipeline/run/engine.js';
+import { formatDuration } from '../util/format-duration.js';
 
 type Write = (text: string) => void;
 

@@ -4,11 +4,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
 import type { PipelineFacts } from '../model/pipeline-facts.js';
-import type { PipelineResult } from '../pipeline/engine.js';
-import { PipelineFileError } from '../pipeline/pipeline-file-error.js';
+import type { PipelineResult } from '../pipeline/run/engine.js';
+import { PipelineFileError } from '../pipeline/read/pipeline-file-error.js';
 import { predefinedVariables } from '../pipeline/predefined-variables.js';
-import { readFetchingIncludes, type FetchInclude } from '../pipeline/read-fetching-includes.js';
-import { readPipelinePlan } from '../pipeline/read-pipeline-file.js';
+import type { FetchInclude } from '../pipeline/read/fetch-includes-between-reads.js';
+import { readPipeline } from '../pipeline/read/read-pipeline.js';
 import { fetchRemote, REMOTE_INCLUDE_TIMEOUT_MS } from '../runner/fetch-include.js';
 import { executePipeline } from '../runner/execute-pipeline.js';
 import { createRuntime } from '../runtime/create-runtime.js';
@@ -81,7 +81,7 @@ export async function runCommand(args: string[]): Promise<number> {
         : request.kind === 'changes'
           ? { error: 'slipway run has no forge to compare with' }
           : { error: 'slipway run reads no other project: copy the file into the repository, or let the Slipway server run this pipeline' };
-    plan = await readFetchingIncludes((fetched) => readPipelinePlan(options.dir, predefinedVariables(facts), { defaultImage: config.docker.job.defaultImage }, fetched), fetchInclude);
+    plan = await readPipeline(options.dir, { variables: predefinedVariables(facts), plan: { defaultImage: config.docker.job.defaultImage }, fetchInclude });
   } catch (error) {
     if (!(error instanceof PipelineFileError)) throw error;
     return report({ status: 'failed', jobs: [], image: null, error: error.message, durationMs: 0 });

@@ -1,4 +1,3 @@
-import { Gitlab } from '@gitbeaker/rest';
 import type { Config } from '../config/load-config.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { ForgeName } from '../model/forge-event.js';
@@ -14,6 +13,7 @@ import { createGitlabForge } from './gitlab/gitlab-forge.js';
 import { GITLAB_WEBHOOK_PATH, gitlabWebhookSource } from './gitlab/gitlab-webhook-source.js';
 import { NULL_FORGE } from './null-forge.js';
 import type { UnconfiguredSource, WebhookSource } from './webhook-source.js';
+import { connectGitlab } from './gitlab/gitlab-api.js';
 
 export interface Forges {
   /** The configured forges, and the null forge for local pipelines; an unconfigured forge is absent. */
@@ -49,7 +49,7 @@ export function createForges(config: Config, logger: Logger, webhookSecrets?: { 
       ...(webhookSecret && webhookProjectId ? { shared: { secret: webhookSecret, projectId: webhookProjectId } } : {}),
       ...(webhookSecrets ? { projectOf: (secret: string) => webhookSecrets.projectOf('gitlab', secret) } : {}),
     };
-    webhooks.push(gitlabWebhookSource(secrets, gitlabFacts(new Gitlab({ host: config.gitlab.url, token: config.gitlab.token }))));
+    webhooks.push(gitlabWebhookSource(secrets, gitlabFacts(connectGitlab(config.gitlab.url, config.gitlab.token))));
   } else {
     unconfigured.push({ path: GITLAB_WEBHOOK_PATH, message: 'GitLab is not configured on this server: set GITLAB_TOKEN, then give each project a webhook secret (slipway webhook-secret gitlab PROJECT_ID)' });
   }

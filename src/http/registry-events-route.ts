@@ -1,5 +1,5 @@
 import { RegistryEventsSchema, type RegistryGuard } from '../runner/guard-registry-pushes.js';
-import { tokensMatch } from '../model/tokens-match.js';
+import { tokensMatch } from '../util/tokens-match.js';
 import { readBody } from './read-body.js';
 import { sendError, sendJson } from './respond.js';
 import type { Route } from './router.js';

@@ -4,7 +4,7 @@ import { parseScope, type Access, type TokenIssuer } from '../registry/token-iss
 import type { JobTokenStore } from '../store/job-token-store.js';
 import { sendJson } from './respond.js';
 import type { Route } from './router.js';
-import { tokensMatch } from '../model/tokens-match.js';
+import { tokensMatch } from '../util/tokens-match.js';
 
 export const REGISTRY_TOKEN_PATH = '/registry/token';
 

@@ -1,10 +1,6 @@
 import type { ForgeName } from '../model/forge-event.js';
 import type { BuildJobSpec, ScriptJobSpec } from './plan.js';
 import type { ResolvedService } from './services.js';
-import type { WorkspaceReader } from './workspace-archive.js';
-
-/** Where every job finds the repository (`CI_PROJECT_DIR`), whatever the executor. */
-export const PROJECT_DIR = '/workspace';
 
 /** Where a pipeline's jobs run. The Docker executor gives each pipeline its own dind daemon. */
 export interface Executor {
@@ -128,3 +124,10 @@ export class JobError extends Error {
     this.name = 'JobError';
   }
 }
+
+/**
+ * A tar stream of one folder of a job's workspace (`''` for all of it), as an archive API gives
+ * it: entries named from the folder's own name (`dist/app.js` for `dist`); undefined when the
+ * folder is not there.
+ */
+export type WorkspaceReader = (folder: string) => Promise<NodeJS.ReadableStream | undefined>;

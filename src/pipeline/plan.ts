@@ -1,3 +1,6 @@
+/** Where every job finds the repository (`CI_PROJECT_DIR`), whatever the executor. */
+export const PROJECT_DIR = '/workspace';
+
 /** When a job runs, as GitLab's `when`: after earlier stages all passed, only after one failed, or either way. */
 export type JobWhen = 'on_success' | 'on_failure' | 'always';
 

@@ -1,5 +1,5 @@
 import type { PipelineFacts } from '../model/pipeline-facts.js';
-import { PROJECT_DIR } from './executor.js';
+import { PROJECT_DIR } from './plan.js';
 import { repositoryPath } from './image-names.js';
 
 export interface JobPlace {

@@ -1,13 +1,24 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { PipelineFacts } from '../model/pipeline-facts.js';
 import { parseImageReference } from '../registry/image-reference.js';
-import { writeAttestation } from '../registry/attestations.js';
+import { writeAttestation } from './attestations.js';
 import type { RegistryClient } from '../registry/registry-client.js';
-import type { Attestation } from '../runner/execute-pipeline.js';
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from './dsse.js';
 import { provenanceStatement, SLSA_PROVENANCE_V1 } from './provenance-statement.js';
 import type { SigningKey } from './signing-key.js';
+
+/** What a signed provenance statement says of a pipeline's image. */
+export interface Attestation {
+  facts: PipelineFacts;
+  image: { ref: string; digest: string };
+  protectedRef: boolean;
+  sourceDir: string;
+  job: string | null;
+  startedOn: Date;
+  finishedOn: Date;
+}
 
 /** The pipeline file a checkout was read from, and its digest. */
 async function pipelineFileOf(sourceDir: string): Promise<{ path: string; sha256: string } | null> {

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { refuse, type Checked } from '../model/refusal.js';
-import { readAttestations } from '../registry/attestations.js';
+import { readAttestations } from './attestations.js';
 import type { RegistryClient } from '../registry/registry-client.js';
 import { verifyEnvelope } from './dsse.js';
 import { ProvenanceSchema, type Provenance } from './provenance-statement.js';

@@ -2,7 +2,7 @@ import type { DescribeCommit } from '../deploy/deploy-context.js';
 import { forgeLinks } from '../forges/forge-links.js';
 import type { Forge } from '../forges/forge.js';
 import type { ForgeName } from '../model/forge-event.js';
-import { withinTime } from '../model/within-time.js';
+import { withinTime } from '../util/within-time.js';
 import type { PipelineViews } from '../store/pipeline-views.js';
 import type { Logger } from '../telemetry/logger.js';
 

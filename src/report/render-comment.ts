@@ -1,7 +1,7 @@
 import { stripVTControlCharacters } from 'node:util';
 import type { CheckReport, ChecksReport, CommitState, CommitStatus } from '../model/forge-event.js';
 import type { JobView, PipelineView } from '../store/pipeline-views.js';
-import { formatDuration } from '../pipeline/format-duration.js';
+import { formatDuration } from '../util/format-duration.js';
 
 /** Hidden in the rendered comment; how Slipway finds its own comment again. */
 export const COMMENT_MARKER = '<!-- slipway:pipeline-report -->';

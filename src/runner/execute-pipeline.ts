@@ -1,6 +1,6 @@
 import type { PipelineFacts } from '../model/pipeline-facts.js';
-import { combineObservers } from '../pipeline/combine-observers.js';
-import { runPipeline, type ImageResult, type PipelineObserver, type PipelineResult, type ReusedJob } from '../pipeline/engine.js';
+import { combineObservers } from '../pipeline/run/combine-observers.js';
+import { runPipeline, type ImageResult, type PipelineObserver, type PipelineResult, type ReusedJob } from '../pipeline/run/engine.js';
 import type { Executor } from '../pipeline/executor.js';
 import { repositoryPath } from '../pipeline/image-names.js';
 import type { PipelinePlan, PlanOptions } from '../pipeline/plan.js';
@@ -8,6 +8,7 @@ import type { CiVariable } from '../model/ci-variable.js';
 import type { ArtifactSettings } from '../pipeline/artifact-store.js';
 import type { ResourceGroups } from '../pipeline/resource-groups.js';
 import type { PipelineStore, RecordedPipeline } from '../store/pipeline-store.js';
+import type { Attestation } from '../provenance/attest-image.js';
 import type { Logger } from '../telemetry/logger.js';
 import { recordPipeline } from './record-pipeline.js';
 
@@ -43,17 +44,6 @@ export interface PipelineRuntime {
   trustedCache?: (candidates: string[]) => Promise<string[]>;
   /** Signs the provenance of the image a pipeline passed with, beside it in the registry. */
   attest?: (attestation: Attestation) => Promise<void>;
-}
-
-/** What a signed provenance statement says of a pipeline's image. */
-export interface Attestation {
-  facts: PipelineFacts;
-  image: { ref: string; digest: string };
-  protectedRef: boolean;
-  sourceDir: string;
-  job: string | null;
-  startedOn: Date;
-  finishedOn: Date;
 }
 
 export interface PipelineExecution {

@@ -3,9 +3,9 @@ import https from 'node:https';
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent';
 import { MAX_INCLUDED_FILE_BYTES, type Forge } from '../forges/forge.js';
 import type { ForgeTarget } from '../model/forge-event.js';
-import { abortReason, deadline } from '../model/within-time.js';
-import type { FetchedInclude, IncludeRequest } from '../pipeline/gitlab-ci/resolve-includes.js';
-import type { FetchInclude } from '../pipeline/read-fetching-includes.js';
+import { abortReason, deadline } from '../util/within-time.js';
+import type { FetchedInclude, IncludeRequest } from '../pipeline/read/gitlab-ci/resolve-includes.js';
+import type { FetchInclude } from '../pipeline/read/fetch-includes-between-reads.js';
 
 export interface IncludeFetchOptions {
   /** The pipeline's forge and project: `include:project` is read through it. */

@@ -13,11 +13,12 @@ import type { PipelineStore } from '../store/pipeline-store.js';
 import { repositoryTaken, sameProject, type RepositoryOwners } from '../store/repository-owners.js';
 import { repositoryPath } from '../pipeline/image-names.js';
 import { predefinedVariables } from '../pipeline/predefined-variables.js';
-import { PipelineFileError } from '../pipeline/pipeline-file-error.js';
-import { preparePlanThread, readPipelinePlanWithin } from '../pipeline/read-plan-within.js';
-import { rerunSet, type ReusedJob } from '../pipeline/engine.js';
+import { PipelineFileError } from '../pipeline/read/pipeline-file-error.js';
+import { preparePlanThread } from '../pipeline/read/read-on-thread.js';
+import { readPipeline } from '../pipeline/read/read-pipeline.js';
+import { rerunSet, type ReusedJob } from '../pipeline/run/engine.js';
 import type { PipelinePlan } from '../pipeline/plan.js';
-import { abortReason, deadline } from '../model/within-time.js';
+import { abortReason, deadline } from '../util/within-time.js';
 import { createIncludeFetcher, INCLUDES_TIMEOUT_MS, REMOTE_INCLUDE_TIMEOUT_MS } from './fetch-include.js';
 import { executePipeline, type PipelineRuntime } from './execute-pipeline.js';
 import { holdingLease, startClaimLoop } from './claim-loop.js';
@@ -125,7 +126,7 @@ export function startWorker(options: WorkerOptions): Worker {
           includeProjects: options.includes.projects(claimed.target.project),
           remote: { timeoutMs: REMOTE_INCLUDE_TIMEOUT_MS, allowedAddresses: options.includes.allowedAddresses },
         });
-        plan = await readPipelinePlanWithin(sourceDir, predefinedVariables(facts), options.pipelineFileTimeoutMs, options.runtime.planOptions, fetchInclude);
+        plan = await readPipeline(sourceDir, { variables: predefinedVariables(facts), timeoutMs: options.pipelineFileTimeoutMs, plan: options.runtime.planOptions, fetchInclude });
         if (archiveNotes.length > 0) plan = { ...plan, notes: [...(plan.notes ?? []), ...archiveNotes] };
       } catch (error) {
         if (!(error instanceof PipelineFileError)) throw error;

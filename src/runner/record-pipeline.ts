@@ -1,5 +1,5 @@
 import type { PipelineStore, RecordedPipeline } from '../store/pipeline-store.js';
-import type { PipelineObserver } from '../pipeline/engine.js';
+import type { PipelineObserver } from '../pipeline/run/engine.js';
 
 const FLUSH_BYTES = 16 * 1024;
 const FLUSH_INTERVAL_MS = 500;

@@ -9,7 +9,7 @@ import type { Executor } from '../pipeline/executor.js';
 import { findOwnPush, findPushedImage, trustedCacheImages } from '../registry/find-pushed-image.js';
 import { createRegistryClient, type RegistryClient } from '../registry/registry-client.js';
 import { createRegistryArtifactStore, type RegistryArtifactStore } from '../registry/registry-artifact-store.js';
-import { DEFAULT_ARTIFACT_EXPIRY_SECONDS } from '../pipeline/job-artifacts.js';
+import { DEFAULT_ARTIFACT_EXPIRY_SECONDS } from '../pipeline/run/job-artifacts.js';
 import { createLocalResourceGroups } from '../pipeline/resource-groups.js';
 import { createResourceGroupLocks } from '../store/resource-group-locks.js';
 import type { PipelineRuntime } from '../runner/execute-pipeline.js';

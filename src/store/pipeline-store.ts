@@ -1,7 +1,7 @@
 import type { ForgeName, ProjectKey } from '../model/forge-event.js';
 import type { ServiceLog } from '../pipeline/executor.js';
 import type { SavedArtifacts } from '../pipeline/artifact-store.js';
-import type { ImageResult, JobResult, PipelineResult, ReusedJob } from '../pipeline/engine.js';
+import type { ImageResult, JobResult, PipelineResult, ReusedJob } from '../pipeline/run/engine.js';
 import type { JobSpec, PipelinePlan } from '../pipeline/plan.js';
 import { withTransaction, type Client, type Pool } from './pool.js';
 

@@ -1,6 +1,6 @@
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import type { ServiceLog } from '../pipeline/executor.js';
-import { formatDuration } from '../pipeline/format-duration.js';
+import { formatDuration } from '../util/format-duration.js';
 import type { ForgeAccess } from '../model/forge-event.js';
 import type { JobView, PipelineView } from '../store/pipeline-views.js';
 import { sendError, sendJson, sendText } from '../http/respond.js';

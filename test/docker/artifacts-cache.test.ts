@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerClient } from '../../src/executors/docker/docker-client.js';
 import { createDockerExecutor } from '../../src/executors/docker/docker-executor.js';
 import type { ArtifactSettings } from '../../src/pipeline/artifact-store.js';
-import { runPipeline } from '../../src/pipeline/engine.js';
+import { runPipeline } from '../../src/pipeline/run/engine.js';
 import { repositoryPath } from '../../src/pipeline/image-names.js';
-import { readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
+import { readPipeline } from '../../src/pipeline/read/read-pipeline.js';
 import { artifactRepository } from '../../src/registry/project-repositories.js';
 import { createRegistryArtifactStore } from '../../src/registry/registry-artifact-store.js';
 import { createRegistryClient } from '../../src/registry/registry-client.js';
@@ -193,7 +193,7 @@ describe('limits on what a job keeps', () => {
     folders.push(dir);
     await writeFile(path.join(dir, '.gitlab-ci.yml'), gitlabCi);
     let log = '';
-    const result = await runPipeline({ ...pipelineRun(dir, await readPipelinePlan(dir)), artifacts }, executor, { jobOutput: (_job, text) => (log += text) });
+    const result = await runPipeline({ ...pipelineRun(dir, await readPipeline(dir)), artifacts }, executor, { jobOutput: (_job, text) => (log += text) });
     return { result, log };
   }
 

@@ -4,10 +4,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDockerClient } from '../../src/executors/docker/docker-client.js';
 import { createDockerExecutor } from '../../src/executors/docker/docker-executor.js';
-import { runPipeline } from '../../src/pipeline/engine.js';
+import { runPipeline } from '../../src/pipeline/run/engine.js';
 import { repositoryPath } from '../../src/pipeline/image-names.js';
 import { predefinedVariables } from '../../src/pipeline/predefined-variables.js';
-import { readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
+import { readPipeline } from '../../src/pipeline/read/read-pipeline.js';
 import { executorOptions, labFacts, pipelineRun, registry } from '../helpers/docker-lab.js';
 
 const EXAMPLE = path.resolve(import.meta.dirname, '../../examples/notes-postgres');
@@ -31,7 +31,7 @@ describe('the notes-postgres example', () => {
   it.each(['.slipway.yml', '.gitlab-ci.yml'] as const)('passes its PostgreSQL-backed tests and pushes its image, from %s', async (file) => {
     const dir = await checkout(file);
     const facts = labFacts();
-    const plan = await readPipelinePlan(dir, predefinedVariables(facts));
+    const plan = await readPipeline(dir, { variables: predefinedVariables(facts) });
     let log = '';
     // The lab registry takes any credential; a real one takes this pipeline's job token.
     const result = await runPipeline({ ...pipelineRun(dir, plan, { jobToken: 'slipway-example-token' }), facts }, executor, { jobOutput: (_job, text) => (log += text) });

@@ -1,9 +1,9 @@
 import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDockerExecutor } from '../../src/executors/docker/docker-executor.js';
-import { runPipeline } from '../../src/pipeline/engine.js';
+import { runPipeline } from '../../src/pipeline/run/engine.js';
 import type { PipelinePlan, ScriptJobSpec } from '../../src/pipeline/plan.js';
-import { readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
+import { readPipeline } from '../../src/pipeline/read/read-pipeline.js';
 import { dindsOf, exampleCopy, executorOptions, host, pipelineRun } from '../helpers/docker-lab.js';
 
 const executor = createDockerExecutor(host, executorOptions);
@@ -28,7 +28,7 @@ describe('pipelines that go wrong', () => {
 
   it('fail the build with the daemon’s message when the Dockerfile is broken', async () => {
     const dir = await source({ Dockerfile: 'FROM python:3.8-slim\nRUN exit 3\n' });
-    const run = pipelineRun(dir, await readPipelinePlan(dir));
+    const run = pipelineRun(dir, await readPipeline(dir));
 
     const result = await runPipeline(run, executor);
 

@@ -2,11 +2,11 @@ import { appendFile, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerExecutor } from '../../src/executors/docker/docker-executor.js';
-import { runPipeline, type PipelineResult } from '../../src/pipeline/engine.js';
-import { PROJECT_DIR } from '../../src/pipeline/executor.js';
+import { runPipeline, type PipelineResult } from '../../src/pipeline/run/engine.js';
+import { PROJECT_DIR } from '../../src/pipeline/plan.js';
 import { repositoryPath } from '../../src/pipeline/image-names.js';
 import { predefinedVariables } from '../../src/pipeline/predefined-variables.js';
-import { readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
+import { readPipeline } from '../../src/pipeline/read/read-pipeline.js';
 import { createRegistryClient } from '../../src/registry/registry-client.js';
 import { createJobTokenStore } from '../../src/store/job-token-store.js';
 import { createPipelineStore } from '../../src/store/pipeline-store.js';
@@ -52,7 +52,7 @@ describe('a .gitlab-ci.yml of the common docker:dind shape, run unchanged', () =
     const { id } = await store.create({ forge: 'local', project, sha, ref: 'main', defaultBranch: 'main' }, [], 'test-runner');
     const jobToken = await createJobTokenStore(pool).issue({ pipelineId: id, repository: repositoryPath(project), actions: ['pull', 'push'], leaseOwner: 'test-runner' });
     const facts = labFacts({ id: String(id), project, sha, registry: registry.host });
-    const plan = await readPipelinePlan(dir, predefinedVariables(facts));
+    const plan = await readPipeline(dir, { variables: predefinedVariables(facts) });
     const log = outputs();
     const result = await runPipeline(pipelineRun(dir, plan, { id: String(id), project, sha, registry: registry.host, jobToken }), executor, log.observer);
     await pool.query(`UPDATE pipelines SET status = $2, finished_at = now() WHERE id = $1`, [id, result.status]);
@@ -131,7 +131,7 @@ notify:
     folders.push(dir);
     const jobToken = 'slipway-any-value-works-without-registry-auth';
     const run = pipelineRun(dir, { source: '', jobs: [] }, { jobToken });
-    const plan = await readPipelinePlan(dir, {});
+    const plan = await readPipeline(dir);
     const log = outputs();
 
     const result = await runPipeline({ ...run, plan }, executor, log.observer);
@@ -174,7 +174,7 @@ after:
 `,
     });
     folders.push(dir);
-    const plan = await readPipelinePlan(dir, {});
+    const plan = await readPipeline(dir);
 
     const result = await runPipeline(pipelineRun(dir, plan), executor);
 
@@ -203,7 +203,7 @@ slow:
 `,
     });
     folders.push(dir);
-    const plan = await readPipelinePlan(dir, {});
+    const plan = await readPipeline(dir);
     const log = outputs();
 
     const result = await runPipeline(pipelineRun(dir, plan), executor, log.observer);

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDockerClient } from '../../src/executors/docker/docker-client.js';
 import { createDockerExecutor } from '../../src/executors/docker/docker-executor.js';
-import { runPipeline } from '../../src/pipeline/engine.js';
-import { readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
+import { runPipeline } from '../../src/pipeline/run/engine.js';
+import { readPipeline } from '../../src/pipeline/read/read-pipeline.js';
 import { executorOptions, pipelineRun } from '../helpers/docker-lab.js';
 
 const executor = createDockerExecutor(createDockerClient(), executorOptions);
@@ -20,7 +20,7 @@ async function runFile(gitlabCi: string) {
   await writeFile(path.join(dir, '.gitlab-ci.yml'), gitlabCi);
   const events: string[] = [];
   const output = new Map<string, string>();
-  const result = await runPipeline(pipelineRun(dir, await readPipelinePlan(dir)), executor, {
+  const result = await runPipeline(pipelineRun(dir, await readPipeline(dir)), executor, {
     jobStarted: (job) => void events.push(`start ${job.name}`),
     jobFinished: (job, finished) => void events.push(`${finished.status} ${job.name}`),
     jobOutput: (job, text) => output.set(job.name, (output.get(job.name) ?? '') + text),

@@ -2,8 +2,8 @@ import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDockerExecutor } from '../../src/executors/docker/docker-executor.js';
-import { runPipeline } from '../../src/pipeline/engine.js';
-import { readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
+import { runPipeline } from '../../src/pipeline/run/engine.js';
+import { readPipeline } from '../../src/pipeline/read/read-pipeline.js';
 import { repositoryPath } from '../../src/pipeline/image-names.js';
 import { dindsOf, exampleCopy, executorOptions, host, pipelineRun, registry } from '../helpers/docker-lab.js';
 
@@ -18,7 +18,7 @@ describe('a pipeline in its own dind daemon', () => {
   it('passes the Tornado example, pushes :<sha>, and the registry serves that digest', async () => {
     const dir = await exampleCopy();
     folders.push(dir);
-    const run = pipelineRun(dir, await readPipelinePlan(dir));
+    const run = pipelineRun(dir, await readPipeline(dir));
     const output: string[] = [];
 
     const result = await runPipeline(run, executor, { jobOutput: (_job, text) => output.push(text) });
@@ -43,7 +43,7 @@ describe('a pipeline in its own dind daemon', () => {
     folders.push(dir);
     const failingTest = (await readFile(path.join(dir, 'test_hello_world.py'), 'utf8')).replace('b"Hello, world"', 'b"Goodbye"');
     await writeFile(path.join(dir, 'test_hello_world.py'), failingTest);
-    const run = pipelineRun(dir, await readPipelinePlan(dir));
+    const run = pipelineRun(dir, await readPipeline(dir));
 
     const result = await runPipeline(run, executor);
 

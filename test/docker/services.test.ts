@@ -5,9 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createDockerClient } from '../../src/executors/docker/docker-client.js';
 import { createDockerExecutor } from '../../src/executors/docker/docker-executor.js';
 import { LABEL_ROLE } from '../../src/executors/docker/dind.js';
-import { runPipeline, type JobResult } from '../../src/pipeline/engine.js';
+import { runPipeline, type JobResult } from '../../src/pipeline/run/engine.js';
 import type { JobSpec } from '../../src/pipeline/plan.js';
-import { readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
+import { readPipeline } from '../../src/pipeline/read/read-pipeline.js';
 import { dindsOf, executorOptions, pipelineRun } from '../helpers/docker-lab.js';
 
 const folders: string[] = [];
@@ -68,7 +68,7 @@ by-alias:
     - getent hosts db
 `,
     });
-    const plan = await readPipelinePlan(dir);
+    const plan = await readPipeline(dir);
     const output = new Map<string, string>();
     const result = await runPipeline(pipelineRun(dir, plan), executor, {
       jobOutput: (job, text) => output.set(job.name, (output.get(job.name) ?? '') + text),
@@ -113,7 +113,7 @@ exits:
   script: [echo "never runs"]
 `,
     });
-    const plan = await readPipelinePlan(dir);
+    const plan = await readPipeline(dir);
     const leftBehind: Record<string, unknown[]> = {};
     const run = pipelineRun(dir, plan);
     const result = await runPipeline(run, quick, {

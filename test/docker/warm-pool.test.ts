@@ -6,8 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { listPool, prunePool, type PoolSettings } from '../../src/executors/docker/dind-pool.js';
 import { ownerLabel } from '../../src/executors/docker/dind.js';
 import { createDockerExecutor } from '../../src/executors/docker/docker-executor.js';
-import { runPipeline } from '../../src/pipeline/engine.js';
-import { readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
+import { runPipeline } from '../../src/pipeline/run/engine.js';
+import { readPipeline } from '../../src/pipeline/read/read-pipeline.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { runCli } from '../helpers/cli.js';
 import { exampleCopy, executorOptions, fakeSha, host, labEnv, pipelineRun, uniqueName } from '../helpers/docker-lab.js';
@@ -39,7 +39,7 @@ describe('the pool of seeded dind daemons', () => {
   it('seeds a daemon from what a pipeline pulled, and the next pipeline on it gives the same results as on a fresh one', async () => {
     const dir = await exampleCopy();
     folders.push(dir);
-    const plan = await readPipelinePlan(dir);
+    const plan = await readPipeline(dir);
     const project = uniqueName('slipway-test/pool');
     const affinity = `${project} protected`;
     const sha = fakeSha();
@@ -99,8 +99,8 @@ describe('the pool of seeded dind daemons', () => {
     const checkLog = outputs();
     let tampered, checked;
     try {
-      tampered = await runPipeline(pipelineRun(tamper, await readPipelinePlan(tamper), { project, ref: 'feature/x', affinity }), oneEach, tamperLog.observer);
-      checked = await runPipeline(pipelineRun(check, await readPipelinePlan(check), { project, ref: 'feature/x', affinity }), oneEach, checkLog.observer);
+      tampered = await runPipeline(pipelineRun(tamper, await readPipeline(tamper), { project, ref: 'feature/x', affinity }), oneEach, tamperLog.observer);
+      checked = await runPipeline(pipelineRun(check, await readPipeline(check), { project, ref: 'feature/x', affinity }), oneEach, checkLog.observer);
     } finally {
       await oneEach.stop!();
     }
@@ -146,7 +146,7 @@ describe('the pool of seeded dind daemons', () => {
     folders.push(dir);
     const controller = new AbortController();
     const log = outputs();
-    const running = runPipeline(pipelineRun(dir, await readPipelinePlan(dir), { affinity }), executor, log.observer, controller.signal);
+    const running = runPipeline(pipelineRun(dir, await readPipeline(dir), { affinity }), executor, log.observer, controller.signal);
     await waitFor('the job to start', async () => (log.byJob.get('slow') ?? '').includes('started'), 60_000);
     const [claimed] = await membersFor(affinity);
     controller.abort(new Error('canceled by a test'));

@@ -8,7 +8,7 @@ import tar from 'tar-stream';
 import { createDockerClient } from '../../src/executors/docker/docker-client.js';
 import { listDinds } from '../../src/executors/docker/dind.js';
 import type { DockerExecutorOptions } from '../../src/executors/docker/docker-executor.js';
-import type { PipelineRun } from '../../src/pipeline/engine.js';
+import type { PipelineRun } from '../../src/pipeline/run/engine.js';
 import type { PipelinePlan } from '../../src/pipeline/plan.js';
 import type { PipelineFacts } from '../../src/model/pipeline-facts.js';
 import { createRegistryClient } from '../../src/registry/registry-client.js';

@@ -1,6 +1,6 @@
 import { imageAttester } from '../../src/provenance/attest-image.js';
 import { loadSigningKey } from '../../src/provenance/signing-key.js';
-import { readAttestations, writeAttestation } from '../../src/registry/attestations.js';
+import { readAttestations, writeAttestation } from '../../src/provenance/attestations.js';
 import { createRegistryClient } from '../../src/registry/registry-client.js';
 import { labFacts } from './docker-lab.js';
 import { TEST_SIGNING_DIR as dir, TEST_SIGNING_KEY_FILE } from './test-signing-key.js';

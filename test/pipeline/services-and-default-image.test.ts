@@ -2,11 +2,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseGitlabCiFile } from '../../src/pipeline/gitlab-ci/read-gitlab-ci.js';
-import { PipelineFileError } from '../../src/pipeline/pipeline-file-error.js';
+import { parseGitlabCiFile } from '../../src/pipeline/read/gitlab-ci/read-gitlab-ci.js';
+import { PipelineFileError } from '../../src/pipeline/read/pipeline-file-error.js';
 import type { ScriptJobSpec } from '../../src/pipeline/plan.js';
-import { createCoverageReader } from '../../src/pipeline/read-coverage.js';
-import { parsePipelineFile, readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
+import { createCoverageReader } from '../../src/pipeline/run/read-coverage.js';
+import { parsePipelineFile } from '../../src/pipeline/read/read-slipway-file.js';
+import { readPipeline } from '../../src/pipeline/read/read-pipeline.js';
 import { defaultServiceNames, isDindService, resolveServices } from '../../src/pipeline/services.js';
 
 const noDockerfile = () => false;
@@ -140,7 +141,7 @@ describe('the default image in the MR comment', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'slipway-default-image-'));
     try {
       await writeFile(path.join(dir, '.gitlab-ci.yml'), 'test:\n  script: [make test]\nlint:\n  script: [make lint]\nbuild:\n  image: docker\n  script: [make image]\n');
-      const plan = await readPipelinePlan(dir, {}, { defaultImage: 'debian:bookworm' });
+      const plan = await readPipeline(dir, { plan: { defaultImage: 'debian:bookworm' } });
       expect(plan.notes).toContain("`test`, `lint` name no image, so they run in `debian:bookworm` (the server's SLIPWAY_DEFAULT_IMAGE).");
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -7,7 +7,7 @@ import { imageAttester } from '../../src/provenance/attest-image.js';
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from '../../src/provenance/dsse.js';
 import { loadSigningKey, type SigningKey } from '../../src/provenance/signing-key.js';
 import { judgeProvenance, verifyProvenance } from '../../src/provenance/verify-provenance.js';
-import { readAttestations, writeAttestation } from '../../src/registry/attestations.js';
+import { readAttestations, writeAttestation } from '../../src/provenance/attestations.js';
 import { createRegistryClient } from '../../src/registry/registry-client.js';
 import { runCli } from '../helpers/cli.js';
 import { fakeSha, labFacts, uniqueName } from '../helpers/docker-lab.js';

@@ -2,9 +2,9 @@ import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promoteImage } from '../../src/deploy/promote-image.js';
 import { createDockerExecutor } from '../../src/executors/docker/docker-executor.js';
-import { runPipeline } from '../../src/pipeline/engine.js';
+import { runPipeline } from '../../src/pipeline/run/engine.js';
 import { repositoryPath } from '../../src/pipeline/image-names.js';
-import { readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
+import { readPipeline } from '../../src/pipeline/read/read-pipeline.js';
 import { environmentRepository } from '../../src/registry/project-repositories.js';
 import { createRegistryClient } from '../../src/registry/registry-client.js';
 import { createJobTokenStore } from '../../src/store/job-token-store.js';
@@ -30,7 +30,7 @@ describe('environment tags are written only by promotion', () => {
     await promoteImage(registry, repository, promotedSha, promoted, 'prod');
     const dir = await exampleCopy({ '.slipway.yml': BUILD_ONLY });
     folders.push(dir);
-    const plan = await readPipelinePlan(dir);
+    const plan = await readPipeline(dir);
     const output: string[] = [];
 
     const onProd = await runPipeline(pipelineRun(dir, plan, { project, ref: 'prod', defaultBranch: 'main' }), executor);
@@ -82,7 +82,7 @@ build:
     folders.push(dir);
     const output: string[] = [];
 
-    const result = await runPipeline(pipelineRun(dir, await readPipelinePlan(dir), { id: String(id), project, sha, registry: tokenRegistry.host, jobToken }), executor, {
+    const result = await runPipeline(pipelineRun(dir, await readPipeline(dir), { id: String(id), project, sha, registry: tokenRegistry.host, jobToken }), executor, {
       jobOutput: (_job, text) => output.push(text),
     });
     const built = (await admin.getManifest(repositoryPath(project), sha))!;

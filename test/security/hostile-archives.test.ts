@@ -8,9 +8,9 @@ import { createGzip } from 'node:zlib';
 import tarStream from 'tar-stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ArchiveLimitError, extractArchive, linkEscapes } from '../../src/forges/extract-archive.js';
-import { resolveInCheckout } from '../../src/pipeline/checkout-paths.js';
-import { PipelineFileError } from '../../src/pipeline/pipeline-file-error.js';
-import { readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
+import { resolveInCheckout } from '../../src/util/checkout-paths.js';
+import { PipelineFileError } from '../../src/pipeline/read/pipeline-file-error.js';
+import { readPipeline } from '../../src/pipeline/read/read-pipeline.js';
 
 type Entry = { name: string; type?: 'file' | 'directory' | 'symlink' | 'link' | 'fifo'; linkname?: string; content?: string };
 
@@ -128,7 +128,7 @@ describe('unpacking a hostile forge archive', () => {
     await symlink('/etc/passwd', path.join(dir, '.slipway.yml'));
     await symlink('/', path.join(dir, 'hostroot'));
 
-    await expect(readPipelinePlan(dir)).rejects.toThrow(new PipelineFileError('.slipway.yml', ['.slipway.yml leads outside the repository']));
+    await expect(readPipeline(dir)).rejects.toThrow(new PipelineFileError('.slipway.yml', ['.slipway.yml leads outside the repository']));
     expect(() => resolveInCheckout(dir, 'hostroot/etc')).toThrow('hostroot/etc leads outside the repository');
     expect(() => resolveInCheckout(dir, '../..')).toThrow('../.. is outside the repository');
   });
@@ -137,7 +137,7 @@ describe('unpacking a hostile forge archive', () => {
     const dir = await checkout();
     await writeFile(path.join(dir, '.gitlab-ci.yml'), `# ${'x'.repeat(2 * 1024 * 1024)}\n`);
 
-    await expect(readPipelinePlan(dir)).rejects.toThrow(/^\.gitlab-ci\.yml: is \d+ bytes; a pipeline file may be at most 1048576$/);
+    await expect(readPipeline(dir)).rejects.toThrow(/^\.gitlab-ci\.yml: is \d+ bytes; a pipeline file may be at most 1048576$/);
   });
 
   it.each([

@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseGitlabCiFile } from '../../src/pipeline/gitlab-ci/read-gitlab-ci.js';
-import { evaluate, parseExpression } from '../../src/pipeline/gitlab-ci/rule-expression.js';
-import { PipelineFileError } from '../../src/pipeline/pipeline-file-error.js';
-import { readPipelinePlanWithin } from '../../src/pipeline/read-plan-within.js';
+import { parseGitlabCiFile } from '../../src/pipeline/read/gitlab-ci/read-gitlab-ci.js';
+import { evaluate, parseExpression } from '../../src/pipeline/read/gitlab-ci/rule-expression.js';
+import { PipelineFileError } from '../../src/pipeline/read/pipeline-file-error.js';
+import { readPipeline } from '../../src/pipeline/read/read-pipeline.js';
 
 const CATASTROPHIC = '/(a+)+$/';
 const LONG = `${'a'.repeat(10_000)}b`;
@@ -69,7 +69,7 @@ describe('pipeline files written to hurt', () => {
     await new Promise<void>((resolve) => health.listen(0, '127.0.0.1', resolve));
     const healthUrl = `http://127.0.0.1:${(health.address() as AddressInfo).port}/healthz`;
     const answers: number[] = [];
-    const reading = readPipelinePlanWithin(dir, { LONG }, 3_000);
+    const reading = readPipeline(dir, { variables: { LONG }, timeoutMs: 3_000 });
     const settled = reading.then(() => undefined, () => undefined);
     let done = false;
     void settled.then(() => (done = true));
@@ -96,7 +96,7 @@ describe('pipeline files written to hurt', () => {
     folders.push(dir);
     await writeFile(path.join(dir, '.gitlab-ci.yml'), `test:\n  image: python:3.8-slim\n  script: [pytest]\n  rules:\n    - if: '$CI_COMMIT_BRANCH =~ /^feat/i'\n`);
 
-    const plan = await readPipelinePlanWithin(dir, { CI_COMMIT_BRANCH: 'FEATURE-1', CI_PIPELINE_SOURCE: 'push' }, 30_000);
+    const plan = await readPipeline(dir, { variables: { CI_COMMIT_BRANCH: 'FEATURE-1', CI_PIPELINE_SOURCE: 'push' }, timeoutMs: 30_000 });
 
     expect(plan.jobs.map((job) => job.name)).toEqual(['test']);
   });

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerExecutor } from '../../src/executors/docker/docker-executor.js';
-import { runPipeline } from '../../src/pipeline/engine.js';
-import { readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
+import { runPipeline } from '../../src/pipeline/run/engine.js';
+import { readPipeline } from '../../src/pipeline/read/read-pipeline.js';
 import { exampleCopy, executorOptions, host, pipelineRun, uniqueName } from '../helpers/docker-lab.js';
 
 /** A registry that asks for Basic credentials and notes every Authorization it is sent. */
@@ -64,7 +64,7 @@ describe('the credentials a job image is pulled with', () => {
     });
     folders.push(dir);
 
-    const result = await runPipeline(pipelineRun(dir, await readPipelinePlan(dir), { project, jobToken: 'job-token-of-this-pipeline' }), executor);
+    const result = await runPipeline(pipelineRun(dir, await readPipeline(dir), { project, jobToken: 'job-token-of-this-pipeline' }), executor);
 
     // Neither stand-in has the images: every job fails to pull, which is all this needs.
     expect(result.jobs.map((job) => [job.name, job.status])).toEqual([

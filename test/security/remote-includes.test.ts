@@ -7,7 +7,7 @@ import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGitlabForge } from '../../src/forges/gitlab/gitlab-forge.js';
 import type { ScriptJobSpec } from '../../src/pipeline/plan.js';
-import { readPipelinePlanWithin } from '../../src/pipeline/read-plan-within.js';
+import { readPipeline } from '../../src/pipeline/read/read-pipeline.js';
 import { createIncludeFetcher, fetchRemote } from '../../src/runner/fetch-include.js';
 
 // nock (set up for every file) replaces Node's sockets, and the address checks under test live in them.
@@ -80,7 +80,7 @@ describe('include:remote', () => {
     try {
       await writeFile(path.join(dir, '.gitlab-ci.yml'), `include: ${base}/ci/base.yml\ntest:\n  extends: .base\n`);
       const fetchInclude = createIncludeFetcher({ forge: createGitlabForge({ url: 'https://gitlab.example.com', token: 't' }), target: { forge: 'gitlab', project: 'team/app', apiContext: { projectId: 1 } }, sha: 'c'.repeat(40), includeProjects: [], remote: allowLoopback });
-      const plan = await readPipelinePlanWithin(dir, { CI_COMMIT_BRANCH: 'main' }, 10_000, {}, fetchInclude);
+      const plan = await readPipeline(dir, { variables: { CI_COMMIT_BRANCH: 'main' }, timeoutMs: 10_000, fetchInclude });
       expect(plan.jobs.map((job) => [job.name, (job as ScriptJobSpec).script])).toEqual([['test', ['echo from remote']]]);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseGitlabCiFile } from '../../src/pipeline/gitlab-ci/read-gitlab-ci.js';
+import { parseGitlabCiFile } from '../../src/pipeline/read/gitlab-ci/read-gitlab-ci.js';
 import type { ScriptJobSpec } from '../../src/pipeline/plan.js';
 import { createLocalResourceGroups, type ResourceGroups } from '../../src/pipeline/resource-groups.js';
 import { createResourceGroupLocks } from '../../src/store/resource-group-locks.js';

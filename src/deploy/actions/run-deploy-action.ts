@@ -1,6 +1,6 @@
 import type { DeployActionConfig } from '../../config/policy-file.js';
 import type { CiVariable } from '../../model/ci-variable.js';
-import { maskText } from '../../pipeline/mask-secrets.js';
+import { maskText } from '../../util/mask-secrets.js';
 import type { RunAction } from '../carry-out-deployment.js';
 import { runWebhookAction, type DeployDescription } from './webhook-action.js';
 

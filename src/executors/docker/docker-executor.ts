@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
-import { withinTime } from '../../model/within-time.js';
-import { resolveInCheckout } from '../../pipeline/checkout-paths.js';
+import { withinTime } from '../../util/within-time.js';
+import { resolveInCheckout } from '../../util/checkout-paths.js';
 import { JobError, type ExecutionEnvironment, type Executor, type PipelineIdentity } from '../../pipeline/executor.js';
 import { buildAndPush } from './build-and-push.js';
 import { repositoryPath } from '../../pipeline/image-names.js';

@@ -1,9 +1,9 @@
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import { JobError, PROJECT_DIR, type JobFile, type JobInput, type ServiceLog } from '../../pipeline/executor.js';
-import type { WorkspaceReader } from '../../pipeline/workspace-archive.js';
+import { JobError, type JobFile, type JobInput, type ServiceLog, type WorkspaceReader } from '../../pipeline/executor.js';
+import { PROJECT_DIR } from '../../pipeline/plan.js';
 import type { ResolvedService } from '../../pipeline/services.js';
-import { abortable } from '../../model/within-time.js';
+import { abortable } from '../../util/within-time.js';
 import { isNotFound, removeContainer } from './docker-client.js';
 import { pullImage, type RegistryAuth } from './pull-image.js';
 import { createJobPod } from './job-services.js';

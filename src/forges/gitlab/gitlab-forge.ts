@@ -1,5 +1,5 @@
-import { Gitlab } from '@gitbeaker/rest';
-import { abortable } from '../../model/within-time.js';
+import { connectGitlab } from './gitlab-api.js';
+import { abortable } from '../../util/within-time.js';
 import { extractArchive } from '../extract-archive.js';
 import type { ForgeTarget } from '../../model/forge-event.js';
 import { limitedText, type Forge } from '../forge.js';
@@ -12,8 +12,6 @@ export interface GitlabForgeOptions {
 const isNotFound = (error: unknown) =>
   typeof error === 'object' && error !== null && 'cause' in error && (error.cause as { response?: { status?: number } } | undefined)?.response?.status === 404;
 
-const QUERY_TIMEOUT_MS = 120_000;
-
 /** Waits for `promise` until `signal` aborts; gitbeaker cannot be handed the signal itself. */
 const untilAborted = <T>(promise: Promise<T>, signal: AbortSignal | undefined) => (signal ? abortable(promise, signal) : promise);
 
@@ -24,8 +22,7 @@ const projectIdOf = (target: ForgeTarget) => Number(target.apiContext.projectId)
  * report that still fails is tried again later by the reporter, the one retry layer above it.
  */
 export function createGitlabForge(options: GitlabForgeOptions): Forge {
-  // gitbeaker takes no signal per call: a request Slipway stops waiting for ends by this timeout.
-  const api = new Gitlab({ host: options.url, token: options.token, queryTimeout: QUERY_TIMEOUT_MS });
+  const api = connectGitlab(options.url, options.token);
   return {
     name: 'gitlab',
     maxCommentLength: 1_000_000,

@@ -1,4 +1,4 @@
-import { compileSafeRegex, slashPattern, type SafeRegex } from './safe-regex.js';
+import { compileSafeRegex, slashPattern, type SafeRegex } from '../../../util/safe-regex.js';
 
 /**
  * GitLab's `rules:if` / `only:variables` expressions: `$VAR`, quoted strings, `null`,

@@ -1,5 +1,5 @@
-import { globRegex } from './gitlab-ci/checkout-globs.js';
-import type { SafeRegex } from './gitlab-ci/safe-regex.js';
+import { globRegex } from '../../util/checkout-globs.js';
+import type { SafeRegex } from '../../util/safe-regex.js';
 
 /** Which files of a job's workspace an `artifacts` or `cache` entry keeps. */
 export interface PathSelection {

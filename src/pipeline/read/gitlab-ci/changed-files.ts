@@ -1,4 +1,4 @@
-import { globRegex } from './checkout-globs.js';
+import { globRegex } from '../../../util/checkout-globs.js';
 import type { Checkout } from './job-filters.js';
 import { IncludesNeeded, requestKey, type FetchedInclude } from './resolve-includes.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { changedFiles } from '../../../src/pipeline/gitlab-ci/changed-files.js';
-import { parseGitlabCiFile } from '../../../src/pipeline/gitlab-ci/read-gitlab-ci.js';
-import { IncludesNeeded, requestKey, type FetchedInclude, type IncludeRequest } from '../../../src/pipeline/gitlab-ci/resolve-includes.js';
-import { readFetchingIncludes } from '../../../src/pipeline/read-fetching-includes.js';
+import { changedFiles } from '../../../../src/pipeline/read/gitlab-ci/changed-files.js';
+import { parseGitlabCiFile } from '../../../../src/pipeline/read/gitlab-ci/read-gitlab-ci.js';
+import { IncludesNeeded, requestKey, type FetchedInclude, type IncludeRequest } from '../../../../src/pipeline/read/gitlab-ci/resolve-includes.js';
+import { readFetchingIncludes } from '../../../../src/pipeline/read/fetch-includes-between-reads.js';
 
 const push = { CI_COMMIT_BRANCH: 'feature', CI_COMMIT_REF_NAME: 'feature', CI_PIPELINE_SOURCE: 'push', CI_COMMIT_BEFORE_SHA: 'b'.repeat(40) };
 const mergeRequest = { CI_COMMIT_REF_NAME: 'feature', CI_PIPELINE_SOURCE: 'merge_request_event', CI_MERGE_REQUEST_IID: '4', CI_MERGE_REQUEST_TARGET_BRANCH_NAME: 'main' };

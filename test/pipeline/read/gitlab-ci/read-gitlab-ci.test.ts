@@ -1,14 +1,14 @@
-import type { PipelineFacts } from '../../../src/model/pipeline-facts.js';
+import type { PipelineFacts } from '../../../../src/model/pipeline-facts.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseGitlabCiFile } from '../../../src/pipeline/gitlab-ci/read-gitlab-ci.js';
-import { PipelineFileError } from '../../../src/pipeline/pipeline-file-error.js';
-import type { ScriptJobSpec } from '../../../src/pipeline/plan.js';
-import { predefinedVariables } from '../../../src/pipeline/predefined-variables.js';
-import { refusalOf } from '../../helpers/refusal.js';
+import { parseGitlabCiFile } from '../../../../src/pipeline/read/gitlab-ci/read-gitlab-ci.js';
+import { PipelineFileError } from '../../../../src/pipeline/read/pipeline-file-error.js';
+import type { ScriptJobSpec } from '../../../../src/pipeline/plan.js';
+import { predefinedVariables } from '../../../../src/pipeline/predefined-variables.js';
+import { refusalOf } from '../../../helpers/refusal.js';
 
-const fixture = (name: string) => readFileSync(path.resolve(import.meta.dirname, '../../fixtures/gitlab-ci', name), 'utf8');
+const fixture = (name: string) => readFileSync(path.resolve(import.meta.dirname, '../../../fixtures/gitlab-ci', name), 'utf8');
 const facts: PipelineFacts = { id: '12', forge: 'gitlab', project: 'team/hello', sha: 'c0ffee'.padEnd(40, '0'), ref: 'main', defaultBranch: 'main', changeRequest: null, fromFork: false, registry: '127.0.0.1:5000' };
 const onMain = predefinedVariables(facts);
 const inMergeRequest = predefinedVariables({ ...facts, ref: 'feature', changeRequest: 4 });

@@ -1,7 +1,7 @@
 import type { GitlabGlobals, GitlabJob } from './gitlab-ci-schema.js';
 import { evaluate, parseExpression } from './rule-expression.js';
-import { expandVariables } from '../predefined-variables.js';
-import { compileSafeRegex, slashPattern } from './safe-regex.js';
+import { expandVariables } from '../../predefined-variables.js';
+import { compileSafeRegex, slashPattern } from '../../../util/safe-regex.js';
 
 export type Decision =
   | { run: true; when: 'on_success' | 'on_failure' | 'always'; allowFailure?: boolean; variables?: Record<string, string>; needs?: GitlabJob['needs'] }

@@ -1,10 +1,10 @@
 import { isMap } from 'yaml';
 import type { z } from 'zod';
 import { describeIssues, lineOf, parseYamlFile, PipelineFileError, problemAt, repeatedKeys, type YamlFile } from '../pipeline-file-error.js';
-import type { ArtifactsSpec, CacheSpec, PipelinePlan, PlanOptions, ScriptJobSpec } from '../plan.js';
-import { expandVariables } from '../predefined-variables.js';
+import type { ArtifactsSpec, CacheSpec, PipelinePlan, PlanOptions, ScriptJobSpec } from '../../plan.js';
+import { expandVariables } from '../../predefined-variables.js';
 import { CACHE_POLICIES, type GitlabArtifacts, type GitlabCache } from './artifacts-cache-schema.js';
-import { isDindService } from '../services.js';
+import { isDindService } from '../../services.js';
 import {
   GLOBAL_KEYWORDS,
   GlobalsSchema,
@@ -24,13 +24,13 @@ import {
 } from './gitlab-ci-schema.js';
 import { checkNeeds, needLists } from './check-needs.js';
 import { instancesOf, ParallelError, type JobInstance } from './expand-parallel.js';
-import { globRegex } from './checkout-globs.js';
+import { globRegex } from '../../../util/checkout-globs.js';
 import { decideJob, decideWorkflow, refPattern, type Checkout, type Decision } from './job-filters.js';
 import { ExtendsError, resolveExtends } from './resolve-extends.js';
 import { resolveIncludes, type IncludeSources } from './resolve-includes.js';
 import { REFERENCE_TAG, ReferenceError, resolveReferences } from './resolve-references.js';
 import { ExpressionError, parseExpression } from './rule-expression.js';
-import { compileSafeRegex, RegexError, slashPattern } from './safe-regex.js';
+import { compileSafeRegex, RegexError, slashPattern } from '../../../util/safe-regex.js';
 
 export const GITLAB_CI_FILE = '.gitlab-ci.yml';
 

@@ -1,20 +1,21 @@
-import { PROJECT_DIR, type BuildOutcome, type ExecutionEnvironment, type Executor, type JobContext, type JobFile, type ServiceLog } from './executor.js';
-import { formatDuration } from './format-duration.js';
-import { imageTags } from './image-names.js';
-import { createMasker, maskText } from './mask-secrets.js';
-import type { PipelineFacts } from '../model/pipeline-facts.js';
-import type { PipelineTrust } from './executor.js';
-import type { JobStatus, PipelineOutcome } from '../model/status.js';
-import type { JobSpec, PipelinePlan, ScriptJobSpec } from './plan.js';
-import { expandVariables, predefinedVariables } from './predefined-variables.js';
+import { PROJECT_DIR } from '../plan.js';
+import { type BuildOutcome, type ExecutionEnvironment, type Executor, type JobContext, type JobFile, type ServiceLog } from '../executor.js';
+import { formatDuration } from '../../util/format-duration.js';
+import { imageTags } from '../image-names.js';
+import { createMasker, maskText } from '../../util/mask-secrets.js';
+import type { PipelineFacts } from '../../model/pipeline-facts.js';
+import type { PipelineTrust } from '../executor.js';
+import type { JobStatus, PipelineOutcome } from '../../model/status.js';
+import type { JobSpec, PipelinePlan, ScriptJobSpec } from '../plan.js';
+import { expandVariables, predefinedVariables } from '../predefined-variables.js';
 import { createCoverageReader } from './read-coverage.js';
-import { resolveServices } from './services.js';
-import type { CiVariable } from '../model/ci-variable.js';
-import type { ArtifactSettings, SavedArtifacts } from './artifact-store.js';
-import type { ResourceGroups } from './resource-groups.js';
+import { resolveServices } from '../services.js';
+import type { CiVariable } from '../../model/ci-variable.js';
+import type { ArtifactSettings, SavedArtifacts } from '../artifact-store.js';
+import type { ResourceGroups } from '../resource-groups.js';
 import { collectOutputs, createLedger, dotenvFor, jobInputs, type ArtifactLedger } from './job-artifacts.js';
 
-export type { JobStatus } from '../model/status.js';
+export type { JobStatus } from '../../model/status.js';
 
 export interface JobResult {
   name: string;

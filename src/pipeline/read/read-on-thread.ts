@@ -3,8 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PipelineFileError } from './pipeline-file-error.js';
 import { IncludesNeeded, type FetchedInclude, type IncludeRequest } from './gitlab-ci/resolve-includes.js';
-import type { PipelinePlan, PlanOptions } from './plan.js';
-import { readFetchingIncludes, type FetchInclude } from './read-fetching-includes.js';
+import type { PipelinePlan, PlanOptions } from '../plan.js';
 
 /**
  * The compiled thread module; under the test runner this module is TypeScript, and its thread
@@ -22,21 +21,6 @@ type ThreadAnswer =
   | { fileError: { file: string; problems: string[] } }
   | { includesNeeded: IncludeRequest[] }
   | { crash: string };
-
-/**
- * Reads a checkout's pipeline plan on a thread of its own, within `timeoutMs`: a file from a
- * branch (anchors, extends, expressions) can never hold up the process's event loop, and one
- * that takes too long fails its pipeline with the reason instead of hanging it.
- */
-export function readPipelinePlanWithin(
-  sourceDir: string,
-  variables: Record<string, string>,
-  timeoutMs: number,
-  options: PlanOptions = {},
-  fetchInclude?: FetchInclude,
-): Promise<PipelinePlan> {
-  return readFetchingIncludes((fetched) => readOnThread(sourceDir, variables, timeoutMs, options, fetched), fetchInclude);
-}
 
 let spare: Worker | undefined;
 
@@ -61,7 +45,12 @@ export function preparePlanThread(): void {
   spare ??= startThread();
 }
 
-function readOnThread(
+/**
+ * Reads a checkout's pipeline plan (one reading, with the includes fetched so far) on a thread of its own, within `timeoutMs`: a file from a
+ * branch (anchors, extends, expressions) can never hold up the process's event loop, and one
+ * that takes too long fails its pipeline with the reason instead of hanging it.
+ */
+export function readOnThread(
   sourceDir: string,
   variables: Record<string, string>,
   timeoutMs: number,

@@ -3,16 +3,16 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { globRegex, listCheckout } from '../../../src/pipeline/gitlab-ci/checkout-globs.js';
-import type { FetchedInclude, IncludeSources } from '../../../src/pipeline/gitlab-ci/resolve-includes.js';
-import { parseGitlabCiFile } from '../../../src/pipeline/gitlab-ci/read-gitlab-ci.js';
-import { readPipelinePlan } from '../../../src/pipeline/read-pipeline-file.js';
-import { PipelineFileError } from '../../../src/pipeline/pipeline-file-error.js';
-import type { ScriptJobSpec } from '../../../src/pipeline/plan.js';
+import { globRegex, listCheckout } from '../../../../src/util/checkout-globs.js';
+import type { FetchedInclude, IncludeSources } from '../../../../src/pipeline/read/gitlab-ci/resolve-includes.js';
+import { parseGitlabCiFile } from '../../../../src/pipeline/read/gitlab-ci/read-gitlab-ci.js';
+import { readPipeline } from '../../../../src/pipeline/read/read-pipeline.js';
+import { PipelineFileError } from '../../../../src/pipeline/read/pipeline-file-error.js';
+import type { ScriptJobSpec } from '../../../../src/pipeline/plan.js';
 
 /** Real-world files nobody on the team wrote, each with where it came from and whether GitLab accepts it. */
-const CORPUS = path.resolve(import.meta.dirname, '../../../../shared/corpus/gitlab-ci');
-const INCLUDES = path.resolve(import.meta.dirname, '../../fixtures/corpus-includes');
+const CORPUS = path.resolve(import.meta.dirname, '../../../../../shared/corpus/gitlab-ci');
+const INCLUDES = path.resolve(import.meta.dirname, '../../../fixtures/corpus-includes');
 const accepted = readdirSync(CORPUS)
   .filter((file) => file.endsWith('.yml'))
   .filter((file) => (JSON.parse(readFileSync(path.join(CORPUS, `${file}.source.json`), 'utf8')) as { gitlab_accepts: boolean }).gitlab_accepts);
@@ -178,7 +178,7 @@ describe('rules:exists against a real checkout', () => {
       await writeFile(path.join(dir, 'existsDir/existDirNested/recursive.file'), '');
       await writeFile(path.join(dir, '.gitlab-ci.yml'), readFileSync(path.join(CORPUS, 'gcl-rules-exists.gitlab-ci.yml')));
 
-      const plan = await readPipelinePlan(dir, onDefaultBranch, { defaultImage: 'debian:bookworm' });
+      const plan = await readPipeline(dir, { variables: onDefaultBranch, plan: { defaultImage: 'debian:bookworm' } });
 
       expect(plan.jobs.map((job) => job.name)).toEqual(['executed-job-file', 'executed-job-paths', 'executed-job-dir', 'executed-job-dir-recursive', 'var-expand-test']);
     } finally {

@@ -1,14 +1,9 @@
+import type { WorkspaceReader } from '../executor.js';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import tarStream from 'tar-stream';
 
-/**
- * A tar stream of one folder of a job's workspace (`''` for all of it), as an archive API gives
- * it: entries named from the folder's own name (`dist/app.js` for `dist`); undefined when the
- * folder is not there.
- */
-export type WorkspaceReader = (folder: string) => Promise<NodeJS.ReadableStream | undefined>;
 
 /** Past the size an archive may have: the message says which limit, and what to change. */
 export class ArchiveTooLarge extends Error {

@@ -1,4 +1,4 @@
-import { compileSafeRegex } from './gitlab-ci/safe-regex.js';
+import { compileSafeRegex } from '../../util/safe-regex.js';
 
 /**
  * Reads a job's coverage from its output as GitLab does: the last line the pattern matches

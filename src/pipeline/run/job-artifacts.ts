@@ -1,12 +1,13 @@
-import type { ProjectKey } from '../model/forge-event.js';
-import type { ArtifactSettings, SavedArtifacts } from './artifact-store.js';
+import type { ProjectKey } from '../../model/forge-event.js';
+import type { ArtifactSettings, SavedArtifacts } from '../artifact-store.js';
 import { cacheKey } from './cache-key.js';
-import { JobError, type JobInput } from './executor.js';
-import { listCheckout } from './gitlab-ci/checkout-globs.js';
+import { JobError, type JobInput } from '../executor.js';
+import { listCheckout } from '../../util/checkout-globs.js';
 import { MAX_DOTENV_BYTES, parseDotenv } from './parse-dotenv.js';
-import type { JobWhen, ScriptJobSpec } from './plan.js';
-import { expandVariables } from './predefined-variables.js';
-import { ArchiveTooLarge, packWorkspace, readWorkspaceFile, type WorkspaceReader } from './workspace-archive.js';
+import type { JobWhen, ScriptJobSpec } from '../plan.js';
+import { expandVariables } from '../predefined-variables.js';
+import type { WorkspaceReader } from '../executor.js';
+import { ArchiveTooLarge, packWorkspace, readWorkspaceFile } from './workspace-archive.js';
 import { foldersToRead, selectPaths } from './workspace-paths.js';
 
 /** GitLab keeps artifacts 30 days unless the file says otherwise. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Envelope } from '../provenance/dsse.js';
-import type { RegistryClient } from './registry-client.js';
+import type { Envelope } from './dsse.js';
+import type { RegistryClient } from '../registry/registry-client.js';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';

@@ -1,7 +1,7 @@
 import { GITLAB_CI_FILE } from './gitlab-ci/read-gitlab-ci.js';
 import { IncludesNeeded, MAX_INCLUDES, requestKey, type FetchedInclude, type IncludeRequest } from './gitlab-ci/resolve-includes.js';
 import { PipelineFileError } from './pipeline-file-error.js';
-import type { PipelinePlan } from './plan.js';
+import type { PipelinePlan } from '../plan.js';
 
 /** Fetches a project's or a URL's file for `include:`; a failure comes back as `{ error }`, never thrown. */
 export type FetchInclude = (request: IncludeRequest) => Promise<FetchedInclude>;

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { resolveInCheckout } from './checkout-paths.js';
-import type { CacheSpec } from './plan.js';
-import { expandVariables } from './predefined-variables.js';
+import { resolveInCheckout } from '../../util/checkout-paths.js';
+import type { CacheSpec } from '../plan.js';
+import { expandVariables } from '../predefined-variables.js';
 
 /**
  * A cache's key as the job sees it: text with its variables expanded, or for `key:files` a

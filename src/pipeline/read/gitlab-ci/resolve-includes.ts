@@ -1,13 +1,13 @@
 import { isMap } from 'yaml';
-import { expandVariables } from '../predefined-variables.js';
+import { expandVariables } from '../../predefined-variables.js';
 import { describeIssues, parseYamlFile, PipelineFileError, problemAt, type YamlFile } from '../pipeline-file-error.js';
-import { globRegex } from './checkout-globs.js';
+import { globRegex } from '../../../util/checkout-globs.js';
 import { IncludeRulesSchema } from './gitlab-ci-schema.js';
 import { decideWorkflow, type Checkout } from './job-filters.js';
 import { deepMerge, isPlainMapping, setOwn } from './deep-merge.js';
 import { REFERENCE_TAG } from './resolve-references.js';
 import { ExpressionError, parseExpression } from './rule-expression.js';
-import { RegexError } from './safe-regex.js';
+import { RegexError } from '../../../util/safe-regex.js';
 
 /** GitLab's own bounds: how many files one pipeline may include, and how deeply they may nest. */
 export const MAX_INCLUDES = 150;

@@ -1,8 +1,8 @@
 import { parentPort } from 'node:worker_threads';
 import { IncludesNeeded, type FetchedInclude } from './gitlab-ci/resolve-includes.js';
 import { PipelineFileError } from './pipeline-file-error.js';
-import type { PlanOptions } from './plan.js';
-import { readPipelinePlan } from './read-pipeline-file.js';
+import type { PlanOptions } from '../plan.js';
+import { readCheckoutPlan } from './read-checkout-plan.js';
 
 interface ReadRequest {
   sourceDir: string;
@@ -12,7 +12,7 @@ interface ReadRequest {
 }
 
 const read = (sourceDir: string, variables: Record<string, string>, options: PlanOptions, fetched: Array<[string, FetchedInclude]>) =>
-  readPipelinePlan(sourceDir, variables, options, new Map(fetched)).then(
+  readCheckoutPlan(sourceDir, variables, options, new Map(fetched)).then(
     (plan) => parentPort!.postMessage({ plan }),
     (error: unknown) =>
       parentPort!.postMessage(
@@ -25,7 +25,7 @@ const read = (sourceDir: string, variables: Record<string, string>, options: Pla
   );
 
 /**
- * The thread side of readPipelinePlanWithin: started ahead with its modules loaded, it reads
+ * The thread side of readOnThread: started ahead with its modules loaded, it reads
  * one plan when asked and posts it, what was wrong, or which includes it needs; it is never
  * given a second one.
  */

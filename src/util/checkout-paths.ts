@@ -1,9 +1,5 @@
-import { lstatSync, readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
-import { PipelineFileError } from './pipeline-file-error.js';
-
-/** The most a pipeline file may weigh: real ones are a few KiB. */
-export const MAX_PIPELINE_FILE_BYTES = 1024 * 1024;
 
 /**
  * A path a pipeline file names (build context, Dockerfile), as a relative path that stays in
@@ -34,22 +30,4 @@ export function resolveInCheckout(root: string, relative: string): string | unde
   }
   if (resolved !== realRoot && !resolved.startsWith(`${realRoot}${path.sep}`)) throw new Error(`${relative} leads outside the repository`);
   return resolved;
-}
-
-/**
- * A pipeline file's text, refused when it is a link out of the checkout, not a regular file, or
- * too large. Synchronous: it runs on the plan-reading thread, or in the one-shot CLI.
- */
-export function readCheckoutFile(root: string, name: string): string | undefined {
-  let resolved: string | undefined;
-  try {
-    resolved = resolveInCheckout(root, name);
-  } catch (error) {
-    throw new PipelineFileError(name, [(error as Error).message]);
-  }
-  if (resolved === undefined) return undefined;
-  const info = lstatSync(resolved);
-  if (!info.isFile()) throw new PipelineFileError(name, ['is not a regular file']);
-  if (info.size > MAX_PIPELINE_FILE_BYTES) throw new PipelineFileError(name, [`is ${info.size} bytes; a pipeline file may be at most ${MAX_PIPELINE_FILE_BYTES}`]);
-  return readFileSync(resolved, 'utf8');
 }

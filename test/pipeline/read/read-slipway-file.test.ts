@@ -2,9 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PipelineFileError } from '../../src/pipeline/pipeline-file-error.js';
-import { parsePipelineFile, readPipelinePlan } from '../../src/pipeline/read-pipeline-file.js';
-import { refusalOf } from '../helpers/refusal.js';
+import { PipelineFileError } from '../../../src/pipeline/read/pipeline-file-error.js';
+import { parsePipelineFile } from '../../../src/pipeline/read/read-slipway-file.js';
+import { readPipeline } from '../../../src/pipeline/read/read-pipeline.js';
+import { refusalOf } from '../../helpers/refusal.js';
 
 const withDockerfile = () => true;
 const withoutDockerfile = () => false;
@@ -84,7 +85,7 @@ describe('reading a checkout', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'slipway-plan-'));
     await writeFile(path.join(dir, 'Dockerfile'), 'FROM scratch\n');
 
-    const plan = await readPipelinePlan(dir);
+    const plan = await readPipeline(dir);
 
     expect(plan.source).toBe('Dockerfile');
     expect(plan.jobs.map((job) => job.kind)).toEqual(['build']);
@@ -93,7 +94,7 @@ describe('reading a checkout', () => {
   it('explains what to add when there is neither file', async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'slipway-plan-'));
 
-    await expect(readPipelinePlan(dir)).rejects.toThrow(
+    await expect(readPipeline(dir)).rejects.toThrow(
       '.slipway.yml: not found, and there is no .gitlab-ci.yml or Dockerfile either: add a .slipway.yml, a .gitlab-ci.yml or a Dockerfile',
     );
   });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { HOST_NAME } from './services.js';
-import type { ServiceSpec } from './plan.js';
+import { HOST_NAME } from '../services.js';
+import type { ServiceSpec } from '../plan.js';
 
 /** `NAME: value` pairs; numbers and booleans become text, as GitLab reads them. */
 export const VariableMapSchema = z.record(

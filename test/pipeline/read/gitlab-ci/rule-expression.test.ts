@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate, ExpressionError, parseExpression } from '../../../src/pipeline/gitlab-ci/rule-expression.js';
+import { evaluate, ExpressionError, parseExpression } from '../../../../src/pipeline/read/gitlab-ci/rule-expression.js';
 
 const mergeRequest = { CI_PIPELINE_SOURCE: 'merge_request_event', CI_MERGE_REQUEST_IID: '4', CI_DEFAULT_BRANCH: 'main', CI_COMMIT_REF_NAME: 'feature/x', EMPTY: '' };
 const branch = { CI_PIPELINE_SOURCE: 'push', CI_COMMIT_BRANCH: 'main', CI_DEFAULT_BRANCH: 'main', CI_COMMIT_REF_NAME: 'main' };

@@ -2,13 +2,13 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseGitlabCiFile } from '../../../src/pipeline/gitlab-ci/read-gitlab-ci.js';
-import { IncludesNeeded, requestKey, type FetchedInclude, type IncludeRequest, type IncludeSources } from '../../../src/pipeline/gitlab-ci/resolve-includes.js';
-import { PipelineFileError } from '../../../src/pipeline/pipeline-file-error.js';
-import type { ScriptJobSpec } from '../../../src/pipeline/plan.js';
-import { readFetchingIncludes } from '../../../src/pipeline/read-fetching-includes.js';
-import { readPipelinePlan } from '../../../src/pipeline/read-pipeline-file.js';
-import { refusalOf } from '../../helpers/refusal.js';
+import { parseGitlabCiFile } from '../../../../src/pipeline/read/gitlab-ci/read-gitlab-ci.js';
+import { IncludesNeeded, requestKey, type FetchedInclude, type IncludeRequest, type IncludeSources } from '../../../../src/pipeline/read/gitlab-ci/resolve-includes.js';
+import { PipelineFileError } from '../../../../src/pipeline/read/pipeline-file-error.js';
+import type { ScriptJobSpec } from '../../../../src/pipeline/plan.js';
+import { readFetchingIncludes } from '../../../../src/pipeline/read/fetch-includes-between-reads.js';
+import { readPipeline } from '../../../../src/pipeline/read/read-pipeline.js';
+import { refusalOf } from '../../../helpers/refusal.js';
 
 const onMain = { CI_COMMIT_BRANCH: 'main', CI_COMMIT_REF_NAME: 'main', CI_DEFAULT_BRANCH: 'main', CI_PIPELINE_SOURCE: 'push', CI_PROJECT_PATH: 'team/app' };
 
@@ -166,10 +166,10 @@ describe('include:local from a checkout on disk', () => {
     await mkdir(path.join(dir, 'ci'));
     await writeFile(path.join(dir, '.gitlab-ci.yml'), 'image: alpine\ninclude: ci/jobs.yml\n');
     await writeFile(path.join(dir, 'ci/jobs.yml'), 'test:\n  script: [make test]\n');
-    expect((await readPipelinePlan(dir, onMain)).jobs.map((job) => job.name)).toEqual(['test']);
+    expect((await readPipeline(dir, { variables: onMain })).jobs.map((job) => job.name)).toEqual(['test']);
 
     await symlink('/etc/passwd', path.join(dir, 'ci/escape.yml'));
     await writeFile(path.join(dir, '.gitlab-ci.yml'), 'image: alpine\ninclude: ci/escape.yml\n');
-    await expect(readPipelinePlan(dir, onMain)).rejects.toThrow('ci/escape.yml: ci/escape.yml leads outside the repository');
+    await expect(readPipeline(dir, { variables: onMain })).rejects.toThrow('ci/escape.yml: ci/escape.yml leads outside the repository');
   });
 });
