@@ -1,4 +1,4 @@
-import { GITLAB_CI_FILE } from './gitlab-ci/read-gitlab-ci.js';
+import { GITLAB_CI_FILE } from './gitlab-ci/gitlab-ci-file.js';
 import { IncludesNeeded, MAX_INCLUDES, requestKey, type FetchedInclude, type IncludeRequest } from './gitlab-ci/resolve-includes.js';
 import { PipelineFileError } from './pipeline-file-error.js';
 import type { PipelinePlan } from '../plan.js';

@@ -104,3 +104,18 @@ export function describeIssues(yaml: YamlFile, issues: readonly z.core.$ZodIssue
     return issue.keys.map((key) => problemAt(yaml, [...issue.path, key], 'is not a known key', true)).join('; ');
   });
 }
+
+type ErrorKind = abstract new (...args: never[]) => Error;
+
+/**
+ * Runs one step of reading a file; an error of one of `kinds` (a mistake in the file) becomes
+ * what `describe` makes of it, and anything else (a defect) goes on up unchanged.
+ */
+export function attempt<T, U = T>(step: () => T, kinds: readonly ErrorKind[], describe: (error: Error) => U): T | U {
+  try {
+    return step();
+  } catch (error) {
+    if (!kinds.some((kind) => error instanceof kind)) throw error;
+    return describe(error as Error);
+  }
+}
