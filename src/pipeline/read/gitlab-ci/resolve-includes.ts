@@ -1,6 +1,6 @@
 import { isMap } from 'yaml';
 import { expandVariables } from '../../predefined-variables.js';
-import { describeIssues, parseYamlFile, PipelineFileError, problemAt, type YamlFile } from '../pipeline-file-error.js';
+import { attempt, describeIssues, parseYamlFile, PipelineFileError, problemAt, type YamlFile } from '../pipeline-file-error.js';
 import { globRegex } from '../../../util/checkout-globs.js';
 import { IncludeRulesSchema } from './gitlab-ci-schema.js';
 import { decideWorkflow, type Checkout } from './job-filters.js';
@@ -96,203 +96,211 @@ function text(value: unknown): string | undefined {
  * as in GitLab.
  */
 export function resolveIncludes(main: YamlFile, sources: IncludeSources | undefined, variables: Record<string, string>, checkout?: Checkout): IncludedConfig {
-  const files: YamlFile[] = [];
-  const unread: IncludedConfig['unread'] = [];
-  const problems: string[] = [];
-  const needed = new Map<string, IncludeRequest>();
-  const definedIn = new Map<string, YamlFile[]>();
-  let count = 0;
+  return new IncludeTree(main, sources, variables, checkout).resolve();
+}
 
-  const note = (yaml: YamlFile, data: Mapping) => {
-    for (const key of Object.keys(data)) definedIn.set(key, [...(definedIn.get(key) ?? []), yaml]);
-  };
+/** One reading of an include tree: what it found, what is wrong, and what it still needs fetched. */
+class IncludeTree {
+  private readonly files: YamlFile[] = [];
+  private readonly unread: IncludedConfig['unread'] = [];
+  private readonly problems: string[] = [];
+  private readonly needed = new Map<string, IncludeRequest>();
+  private readonly definedIn = new Map<string, YamlFile[]>();
+  private count = 0;
 
-  const expand = (value: string) => expandVariables(value, variables);
+  constructor(
+    private readonly main: YamlFile,
+    private readonly sources: IncludeSources | undefined,
+    private readonly variables: Record<string, string>,
+    private readonly checkout: Checkout | undefined,
+  ) {}
 
-  /** The text of one include, or undefined (with a problem or a request recorded). */
-  const obtain = (yaml: YamlFile, at: PropertyKey[], request: IncludeRequest): string | undefined => {
-    const fetched = sources?.fetched.get(requestKey(request));
-    if (fetched === undefined) {
-      needed.set(requestKey(request), request);
-      return undefined;
-    }
-    if ('error' in fetched) {
-      problems.push(problemAt(yaml, at, `could not be read: ${fetched.error}`));
-      return undefined;
-    }
-    return fetched.text;
-  };
+  resolve(): IncludedConfig {
+    const { main } = this;
+    const data = deepMerge(this.process(main, { chain: [main.file] }), this.record(main));
+    if (this.problems.length > 0) throw new PipelineFileError(main.file, this.problems);
+    if (this.needed.size > 0) throw new IncludesNeeded([...this.needed.values()]);
+    const fileOf = (path: readonly PropertyKey[]): YamlFile => {
+      const key = path[0];
+      const candidates = typeof key === 'string' ? (this.definedIn.get(key) ?? []) : [];
+      return [...candidates].reverse().find((file) => file.document.hasIn(path as unknown[])) ?? candidates.at(-1) ?? main;
+    };
+    return { data, fileOf, files: this.files, unread: this.unread };
+  }
 
-  const readLocal = (yaml: YamlFile, at: PropertyKey[], written: string, place: Place): Included[] => {
-    const wanted = expand(written).replace(/^\/+/, '');
-    if (wanted === '') {
-      problems.push(problemAt(yaml, at, `is empty${written === '' ? '' : ` once its variables are expanded (${written})`}: name a file of the repository, such as ci/build.yml`));
-      return [];
-    }
-    const isGlob = /[*?[{]/.test(wanted);
-    if (!isGlob && !YAML_NAME.test(wanted)) {
-      problems.push(problemAt(yaml, at, `names ${wanted}: an included file must end in .yml or .yaml`));
-      return [];
-    }
-    if (place.project) {
-      const request: IncludeRequest = { kind: 'project', ...place.project, file: wanted };
-      const fetched = obtain(yaml, at, request);
-      return fetched === undefined ? [] : [{ name: `${place.project.project}:${wanted}`, text: fetched, project: place.project }];
-    }
-    if (!sources) {
-      problems.push(problemAt(yaml, at, 'cannot be read here: no commit to read it from'));
-      return [];
-    }
-    if (isGlob) {
-      let pattern;
-      try {
-        pattern = globRegex(wanted);
-      } catch (error) {
-        if (!(error instanceof RegexError)) throw error;
-        problems.push(problemAt(yaml, at, `is not a glob Slipway understands: ${error.message}`));
-        return [];
-      }
-      // A glob includes the matching YAML files in name order; none matching is not an error in GitLab.
-      return sources
-        .localFiles()
-        .filter((file) => YAML_NAME.test(file) && pattern.test(file))
-        .sort()
-        .map((file) => ({ name: file, text: sources.readLocal(file) ?? '' }));
-    }
-    const found = sources.readLocal(wanted);
-    if (found === undefined) {
-      problems.push(problemAt(yaml, at, `names ${wanted}, which is not in this commit: add the file or fix the path`));
-      return [];
-    }
-    return [{ name: wanted, text: found }];
-  };
+  /** A file's own keys (its includes aside), remembered as written there for the lines in messages. */
+  private record(yaml: YamlFile): Mapping {
+    const own = withoutInclude(yaml.data as Mapping);
+    for (const key of Object.keys(own)) this.definedIn.set(key, [...(this.definedIn.get(key) ?? []), yaml]);
+    this.files.push(yaml);
+    return own;
+  }
 
-  const process = (yaml: YamlFile, place: Place): Mapping => {
+  private problem(yaml: YamlFile, at: readonly PropertyKey[], message: string): void {
+    this.problems.push(problemAt(yaml, at, message));
+  }
+
+  private expand(value: string): string {
+    return expandVariables(value, this.variables);
+  }
+
+  /** What a file's includes bring, merged in order, each under the files it includes itself. */
+  private process(yaml: YamlFile, place: Place): Mapping {
     const data = yaml.data as Mapping;
     let merged: Mapping = {};
     if (data.include === undefined || data.include === null) return merged;
     for (const { at, value } of entriesOf(data.include)) {
-      const entry: Mapping = typeof value === 'string' ? (IS_URL.test(value) ? { remote: value } : { local: value }) : isPlainMapping(value) ? value : {};
       if (typeof value !== 'string' && !isPlainMapping(value)) {
-        problems.push(problemAt(yaml, at, 'must be a file path, a URL, or a mapping with local, project, remote or template'));
+        this.problem(yaml, at, 'must be a file path, a URL, or a mapping with local, project, remote or template');
         continue;
       }
+      const entry: Mapping = typeof value === 'string' ? (IS_URL.test(value) ? { remote: value } : { local: value }) : value;
       const entryAt = typeof value === 'string' ? at : [...at, Object.keys(entry).find((key) => key !== 'rules' && key !== 'inputs') ?? 'local'];
-      if (entry.rules !== undefined) {
-        const rules = IncludeRulesSchema.safeParse(entry.rules);
-        if (!rules.success) {
-          problems.push(...describeIssues(yaml, rules.error.issues.map((issue) => ({ ...issue, path: [...at, 'rules', ...issue.path] }))));
-          continue;
-        }
-        const unreadable = rules.data.flatMap((rule, index) => {
-          try {
-            if (rule.if !== undefined) parseExpression(rule.if);
-            return [];
-          } catch (error) {
-            if (!(error instanceof ExpressionError) && !(error instanceof RegexError)) throw error;
-            return [problemAt(yaml, [...at, 'rules', index, 'if'], `is not an expression Slipway understands: ${error.message}`)];
-          }
-        });
-        if (unreadable.length > 0) {
-          problems.push(...unreadable);
-          continue;
-        }
-        let decided;
-        try {
-          // Include rules read as workflow rules do: the first match decides, and none matching leaves the file out.
-          decided = decideWorkflow(rules.data, variables, checkout).run;
-        } catch (error) {
-          if (!(error instanceof ExpressionError) && !(error instanceof RegexError)) throw error;
-          problems.push(problemAt(yaml, [...at, 'rules'], `cannot be decided: ${error.message}`));
-          continue;
-        }
-        if (!decided) continue;
-      }
-      let texts: Included[] = [];
-      if (text(entry.local) !== undefined) {
-        texts = readLocal(yaml, entryAt, text(entry.local)!, place);
-      } else if (text(entry.project) !== undefined) {
-        const project = expand(text(entry.project)!).replace(/^\/+|\/+$/g, '');
-        const ref = text(entry.ref) === undefined ? undefined : expand(text(entry.ref)!);
-        const named = Array.isArray(entry.file) ? entry.file : [entry.file];
-        if (named.length === 0 || named.some((file) => typeof file !== 'string' || file === '')) {
-          problems.push(problemAt(yaml, [...at, 'file'], 'must name the file (or a list of files) to include from the project'));
-          continue;
-        }
-        for (const [index, file] of (named as string[]).entries()) {
-          const wanted = expand(file).replace(/^\/+/, '');
-          const fileAt = Array.isArray(entry.file) ? [...at, 'file', index] : [...at, 'file'];
-          if (!YAML_NAME.test(wanted)) {
-            problems.push(problemAt(yaml, fileAt, `names ${wanted}: an included file must end in .yml or .yaml`));
-            continue;
-          }
-          const fetched = obtain(yaml, fileAt, { kind: 'project', project, ...(ref === undefined ? {} : { ref }), file: wanted });
-          if (fetched !== undefined) texts.push({ name: `${project}:${wanted}`, text: fetched });
-        }
-        for (const each of texts) each.project = { project, ...(ref === undefined ? {} : { ref }) };
-      } else if (text(entry.remote) !== undefined) {
-        const url = expand(text(entry.remote)!);
-        if (!IS_URL.test(url)) {
-          problems.push(problemAt(yaml, entryAt, `is not an http(s) URL: ${url}`));
-          continue;
-        }
-        const fetched = obtain(yaml, entryAt, { kind: 'remote', url });
-        if (fetched !== undefined) texts = [{ name: url, text: fetched }];
-      } else if (text(entry.template) !== undefined) {
-        problems.push(
-          problemAt(yaml, entryAt, `includes GitLab's template ${text(entry.template)}, which only GitLab has: copy the template into the repository and include it with local:`),
-        );
-        continue;
-      } else if (text(entry.component) !== undefined) {
-        unread.push({ file: yaml, path: entryAt, what: `include:component ${text(entry.component)}` });
-        continue;
-      } else if (entry.artifact !== undefined) {
-        problems.push(problemAt(yaml, entryAt, 'includes a job artifact, which only a child pipeline (trigger:include) may do'));
-        continue;
-      } else {
-        problems.push(problemAt(yaml, at, 'must have local, project (with file), remote or template'));
-        continue;
-      }
-      for (const included of texts) {
-        // A file from another project reads its own `local:` includes from that project.
-        const project = included.project ?? place.project;
-        const innerPlace: Place = { ...(project ? { project } : {}), chain: [...place.chain, included.name] };
-        if (place.chain.includes(included.name)) {
-          problems.push(problemAt(yaml, entryAt, `includes ${included.name} through itself (${[...place.chain, included.name].join(' -> ')})`));
-          continue;
-        }
-        if (innerPlace.chain.length > MAX_INCLUDE_DEPTH) {
-          problems.push(problemAt(yaml, entryAt, `nests includes more than ${MAX_INCLUDE_DEPTH} deep`));
-          continue;
-        }
-        count += 1;
-        if (count > MAX_INCLUDES) {
-          problems.push(problemAt(yaml, entryAt, `is past the ${MAX_INCLUDES} files a pipeline may include`));
-          return merged;
-        }
-        const file = parseIncluded(included.name, included.text, yaml, entryAt, problems);
-        if (!file) continue;
-        const own = withoutInclude(file.data as Mapping);
-        merged = deepMerge(merged, deepMerge(process(file, innerPlace), own));
-        note(file, own);
-        files.push(file);
+      if (entry.rules !== undefined && !this.rulesInclude(yaml, at, entry.rules)) continue;
+      for (const included of this.textsOf(yaml, at, entryAt, entry, place)) {
+        const file = this.nested(yaml, entryAt, included, place);
+        if (file === 'too many') return merged;
+        if (file) merged = deepMerge(merged, deepMerge(this.process(file.yaml, file.place), this.record(file.yaml)));
       }
     }
     return merged;
-  };
+  }
 
-  const data = deepMerge(process(main, { chain: [main.file] }), withoutInclude(main.data as Mapping));
-  note(main, withoutInclude(main.data as Mapping));
-  files.push(main);
-  if (problems.length > 0) throw new PipelineFileError(main.file, problems);
-  if (needed.size > 0) throw new IncludesNeeded([...needed.values()]);
+  /** An included file, parsed, with where it sits; undefined (and a problem) for a cycle, too deep a nest or a bad file; 'too many' past GitLab's bound. */
+  private nested(yaml: YamlFile, at: PropertyKey[], included: Included, place: Place): { yaml: YamlFile; place: Place } | 'too many' | undefined {
+    // A file from another project reads its own `local:` includes from that project.
+    const project = included.project ?? place.project;
+    const inner: Place = { ...(project ? { project } : {}), chain: [...place.chain, included.name] };
+    if (place.chain.includes(included.name)) {
+      this.problem(yaml, at, `includes ${included.name} through itself (${inner.chain.join(' -> ')})`);
+      return undefined;
+    }
+    if (inner.chain.length > MAX_INCLUDE_DEPTH) {
+      this.problem(yaml, at, `nests includes more than ${MAX_INCLUDE_DEPTH} deep`);
+      return undefined;
+    }
+    this.count += 1;
+    if (this.count > MAX_INCLUDES) {
+      this.problem(yaml, at, `is past the ${MAX_INCLUDES} files a pipeline may include`);
+      return 'too many';
+    }
+    const file = parseIncluded(included.name, included.text, yaml, at, this.problems);
+    return file && { yaml: file, place: inner };
+  }
 
-  const fileOf = (path: readonly PropertyKey[]): YamlFile => {
-    const key = path[0];
-    const candidates = typeof key === 'string' ? (definedIn.get(key) ?? []) : [];
-    return [...candidates].reverse().find((file) => file.document.hasIn(path as unknown[])) ?? candidates.at(-1) ?? main;
-  };
-  return { data, fileOf, files, unread };
+  /** Whether an include's `rules` keep it, read as workflow rules are: the first match decides, none matching leaves it out. */
+  private rulesInclude(yaml: YamlFile, at: PropertyKey[], written: unknown): boolean {
+    const rules = IncludeRulesSchema.safeParse(written);
+    if (!rules.success) {
+      this.problems.push(...describeIssues(yaml, rules.error.issues.map((issue) => ({ ...issue, path: [...at, 'rules', ...issue.path] }))));
+      return false;
+    }
+    const unreadable = rules.data.flatMap((rule, index) =>
+      attempt(
+        () => (rule.if === undefined ? [] : (parseExpression(rule.if), [])),
+        [ExpressionError, RegexError],
+        (error) => [problemAt(yaml, [...at, 'rules', index, 'if'], `is not an expression Slipway understands: ${error.message}`)],
+      ),
+    );
+    this.problems.push(...unreadable);
+    if (unreadable.length > 0) return false;
+    return attempt(
+      () => decideWorkflow(rules.data, this.variables, this.checkout).run,
+      [ExpressionError, RegexError],
+      (error) => (this.problem(yaml, [...at, 'rules'], `cannot be decided: ${error.message}`), false),
+    );
+  }
+
+  /** The files one `include:` entry brings, by its kind. */
+  private textsOf(yaml: YamlFile, at: PropertyKey[], entryAt: PropertyKey[], entry: Mapping, place: Place): Included[] {
+    if (text(entry.local) !== undefined) return this.readLocal(yaml, entryAt, text(entry.local)!, place);
+    if (text(entry.project) !== undefined) return this.readProject(yaml, at, entry);
+    if (text(entry.remote) !== undefined) return this.readRemote(yaml, entryAt, text(entry.remote)!);
+    if (text(entry.template) !== undefined) {
+      this.problem(yaml, entryAt, `includes GitLab's template ${text(entry.template)}, which only GitLab has: copy the template into the repository and include it with local:`);
+    } else if (text(entry.component) !== undefined) {
+      this.unread.push({ file: yaml, path: entryAt, what: `include:component ${text(entry.component)}` });
+    } else if (entry.artifact !== undefined) {
+      this.problem(yaml, entryAt, 'includes a job artifact, which only a child pipeline (trigger:include) may do');
+    } else {
+      this.problem(yaml, at, 'must have local, project (with file), remote or template');
+    }
+    return [];
+  }
+
+  /** The text of one include, or undefined (with a problem or a request recorded). */
+  private obtain(yaml: YamlFile, at: PropertyKey[], request: IncludeRequest): string | undefined {
+    const fetched = this.sources?.fetched.get(requestKey(request));
+    if (fetched === undefined) {
+      this.needed.set(requestKey(request), request);
+      return undefined;
+    }
+    if ('error' in fetched) {
+      this.problem(yaml, at, `could not be read: ${fetched.error}`);
+      return undefined;
+    }
+    return fetched.text;
+  }
+
+  private readLocal(yaml: YamlFile, at: PropertyKey[], written: string, place: Place): Included[] {
+    const wanted = this.expand(written).replace(/^\/+/, '');
+    const isGlob = /[*?[{]/.test(wanted);
+    if (wanted === '') this.problem(yaml, at, `is empty${written === '' ? '' : ` once its variables are expanded (${written})`}: name a file of the repository, such as ci/build.yml`);
+    else if (!isGlob && !YAML_NAME.test(wanted)) this.problem(yaml, at, `names ${wanted}: an included file must end in .yml or .yaml`);
+    else if (place.project) {
+      const fetched = this.obtain(yaml, at, { kind: 'project', ...place.project, file: wanted });
+      return fetched === undefined ? [] : [{ name: `${place.project.project}:${wanted}`, text: fetched, project: place.project }];
+    } else if (!this.sources) this.problem(yaml, at, 'cannot be read here: no commit to read it from');
+    else if (isGlob) return this.readGlob(yaml, at, wanted, this.sources);
+    else {
+      const found = this.sources.readLocal(wanted);
+      if (found !== undefined) return [{ name: wanted, text: found }];
+      this.problem(yaml, at, `names ${wanted}, which is not in this commit: add the file or fix the path`);
+    }
+    return [];
+  }
+
+  /** A glob includes the matching YAML files in name order; none matching is not an error in GitLab. */
+  private readGlob(yaml: YamlFile, at: PropertyKey[], wanted: string, sources: IncludeSources): Included[] {
+    const pattern = attempt(() => globRegex(wanted), [RegexError], (error) => void this.problem(yaml, at, `is not a glob Slipway understands: ${error.message}`));
+    if (!pattern) return [];
+    return sources
+      .localFiles()
+      .filter((file) => YAML_NAME.test(file) && pattern.test(file))
+      .sort()
+      .map((file) => ({ name: file, text: sources.readLocal(file) ?? '' }));
+  }
+
+  private readProject(yaml: YamlFile, at: PropertyKey[], entry: Mapping): Included[] {
+    const project = this.expand(text(entry.project)!).replace(/^\/+|\/+$/g, '');
+    const ref = text(entry.ref) === undefined ? undefined : this.expand(text(entry.ref)!);
+    const from = { project, ...(ref === undefined ? {} : { ref }) };
+    const named = Array.isArray(entry.file) ? entry.file : [entry.file];
+    if (named.length === 0 || named.some((file) => typeof file !== 'string' || file === '')) {
+      this.problem(yaml, [...at, 'file'], 'must name the file (or a list of files) to include from the project');
+      return [];
+    }
+    return (named as string[]).flatMap((file, index) => {
+      const wanted = this.expand(file).replace(/^\/+/, '');
+      const fileAt = Array.isArray(entry.file) ? [...at, 'file', index] : [...at, 'file'];
+      if (!YAML_NAME.test(wanted)) {
+        this.problem(yaml, fileAt, `names ${wanted}: an included file must end in .yml or .yaml`);
+        return [];
+      }
+      const fetched = this.obtain(yaml, fileAt, { kind: 'project', ...from, file: wanted });
+      return fetched === undefined ? [] : [{ name: `${project}:${wanted}`, text: fetched, project: from }];
+    });
+  }
+
+  private readRemote(yaml: YamlFile, at: PropertyKey[], written: string): Included[] {
+    const url = this.expand(written);
+    if (!IS_URL.test(url)) {
+      this.problem(yaml, at, `is not an http(s) URL: ${url}`);
+      return [];
+    }
+    const fetched = this.obtain(yaml, at, { kind: 'remote', url });
+    return fetched === undefined ? [] : [{ name: url, text: fetched }];
+  }
 }
 
 /** An included file read as GitLab reads the main one; a mistake in it names the file. */
