@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
 import { ConfigError } from './config/load-config.js';
-import { StartupError } from './model/startup-error.js';
+import { StartupError } from './util/startup-error.js';
 import { PolicyFileError } from './config/policy-file.js';
 import { migrateCommand } from './commands/migrate-command.js';
 import { POOL_USAGE, poolCommand } from './commands/pool-command.js';

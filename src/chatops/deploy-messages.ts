@@ -1,6 +1,6 @@
 import { link, mention, mentionAll, plain } from './slack-text.js';
 import type { EnvironmentStatus } from '../deploy/environment-status.js';
-import type { AuditEvent, Deployment } from '../store/deployment-store.js';
+import type { AuditEvent, Deployment } from '../model/deployment.js';
 
 export const APPROVE_ACTION = 'deploy_approve';
 export const REJECT_ACTION = 'deploy_reject';

@@ -7,7 +7,7 @@ import type { DeployEvent } from '../deploy/deploy-events.js';
 import { readBody } from '../http/read-body.js';
 import { sendError } from '../http/respond.js';
 import type { Route } from '../http/router.js';
-import type { Deployment } from '../store/deployment-store.js';
+import type { Deployment } from '../model/deployment.js';
 import { APPROVE_ACTION, OUTCOMES, REJECT_ACTION, deploymentMessage, historyText, statusText } from './deploy-messages.js';
 import { DEPLOY_HELP, parseDeployCommand } from './parse-deploy-command.js';
 import { guardSlackRequest, SLACK_BODY_LIMIT } from './slack-request-guard.js';

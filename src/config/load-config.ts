@@ -63,6 +63,8 @@ export interface RegistryTokenSettings {
 }
 
 export interface Config {
+  /** Every secret setting's value, masked wherever job output or errors are shown. */
+  secrets: string[];
   port: number;
   /** The listen address (HOST). */
   host: string;
@@ -158,7 +160,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       : needed.filter((name) => env[name] === undefined).map((name) => `${name} is required when ${trigger} is set`),
   );
   if (missing.length > 0) throw new ConfigError(missing);
-  return toConfig(env, registryToken(env), env.SLIPWAY_SECRET_KEY === undefined ? undefined : secretKey(env.SLIPWAY_SECRET_KEY), dockerTls(env));
+  const config = toConfig(env, registryToken(env), env.SLIPWAY_SECRET_KEY === undefined ? undefined : secretKey(env.SLIPWAY_SECRET_KEY), dockerTls(env));
+  return { ...config, secrets: secretsOf(env) };
+}
+
+/** The values of every setting env-schema.ts calls secret: the one list, so none can be left out here. */
+function secretsOf(env: Env): string[] {
+  return [...SECRET_VARIABLES].map((name) => env[name as keyof Env]).filter((value): value is string => typeof value === 'string' && value.length >= 4);
 }
 
 /** Docker's own TLS conventions: DOCKER_TLS_VERIFY turns it on, DOCKER_CERT_PATH (or ~/.docker) holds the files. */
@@ -269,7 +277,7 @@ function checkUntrustedHosts(env: Env, hosts: DockerHostSettings[]): void {
   if (tagged === hosts.length) throw new ConfigError([`SLIPWAY_UNTRUSTED_PIPELINES=${env.SLIPWAY_UNTRUSTED_PIPELINES} needs a SLIPWAY_DOCKER_HOSTS entry without tags=untrusted for every other pipeline`]);
 }
 
-function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey: Buffer | undefined, dockerTls: DockerTls | undefined): Config {
+function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey: Buffer | undefined, dockerTls: DockerTls | undefined): Omit<Config, 'secrets'> {
   const hosts = dockerHosts(env, dockerTls);
   checkUntrustedHosts(env, hosts);
   if (env.GITLAB_WEBHOOK_SECRET && !env.GITLAB_WEBHOOK_PROJECT_ID) {
@@ -358,20 +366,4 @@ function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey:
         ? { botToken: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET, apiUrl: env.SLACK_API_URL, teamId: env.SLACK_TEAM_ID }
         : undefined,
   };
-}
-
-/** Values to mask wherever job output or errors are shown. */
-export function secretValues(config: Config): string[] {
-  return [
-    config.registry.password,
-    config.registry.eventsToken,
-    config.github?.privateKey,
-    config.github?.webhookSecret,
-    config.gitlab?.token,
-    config.gitlab?.webhookSecret,
-    config.github?.login?.clientSecret,
-    config.gitlab?.login?.clientSecret,
-    config.slack?.botToken,
-    config.slack?.signingSecret,
-  ].filter((value): value is string => typeof value === 'string' && value.length >= 4);
 }

@@ -1,4 +1,4 @@
-import type { Deployment, DeploymentBriefing } from '../store/deployment-store.js';
+import type { Deployment, DeploymentBriefing } from '../model/deployment.js';
 import type { DeployContext } from './deploy-context.js';
 import type { EnvironmentRef } from './resolve-environment.js';
 

@@ -1,5 +1,5 @@
 import { refuse, type Checked } from '../model/refusal.js';
-import type { Deployment } from '../store/deployment-store.js';
+import type { Deployment } from '../model/deployment.js';
 import { audit, groupsOf, time, type DeployContext } from './deploy-context.js';
 import { mayApprove } from './deploy-policy.js';
 import { environmentOf } from './resolve-environment.js';

@@ -1,6 +1,7 @@
 import type { PolicyFile } from '../config/policy-file.js';
 import { refuse, type Checked, type Refusal } from '../model/refusal.js';
-import type { Deployment, DeploymentBriefing, DeploymentStore, EnvironmentLock } from '../store/deployment-store.js';
+import type { DeploymentStore } from '../store/deployment-store.js';
+import type { Deployment, DeploymentBriefing, EnvironmentLock } from '../model/deployment.js';
 import type { TestedCommitStore } from '../store/tested-commit-store.js';
 import type { DeployEvents } from './deploy-events.js';
 import { groupIdsOf, mayRequest, type NamePeople } from './deploy-policy.js';

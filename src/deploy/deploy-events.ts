@@ -1,4 +1,4 @@
-import type { Deployment } from '../store/deployment-store.js';
+import type { Deployment } from '../model/deployment.js';
 
 export type DeployEvent = { type: 'changed'; deployment: Deployment } | { type: 'approved'; deployment: Deployment };
 

@@ -1,5 +1,5 @@
 import type { Checked } from '../model/refusal.js';
-import type { AuditEvent, Deployment, EnvironmentLock } from '../store/deployment-store.js';
+import type { AuditEvent, Deployment, EnvironmentLock } from '../model/deployment.js';
 import type { DeployContext } from './deploy-context.js';
 import { allEnvironments, resolveEnvironment, type EnvironmentRef } from './resolve-environment.js';
 

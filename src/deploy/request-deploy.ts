@@ -1,5 +1,5 @@
 import { refuse, type Checked } from '../model/refusal.js';
-import type { Deployment } from '../store/deployment-store.js';
+import type { Deployment } from '../model/deployment.js';
 import { briefRequest } from './brief-request.js';
 import { audit, checkRequester, type DeployContext } from './deploy-context.js';
 import { matchesRef } from '../model/ref-patterns.js';

@@ -1,8 +1,16 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tokensMatch } from '../util/tokens-match.js';
 import { sendError } from './respond.js';
 
-const digest = (text: string) => createHash('sha256').update(text).digest();
+/** The token of `Authorization: Bearer <token>`, or undefined. */
+export function bearerToken(request: IncomingMessage): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+}
+
+/** Whether `given` is SLIPWAY_ADMIN_TOKEN; never, when none is configured. The one place the admin token is compared. */
+export function isAdminToken(adminToken: string | undefined, given: string | undefined): boolean {
+  return Boolean(adminToken) && given !== undefined && tokensMatch(given, adminToken!);
+}
 
 /**
  * Lets a request through only with `Authorization: Bearer <SLIPWAY_ADMIN_TOKEN>`; answers it
@@ -13,9 +21,7 @@ export function checkAdminToken(adminToken: string | undefined, request: Incomin
     sendError(response, 403, 'this API is off: set SLIPWAY_ADMIN_TOKEN on the server and send it as Authorization: Bearer <token>');
     return false;
   }
-  const given = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
-  // Compared as digests so neither the length nor the content leaks through timing.
-  if (given === undefined || !timingSafeEqual(digest(given), digest(adminToken))) {
+  if (!isAdminToken(adminToken, bearerToken(request))) {
     response.setHeader('www-authenticate', 'Bearer');
     sendError(response, 401, 'send the admin token as Authorization: Bearer <SLIPWAY_ADMIN_TOKEN>');
     return false;

@@ -1,3 +1,4 @@
+import type { VariableFile } from '../model/ci-variable.js';
 import type { ForgeName } from '../model/forge-event.js';
 import type { BuildJobSpec, ScriptJobSpec } from './plan.js';
 import type { ResolvedService } from './services.js';
@@ -52,11 +53,8 @@ export interface PipelineIdentity {
   trust?: PipelineTrust;
 }
 
-/** A file a job finds in its container (a `file` CI/CD variable); the variable holds its path. */
-export interface JobFile {
-  path: string;
-  content: string;
-}
+/** A file a job finds before its script starts (`file` CI/CD variables). */
+export type JobFile = VariableFile;
 
 /** What a service printed while its job ran. */
 export interface ServiceLog {

@@ -1,6 +1,6 @@
 import type { Forge } from '../forges/forge.js';
 import type { DeploymentReport, ForgeName } from '../model/forge-event.js';
-import type { Deployment } from '../store/deployment-store.js';
+import type { Deployment } from '../model/deployment.js';
 import type { PipelineViews } from '../store/pipeline-views.js';
 
 const STATE: Partial<Record<Deployment['status'], DeploymentReport['state']>> = {

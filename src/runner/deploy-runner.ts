@@ -1,5 +1,6 @@
 import type { Logger } from '../telemetry/logger.js';
-import type { Deployment, DeploymentStore } from '../store/deployment-store.js';
+import type { DeploymentStore } from '../store/deployment-store.js';
+import type { Deployment } from '../model/deployment.js';
 import { carryOutDeployment, type CarryOutOptions } from '../deploy/carry-out-deployment.js';
 import { holdingLease, startClaimLoop } from './claim-loop.js';
 

@@ -1,7 +1,6 @@
 import type { PipelineFacts } from '../model/pipeline-facts.js';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/load-config.js';
-import { secretValues } from '../config/load-config.js';
 import { loadPolicy, projectPolicy, type PolicyFile } from '../config/policy-file.js';
 import { createExecutor, type ExecutorChoices } from '../executors/create-executor.js';
 import { createForges, type Forges } from '../forges/create-forges.js';
@@ -164,7 +163,7 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
     registryFor,
     pipelines: {
       executor: options.executor ?? ownExecutor!,
-      secrets: secretValues(config),
+      secrets: config.secrets,
       jobTimeoutMs: config.docker.job.timeoutMs,
       logger,
       planOptions: { defaultImage: config.docker.job.defaultImage },

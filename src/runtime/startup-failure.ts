@@ -1,5 +1,5 @@
 import type { Config } from '../config/load-config.js';
-import { StartupError } from '../model/startup-error.js';
+import { StartupError } from '../util/startup-error.js';
 
 /** Start-up failures of the database, Docker and the listening socket, translated into StartupErrors. */
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { StartupError } from '../model/startup-error.js';
+import { StartupError } from '../util/startup-error.js';
 
 export interface EmbeddedDatabase {
   url: string;

@@ -1,7 +1,7 @@
 import { allEnvironments } from '../deploy/resolve-environment.js';
 import { sendJson } from '../http/respond.js';
 import type { Route } from '../http/router.js';
-import type { AuditEvent, Deployment, EnvironmentLock } from '../store/deployment-store.js';
+import type { AuditEvent, Deployment, EnvironmentLock } from '../model/deployment.js';
 import { html } from './html.js';
 import { badge, page, sendPage, when } from './layout.js';
 import { allows, authenticate, wantsJson, type WebContext } from './web-context.js';

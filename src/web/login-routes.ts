@@ -5,7 +5,9 @@ import { seeOther, sendError } from '../http/respond.js';
 import type { ForgeLogin } from '../forges/forge-login.js';
 import { loginPrompt, sendPage } from './layout.js';
 import { authenticate, checkCsrf, readForm, secureCookies, type WebContext } from './web-context.js';
-import { ADMIN_IDENTITY, readCookie, sameSecret, SESSION_COOKIE, setCookie } from './viewer.js';
+import { ADMIN_IDENTITY, readCookie, SESSION_COOKIE, setCookie } from './viewer.js';
+import { tokensMatch } from '../util/tokens-match.js';
+import { isAdminToken } from '../http/admin-token.js';
 
 const STATE_COOKIE = 'slipway_login_state';
 
@@ -79,7 +81,7 @@ export function loginRoutes(context: WebContext): Route[] {
         const expected = dot < 0 ? '' : started.slice(0, dot);
         const next = dot < 0 ? '/' : safeDecode(started.slice(dot + 1));
         const state = search.get('state');
-        if (!expected || !state || !sameSecret(state, expected)) return sendError(response, 400, 'this login did not start here (its state does not match): start again at /login');
+        if (!expected || !state || !tokensMatch(state, expected)) return sendError(response, 400, 'this login did not start here (its state does not match): start again at /login');
         setCookie(response, STATE_COOKIE, '', { secure: secureCookies(context), maxAgeSeconds: 0 });
         const code = search.get('code');
         if (!code) return sendError(response, 400, `${login.label} sent no code back${search.get('error') ? `: ${search.get('error_description') ?? search.get('error')}` : ''}; start again at /login`);
@@ -99,7 +101,7 @@ export function loginRoutes(context: WebContext): Route[] {
       async handle(request, response) {
         const form = await readForm(request);
         if (!context.adminToken) return sendError(response, 404, 'there is no admin login on this server: set SLIPWAY_ADMIN_TOKEN');
-        if (!form.token || !sameSecret(form.token, context.adminToken)) return sendError(response, 401, 'that is not the admin token (SLIPWAY_ADMIN_TOKEN)');
+        if (!isAdminToken(context.adminToken, form.token || undefined)) return sendError(response, 401, 'that is not the admin token (SLIPWAY_ADMIN_TOKEN)');
         await startSession(response, context, ADMIN_IDENTITY, localPath(form.next));
       },
     },

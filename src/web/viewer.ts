@@ -1,7 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseCookies, serialize } from 'cookie';
 import type { WebIdentity, WebSessionStore } from '../store/web-session-store.js';
+import { bearerToken, isAdminToken } from '../http/admin-token.js';
 
 export const SESSION_COOKIE = 'slipway_session';
 
@@ -18,20 +18,15 @@ export const isAdmin = (viewer: Viewer) => viewer.identity.forge === null;
 
 export const ADMIN_IDENTITY: WebIdentity = { forge: null, userId: 'admin', login: 'admin' };
 
-const digest = (text: string) => createHash('sha256').update(text).digest();
-
-/** Compared as digests so neither the length nor the content leaks through timing. */
-export const sameSecret = (given: string, expected: string) => timingSafeEqual(digest(given), digest(expected));
-
 export interface ViewerOptions {
   sessions: WebSessionStore;
   adminToken: string | undefined;
 }
 
 export async function viewerOf(request: IncomingMessage, options: ViewerOptions): Promise<Viewer | null> {
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+  const bearer = bearerToken(request);
   if (bearer !== undefined) {
-    if (options.adminToken && sameSecret(bearer, options.adminToken)) return { identity: ADMIN_IDENTITY, csrf: null, sessionToken: null };
+    if (isAdminToken(options.adminToken, bearer)) return { identity: ADMIN_IDENTITY, csrf: null, sessionToken: null };
     const identity = bearer.startsWith('slp_') ? await options.sessions.findToken(bearer) : null;
     return identity ? { identity, csrf: null, sessionToken: null } : null;
   }

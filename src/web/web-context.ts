@@ -13,7 +13,8 @@ import type { Params } from '../http/router.js';
 import { sendError } from '../http/respond.js';
 import { loginPrompt, sendPage } from './layout.js';
 import type { ProjectAccess } from './project-access.js';
-import { sameSecret, viewerOf, type Viewer } from './viewer.js';
+import { viewerOf, type Viewer } from './viewer.js';
+import { tokensMatch } from '../util/tokens-match.js';
 
 /** What the web UI and its API need. */
 export interface WebContext {
@@ -82,7 +83,7 @@ export async function readForm(request: IncomingMessage): Promise<Record<string,
 export function checkCsrf(request: IncomingMessage, response: ServerResponse, viewer: Viewer, form: Record<string, string>): boolean {
   if (viewer.csrf === null) return true;
   const given = form.csrf ?? (typeof request.headers['x-csrf-token'] === 'string' ? request.headers['x-csrf-token'] : undefined);
-  if (given !== undefined && sameSecret(given, viewer.csrf)) return true;
+  if (given !== undefined && tokensMatch(given, viewer.csrf)) return true;
   sendError(response, 403, 'this request has no valid CSRF token: reload the page and try again');
   return false;
 }

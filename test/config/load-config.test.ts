@@ -19,6 +19,21 @@ describe('loadConfig', () => {
     expect(config.publicUrl).toBe('http://localhost:3000');
   });
 
+  it('knows every secret setting’s value, so it is masked wherever output is shown', () => {
+    const secrets = {
+      DATABASE_URL: 'postgres://slipway:db-password@127.0.0.1:5432/slipway',
+      SLIPWAY_ADMIN_TOKEN: 'admin-token-value-of-thirty-two-ch',
+      SLIPWAY_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
+      SLIPWAY_REGISTRY_PASSWORD: 'registry-password',
+      SLIPWAY_REGISTRY_EVENTS_TOKEN: 'events-token-value',
+      GITLAB_URL: 'https://gitlab.example.com',
+      GITLAB_TOKEN: 'glpat-gitlab-token',
+    };
+    const config = loadConfig({ ...secrets, PUBLIC_URL: 'https://ci.example.com', SLIPWAY_REGISTRY_USER: 'slipway' });
+
+    expect([...config.secrets].sort()).toEqual(Object.entries(secrets).filter(([name]) => name !== 'GITLAB_URL').map(([, value]) => value).sort());
+  });
+
   it.each([
     [{ PORT: 'abc' }, 'PORT must be a whole number from 0 to 65535 (got "abc")'],
     [{ PORT: '70000' }, 'PORT must be a whole number from 0 to 65535 (got "70000")'],

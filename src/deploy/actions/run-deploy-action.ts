@@ -1,16 +1,18 @@
 import type { DeployActionConfig } from '../../config/policy-file.js';
-import type { CiVariable } from '../../model/ci-variable.js';
+import { variablesAsEnv, type CiVariable, type VariableFile } from '../../model/ci-variable.js';
 import { maskText } from '../../util/mask-secrets.js';
 import type { RunAction } from '../carry-out-deployment.js';
 import { runWebhookAction, type DeployDescription } from './webhook-action.js';
 
+/** A container a docker deploy action starts in place of the one of that name. */
 export interface ContainerSpec {
+  /** Pinned by digest: `registry/repository@sha256:…`. */
   image: string;
   name: string;
   network: string;
   env: Record<string, string>;
   /** Written into the container before it starts (`file` CI/CD variables). */
-  files?: Array<{ path: string; content: string }>;
+  files?: VariableFile[];
   healthTimeoutMs: number;
 }
 
@@ -38,21 +40,12 @@ export function createActionRunner(deployContainer: DeployContainer, variablesFo
         case 'webhook':
           return await runWebhookAction(action, { ...deployment, variables: variables.map((variable) => variable.name) });
         case 'docker': {
-          const env = { ...action.env };
-          const files: Array<{ path: string; content: string }> = [];
-          for (const variable of variables) {
-            if (!variable.file) {
-              env[variable.name] = variable.value;
-              continue;
-            }
-            env[variable.name] = `${DEPLOY_FILES_DIR}/${variable.name}`;
-            files.push({ path: env[variable.name]!, content: variable.value });
-          }
+          const { env, files } = variablesAsEnv(variables, DEPLOY_FILES_DIR);
           return await deployContainer(action.dockerHost, {
             image: deployment.image,
             name: action.container,
             network: action.network,
-            env,
+            env: { ...action.env, ...env },
             ...(files.length > 0 ? { files } : {}),
             healthTimeoutMs: action.healthTimeout * 1000,
           });

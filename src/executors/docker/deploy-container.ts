@@ -1,18 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
+import type { ContainerSpec } from '../../deploy/actions/run-deploy-action.js';
 import { isNotFound } from './docker-client.js';
 import { pullImage } from './pull-image.js';
 import { packFiles } from './source-archive.js';
-
-export interface ContainerDeploy {
-  /** Pinned by digest: `registry/repository@sha256:…`. */
-  image: string;
-  name: string;
-  network: string;
-  env: Record<string, string>;
-  files?: Array<{ path: string; content: string }>;
-  healthTimeoutMs: number;
-}
 
 /** How long a container without a HEALTHCHECK must stay up to count as started. */
 const STARTUP_GRACE_MS = 3_000;
@@ -51,7 +42,7 @@ async function step<T>(what: string, work: () => Promise<T>): Promise<T> {
  * Starts the new image beside the old container and replaces the old one only once the new
  * one is healthy. If it is not, the new container goes and the old one keeps serving.
  */
-export async function deployContainer(docker: Docker, spec: ContainerDeploy): Promise<string> {
+export async function deployContainer(docker: Docker, spec: ContainerSpec): Promise<string> {
   await step(`pulling ${spec.image}`, () => pullImage(docker, spec.image, AbortSignal.timeout(10 * 60_000)));
   const nextName = `${spec.name}-next`;
   await step(`removing a leftover ${nextName}`, () => removeIfPresent(docker.getContainer(nextName)));

@@ -10,7 +10,7 @@ import type { JobSpec, PipelinePlan, ScriptJobSpec } from '../plan.js';
 import { expandVariables, predefinedVariables } from '../predefined-variables.js';
 import { createCoverageReader } from './read-coverage.js';
 import { resolveServices } from '../services.js';
-import type { CiVariable } from '../../model/ci-variable.js';
+import { variablesAsEnv, type CiVariable } from '../../model/ci-variable.js';
 import type { ArtifactSettings, SavedArtifacts } from '../artifact-store.js';
 import type { ResourceGroups } from '../resource-groups.js';
 import { collectOutputs, createLedger, dotenvFor, jobInputs, type ArtifactLedger } from './job-artifacts.js';
@@ -137,17 +137,8 @@ function jobEnv(run: PipelineRun, job: JobSpec, dotenv: Record<string, string>):
   if (job.kind === 'script') for (const [name, value] of Object.entries(job.variables)) env[name] = expandVariables(value, env);
   // Earlier jobs' dotenv reports come over the file's variables and under the project's, as in GitLab.
   Object.assign(env, dotenv);
-  const files: JobFile[] = [];
-  for (const variable of run.variables ?? []) {
-    if (!variable.file) {
-      env[variable.name] = variable.value;
-      continue;
-    }
-    const file = { path: `${VARIABLE_FILES_DIR}/${variable.name}`, content: variable.value };
-    files.push(file);
-    env[variable.name] = file.path;
-  }
-  return { env: { ...env, ...predefined }, files };
+  const project = variablesAsEnv(run.variables ?? [], VARIABLE_FILES_DIR);
+  return { env: { ...env, ...project.env, ...predefined }, files: project.files };
 }
 
 /** Values no output may show: the server's secrets, the job token, and masked CI/CD variables. */

@@ -1,0 +1,70 @@
+// A deployment as every part of Slipway speaks of it: requested in chat, decided, carried out, reported.
+
+export type DeploymentStatus = 'requested' | 'approved' | 'rejected' | 'expired' | 'deploying' | 'succeeded' | 'failed' | 'withdrawn';
+
+/**
+ * What the approver is shown besides the request itself, gathered once when it is made: every
+ * later update of the message shows the same facts. Links are absent where nothing knows them.
+ */
+export interface DeploymentBriefing {
+  /** The commit going out, as its forge describes it (from a branch: hostile text). */
+  commit?: { title: string; author: string; url?: string };
+  pipelineUrl?: string;
+  changeRequest?: { label: string; url: string };
+  /** What ran in the environment when the request was made; null: nothing yet. */
+  current?: { sha: string; digest: string; since: string; approvedBy: string | null } | null;
+  /** The forge's diff from what runs now to what would. */
+  compareUrl?: string;
+  environmentUrl?: string;
+  /** Approve asks "are you sure?" first (`confirm: true`). */
+  confirm?: boolean;
+  /** A chat channel told of the outcome, besides the one where it was asked. */
+  announce?: string;
+  /** What the image's signed provenance says: `built by pipeline #12 on main, signed`. */
+  provenance?: string;
+}
+
+export interface Deployment {
+  id: number;
+  project: string;
+  environment: string;
+  kind: 'deploy' | 'rollback';
+  sha: string;
+  pipelineId: number | null;
+  imageRef: string;
+  digest: string;
+  previousDigest: string | null;
+  /** Set once `previousDigest` was read from the registry, before the retag: a takeover must not read it again. */
+  previousRecorded: boolean;
+  /** When the environment tag was moved; null while it has not been. */
+  promotedAt: Date | null;
+  attempts: number;
+  status: DeploymentStatus;
+  requestedBy: string;
+  decidedBy: string | null;
+  error: string | null;
+  chatChannel: string | null;
+  chatMessageTs: string | null;
+  requestedAt: Date;
+  expiresAt: Date;
+  finishedAt: Date | null;
+  briefing: DeploymentBriefing;
+}
+
+export interface EnvironmentLock {
+  lockedBy: string;
+  reason: string;
+  lockedAt: Date;
+  /** When it ends by itself; null: when someone unlocks it. */
+  expiresAt: Date | null;
+}
+
+export interface AuditEvent {
+  at: Date;
+  actor: string;
+  action: string;
+  sha: string | null;
+  digest: string | null;
+  deploymentId: number | null;
+  detail: Record<string, unknown>;
+}
