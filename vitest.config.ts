@@ -8,5 +8,6 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 180_000,
     setupFiles: ['test/helpers/setup.ts'],
+    globalSetup: ['test/helpers/build-cli.ts'],
   },
 });

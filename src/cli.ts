@@ -3,15 +3,9 @@ import { createRequire } from 'node:module';
 import { ConfigError } from './config/load-config.js';
 import { StartupError } from './util/startup-error.js';
 import { PolicyFileError } from './config/policy-file.js';
-import { migrateCommand } from './commands/migrate-command.js';
-import { POOL_USAGE, poolCommand } from './commands/pool-command.js';
-import { RUN_USAGE, runCommand } from './commands/run-command.js';
-import { serveCommand } from './commands/serve-command.js';
+import { POOL_USAGE, RUN_USAGE, VARIABLES_USAGE, VERIFY_USAGE, WEBHOOK_SECRET_USAGE } from './commands/command-usage.js';
 import { UsageError } from './commands/usage-error.js';
-import { VARIABLES_USAGE, variablesCommand } from './commands/variables-command.js';
-import { VERIFY_USAGE, verifyCommand } from './commands/verify-command.js';
-import { WEBHOOK_SECRET_USAGE, webhookSecretCommand } from './commands/webhook-secret-command.js';
-import { SecretKeyError } from './store/project-variable-store.js';
+import { SecretKeyError } from './config/secret-key.js';
 
 const USAGE = `usage: slipway <command> [--help]
 
@@ -62,6 +56,7 @@ function version(): string {
   return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 }
 
+// Each command's modules load only when it runs: `slipway --help` or a usage error answers at once.
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   // `slipway serve --help` must explain, not start a server.
@@ -71,22 +66,22 @@ async function main(argv: string[]): Promise<void> {
   }
   switch (command) {
     case 'serve':
-      return serveCommand({ http: true });
+      return (await import('./commands/serve-command.js')).serveCommand({ http: true });
     case 'worker':
-      return serveCommand({ http: false });
+      return (await import('./commands/serve-command.js')).serveCommand({ http: false });
     case 'migrate':
-      return migrateCommand(rest);
+      return (await import('./commands/migrate-command.js')).migrateCommand(rest);
     case 'variables':
-      return variablesCommand(rest);
+      return (await import('./commands/variables-command.js')).variablesCommand(rest);
     case 'pool':
-      process.exit(await poolCommand(rest));
+      process.exit(await (await import('./commands/pool-command.js')).poolCommand(rest));
     case 'verify':
-      process.exit(await verifyCommand(rest));
+      process.exit(await (await import('./commands/verify-command.js')).verifyCommand(rest));
     case 'webhook-secret':
-      return webhookSecretCommand(rest);
+      return (await import('./commands/webhook-secret-command.js')).webhookSecretCommand(rest);
     case 'run':
       // Exit explicitly: a canceled pipeline can leave sockets to its removed daemon open.
-      process.exit(await runCommand(rest));
+      process.exit(await (await import('./commands/run-command.js')).runCommand(rest));
     case 'version':
     case '--version':
     case '-v':

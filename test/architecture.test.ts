@@ -121,6 +121,11 @@ describe('the shape of src/', () => {
     }
   });
 
+  it('reaches Docker only through the executors’ factory: a second executor changes one folder', () => {
+    const docker = path.join(SRC, 'executors', 'docker');
+    expect(importers((to) => to.startsWith(docker)).filter((file) => !file.startsWith('executors/'))).toEqual([]);
+  });
+
   it('keeps utilities out of the model: it holds the domain and nothing else', () => {
     const helpers = ['within-time.ts', 'tokens-match.ts', 'format-duration.ts', 'safe-regex.ts'];
     expect(readdirSync(path.join(SRC, 'model')).filter((name) => helpers.includes(name))).toEqual([]);

@@ -1,19 +1,10 @@
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
-import { createDockerClient } from '../executors/docker/docker-client.js';
-import { drainPool, listPool } from '../executors/docker/dind-pool.js';
-import { ownerLabel } from '../executors/docker/dind.js';
-import { createExecutor } from '../executors/create-executor.js';
+import { createExecutor, poolAdmin } from '../executors/create-executor.js';
 import { resolveInstallationId } from '../runtime/installation.js';
 import { UsageError } from './usage-error.js';
-
-export const POOL_USAGE = `usage: slipway pool <status|seed|drain>
-
-  status                     the Docker host's pool: each daemon, its project, state and seeds
-  seed AFFINITY IMAGE…       start a daemon for the pool and pull IMAGEs into it (what
-                             \`slipway run\` leaves running in the background after a run)
-  drain                      remove every unclaimed pool daemon`;
+import { POOL_USAGE } from './command-usage.js';
 
 /**
  * Seeds the next daemon for `slipway run` in a process of its own that outlives the run, as
@@ -40,12 +31,12 @@ export async function poolCommand(args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
   const [action, ...rest] = positionals;
   const config = loadConfig();
-  const host = createDockerClient(config.docker.host);
   const installation = await resolveInstallationId(config, undefined);
+  const pool = poolAdmin(config, installation);
   switch (action) {
     case 'status': {
       if (rest.length > 0) throw new UsageError(POOL_USAGE);
-      const { members } = await listPool(host, installation);
+      const members = await pool.members();
       if (members.length === 0) console.log(`The pool is empty (SLIPWAY_POOL_SIZE=${config.docker.pool.size}).`);
       for (const member of members) {
         console.log(`${member.name}  ${member.state}${member.running ? '' : ' (stopped)'}  ${member.affinity}  ${age(member.createdMs)} old  seeds: ${member.seeds.join(' ') || 'none'}`);
@@ -63,7 +54,7 @@ export async function poolCommand(args: string[]): Promise<number> {
     }
     case 'drain': {
       if (rest.length > 0) throw new UsageError(POOL_USAGE);
-      const removed = await drainPool(host, ownerLabel(), { ...config.docker.dind, installation }, () => true);
+      const removed = await pool.drain();
       console.log(`Removed ${removed} pool daemon${removed === 1 ? '' : 's'}.`);
       return 0;
     }

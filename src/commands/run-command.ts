@@ -19,8 +19,7 @@ import { repositoryPath } from '../pipeline/image-names.js';
 import { repositoryTaken, sameProject } from '../store/repository-owners.js';
 import { jsonSummary, progressPrinter, summary } from './print-progress.js';
 import { UsageError } from './usage-error.js';
-
-export const RUN_USAGE = `usage: slipway run [DIR] [--sha SHA] [--json] [--project NAME] [--ref BRANCH] [--default-branch BRANCH] [--no-push]`;
+import { RUN_USAGE } from './command-usage.js';
 
 function parseRunArgs(args: string[]) {
   const { values, positionals } = parseArgs({

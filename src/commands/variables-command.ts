@@ -9,16 +9,7 @@ import { createVariableCipher } from '../variables/variable-cipher.js';
 import { parseSecretKey } from '../config/secret-key.js';
 import { checkProjectName, checkVariable } from '../variables/variable-rules.js';
 import { UsageError } from './usage-error.js';
-
-export const VARIABLES_USAGE = `usage: slipway variables <set|list|unset|rekey> …
-
-  set PROJECT NAME [--masked] [--protected] [--file] [--environment ENV]
-                 store a CI/CD variable; the value is read from standard input
-                 (one trailing newline is dropped unless --file)
-  list PROJECT   names and settings, never values
-  unset PROJECT NAME [--environment ENV]
-  rekey          encrypt every value again under the key read from standard input;
-                 SLIPWAY_SECRET_KEY is the current one`;
+import { VARIABLES_USAGE } from './command-usage.js';
 
 async function readStandardInput(): Promise<string> {
   if (process.stdin.isTTY) process.stderr.write('Type the value, then Ctrl-D on a line of its own.\n');

@@ -7,14 +7,7 @@ import { verifyProvenance } from '../provenance/verify-provenance.js';
 import { parseImageReference } from '../registry/image-reference.js';
 import { createRegistryClient } from '../registry/registry-client.js';
 import { UsageError } from './usage-error.js';
-
-export const VERIFY_USAGE = `usage: slipway verify IMAGE [--key FILE] [--json]
-
-Checks the signed provenance Slipway stored beside IMAGE (registry/repository:tag or @sha256:…):
-that its signature verifies with Slipway's key (--key, a PEM public key such as the server's
-/signing-key.pub; by default this installation's own key), and that it is about that very
-image. Prints the statement and the verdict; exits 0 only for a valid one. Reads the registry
-with SLIPWAY_REGISTRY_USER/PASSWORD when IMAGE is in SLIPWAY_REGISTRY.`;
+import { VERIFY_USAGE } from './command-usage.js';
 
 /** `slipway verify IMAGE`: what a person checks before trusting an image, as `/deploy` checks it. */
 export async function verifyCommand(args: string[]): Promise<number> {

@@ -5,13 +5,7 @@ import { createPool } from '../store/pool.js';
 import { createWebhookSecretStore } from '../store/webhook-secret-store.js';
 import { createLogger } from '../telemetry/logger.js';
 import { UsageError } from './usage-error.js';
-
-export const WEBHOOK_SECRET_USAGE = `usage: slipway webhook-secret gitlab PROJECT_ID
-
-Makes a new webhook secret for one GitLab project (its numeric id, on its overview page) and
-prints it once: set it as the secret token of that project's webhook (PUBLIC_URL/webhooks/gitlab).
-A hook with it is accepted only about that project; the project's previous secret stops working.
-The same is POST /api/webhook-secrets/gitlab/PROJECT_ID with the admin token.`;
+import { WEBHOOK_SECRET_USAGE } from './command-usage.js';
 
 /** `slipway webhook-secret gitlab ID`: one secret per project, so no project's secret speaks for another. */
 export async function webhookSecretCommand(args: string[]): Promise<void> {

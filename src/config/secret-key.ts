@@ -6,3 +6,11 @@ export function parseSecretKey(text: string, source: string): Checked<{ key: Buf
   if (key?.length !== 32) return refuse(`${source} must be 32 random bytes in base64 or hex: make one with \`openssl rand -base64 32\``);
   return { ok: true, key };
 }
+
+/** Stored under another key than SLIPWAY_SECRET_KEY: refused at start-up, and by every read. */
+export class SecretKeyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SecretKeyError';
+  }
+}

@@ -1,8 +1,12 @@
 import type { Config, DockerHostSettings } from '../config/load-config.js';
 import type { Executor } from '../pipeline/executor.js';
+import type { DeployContainer } from '../deploy/actions/run-deploy-action.js';
+import { deployContainer } from './docker/deploy-container.js';
+import { drainPool, listPool, type PoolMember } from './docker/dind-pool.js';
 import { createDockerClient } from './docker/docker-client.js';
 import { createDockerExecutor, type DockerExecutorOptions } from './docker/docker-executor.js';
 import type { WarmPoolOptions } from './docker/warm-pool.js';
+import { ownerLabel } from './owner-label.js';
 import { placePipelines } from './place-pipelines.js';
 
 export interface ExecutorChoices {
@@ -63,4 +67,24 @@ export function createExecutor(config: Config, choices: ExecutorChoices): Execut
     hosts.map((host) => ({ name: host.name, capacity: host.capacity, tags: host.tags, executor: onHost(host) })),
     config.docker.untrustedPipelines,
   );
+}
+
+/** Replaces a docker deploy action's container on its Docker host (DOCKER_HOST unless the action names one). */
+export function containerDeployer(config: Config): DeployContainer {
+  return (dockerHost, spec) => deployContainer(createDockerClient(dockerHost ?? config.docker.host), spec);
+}
+
+/** What `slipway pool` does with the host's pool of prepared places, whether or not this process would use it. */
+export interface PoolAdmin {
+  members(): Promise<PoolMember[]>;
+  /** Removes every unclaimed member; how many. */
+  drain(): Promise<number>;
+}
+
+export function poolAdmin(config: Config, installation: string): PoolAdmin {
+  const host = createDockerClient(config.docker.host);
+  return {
+    members: async () => (await listPool(host, installation)).members,
+    drain: () => drainPool(host, ownerLabel(), { ...config.docker.dind, installation }, () => true),
+  };
 }

@@ -22,3 +22,24 @@ export function ownerLabel(name: string = os.hostname()): string {
   return `${name}/${process.pid}.${PID_NAMESPACE}`;
 }
 
+/** True when no process has this id on this machine (a dead owner). */
+export function processIsGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * True when the daemon was started on this machine, in this PID namespace, by a process that no
+ * longer exists. An owner from elsewhere (another machine, a container beside us, an owner id
+ * without its namespace) is judged only by its heartbeats, never by a pid that means nothing here.
+ */
+export function ownerIsGone(owner: string): boolean {
+  const [machine, process] = owner.split('/');
+  const [pid, namespace] = (process ?? '').split('.');
+  if (machine !== os.hostname() || !pid || namespace !== PID_NAMESPACE || PID_NAMESPACE === 'unknown') return false;
+  return processIsGone(Number(pid));
+}

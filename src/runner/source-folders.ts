@@ -1,6 +1,6 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { processIsGone } from '../executors/docker/dind.js';
+import { processIsGone } from '../executors/owner-label.js';
 
 /** `slipway-src-<pid>-<pipeline>-XXXXXX`: the owner's process id lets any process on this machine clean up after a dead one. */
 export const SOURCE_DIR_PREFIX = 'slipway-src-';

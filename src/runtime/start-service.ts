@@ -5,8 +5,7 @@ import { mentionAll } from '../chatops/slack-text.js';
 import { createActionRunner } from '../deploy/actions/run-deploy-action.js';
 import { deployCommands } from '../deploy/deploy-commands.js';
 import { createDeployEvents } from '../deploy/deploy-events.js';
-import { createDockerClient } from '../executors/docker/docker-client.js';
-import { deployContainer } from '../executors/docker/deploy-container.js';
+import { containerDeployer } from '../executors/create-executor.js';
 import { healthRoutes } from '../http/health-routes.js';
 import { startArtifactExpiry } from '../runner/expire-artifacts.js';
 import { variableRoutes } from '../http/variable-routes.js';
@@ -121,7 +120,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
           verifyImage,
           registryFor: runtime.registryFor,
           runAction: createActionRunner(
-            (dockerHost, spec) => deployContainer(createDockerClient(dockerHost ?? config.docker.host), spec),
+            containerDeployer(config),
             deployVariables({
               forProject: (project) => stores.variables.forProject(project),
               refOf: (pipelineId) => stores.views.refOf(pipelineId),

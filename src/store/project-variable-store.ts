@@ -1,6 +1,7 @@
 import type { VariableCipher } from '../variables/variable-cipher.js';
 import type { CiVariable, VariableSettings } from '../variables/variable-rules.js';
 import { withTransaction, type Pool } from './pool.js';
+import { SecretKeyError } from '../config/secret-key.js';
 
 /** What `list` shows: everything but the value. */
 export type ListedVariable = VariableSettings & { updatedAt: Date };
@@ -16,14 +17,6 @@ interface VariableRow {
   protected: boolean;
   file: boolean;
   updated_at: Date;
-}
-
-/** Stored under another key than SLIPWAY_SECRET_KEY: refused at start-up, and by every read. */
-export class SecretKeyError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SecretKeyError';
-  }
 }
 
 const settingsOf = (row: VariableRow): VariableSettings => ({ name: row.name, environment: row.environment, masked: row.masked, protected: row.protected, file: row.file });

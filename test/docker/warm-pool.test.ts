@@ -4,7 +4,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listPool, prunePool, type PoolSettings } from '../../src/executors/docker/dind-pool.js';
-import { ownerLabel } from '../../src/executors/docker/dind.js';
+import { ownerLabel } from '../../src/executors/owner-label.js';
 import { createDockerExecutor } from '../../src/executors/docker/docker-executor.js';
 import { runPipeline } from '../../src/pipeline/run/engine.js';
 import { readPipeline } from '../../src/pipeline/read/read-pipeline.js';

@@ -2,7 +2,7 @@
 import { createInterface } from 'node:readline';
 import { createDockerClient } from '../../src/executors/docker/docker-client.js';
 import { claimFromPool } from '../../src/executors/docker/dind-pool.js';
-import { ownerLabel } from '../../src/executors/docker/dind.js';
+import { ownerLabel } from '../../src/executors/owner-label.js';
 import { executorOptions } from './docker-lab.js';
 
 const [affinity, pipelineId] = process.argv.slice(2);

@@ -10,10 +10,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Starts `slipway ARGS` from the TypeScript sources, as a separate process. */
+/** Starts `slipway ARGS` as a separate process, compiled from the sources once per run (test/helpers/build-cli.ts). */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): ChildProcessWithoutNullStreams {
   const profile = process.env.SLIPWAY_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SLIPWAY_CPU_PROFILE_DIR}`] : [];
-  return spawn(process.execPath, [...profile, '--import', 'tsx', path.join(ROOT, 'src/cli.ts'), ...args], {
+  return spawn(process.execPath, [...profile, path.join(ROOT, '.test-build/cli.js'), ...args], {
     cwd,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
   });

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { removeContainer } from './docker-client.js';
-import { containerName, dindHandle, installationFilter, LABEL_INSTALLATION, LABEL_OWNER, LABEL_PIPELINE, LABEL_ROLE, LABEL_SOCKET_FOLDER, ownerIsGone, startDind, type DindDaemon, type DindOptions } from './dind.js';
+import { containerName, dindHandle, installationFilter, LABEL_INSTALLATION, LABEL_OWNER, LABEL_PIPELINE, LABEL_ROLE, LABEL_SOCKET_FOLDER, startDind, type DindDaemon, type DindOptions } from './dind.js';
+import { ownerIsGone } from '../owner-label.js';
 
 /**
  * Daemons started and seeded before a pipeline needs them. Docker itself holds the pool's state,

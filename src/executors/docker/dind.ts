@@ -1,7 +1,6 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
@@ -9,9 +8,8 @@ import type { DindSettings } from '../../config/load-config.js';
 import { createDockerClient, isNotFound, removeContainer, type ClientTls } from './docker-client.js';
 import { makeDaemonCertificates } from './daemon-certificates.js';
 import { packFiles } from './source-archive.js';
-import { ownerLabel, PID_NAMESPACE } from '../owner-label.js';
+import { ownerIsGone, ownerLabel } from '../owner-label.js';
 
-export { ownerLabel } from '../owner-label.js';
 import { mirroredReference, splitTag } from '../../registry/image-reference.js';
 import { lastLogLines } from './container-output.js';
 import { pullImage } from './pull-image.js';
@@ -278,28 +276,6 @@ export function containerName(info: Docker.ContainerInfo): string {
 export async function listDinds(host: Docker, installation?: string): Promise<DindContainer[]> {
   const containers = await host.listContainers({ all: true, filters: { label: installationFilter(installation, 'dind') } });
   return containers.map((info) => ({ id: info.Id, name: containerName(info), pipelineId: info.Labels[LABEL_PIPELINE] ?? '', owner: info.Labels[LABEL_OWNER] ?? '' }));
-}
-
-/** True when no process has this id on this machine (a dead owner). */
-export function processIsGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
-
-/**
- * True when the daemon was started on this machine, in this PID namespace, by a process that no
- * longer exists. An owner from elsewhere (another machine, a container beside us, an owner id
- * without its namespace) is judged only by its heartbeats, never by a pid that means nothing here.
- */
-export function ownerIsGone(owner: string): boolean {
-  const [machine, process] = owner.split('/');
-  const [pid, namespace] = (process ?? '').split('.');
-  if (machine !== os.hostname() || !pid || namespace !== PID_NAMESPACE || PID_NAMESPACE === 'unknown') return false;
-  return processIsGone(Number(pid));
 }
 
 /** Removes `installation`'s dind daemons left behind by a crash; `isOrphan` decides which (by default: owner process gone). */

@@ -4,12 +4,13 @@ import { resolveInCheckout } from '../../util/checkout-paths.js';
 import { JobError, type ExecutionEnvironment, type Executor, type PipelineIdentity } from '../../pipeline/executor.js';
 import { buildAndPush } from './build-and-push.js';
 import { repositoryPath } from '../../pipeline/image-names.js';
-import { DIND_SOCKET, LABEL_DOCKER_HOST, LABEL_INSTALLATION, LABEL_OWNER, ownerIsGone, ownerLabel, pipelineIdentity, removeOrphanDinds, startDind, type DindDaemon, type DindOptions } from './dind.js';
+import { DIND_SOCKET, LABEL_DOCKER_HOST, LABEL_INSTALLATION, LABEL_OWNER, pipelineIdentity, removeOrphanDinds, startDind, type DindDaemon, type DindOptions } from './dind.js';
 import type { PoolSettings } from './dind-pool.js';
 import { inOwnRegistry, seedImages } from './pool-seeds.js';
 import { pullImage, type RegistryAuth } from './pull-image.js';
 import { runJobContainer, type JobLimits } from './run-job-container.js';
 import { createWarmPool, type WarmPoolOptions } from './warm-pool.js';
+import { ownerIsGone, ownerLabel } from '../owner-label.js';
 
 export interface DockerExecutorOptions {
   /** The owner label of this process's daemons: its worker id, whose heartbeat speaks for them. */

@@ -1,0 +1,36 @@
+// Each command's usage, apart from the command itself: `slipway --help` and a usage error load
+// no more than this.
+
+export const POOL_USAGE = `usage: slipway pool <status|seed|drain>
+
+  status                     the Docker host's pool: each daemon, its project, state and seeds
+  seed AFFINITY IMAGE…       start a daemon for the pool and pull IMAGEs into it (what
+                             \`slipway run\` leaves running in the background after a run)
+  drain                      remove every unclaimed pool daemon`;
+
+export const RUN_USAGE = `usage: slipway run [DIR] [--sha SHA] [--json] [--project NAME] [--ref BRANCH] [--default-branch BRANCH] [--no-push]`;
+
+export const VARIABLES_USAGE = `usage: slipway variables <set|list|unset|rekey> …
+
+  set PROJECT NAME [--masked] [--protected] [--file] [--environment ENV]
+                 store a CI/CD variable; the value is read from standard input
+                 (one trailing newline is dropped unless --file)
+  list PROJECT   names and settings, never values
+  unset PROJECT NAME [--environment ENV]
+  rekey          encrypt every value again under the key read from standard input;
+                 SLIPWAY_SECRET_KEY is the current one`;
+
+export const VERIFY_USAGE = `usage: slipway verify IMAGE [--key FILE] [--json]
+
+Checks the signed provenance Slipway stored beside IMAGE (registry/repository:tag or @sha256:…):
+that its signature verifies with Slipway's key (--key, a PEM public key such as the server's
+/signing-key.pub; by default this installation's own key), and that it is about that very
+image. Prints the statement and the verdict; exits 0 only for a valid one. Reads the registry
+with SLIPWAY_REGISTRY_USER/PASSWORD when IMAGE is in SLIPWAY_REGISTRY.`;
+
+export const WEBHOOK_SECRET_USAGE = `usage: slipway webhook-secret gitlab PROJECT_ID
+
+Makes a new webhook secret for one GitLab project (its numeric id, on its overview page) and
+prints it once: set it as the secret token of that project's webhook (PUBLIC_URL/webhooks/gitlab).
+A hook with it is accepted only about that project; the project's previous secret stops working.
+The same is POST /api/webhook-secrets/gitlab/PROJECT_ID with the admin token.`;
