@@ -1,6 +1,8 @@
 import type { Config } from '../config/load-config.js';
+import type { ForgeName } from '../model/forge-event.js';
+import type { Route } from '../http/router.js';
 import { projectPolicy } from '../config/policy-file.js';
-import { createSlackApp, SLACK_EVENTS_PATH } from '../chatops/slack-app.js';
+import { createSlackApp, SLACK_EVENTS_PATH, type SlackApp } from '../chatops/slack-app.js';
 import { mentionAll } from '../chatops/slack-text.js';
 import { createActionRunner } from '../deploy/actions/run-deploy-action.js';
 import { deployCommands } from '../deploy/deploy-commands.js';
@@ -22,23 +24,23 @@ import type { Executor } from '../pipeline/executor.js';
 import { createTokenIssuer } from '../registry/token-issuer.js';
 import { commitDescriber } from '../report/describe-commit.js';
 import { deploymentReporter } from '../report/report-deployment.js';
-import { createReporter } from '../report/reporter.js';
+import { createReporter, type Reporter } from '../report/reporter.js';
 import { startDeployRunner } from '../runner/deploy-runner.js';
 import { createDispatcher, type DispatchSignals } from '../runner/dispatch-event.js';
-import { createPipelineControl } from '../runner/pipeline-control.js';
+import { createPipelineControl, type PipelineControl } from '../runner/pipeline-control.js';
 import { createCommandHandler } from '../runner/handle-command.js';
 import { createProjectAccess } from '../web/project-access.js';
 import type { WebContext } from '../web/web-context.js';
 import { webRoutes } from '../web/web-routes.js';
 import { startWorker, type Worker } from '../runner/pipeline-worker.js';
 import { configSummary } from './config-summary.js';
-import { createRuntime } from './create-runtime.js';
+import { createRuntime, type Runtime } from './create-runtime.js';
 import { dockerFailure, listenFailure } from './startup-failure.js';
 import { deployVariables } from '../deploy/deploy-variables.js';
 import { createCommentLocks } from '../store/comment-locks.js';
 import { CHANNELS, listen, notify, type Channel } from '../store/notifications.js';
 import type { Logger } from '../telemetry/logger.js';
-import { createMetrics } from '../telemetry/metrics.js';
+import { createMetrics, type Metrics } from '../telemetry/metrics.js';
 
 export interface ServiceOptions {
   /** Serve HTTP (webhooks, pages, health). `slipway worker` runs without it. */
@@ -62,45 +64,39 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-/** Starts what `slipway serve` (or `slipway worker`) runs; `stop()` undoes it in reverse order. */
-export async function startService(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Service> {
-  const runsPipelines = options.workers !== false && config.concurrency > 0;
-  logger.info(configSummary(config, { http: options.http !== false, workers: runsPipelines }), 'slipway configured');
-  const runtime = await createRuntime(config, logger, { database: 'always', executor: options.executor });
-  const { executor } = runtime.pipelines;
-  // A worker that cannot reach Docker would fail every pipeline one by one: say so now, once.
-  if (runsPipelines && executor.check) {
-    try {
-      await executor.check();
-    } catch (error) {
-      // Closing touches Docker too (the pool); its failure must not hide this one.
-      await runtime.close().catch(() => undefined);
-      const failedHost = typeof error === 'object' && error !== null && 'dockerHost' in error ? String(error.dockerHost) : undefined;
-      throw dockerFailure(error, failedHost ?? executor.describe ?? 'the Docker host');
-    }
-  }
-  const { pool, handle, stores } = runtime.database!;
-  const { forges, policy } = runtime;
-  const poolCounts = runtime.pipelines.executor.pool?.counts;
-  const metrics = createMetrics(poolCounts ? { poolCounts } : {});
-  const leaseMs = options.leaseMs ?? config.leaseMs;
-  const reporter = createReporter({
-    views: stores.views,
-    forges: forges.byName,
-    publicUrl: config.publicUrl,
-    logger,
-    debounceMs: options.reportDebounceMs,
-    commentLock: createCommentLocks(pool),
-  });
-  const signal = (channel: Channel, payload: string) =>
-    notify(pool, channel, payload).catch((error: unknown) => logger.warn({ err: error, channel }, 'could not notify other processes'));
+type Database = NonNullable<Runtime['database']>;
+/** The forges' websites (`https://github.com`, GITLAB_URL), for links. */
+type ForgeWeb = Partial<Record<ForgeName, string>>;
 
-  let worker: Worker | undefined;
-  // The forges' websites, for links in pages and messages.
-  const forgeWeb = {
-    ...(config.github ? { github: config.github.gheHost ? `https://${config.github.gheHost}` : 'https://github.com' } : {}),
-    ...(config.gitlab ? { gitlab: config.gitlab.url } : {}),
-  };
+/** What the pieces of a service share once the runtime is up. */
+interface Parts {
+  config: Config;
+  logger: Logger;
+  options: ServiceOptions;
+  runtime: Runtime;
+  database: Database;
+  reporter: Reporter;
+  /** The forges' websites, for links in pages and messages. */
+  forgeWeb: ForgeWeb;
+}
+
+/** A worker that cannot reach Docker would fail every pipeline one by one: say so now, once. */
+async function checkDocker(runtime: Runtime): Promise<void> {
+  const { executor } = runtime.pipelines;
+  if (!executor.check) return;
+  try {
+    await executor.check();
+  } catch (error) {
+    // Closing touches Docker too (the pool); its failure must not hide this one.
+    await runtime.close().catch(() => undefined);
+    const failedHost = typeof error === 'object' && error !== null && 'dockerHost' in error ? String(error.dockerHost) : undefined;
+    throw dockerFailure(error, failedHost ?? executor.describe ?? 'the Docker host');
+  }
+}
+
+/** Deploys: chat, the events that report them, the runner that carries out approved ones. */
+function startDeploys({ config, logger, options, runtime, database: { stores }, forgeWeb }: Parts, notifyOthers: (channel: Channel, payload: string) => void) {
+  const { forges, policy } = runtime;
   const slack = config.slack ? createSlackApp({ ...config.slack, firstSighting: stores.slackRequests.firstSighting, logger }) : undefined;
   // Refusals name people as the chat shows them; without chat, by their ids.
   const name = slack ? mentionAll : (ids: string[]) => ids.join(', ');
@@ -110,7 +106,12 @@ export async function startService(config: Config, logger: Logger, options: Serv
   events.subscribe((event) => (event.type === 'changed' ? reportDeployment(event.deployment) : undefined));
   // Prod runs only what a protected pipeline built and Slipway signed: checked at the request and again before the retag.
   const verifyImage = imageChecker(runtime.registryFor, runtime.signingKey.publicKey);
-  const deployRunner =
+  const variables = deployVariables({
+    forProject: (project) => stores.variables.forProject(project),
+    refOf: (pipelineId) => stores.views.refOf(pipelineId),
+    protectedRefs: (project) => projectPolicy(policy, project).protectedRefs,
+  });
+  const runner =
     options.deploys === false
       ? undefined
       : startDeployRunner({
@@ -119,157 +120,199 @@ export async function startService(config: Config, logger: Logger, options: Serv
           policy,
           verifyImage,
           registryFor: runtime.registryFor,
-          runAction: createActionRunner(
-            containerDeployer(config),
-            deployVariables({
-              forProject: (project) => stores.variables.forProject(project),
-              refOf: (pipelineId) => stores.views.refOf(pipelineId),
-              protectedRefs: (project) => projectPolicy(policy, project).protectedRefs,
-            }),
-          ),
+          runAction: createActionRunner(containerDeployer(config), variables),
           logger,
           events,
           name,
-          leaseMs,
+          leaseMs: options.leaseMs ?? config.leaseMs,
           pollMs: options.pollMs,
         });
   events.subscribe((event) => {
     if (event.type !== 'approved') return;
-    deployRunner?.wake();
-    void signal(CHANNELS.deployApproved, String(event.deployment.id));
+    runner?.wake();
+    notifyOthers(CHANNELS.deployApproved, String(event.deployment.id));
   });
   const describeCommit = commitDescriber({ views: stores.views, forges: forges.byName, publicUrl: config.publicUrl, forgeWeb, logger });
   slack?.attach(deployCommands({ store: stores.deployments, testedCommits: stores.testedCommits, policy, directory: slack.directory, events, name, describeCommit, verifyImage }));
+  return { slack, runner };
+}
 
-  // Any process may sweep: deleting an expired manifest twice does no harm.
-  const expiry = runsPipelines ? startArtifactExpiry(stores.pipelines, runtime.artifactStore, logger) : undefined;
-
-  // Other processes (workers, runners on other machines) hear of new work and cancellations at once.
-  const listener = listen(
-    handle.url,
-    [CHANNELS.pipelineQueued, CHANNELS.pipelineCanceled, CHANNELS.deployApproved],
-    (channel, payload) => {
-      if (channel === CHANNELS.pipelineQueued) worker?.wake();
-      else if (channel === CHANNELS.pipelineCanceled) worker?.cancel(Number(payload));
-      else deployRunner?.wake();
-    },
-    logger,
-  );
+/**
+ * Pipelines asked for by webhooks and people: the dispatcher and control, telling this
+ * process's worker and every other process (NOTIFY) at once.
+ */
+function pipelineIntake({ runtime, database: { stores }, reporter, logger }: Parts, worker: () => Worker | undefined, notifyOthers: (channel: Channel, payload: string) => void) {
   const signals: DispatchSignals = {
     queued(pipelineId) {
-      worker?.wake();
-      void signal(CHANNELS.pipelineQueued, String(pipelineId));
+      worker()?.wake();
+      notifyOthers(CHANNELS.pipelineQueued, String(pipelineId));
     },
     canceled(pipelineIds) {
       for (const id of pipelineIds) {
-        worker?.cancel(id);
-        void signal(CHANNELS.pipelineCanceled, String(id));
+        worker()?.cancel(id);
+        notifyOthers(CHANNELS.pipelineCanceled, String(id));
       }
     },
   };
   const dispatch = createDispatcher(stores.queue, reporter, signals);
   const control = createPipelineControl(stores.queue, reporter, signals);
-  const command = createCommandHandler({ queue: stores.queue, views: stores.views, forges: forges.byName, control, reporter, logger });
+  const command = createCommandHandler({ queue: stores.queue, views: stores.views, forges: runtime.forges.byName, control, reporter, logger });
   // A hook the forge contradicts is somebody trying something: kept in the audit trail, not just the log.
   const refusedWebhook: OnRefusedWebhook = async ({ source, deliveryId, event, claimed, reason }) => {
     const target = claimed.kind === 'event' ? claimed.event.target : claimed.kind === 'command' ? claimed.command.target : undefined;
     logger.warn({ source, deliveryId, event, project: target?.project, reason }, 'webhook refused: the forge contradicts it');
     await stores.audit.record({ actor: `webhook:${source}`, action: 'webhook.refused', project: target?.project ?? null, detail: { deliveryId, event, reason, apiContext: target?.apiContext ?? null } });
   };
-  const web: WebContext = {
+  return { dispatch, control, command, refusedWebhook };
+}
+
+function webContext({ config, options, runtime, database: { stores }, logger, forgeWeb }: Parts, control: PipelineControl): WebContext {
+  return {
     publicUrl: config.publicUrl,
     sessions: stores.webSessions,
     sessionSeconds: config.web.sessionSeconds,
     adminToken: config.adminToken,
-    logins: forges.logins,
-    access: createProjectAccess({ forges: forges.byName, targetOf: (forge, project) => stores.views.targetOf(forge, project), logger }),
+    logins: runtime.forges.logins,
+    access: createProjectAccess({ forges: runtime.forges.byName, targetOf: (forge, project) => stores.views.targetOf(forge, project), logger }),
     views: stores.views,
     deployments: stores.deployments,
-    policy,
+    policy: runtime.policy,
     control,
     artifacts: runtime.artifactStore,
     logger,
     forgeWeb,
     livePollMs: options.livePollMs,
   };
-  async function stopAll(): Promise<void> {
-    await listener.stop();
-    await worker?.stop();
-    expiry?.stop();
-    await deployRunner?.stop();
-    await reporter.stop();
-    await runtime.close();
-  }
+}
+
+/** The registry's two endpoints on Slipway: push notifications and the token realm, each off until configured. */
+function registryRoutes({ config, runtime, database: { stores }, logger }: Parts): Route[] {
+  return [
+    config.registry.eventsToken
+      ? registryEventsRoute(
+          config.registry.eventsToken,
+          createRegistryGuard({ pushes: stores.pushes, registry: runtime.registryFor(config.registry.host), ownAccount: config.registry.user, policy: runtime.policy, audit: stores.audit, logger }),
+        )
+      : notConfigured(REGISTRY_EVENTS_PATH, 'registry notifications are off on this server: set SLIPWAY_REGISTRY_EVENTS_TOKEN, and send them here from the registry'),
+    config.registry.token
+      ? registryTokenRoute({
+          issuer: createTokenIssuer(config.registry.token),
+          jobTokens: stores.jobTokens,
+          ...(config.registry.user && config.registry.password ? { admin: { user: config.registry.user, password: config.registry.password } } : {}),
+        })
+      : notConfigured(REGISTRY_TOKEN_PATH, 'Slipway is not this registry’s token issuer: set SLIPWAY_REGISTRY_TOKEN_KEY_FILE and SLIPWAY_REGISTRY_TOKEN_CERT_FILE', 'GET'),
+  ];
+}
+
+function startHttp(parts: Parts, intake: ReturnType<typeof pipelineIntake>, slack: SlackApp | undefined, metrics: Metrics, runsPipelines: boolean): Promise<HttpServer> {
+  const { config, runtime, database, logger } = parts;
+  const { executor } = runtime.pipelines;
   const healthChecks = {
     ...(runsPipelines && executor.check ? { docker: () => executor.check!() } : {}),
     registry: () => runtime.registryFor(config.registry.host).ping(),
   };
+  return startHttpServer({
+    port: config.port,
+    host: config.host,
+    routes: [
+      ...healthRoutes(database.pool, metrics, healthChecks),
+      signingKeyRoute(runtime.signingKey.publicPem),
+      ...webRoutes(webContext(parts, intake.control)),
+      ...webhookRoutes(runtime.forges, intake.dispatch, intake.command, intake.refusedWebhook),
+      ...variableRoutes(database.stores.variables, config.adminToken),
+      ...webhookSecretRoutes(database.stores.webhookSecrets, config.adminToken, config.publicUrl),
+      ...registryRoutes(parts),
+      slack?.route ?? notConfigured(SLACK_EVENTS_PATH, 'Slack is not configured on this server: set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_TEAM_ID'),
+    ],
+    logger,
+    metrics,
+  });
+}
+
+function startPipelineWorker({ config, options, runtime, database: { stores }, reporter, logger }: Parts, metrics: Metrics): Worker {
+  const { policy } = runtime;
+  logger.info({ workerId: runtime.ownerId, concurrency: config.concurrency }, 'worker started');
+  return startWorker({
+    workerId: runtime.ownerId,
+    queue: stores.queue,
+    store: stores.pipelines,
+    forges: runtime.forges.byName,
+    runtime: runtime.pipelines,
+    reporter,
+    logger,
+    metrics,
+    registry: config.registry.host,
+    concurrency: config.concurrency,
+    maxPerProject: config.maxPipelinesPerProject,
+    liveness: stores.workers,
+    allowForkPush: (project) => projectPolicy(policy, project).allowForkPush,
+    jobTokens: stores.jobTokens,
+    repositoryOwners: stores.repositoryOwners,
+    leaseMs: options.leaseMs ?? config.leaseMs,
+    pollMs: options.pollMs,
+    sourceLimits: { maxBytes: config.source.maxBytes, maxFiles: config.source.maxFiles },
+    pipelineFileTimeoutMs: config.source.pipelineFileTimeoutMs,
+    includes: { projects: (project) => projectPolicy(policy, project).includeProjects, allowedAddresses: config.source.includeAllowedAddresses },
+  });
+}
+
+function forgeWebOf(config: Config): ForgeWeb {
+  return {
+    ...(config.github ? { github: config.github.gheHost ? `https://${config.github.gheHost}` : 'https://github.com' } : {}),
+    ...(config.gitlab ? { gitlab: config.gitlab.url } : {}),
+  };
+}
+
+/** Starts what `slipway serve` (or `slipway worker`) runs; `stop()` undoes it in reverse order. */
+export async function startService(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Service> {
+  const runsPipelines = options.workers !== false && config.concurrency > 0;
+  logger.info(configSummary(config, { http: options.http !== false, workers: runsPipelines }), 'slipway configured');
+  const runtime = await createRuntime(config, logger, { database: 'always', executor: options.executor });
+  if (runsPipelines) await checkDocker(runtime);
+  const database = runtime.database!;
+  const poolCounts = runtime.pipelines.executor.pool?.counts;
+  const metrics = createMetrics(poolCounts ? { poolCounts } : {});
+  const reporter = createReporter({ views: database.stores.views, forges: runtime.forges.byName, publicUrl: config.publicUrl, logger, debounceMs: options.reportDebounceMs, commentLock: createCommentLocks(database.pool) });
+  const parts: Parts = { config, logger, options, runtime, database, reporter, forgeWeb: forgeWebOf(config) };
+  const notifyOthers = (channel: Channel, payload: string) =>
+    void notify(database.pool, channel, payload).catch((error: unknown) => logger.warn({ err: error, channel }, 'could not notify other processes'));
+
+  let worker: Worker | undefined;
+  const deploys = startDeploys(parts, notifyOthers);
+  // Any process may sweep: deleting an expired manifest twice does no harm.
+  const expiry = runsPipelines ? startArtifactExpiry(database.stores.pipelines, runtime.artifactStore, logger) : undefined;
+  // Other processes (workers, runners on other machines) hear of new work and cancellations at once.
+  const listener = listen(
+    database.handle.url,
+    [CHANNELS.pipelineQueued, CHANNELS.pipelineCanceled, CHANNELS.deployApproved],
+    (channel, payload) => {
+      if (channel === CHANNELS.pipelineQueued) worker?.wake();
+      else if (channel === CHANNELS.pipelineCanceled) worker?.cancel(Number(payload));
+      else deploys.runner?.wake();
+    },
+    logger,
+  );
+  const intake = pipelineIntake(parts, () => worker, notifyOthers);
+  async function stopAll(): Promise<void> {
+    await listener.stop();
+    await worker?.stop();
+    expiry?.stop();
+    await deploys.runner?.stop();
+    await reporter.stop();
+    await runtime.close();
+  }
   const http =
     options.http === false
       ? undefined
-      : await startHttpServer({
-          port: config.port,
-          host: config.host,
-          routes: [
-            ...healthRoutes(pool, metrics, healthChecks),
-            signingKeyRoute(runtime.signingKey.publicPem),
-            ...webRoutes(web),
-            ...webhookRoutes(forges, dispatch, command, refusedWebhook),
-            ...variableRoutes(stores.variables, config.adminToken),
-            ...webhookSecretRoutes(stores.webhookSecrets, config.adminToken, config.publicUrl),
-            config.registry.eventsToken
-              ? registryEventsRoute(
-                  config.registry.eventsToken,
-                  createRegistryGuard({ pushes: stores.pushes, registry: runtime.registryFor(config.registry.host), ownAccount: config.registry.user, policy, audit: stores.audit, logger }),
-                )
-              : notConfigured(REGISTRY_EVENTS_PATH, 'registry notifications are off on this server: set SLIPWAY_REGISTRY_EVENTS_TOKEN, and send them here from the registry'),
-            config.registry.token
-              ? registryTokenRoute({
-                  issuer: createTokenIssuer(config.registry.token),
-                  jobTokens: stores.jobTokens,
-                  ...(config.registry.user && config.registry.password ? { admin: { user: config.registry.user, password: config.registry.password } } : {}),
-                })
-              : notConfigured(REGISTRY_TOKEN_PATH, 'Slipway is not this registry’s token issuer: set SLIPWAY_REGISTRY_TOKEN_KEY_FILE and SLIPWAY_REGISTRY_TOKEN_CERT_FILE', 'GET'),
-            slack?.route ?? notConfigured(SLACK_EVENTS_PATH, 'Slack is not configured on this server: set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_TEAM_ID'),
-          ],
-          logger,
-          metrics,
-        }).catch(async (error: unknown) => {
+      : await startHttp(parts, intake, deploys.slack, metrics, runsPipelines).catch(async (error: unknown) => {
           await stopAll().catch(() => undefined);
           throw listenFailure(error, config.host, config.port);
         });
-
   // Workers start last: a port in use or a bad setting stops the process before it claims anything.
-  if (runsPipelines) {
-    const workerId = runtime.ownerId;
-    logger.info({ workerId, concurrency: config.concurrency }, 'worker started');
-    worker = startWorker({
-      workerId,
-      queue: stores.queue,
-      store: stores.pipelines,
-      forges: forges.byName,
-      runtime: runtime.pipelines,
-      reporter,
-      logger,
-      metrics,
-      registry: config.registry.host,
-      concurrency: config.concurrency,
-      maxPerProject: config.maxPipelinesPerProject,
-      liveness: stores.workers,
-      allowForkPush: (project) => projectPolicy(policy, project).allowForkPush,
-      jobTokens: stores.jobTokens,
-      repositoryOwners: stores.repositoryOwners,
-      leaseMs,
-      pollMs: options.pollMs,
-      sourceLimits: { maxBytes: config.source.maxBytes, maxFiles: config.source.maxFiles },
-      pipelineFileTimeoutMs: config.source.pipelineFileTimeoutMs,
-      includes: { projects: (project) => projectPolicy(policy, project).includeProjects, allowedAddresses: config.source.includeAllowedAddresses },
-    });
-  }
-
+  if (runsPipelines) worker = startPipelineWorker(parts, metrics);
   return {
     http,
-    databaseUrl: handle.url,
+    databaseUrl: database.handle.url,
     async stop() {
       await http?.close();
       await stopAll();
