@@ -5,18 +5,13 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
 import type { PipelineFacts } from '../model/pipeline-facts.js';
 import type { PipelineResult } from '../pipeline/run/engine.js';
-import { PipelineFileError } from '../pipeline/read/pipeline-file-error.js';
-import { predefinedVariables } from '../pipeline/predefined-variables.js';
-import type { FetchInclude } from '../pipeline/read/fetch-includes-between-reads.js';
-import { readPipeline } from '../pipeline/read/read-pipeline.js';
-import { fetchRemote, REMOTE_INCLUDE_TIMEOUT_MS } from '../runner/fetch-include.js';
+import { createLocalIncludeFetcher, REMOTE_INCLUDE_TIMEOUT_MS } from '../runner/fetch-include.js';
+import { claimRepository, readPlan } from '../runner/prepare-pipeline.js';
 import { executePipeline } from '../runner/execute-pipeline.js';
 import { createRuntime } from '../runtime/create-runtime.js';
 import { createLogger } from '../telemetry/logger.js';
 import { checkoutIdentity } from './checkout-identity.js';
 import { seedInBackground } from './pool-command.js';
-import { repositoryPath } from '../pipeline/image-names.js';
-import { repositoryTaken, sameProject } from '../store/repository-owners.js';
 import { jsonSummary, progressPrinter, summary } from './print-progress.js';
 import { UsageError } from './usage-error.js';
 import { RUN_USAGE } from './command-usage.js';
@@ -71,20 +66,10 @@ export async function runCommand(args: string[]): Promise<number> {
     registry: config.registry.host,
   };
 
-  let plan;
-  try {
-    const remote = { timeoutMs: REMOTE_INCLUDE_TIMEOUT_MS, allowedAddresses: config.source.includeAllowedAddresses };
-    const fetchInclude: FetchInclude = async (request) =>
-      request.kind === 'remote'
-        ? fetchRemote(request.url, remote)
-        : request.kind === 'changes'
-          ? { error: 'slipway run has no forge to compare with' }
-          : { error: 'slipway run reads no other project: copy the file into the repository, or let the Slipway server run this pipeline' };
-    plan = await readPipeline(options.dir, { variables: predefinedVariables(facts), plan: { defaultImage: config.docker.job.defaultImage }, fetchInclude });
-  } catch (error) {
-    if (!(error instanceof PipelineFileError)) throw error;
-    return report({ status: 'failed', jobs: [], image: null, error: error.message, durationMs: 0 });
-  }
+  const fetchInclude = createLocalIncludeFetcher({ timeoutMs: REMOTE_INCLUDE_TIMEOUT_MS, allowedAddresses: config.source.includeAllowedAddresses });
+  const read = await readPlan(options.dir, facts, { plan: { defaultImage: config.docker.job.defaultImage }, fetchInclude });
+  if (!read.ok) return report({ status: 'failed', jobs: [], image: null, error: read.reason, durationMs: 0 });
+  const { plan } = read;
 
   if (plan.skipped !== undefined) {
     // Nothing to run, by the file's own choice: not a failure.
@@ -97,11 +82,10 @@ export async function runCommand(args: string[]): Promise<number> {
   await runtime.pipelines.executor.recoverOrphans?.();
   const owner = runtime.newOwnerId();
   // A local run pushes with Slipway's own account: never into a repository a forge's project owns.
-  const repository = repositoryPath(project);
-  const repositoryOwner = await runtime.database?.stores.repositoryOwners.claim(repository, { forge: 'local', project });
-  if (repositoryOwner && !sameProject(repositoryOwner, { forge: 'local', project })) {
+  const claim = await claimRepository(runtime.database?.stores.repositoryOwners, facts);
+  if (!claim.ok) {
     await runtime.close();
-    throw new UsageError(`${repositoryTaken(repository, repositoryOwner, { forge: 'local', project })}: give this run another --project`);
+    throw new UsageError(`${claim.reason}: give this run another --project`);
   }
   const store = runtime.database?.stores.pipelines;
   const recorded = store ? await store.create({ forge: 'local', project, sha, ref, defaultBranch: options['default-branch'] }, plan.jobs, owner) : undefined;

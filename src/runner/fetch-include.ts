@@ -121,3 +121,16 @@ export function createIncludeFetcher(options: IncludeFetchOptions): FetchInclude
     }
   };
 }
+
+/**
+ * What `slipway run` may include: remote files, as the server fetches them; no other project
+ * and no comparison, since no forge stands behind a local checkout.
+ */
+export function createLocalIncludeFetcher(remote: IncludeFetchOptions['remote']): FetchInclude {
+  return async (request) =>
+    request.kind === 'remote'
+      ? fetchRemote(request.url, remote)
+      : request.kind === 'changes'
+        ? { error: 'slipway run has no forge to compare with' }
+        : { error: 'slipway run reads no other project: copy the file into the repository, or let the Slipway server run this pipeline' };
+}

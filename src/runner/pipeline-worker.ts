@@ -10,12 +10,8 @@ import type { ClaimedPipeline, PipelineQueue } from '../store/pipeline-queue.js'
 import type { JobTokenStore } from '../store/job-token-store.js';
 import type { WorkerRegistry } from '../store/worker-registry.js';
 import type { PipelineStore } from '../store/pipeline-store.js';
-import { repositoryTaken, sameProject, type RepositoryOwners } from '../store/repository-owners.js';
-import { repositoryPath } from '../pipeline/image-names.js';
-import { predefinedVariables } from '../pipeline/predefined-variables.js';
-import { PipelineFileError } from '../pipeline/read/pipeline-file-error.js';
+import type { RepositoryOwners } from '../store/repository-owners.js';
 import { preparePlanThread } from '../pipeline/read/read-on-thread.js';
-import { readPipeline } from '../pipeline/read/read-pipeline.js';
 import { rerunSet, type ReusedJob } from '../pipeline/run/engine.js';
 import type { PipelinePlan } from '../pipeline/plan.js';
 import { abortReason, deadline } from '../util/within-time.js';
@@ -25,6 +21,8 @@ import { holdingLease, startClaimLoop } from './claim-loop.js';
 import { factsOf } from './pipeline-facts.js';
 import { removeDeadSourceFolders, SOURCE_DIR_PREFIX } from './source-folders.js';
 import type { Reporter } from '../report/reporter.js';
+import { refuse, type Checked } from '../model/refusal.js';
+import { claimRepository, readPlan } from './prepare-pipeline.js';
 
 /** How long a source archive may take to arrive, all of it. */
 const SOURCE_FETCH_TIMEOUT_MS = 180_000;
@@ -73,154 +71,149 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
+/** What a worker's steps share. */
+interface WorkerState {
+  options: WorkerOptions;
+  log: Logger;
+  leaseMs: number;
+}
+
+/**
+ * A retry of one job keeps the earlier pipeline's results of every job that neither is it nor
+ * waits for it. When the plan no longer has that job, everything runs.
+ */
+async function reusedJobs({ options }: WorkerState, retry: { of: number; job: string }, plan: PipelinePlan): Promise<Map<string, ReusedJob> | undefined> {
+  if (!plan.jobs.some((job) => job.name === retry.job)) return undefined;
+  const again = rerunSet(plan.jobs, retry.job);
+  const earlier = await options.store.reusableJobs(retry.of);
+  return new Map([...earlier].filter(([name]) => !again.has(name) && plan.jobs.some((job) => job.name === name)));
+}
+
+/** The commit's files from its forge, within the time an archive may take: the archive's notes, or why not. */
+async function fetchSource(claimed: ClaimedPipeline, forge: Forge, sourceDir: string, limits: ArchiveLimits, signal: AbortSignal): Promise<Checked<{ notes: string[] }>> {
+  const within = deadline(SOURCE_FETCH_TIMEOUT_MS, signal);
+  try {
+    return { ok: true, notes: await forge.fetchSource(claimed.target, claimed.sha, sourceDir, limits, within) };
+  } catch (error) {
+    const why = within.aborted && !signal.aborted ? abortReason(within, SOURCE_FETCH_TIMEOUT_MS) : error instanceof Error ? error.message : String(error);
+    return refuse(`could not fetch the source at ${claimed.sha.slice(0, 12)}: ${why}`);
+  }
+}
+
+/** Fetch, read, claim the repository, record the jobs, issue the token, run: what one claimed pipeline goes through. */
+async function execute(state: WorkerState, claimed: ClaimedPipeline, sourceDir: string, signal: AbortSignal): Promise<void> {
+  const { options, log } = state;
+  const fail = async (reason: string) => void (signal.aborted ? undefined : await options.store.fail(claimed.id, reason, options.workerId));
+  const forge = options.forges.get(claimed.target.forge);
+  if (!forge) return fail(`Slipway has no ${claimed.target.forge} configuration on this worker`);
+  const source = await fetchSource(claimed, forge, sourceDir, options.sourceLimits, signal);
+  if (!source.ok) return fail(source.reason);
+  const facts = factsOf(claimed, options.registry);
+  const fetchInclude = createIncludeFetcher({
+    forge,
+    target: claimed.target,
+    sha: claimed.sha,
+    // All of a pipeline's includes share one deadline, and a cancel ends them at once.
+    signal: deadline(INCLUDES_TIMEOUT_MS, signal),
+    includeProjects: options.includes.projects(claimed.target.project),
+    remote: { timeoutMs: REMOTE_INCLUDE_TIMEOUT_MS, allowedAddresses: options.includes.allowedAddresses },
+  });
+  const read = await readPlan(sourceDir, facts, { timeoutMs: options.pipelineFileTimeoutMs, plan: options.runtime.planOptions, fetchInclude }, source.notes);
+  if (!read.ok) return fail(read.reason);
+  const { plan } = read;
+  if (plan.skipped !== undefined) {
+    await options.store.replaceJobs(claimed.id, plan);
+    await options.store.skip(claimed.id, plan.skipped, options.workerId);
+    log.info({ pipelineId: claimed.id, reason: plan.skipped }, 'pipeline skipped by its workflow rules');
+    return;
+  }
+  const claim = await claimRepository(options.repositoryOwners, claimed.target);
+  if (!claim.ok) return fail(claim.reason);
+  const recorded = await options.store.replaceJobs(claimed.id, plan);
+  options.reporter.changed(claimed.id);
+  const pushAllowed = !claimed.fromFork || options.allowForkPush(claimed.target.project);
+  const jobToken = await options.jobTokens?.issue({ pipelineId: claimed.id, repository: claim.repository, actions: pushAllowed ? ['pull', 'push'] : ['pull'], leaseOwner: options.workerId });
+  const reuse = claimed.retry ? await reusedJobs(state, claimed.retry, plan) : undefined;
+  const changed = () => options.reporter.changed(claimed.id);
+  const { result, finished } = await executePipeline(
+    { facts, sourceDir, plan, pushAllowed, jobToken, ...(reuse ? { reuse } : {}), record: { store: options.store, recorded, owner: options.workerId }, observer: { jobStarted: changed, jobFinished: changed }, signal },
+    options.runtime,
+  );
+  if (finished) {
+    options.metrics?.pipelinesFinished.inc({ status: result.status });
+    log.info({ pipelineId: claimed.id, status: result.status, durationMs: result.durationMs }, 'pipeline finished');
+  }
+}
+
+/** Runs one claimed pipeline in a folder of its own, and leaves nothing of it: no folder, no valid job token. */
+async function executeIn(state: WorkerState, claimed: ClaimedPipeline, signal: AbortSignal): Promise<void> {
+  const sourceDir = await mkdtemp(path.join(os.tmpdir(), `${SOURCE_DIR_PREFIX}${process.pid}-${claimed.id}-`));
+  try {
+    await execute(state, claimed, sourceDir, signal);
+  } finally {
+    await state.options.jobTokens
+      ?.revoke(claimed.id, state.options.workerId)
+      .catch((error: unknown) => state.log.warn({ err: error, pipelineId: claimed.id }, 'could not revoke the job token'));
+    await rm(sourceDir, { recursive: true, force: true });
+  }
+}
+
+/** Removes what dead workers left behind: source folders here, and their daemons on any machine. */
+async function recover({ options, log, leaseMs }: WorkerState): Promise<void> {
+  await removeDeadSourceFolders(os.tmpdir()).catch((error: unknown) => log.warn({ err: error }, 'could not clean dead workers’ source folders'));
+  // A worker silent for a whole lease is dead: its pipelines are taken over, its daemons go.
+  const deadOwners = options.liveness ? (owners: string[]) => options.liveness!.dead(owners, leaseMs) : undefined;
+  await options.liveness?.forgetLongDead().catch(() => undefined);
+  const removed = await options.runtime.executor.recoverOrphans?.(deadOwners).catch((error: unknown) => {
+    log.warn({ err: error }, 'could not look for orphaned dind daemons');
+    return [];
+  });
+  if (removed && removed.length > 0) log.info({ pipelines: removed }, 'removed dind daemons left by a dead worker');
+}
+
+/** One claimed pipeline under its lease: renewed while it runs, canceled when the lease says so or is lost. */
+async function runClaimed(state: WorkerState, running: Map<number, AbortController>, claimed: ClaimedPipeline): Promise<void> {
+  const { options, log, leaseMs } = state;
+  const controller = new AbortController();
+  running.set(claimed.id, controller);
+  // Taking over from a dead worker: its daemon may still be running this pipeline's jobs.
+  if (claimed.attempts > 1) await recover(state);
+  log.info({ pipelineId: claimed.id, project: claimed.target.project, sha: claimed.sha, attempt: claimed.attempts }, 'pipeline claimed');
+  // The renewal is also where a cancellation is noticed, if its notification was missed.
+  const renew = async () => {
+    const lease = await options.queue.renewLease(claimed.id, options.workerId, leaseMs);
+    if (lease?.cancelRequested) controller.abort(new Error(lease.reason ?? 'canceled'));
+    return lease !== null;
+  };
+  try {
+    // Reporting never holds up the pipeline: a forge outage delays the comment, not the tests.
+    void options.reporter.now(claimed.id);
+    await holdingLease(
+      leaseMs,
+      renew,
+      () => controller.abort(new Error('the lease was lost to another worker')),
+      (error) => log.warn({ err: error, pipelineId: claimed.id }, 'lease renewal failed'),
+      () => executeIn(state, claimed, controller.signal),
+    );
+  } catch (error) {
+    log.error({ err: error, pipelineId: claimed.id }, 'pipeline crashed; its lease will expire and it will be retried');
+  } finally {
+    running.delete(claimed.id);
+    if (controller.signal.aborted) await options.queue.markCanceled(claimed.id, options.workerId).catch(() => false);
+    void options.reporter.now(claimed.id);
+  }
+}
+
 /**
  * Claims pipelines from PostgreSQL and runs them, at most `concurrency` at a time. A lease,
  * renewed while a pipeline runs, lets another worker take over when this one dies; the
  * renewal is also where a cancellation (a newer commit) is noticed.
  */
 export function startWorker(options: WorkerOptions): Worker {
-  const leaseMs = options.leaseMs ?? 30_000;
-  const pollMs = options.pollMs ?? 1_000;
-  const log = options.logger.child({ workerId: options.workerId });
+  const state: WorkerState = { options, log: options.logger.child({ workerId: options.workerId }), leaseMs: options.leaseMs ?? 30_000 };
+  const { log, leaseMs } = state;
   const running = new Map<number, AbortController>();
   preparePlanThread();
-
-  /**
-   * A retry of one job keeps the earlier pipeline's results of every job that neither is it nor
-   * waits for it. When the plan no longer has that job, everything runs.
-   */
-  async function reusedJobs(retry: { of: number; job: string }, plan: PipelinePlan): Promise<Map<string, ReusedJob> | undefined> {
-    if (!plan.jobs.some((job) => job.name === retry.job)) return undefined;
-    const again = rerunSet(plan.jobs, retry.job);
-    const earlier = await options.store.reusableJobs(retry.of);
-    return new Map([...earlier].filter(([name]) => !again.has(name) && plan.jobs.some((job) => job.name === name)));
-  }
-
-  async function execute(claimed: ClaimedPipeline, signal: AbortSignal): Promise<void> {
-    const forge = options.forges.get(claimed.target.forge);
-    if (!forge) {
-      await options.store.fail(claimed.id, `Slipway has no ${claimed.target.forge} configuration on this worker`, options.workerId);
-      return;
-    }
-    const sourceDir = await mkdtemp(path.join(os.tmpdir(), `${SOURCE_DIR_PREFIX}${process.pid}-${claimed.id}-`));
-    let archiveNotes: string[];
-    try {
-      try {
-        const within = deadline(SOURCE_FETCH_TIMEOUT_MS, signal);
-        archiveNotes = await forge.fetchSource(claimed.target, claimed.sha, sourceDir, options.sourceLimits, within).catch((error: unknown) =>
-          Promise.reject(within.aborted && !signal.aborted ? new Error(abortReason(within, SOURCE_FETCH_TIMEOUT_MS)) : error),
-        );
-      } catch (error) {
-        if (!signal.aborted) await options.store.fail(claimed.id, `could not fetch the source at ${claimed.sha.slice(0, 12)}: ${error instanceof Error ? error.message : String(error)}`, options.workerId);
-        return;
-      }
-      const facts = factsOf(claimed, options.registry);
-      let plan;
-      try {
-        const fetchInclude = createIncludeFetcher({
-          forge,
-          target: claimed.target,
-          sha: claimed.sha,
-          // All of a pipeline's includes share one deadline, and a cancel ends them at once.
-          signal: deadline(INCLUDES_TIMEOUT_MS, signal),
-          includeProjects: options.includes.projects(claimed.target.project),
-          remote: { timeoutMs: REMOTE_INCLUDE_TIMEOUT_MS, allowedAddresses: options.includes.allowedAddresses },
-        });
-        plan = await readPipeline(sourceDir, { variables: predefinedVariables(facts), timeoutMs: options.pipelineFileTimeoutMs, plan: options.runtime.planOptions, fetchInclude });
-        if (archiveNotes.length > 0) plan = { ...plan, notes: [...(plan.notes ?? []), ...archiveNotes] };
-      } catch (error) {
-        if (!(error instanceof PipelineFileError)) throw error;
-        if (!signal.aborted) await options.store.fail(claimed.id, error.message, options.workerId);
-        return;
-      }
-      if (plan.skipped !== undefined) {
-        await options.store.replaceJobs(claimed.id, plan);
-        await options.store.skip(claimed.id, plan.skipped, options.workerId);
-        log.info({ pipelineId: claimed.id, reason: plan.skipped }, 'pipeline skipped by its workflow rules');
-        return;
-      }
-      const repository = repositoryPath(claimed.target.project);
-      const owner = await options.repositoryOwners?.claim(repository, claimed.target);
-      if (owner && !sameProject(owner, claimed.target)) {
-        await options.store.fail(claimed.id, repositoryTaken(repository, owner, claimed.target), options.workerId);
-        return;
-      }
-      const recorded = await options.store.replaceJobs(claimed.id, plan);
-      options.reporter.changed(claimed.id);
-      const pushAllowed = !claimed.fromFork || options.allowForkPush(claimed.target.project);
-      const jobToken = await options.jobTokens?.issue({
-        pipelineId: claimed.id,
-        repository,
-        actions: pushAllowed ? ['pull', 'push'] : ['pull'],
-        leaseOwner: options.workerId,
-      });
-      const reuse = claimed.retry ? await reusedJobs(claimed.retry, plan) : undefined;
-      const { result, finished } = await executePipeline(
-        {
-          facts,
-          sourceDir,
-          plan,
-          pushAllowed,
-          jobToken,
-          ...(reuse ? { reuse } : {}),
-          record: { store: options.store, recorded, owner: options.workerId },
-          observer: { jobStarted: () => options.reporter.changed(claimed.id), jobFinished: () => options.reporter.changed(claimed.id) },
-          signal,
-        },
-        options.runtime,
-      );
-      if (finished) {
-        options.metrics?.pipelinesFinished.inc({ status: result.status });
-        log.info({ pipelineId: claimed.id, status: result.status, durationMs: result.durationMs }, 'pipeline finished');
-      }
-    } finally {
-      await options.jobTokens?.revoke(claimed.id, options.workerId).catch((error: unknown) => log.warn({ err: error, pipelineId: claimed.id }, 'could not revoke the job token'));
-      await rm(sourceDir, { recursive: true, force: true });
-    }
-  }
-
-  async function recover(): Promise<void> {
-    await removeDeadSourceFolders(os.tmpdir()).catch((error: unknown) => log.warn({ err: error }, 'could not clean dead workers’ source folders'));
-    // A worker silent for a whole lease is dead: its pipelines are taken over, its daemons go.
-    const deadOwners = options.liveness ? (owners: string[]) => options.liveness!.dead(owners, leaseMs) : undefined;
-    await options.liveness?.forgetLongDead().catch(() => undefined);
-    const removed = await options.runtime.executor.recoverOrphans?.(deadOwners).catch((error: unknown) => {
-      log.warn({ err: error }, 'could not look for orphaned dind daemons');
-      return [];
-    });
-    if (removed && removed.length > 0) log.info({ pipelines: removed }, 'removed dind daemons left by a dead worker');
-  }
-
-  async function run(claimed: ClaimedPipeline): Promise<void> {
-    const controller = new AbortController();
-    running.set(claimed.id, controller);
-    // Taking over from a dead worker: its daemon may still be running this pipeline's jobs.
-    if (claimed.attempts > 1) await recover();
-    log.info({ pipelineId: claimed.id, project: claimed.target.project, sha: claimed.sha, attempt: claimed.attempts }, 'pipeline claimed');
-    // The renewal is also where a cancellation is noticed, if its notification was missed.
-    const renew = async () => {
-      const lease = await options.queue.renewLease(claimed.id, options.workerId, leaseMs);
-      if (lease?.cancelRequested) controller.abort(new Error(lease.reason ?? 'canceled'));
-      return lease !== null;
-    };
-    try {
-      // Reporting never holds up the pipeline: a forge outage delays the comment, not the tests.
-      void options.reporter.now(claimed.id);
-      await holdingLease(
-        leaseMs,
-        renew,
-        () => controller.abort(new Error('the lease was lost to another worker')),
-        (error) => log.warn({ err: error, pipelineId: claimed.id }, 'lease renewal failed'),
-        () => execute(claimed, controller.signal),
-      );
-    } catch (error) {
-      log.error({ err: error, pipelineId: claimed.id }, 'pipeline crashed; its lease will expire and it will be retried');
-    } finally {
-      running.delete(claimed.id);
-      if (controller.signal.aborted) await options.queue.markCanceled(claimed.id, options.workerId).catch(() => false);
-      void options.reporter.now(claimed.id);
-    }
-  }
 
   // Beating a few times a lease: one slow beat does not make a live worker look dead.
   const beat = () => options.liveness?.beat(options.workerId).catch((error: unknown) => log.warn({ err: error }, 'could not record this worker’s heartbeat'));
@@ -230,16 +223,16 @@ export function startWorker(options: WorkerOptions): Worker {
   let lastRecovery = 0;
   const loop = startClaimLoop({
     concurrency: options.concurrency,
-    pollMs,
+    pollMs: options.pollMs ?? 1_000,
     async beforeRound() {
       if (Date.now() - lastRecovery > (options.recoveryIntervalMs ?? 30_000)) {
         lastRecovery = Date.now();
-        await recover();
+        await recover(state);
       }
       for (const pipelineId of await options.queue.sweep()) options.reporter.changed(pipelineId);
     },
     claim: () => options.queue.claim(options.workerId, leaseMs, options.maxPerProject ?? 0),
-    run,
+    run: (claimed) => runClaimed(state, running, claimed),
     onError: (error) => log.warn({ err: error }, 'claiming pipelines failed; trying again'),
   });
   return {
@@ -247,7 +240,7 @@ export function startWorker(options: WorkerOptions): Worker {
     cancel(pipelineId) {
       running.get(pipelineId)?.abort(new Error('canceled'));
     },
-    recover,
+    recover: () => recover(state),
     async stop() {
       await loop.stop();
       clearInterval(heartbeat);

@@ -1,0 +1,32 @@
+import type { PipelineFacts } from '../model/pipeline-facts.js';
+import { refuse, type Checked } from '../model/refusal.js';
+import { repositoryPath } from '../pipeline/image-names.js';
+import type { PipelinePlan } from '../pipeline/plan.js';
+import { predefinedVariables } from '../pipeline/predefined-variables.js';
+import { PipelineFileError } from '../pipeline/read/pipeline-file-error.js';
+import { readPipeline, type ReadPipelineOptions } from '../pipeline/read/read-pipeline.js';
+import { repositoryTaken, sameProject, type RepositoryOwners } from '../store/repository-owners.js';
+
+// What the worker and `slipway run` both do between a checkout and running it: read its plan
+// over the pipeline's own variables, then make sure the registry repository it pushes to is
+// this project's. Each step says no in the one shape, with the reason shown to a person.
+
+/** The checkout's plan; a file that cannot be read is refused with what is wrong with it. `plan.skipped`: its workflow runs nothing. */
+export async function readPlan(sourceDir: string, facts: PipelineFacts, options: Omit<ReadPipelineOptions, 'variables'>, notes: readonly string[] = []): Promise<Checked<{ plan: PipelinePlan }>> {
+  try {
+    const plan = await readPipeline(sourceDir, { ...options, variables: predefinedVariables(facts) });
+    return { ok: true, plan: notes.length > 0 ? { ...plan, notes: [...(plan.notes ?? []), ...notes] } : plan };
+  } catch (error) {
+    if (!(error instanceof PipelineFileError)) throw error;
+    return refuse(error.message);
+  }
+}
+
+/** The project's registry repository, claimed for it the first time; refused when another forge's project of that path has it. */
+export async function claimRepository(owners: RepositoryOwners | undefined, project: Pick<PipelineFacts, 'forge' | 'project'>): Promise<Checked<{ repository: string }>> {
+  const repository = repositoryPath(project.project);
+  const target = { forge: project.forge, project: project.project };
+  const owner = await owners?.claim(repository, target);
+  if (owner && !sameProject(owner, target)) return refuse(repositoryTaken(repository, owner, target));
+  return { ok: true, repository };
+}
