@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# The whole test suite: prepare the lab (idempotent), type-check, then run every test
-# against real PostgreSQL, dockerd, dind daemons and the local registry.
+# The whole test suite: prepare the lab (idempotent), type-check, then the tests that need
+# nothing but PostgreSQL side by side, then those that need Docker or a browser one file at a
+# time, against real PostgreSQL, dockerd, dind daemons and the local registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/lab.sh >/dev/null
 npx tsc --noEmit
-results=$(mktemp)
-trap 'rm -f "$results"' EXIT
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?
+npx vitest run --project unit --fileParallelism --maxWorkers=2 --passWithNoTests --reporter=default --reporter=json --outputFile.json="$results/unit.json" "$@" || status=$?
+npx vitest run --project lab --passWithNoTests --reporter=default --reporter=json --outputFile.json="$results/lab.json" "$@" || status=$?
 # A closing line any CI can read, whatever the test runner prints.
-node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""))' "$results" || true
+node -e '
+const fs = require("fs");
+const runs = process.argv.slice(1).filter((file) => fs.existsSync(file)).map((file) => JSON.parse(fs.readFileSync(file, "utf8")));
+const sum = (key) => runs.reduce((total, run) => total + run[key], 0);
+console.log(`${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed` + (sum("numPendingTests") ? `, ${sum("numPendingTests")} skipped` : ""));
+' "$results/unit.json" "$results/lab.json" || true
 exit "$status"

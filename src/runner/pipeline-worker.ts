@@ -33,7 +33,7 @@ export interface WorkerOptions {
   store: PipelineStore;
   forges: ReadonlyMap<ForgeName, Forge>;
   runtime: PipelineRuntime;
-  reporter: Reporter;
+  reporter: Pick<Reporter, 'changed' | 'now'>;
   logger: Logger;
   metrics?: Metrics;
   registry: string;

@@ -36,7 +36,20 @@ function toClaimed(row: ClaimRow): ClaimedPipeline {
   };
 }
 
-export function createPipelineQueue(pool: Pool) {
+/** The pipelines waiting and running: accepted from events, claimed under leases, retried and canceled. */
+export interface PipelineQueue {
+  accept(event: ForgeEvent): Promise<AcceptOutcome>;
+  claim(workerId: string, leaseMs: number, maxPerProject?: number): Promise<ClaimedPipeline | null>;
+  renewLease(pipelineId: number, workerId: string, leaseMs: number): Promise<{ cancelRequested: boolean; reason: string | null } | null>;
+  sweep(): Promise<number[]>;
+  retry(pipelineId: number, job?: string): Promise<{ id: number } | { refused: 'missing' | 'unfinished' | 'job' } | { refused: 'superseded'; newer: number }>;
+  requestCancel(pipelineId: number, reason: string): Promise<boolean>;
+  recordCommand(forge: string, deliveryId: string, event: string): Promise<boolean>;
+  noteCommand(pipelineId: number, note: string): Promise<void>;
+  markCanceled(pipelineId: number, owner: string): Promise<boolean>;
+}
+
+export function createPipelineQueue(pool: Pool): PipelineQueue {
   return {
     /**
      * Records a webhook delivery and what it asks for, in one transaction and one round trip
@@ -207,5 +220,3 @@ export function createPipelineQueue(pool: Pool) {
     },
   };
 }
-
-export type PipelineQueue = ReturnType<typeof createPipelineQueue>;

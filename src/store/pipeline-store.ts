@@ -33,7 +33,24 @@ async function insertJobs(client: Client, pipelineId: number, jobs: JobSpec[]): 
 }
 
 /** Typed queries for pipelines, jobs and their logs; nothing here knows about Docker. */
-export function createPipelineStore(pool: Pool) {
+/** A claimed pipeline's record: its jobs, their logs, results and artifacts, and its end. */
+export interface PipelineStore {
+  create(pipeline: NewPipeline, jobs: JobSpec[], owner: string, leaseMs?: number): Promise<RecordedPipeline>;
+  replaceJobs(pipelineId: number, plan: PipelinePlan): Promise<RecordedPipeline>;
+  fail(pipelineId: number, error: string, owner: string): Promise<boolean>;
+  skip(pipelineId: number, reason: string, owner: string): Promise<boolean>;
+  markJobRunning(jobId: number): Promise<void>;
+  finishJob(jobId: number, result: JobResult): Promise<void>;
+  saveServiceLogs(jobId: number, logs: readonly ServiceLog[]): Promise<void>;
+  saveArtifacts(jobId: number, artifacts: SavedArtifacts): Promise<void>;
+  reusableJobs(pipelineId: number): Promise<Map<string, ReusedJob>>;
+  expiredArtifacts(limit: number): Promise<Array<{ jobId: number; project: ProjectKey; digest: string }>>;
+  forgetArtifacts(jobId: number): Promise<void>;
+  appendLog(jobId: number, seq: number, content: string): Promise<void>;
+  finish(pipelineId: number, result: PipelineResult, owner?: string): Promise<boolean>;
+}
+
+export function createPipelineStore(pool: Pool): PipelineStore {
   /** Ends a pipeline that ran no jobs, under its claim. */
   async function end(pipelineId: number, status: 'failed' | 'skipped', reason: string, owner: string): Promise<boolean> {
     const { rowCount } = await pool.query(
@@ -194,5 +211,3 @@ export function createPipelineStore(pool: Pool) {
     },
   };
 }
-
-export type PipelineStore = ReturnType<typeof createPipelineStore>;

@@ -1,15 +1,15 @@
 import { type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LABEL_DOCKER_HOST, LABEL_INSTALLATION, LABEL_PIPELINE, LABEL_ROLE } from '../../src/executors/docker/dind.js';
-import { installationIdOf } from '../../src/store/installation-id.js';
-import { createPipelineQueue } from '../../src/store/pipeline-queue.js';
-import { forgeArchive } from '../helpers/archive.js';
-import { finished, spawnCli } from '../helpers/cli.js';
-import { createMigratedDatabase, type MigratedDatabase } from '../helpers/database.js';
-import { EXAMPLE, fakeSha, host, uniqueName, workerEnv } from '../helpers/docker-lab.js';
-import { startStandIn, type StandIn } from '../helpers/stand-in.js';
-import { queueGitlabPush } from '../helpers/test-service.js';
-import { waitFor } from '../helpers/wait-for.js';
+import { LABEL_DOCKER_HOST, LABEL_INSTALLATION, LABEL_PIPELINE, LABEL_ROLE } from '../../../src/executors/docker/dind.js';
+import { installationIdOf } from '../../../src/store/installation-id.js';
+import { createPipelineQueue } from '../../../src/store/pipeline-queue.js';
+import { forgeArchive } from '../../helpers/archive.js';
+import { finished, spawnCli } from '../../helpers/cli.js';
+import { createMigratedDatabase, type MigratedDatabase } from '../../helpers/database.js';
+import { EXAMPLE, fakeSha, host, uniqueName, workerEnv } from '../../helpers/docker-lab.js';
+import { startStandIn, type StandIn } from '../../helpers/stand-in.js';
+import { queueGitlabPush } from '../../helpers/test-service.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const SHORT = 'test:\n  image: python:3.8-slim\n  script: [sleep 3]\nbuild: false\n';
 

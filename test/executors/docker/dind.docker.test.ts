@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { LABEL_INSTALLATION, LABEL_OWNER, LABEL_PIPELINE, LABEL_ROLE, listDinds, removeOrphanDinds, startDind } from '../../src/executors/docker/dind.js';
-import { PID_NAMESPACE } from '../../src/executors/owner-label.js';
+import { LABEL_INSTALLATION, LABEL_OWNER, LABEL_PIPELINE, LABEL_ROLE, listDinds, removeOrphanDinds, startDind } from '../../../src/executors/docker/dind.js';
+import { PID_NAMESPACE } from '../../../src/executors/owner-label.js';
 import os from 'node:os';
-import { executorOptions, host, uniqueName } from '../helpers/docker-lab.js';
+import { executorOptions, host, uniqueName } from '../../helpers/docker-lab.js';
 
 describe('dind daemons', () => {
   it('answer on their own socket, with the registry mirror configured', async () => {

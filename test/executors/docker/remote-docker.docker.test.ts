@@ -4,19 +4,19 @@ import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeDaemonCertificates, type DaemonCertificates } from '../../src/executors/docker/daemon-certificates.js';
-import { createDockerClient } from '../../src/executors/docker/docker-client.js';
-import { LABEL_PIPELINE, listDinds } from '../../src/executors/docker/dind.js';
-import { packFiles } from '../../src/executors/docker/source-archive.js';
-import { createPipelineQueue } from '../../src/store/pipeline-queue.js';
-import { forgeArchive } from '../helpers/archive.js';
-import { finished, runCli, spawnCli } from '../helpers/cli.js';
-import { createMigratedDatabase, type MigratedDatabase } from '../helpers/database.js';
-import { EXAMPLE, fakeSha, host, uniqueName, workerEnv } from '../helpers/docker-lab.js';
-import { lab } from '../helpers/lab.js';
-import { startStandIn, type StandIn } from '../helpers/stand-in.js';
-import { queueGitlabPush } from '../helpers/test-service.js';
-import { waitFor } from '../helpers/wait-for.js';
+import { makeDaemonCertificates, type DaemonCertificates } from '../../../src/executors/docker/daemon-certificates.js';
+import { createDockerClient } from '../../../src/executors/docker/docker-client.js';
+import { LABEL_PIPELINE, listDinds } from '../../../src/executors/docker/dind.js';
+import { packFiles } from '../../../src/executors/docker/source-archive.js';
+import { createPipelineQueue } from '../../../src/store/pipeline-queue.js';
+import { forgeArchive } from '../../helpers/archive.js';
+import { finished, runCli, spawnCli } from '../../helpers/cli.js';
+import { createMigratedDatabase, type MigratedDatabase } from '../../helpers/database.js';
+import { EXAMPLE, fakeSha, host, uniqueName, workerEnv } from '../../helpers/docker-lab.js';
+import { lab } from '../../helpers/lab.js';
+import { startStandIn, type StandIn } from '../../helpers/stand-in.js';
+import { queueGitlabPush } from '../../helpers/test-service.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 /** A client's files as the docker CLI reads them from DOCKER_CERT_PATH. */
 async function certFolder(ca: string, cert: string, key: string): Promise<string> {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { claimFromPool, drainPool, listPool, makeRoom, prunePool, seedPoolDaemon, type PoolSettings } from '../../src/executors/docker/dind-pool.js';
-import { ownerLabel } from '../../src/executors/owner-label.js';
-import { executorOptions, host, uniqueName } from '../helpers/docker-lab.js';
+import { claimFromPool, drainPool, listPool, makeRoom, prunePool, seedPoolDaemon, type PoolSettings } from '../../../src/executors/docker/dind-pool.js';
+import { ownerLabel } from '../../../src/executors/owner-label.js';
+import { executorOptions, host, uniqueName } from '../../helpers/docker-lab.js';
 
 /** Two installations on one Docker host: staging and prod, or a `slipway run` on another database. */
 const staging = { ...executorOptions.dind, installation: `stg${randomBytes(4).toString('hex')}` };

@@ -2,15 +2,15 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDockerClient } from '../../src/executors/docker/docker-client.js';
-import { createDockerExecutor } from '../../src/executors/docker/docker-executor.js';
-import { runPipeline } from '../../src/pipeline/run/engine.js';
-import { repositoryPath } from '../../src/pipeline/image-names.js';
-import { predefinedVariables } from '../../src/pipeline/predefined-variables.js';
-import { readPipeline } from '../../src/pipeline/read/read-pipeline.js';
-import { executorOptions, labFacts, pipelineRun, registry } from '../helpers/docker-lab.js';
+import { createDockerClient } from '../../../src/executors/docker/docker-client.js';
+import { createDockerExecutor } from '../../../src/executors/docker/docker-executor.js';
+import { runPipeline } from '../../../src/pipeline/run/engine.js';
+import { repositoryPath } from '../../../src/pipeline/image-names.js';
+import { predefinedVariables } from '../../../src/pipeline/predefined-variables.js';
+import { readPipeline } from '../../../src/pipeline/read/read-pipeline.js';
+import { executorOptions, labFacts, pipelineRun, registry } from '../../helpers/docker-lab.js';
 
-const EXAMPLE = path.resolve(import.meta.dirname, '../../examples/notes-postgres');
+const EXAMPLE = path.resolve(import.meta.dirname, '../../../examples/notes-postgres');
 const executor = createDockerExecutor(createDockerClient(), executorOptions);
 
 const folders: string[] = [];

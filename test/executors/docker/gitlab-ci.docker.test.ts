@@ -1,23 +1,23 @@
 import { appendFile, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDockerExecutor } from '../../src/executors/docker/docker-executor.js';
-import { runPipeline, type PipelineResult } from '../../src/pipeline/run/engine.js';
-import { PROJECT_DIR } from '../../src/pipeline/plan.js';
-import { repositoryPath } from '../../src/pipeline/image-names.js';
-import { predefinedVariables } from '../../src/pipeline/predefined-variables.js';
-import { readPipeline } from '../../src/pipeline/read/read-pipeline.js';
-import { createRegistryClient } from '../../src/registry/registry-client.js';
-import { createJobTokenStore } from '../../src/store/job-token-store.js';
-import { createPipelineStore } from '../../src/store/pipeline-store.js';
-import { createPool, type Pool } from '../../src/store/pool.js';
-import { dindsOf, exampleCopy, executorOptions, fakeSha, host, labFacts, pipelineRun, uniqueName } from '../helpers/docker-lab.js';
-import { lab } from '../helpers/lab.js';
-import { startTestService, type TestService } from '../helpers/test-service.js';
-import { REGISTRY_ADMIN, startTokenLab, type TokenLab, type TokenRegistry } from '../helpers/token-registry.js';
+import { createDockerExecutor } from '../../../src/executors/docker/docker-executor.js';
+import { runPipeline, type PipelineResult } from '../../../src/pipeline/run/engine.js';
+import { PROJECT_DIR } from '../../../src/pipeline/plan.js';
+import { repositoryPath } from '../../../src/pipeline/image-names.js';
+import { predefinedVariables } from '../../../src/pipeline/predefined-variables.js';
+import { readPipeline } from '../../../src/pipeline/read/read-pipeline.js';
+import { createRegistryClient } from '../../../src/registry/registry-client.js';
+import { createJobTokenStore } from '../../../src/store/job-token-store.js';
+import { createPipelineStore } from '../../../src/store/pipeline-store.js';
+import { createPool, type Pool } from '../../../src/store/pool.js';
+import { dindsOf, exampleCopy, executorOptions, fakeSha, host, labFacts, pipelineRun, uniqueName } from '../../helpers/docker-lab.js';
+import { lab } from '../../helpers/lab.js';
+import { startTestService, type TestService } from '../../helpers/test-service.js';
+import { REGISTRY_ADMIN, startTokenLab, type TokenLab, type TokenRegistry } from '../../helpers/token-registry.js';
 
 const executor = createDockerExecutor(host, executorOptions);
-const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/gitlab-ci/tornado.gitlab-ci.yml');
+const FIXTURE = path.resolve(import.meta.dirname, '../../fixtures/gitlab-ci/tornado.gitlab-ci.yml');
 
 /** Each job's output, by job name. */
 function outputs() {

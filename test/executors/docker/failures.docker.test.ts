@@ -1,10 +1,10 @@
 import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDockerExecutor } from '../../src/executors/docker/docker-executor.js';
-import { runPipeline } from '../../src/pipeline/run/engine.js';
-import type { PipelinePlan, ScriptJobSpec } from '../../src/pipeline/plan.js';
-import { readPipeline } from '../../src/pipeline/read/read-pipeline.js';
-import { dindsOf, exampleCopy, executorOptions, host, pipelineRun } from '../helpers/docker-lab.js';
+import { createDockerExecutor } from '../../../src/executors/docker/docker-executor.js';
+import { runPipeline } from '../../../src/pipeline/run/engine.js';
+import type { PipelinePlan, ScriptJobSpec } from '../../../src/pipeline/plan.js';
+import { readPipeline } from '../../../src/pipeline/read/read-pipeline.js';
+import { dindsOf, exampleCopy, executorOptions, host, pipelineRun } from '../../helpers/docker-lab.js';
 
 const executor = createDockerExecutor(host, executorOptions);
 

@@ -1,11 +1,11 @@
 import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDockerExecutor } from '../../src/executors/docker/docker-executor.js';
-import { runPipeline } from '../../src/pipeline/run/engine.js';
-import { readPipeline } from '../../src/pipeline/read/read-pipeline.js';
-import { repositoryPath } from '../../src/pipeline/image-names.js';
-import { dindsOf, exampleCopy, executorOptions, host, pipelineRun, registry } from '../helpers/docker-lab.js';
+import { createDockerExecutor } from '../../../src/executors/docker/docker-executor.js';
+import { runPipeline } from '../../../src/pipeline/run/engine.js';
+import { readPipeline } from '../../../src/pipeline/read/read-pipeline.js';
+import { repositoryPath } from '../../../src/pipeline/image-names.js';
+import { dindsOf, exampleCopy, executorOptions, host, pipelineRun, registry } from '../../helpers/docker-lab.js';
 
 const executor = createDockerExecutor(host, executorOptions);
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { forgeArchive } from '../helpers/archive.js';
-import { fakeSha, uniqueName } from '../helpers/docker-lab.js';
-import { fakeGitlab } from '../helpers/fake-forges.js';
-import { gitlabPush } from '../helpers/forge-payloads.js';
-import { asAdmin, GITLAB_URL, postGitlab, startTestService, type TestService } from '../helpers/test-service.js';
-import { waitFor } from '../helpers/wait-for.js';
+import { forgeArchive } from '../../helpers/archive.js';
+import { fakeSha, uniqueName } from '../../helpers/docker-lab.js';
+import { fakeGitlab } from '../../helpers/fake-forges.js';
+import { gitlabPush } from '../../helpers/forge-payloads.js';
+import { asAdmin, GITLAB_URL, postGitlab, startTestService, type TestService } from '../../helpers/test-service.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 /**
  * `flaky` fails in the first pipeline and passes in its retry: it reads the pipeline's number,

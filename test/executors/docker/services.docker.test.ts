@@ -2,13 +2,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDockerClient } from '../../src/executors/docker/docker-client.js';
-import { createDockerExecutor } from '../../src/executors/docker/docker-executor.js';
-import { LABEL_ROLE } from '../../src/executors/docker/dind.js';
-import { runPipeline, type JobResult } from '../../src/pipeline/run/engine.js';
-import type { JobSpec } from '../../src/pipeline/plan.js';
-import { readPipeline } from '../../src/pipeline/read/read-pipeline.js';
-import { dindsOf, executorOptions, pipelineRun } from '../helpers/docker-lab.js';
+import { createDockerClient } from '../../../src/executors/docker/docker-client.js';
+import { createDockerExecutor } from '../../../src/executors/docker/docker-executor.js';
+import { LABEL_ROLE } from '../../../src/executors/docker/dind.js';
+import { runPipeline, type JobResult } from '../../../src/pipeline/run/engine.js';
+import type { JobSpec } from '../../../src/pipeline/plan.js';
+import { readPipeline } from '../../../src/pipeline/read/read-pipeline.js';
+import { dindsOf, executorOptions, pipelineRun } from '../../helpers/docker-lab.js';
 
 const folders: string[] = [];
 afterAll(async () => {

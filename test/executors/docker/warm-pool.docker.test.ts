@@ -3,16 +3,16 @@ import { createInterface } from 'node:readline';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { listPool, prunePool, type PoolSettings } from '../../src/executors/docker/dind-pool.js';
-import { ownerLabel } from '../../src/executors/owner-label.js';
-import { createDockerExecutor } from '../../src/executors/docker/docker-executor.js';
-import { runPipeline } from '../../src/pipeline/run/engine.js';
-import { readPipeline } from '../../src/pipeline/read/read-pipeline.js';
-import { createMetrics } from '../../src/telemetry/metrics.js';
-import { runCli } from '../helpers/cli.js';
-import { exampleCopy, executorOptions, fakeSha, host, labEnv, pipelineRun, uniqueName } from '../helpers/docker-lab.js';
-import { lab } from '../helpers/lab.js';
-import { waitFor } from '../helpers/wait-for.js';
+import { listPool, prunePool, type PoolSettings } from '../../../src/executors/docker/dind-pool.js';
+import { ownerLabel } from '../../../src/executors/owner-label.js';
+import { createDockerExecutor } from '../../../src/executors/docker/docker-executor.js';
+import { runPipeline } from '../../../src/pipeline/run/engine.js';
+import { readPipeline } from '../../../src/pipeline/read/read-pipeline.js';
+import { createMetrics } from '../../../src/telemetry/metrics.js';
+import { runCli } from '../../helpers/cli.js';
+import { exampleCopy, executorOptions, fakeSha, host, labEnv, pipelineRun, uniqueName } from '../../helpers/docker-lab.js';
+import { lab } from '../../helpers/lab.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const settings: PoolSettings = { size: 6, perProject: 2, idleMs: 600_000, lifetime: 'process' };
 const executor = createDockerExecutor(host, { ...executorOptions, registry: lab.registry, pool: { settings } });
@@ -119,7 +119,7 @@ describe('the pool of seeded dind daemons', () => {
     const affinity = `${uniqueName('slipway-test/pool-race')} protected`;
     expect(await executor.pool!.seed(affinity, [NOTHING])).toBe(true);
     const claimers = ['a', 'b'].map((name) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, '../helpers/claim-from-pool.ts'), affinity, `race-${name}-${process.pid}`], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, '../../helpers/claim-from-pool.ts'), affinity, `race-${name}-${process.pid}`], { stdio: ['pipe', 'pipe', 'inherit'] });
       const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
       return { child, next: async () => (await lines.next()).value as string };
     });
