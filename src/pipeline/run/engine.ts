@@ -175,6 +175,90 @@ export function prerequisitesOf(jobs: readonly JobSpec[]): number[][] {
   });
 }
 
+/** Where a pipeline's jobs run, unless none of them runs (a fork's build-only pipeline needs no daemon). */
+async function openEnvironment(run: PipelineRun, executor: Executor, signal: AbortSignal): Promise<ExecutionEnvironment | undefined | { failed: 'canceled' | string }> {
+  const needsEnvironment = run.plan.jobs.some((job) => (run.skipJobs?.[job.name] ?? job.skipReason) === undefined && !run.reuse?.has(job.name));
+  if (!needsEnvironment) return undefined;
+  const { facts } = run;
+  try {
+    return await executor.open(
+      { id: facts.id, forge: facts.forge, project: facts.project, sha: facts.sha, ...(run.affinity ? { affinity: run.affinity } : {}), ...(run.trust ? { trust: run.trust } : {}), ...(run.plan.tags ? { tags: run.plan.tags } : {}) },
+      signal,
+    );
+  } catch (error) {
+    return { failed: signal.aborted ? 'canceled' : `could not prepare the pipeline: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+/** One pipeline's jobs under way: their results as they stand, and what a failure stops. */
+class PipelineGraph {
+  readonly results: JobResult[];
+  image: ImageResult | null = null;
+  readonly ledger: ArtifactLedger;
+  private readonly prerequisites: number[][];
+  /** Per job: the failed job that stops what waits for it (itself, or one it waited for). */
+  private readonly failures: Array<string | undefined> = [];
+  private readonly finished: Array<{ promise: Promise<void>; resolve(): void }>;
+
+  constructor(
+    private readonly run: PipelineRun,
+    private readonly observer: PipelineObserver,
+    private readonly signal: AbortSignal,
+  ) {
+    const { jobs } = run.plan;
+    this.results = jobs.map((job) => ({ name: job.name, kind: job.kind, status: 'pending', exitCode: null, durationMs: 0 }));
+    this.ledger = createLedger(run.sourceDir);
+    this.prerequisites = prerequisitesOf(jobs);
+    this.finished = jobs.map(() => deferred());
+  }
+
+  skipRest(status: 'skipped' | 'canceled', reason: string): void {
+    for (const result of this.results) if (result.status === 'pending') Object.assign(result, { status, error: reason });
+  }
+
+  /** Every job, each once what it waits for is done. */
+  runAll(environment: ExecutionEnvironment | undefined, secrets: string[]): Promise<unknown> {
+    return Promise.all(this.run.plan.jobs.map((job, index) => this.runOne(job, index, environment, secrets).finally(() => this.finished[index]!.resolve())));
+  }
+
+  failedPipeline(): boolean {
+    return this.results.some((result, index) => result.status === 'failed' && !failureAllowed(this.run.plan.jobs[index]!, result));
+  }
+
+  private async reuseOne(job: JobSpec, index: number, reused: ReusedJob): Promise<void> {
+    const result = this.results[index]!;
+    await this.observer.jobStarted?.(job);
+    this.observer.jobOutput?.(job, `Not run again: the result of pipeline #${reused.fromPipeline}, which this one retries.\n`);
+    Object.assign(result, reused.result);
+    if (reused.artifacts) {
+      this.ledger.saved.set(job.name, reused.artifacts);
+      await this.observer.artifactsSaved?.(job, reused.artifacts);
+    }
+    if (reused.image) this.image = reused.image;
+    if (result.status === 'failed' && !failureAllowed(job, result)) this.failures[index] = job.name;
+    await this.observer.jobFinished?.(job, result);
+  }
+
+  private async runOne(job: JobSpec, index: number, environment: ExecutionEnvironment | undefined, secrets: string[]): Promise<void> {
+    const reused = this.run.reuse?.get(job.name);
+    if (reused) return this.reuseOne(job, index, reused);
+    await Promise.all(this.prerequisites[index]!.map((before) => this.finished[before]!.promise));
+    const result = this.results[index]!;
+    if (this.signal.aborted) return;
+    const failedBefore = this.prerequisites[index]!.map((before) => this.failures[before]).find((failure) => failure !== undefined);
+    const skip = reasonToSkip(this.run, job, failedBefore);
+    if (skip !== undefined) {
+      Object.assign(result, { status: 'skipped', error: skip });
+      if (failedBefore !== undefined && (job.when ?? 'on_success') === 'on_success') this.failures[index] = failedBefore;
+      await this.observer.jobFinished?.(job, result);
+      return;
+    }
+    const outcome = await runJob({ run: { ...this.run, secrets }, environment: environment!, job, result, observer: this.observer, pipelineSignal: this.signal, ledger: this.ledger });
+    if (outcome) this.image = outcome;
+    if (result.status === 'failed' && !failureAllowed(job, result)) this.failures[index] = job.name;
+  }
+}
+
 /**
  * Runs a plan in one execution environment, each job as soon as the jobs it waits for have
  * finished (see `prerequisitesOf`), side by side where they can. A failed job (unless allowed
@@ -189,87 +273,32 @@ export async function runPipeline(
 ): Promise<PipelineResult> {
   const started = Date.now();
   const secrets = secretsOf(run);
-  const { jobs } = run.plan;
-  const results: JobResult[] = jobs.map((job) => ({ name: job.name, kind: job.kind, status: 'pending', exitCode: null, durationMs: 0 }));
-  const finish = (status: PipelineOutcome, image: ImageResult | null, error?: string): PipelineResult => ({
+  const graph = new PipelineGraph(run, observer, signal);
+  const opened = await openEnvironment(run, executor, signal);
+  const environment = opened && 'failed' in opened ? undefined : opened;
+  const finish = (status: PipelineOutcome, error?: string): PipelineResult => ({
     status,
-    jobs: results,
-    image,
+    jobs: graph.results,
+    image: graph.image,
     ...(error === undefined ? {} : { error: maskText(error, secrets) }),
     durationMs: Date.now() - started,
     ...(environment?.warm ? { warm: true } : {}),
   });
-  const skipRest = (status: 'skipped' | 'canceled', reason: string) => {
-    for (const result of results) {
-      if (result.status === 'pending') Object.assign(result, { status, error: reason });
+  if (opened && 'failed' in opened) {
+    if (opened.failed === 'canceled') {
+      graph.skipRest('canceled', 'pipeline canceled');
+      return finish('canceled');
     }
-  };
-
-  // A pipeline whose every job is skipped (a fork's build-only pipeline, say) needs no daemon.
-  const needsEnvironment = jobs.some((job) => (run.skipJobs?.[job.name] ?? job.skipReason) === undefined && !run.reuse?.has(job.name));
-  let environment: ExecutionEnvironment | undefined;
-  if (needsEnvironment) {
-    try {
-      environment = await executor.open(
-        { id: run.facts.id, forge: run.facts.forge, project: run.facts.project, sha: run.facts.sha, ...(run.affinity ? { affinity: run.affinity } : {}), ...(run.trust ? { trust: run.trust } : {}), ...(run.plan.tags ? { tags: run.plan.tags } : {}) },
-        signal,
-      );
-    } catch (error) {
-      if (signal.aborted) {
-        skipRest('canceled', 'pipeline canceled');
-        return finish('canceled', null);
-      }
-      const reason = `could not prepare the pipeline: ${error instanceof Error ? error.message : String(error)}`;
-      skipRest('skipped', reason);
-      return finish('failed', null, reason);
-    }
+    graph.skipRest('skipped', opened.failed);
+    return finish('failed', opened.failed);
   }
-
-  let image: ImageResult | null = null;
-  const ledger = createLedger(run.sourceDir);
-  const prerequisites = prerequisitesOf(jobs);
-  // Per job: the failed job that stops what waits for it (itself, or one it waited for).
-  const failures: Array<string | undefined> = [];
-  const finished = jobs.map(() => deferred());
-  const reuseOne = async (job: JobSpec, index: number, reused: ReusedJob) => {
-    const result = results[index]!;
-    await observer.jobStarted?.(job);
-    observer.jobOutput?.(job, `Not run again: the result of pipeline #${reused.fromPipeline}, which this one retries.\n`);
-    Object.assign(result, reused.result);
-    if (reused.artifacts) {
-      ledger.saved.set(job.name, reused.artifacts);
-      await observer.artifactsSaved?.(job, reused.artifacts);
-    }
-    if (reused.image) image = reused.image;
-    if (result.status === 'failed' && !failureAllowed(job, result)) failures[index] = job.name;
-    await observer.jobFinished?.(job, result);
-  };
-  const runOne = async (job: JobSpec, index: number) => {
-    const reused = run.reuse?.get(job.name);
-    if (reused) return reuseOne(job, index, reused);
-    await Promise.all(prerequisites[index]!.map((before) => finished[before]!.promise));
-    const result = results[index]!;
-    if (signal.aborted) return;
-    const failedBefore = prerequisites[index]!.map((before) => failures[before]).find((failure) => failure !== undefined);
-    const skip = reasonToSkip(run, job, failedBefore);
-    if (skip !== undefined) {
-      Object.assign(result, { status: 'skipped', error: skip });
-      if (failedBefore !== undefined && (job.when ?? 'on_success') === 'on_success') failures[index] = failedBefore;
-      await observer.jobFinished?.(job, result);
-      return;
-    }
-    const outcome = await runJob({ run: { ...run, secrets }, environment: environment!, job, result, observer, pipelineSignal: signal, ledger });
-    if (outcome) image = outcome;
-    if (result.status === 'failed' && !failureAllowed(job, result)) failures[index] = job.name;
-  };
   try {
-    await Promise.all(jobs.map((job, index) => runOne(job, index).finally(() => finished[index]!.resolve())));
-    if (signal.aborted || results.some((result) => result.status === 'canceled')) {
-      skipRest('canceled', 'pipeline canceled');
-      return finish('canceled', image);
+    await graph.runAll(environment, secrets);
+    if (signal.aborted || graph.results.some((result) => result.status === 'canceled')) {
+      graph.skipRest('canceled', 'pipeline canceled');
+      return finish('canceled');
     }
-    const failed = results.some((result, index) => result.status === 'failed' && !failureAllowed(jobs[index]!, result));
-    return finish(failed ? 'failed' : 'passed', image);
+    return finish(graph.failedPipeline() ? 'failed' : 'passed');
   } finally {
     await environment?.close();
   }
