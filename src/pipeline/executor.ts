@@ -84,6 +84,11 @@ export interface JobContext {
    * (artifacts and caches are taken from it); a throw fails the job.
    */
   collect?(exitCode: number, workspace: WorkspaceReader): Promise<void>;
+  /**
+   * The pipeline's own credential in Slipway's registry (its job token, as GitLab's
+   * `gitlab-ci-token`): the executor pulls the job's and its services' images there with it.
+   */
+  registryCredential?: { username: string; password: string };
   /** Aborted on cancellation or timeout: the job must stop at once. */
   signal: AbortSignal;
   output(text: string): void;

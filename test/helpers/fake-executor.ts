@@ -13,7 +13,7 @@ export interface ScriptedAttempt {
 
 export type FakeEvent =
   | { type: 'open'; pipeline: PipelineIdentity }
-  | { type: 'start'; job: string; env: Record<string, string>; files: number }
+  | { type: 'start'; job: string; env: Record<string, string>; files: number; credential: JobContext['registryCredential'] }
   | { type: 'end'; job: string; outcome: string }
   | { type: 'build'; job: string; target: BuildTarget }
   | { type: 'close' };
@@ -83,7 +83,7 @@ export class FakeExecutor implements Executor {
     this.attempts.set(job.name, attempt + 1);
     const scripted = this.scripts.get(job.name) ?? [];
     const step: ScriptedAttempt = scripted[Math.min(attempt, scripted.length - 1)] ?? {};
-    this.events.push({ type: 'start', job: job.name, env: context.env, files: context.files?.length ?? 0 });
+    this.events.push({ type: 'start', job: job.name, env: context.env, files: context.files?.length ?? 0, credential: context.registryCredential });
     this.started.get(job.name)?.();
     // Another turn of the event loop, as a container's start is: jobs that may run side by side do.
     await new Promise((resolve) => setImmediate(resolve));

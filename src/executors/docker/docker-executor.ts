@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { withinTime } from '../../util/within-time.js';
 import { resolveInCheckout } from '../../util/checkout-paths.js';
-import { JobError, type ExecutionEnvironment, type Executor, type PipelineIdentity } from '../../pipeline/executor.js';
+import { JobError, type ExecutionEnvironment, type Executor, type JobContext, type PipelineIdentity } from '../../pipeline/executor.js';
 import { buildAndPush } from './build-and-push.js';
 import { repositoryPath } from '../../pipeline/image-names.js';
 import { DIND_SOCKET, LABEL_DOCKER_HOST, LABEL_INSTALLATION, LABEL_OWNER, pipelineIdentity, removeOrphanDinds, startDind, type DindDaemon, type DindOptions } from './dind.js';
@@ -67,9 +67,9 @@ export function createDockerExecutor(host: Docker, options: DockerExecutorOption
    */
   const ownImage = (image: string) => registry !== '' && inOwnRegistry(image, registry);
   const jobImageAuth =
-    (env: Record<string, string>) =>
+    (credential: JobContext['registryCredential']) =>
     (image: string): RegistryAuth | undefined =>
-      ownImage(image) && env.CI_REGISTRY_PASSWORD ? { username: env.CI_REGISTRY_USER ?? '', password: env.CI_REGISTRY_PASSWORD, serveraddress: registry } : undefined;
+      ownImage(image) && credential ? { ...credential, serveraddress: registry } : undefined;
   const pullSeed = (docker: Docker, image: string, signal: AbortSignal) => pullImage(docker, image, signal, ownImage(image) ? options.registryAuth : undefined);
 
   return {
@@ -123,7 +123,7 @@ export function createDockerExecutor(host: Docker, options: DockerExecutorOption
             limits: options.job,
             signal: context.signal,
             output: context.output,
-            authFor: jobImageAuth(context.env),
+            authFor: jobImageAuth(context.registryCredential),
             services: context.services,
             serviceReadyTimeoutMs: options.serviceReadyTimeoutMs,
             serviceLogs: context.serviceLogs,

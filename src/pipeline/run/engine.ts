@@ -7,7 +7,7 @@ import type { PipelineFacts } from '../../model/pipeline-facts.js';
 import type { PipelineTrust } from '../executor.js';
 import type { JobStatus, PipelineOutcome } from '../../model/status.js';
 import type { JobSpec, PipelinePlan, ScriptJobSpec } from '../plan.js';
-import { expandVariables, predefinedVariables } from '../predefined-variables.js';
+import { expandVariables, JOB_TOKEN_USER, predefinedVariables } from '../predefined-variables.js';
 import { createCoverageReader } from './read-coverage.js';
 import { resolveServices } from '../services.js';
 import { variablesAsEnv, type CiVariable } from '../../model/ci-variable.js';
@@ -408,6 +408,7 @@ async function attemptJob({ run, environment, job, result, observer, pipelineSig
   const context: JobContext = {
     sourceDir: run.sourceDir,
     env,
+    ...(run.jobToken ? { registryCredential: { username: JOB_TOKEN_USER, password: run.jobToken } } : {}),
     ...(files.length > 0 ? { files } : {}),
     ...(job.kind === 'script' && job.services?.length ? { services: resolveServices(job.services, env) } : {}),
     serviceLogs: (logs) => {

@@ -334,5 +334,7 @@ describe('the engine shares and stops', () => {
     expect(statuses).toEqual({ leaky: 'failed: failed with [masked]' });
     const start = executor.events.find((event) => event.type === 'start');
     expect(start?.type === 'start' && [start.env.KUBECONFIG, start.env.PASSWORD, start.files]).toEqual(['/workspace.tmp/KUBECONFIG', 'hunter2-secret', 1]);
+    // The registry credential is the job's context, not something read back out of its environment.
+    expect(start?.type === 'start' && start.credential).toEqual({ username: 'gitlab-ci-token', password: 'job-token-123' });
   });
 });
