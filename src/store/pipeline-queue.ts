@@ -49,7 +49,8 @@ export interface PipelineQueue {
   markCanceled(pipelineId: number, owner: string): Promise<boolean>;
 }
 
-export function createPipelineQueue(pool: Pool): PipelineQueue {
+/** Pipelines in: accepted from a forge's event, and claimed by a worker. */
+function intake(pool: Pool): Pick<PipelineQueue, 'accept' | 'claim'> {
   return {
     /**
      * Records a webhook delivery and what it asks for, in one transaction and one round trip
@@ -120,6 +121,12 @@ export function createPipelineQueue(pool: Pool): PipelineQueue {
         client.release();
       }
     },
+  };
+}
+
+/** A claim's life: renewed while it runs, swept when it lapses, ended when it stops early. */
+function leases(pool: Pool): Pick<PipelineQueue, 'renewLease' | 'sweep' | 'markCanceled'> {
+  return {
 
     /** Extends the lease; null means another worker has taken the pipeline (or it was finished). */
     async renewLease(pipelineId: number, workerId: string, leaseMs: number): Promise<{ cancelRequested: boolean; reason: string | null } | null> {
@@ -148,6 +155,22 @@ export function createPipelineQueue(pool: Pool): PipelineQueue {
       );
       return rows.map((row) => row.id);
     },
+
+    /** A claimed pipeline stopped before it produced a result (canceled while fetching its source, say). */
+    async markCanceled(pipelineId: number, owner: string): Promise<boolean> {
+      const { rowCount } = await pool.query(
+        `UPDATE pipelines SET status = 'canceled', finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
+          WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
+        [pipelineId, owner],
+      );
+      return rowCount === 1;
+    },
+  };
+}
+
+/** What a person asks of a pipeline: a retry, a cancel, a comment command answered once. */
+function askedByPeople(pool: Pool): Pick<PipelineQueue, 'retry' | 'requestCancel' | 'recordCommand' | 'noteCommand'> {
+  return {
 
     /**
      * Runs a finished pipeline again: a new pipeline of the same commit, ref and change request,
@@ -208,15 +231,9 @@ export function createPipelineQueue(pool: Pool): PipelineQueue {
     async noteCommand(pipelineId: number, note: string): Promise<void> {
       await pool.query('UPDATE pipelines SET command_note = $2 WHERE id = $1', [pipelineId, note]);
     },
-
-    /** A claimed pipeline stopped before it produced a result (canceled while fetching its source, say). */
-    async markCanceled(pipelineId: number, owner: string): Promise<boolean> {
-      const { rowCount } = await pool.query(
-        `UPDATE pipelines SET status = 'canceled', finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
-          WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
-        [pipelineId, owner],
-      );
-      return rowCount === 1;
-    },
   };
+}
+
+export function createPipelineQueue(pool: Pool): PipelineQueue {
+  return { ...intake(pool), ...leases(pool), ...askedByPeople(pool) };
 }

@@ -50,17 +50,18 @@ export interface PipelineStore {
   finish(pipelineId: number, result: PipelineResult, owner?: string): Promise<boolean>;
 }
 
-export function createPipelineStore(pool: Pool): PipelineStore {
-  /** Ends a pipeline that ran no jobs, under its claim. */
-  async function end(pipelineId: number, status: 'failed' | 'skipped', reason: string, owner: string): Promise<boolean> {
-    const { rowCount } = await pool.query(
-      `UPDATE pipelines SET status = $4, error = $2, finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
-        WHERE id = $1 AND lease_owner = $3 AND status = 'running'`,
-      [pipelineId, reason, owner, status],
-    );
-    return rowCount === 1;
-  }
+/** Ends a pipeline that ran no jobs, under its claim. */
+async function end(pool: Pool, pipelineId: number, status: 'failed' | 'skipped', reason: string, owner: string): Promise<boolean> {
+  const { rowCount } = await pool.query(
+    `UPDATE pipelines SET status = $4, error = $2, finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
+      WHERE id = $1 AND lease_owner = $3 AND status = 'running'`,
+    [pipelineId, reason, owner, status],
+  );
+  return rowCount === 1;
+}
 
+/** A pipeline's record from its jobs to its end, each write under the claim that may make it. */
+function pipelines(pool: Pool): Pick<PipelineStore, 'create' | 'replaceJobs' | 'fail' | 'skip' | 'finish'> {
   return {
     /**
      * Records a pipeline that no worker claims (`slipway run`, tests): it starts out running,
@@ -77,7 +78,6 @@ export function createPipelineStore(pool: Pool): PipelineStore {
         return { id, jobIds: await insertJobs(client, id, jobs) };
       });
     },
-
     /** The plan's jobs for a claimed pipeline; a previous attempt's jobs (and logs) are replaced. */
     async replaceJobs(pipelineId: number, plan: PipelinePlan): Promise<RecordedPipeline> {
       return withTransaction(pool, async (client) => {
@@ -86,28 +86,52 @@ export function createPipelineStore(pool: Pool): PipelineStore {
         return { id: pipelineId, jobIds: await insertJobs(client, pipelineId, plan.jobs) };
       });
     },
-
     /** Ends a pipeline that never got to run its jobs (no source, bad pipeline file). */
     async fail(pipelineId: number, error: string, owner: string): Promise<boolean> {
-      return end(pipelineId, 'failed', error, owner);
+      return end(pool, pipelineId, 'failed', error, owner);
     },
-
     /** Ends a pipeline its file's `workflow:rules` leave out, with the reason. */
     async skip(pipelineId: number, reason: string, owner: string): Promise<boolean> {
-      return end(pipelineId, 'skipped', reason, owner);
+      return end(pool, pipelineId, 'skipped', reason, owner);
     },
+    /**
+     * Records a pipeline's result. With `owner`, only while that worker still holds the lease:
+     * a worker that lost its pipeline to another must not overwrite the other's result.
+     */
+    async finish(pipelineId: number, result: PipelineResult, owner?: string): Promise<boolean> {
+      return withTransaction(pool, async (client) => {
+        const updated = await client.query(
+          `UPDATE pipelines SET status = $2, error = $3, image_ref = $4, image_digest = $5, cached_steps = $6, total_steps = $7,
+                  finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
+           WHERE id = $1 AND ($8::text IS NULL OR lease_owner = $8)`,
+          [pipelineId, result.status, result.error ?? null, result.image?.ref ?? null, result.image?.digest ?? null, result.image?.cachedSteps ?? null, result.image?.totalSteps ?? null, owner ?? null],
+        );
+        if (updated.rowCount === 0) return false;
+        // Jobs never reached (skipped or canceled) get their final state too.
+        for (const job of result.jobs) {
+          await client.query(
+            `UPDATE jobs SET status = $3, error = $4 WHERE pipeline_id = $1 AND name = $2 AND status IN ('pending', 'running')`,
+            [pipelineId, job.name, job.status, job.error ?? null],
+          );
+        }
+        return true;
+      });
+    },
+  };
+}
 
+/** A running job's state, log chunks, services' output and kept artifacts. */
+function jobRecords(pool: Pool): Pick<PipelineStore, 'markJobRunning' | 'finishJob' | 'saveServiceLogs' | 'saveArtifacts' | 'appendLog'> {
+  return {
     async markJobRunning(jobId: number): Promise<void> {
       await pool.query(`UPDATE jobs SET status = 'running', started_at = now() WHERE id = $1`, [jobId]);
     },
-
     async finishJob(jobId: number, result: JobResult): Promise<void> {
       await pool.query(
         `UPDATE jobs SET status = $2, exit_code = $3, error = $4, duration_ms = $5, coverage = $6, finished_at = now() WHERE id = $1`,
         [jobId, result.status, result.exitCode, result.error ?? null, result.durationMs, result.coverage ?? null],
       );
     },
-
     async saveServiceLogs(jobId: number, logs: readonly ServiceLog[]): Promise<void> {
       for (const [position, log] of logs.entries()) {
         await pool.query(
@@ -117,7 +141,6 @@ export function createPipelineStore(pool: Pool): PipelineStore {
         );
       }
     },
-
     async saveArtifacts(jobId: number, artifacts: SavedArtifacts): Promise<void> {
       await pool.query(
         `INSERT INTO job_artifacts (job_id, digest, size, files, name, expires_at, dotenv) VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -126,7 +149,15 @@ export function createPipelineStore(pool: Pool): PipelineStore {
         [jobId, artifacts.digest, artifacts.size, artifacts.files, artifacts.name, artifacts.expiresAt, JSON.stringify(artifacts.dotenv)],
       );
     },
+    async appendLog(jobId: number, seq: number, content: string): Promise<void> {
+      await pool.query('INSERT INTO job_log_chunks (job_id, seq, content) VALUES ($1, $2, $3)', [jobId, seq, content]);
+    },
+  };
+}
 
+/** What earlier pipelines kept: jobs a retry reuses, artifacts past their time. */
+function keptArtifacts(pool: Pool): Pick<PipelineStore, 'reusableJobs' | 'expiredArtifacts' | 'forgetArtifacts'> {
+  return {
     /**
      * What each finished job of a pipeline did, as a retry of one of its jobs keeps it: the
      * result, the artifacts (with their dotenv) and, for the build job, the image.
@@ -167,7 +198,6 @@ export function createPipelineStore(pool: Pool): PipelineStore {
       }
       return reusable;
     },
-
     /** Artifacts past their expiry, oldest first, with the project whose registry repository holds them. */
     async expiredArtifacts(limit: number): Promise<Array<{ jobId: number; project: ProjectKey; digest: string }>> {
       const { rows } = await pool.query<{ job_id: number; forge: ForgeName; project: string; digest: string }>(
@@ -177,37 +207,12 @@ export function createPipelineStore(pool: Pool): PipelineStore {
       );
       return rows.map((row) => ({ jobId: Number(row.job_id), project: { forge: row.forge, project: row.project }, digest: row.digest }));
     },
-
     async forgetArtifacts(jobId: number): Promise<void> {
       await pool.query('DELETE FROM job_artifacts WHERE job_id = $1', [jobId]);
     },
-
-    async appendLog(jobId: number, seq: number, content: string): Promise<void> {
-      await pool.query('INSERT INTO job_log_chunks (job_id, seq, content) VALUES ($1, $2, $3)', [jobId, seq, content]);
-    },
-
-    /**
-     * Records a pipeline's result. With `owner`, only while that worker still holds the lease:
-     * a worker that lost its pipeline to another must not overwrite the other's result.
-     */
-    async finish(pipelineId: number, result: PipelineResult, owner?: string): Promise<boolean> {
-      return withTransaction(pool, async (client) => {
-        const updated = await client.query(
-          `UPDATE pipelines SET status = $2, error = $3, image_ref = $4, image_digest = $5, cached_steps = $6, total_steps = $7,
-                  finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
-           WHERE id = $1 AND ($8::text IS NULL OR lease_owner = $8)`,
-          [pipelineId, result.status, result.error ?? null, result.image?.ref ?? null, result.image?.digest ?? null, result.image?.cachedSteps ?? null, result.image?.totalSteps ?? null, owner ?? null],
-        );
-        if (updated.rowCount === 0) return false;
-        // Jobs never reached (skipped or canceled) get their final state too.
-        for (const job of result.jobs) {
-          await client.query(
-            `UPDATE jobs SET status = $3, error = $4 WHERE pipeline_id = $1 AND name = $2 AND status IN ('pending', 'running')`,
-            [pipelineId, job.name, job.status, job.error ?? null],
-          );
-        }
-        return true;
-      });
-    },
   };
+}
+
+export function createPipelineStore(pool: Pool): PipelineStore {
+  return { ...pipelines(pool), ...jobRecords(pool), ...keptArtifacts(pool) };
 }

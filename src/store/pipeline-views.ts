@@ -91,7 +91,8 @@ export interface PipelineView {
 
 type Row = PipelineRow;
 
-export function createPipelineViews(pool: Pool) {
+/** Pipelines as pages and reports read them. */
+function pipelineViews(pool: Pool) {
   return {
     /** A pipeline with its jobs and the pipelines it superseded, in one round trip. */
     async get(pipelineId: number): Promise<PipelineView | null> {
@@ -138,7 +139,6 @@ export function createPipelineViews(pool: Pool) {
         superseded: row.superseded,
       };
     },
-
     /** Every project Slipway has run a pipeline for, with its newest pipeline. */
     async projects(): Promise<PipelineSummary[]> {
       const { rows } = await pool.query<PipelineSummary>(
@@ -146,7 +146,6 @@ export function createPipelineViews(pool: Pool) {
       );
       return rows;
     },
-
     /** A project's pipelines, newest first, one page of them. */
     async list(forge: ForgeName, project: string, filter: PipelineFilter): Promise<PipelineSummary[]> {
       const { rows } = await pool.query<PipelineSummary>(
@@ -158,37 +157,11 @@ export function createPipelineViews(pool: Pool) {
       );
       return rows;
     },
-
-    /** How the forge's API addresses a project: the context of its newest pipeline. */
-    async targetOf(forge: ForgeName, project: string): Promise<ForgeTarget | null> {
-      const { rows } = await pool.query<{ forge_context: Record<string, string | number> }>(
-        'SELECT forge_context FROM pipelines WHERE forge = $1 AND project = $2 ORDER BY id DESC LIMIT 1',
-        [forge, project],
-      );
-      return rows[0] ? { forge, project, apiContext: rows[0].forge_context } : null;
-    },
-
-    /** The forge a project's pipelines came from (environments name only the project). */
-    async forgeOf(project: string): Promise<ForgeName | null> {
-      const { rows } = await pool.query<{ forge: ForgeName }>('SELECT forge FROM pipelines WHERE project = $1 ORDER BY id DESC LIMIT 1', [project]);
-      return rows[0]?.forge ?? null;
-    },
-
-    /** A job's log chunks after `afterSeq`, for a live page that resumes where it stopped. */
-    async logSince(jobId: number, afterSeq: number, limit = 200): Promise<Array<{ seq: number; content: string }>> {
-      const { rows } = await pool.query<{ seq: number; content: string }>(
-        'SELECT seq, content FROM job_log_chunks WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
-        [jobId, afterSeq, limit],
-      );
-      return rows;
-    },
-
     /** The newest pipeline of a commit, for GitHub's "Re-run" of its checks. */
     async latestForSha(forge: ForgeName, project: string, sha: string): Promise<number | null> {
       const { rows } = await pool.query<{ id: string }>('SELECT id FROM pipelines WHERE forge = $1 AND project = $2 AND sha = $3 ORDER BY id DESC LIMIT 1', [forge, project, sha]);
       return rows[0] ? Number(rows[0].id) : null;
     },
-
     /** The newest pipeline of a change request: the one its comment shows. */
     async latestForChangeRequest(forge: string, project: string, changeRequest: number): Promise<number | null> {
       const { rows } = await pool.query<{ id: number }>(
@@ -197,7 +170,25 @@ export function createPipelineViews(pool: Pool) {
       );
       return rows[0]?.id ?? null;
     },
+  };
+}
 
+/** A pipeline's or project's facts others act on: its forge target, its forge, its ref. */
+function pipelineFacts(pool: Pool) {
+  return {
+    /** How the forge's API addresses a project: the context of its newest pipeline. */
+    async targetOf(forge: ForgeName, project: string): Promise<ForgeTarget | null> {
+      const { rows } = await pool.query<{ forge_context: Record<string, string | number> }>(
+        'SELECT forge_context FROM pipelines WHERE forge = $1 AND project = $2 ORDER BY id DESC LIMIT 1',
+        [forge, project],
+      );
+      return rows[0] ? { forge, project, apiContext: rows[0].forge_context } : null;
+    },
+    /** The forge a project's pipelines came from (environments name only the project). */
+    async forgeOf(project: string): Promise<ForgeName | null> {
+      const { rows } = await pool.query<{ forge: ForgeName }>('SELECT forge FROM pipelines WHERE project = $1 ORDER BY id DESC LIMIT 1', [project]);
+      return rows[0]?.forge ?? null;
+    },
     /** The ref a pipeline ran on, and the project's default branch then: what decides whether the ref was protected. */
     async refOf(pipelineId: number): Promise<{ ref: string; defaultBranch: string | undefined; forgeProtectedRefs: string[] } | null> {
       const { rows } = await pool.query<{ ref: string; default_branch: string | null; forge_context: Record<string, string | number> | null }>(
@@ -206,18 +197,29 @@ export function createPipelineViews(pool: Pool) {
       );
       return rows[0] ? { ref: rows[0].ref, defaultBranch: rows[0].default_branch ?? undefined, forgeProtectedRefs: forgeProtectedRefs(rows[0].forge_context ?? {}) } : null;
     },
+  };
+}
 
+/** Job logs and services' output, whole or from a point. */
+function logViews(pool: Pool) {
+  return {
+    /** A job's log chunks after `afterSeq`, for a live page that resumes where it stopped. */
+    async logSince(jobId: number, afterSeq: number, limit = 200): Promise<Array<{ seq: number; content: string }>> {
+      const { rows } = await pool.query<{ seq: number; content: string }>(
+        'SELECT seq, content FROM job_log_chunks WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+        [jobId, afterSeq, limit],
+      );
+      return rows;
+    },
     /** What each service of a job printed, in the job's order of services. */
     async serviceLogs(jobId: number): Promise<ServiceLog[]> {
       const { rows } = await pool.query<ServiceLog>('SELECT name, image, log FROM job_service_logs WHERE job_id = $1 ORDER BY position', [jobId]);
       return rows;
     },
-
     async log(jobId: number): Promise<string> {
       const { rows } = await pool.query<{ content: string }>('SELECT content FROM job_log_chunks WHERE job_id = $1 ORDER BY seq', [jobId]);
       return rows.map((row) => row.content).join('');
     },
-
     /** The last `lines` lines of a job's log, for a failed job in the comment. */
     async logTail(jobId: number, lines: number): Promise<string> {
       const { rows } = await pool.query<{ content: string }>(
@@ -227,6 +229,10 @@ export function createPipelineViews(pool: Pool) {
       return rows.map((row) => row.content).join('').replace(/\n+$/, '').split('\n').slice(-lines).join('\n');
     },
   };
+}
+
+export function createPipelineViews(pool: Pool) {
+  return { ...pipelineViews(pool), ...pipelineFacts(pool), ...logViews(pool) };
 }
 
 export type PipelineViews = ReturnType<typeof createPipelineViews>;
