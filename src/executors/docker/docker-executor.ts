@@ -9,7 +9,7 @@ import type { PoolSettings } from './dind-pool.js';
 import { inOwnRegistry, seedImages } from './pool-seeds.js';
 import { pullImage, type RegistryAuth } from './pull-image.js';
 import { runJobContainer, type JobLimits } from './run-job-container.js';
-import { createWarmPool, type WarmPoolOptions } from './warm-pool.js';
+import { createWarmPool, type WarmPool, type WarmPoolOptions } from './warm-pool.js';
 import { ownerIsGone, ownerLabel } from '../owner-label.js';
 
 export interface DockerExecutorOptions {
@@ -50,6 +50,63 @@ async function seedsOf(daemon: DindDaemon, pipeline: PipelineIdentity, registry:
   } catch {
     return [];
   }
+}
+
+/** What a pipeline's environment needs from the executor that opened it. */
+interface EnvironmentParts {
+  options: DockerExecutorOptions;
+  registry: string;
+  pool: WarmPool | undefined;
+  pipeline: PipelineIdentity;
+  signal: AbortSignal;
+  onAbort: () => void;
+  jobImageAuth: (credential: JobContext['registryCredential']) => (image: string) => RegistryAuth | undefined;
+  pullSeed: (docker: Docker, image: string, signal: AbortSignal) => Promise<void>;
+  warm: boolean;
+}
+
+/** A pipeline's jobs and build in its own daemon; closing it removes the daemon and refills the pool. */
+function daemonEnvironment(daemon: DindDaemon, { options, registry, pool, pipeline, signal, onAbort, jobImageAuth, pullSeed, warm }: EnvironmentParts): ExecutionEnvironment {
+  return {
+    runScript: (job, context) =>
+      runJobContainer(daemon.docker, {
+        image: job.image,
+        script: job.script,
+        afterScript: job.afterScript,
+        // Inside the daemon, a bind mount names a path in the dind container: its own socket.
+        dockerSocket: job.dockerAccess ? DIND_SOCKET : undefined,
+        env: context.env,
+        sourceDir: context.sourceDir,
+        limits: options.job,
+        signal: context.signal,
+        output: context.output,
+        authFor: jobImageAuth(context.registryCredential),
+        services: context.services,
+        serviceReadyTimeoutMs: options.serviceReadyTimeoutMs,
+        serviceLogs: context.serviceLogs,
+        files: context.files,
+        inputs: context.inputs,
+        collect: context.collect,
+      }),
+    build: async (job, target, context) =>
+      buildAndPush(daemon.docker, {
+        contextDir: await buildContext(context.sourceDir, job.context),
+        dockerfile: job.dockerfile,
+        buildArgs: job.buildArgs,
+        target,
+        network: options.job.network,
+        auth: options.registryAuth,
+        signal: context.signal,
+        output: context.output,
+      }),
+    warm,
+    async close() {
+      signal.removeEventListener('abort', onAbort);
+      const seeds = pool && pipeline.affinity && !signal.aborted ? await seedsOf(daemon, pipeline, registry) : [];
+      await daemon.destroy();
+      if (pool && pipeline.affinity) pool.replenish({ affinity: pipeline.affinity, seeds, pull: pullSeed });
+    },
+  };
 }
 
 /**
@@ -110,46 +167,7 @@ export function createDockerExecutor(host: Docker, options: DockerExecutorOption
       // Cancellation must not wait for a job to notice: removing the daemon stops everything inside it.
       const onAbort = () => void daemon.destroy().catch(() => undefined);
       signal.addEventListener('abort', onAbort, { once: true });
-      return {
-        runScript: (job, context) =>
-          runJobContainer(daemon.docker, {
-            image: job.image,
-            script: job.script,
-            afterScript: job.afterScript,
-            // Inside the daemon, a bind mount names a path in the dind container: its own socket.
-            dockerSocket: job.dockerAccess ? DIND_SOCKET : undefined,
-            env: context.env,
-            sourceDir: context.sourceDir,
-            limits: options.job,
-            signal: context.signal,
-            output: context.output,
-            authFor: jobImageAuth(context.registryCredential),
-            services: context.services,
-            serviceReadyTimeoutMs: options.serviceReadyTimeoutMs,
-            serviceLogs: context.serviceLogs,
-            files: context.files,
-            inputs: context.inputs,
-            collect: context.collect,
-          }),
-        build: async (job, target, context) =>
-          buildAndPush(daemon.docker, {
-            contextDir: await buildContext(context.sourceDir, job.context),
-            dockerfile: job.dockerfile,
-            buildArgs: job.buildArgs,
-            target,
-            network: options.job.network,
-            auth: options.registryAuth,
-            signal: context.signal,
-            output: context.output,
-          }),
-        warm: pooled !== undefined,
-        async close() {
-          signal.removeEventListener('abort', onAbort);
-          const seeds = pool && pipeline.affinity && !signal.aborted ? await seedsOf(daemon, pipeline, registry) : [];
-          await daemon.destroy();
-          if (pool && pipeline.affinity) pool.replenish({ affinity: pipeline.affinity, seeds, pull: pullSeed });
-        },
-      };
+      return daemonEnvironment(daemon, { options, registry, pool, pipeline, signal, onAbort, jobImageAuth, pullSeed, warm: pooled !== undefined });
     },
   };
 }
