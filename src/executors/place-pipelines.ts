@@ -22,6 +22,68 @@ function isOutsideCode(trust: PipelineTrust | undefined, untrusted: UntrustedPip
   return untrusted === 'unprotected' && trust === 'unprotected';
 }
 
+/** The hosts' room: which host a pipeline may go to, and waiting for one to have space. */
+class HostRoom {
+  private readonly used: Map<string, number>;
+  private readonly waiting = new Set<() => void>();
+  // As with GitLab runners once tags are used: a tagged pipeline needs a host with all its tags.
+  // Where no host has tags, tags choose nothing (a file written for GitLab runs as it is).
+  private readonly tagsMatter: boolean;
+
+  constructor(
+    private readonly placements: Placement[],
+    private readonly untrusted: UntrustedPipelines,
+  ) {
+    this.used = new Map(placements.map((placement) => [placement.name, 0]));
+    this.tagsMatter = placements.some((placement) => placement.tags.length > 0);
+  }
+
+  private free(placement: Placement): number {
+    return placement.capacity - this.used.get(placement.name)!;
+  }
+
+  private fits(placement: Placement, tags: readonly string[], trust: PipelineTrust | undefined): boolean {
+    const fitsTrust = this.untrusted === 'none' || placement.tags.includes(UNTRUSTED_TAG) === isOutsideCode(trust, this.untrusted);
+    return fitsTrust && (!this.tagsMatter || tags.every((tag) => tag === UNTRUSTED_TAG || placement.tags.includes(tag)));
+  }
+
+  release(placement: Placement): void {
+    this.used.set(placement.name, this.used.get(placement.name)! - 1);
+    for (const wake of this.waiting) wake();
+  }
+
+  private refusal(pipeline: PipelineIdentity): Error {
+    const { untrusted } = this;
+    const offered = this.placements.map((placement) => `${placement.name} [${placement.tags.join(', ')}]`).join(', ');
+    const outside = isOutsideCode(pipeline.trust, untrusted);
+    const where = untrusted === 'none' ? '' : outside ? ` tagged ${UNTRUSTED_TAG} (it runs outside code: SLIPWAY_UNTRUSTED_PIPELINES=${untrusted})` : ` without the ${UNTRUSTED_TAG} tag (those are kept for outside code)`;
+    return new Error(`no Docker host of this worker${where} has the runner tags ${(pipeline.tags ?? []).join(', ') || '(none)'} its jobs ask for (SLIPWAY_DOCKER_HOSTS: ${offered})`);
+  }
+
+  /** The roomiest host that may take the pipeline, once one has room; refused at once when none ever could. */
+  async place(pipeline: PipelineIdentity, signal: AbortSignal): Promise<Placement> {
+    const candidates = this.placements.filter((placement) => this.fits(placement, pipeline.tags ?? [], pipeline.trust));
+    if (candidates.length === 0) throw this.refusal(pipeline);
+    for (;;) {
+      signal.throwIfAborted();
+      const roomiest = candidates.filter((placement) => this.free(placement) > 0).sort((a, b) => this.free(b) / b.capacity - this.free(a) / a.capacity)[0];
+      if (roomiest) {
+        this.used.set(roomiest.name, this.used.get(roomiest.name)! + 1);
+        return roomiest;
+      }
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.waiting.delete(wake);
+          signal.removeEventListener('abort', wake);
+          resolve();
+        };
+        this.waiting.add(wake);
+        signal.addEventListener('abort', wake, { once: true });
+      });
+    }
+  }
+}
+
 /**
  * Several executors (one per Docker host) as one: each pipeline goes to the host with the most
  * free room among those that have every tag it asks for (an untagged pipeline goes anywhere), and
@@ -31,48 +93,7 @@ function isOutsideCode(trust: PipelineTrust | undefined, untrusted: UntrustedPip
  * here could ever take is refused at once, naming its tags and the hosts.
  */
 export function placePipelines(placements: Placement[], untrusted: UntrustedPipelines = 'none'): Executor {
-  const used = new Map(placements.map((placement) => [placement.name, 0]));
-  const waiting = new Set<() => void>();
-  const free = (placement: Placement) => placement.capacity - used.get(placement.name)!;
-  // As with GitLab runners once tags are used: a tagged pipeline needs a host with all its tags.
-  // Where no host has tags, tags choose nothing (a file written for GitLab runs as it is).
-  const tagsMatter = placements.some((placement) => placement.tags.length > 0);
-  const fitsTrust = (placement: Placement, trust: PipelineTrust | undefined) => untrusted === 'none' || placement.tags.includes(UNTRUSTED_TAG) === isOutsideCode(trust, untrusted);
-  const fits = (placement: Placement, tags: readonly string[], trust: PipelineTrust | undefined) =>
-    fitsTrust(placement, trust) && (!tagsMatter || tags.every((tag) => tag === UNTRUSTED_TAG || placement.tags.includes(tag)));
-  const release = (placement: Placement) => {
-    used.set(placement.name, used.get(placement.name)! - 1);
-    for (const wake of waiting) wake();
-  };
-
-  async function place(pipeline: PipelineIdentity, signal: AbortSignal): Promise<Placement> {
-    const tags = pipeline.tags ?? [];
-    const candidates = placements.filter((placement) => fits(placement, tags, pipeline.trust));
-    if (candidates.length === 0) {
-      const offered = placements.map((placement) => `${placement.name} [${placement.tags.join(', ')}]`).join(', ');
-      const outside = isOutsideCode(pipeline.trust, untrusted);
-      const where = untrusted === 'none' ? '' : outside ? ` tagged ${UNTRUSTED_TAG} (it runs outside code: SLIPWAY_UNTRUSTED_PIPELINES=${untrusted})` : ` without the ${UNTRUSTED_TAG} tag (those are kept for outside code)`;
-      throw new Error(`no Docker host of this worker${where} has the runner tags ${tags.join(', ') || '(none)'} its jobs ask for (SLIPWAY_DOCKER_HOSTS: ${offered})`);
-    }
-    for (;;) {
-      signal.throwIfAborted();
-      const roomiest = candidates.filter((placement) => free(placement) > 0).sort((a, b) => free(b) / b.capacity - free(a) / a.capacity)[0];
-      if (roomiest) {
-        used.set(roomiest.name, used.get(roomiest.name)! + 1);
-        return roomiest;
-      }
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          waiting.delete(wake);
-          signal.removeEventListener('abort', wake);
-          resolve();
-        };
-        waiting.add(wake);
-        signal.addEventListener('abort', wake, { once: true });
-      });
-    }
-  }
-
+  const room = new HostRoom(placements, untrusted);
   return {
     describe: placements.map((placement) => `${placement.name} ×${placement.capacity}${placement.tags.length ? ` [${placement.tags.join(', ')}]` : ''}`).join(', '),
 
@@ -98,12 +119,12 @@ export function placePipelines(placements: Placement[], untrusted: UntrustedPipe
     },
 
     async open(pipeline, signal): Promise<ExecutionEnvironment> {
-      const placement = await place(pipeline, signal);
+      const placement = await room.place(pipeline, signal);
       let environment: ExecutionEnvironment;
       try {
         environment = await placement.executor.open(pipeline, signal);
       } catch (error) {
-        release(placement);
+        room.release(placement);
         throw error;
       }
       let closed = false;
@@ -115,7 +136,7 @@ export function placePipelines(placements: Placement[], untrusted: UntrustedPipe
           try {
             await environment.close();
           } finally {
-            release(placement);
+            room.release(placement);
           }
         },
       };
