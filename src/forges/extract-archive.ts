@@ -81,6 +81,70 @@ function containedLinks(candidates: ReadonlyMap<string, string>): { kept: Map<st
   return { kept, dropped };
 }
 
+/** What unpacking the entries found: the files written, and the links made once every file is there. */
+interface Unpacked {
+  files: Set<string>;
+  symlinks: Map<string, string>;
+  hardLinks: Array<{ name: string; linkname: string }>;
+  notes: string[];
+}
+
+/** Writes each entry of the archive, within `limits`; links are only noted, to be made last. */
+async function unpackEntries(extract: ReturnType<typeof tarStream.extract>, destDir: string, limits: ArchiveLimits, unpacked: Unpacked): Promise<void> {
+  const { files, symlinks, hardLinks, notes } = unpacked;
+  let entries = 0;
+  let bytes = 0;
+  for await (const entry of extract) {
+    const { header } = entry;
+    const name = entryPath(header.name);
+    if (name === undefined || ['pax-global-header', 'pax-header', 'gnu-long-path', 'gnu-long-link-path'].includes(header.type)) {
+      if (name === undefined && header.name.split('/').slice(1).join('/').replace(/\/+$/, '') !== '') notes.push(`left out ${header.name}: its path leaves the repository`);
+      entry.resume();
+      continue;
+    }
+    entries += 1;
+    if (entries > limits.maxFiles) throw new ArchiveLimitError(`the repository has more than ${limits.maxFiles} files and folders (SLIPWAY_SOURCE_MAX_FILES)`);
+    const destination = path.join(destDir, name);
+    if (header.type === 'directory') await mkdir(destination, { recursive: true });
+    else if (header.type === 'file' || header.type === 'contiguous-file') {
+      bytes += header.size;
+      if (bytes > limits.maxBytes) throw new ArchiveLimitError(`the repository unpacks to more than ${limits.maxBytes} bytes (SLIPWAY_SOURCE_MAX_BYTES)`);
+      await mkdir(path.dirname(destination), { recursive: true });
+      await pipeline(entry, createWriteStream(destination, { mode: header.mode & 0o111 ? 0o755 : 0o644 }));
+      files.add(name);
+      continue;
+    } else if (header.type === 'symlink') symlinks.set(name, header.linkname);
+    else if (header.type === 'link') hardLinks.push({ name, linkname: header.linkname });
+    else notes.push(`left out ${name}: a ${header.type} is not a file`);
+    entry.resume();
+  }
+}
+
+/** Hard links become copies of files already unpacked; symbolic links are made only when they stay inside. */
+async function makeLinks(destDir: string, { files, symlinks, hardLinks, notes }: Unpacked): Promise<void> {
+  for (const link of hardLinks) {
+    // Hard links name their target by its full path in the archive, top-level folder included.
+    const target = entryPath(link.linkname);
+    if (target === undefined || !files.has(target)) {
+      notes.push(`left out ${link.name}: a hard link to ${link.linkname}, which is not a file in the repository`);
+      continue;
+    }
+    await mkdir(path.dirname(path.join(destDir, link.name)), { recursive: true });
+    await copyFile(path.join(destDir, target), path.join(destDir, link.name));
+    files.add(link.name);
+  }
+  const { kept, dropped } = containedLinks(symlinks);
+  for (const link of dropped) notes.push(`left out the link ${link}: it leads outside the repository`);
+  for (const [name, target] of kept) {
+    const destination = path.join(destDir, name);
+    await mkdir(path.dirname(destination), { recursive: true });
+    await symlink(target, destination).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+      notes.push(`left out the link ${name} -> ${target}: a file or folder of that name is already there`);
+    });
+  }
+}
+
 /**
  * Unpacks a forge's .tar.gz of one commit into `destDir` (which exists and is empty). Both
  * forges wrap the tree in a top-level folder (`owner-repo-sha/`), which is dropped. Everything
@@ -92,53 +156,8 @@ function containedLinks(candidates: ReadonlyMap<string, string>): { kept: Map<st
 export async function extractArchive(archive: Buffer | Readable, destDir: string, limits: ArchiveLimits): Promise<ArchiveNotes> {
   const source = Buffer.isBuffer(archive) ? Readable.from([archive]) : archive;
   const extract = tarStream.extract();
-  const files = new Set<string>();
-  const symlinks = new Map<string, string>();
-  const hardLinks: Array<{ name: string; linkname: string }> = [];
-  const notes: string[] = [];
-  let entries = 0;
-  let bytes = 0;
-
-  const unpacking = (async () => {
-    for await (const entry of extract) {
-      const { header } = entry;
-      const name = entryPath(header.name);
-      if (name === undefined || ['pax-global-header', 'pax-header', 'gnu-long-path', 'gnu-long-link-path'].includes(header.type)) {
-        if (name === undefined && header.name.split('/').slice(1).join('/').replace(/\/+$/, '') !== '') notes.push(`left out ${header.name}: its path leaves the repository`);
-        entry.resume();
-        continue;
-      }
-      entries += 1;
-      if (entries > limits.maxFiles) throw new ArchiveLimitError(`the repository has more than ${limits.maxFiles} files and folders (SLIPWAY_SOURCE_MAX_FILES)`);
-      const destination = path.join(destDir, name);
-      switch (header.type) {
-        case 'directory':
-          await mkdir(destination, { recursive: true });
-          entry.resume();
-          break;
-        case 'file':
-        case 'contiguous-file': {
-          bytes += header.size;
-          if (bytes > limits.maxBytes) throw new ArchiveLimitError(`the repository unpacks to more than ${limits.maxBytes} bytes (SLIPWAY_SOURCE_MAX_BYTES)`);
-          await mkdir(path.dirname(destination), { recursive: true });
-          await pipeline(entry, createWriteStream(destination, { mode: header.mode & 0o111 ? 0o755 : 0o644 }));
-          files.add(name);
-          break;
-        }
-        case 'symlink':
-          symlinks.set(name, header.linkname);
-          entry.resume();
-          break;
-        case 'link':
-          hardLinks.push({ name, linkname: header.linkname });
-          entry.resume();
-          break;
-        default:
-          notes.push(`left out ${name}: a ${header.type} is not a file`);
-          entry.resume();
-      }
-    }
-  })();
+  const unpacked: Unpacked = { files: new Set(), symlinks: new Map(), hardLinks: [], notes: [] };
+  const unpacking = unpackEntries(extract, destDir, limits, unpacked);
   // Plain pipes rather than stream.pipeline: tar-stream's streams are streamx ones, and an early
   // stop (a limit reached) must end them all quietly, with the limit as the one error reported.
   const gunzip = createGunzip();
@@ -154,28 +173,7 @@ export async function extractArchive(archive: Buffer | Readable, destDir: string
     gunzip.destroy();
     if ('destroy' in source && typeof source.destroy === 'function') source.destroy();
   }
-
-  for (const link of hardLinks) {
-    // Hard links name their target by its full path in the archive, top-level folder included.
-    const target = entryPath(link.linkname);
-    if (target === undefined || !files.has(target)) {
-      notes.push(`left out ${link.name}: a hard link to ${link.linkname}, which is not a file in the repository`);
-      continue;
-    }
-    await mkdir(path.dirname(path.join(destDir, link.name)), { recursive: true });
-    await copyFile(path.join(destDir, target), path.join(destDir, link.name));
-    files.add(link.name);
-  }
-
-  const { kept, dropped } = containedLinks(symlinks);
-  for (const link of dropped) notes.push(`left out the link ${link}: it leads outside the repository`);
-  for (const [name, target] of kept) {
-    const destination = path.join(destDir, name);
-    await mkdir(path.dirname(destination), { recursive: true });
-    await symlink(target, destination).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error;
-      notes.push(`left out the link ${name} -> ${target}: a file or folder of that name is already there`);
-    });
-  }
+  await makeLinks(destDir, unpacked);
+  const { notes } = unpacked;
   return notes.length > MAX_NOTES ? [...notes.slice(0, MAX_NOTES), `and ${notes.length - MAX_NOTES} more entries left out`] : notes;
 }
