@@ -145,6 +145,17 @@ function start(files: Record<string, string>, settings: { executor?: FakeExecuto
 
 const TWO_STAGES = 'image: debian:bookworm\ncompile: { stage: build, script: [make] }\nunit: { stage: test, script: [make test] }\n';
 
+/** A worker running one pipeline whose first job hangs until it is stopped: what it does next is the test's to decide. */
+async function startHanging(settings: { concurrency?: number } = {}) {
+  const executor = new FakeExecutor().script('compile', { hang: true });
+  const started = start({ '.gitlab-ci.yml': TWO_STAGES }, { executor, ...settings });
+  const pipeline = claimed();
+  started.queue.waiting.push(pipeline);
+  started.worker.wake();
+  await executor.startOf('compile');
+  return { ...started, pipeline };
+}
+
 describe('a worker', () => {
   it('claims a pipeline, reads its file, records its jobs, runs them and records the end, reporting as it goes', async () => {
     const { queue, store, executor, reports, worker } = start({ '.gitlab-ci.yml': TWO_STAGES });
@@ -195,12 +206,7 @@ describe('a worker', () => {
   });
 
   it('stops a pipeline whose lease renewal says it was canceled, and marks it canceled', async () => {
-    const executor = new FakeExecutor().script('compile', { hang: true });
-    const { queue, store, worker } = start({ '.gitlab-ci.yml': TWO_STAGES }, { executor });
-    const pipeline = claimed();
-    queue.waiting.push(pipeline);
-    worker.wake();
-    await executor.startOf('compile');
+    const { queue, store, executor, pipeline } = await startHanging();
     queue.leases.set(pipeline.id, { cancelRequested: true, reason: 'superseded by a newer commit' });
 
     await waitFor('the cancel', () => queue.canceled.includes(pipeline.id), 5_000);
@@ -214,12 +220,7 @@ describe('a worker', () => {
   });
 
   it('gives a pipeline up at once when its lease goes to another worker', async () => {
-    const executor = new FakeExecutor().script('compile', { hang: true });
-    const { queue, store, worker } = start({ '.gitlab-ci.yml': TWO_STAGES }, { executor });
-    const pipeline = claimed();
-    queue.waiting.push(pipeline);
-    worker.wake();
-    await executor.startOf('compile');
+    const { queue, store, pipeline } = await startHanging();
     queue.leases.set(pipeline.id, null);
 
     await waitFor('the cancel', () => queue.canceled.includes(pipeline.id), 5_000);
