@@ -31,19 +31,11 @@ interface Slot {
   newer: AbortController;
 }
 
-/** Tells the forge about pipelines: a commit status per pipeline and one comment per change request. */
-export function createReporter(options: ReporterOptions) {
-  const debounceMs = options.debounceMs ?? 2_000;
-  const retryDelaysMs = options.retryDelaysMs ?? [2_000, 10_000, 30_000, 120_000];
-  const slots = new Map<number, Slot>();
-  const commentChains = new Map<string, Promise<void>>();
-  const pending = new Set<Promise<void>>();
-  const stopping = new AbortController();
-  const limit = options.maxConcurrentReports ?? 4;
+/** Runs at most `limit` pieces of work at once; the rest wait their turn in order. */
+function concurrencyLimit(limit: number): <T>(work: () => Promise<T>) => Promise<T> {
   let running = 0;
   const waiting: Array<() => void> = [];
-
-  async function withSlot<T>(work: () => Promise<T>): Promise<T> {
+  return async (work) => {
     if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
     running += 1;
     try {
@@ -52,8 +44,12 @@ export function createReporter(options: ReporterOptions) {
       running -= 1;
       waiting.shift()?.();
     }
-  }
+  };
+}
 
+/** One report of a pipeline's state to its forge: the commit status, and the change request's one comment. */
+function forgeReports(options: ReporterOptions): (pipelineId: number) => Promise<void> {
+  const commentChains = new Map<string, Promise<void>>();
   const urlOf = (pipelineId: number) => `${options.publicUrl}/pipelines/${pipelineId}`;
 
   async function renderFor(pipeline: PipelineView, forge: Forge): Promise<string> {
@@ -86,7 +82,7 @@ export function createReporter(options: ReporterOptions) {
     }
   }
 
-  async function report(pipelineId: number): Promise<void> {
+  return async (pipelineId) => {
     const view = await options.views.get(pipelineId);
     if (!view) return;
     const forge = options.forges.get(view.forge);
@@ -94,7 +90,18 @@ export function createReporter(options: ReporterOptions) {
     const target: ForgeTarget = { forge: view.forge, project: view.project, apiContext: view.forgeContext };
     await forge.setCommitStatus(target, view.sha, commitStatusFor(view, urlOf(view.id)));
     if (view.changeRequest !== null) await updateComment(forge, view);
-  }
+  };
+}
+
+/** Tells the forge about pipelines: a commit status per pipeline and one comment per change request. */
+export function createReporter(options: ReporterOptions) {
+  const debounceMs = options.debounceMs ?? 2_000;
+  const retryDelaysMs = options.retryDelaysMs ?? [2_000, 10_000, 30_000, 120_000];
+  const slots = new Map<number, Slot>();
+  const pending = new Set<Promise<void>>();
+  const stopping = new AbortController();
+  const withSlot = concurrencyLimit(options.maxConcurrentReports ?? 4);
+  const report = forgeReports(options);
 
   async function reportWithRetry(pipelineId: number, slot: Slot, generation: number): Promise<void> {
     for (let attempt = 0; ; attempt += 1) {
