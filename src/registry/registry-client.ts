@@ -47,13 +47,14 @@ export function parseChallenge(header: string): { scheme: string; params: Record
   return { scheme: scheme.toLowerCase(), params };
 }
 
+type Send = (url: string, init?: { method?: string; headers?: Record<string, string>; body?: Uint8Array }) => Promise<Response>;
+
 /**
- * A Docker Registry HTTP API v2 client: just what promotion and checks need. It speaks basic
- * authentication and, when the registry answers with a Bearer challenge (token authentication,
- * Slipway's own realm included), fetches a token for the scope asked and retries once.
+ * Requests with the client's credentials: basic authentication, and when the registry answers
+ * with a Bearer challenge (token authentication, Slipway's own realm included), a token for the
+ * scope asked, fetched once per scope while it lasts, and the request tried again once.
  */
-export function createRegistryClient(options: RegistryClientOptions) {
-  const base = baseUrl(options.host);
+function authenticatedSend(options: RegistryClientOptions): Send {
   const basic =
     options.username && options.password ? `Basic ${Buffer.from(`${options.username}:${options.password}`).toString('base64')}` : undefined;
   const bearerTokens = new Map<string, { token: string; expiresAt: number }>();
@@ -76,31 +77,18 @@ export function createRegistryClient(options: RegistryClientOptions) {
     return token;
   }
 
-  async function send(url: string, init: { method?: string; headers?: Record<string, string>; body?: Uint8Array } = {}): Promise<Response> {
+  return async (url, init = {}) => {
     const first = await fetch(url, { ...init, headers: { ...init.headers, ...(basic ? { authorization: basic } : {}) } });
     const challenge = parseChallenge(first.headers.get('www-authenticate') ?? '');
     if (first.status !== 401 || challenge.scheme !== 'bearer') return first;
     await first.body?.cancel();
     return fetch(url, { ...init, headers: { ...init.headers, authorization: `Bearer ${await bearerToken(challenge.params)}` } });
-  }
+  };
+}
 
-  return {
-    /** Throws unless the registry answers its API's base (200, or 401 asking for credentials). */
-    async ping(timeoutMs = 3_000): Promise<void> {
-      const response = await fetch(`${base}/`, { signal: AbortSignal.timeout(timeoutMs) });
-      await response.body?.cancel();
-      if (response.status !== 200 && response.status !== 401) throw new RegistryError(`the registry answered ${response.status} at ${base}/`, response.status);
-    },
-
-    async getManifest(repository: string, reference: string): Promise<Manifest | null> {
-      const response = await send(`${base}/${repository}/manifests/${reference}`, { headers: { accept: MANIFEST_TYPES.join(', ') } });
-      if (response.status === 404) return null;
-      if (!response.ok) throw new RegistryError(`registry answered ${response.status} for ${repository}:${reference}`, response.status);
-      const bytes = Buffer.from(await response.arrayBuffer());
-      const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-      return { digest, mediaType: response.headers.get('content-type') ?? MANIFEST_TYPES[0]!, bytes };
-    },
-
+/** Blobs: there or not, mounted from another repository, pushed, read. */
+function blobOperations(base: string, send: Send) {
+  const blobs = {
     /** Is the blob already in `repository`? */
     async hasBlob(repository: string, digest: string): Promise<boolean> {
       const response = await send(`${base}/${repository}/blobs/${digest}`, { method: 'HEAD' });
@@ -109,7 +97,6 @@ export function createRegistryClient(options: RegistryClientOptions) {
       if (!response.ok) throw new RegistryError(`registry answered ${response.status} for blob ${digest} in ${repository}`, response.status);
       return true;
     },
-
     /**
      * Makes a blob of `from` part of `repository` without moving its bytes (a cross-repository
      * mount); where the registry will not mount, the blob is copied through Slipway.
@@ -127,11 +114,10 @@ export function createRegistryClient(options: RegistryClientOptions) {
       const put = await send(location.toString(), { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: bytes });
       if (!put.ok) throw new RegistryError(`registry refused blob ${digest} for ${repository} (${put.status}): ${await put.text()}`, put.status);
     },
-
     /** Uploads `bytes` as a blob of `repository` in one request (unless it is there already); its digest. */
     async pushBlob(repository: string, bytes: Buffer): Promise<string> {
       const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-      if (await this.hasBlob(repository, digest)) return digest;
+      if (await blobs.hasBlob(repository, digest)) return digest;
       const start = await send(`${base}/${repository}/blobs/uploads/`, { method: 'POST' });
       await start.body?.cancel();
       if (start.status !== 202) throw new RegistryError(`registry refused an upload to ${repository} (${start.status})`, start.status);
@@ -141,7 +127,6 @@ export function createRegistryClient(options: RegistryClientOptions) {
       if (!put.ok) throw new RegistryError(`registry refused blob ${digest} for ${repository} (${put.status}): ${await put.text()}`, put.status);
       return digest;
     },
-
     /** A blob's bytes as a stream. */
     async openBlob(repository: string, digest: string): Promise<NodeJS.ReadableStream> {
       const response = await send(`${base}/${repository}/blobs/${digest}`);
@@ -151,7 +136,30 @@ export function createRegistryClient(options: RegistryClientOptions) {
       }
       return Readable.fromWeb(response.body as import('node:stream/web').ReadableStream);
     },
+  };
+  return blobs;
+}
 
+/** Manifests and tags: read, written, deleted, listed. */
+function manifestOperations(base: string, send: Send) {
+  return {
+    async getManifest(repository: string, reference: string): Promise<Manifest | null> {
+      const response = await send(`${base}/${repository}/manifests/${reference}`, { headers: { accept: MANIFEST_TYPES.join(', ') } });
+      if (response.status === 404) return null;
+      if (!response.ok) throw new RegistryError(`registry answered ${response.status} for ${repository}:${reference}`, response.status);
+      const bytes = Buffer.from(await response.arrayBuffer());
+      const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+      return { digest, mediaType: response.headers.get('content-type') ?? MANIFEST_TYPES[0]!, bytes };
+    },
+    async putManifest(repository: string, reference: string, manifest: Manifest): Promise<string> {
+      const response = await send(`${base}/${repository}/manifests/${reference}`, {
+        method: 'PUT',
+        headers: { 'content-type': manifest.mediaType },
+        body: new Uint8Array(manifest.bytes),
+      });
+      if (!response.ok) throw new RegistryError(`registry refused ${repository}:${reference} (${response.status}): ${await response.text()}`, response.status);
+      return response.headers.get('docker-content-digest') ?? manifest.digest;
+    },
     /** Deletes a manifest by digest; false when it was not there. */
     async deleteManifest(repository: string, digest: string): Promise<boolean> {
       const response = await send(`${base}/${repository}/manifests/${digest}`, { method: 'DELETE' });
@@ -160,7 +168,6 @@ export function createRegistryClient(options: RegistryClientOptions) {
       if (!response.ok) throw new RegistryError(`registry refused to delete ${repository}@${digest} (${response.status})`, response.status);
       return true;
     },
-
     /** Every tag of a repository (the registry's pages followed); none when it does not exist. */
     async listTags(repository: string): Promise<string[]> {
       const tags: string[] = [];
@@ -175,16 +182,25 @@ export function createRegistryClient(options: RegistryClientOptions) {
       }
       return tags;
     },
+  };
+}
 
-    async putManifest(repository: string, reference: string, manifest: Manifest): Promise<string> {
-      const response = await send(`${base}/${repository}/manifests/${reference}`, {
-        method: 'PUT',
-        headers: { 'content-type': manifest.mediaType },
-        body: new Uint8Array(manifest.bytes),
-      });
-      if (!response.ok) throw new RegistryError(`registry refused ${repository}:${reference} (${response.status}): ${await response.text()}`, response.status);
-      return response.headers.get('docker-content-digest') ?? manifest.digest;
+/**
+ * A Docker Registry HTTP API v2 client: just what promotion and checks need, with basic or
+ * Bearer token authentication (see authenticatedSend).
+ */
+export function createRegistryClient(options: RegistryClientOptions) {
+  const base = baseUrl(options.host);
+  const send = authenticatedSend(options);
+  return {
+    /** Throws unless the registry answers its API's base (200, or 401 asking for credentials). */
+    async ping(timeoutMs = 3_000): Promise<void> {
+      const response = await fetch(`${base}/`, { signal: AbortSignal.timeout(timeoutMs) });
+      await response.body?.cancel();
+      if (response.status !== 200 && response.status !== 401) throw new RegistryError(`the registry answered ${response.status} at ${base}/`, response.status);
     },
+    ...blobOperations(base, send),
+    ...manifestOperations(base, send),
   };
 }
 
