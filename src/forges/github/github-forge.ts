@@ -1,6 +1,6 @@
 import type { Probot } from 'probot';
 import { extractArchive } from '../extract-archive.js';
-import type { CheckReport, ForgeTarget } from '../../model/forge-event.js';
+import type { CheckReport, CommitStatus, DeploymentReport, ForgeTarget } from '../../model/forge-event.js';
 import { limitedText, type Forge } from '../forge.js';
 
 type CheckFields = { status: 'queued' | 'in_progress' | 'completed'; conclusion?: 'success' | 'failure' | 'cancelled' | 'skipped' };
@@ -22,6 +22,60 @@ function repoOf(target: ForgeTarget): { owner: string; repo: string } {
   return { owner, repo };
 }
 
+type Octokit = Awaited<ReturnType<Probot['auth']>>;
+
+/**
+ * Check runs, not plain statuses: one for the pipeline and one per job, each with a summary,
+ * found again by name and pipeline id (`external_id`) and updated only when they changed. A
+ * retried pipeline's runs take the same names, so GitHub shows the newest.
+ */
+async function setCheckRuns(octokit: Octokit, target: ForgeTarget, sha: string, status: CommitStatus): Promise<void> {
+  const repo = repoOf(target);
+  const externalId = String(status.checks.pipelineId);
+  const existing = await octokit.paginate(octokit.rest.checks.listForRef, { ...repo, ref: sha, filter: 'all', per_page: 100 });
+  for (const check of [status.checks.pipeline, ...status.checks.jobs]) {
+    const fields = {
+      ...checkState(check.state),
+      details_url: status.targetUrl,
+      output: { title: check.title.slice(0, 255), summary: check.summary.slice(0, 65_000) },
+    };
+    const found = existing.find((run) => run.name === check.name && run.external_id === externalId);
+    if (!found) {
+      await octokit.rest.checks.create({ ...repo, head_sha: sha, name: check.name, external_id: externalId, ...fields });
+    } else if (found.status !== fields.status || (found.conclusion ?? undefined) !== fields.conclusion || found.output.title !== fields.output.title || found.output.summary !== fields.output.summary) {
+      await octokit.rest.checks.update({ ...repo, check_run_id: found.id, ...fields });
+    }
+  }
+}
+
+/** One GitHub deployment per commit and environment, found again for each later status. */
+async function reportGithubDeployment(octokit: Octokit, target: ForgeTarget, report: DeploymentReport): Promise<void> {
+  const repo = repoOf(target);
+  const existing = await octokit.rest.repos.listDeployments({ ...repo, sha: report.sha, environment: report.environment, per_page: 1 });
+  let deploymentId = existing.data[0]?.id;
+  if (deploymentId === undefined) {
+    const created = await octokit.rest.repos.createDeployment({
+      ...repo,
+      ref: report.sha,
+      environment: report.environment,
+      auto_merge: false,
+      required_contexts: [],
+      description: report.description.slice(0, 140),
+    });
+    // 202 means GitHub merged the default branch first instead of deploying: never asked for here.
+    if (!('id' in created.data)) throw new Error(`GitHub did not create the deployment: ${created.data.message ?? created.status}`);
+    deploymentId = created.data.id;
+  }
+  await octokit.rest.repos.createDeploymentStatus({
+    ...repo,
+    deployment_id: deploymentId,
+    state: report.state,
+    description: report.description.slice(0, 140),
+    ...(report.environmentUrl ? { environment_url: report.environmentUrl } : {}),
+    ...(report.logUrl ? { log_url: report.logUrl } : {}),
+  });
+}
+
 /** GitHub through probot's installation-authenticated Octokit (which retries 5xx and rate limits itself). */
 export function createGithubForge(probot: Probot): Forge {
   const octokitFor = (target: ForgeTarget) => probot.auth(Number(target.apiContext.installationId));
@@ -35,29 +89,8 @@ export function createGithubForge(probot: Probot): Forge {
       return extractArchive(Buffer.from(response.data as ArrayBuffer), destDir, limits);
     },
 
-    /**
-     * Check runs, not plain statuses: one for the pipeline and one per job, each with a
-     * summary, found again by name and pipeline id (`external_id`) and updated only when
-     * they changed. A retried pipeline's runs take the same names, so GitHub shows the newest.
-     */
     async setCommitStatus(target, sha, status) {
-      const octokit = await octokitFor(target);
-      const repo = repoOf(target);
-      const externalId = String(status.checks.pipelineId);
-      const existing = await octokit.paginate(octokit.rest.checks.listForRef, { ...repo, ref: sha, filter: 'all', per_page: 100 });
-      for (const check of [status.checks.pipeline, ...status.checks.jobs]) {
-        const fields = {
-          ...checkState(check.state),
-          details_url: status.targetUrl,
-          output: { title: check.title.slice(0, 255), summary: check.summary.slice(0, 65_000) },
-        };
-        const found = existing.find((run) => run.name === check.name && run.external_id === externalId);
-        if (!found) {
-          await octokit.rest.checks.create({ ...repo, head_sha: sha, name: check.name, external_id: externalId, ...fields });
-        } else if (found.status !== fields.status || (found.conclusion ?? undefined) !== fields.conclusion || found.output.title !== fields.output.title || found.output.summary !== fields.output.summary) {
-          await octokit.rest.checks.update({ ...repo, check_run_id: found.id, ...fields });
-        }
-      }
+      await setCheckRuns(await octokitFor(target), target, sha, status);
     },
 
     async upsertComment(target, changeRequest, marker, body) {
@@ -114,32 +147,7 @@ export function createGithubForge(probot: Probot): Forge {
     },
 
     async reportDeployment(target, report) {
-      const octokit = await octokitFor(target);
-      const repo = repoOf(target);
-      // One GitHub deployment per commit and environment, found again for each later status.
-      const existing = await octokit.rest.repos.listDeployments({ ...repo, sha: report.sha, environment: report.environment, per_page: 1 });
-      let deploymentId = existing.data[0]?.id;
-      if (deploymentId === undefined) {
-        const created = await octokit.rest.repos.createDeployment({
-          ...repo,
-          ref: report.sha,
-          environment: report.environment,
-          auto_merge: false,
-          required_contexts: [],
-          description: report.description.slice(0, 140),
-        });
-        // 202 means GitHub merged the default branch first instead of deploying: never asked for here.
-        if (!('id' in created.data)) throw new Error(`GitHub did not create the deployment: ${created.data.message ?? created.status}`);
-        deploymentId = created.data.id;
-      }
-      await octokit.rest.repos.createDeploymentStatus({
-        ...repo,
-        deployment_id: deploymentId,
-        state: report.state,
-        description: report.description.slice(0, 140),
-        ...(report.environmentUrl ? { environment_url: report.environmentUrl } : {}),
-        ...(report.logUrl ? { log_url: report.logUrl } : {}),
-      });
+      await reportGithubDeployment(await octokitFor(target), target, report);
     },
   };
 }
