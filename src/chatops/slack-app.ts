@@ -46,6 +46,84 @@ function boltLogger(logger: Logger): BoltLogger {
   };
 }
 
+/** Wires `/deploy` to the deploy commands: each answer is the command's reply, or the refusal's reason. */
+function attachDeployCommand(app: App, service: DeployCommands, log: Logger): void {
+  app.command('/deploy', async ({ command, ack, client }) => {
+    const parsed = parseDeployCommand(command.text);
+    const user = command.user_id;
+    switch (parsed.kind) {
+      case 'help':
+        return ack(ephemeral(DEPLOY_HELP));
+      case 'invalid':
+        return ack(ephemeral(parsed.message));
+      case 'status': {
+        const result = await service.status(parsed.environment);
+        return ack(ephemeral(result.ok ? statusText(result.environments) : result.reason));
+      }
+      case 'history': {
+        const result = await service.history(parsed.environment);
+        return ack(ephemeral(result.ok ? historyText(parsed.environment, result.events) : result.reason));
+      }
+      case 'lock':
+      case 'unlock': {
+        const result = parsed.kind === 'lock' ? await service.lock(user, parsed.environment, parsed.reason, parsed.forSeconds) : await service.unlock(user, parsed.environment);
+        if (!result.ok) return ack(ephemeral(`Not ${parsed.kind}ed: ${result.reason}`));
+        await ack({ response_type: 'in_channel', text: `<@${user}>: ${result.message}` });
+        return;
+      }
+      case 'request':
+      case 'rollback': {
+        if (parsed.kind === 'request' && parsed.dryRun) {
+          const checked = await service.dryRun(user, parsed.sha, parsed.environment);
+          return ack(ephemeral(checked.ok ? checked.message : `Dry run: would refuse: ${checked.reason}`));
+        }
+        const result = parsed.kind === 'request' ? await service.request(user, parsed.sha, parsed.environment) : await service.rollback(user, parsed.environment);
+        if (!result.ok) return ack(ephemeral(`Not deploying: ${result.reason}`));
+        // The message goes out before the answer: a request its approvers cannot see is withdrawn, and the requester told why.
+        let posted;
+        try {
+          posted = await client.chat.postMessage({ channel: command.channel_id, ...deploymentMessage(result.deployment, result.approvers) });
+        } catch (error) {
+          const why = postFailure(error);
+          log.warn({ err: error, deploymentId: result.deployment.id }, 'could not post the approval message');
+          await service.withdraw(result.deployment.id, why.code);
+          return ack(ephemeral(`Not asked: Slipway could not post the approval message in this channel (${why.code}): ${why.fix}. Request #${result.deployment.id} was withdrawn.`));
+        }
+        await ack(ephemeral(`Asked for approval of deploy request #${result.deployment.id}.`));
+        if (posted.channel && posted.ts) await service.recordMessage(result.deployment.id, posted.channel, posted.ts);
+        return;
+      }
+    }
+  });
+}
+
+/** Wires the Approve and Reject buttons, and logs what a handler could not do. */
+function attachDecisions(app: App, service: DeployCommands, log: Logger): void {
+  for (const [actionId, decision] of [
+    [APPROVE_ACTION, 'approved'],
+    [REJECT_ACTION, 'rejected'],
+  ] as const) {
+    app.action(actionId, async ({ ack, body, action, client }) => {
+      await ack();
+      const user = body.user.id;
+      const channel = body.channel?.id;
+      const deploymentId = deploymentIdOf('value' in action ? action.value : undefined);
+      const verb = decision === 'approved' ? 'approved' : 'rejected';
+      if (deploymentId === undefined) {
+        if (channel) await client.chat.postEphemeral({ channel, user, text: `Not ${verb}: this button does not name a Slipway deploy request` });
+        return;
+      }
+      // Only the decision is recorded here; a runner claims the approved deploy and carries it out.
+      const result = await service.decide(deploymentId, user, decision);
+      if (!result.ok && channel) await client.chat.postEphemeral({ channel, user, text: `Not ${verb}: ${result.reason}` });
+    });
+  }
+
+  app.error(async (error) => {
+    log.error({ err: error }, 'a Slack handler failed');
+  });
+}
+
 /**
  * The Slack app: `/deploy` and the Approve/Reject buttons, mounted at POST /slack/events in our
  * own server. Bolt's receiver checks the signature and timestamp (401) before anything runs.
@@ -80,81 +158,6 @@ export function createSlackApp(options: SlackOptions) {
     },
   };
 
-  /** Wires `/deploy` and the buttons to the deploy commands. */
-  function attach(service: DeployCommands): void {
-    app.command('/deploy', async ({ command, ack, client }) => {
-      const parsed = parseDeployCommand(command.text);
-      const user = command.user_id;
-      switch (parsed.kind) {
-        case 'help':
-          return ack(ephemeral(DEPLOY_HELP));
-        case 'invalid':
-          return ack(ephemeral(parsed.message));
-        case 'status': {
-          const result = await service.status(parsed.environment);
-          return ack(ephemeral(result.ok ? statusText(result.environments) : result.reason));
-        }
-        case 'history': {
-          const result = await service.history(parsed.environment);
-          return ack(ephemeral(result.ok ? historyText(parsed.environment, result.events) : result.reason));
-        }
-        case 'lock':
-        case 'unlock': {
-          const result = parsed.kind === 'lock' ? await service.lock(user, parsed.environment, parsed.reason, parsed.forSeconds) : await service.unlock(user, parsed.environment);
-          if (!result.ok) return ack(ephemeral(`Not ${parsed.kind}ed: ${result.reason}`));
-          await ack({ response_type: 'in_channel', text: `<@${user}>: ${result.message}` });
-          return;
-        }
-        case 'request':
-        case 'rollback': {
-          if (parsed.kind === 'request' && parsed.dryRun) {
-            const checked = await service.dryRun(user, parsed.sha, parsed.environment);
-            return ack(ephemeral(checked.ok ? checked.message : `Dry run: would refuse: ${checked.reason}`));
-          }
-          const result = parsed.kind === 'request' ? await service.request(user, parsed.sha, parsed.environment) : await service.rollback(user, parsed.environment);
-          if (!result.ok) return ack(ephemeral(`Not deploying: ${result.reason}`));
-          // The message goes out before the answer: a request its approvers cannot see is withdrawn, and the requester told why.
-          let posted;
-          try {
-            posted = await client.chat.postMessage({ channel: command.channel_id, ...deploymentMessage(result.deployment, result.approvers) });
-          } catch (error) {
-            const why = postFailure(error);
-            log.warn({ err: error, deploymentId: result.deployment.id }, 'could not post the approval message');
-            await service.withdraw(result.deployment.id, why.code);
-            return ack(ephemeral(`Not asked: Slipway could not post the approval message in this channel (${why.code}): ${why.fix}. Request #${result.deployment.id} was withdrawn.`));
-          }
-          await ack(ephemeral(`Asked for approval of deploy request #${result.deployment.id}.`));
-          if (posted.channel && posted.ts) await service.recordMessage(result.deployment.id, posted.channel, posted.ts);
-          return;
-        }
-      }
-    });
-
-    for (const [actionId, decision] of [
-      [APPROVE_ACTION, 'approved'],
-      [REJECT_ACTION, 'rejected'],
-    ] as const) {
-      app.action(actionId, async ({ ack, body, action, client }) => {
-        await ack();
-        const user = body.user.id;
-        const channel = body.channel?.id;
-        const deploymentId = deploymentIdOf('value' in action ? action.value : undefined);
-        const verb = decision === 'approved' ? 'approved' : 'rejected';
-        if (deploymentId === undefined) {
-          if (channel) await client.chat.postEphemeral({ channel, user, text: `Not ${verb}: this button does not name a Slipway deploy request` });
-          return;
-        }
-        // Only the decision is recorded here; a runner claims the approved deploy and carries it out.
-        const result = await service.decide(deploymentId, user, decision);
-        if (!result.ok && channel) await client.chat.postEphemeral({ channel, user, text: `Not ${verb}: ${result.reason}` });
-      });
-    }
-
-    app.error(async (error) => {
-      log.error({ err: error }, 'a Slack handler failed');
-    });
-  }
-
   const route: Route = {
     method: 'POST',
     path: SLACK_EVENTS_PATH,
@@ -180,7 +183,11 @@ export function createSlackApp(options: SlackOptions) {
   return {
     route,
     directory,
-    attach,
+    /** Wires `/deploy` and the buttons to the deploy commands. */
+    attach(service: DeployCommands): void {
+      attachDeployCommand(app, service, log);
+      attachDecisions(app, service, log);
+    },
     /** A deploy event's part in Slack: the approval message follows its deployment's state. */
     async onDeployEvent(event: DeployEvent): Promise<void> {
       if (event.type !== 'changed') return;
