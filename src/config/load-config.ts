@@ -277,6 +277,64 @@ function checkUntrustedHosts(env: Env, hosts: DockerHostSettings[]): void {
   if (tagged === hosts.length) throw new ConfigError([`SLIPWAY_UNTRUSTED_PIPELINES=${env.SLIPWAY_UNTRUSTED_PIPELINES} needs a SLIPWAY_DOCKER_HOSTS entry without tags=untrusted for every other pipeline`]);
 }
 
+function dockerSettings(env: Env, dockerTls: DockerTls | undefined, hosts: Config['docker']['hosts']): Config['docker'] {
+  // A Docker host reached over the network shares no folder with Slipway: its daemons are reached over TCP.
+  const remote = env.DOCKER_HOST?.startsWith('tcp://') ?? false;
+  return {
+    host: env.DOCKER_HOST,
+    tls: dockerTls,
+    hosts,
+    untrustedPipelines: env.SLIPWAY_UNTRUSTED_PIPELINES,
+    dind: {
+      image: env.SLIPWAY_DIND_IMAGE,
+      privileged: env.SLIPWAY_DIND_PRIVILEGED,
+      network: env.SLIPWAY_DIND_NETWORK,
+      mtu: env.SLIPWAY_DIND_MTU || undefined,
+      socketDir: path.resolve(env.SLIPWAY_DIND_SOCKET_DIR),
+      connect: env.SLIPWAY_DIND_CONNECT ?? (remote ? 'tls' : 'socket'),
+      reachAt: remote ? new URL(env.DOCKER_HOST!).hostname : '127.0.0.1',
+      readyTimeoutMs: env.SLIPWAY_DIND_READY_TIMEOUT * 1000,
+      registryMirror: env.SLIPWAY_REGISTRY_MIRROR,
+    },
+    pool: { size: env.SLIPWAY_POOL_SIZE, perProject: env.SLIPWAY_POOL_PER_PROJECT, idleMs: env.SLIPWAY_POOL_IDLE * 1000 },
+    job: {
+      network: env.SLIPWAY_JOB_NETWORK,
+      timeoutMs: env.SLIPWAY_JOB_TIMEOUT * 1000,
+      defaultImage: env.SLIPWAY_DEFAULT_IMAGE,
+      serviceReadyTimeoutMs: env.SLIPWAY_SERVICE_READY_TIMEOUT * 1000,
+      memory: env.SLIPWAY_JOB_MEMORY,
+      cpus: env.SLIPWAY_JOB_CPUS === undefined ? undefined : Number(env.SLIPWAY_JOB_CPUS),
+      pids: env.SLIPWAY_JOB_PIDS || undefined,
+    },
+  };
+}
+
+function forgeSettings(env: Env): Pick<Config, 'github' | 'gitlab'> {
+  return {
+  github:
+    env.APP_ID && env.PRIVATE_KEY && env.WEBHOOK_SECRET
+      ? {
+          appId: env.APP_ID,
+          privateKey: env.PRIVATE_KEY,
+          webhookSecret: env.WEBHOOK_SECRET,
+          gheHost: env.GHE_HOST,
+          login: env.GITHUB_CLIENT_ID && env.GITHUB_CLIENT_SECRET ? { clientId: env.GITHUB_CLIENT_ID, clientSecret: env.GITHUB_CLIENT_SECRET } : undefined,
+        }
+      : undefined,
+  gitlab:
+    env.GITLAB_TOKEN
+      ? {
+          url: env.GITLAB_URL.replace(/\/+$/, ''),
+          token: env.GITLAB_TOKEN,
+          webhookSecret: env.GITLAB_WEBHOOK_SECRET,
+          webhookProjectId: env.GITLAB_WEBHOOK_PROJECT_ID,
+          login:
+            env.GITLAB_OAUTH_CLIENT_ID && env.GITLAB_OAUTH_CLIENT_SECRET ? { clientId: env.GITLAB_OAUTH_CLIENT_ID, clientSecret: env.GITLAB_OAUTH_CLIENT_SECRET } : undefined,
+        }
+      : undefined,
+  };
+}
+
 function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey: Buffer | undefined, dockerTls: DockerTls | undefined): Omit<Config, 'secrets'> {
   const hosts = dockerHosts(env, dockerTls);
   checkUntrustedHosts(env, hosts);
@@ -286,41 +344,13 @@ function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey:
     ]);
   }
   const dataDir = path.resolve(env.SLIPWAY_DATA_DIR);
-  // A Docker host reached over the network shares no folder with Slipway: its daemons are reached over TCP.
-  const remote = env.DOCKER_HOST?.startsWith('tcp://') ?? false;
   return {
     port: env.PORT,
     host: env.HOST,
     publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     logLevel: env.LOG_LEVEL,
     database: { url: env.DATABASE_URL, dataDir, embeddedPort: env.SLIPWAY_EMBEDDED_PG_PORT },
-    docker: {
-      host: env.DOCKER_HOST,
-      tls: dockerTls,
-      hosts,
-      untrustedPipelines: env.SLIPWAY_UNTRUSTED_PIPELINES,
-      dind: {
-        image: env.SLIPWAY_DIND_IMAGE,
-        privileged: env.SLIPWAY_DIND_PRIVILEGED,
-        network: env.SLIPWAY_DIND_NETWORK,
-        mtu: env.SLIPWAY_DIND_MTU || undefined,
-        socketDir: path.resolve(env.SLIPWAY_DIND_SOCKET_DIR),
-        connect: env.SLIPWAY_DIND_CONNECT ?? (remote ? 'tls' : 'socket'),
-        reachAt: remote ? new URL(env.DOCKER_HOST!).hostname : '127.0.0.1',
-        readyTimeoutMs: env.SLIPWAY_DIND_READY_TIMEOUT * 1000,
-        registryMirror: env.SLIPWAY_REGISTRY_MIRROR,
-      },
-      pool: { size: env.SLIPWAY_POOL_SIZE, perProject: env.SLIPWAY_POOL_PER_PROJECT, idleMs: env.SLIPWAY_POOL_IDLE * 1000 },
-      job: {
-        network: env.SLIPWAY_JOB_NETWORK,
-        timeoutMs: env.SLIPWAY_JOB_TIMEOUT * 1000,
-        defaultImage: env.SLIPWAY_DEFAULT_IMAGE,
-        serviceReadyTimeoutMs: env.SLIPWAY_SERVICE_READY_TIMEOUT * 1000,
-        memory: env.SLIPWAY_JOB_MEMORY,
-        cpus: env.SLIPWAY_JOB_CPUS === undefined ? undefined : Number(env.SLIPWAY_JOB_CPUS),
-        pids: env.SLIPWAY_JOB_PIDS || undefined,
-      },
-    },
+    docker: dockerSettings(env, dockerTls, hosts),
     registry: { host: env.SLIPWAY_REGISTRY, user: env.SLIPWAY_REGISTRY_USER, password: env.SLIPWAY_REGISTRY_PASSWORD, token, eventsToken: env.SLIPWAY_REGISTRY_EVENTS_TOKEN },
     // With several hosts, a worker runs as many pipelines as they take together.
     concurrency: env.SLIPWAY_DOCKER_HOSTS ? hosts.reduce((sum, host) => sum + host.capacity, 0) : env.SLIPWAY_CONCURRENCY,
@@ -339,27 +369,7 @@ function toConfig(env: Env, token: RegistryTokenSettings | undefined, secretKey:
       includeAllowedAddresses: env.SLIPWAY_INCLUDE_ALLOWED_ADDRESSES,
     },
     artifacts: { maxBytes: parseByteSize(env.SLIPWAY_ARTIFACTS_MAX_BYTES ?? '100m'), cacheMaxBytes: parseByteSize(env.SLIPWAY_CACHE_MAX_BYTES ?? '1g') },
-    github:
-      env.APP_ID && env.PRIVATE_KEY && env.WEBHOOK_SECRET
-        ? {
-            appId: env.APP_ID,
-            privateKey: env.PRIVATE_KEY,
-            webhookSecret: env.WEBHOOK_SECRET,
-            gheHost: env.GHE_HOST,
-            login: env.GITHUB_CLIENT_ID && env.GITHUB_CLIENT_SECRET ? { clientId: env.GITHUB_CLIENT_ID, clientSecret: env.GITHUB_CLIENT_SECRET } : undefined,
-          }
-        : undefined,
-    gitlab:
-      env.GITLAB_TOKEN
-        ? {
-            url: env.GITLAB_URL.replace(/\/+$/, ''),
-            token: env.GITLAB_TOKEN,
-            webhookSecret: env.GITLAB_WEBHOOK_SECRET,
-            webhookProjectId: env.GITLAB_WEBHOOK_PROJECT_ID,
-            login:
-              env.GITLAB_OAUTH_CLIENT_ID && env.GITLAB_OAUTH_CLIENT_SECRET ? { clientId: env.GITLAB_OAUTH_CLIENT_ID, clientSecret: env.GITLAB_OAUTH_CLIENT_SECRET } : undefined,
-          }
-        : undefined,
+    ...forgeSettings(env),
     web: { sessionSeconds: env.SLIPWAY_SESSION_HOURS * 3600 },
     slack:
       env.SLACK_BOT_TOKEN && env.SLACK_SIGNING_SECRET && env.SLACK_TEAM_ID
