@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 // The shape docs/architecture.md describes, checked from the imports themselves so the page and
@@ -124,6 +125,22 @@ describe('the shape of src/', () => {
   it('reaches Docker only through the executors’ factory: a second executor changes one folder', () => {
     const docker = path.join(SRC, 'executors', 'docker');
     expect(importers((to) => to.startsWith(docker)).filter((file) => !file.startsWith('executors/'))).toEqual([]);
+  });
+
+  it('has no function longer than 80 lines: a long one is steps waiting for names', () => {
+    const long: string[] = [];
+    for (const file of files) {
+      const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+      const visit = (node: ts.Node) => {
+        if (ts.isFunctionLike(node) && 'body' in node && node.body) {
+          const lines = source.getLineAndCharacterOfPosition(node.getEnd()).line - source.getLineAndCharacterOfPosition(node.getStart()).line + 1;
+          if (lines > 80) long.push(`${relative(file)}:${source.getLineAndCharacterOfPosition(node.getStart()).line + 1} (${lines} lines)`);
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(source);
+    }
+    expect(long).toEqual([]);
   });
 
   it('keeps utilities out of the model: it holds the domain and nothing else', () => {
