@@ -103,11 +103,13 @@ async function fetchSource(claimed: ClaimedPipeline, forge: Forge, sourceDir: st
 /** Fetch, read, claim the repository, record the jobs, issue the token, run: what one claimed pipeline goes through. */
 async function execute(state: WorkerState, claimed: ClaimedPipeline, sourceDir: string, signal: AbortSignal): Promise<void> {
   const { options, log } = state;
-  const fail = async (reason: string) => void (signal.aborted ? undefined : await options.store.fail(claimed.id, reason, options.workerId));
+  const fail = async (reason: string) => void (await options.store.fail(claimed.id, reason, options.workerId));
+  // A fetch or a reading cut short by a cancel failed because of it: the pipeline ends canceled instead.
+  const failUnlessCanceled = async (reason: string) => (signal.aborted ? undefined : fail(reason));
   const forge = options.forges.get(claimed.target.forge);
   if (!forge) return fail(`Slipway has no ${claimed.target.forge} configuration on this worker`);
   const source = await fetchSource(claimed, forge, sourceDir, options.sourceLimits, signal);
-  if (!source.ok) return fail(source.reason);
+  if (!source.ok) return failUnlessCanceled(source.reason);
   const facts = factsOf(claimed, options.registry);
   const fetchInclude = createIncludeFetcher({
     forge,
@@ -119,7 +121,7 @@ async function execute(state: WorkerState, claimed: ClaimedPipeline, sourceDir: 
     remote: { timeoutMs: REMOTE_INCLUDE_TIMEOUT_MS, allowedAddresses: options.includes.allowedAddresses },
   });
   const read = await readPlan(sourceDir, facts, { timeoutMs: options.pipelineFileTimeoutMs, plan: options.runtime.planOptions, fetchInclude }, source.notes);
-  if (!read.ok) return fail(read.reason);
+  if (!read.ok) return failUnlessCanceled(read.reason);
   const { plan } = read;
   if (plan.skipped !== undefined) {
     await options.store.replaceJobs(claimed.id, plan);
