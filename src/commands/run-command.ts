@@ -63,6 +63,8 @@ export async function runCommand(args: string[]): Promise<number> {
     defaultBranch: options['default-branch'],
     changeRequest: null,
     fromFork: false,
+    diffBase: null,
+    forgeProtectedRefs: [],
     registry: config.registry.host,
   };
 
@@ -88,7 +90,7 @@ export async function runCommand(args: string[]): Promise<number> {
     throw new UsageError(`${claim.reason}: give this run another --project`);
   }
   const store = runtime.database?.stores.pipelines;
-  const recorded = store ? await store.create({ forge: 'local', project, sha, ref, defaultBranch: options['default-branch'] }, plan.jobs, owner) : undefined;
+  const recorded = store ? await store.create(facts, plan.jobs, owner) : undefined;
   const controller = new AbortController();
   const cancel = () => controller.abort(new Error('canceled by signal'));
   process.once('SIGINT', cancel);

@@ -1,11 +1,12 @@
 import type { DeployVariables } from './actions/run-deploy-action.js';
 import type { CiVariable } from '../model/ci-variable.js';
+import type { PipelineFacts } from '../model/pipeline-facts.js';
 import { isProtectedRef, variablesForDeploy } from '../variables/choose-variables.js';
 
 export interface DeployVariableSources {
   forProject(project: string): Promise<CiVariable[]>;
   /** The tested pipeline's ref, the default branch then, and the forge's protected branches it was accepted with. */
-  refOf(pipelineId: number): Promise<{ ref: string; defaultBranch: string | undefined; forgeProtectedRefs?: string[] } | null>;
+  factsOf(pipelineId: number): Promise<Pick<PipelineFacts, 'ref' | 'defaultBranch' | 'forgeProtectedRefs'> | null>;
   protectedRefs(project: string): readonly string[];
 }
 
@@ -17,8 +18,8 @@ export function deployVariables(sources: DeployVariableSources): DeployVariables
   return async (deployment) => {
     const variables = await sources.forProject(deployment.project);
     if (!variables.some((variable) => variable.environment === deployment.environment)) return [];
-    const tested = deployment.pipelineId === null ? null : await sources.refOf(deployment.pipelineId);
-    const refIsProtected = tested !== null && isProtectedRef(tested.ref, tested.defaultBranch, [...sources.protectedRefs(deployment.project), ...(tested.forgeProtectedRefs ?? [])]);
+    const tested = deployment.pipelineId === null ? null : await sources.factsOf(deployment.pipelineId);
+    const refIsProtected = tested !== null && isProtectedRef(tested.ref, tested.defaultBranch, [...sources.protectedRefs(deployment.project), ...tested.forgeProtectedRefs]);
     return variablesForDeploy(variables, deployment.environment, refIsProtected);
   };
 }

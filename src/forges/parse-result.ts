@@ -24,7 +24,7 @@ export function parsePayload<T>(schema: z.ZodType<T>, what: string, payload: unk
 export const ZERO_SHA = /^0{40}$/;
 
 /** A push as both forges describe it: a run of the branch head, unless it is a tag or deleted the branch. */
-export function branchPush(push: { target: ForgeTarget; deliveryId: string; ref: string; sha: string | null; defaultBranch: string; deleted: boolean }): ParsedWebhook {
+export function branchPush(push: { target: ForgeTarget; deliveryId: string; ref: string; sha: string | null; before: string | null; defaultBranch: string; deleted: boolean }): ParsedWebhook {
   if (!push.ref.startsWith('refs/heads/')) return { kind: 'ignored', reason: `push to ${push.ref} is not a branch` };
   if (push.deleted || push.sha === null || ZERO_SHA.test(push.sha)) return { kind: 'ignored', reason: 'the push deleted the branch' };
   return {
@@ -37,7 +37,10 @@ export function branchPush(push: { target: ForgeTarget; deliveryId: string; ref:
       sha: push.sha,
       ref: push.ref.slice('refs/heads/'.length),
       defaultBranch: push.defaultBranch,
+      changeRequest: null,
       fromFork: false,
+      // What rules:changes compares with: the commit before the push; none for a new branch.
+      diffBase: push.before === null || ZERO_SHA.test(push.before) ? null : push.before,
     },
   };
 }

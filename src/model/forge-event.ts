@@ -51,9 +51,14 @@ export interface ForgeEvent {
   /** Branch name, without refs/heads/. */
   ref: string;
   defaultBranch: string;
-  changeRequest?: number;
+  changeRequest: number | null;
   /** Code from a fork: tests run without secrets, and nothing is pushed unless the project allows it. */
   fromFork: boolean;
+  /**
+   * What `rules:changes` compares with: a merge request's target branch, or the commit a push
+   * came after (none for a new branch).
+   */
+  diffBase: string | null;
 }
 
 export type CommitState = 'pending' | 'running' | 'success' | 'failed' | 'canceled';

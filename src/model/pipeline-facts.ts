@@ -14,7 +14,8 @@ export interface PipelineFacts {
   sha: string;
   /** Branch name, without refs/heads/. */
   ref: string;
-  defaultBranch: string | undefined;
+  /** None only for a `slipway run` not told it. */
+  defaultBranch: string | null;
   /** The MR/PR the pipeline belongs to. */
   changeRequest: number | null;
   /** Code from a fork: no secrets, and no push unless the project allows it. */
@@ -22,7 +23,10 @@ export interface PipelineFacts {
   /** Where images go (`host[:port]`). */
   registry: string;
   /** The forge's own protected branches (GitLab's settings), besides the server policy's `protectedRefs`. */
-  forgeProtectedRefs?: string[];
+  forgeProtectedRefs: string[];
   /** What `rules:changes` compares with: a merge request's target branch, or the commit a push came after. */
-  diffBase?: string;
+  diffBase: string | null;
 }
+
+/** A pipeline's facts as the store keeps them: where its images go is the worker's setting. */
+export type RecordedFacts = Omit<PipelineFacts, 'registry'>;

@@ -63,7 +63,7 @@ export interface ImageTags {
 export function imageTags(naming: ImageNaming): ImageTags {
   const repository = `${naming.registry}/${repositoryPath(naming.project)}`;
   const branch = branchTag(naming.ref);
-  const onDefault = naming.defaultBranch !== undefined && branchTag(naming.defaultBranch) === branch;
+  const onDefault = naming.defaultBranch !== null && branchTag(naming.defaultBranch) === branch;
   const reason = reservedTagReason(branch, onDefault);
   const tags = [naming.sha, ...(reason ? [] : [branch]), ...(onDefault ? ['latest'] : [])];
   const cacheFrom = [...new Set([...(reason ? [] : [branch]), 'latest'])].map((tag) => `${repository}:${tag}`);

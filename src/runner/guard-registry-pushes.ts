@@ -76,11 +76,11 @@ export function createRegistryGuard(options: RegistryGuardOptions) {
       if (event.target.mediaType && !MANIFEST_TYPES.includes(event.target.mediaType)) continue;
       const actor = event.actor?.name ?? '';
       const pipelineId = PIPELINE_ACTOR.exec(actor)?.[1];
-      const pipeline = pipelineId ? await pushes.pipelineOf(Number(pipelineId)) : null;
+      const pipeline = pipelineId ? await pushes.factsOf(Number(pipelineId)) : null;
       const protectedRefs = pipeline ? [...projectPolicy(options.policy, pipeline.project).protectedRefs, ...pipeline.forgeProtectedRefs] : [];
       const trusted =
         (options.ownAccount !== undefined && actor === options.ownAccount) ||
-        (pipeline !== null && !pipeline.fromFork && isProtectedRef(pipeline.ref, pipeline.defaultBranch ?? undefined, protectedRefs));
+        (pipeline !== null && !pipeline.fromFork && isProtectedRef(pipeline.ref, pipeline.defaultBranch, protectedRefs));
       const push = { eventId: event.id, repository: event.target.repository, tag, digest: event.target.digest, actor, pipelineId: pipeline ? Number(pipelineId) : null, trusted };
       if (!(await pushes.record(push))) continue;
       if (trusted || !pipeline) continue;

@@ -18,7 +18,6 @@ import { abortReason, deadline } from '../util/within-time.js';
 import { createIncludeFetcher, INCLUDES_TIMEOUT_MS, REMOTE_INCLUDE_TIMEOUT_MS } from './fetch-include.js';
 import { executePipeline, type PipelineRuntime } from './execute-pipeline.js';
 import { holdingLease, startClaimLoop } from './claim-loop.js';
-import { factsOf } from './pipeline-facts.js';
 import { removeDeadSourceFolders, SOURCE_DIR_PREFIX } from './source-folders.js';
 import type { Reporter } from '../report/reporter.js';
 import { refuse, type Checked } from '../model/refusal.js';
@@ -93,10 +92,10 @@ async function reusedJobs({ options }: WorkerState, retry: { of: number; job: st
 async function fetchSource(claimed: ClaimedPipeline, forge: Forge, sourceDir: string, limits: ArchiveLimits, signal: AbortSignal): Promise<Checked<{ notes: string[] }>> {
   const within = deadline(SOURCE_FETCH_TIMEOUT_MS, signal);
   try {
-    return { ok: true, notes: await forge.fetchSource(claimed.target, claimed.sha, sourceDir, limits, within) };
+    return { ok: true, notes: await forge.fetchSource(claimed.target, claimed.facts.sha, sourceDir, limits, within) };
   } catch (error) {
     const why = within.aborted && !signal.aborted ? abortReason(within, SOURCE_FETCH_TIMEOUT_MS) : error instanceof Error ? error.message : String(error);
-    return refuse(`could not fetch the source at ${claimed.sha.slice(0, 12)}: ${why}`);
+    return refuse(`could not fetch the source at ${claimed.facts.sha.slice(0, 12)}: ${why}`);
   }
 }
 
@@ -110,11 +109,11 @@ async function execute(state: WorkerState, claimed: ClaimedPipeline, sourceDir: 
   if (!forge) return fail(`Slipway has no ${claimed.target.forge} configuration on this worker`);
   const source = await fetchSource(claimed, forge, sourceDir, options.sourceLimits, signal);
   if (!source.ok) return failUnlessCanceled(source.reason);
-  const facts = factsOf(claimed, options.registry);
+  const facts = { ...claimed.facts, registry: options.registry };
   const fetchInclude = createIncludeFetcher({
     forge,
     target: claimed.target,
-    sha: claimed.sha,
+    sha: claimed.facts.sha,
     // All of a pipeline's includes share one deadline, and a cancel ends them at once.
     signal: deadline(INCLUDES_TIMEOUT_MS, signal),
     includeProjects: options.includes.projects(claimed.target.project),
@@ -133,7 +132,7 @@ async function execute(state: WorkerState, claimed: ClaimedPipeline, sourceDir: 
   if (!claim.ok) return fail(claim.reason);
   const recorded = await options.store.replaceJobs(claimed.id, plan);
   options.reporter.changed(claimed.id);
-  const pushAllowed = !claimed.fromFork || options.allowForkPush(claimed.target.project);
+  const pushAllowed = !claimed.facts.fromFork || options.allowForkPush(claimed.target.project);
   const jobToken = await options.jobTokens?.issue({ pipelineId: claimed.id, repository: claim.repository, actions: pushAllowed ? ['pull', 'push'] : ['pull'], leaseOwner: options.workerId });
   const reuse = claimed.retry ? await reusedJobs(state, claimed.retry, plan) : undefined;
   const changed = () => options.reporter.changed(claimed.id);
@@ -180,7 +179,7 @@ async function runClaimed(state: WorkerState, running: Map<number, AbortControll
   running.set(claimed.id, controller);
   // Taking over from a dead worker: its daemon may still be running this pipeline's jobs.
   if (claimed.attempts > 1) await recover(state);
-  log.info({ pipelineId: claimed.id, project: claimed.target.project, sha: claimed.sha, attempt: claimed.attempts }, 'pipeline claimed');
+  log.info({ pipelineId: claimed.id, project: claimed.target.project, sha: claimed.facts.sha, attempt: claimed.attempts }, 'pipeline claimed');
   // The renewal is also where a cancellation is noticed, if its notification was missed.
   const renew = async () => {
     const lease = await options.queue.renewLease(claimed.id, options.workerId, leaseMs);

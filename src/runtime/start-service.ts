@@ -108,7 +108,7 @@ function startDeploys({ config, logger, options, runtime, database: { stores }, 
   const verifyImage = imageChecker(runtime.registryFor, runtime.signingKey.publicKey);
   const variables = deployVariables({
     forProject: (project) => stores.variables.forProject(project),
-    refOf: (pipelineId) => stores.views.refOf(pipelineId),
+    factsOf: (pipelineId) => stores.views.factsOf(pipelineId),
     protectedRefs: (project) => projectPolicy(policy, project).protectedRefs,
   });
   const runner =

@@ -1,16 +1,14 @@
 import type { AcceptOutcome } from '../model/dispatch.js';
 import type { ForgeEvent, ForgeTarget } from '../model/forge-event.js';
-import type { PipelineRow } from './pipeline-row.js';
+import type { RecordedFacts } from '../model/pipeline-facts.js';
+import { FACT_COLUMNS, factsOfRow, type PipelineRow } from './pipeline-row.js';
 import type { Pool } from './pool.js';
 
 export interface ClaimedPipeline {
   id: number;
+  facts: RecordedFacts;
+  /** Where to fetch the source and report back. */
   target: ForgeTarget;
-  sha: string;
-  ref: string;
-  defaultBranch: string | undefined;
-  changeRequest: number | null;
-  fromFork: boolean;
   attempts: number;
   /** A retry of one job: the pipeline whose other results it keeps, and the job. */
   retry: { of: number; job: string } | null;
@@ -20,17 +18,13 @@ export interface ClaimedPipeline {
 export const MAX_ATTEMPTS = 3;
 
 /** The columns a claim returns. */
-type ClaimRow = Pick<PipelineRow, 'id' | 'forge' | 'project' | 'forge_context' | 'sha' | 'ref' | 'default_branch' | 'change_request' | 'from_fork' | 'attempts' | 'retry_of' | 'retry_job'>;
+type ClaimRow = Pick<PipelineRow, (typeof FACT_COLUMNS)[number] | 'attempts' | 'retry_of' | 'retry_job'>;
 
 function toClaimed(row: ClaimRow): ClaimedPipeline {
   return {
     id: row.id,
+    facts: factsOfRow(row),
     target: { forge: row.forge, project: row.project, apiContext: row.forge_context },
-    sha: row.sha,
-    ref: row.ref,
-    defaultBranch: row.default_branch ?? undefined,
-    changeRequest: row.change_request,
-    fromFork: row.from_fork,
     attempts: row.attempts,
     retry: row.retry_of !== null && row.retry_job !== null ? { of: Number(row.retry_of), job: row.retry_job } : null,
   };
@@ -60,7 +54,7 @@ function intake(pool: Pool): Pick<PipelineQueue, 'accept' | 'claim'> {
      */
     async accept(event: ForgeEvent): Promise<AcceptOutcome> {
       const { rows } = await pool.query<{ result: AcceptOutcome }>(
-        'SELECT slipway_accept_event($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) AS result',
+        'SELECT slipway_accept_event($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) AS result',
         [
           event.target.forge,
           event.deliveryId,
@@ -70,9 +64,10 @@ function intake(pool: Pool): Pick<PipelineQueue, 'accept' | 'claim'> {
           event.sha,
           event.ref,
           event.defaultBranch,
-          event.changeRequest ?? null,
+          event.changeRequest,
           event.fromFork,
           JSON.stringify(event.target.apiContext),
+          event.diffBase,
         ],
       );
       return rows[0]!.result;
@@ -109,7 +104,7 @@ function intake(pool: Pool): Pick<PipelineQueue, 'accept' | 'claim'> {
                ORDER BY coalesce(r.n, 0), c.created_at, c.id
                FOR UPDATE OF c SKIP LOCKED
                LIMIT 1)
-            RETURNING p.id, p.forge, p.project, p.forge_context, p.sha, p.ref, p.default_branch, p.change_request, p.from_fork, p.attempts, p.retry_of, p.retry_job`,
+            RETURNING ${FACT_COLUMNS.map((column) => `p.${column}`).join(', ')}, p.attempts, p.retry_of, p.retry_job`,
           [workerId, leaseMs, MAX_ATTEMPTS, maxPerProject],
         );
         await client.query('COMMIT');
@@ -186,8 +181,8 @@ function askedByPeople(pool: Pool): Pick<PipelineQueue, 'retry' | 'requestCancel
                          WHERE n.forge = old.forge AND n.project = old.project AND n.id > old.id
                            AND CASE WHEN old.change_request IS NULL THEN n.change_request IS NULL AND n.ref = old.ref ELSE n.change_request = old.change_request END),
               retried AS (
-                INSERT INTO pipelines (forge, project, sha, ref, default_branch, change_request, from_fork, forge_context, event, retry_of, retry_job)
-                SELECT forge, project, sha, ref, default_branch, change_request, from_fork, forge_context, 'retry',
+                INSERT INTO pipelines (forge, project, sha, ref, default_branch, change_request, from_fork, diff_base, forge_context, event, retry_of, retry_job)
+                SELECT forge, project, sha, ref, default_branch, change_request, from_fork, diff_base, forge_context, 'retry',
                        CASE WHEN $2::text IS NULL THEN NULL ELSE id END, $2
                   FROM old
                  WHERE status NOT IN ('queued', 'running') AND (SELECT id FROM newer) IS NULL

@@ -1,4 +1,7 @@
 import type { ForgeName } from '../model/forge-event.js';
+import type { RecordedFacts } from '../model/pipeline-facts.js';
+import { forgeProtectedRefs } from '../model/ref-patterns.js';
+import type { Pool } from './pool.js';
 import type { PipelineStatus } from '../model/status.js';
 
 /** A row of the `pipelines` table, as PostgreSQL returns it: the one description of that table. */
@@ -12,6 +15,7 @@ export interface PipelineRow {
   default_branch: string | null;
   change_request: number | null;
   from_fork: boolean;
+  diff_base: string | null;
   status: PipelineStatus;
   error: string | null;
   cancel_reason: string | null;
@@ -35,4 +39,31 @@ export interface PipelineRow {
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
+}
+
+/** The columns that hold a pipeline's facts, for a SELECT or RETURNING list. */
+export const FACT_COLUMNS = ['id', 'forge', 'project', 'sha', 'ref', 'default_branch', 'change_request', 'from_fork', 'diff_base', 'forge_context'] as const;
+
+export type FactRow = Pick<PipelineRow, (typeof FACT_COLUMNS)[number]>;
+
+/** A row's facts, in the one shape the worker, the engine and the checks share. */
+export function factsOfRow(row: FactRow): RecordedFacts {
+  return {
+    id: String(row.id),
+    forge: row.forge,
+    project: row.project,
+    sha: row.sha,
+    ref: row.ref,
+    defaultBranch: row.default_branch,
+    changeRequest: row.change_request,
+    fromFork: row.from_fork,
+    diffBase: row.diff_base,
+    forgeProtectedRefs: forgeProtectedRefs(row.forge_context ?? {}),
+  };
+}
+
+/** One pipeline's facts, or null when there is no such pipeline. */
+export async function selectFacts(pool: Pool, pipelineId: number): Promise<RecordedFacts | null> {
+  const { rows } = await pool.query<FactRow>(`SELECT ${FACT_COLUMNS.join(', ')} FROM pipelines WHERE id = $1`, [pipelineId]);
+  return rows[0] ? factsOfRow(rows[0]) : null;
 }

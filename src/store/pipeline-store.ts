@@ -1,19 +1,13 @@
 import type { ForgeName, ProjectKey } from '../model/forge-event.js';
+import type { RecordedFacts } from '../model/pipeline-facts.js';
 import type { ServiceLog } from '../pipeline/executor.js';
 import type { SavedArtifacts } from '../pipeline/artifact-store.js';
 import type { ImageResult, JobResult, PipelineResult, ReusedJob } from '../pipeline/run/engine.js';
 import type { JobSpec, PipelinePlan } from '../pipeline/plan.js';
 import { withTransaction, type Client, type Pool } from './pool.js';
 
-export interface NewPipeline {
-  forge: ForgeName;
-  project: string;
-  sha: string;
-  ref: string;
-  defaultBranch: string | undefined;
-  changeRequest?: number;
-  fromFork?: boolean;
-}
+/** A pipeline recorded as it starts (`slipway run`): its own project's commit, no change request, no fork. */
+export type NewPipeline = Pick<RecordedFacts, 'forge' | 'project' | 'sha' | 'ref' | 'defaultBranch'>;
 
 export interface RecordedPipeline {
   id: number;
@@ -70,9 +64,9 @@ function pipelines(pool: Pool): Pick<PipelineStore, 'create' | 'replaceJobs' | '
     async create(pipeline: NewPipeline, jobs: JobSpec[], owner: string, leaseMs = 6 * 3600_000): Promise<RecordedPipeline> {
       return withTransaction(pool, async (client) => {
         const { rows } = await client.query<{ id: number }>(
-          `INSERT INTO pipelines (forge, project, sha, ref, default_branch, change_request, from_fork, status, started_at, lease_owner, lease_expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', now(), $8, now() + make_interval(secs => $9::float8 / 1000)) RETURNING id`,
-          [pipeline.forge, pipeline.project, pipeline.sha, pipeline.ref, pipeline.defaultBranch ?? null, pipeline.changeRequest ?? null, pipeline.fromFork ?? false, owner, leaseMs],
+          `INSERT INTO pipelines (forge, project, sha, ref, default_branch, status, started_at, lease_owner, lease_expires_at)
+           VALUES ($1, $2, $3, $4, $5, 'running', now(), $6, now() + make_interval(secs => $7::float8 / 1000)) RETURNING id`,
+          [pipeline.forge, pipeline.project, pipeline.sha, pipeline.ref, pipeline.defaultBranch, owner, leaseMs],
         );
         const id = rows[0]!.id;
         return { id, jobIds: await insertJobs(client, id, jobs) };

@@ -1,9 +1,9 @@
 import type { ServiceLog } from '../pipeline/executor.js';
 import type { ForgeName, ForgeTarget } from '../model/forge-event.js';
 import type { JobKind, JobStatus, PipelineStatus } from '../model/status.js';
-import type { PipelineRow } from './pipeline-row.js';
+import { selectFacts, type PipelineRow } from './pipeline-row.js';
 import type { Pool } from './pool.js';
-import { forgeProtectedRefs } from '../model/ref-patterns.js';
+import type { RecordedFacts } from '../model/pipeline-facts.js';
 
 export interface JobView {
   id: number;
@@ -190,12 +190,8 @@ function pipelineFacts(pool: Pool) {
       return rows[0]?.forge ?? null;
     },
     /** The ref a pipeline ran on, and the project's default branch then: what decides whether the ref was protected. */
-    async refOf(pipelineId: number): Promise<{ ref: string; defaultBranch: string | undefined; forgeProtectedRefs: string[] } | null> {
-      const { rows } = await pool.query<{ ref: string; default_branch: string | null; forge_context: Record<string, string | number> | null }>(
-        'SELECT ref, default_branch, forge_context FROM pipelines WHERE id = $1',
-        [pipelineId],
-      );
-      return rows[0] ? { ref: rows[0].ref, defaultBranch: rows[0].default_branch ?? undefined, forgeProtectedRefs: forgeProtectedRefs(rows[0].forge_context ?? {}) } : null;
+    factsOf(pipelineId: number): Promise<RecordedFacts | null> {
+      return selectFacts(pool, pipelineId);
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { ForgeName } from '../model/forge-event.js';
-import { forgeProtectedRefs } from '../model/ref-patterns.js';
+import type { RecordedFacts } from '../model/pipeline-facts.js';
+import { selectFacts } from './pipeline-row.js';
 import type { Pool } from './pool.js';
 
 export interface RegistryPush {
@@ -66,15 +67,8 @@ export function createRegistryPushStore(pool: Pool) {
     },
 
     /** The facts that decide whether a pipeline's writes are trusted. */
-    async pipelineOf(pipelineId: number): Promise<{ forge: ForgeName; project: string; sha: string; ref: string; defaultBranch: string | null; fromFork: boolean; forgeProtectedRefs: string[] } | null> {
-      const { rows } = await pool.query<{ forge: ForgeName; project: string; sha: string; ref: string; default_branch: string | null; from_fork: boolean; forge_context: Record<string, string | number> }>(
-        'SELECT forge, project, sha, ref, default_branch, from_fork, forge_context FROM pipelines WHERE id = $1',
-        [pipelineId],
-      );
-      const row = rows[0];
-      return row
-        ? { forge: row.forge, project: row.project, sha: row.sha, ref: row.ref, defaultBranch: row.default_branch, fromFork: row.from_fork, forgeProtectedRefs: forgeProtectedRefs(row.forge_context ?? {}) }
-        : null;
+    factsOf(pipelineId: number): Promise<RecordedFacts | null> {
+      return selectFacts(pool, pipelineId);
     },
   };
 }

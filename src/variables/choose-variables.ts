@@ -4,7 +4,7 @@ import type { CiVariable } from './variable-rules.js';
 
 
 /** The default branch and the project's `protectedRefs` patterns are protected; nothing else is. */
-export function isProtectedRef(ref: string, defaultBranch: string | undefined, patterns: readonly string[]): boolean {
+export function isProtectedRef(ref: string, defaultBranch: string | null, patterns: readonly string[]): boolean {
   if (isForkRef(ref)) return false;
   return ref === defaultBranch || matchesRef(ref, patterns);
 }

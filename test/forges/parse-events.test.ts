@@ -42,12 +42,13 @@ describe('GitLab hooks as forge-neutral events', () => {
     const pushed = { ...gitlabPush({ project: 'team/app', sha: SHA }), before: 'b'.repeat(40) };
     const parsed = (payload: unknown, event = 'Push Hook') => {
       const result = parseGitlabEvent(event, 'd', payload);
-      return result.kind === 'event' ? result.event.target.apiContext : undefined;
+      return result.kind === 'event' ? { diffBase: result.event.diffBase, apiContext: result.event.target.apiContext } : undefined;
     };
-    expect(parsed(pushed)).toEqual({ projectId: expect.any(Number), diffBase: 'b'.repeat(40) });
-    expect(parsed({ ...pushed, before: '0'.repeat(40) })).toEqual({ projectId: expect.any(Number) });
+    // A fact of the pipeline, beside its ref: not a key of the forge's API context.
+    expect(parsed(pushed)).toEqual({ diffBase: 'b'.repeat(40), apiContext: { projectId: expect.any(Number) } });
+    expect(parsed({ ...pushed, before: '0'.repeat(40) })).toEqual({ diffBase: null, apiContext: { projectId: expect.any(Number) } });
     const request = gitlabMergeRequest({ project: 'team/app', sha: SHA, action: 'open' });
-    expect(parsed(request, 'Merge Request Hook')).toEqual({ projectId: expect.any(Number), diffBase: request.object_attributes.target_branch });
+    expect(parsed(request, 'Merge Request Hook')).toEqual({ diffBase: request.object_attributes.target_branch, apiContext: { projectId: expect.any(Number) } });
   });
 
   it('turns `/slipway cancel` in a merge request comment into a command, an unknown word into help, and other comments into nothing', () => {
@@ -93,8 +94,11 @@ describe('GitHub deliveries as forge-neutral events', () => {
   it('keeps what rules:changes compares with: the commit before a push, a pull request’s base branch', () => {
     const push = parseGithubEvent('push', 'g4', { ...githubPush({ repo: 'octo/app', sha: SHA, ref: 'main' }), before: 'b'.repeat(40) });
     const pull = parseGithubEvent('pull_request', 'g5', githubPullRequest({ repo: 'octo/app', sha: SHA }));
-    expect(push).toMatchObject({ kind: 'event', event: { target: { apiContext: { diffBase: 'b'.repeat(40) } } } });
-    expect(pull).toMatchObject({ kind: 'event', event: { target: { apiContext: { diffBase: expect.stringMatching(/^\S+$/) } } } });
+    expect(push).toMatchObject({ kind: 'event', event: { diffBase: 'b'.repeat(40), target: { apiContext: { installationId: 1 } } } });
+    expect(pull).toMatchObject({ kind: 'event', event: { diffBase: expect.stringMatching(/^\S+$/) } });
+    expect(push.kind === 'event' && 'diffBase' in push.event.target.apiContext).toBe(false);
+    const fresh = parseGithubEvent('push', 'g6', { ...githubPush({ repo: 'octo/app', sha: SHA, ref: 'main' }), before: '0'.repeat(40) });
+    expect(fresh).toMatchObject({ kind: 'event', event: { diffBase: null } });
   });
 
   it('turns a closed pull request into a cancel and a push into a run', () => {

@@ -88,6 +88,8 @@ export function labFacts(overrides: Partial<PipelineFacts> = {}): PipelineFacts 
     defaultBranch: 'main',
     changeRequest: null,
     fromFork: false,
+    diffBase: null,
+    forgeProtectedRefs: [],
     registry: lab.registry,
     ...overrides,
   };

@@ -128,7 +128,9 @@ export async function queueGitlabPush(queue: PipelineQueue, project: string, sha
     sha,
     ref,
     defaultBranch: 'main',
+    changeRequest: null,
     fromFork: false,
+    diffBase: null,
   });
   if (accepted.outcome !== 'queued') throw new Error(`expected a queued pipeline, got ${accepted.outcome}`);
   return accepted.pipelineId;

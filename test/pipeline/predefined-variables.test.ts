@@ -2,7 +2,7 @@ import type { PipelineFacts } from '../../src/model/pipeline-facts.js';
 import { describe, expect, it } from 'vitest';
 import { expandVariables, predefinedVariables, refSlug } from '../../src/pipeline/predefined-variables.js';
 
-const facts: PipelineFacts = { id: '41', forge: 'gitlab', project: 'Team/Hello.World', sha: '0123456789abcdef0123456789abcdef01234567', ref: 'feature/Login', defaultBranch: 'main', changeRequest: null, fromFork: false, registry: 'registry.example:5000' };
+const facts: PipelineFacts = { id: '41', forge: 'gitlab', project: 'Team/Hello.World', sha: '0123456789abcdef0123456789abcdef01234567', ref: 'feature/Login', defaultBranch: 'main', changeRequest: null, fromFork: false, diffBase: null, forgeProtectedRefs: [], registry: 'registry.example:5000' };
 
 describe('predefined CI_* variables', () => {
   it('give a branch pipeline GitLab’s names and meanings', () => {

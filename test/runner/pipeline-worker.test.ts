@@ -94,16 +94,13 @@ function forgeWith(files: Record<string, string>): Forge {
   };
 }
 
-let nextId = 1;
+let nextId = 0;
 function claimed(overrides: Partial<ClaimedPipeline> = {}): ClaimedPipeline {
+  nextId += 1;
   return {
-    id: nextId++,
+    id: nextId,
+    facts: { id: String(nextId), forge: 'gitlab', project: 'group/app', sha: 'c0ffee'.padEnd(40, '0'), ref: 'main', defaultBranch: 'main', changeRequest: null, fromFork: false, diffBase: null, forgeProtectedRefs: [] },
     target: { forge: 'gitlab', project: 'group/app', apiContext: { projectId: '7' } },
-    sha: 'c0ffee'.padEnd(40, '0'),
-    ref: 'main',
-    defaultBranch: 'main',
-    changeRequest: null,
-    fromFork: false,
     attempts: 1,
     retry: null,
     ...overrides,

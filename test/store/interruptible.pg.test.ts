@@ -25,6 +25,7 @@ describe('a newer commit and an older pipelineâ€™s uninterruptible jobs (GitLabâ
     defaultBranch: 'main',
     changeRequest: 5,
     fromFork: false,
+    diffBase: 'main',
   });
   const job = (name: string, interruptible?: boolean): ScriptJobSpec => ({
     kind: 'script', name, stage: 'test', image: 'alpine', script: ['true'], variables: {}, ...(interruptible === undefined ? {} : { interruptible }),

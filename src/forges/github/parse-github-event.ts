@@ -1,5 +1,5 @@
 import { forkRef } from '../../model/ref-patterns.js';
-import { branchPush, commentOn, parsePayload, ZERO_SHA, type ParsedWebhook } from '../parse-result.js';
+import { branchPush, commentOn, parsePayload, type ParsedWebhook } from '../parse-result.js';
 import { CheckEventSchema, IssueCommentEventSchema, PullRequestEventSchema, PushEventSchema } from './webhook-schema.js';
 
 const RUN_ACTIONS = new Set(['opened', 'synchronize', 'reopened']);
@@ -12,13 +12,9 @@ function parsePush(deliveryId: string, payload: unknown): ParsedWebhook {
   const push = parsed.data;
   const installationId = push.installation?.id;
   const parsedPush = branchPush({
-    // `diffBase`: what rules:changes compares with (the commit before the push; none for a new branch).
-    target: {
-      forge: 'github',
-      project: push.repository.full_name,
-      apiContext: { ...(installationId === undefined ? {} : { installationId }), ...(push.before && !ZERO_SHA.test(push.before) ? { diffBase: push.before } : {}) },
-    },
+    target: { forge: 'github', project: push.repository.full_name, apiContext: installationId === undefined ? {} : { installationId } },
     deliveryId,
+    before: push.before ?? null,
     ref: push.ref,
     sha: push.after,
     defaultBranch: push.repository.default_branch,
@@ -43,7 +39,7 @@ function parsePullRequest(deliveryId: string, payload: unknown): ParsedWebhook {
   return {
     kind: 'event',
     event: {
-      target: { forge: 'github', project: pr.repository.full_name, apiContext: { installationId: pr.installation.id, diffBase: pr.pull_request.base.ref } },
+      target: { forge: 'github', project: pr.repository.full_name, apiContext: { installationId: pr.installation.id } },
       deliveryId,
       event: `pull_request.${pr.action}`,
       action,
@@ -52,6 +48,7 @@ function parsePullRequest(deliveryId: string, payload: unknown): ParsedWebhook {
       defaultBranch: pr.repository.default_branch,
       changeRequest: pr.number,
       fromFork,
+      diffBase: pr.pull_request.base.ref,
     },
   };
 }

@@ -11,9 +11,9 @@ export function parseGitlabEvent(name: string, deliveryId: string, payload: unkn
     if (!parsed.ok) return parsed.answer;
     const push = parsed.data;
     return branchPush({
-      // `diffBase`: what rules:changes compares with (the commit before the push; none for a new branch).
-      target: { forge: 'gitlab', project: push.project.path_with_namespace, apiContext: { projectId: push.project.id, ...(ZERO_SHA.test(push.before) ? {} : { diffBase: push.before }) } },
+      target: { forge: 'gitlab', project: push.project.path_with_namespace, apiContext: { projectId: push.project.id } },
       deliveryId,
+      before: push.before,
       ref: push.ref,
       sha: push.checkout_sha,
       defaultBranch: push.project.default_branch ?? 'main',
@@ -32,7 +32,7 @@ export function parseGitlabEvent(name: string, deliveryId: string, payload: unkn
     return {
       kind: 'event',
       event: {
-        target: { forge: 'gitlab', project: project.path_with_namespace, apiContext: { projectId: project.id, diffBase: mr.target_branch } },
+        target: { forge: 'gitlab', project: project.path_with_namespace, apiContext: { projectId: project.id } },
         deliveryId,
         event: `merge_request.${action}`,
         action: run ? 'run' : 'cancel',
@@ -41,6 +41,7 @@ export function parseGitlabEvent(name: string, deliveryId: string, payload: unkn
         defaultBranch: project.default_branch ?? 'main',
         changeRequest: mr.iid,
         fromFork: mr.source_project_id !== mr.target_project_id,
+        diffBase: mr.target_branch,
       },
     };
   }

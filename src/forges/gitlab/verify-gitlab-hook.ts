@@ -31,7 +31,7 @@ async function verifyEvent(event: ForgeEvent, facts: GitlabFacts): Promise<Parse
   if ('refused' in project) return { kind: 'refused', reason: project.refused };
   const target = { ...event.target, apiContext: { ...event.target.apiContext, ...(project.protectedBranches.length > 0 ? { [PROTECTED_BRANCHES_KEY]: project.protectedBranches.join('\n') } : {}) } };
   const verified = { ...event, target, defaultBranch: project.defaultBranch };
-  if (event.changeRequest === undefined) {
+  if (event.changeRequest === null) {
     const head = await facts.branchHead(id, event.ref);
     if (head === undefined) return { kind: 'ignored', reason: `branch ${event.ref} of ${project.path} no longer exists on GitLab` };
     if (head !== event.sha) return { kind: 'ignored', reason: `branch ${event.ref} of ${project.path} points at ${short(head)} on GitLab, not ${short(event.sha)}: the newer push's pipeline runs instead` };
@@ -49,7 +49,7 @@ async function verifyEvent(event: ForgeEvent, facts: GitlabFacts): Promise<Parse
   const ref = fromFork ? forkRef(await forkOwner(mr.sourceProjectId, facts), mr.sourceBranch) : mr.sourceBranch;
   return {
     kind: 'event',
-    event: { ...verified, ref, fromFork, target: { ...target, apiContext: { ...target.apiContext, diffBase: mr.targetBranch } } },
+    event: { ...verified, ref, fromFork, diffBase: mr.targetBranch },
   };
 }
 

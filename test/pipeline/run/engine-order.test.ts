@@ -20,6 +20,8 @@ const facts: PipelineFacts = {
   defaultBranch: 'main',
   changeRequest: null,
   fromFork: false,
+  diffBase: null,
+  forgeProtectedRefs: [],
   registry: 'registry.test',
 };
 

@@ -9,7 +9,7 @@ import { predefinedVariables } from '../../../../src/pipeline/predefined-variabl
 import { refusalOf } from '../../../helpers/refusal.js';
 
 const fixture = (name: string) => readFileSync(path.resolve(import.meta.dirname, '../../../fixtures/gitlab-ci', name), 'utf8');
-const facts: PipelineFacts = { id: '12', forge: 'gitlab', project: 'team/hello', sha: 'c0ffee'.padEnd(40, '0'), ref: 'main', defaultBranch: 'main', changeRequest: null, fromFork: false, registry: '127.0.0.1:5000' };
+const facts: PipelineFacts = { id: '12', forge: 'gitlab', project: 'team/hello', sha: 'c0ffee'.padEnd(40, '0'), ref: 'main', defaultBranch: 'main', changeRequest: null, fromFork: false, diffBase: null, forgeProtectedRefs: [], registry: '127.0.0.1:5000' };
 const onMain = predefinedVariables(facts);
 const inMergeRequest = predefinedVariables({ ...facts, ref: 'feature', changeRequest: 4 });
 const onBranch = predefinedVariables({ ...facts, ref: 'feature' });
