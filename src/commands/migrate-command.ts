@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
-import { databaseFailure, databaseUrlOf } from '../runtime/startup-failure.js';
+import { databaseFailure, databaseUrlOf } from '../wiring/startup-failure.js';
 import { migrate } from '../store/migrate.js';
 import { openDatabase } from '../store/open-database.js';
 import { createLogger } from '../telemetry/logger.js';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
 import { createExecutor, poolAdmin } from '../executors/create-executor.js';
-import { resolveInstallationId } from '../runtime/installation.js';
+import { resolveInstallationId } from '../wiring/installation.js';
 import { UsageError } from './usage-error.js';
 import { POOL_USAGE } from './command-usage.js';
 

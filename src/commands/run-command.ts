@@ -8,7 +8,7 @@ import type { PipelineResult } from '../pipeline/run/engine.js';
 import { createLocalIncludeFetcher, REMOTE_INCLUDE_TIMEOUT_MS } from '../runner/fetch-include.js';
 import { claimRepository, readPlan } from '../runner/prepare-pipeline.js';
 import { executePipeline } from '../runner/execute-pipeline.js';
-import { createRuntime } from '../runtime/create-runtime.js';
+import { createRuntime } from '../wiring/create-runtime.js';
 import { createLogger } from '../telemetry/logger.js';
 import { checkoutIdentity } from './checkout-identity.js';
 import { seedInBackground } from './pool-command.js';

@@ -1,5 +1,5 @@
 import { loadConfig } from '../config/load-config.js';
-import { startService } from '../runtime/start-service.js';
+import { startService } from '../wiring/start-service.js';
 import { createLogger } from '../telemetry/logger.js';
 import { UsageError } from './usage-error.js';
 

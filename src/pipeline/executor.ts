@@ -1,5 +1,5 @@
 import type { VariableFile } from '../model/ci-variable.js';
-import type { ForgeName } from '../model/forge-event.js';
+import type { PipelineFacts } from '../model/pipeline-facts.js';
 import type { BuildJobSpec, ScriptJobSpec } from './plan.js';
 import type { ResolvedService } from './services.js';
 
@@ -37,11 +37,8 @@ export interface ExecutorPool {
 /** A fork's code, any other branch's, or a protected ref's (with its secrets). */
 export type PipelineTrust = 'fork' | 'unprotected' | 'protected';
 
-export interface PipelineIdentity {
-  id: string;
-  forge: ForgeName;
-  project: string;
-  sha: string;
+/** The pipeline an executor prepares a place for (its facts, the part an executor needs), and how it is placed. */
+export interface PipelineIdentity extends Pick<PipelineFacts, 'id' | 'forge' | 'project' | 'sha'> {
   /**
    * Which earlier pipelines this one may reuse preparation from: the same project at the same
    * trust (a fork's pipeline never starts from what a protected branch's left, nor the reverse).

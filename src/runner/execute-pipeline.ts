@@ -1,9 +1,9 @@
 import type { PipelineFacts } from '../model/pipeline-facts.js';
 import { combineObservers } from '../pipeline/run/combine-observers.js';
-import { runPipeline, type ImageResult, type PipelineObserver, type PipelineResult, type ReusedJob } from '../pipeline/run/engine.js';
+import { runPipeline, type ImageResult, type PipelineObserver, type PipelineResult, type PipelineRun } from '../pipeline/run/engine.js';
 import type { Executor } from '../pipeline/executor.js';
 import { repositoryPath } from '../pipeline/image-names.js';
-import type { PipelinePlan, PlanOptions } from '../pipeline/plan.js';
+import type { PlanOptions } from '../pipeline/plan.js';
 import type { CiVariable } from '../model/ci-variable.js';
 import type { ArtifactSettings } from '../pipeline/artifact-store.js';
 import type { ResourceGroups } from '../pipeline/resource-groups.js';
@@ -13,7 +13,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { recordPipeline } from './record-pipeline.js';
 
 /** What running any pipeline needs, whichever command runs it. */
-export interface PipelineRuntime {
+export interface PipelineFacilities {
   executor: Executor;
   /** Values masked in every line of output (forks get them masked too, never given). */
   secrets: string[];
@@ -46,16 +46,10 @@ export interface PipelineRuntime {
   attest?: (attestation: Attestation) => Promise<void>;
 }
 
-export interface PipelineExecution {
-  facts: PipelineFacts;
-  sourceDir: string;
-  plan: PipelinePlan;
-  pushAllowed: boolean;
-  jobToken: string | undefined;
+/** The engine's run of one pipeline (what the facilities add is theirs to give), and where it is recorded. */
+export interface PipelineExecution extends Pick<PipelineRun, 'facts' | 'sourceDir' | 'plan' | 'pushAllowed' | 'jobToken' | 'reuse'> {
   /** Where the pipeline is recorded, with the claim that may finish it; absent for an unrecorded `slipway run`. */
   record?: { store: PipelineStore; recorded: RecordedPipeline; owner: string };
-  /** Jobs kept from the pipeline this one retries (a retry of one job). */
-  reuse?: ReadonlyMap<string, ReusedJob>;
   /** Told of every job's start, output and end, beside the recorder. */
   observer?: PipelineObserver;
   signal?: AbortSignal;
@@ -67,11 +61,11 @@ export interface PipelineExecution {
  * unless it may push, the image a job pushed itself looked up, and the result recorded under
  * the claim. `finished` is false when the result was not recorded (no store, or the claim was lost).
  */
-export async function executePipeline(execution: PipelineExecution, runtime: PipelineRuntime): Promise<{ result: PipelineResult; finished: boolean }> {
+export async function executePipeline(execution: PipelineExecution, facilities: PipelineFacilities): Promise<{ result: PipelineResult; finished: boolean }> {
   const { facts, plan, record } = execution;
   const recorder = record ? recordPipeline(record.store, record.recorded) : undefined;
   const observers = [recorder?.observer, execution.observer].filter((observer): observer is PipelineObserver => observer !== undefined);
-  const scope = runtime.trustScopeFor?.(facts) ?? (facts.fromFork ? 'fork' : 'unprotected');
+  const scope = facilities.trustScopeFor?.(facts) ?? (facts.fromFork ? 'fork' : 'unprotected');
   const startedOn = new Date();
   let result = await runPipeline(
     {
@@ -79,32 +73,32 @@ export async function executePipeline(execution: PipelineExecution, runtime: Pip
       sourceDir: execution.sourceDir,
       plan,
       pushAllowed: execution.pushAllowed,
-      secrets: runtime.secrets,
-      jobTimeoutMs: runtime.jobTimeoutMs,
+      secrets: facilities.secrets,
+      jobTimeoutMs: facilities.jobTimeoutMs,
       jobToken: execution.jobToken,
-      variables: (await runtime.variablesFor?.(facts)) ?? [],
-      ...(runtime.resourceGroups ? { resourceGroups: runtime.resourceGroups } : {}),
-      ...(runtime.artifacts ? { artifacts: { ...runtime.artifacts, cacheScope: scope } } : {}),
+      variables: (await facilities.variablesFor?.(facts)) ?? [],
+      ...(facilities.resourceGroups ? { resourceGroups: facilities.resourceGroups } : {}),
+      ...(facilities.artifacts ? { artifacts: { ...facilities.artifacts, cacheScope: scope } } : {}),
       affinity: `${facts.forge}:${facts.project} ${scope}`,
       ...(scope === 'fork' || scope === 'unprotected' || scope === 'protected' ? { trust: scope } : {}),
-      ...(scope === 'protected' && runtime.trustedCache ? { trustedCache: runtime.trustedCache } : {}),
+      ...(scope === 'protected' && facilities.trustedCache ? { trustedCache: facilities.trustedCache } : {}),
       ...(execution.reuse ? { reuse: execution.reuse } : {}),
       ...(execution.pushAllowed ? {} : { skipJobs: Object.fromEntries(plan.jobs.filter((job) => job.kind === 'build').map((job) => [job.name, 'skipped: forks push no image'])) }),
     },
-    runtime.executor,
+    facilities.executor,
     combineObservers(...observers),
     execution.signal,
   );
   await recorder?.settled();
-  if (result.status === 'passed' && !result.image && execution.pushAllowed && !plan.jobs.some((job) => job.kind === 'build') && runtime.findPushedImage) {
-    result = { ...result, image: await pushedImage(facts, runtime) };
+  if (result.status === 'passed' && !result.image && execution.pushAllowed && !plan.jobs.some((job) => job.kind === 'build') && facilities.findPushedImage) {
+    result = { ...result, image: await pushedImage(facts, facilities) };
   }
-  if (result.status === 'passed' && result.image?.pushed && result.image.digest && runtime.attest && facts.forge !== 'local') {
+  if (result.status === 'passed' && result.image?.pushed && result.image.digest && facilities.attest && facts.forge !== 'local') {
     const builtBy = plan.jobs.find((job) => job.kind === 'build')?.name ?? null;
     const image = { ref: result.image.ref, digest: result.image.digest };
     // A pipeline whose image cannot be signed has not produced a deployable image: it says so.
-    await runtime.attest({ facts, image, protectedRef: scope === 'protected', sourceDir: execution.sourceDir, job: builtBy, startedOn, finishedOn: new Date() }).catch((error: unknown) => {
-      runtime.logger.error({ err: error, pipelineId: facts.id }, 'could not sign the image’s provenance');
+    await facilities.attest({ facts, image, protectedRef: scope === 'protected', sourceDir: execution.sourceDir, job: builtBy, startedOn, finishedOn: new Date() }).catch((error: unknown) => {
+      facilities.logger.error({ err: error, pipelineId: facts.id }, 'could not sign the image’s provenance');
       result = { ...result, status: 'failed', error: `the image's provenance could not be signed and stored: ${error instanceof Error ? error.message : String(error)}` };
     });
   }
@@ -113,14 +107,14 @@ export async function executePipeline(execution: PipelineExecution, runtime: Pip
 }
 
 /** `:<sha>` or GitLab's `:<short sha>`, as a `.gitlab-ci.yml` build job tags it. */
-async function pushedImage(facts: PipelineFacts, runtime: PipelineRuntime): Promise<ImageResult | null> {
+async function pushedImage(facts: PipelineFacts, facilities: PipelineFacilities): Promise<ImageResult | null> {
   const repository = repositoryPath(facts.project);
   const tags = [facts.sha, facts.sha.slice(0, 8)];
   try {
-    const found = await runtime.findPushedImage!(facts, repository, tags);
+    const found = await facilities.findPushedImage!(facts, repository, tags);
     return found ? { ...found, tags, pushed: true, totalSteps: 0, cachedSteps: 0 } : null;
   } catch (error) {
-    runtime.logger.warn({ err: error, repository }, 'could not look for the image the pipeline pushed');
+    facilities.logger.warn({ err: error, repository }, 'could not look for the image the pipeline pushed');
     return null;
   }
 }

@@ -16,7 +16,7 @@ import { rerunSet, type ReusedJob } from '../pipeline/run/engine.js';
 import type { PipelinePlan } from '../pipeline/plan.js';
 import { abortReason, deadline } from '../util/within-time.js';
 import { createIncludeFetcher, INCLUDES_TIMEOUT_MS, REMOTE_INCLUDE_TIMEOUT_MS } from './fetch-include.js';
-import { executePipeline, type PipelineRuntime } from './execute-pipeline.js';
+import { executePipeline, type PipelineFacilities } from './execute-pipeline.js';
 import { holdingLease, startClaimLoop } from './claim-loop.js';
 import { removeDeadSourceFolders, SOURCE_DIR_PREFIX } from './source-folders.js';
 import type { Reporter } from '../report/reporter.js';
@@ -31,7 +31,7 @@ export interface WorkerOptions {
   queue: PipelineQueue;
   store: PipelineStore;
   forges: ReadonlyMap<ForgeName, Forge>;
-  runtime: PipelineRuntime;
+  facilities: PipelineFacilities;
   reporter: Pick<Reporter, 'changed' | 'now'>;
   logger: Logger;
   metrics?: Metrics;
@@ -119,7 +119,7 @@ async function execute(state: WorkerState, claimed: ClaimedPipeline, sourceDir: 
     includeProjects: options.includes.projects(claimed.target.project),
     remote: { timeoutMs: REMOTE_INCLUDE_TIMEOUT_MS, allowedAddresses: options.includes.allowedAddresses },
   });
-  const read = await readPlan(sourceDir, facts, { timeoutMs: options.pipelineFileTimeoutMs, plan: options.runtime.planOptions, fetchInclude }, source.notes);
+  const read = await readPlan(sourceDir, facts, { timeoutMs: options.pipelineFileTimeoutMs, plan: options.facilities.planOptions, fetchInclude }, source.notes);
   if (!read.ok) return failUnlessCanceled(read.reason);
   const { plan } = read;
   if (plan.skipped !== undefined) {
@@ -138,7 +138,7 @@ async function execute(state: WorkerState, claimed: ClaimedPipeline, sourceDir: 
   const changed = () => options.reporter.changed(claimed.id);
   const { result, finished } = await executePipeline(
     { facts, sourceDir, plan, pushAllowed, jobToken, ...(reuse ? { reuse } : {}), record: { store: options.store, recorded, owner: options.workerId }, observer: { jobStarted: changed, jobFinished: changed }, signal },
-    options.runtime,
+    options.facilities,
   );
   if (finished) {
     options.metrics?.pipelinesFinished.inc({ status: result.status });
@@ -165,7 +165,7 @@ async function recover({ options, log, leaseMs }: WorkerState): Promise<void> {
   // A worker silent for a whole lease is dead: its pipelines are taken over, its daemons go.
   const deadOwners = options.liveness ? (owners: string[]) => options.liveness!.dead(owners, leaseMs) : undefined;
   await options.liveness?.forgetLongDead().catch(() => undefined);
-  const removed = await options.runtime.executor.recoverOrphans?.(deadOwners).catch((error: unknown) => {
+  const removed = await options.facilities.executor.recoverOrphans?.(deadOwners).catch((error: unknown) => {
     log.warn({ err: error }, 'could not look for orphaned dind daemons');
     return [];
   });

@@ -4,7 +4,7 @@ import { carryOutDeployment } from '../../src/deploy/carry-out-deployment.js';
 import { deployCommands } from '../../src/deploy/deploy-commands.js';
 import { createDeployEvents, type DeployEvent } from '../../src/deploy/deploy-events.js';
 import { environmentRepository } from '../../src/registry/project-repositories.js';
-import { createStores, type Stores } from '../../src/runtime/create-runtime.js';
+import { createStores, type Stores } from '../../src/wiring/create-runtime.js';
 import type { Pool } from '../../src/store/pool.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../helpers/database.js';

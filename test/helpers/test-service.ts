@@ -3,7 +3,7 @@ import { createHmac, generateKeyPairSync } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/telemetry/logger.js';
-import { startService, type Service, type ServiceOptions } from '../../src/runtime/start-service.js';
+import { startService, type Service, type ServiceOptions } from '../../src/wiring/start-service.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { labEnv } from './docker-lab.js';
 import { TEST_SIGNING_KEY_FILE } from './test-signing-key.js';

@@ -122,7 +122,7 @@ function start(files: Record<string, string>, settings: { executor?: FakeExecuto
     queue,
     store,
     forges: new Map<ForgeName, Forge>([['gitlab', forgeWith(files)]]),
-    runtime: { executor, secrets: [], jobTimeoutMs: 60_000, logger: createLogger('silent'), planOptions: {} },
+    facilities: { executor, secrets: [], jobTimeoutMs: 60_000, logger: createLogger('silent'), planOptions: {} },
     reporter: { changed: (id) => void reports.push(id), now: async (id) => void reports.push(id) },
     logger: createLogger('silent'),
     registry: 'registry.test',

@@ -237,7 +237,7 @@ function startPipelineWorker({ config, options, runtime, database: { stores }, r
     queue: stores.queue,
     store: stores.pipelines,
     forges: runtime.forges.byName,
-    runtime: runtime.pipelines,
+    facilities: runtime.pipelines,
     reporter,
     logger,
     metrics,

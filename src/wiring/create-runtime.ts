@@ -11,7 +11,7 @@ import { createRegistryArtifactStore, type RegistryArtifactStore } from '../regi
 import { DEFAULT_ARTIFACT_EXPIRY_SECONDS } from '../pipeline/run/job-artifacts.js';
 import { createLocalResourceGroups } from '../pipeline/resource-groups.js';
 import { createResourceGroupLocks } from '../store/resource-group-locks.js';
-import type { PipelineRuntime } from '../runner/execute-pipeline.js';
+import type { PipelineFacilities } from '../runner/execute-pipeline.js';
 import { createAuditLog, type AuditLog } from '../store/audit-log.js';
 import { createRegistryPushStore, type RegistryPushStore } from '../store/registry-push-store.js';
 import { createRepositoryOwners, type RepositoryOwners } from '../store/repository-owners.js';
@@ -64,7 +64,7 @@ export interface Runtime {
   /** A registry client: Slipway's own account for its registry, anonymous elsewhere. */
   registryFor(host: string): RegistryClient;
   /** Running pipelines: the executor, secrets to mask, timeouts. */
-  pipelines: PipelineRuntime;
+  pipelines: PipelineFacilities;
   /** Jobs' artifacts and caches in Slipway's registry (downloads and expiry use it too). */
   artifactStore: RegistryArtifactStore;
   /** Absent for `slipway run` without DATABASE_URL. */
