@@ -38,34 +38,37 @@ function parseRunArgs(args: string[]) {
   return { dir, ...values };
 }
 
+/** A local checkout's facts: its own project's commit, on no forge, with no change request. */
+async function localFacts(options: ReturnType<typeof parseRunArgs>, registry: string): Promise<PipelineFacts> {
+  const identity = await checkoutIdentity(options.dir);
+  return {
+    // Rules are decided before the run is recorded, so CI_PIPELINE_ID reads `local` there.
+    id: 'local',
+    forge: 'local',
+    project: options.project ?? path.basename(options.dir),
+    sha: options.sha ?? identity.sha,
+    ref: options.ref ?? identity.ref,
+    defaultBranch: options['default-branch'],
+    changeRequest: null,
+    fromFork: false,
+    diffBase: null,
+    forgeProtectedRefs: [],
+    registry,
+  };
+}
+
 /** `slipway run`: the pipeline of a local checkout, like `gitlab-runner exec`; 0 only if every job passed. */
 export async function runCommand(args: string[]): Promise<number> {
   const options = parseRunArgs(args);
   const config = loadConfig();
-  const identity = await checkoutIdentity(options.dir);
-  const sha = options.sha ?? identity.sha;
-  const ref = options.ref ?? identity.ref;
-  const project = options.project ?? path.basename(options.dir);
+  const facts = await localFacts(options, config.registry.host);
+  const { project, sha, ref } = facts;
   // With --json, stdout carries the one JSON object; the live log goes to stderr.
   const write = (text: string) => (options.json ? process.stderr : process.stdout).write(text);
   const report = (result: PipelineResult) => {
     if (options.json) process.stdout.write(`${JSON.stringify(jsonSummary(result))}\n`);
     else write(summary(result));
     return result.status === 'passed' ? 0 : 1;
-  };
-  const facts: PipelineFacts = {
-    // Rules are decided before the run is recorded, so CI_PIPELINE_ID reads `local` there.
-    id: 'local',
-    forge: 'local',
-    project,
-    sha,
-    ref,
-    defaultBranch: options['default-branch'],
-    changeRequest: null,
-    fromFork: false,
-    diffBase: null,
-    forgeProtectedRefs: [],
-    registry: config.registry.host,
   };
 
   const fetchInclude = createLocalIncludeFetcher({ timeoutMs: REMOTE_INCLUDE_TIMEOUT_MS, allowedAddresses: config.source.includeAllowedAddresses });
