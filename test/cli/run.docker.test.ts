@@ -74,7 +74,7 @@ describe('slipway run', () => {
   it('exits 0 without running anything when the workflow rules leave the pipeline out', async () => {
     const dir = await exampleCopy({
       '.slipway.yml': null,
-      '.gitlab-ci.yml': 'workflow:\n  rules:\n    - if: $CI_COMMIT_BRANCH == "release"\ntest:\n  image: python:3.8-slim\n  script: [exit 1]\n',
+      '.gitlab-ci.yml': 'workflow:\n  rules:\n    - if: $CI_COMMIT_BRANCH == "release"\ntest:\n  image: busybox\n  script: [exit 1]\n',
     });
     folders.push(dir);
 
@@ -85,7 +85,7 @@ describe('slipway run', () => {
   });
 
   it('prints a human summary and exits 1 when a job fails', async () => {
-    const dir = await exampleCopy({ '.slipway.yml': 'test:\n  image: python:3.8-slim\n  script:\n    - echo checking\n    - exit 7\nbuild: false\n' });
+    const dir = await exampleCopy({ '.slipway.yml': 'test:\n  image: busybox\n  script:\n    - echo checking\n    - exit 7\nbuild: false\n' });
     folders.push(dir);
 
     const result = await runCli(['run', dir], labEnv);

@@ -15,7 +15,7 @@ const FILE_CONTENT = `[settings]\nkey = ${randomBytes(6).toString('hex')}\n`;
 
 /** Prints every variable the job may or may not have, then fails so the comment shows the log's end. */
 const PIPELINE = `test:
-  image: python:3.8-slim
+  image: busybox
   services: [redis:7]
   variables:
     PLAIN: from-the-file

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forgeArchive } from '../helpers/archive.js';
-import { EXAMPLE, fakeSha, uniqueName } from '../helpers/docker-lab.js';
+import { fakeSha, TINY_APP, uniqueName } from '../helpers/docker-lab.js';
 import { fakeGithub } from '../helpers/fake-forges.js';
 import { githubPullRequest, githubPush } from '../helpers/forge-payloads.js';
 import { count, pipelineRow, postGithub, startTestService, type TestService } from '../helpers/test-service.js';
@@ -24,7 +24,7 @@ describe('GitHub pull requests', () => {
   it('get one comment that moves from pending to passed, and check runs for the pipeline and each job', async () => {
     const repo = uniqueName('slipway-test/hello');
     const sha = fakeSha();
-    archives.set(sha, await forgeArchive(EXAMPLE));
+    archives.set(sha, await forgeArchive(TINY_APP));
 
     const response = await postGithub(lab.base, 'pull_request', githubPullRequest({ repo, sha, number: 21 }));
     const accepted = (await response.json()) as { outcome: string; pipelineId: number };
@@ -53,7 +53,7 @@ describe('GitHub pull requests', () => {
   it('run a fork’s tests but skip its build, and say why', async () => {
     const repo = uniqueName('slipway-test/hello');
     const sha = fakeSha();
-    archives.set(sha, await forgeArchive(EXAMPLE));
+    archives.set(sha, await forgeArchive(TINY_APP));
 
     const accepted = (await (await postGithub(lab.base, 'pull_request', githubPullRequest({ repo, sha, number: 22, fork: 'stranger/hello' }))).json()) as {
       pipelineId: number;

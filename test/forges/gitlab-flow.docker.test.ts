@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repositoryPath } from '../../src/pipeline/image-names.js';
 import { forgeArchive } from '../helpers/archive.js';
-import { dindsOf, EXAMPLE, fakeSha, registry, uniqueName } from '../helpers/docker-lab.js';
+import { dindsOf, EXAMPLE, fakeSha, registry, TINY_APP, uniqueName } from '../helpers/docker-lab.js';
 import { fakeGitlab } from '../helpers/fake-forges.js';
 import { gitlabMergeRequest, gitlabPush } from '../helpers/forge-payloads.js';
 import { count, asAdmin, GITLAB_URL, pipelineRow, postGitlab, startTestService, type TestService } from '../helpers/test-service.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const TEST_ONLY = (script: string) => `test:\n  image: python:3.8-slim\n  script:\n    - ${script}\nbuild: false\n`;
+const TEST_ONLY = (script: string) => `test:\n  image: busybox\n  script:\n    - ${script}\nbuild: false\n`;
 
 describe('GitLab merge requests', () => {
   let lab: TestService;
@@ -27,7 +27,7 @@ describe('GitLab merge requests', () => {
   it('get one comment that moves from pending to passed, with the pushed image', async () => {
     const project = uniqueName('slipway-test/mr');
     const sha = fakeSha();
-    archives.set(sha, await forgeArchive(EXAMPLE));
+    archives.set(sha, await forgeArchive(TINY_APP));
     const before = gitlab.record.created;
 
     const response = await postGitlab(lab.base, 'Merge Request Hook', gitlabMergeRequest({ project, sha, iid: 11 }));
@@ -57,7 +57,7 @@ describe('GitLab merge requests', () => {
     const project = uniqueName('slipway-test/mr');
     const [first, second] = [fakeSha(), fakeSha()];
     archives.set(first, await forgeArchive(EXAMPLE, { '.slipway.yml': TEST_ONLY('sleep 300') }));
-    archives.set(second, await forgeArchive(EXAMPLE, { '.slipway.yml': TEST_ONLY('python -m tornado.testing test_hello_world') }));
+    archives.set(second, await forgeArchive(EXAMPLE, { '.slipway.yml': TEST_ONLY('echo the newer commit') }));
 
     const opened = (await (await postGitlab(lab.base, 'Merge Request Hook', gitlabMergeRequest({ project, sha: first, iid: 12 }))).json()) as { pipelineId: number };
     await waitFor('the first pipeline to run its job', async () => (await lab.db.query(`SELECT 1 FROM jobs WHERE pipeline_id = $1 AND status = 'running'`, [opened.pipelineId])).rowCount);
@@ -123,8 +123,8 @@ build:
   stage: build
   script:
     - docker login -u gitlab-ci-token -p "$CI_JOB_TOKEN" "$CI_REGISTRY"
-    - docker pull python:3.8-slim
-    - docker tag python:3.8-slim "$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA"
+    - docker pull busybox
+    - docker tag busybox "$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA"
     - docker push "$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA"
 deploy:
   stage: deploy
@@ -169,7 +169,7 @@ deploy:
   rules:
     - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH
 test:
-  image: python:3.8-slim
+  image: busybox
   script: [echo never]
 `;
     archives.set(sha, await forgeArchive(EXAMPLE, { '.slipway.yml': null, '.gitlab-ci.yml': gitlabCi }));

@@ -12,7 +12,7 @@ import { fakeGitlab } from '../helpers/fake-forges.js';
 import { asAdmin, GITLAB_URL, pipelineRow, queueGitlabPush, startTestService, type TestService } from '../helpers/test-service.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const SCRIPT = `test:\n  image: python:3.8-slim\n  script:\n    - printf '\\033[31mred alert\\033[0m\\n'\n    - echo "<b>not bold</b>"\nbuild: false\n`;
+const SCRIPT = `test:\n  image: busybox\n  script:\n    - printf '\\033[31mred alert\\033[0m\\n'\n    - echo "<b>not bold</b>"\nbuild: false\n`;
 
 describe('a worker that dies', () => {
   let database: MigratedDatabase;

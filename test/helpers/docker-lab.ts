@@ -58,10 +58,25 @@ export function workerEnv(databaseUrl: string, gitlabUrl: string, extra: NodeJS.
 
 export const EXAMPLE = path.resolve(import.meta.dirname, '../../examples/hello-tornado');
 
+/**
+ * The example's shape (a test job, a 7-step Dockerfile build) on busybox: for tests whose job
+ * image is beside the point, a fresh daemon pulls it in a moment instead of seconds.
+ */
+export const TINY_APP = path.resolve(import.meta.dirname, '../fixtures/tiny-app');
+
 /** A private copy of the Tornado example, with `changes` (file -> content, or null to remove it) written over it. */
-export async function exampleCopy(changes: Record<string, string | null> = {}): Promise<string> {
+export function exampleCopy(changes: Record<string, string | null> = {}): Promise<string> {
+  return copyWith(EXAMPLE, changes);
+}
+
+/** A private copy of the tiny app, with `changes` written over it. */
+export function tinyAppCopy(changes: Record<string, string | null> = {}): Promise<string> {
+  return copyWith(TINY_APP, changes);
+}
+
+async function copyWith(source: string, changes: Record<string, string | null>): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'slipway-example-'));
-  await cp(EXAMPLE, dir, { recursive: true });
+  await cp(source, dir, { recursive: true });
   for (const [file, content] of Object.entries(changes)) {
     if (content === null) await rm(path.join(dir, file), { force: true });
     else await writeFile(path.join(dir, file), content);

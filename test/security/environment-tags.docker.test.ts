@@ -9,7 +9,7 @@ import { environmentRepository } from '../../src/registry/project-repositories.j
 import { createRegistryClient } from '../../src/registry/registry-client.js';
 import { createJobTokenStore } from '../../src/store/job-token-store.js';
 import { createPipelineStore } from '../../src/store/pipeline-store.js';
-import { exampleCopy, executorOptions, fakeSha, host, pipelineRun, registry, uniqueName } from '../helpers/docker-lab.js';
+import { executorOptions, fakeSha, host, pipelineRun, registry, tinyAppCopy, uniqueName } from '../helpers/docker-lab.js';
 import { pushTestImage } from '../helpers/test-images.js';
 import { REGISTRY_ADMIN, startTokenLab, type TokenLab } from '../helpers/token-registry.js';
 
@@ -28,7 +28,7 @@ describe('environment tags are written only by promotion', () => {
     const promotedSha = fakeSha();
     const promoted = await pushTestImage(repository, promotedSha, 'LABEL promoted=yes');
     await promoteImage(registry, repository, promotedSha, promoted, 'prod');
-    const dir = await exampleCopy({ '.slipway.yml': BUILD_ONLY });
+    const dir = await tinyAppCopy({ '.slipway.yml': BUILD_ONLY });
     folders.push(dir);
     const plan = await readPipeline(dir);
     const output: string[] = [];
@@ -65,7 +65,7 @@ describe('a job holding CI_JOB_TOKEN, against a registry that trusts Slipway', (
     const store = createPipelineStore(pool);
     const { id } = await store.create({ forge: 'local', project, sha, ref: 'main', defaultBranch: 'main' }, [], 'test-runner');
     const jobToken = await createJobTokenStore(pool).issue({ pipelineId: id, repository: repositoryPath(project), actions: ['pull', 'push'], leaseOwner: 'test-runner' });
-    const dir = await exampleCopy({
+    const dir = await tinyAppCopy({
       '.slipway.yml': null,
       '.gitlab-ci.yml': `image: docker
 build:

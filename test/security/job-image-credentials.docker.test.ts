@@ -57,7 +57,7 @@ describe('the credentials a job image is pulled with', () => {
         `  image: ${foreign.address}/someone/tool:1`,
         "  script: ['true']",
         'service-elsewhere:',
-        '  image: python:3.8-slim',
+        '  image: busybox',
         `  services: ['${foreign.address}/someone/db:1']`,
         "  script: ['true']",
       ].join('\n'),

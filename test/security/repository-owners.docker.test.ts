@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repositoryPath } from '../../src/pipeline/image-names.js';
 import { createRepositoryOwners } from '../../src/store/repository-owners.js';
 import { forgeArchive } from '../helpers/archive.js';
-import { EXAMPLE, fakeSha, uniqueName } from '../helpers/docker-lab.js';
+import { fakeSha, TINY_APP, uniqueName } from '../helpers/docker-lab.js';
 import { fakeGithub } from '../helpers/fake-forges.js';
 import { githubPush } from '../helpers/forge-payloads.js';
 import { pipelineRow, postGithub, startTestService, type TestService } from '../helpers/test-service.js';
@@ -25,7 +25,7 @@ describe('one registry repository per project', () => {
     const owners = createRepositoryOwners(lab.db);
     await owners.claim(repositoryPath(project), { forge: 'gitlab', project });
     const sha = fakeSha();
-    archives.set(sha, await forgeArchive(EXAMPLE));
+    archives.set(sha, await forgeArchive(TINY_APP));
 
     const accepted = (await (await postGithub(lab.base, 'push', githubPush({ repo: project, sha, ref: 'main' }))).json()) as { pipelineId: number };
     const row = await waitFor('the pipeline to be refused', async () => {

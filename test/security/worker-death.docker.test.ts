@@ -19,13 +19,13 @@ import { GITLAB_URL, postGitlab, queueGitlabPush, startTestService } from '../he
 
 // The job shows its token reversed (the log masks it as written) so the test can try it afterwards.
 const SCRIPT = `test:
-  image: python:3.8-slim
+  image: busybox
   script:
-    - python3 -c "import os; print('TOKEN:' + os.environ['CI_JOB_TOKEN'][::-1] + ':END')"
+    - echo "TOKEN:$(printf %s "$CI_JOB_TOKEN" | rev):END"
     - sleep 25
 build: false
 `;
-const SLEEPER = 'test:\n  image: python:3.8-slim\n  script: [sleep 120]\nbuild: false\n';
+const SLEEPER = 'test:\n  image: busybox\n  script: [sleep 120]\nbuild: false\n';
 
 describe('a worker killed mid-pipeline while another runs', () => {
   let database: MigratedDatabase;
@@ -103,7 +103,7 @@ describe('a worker killed mid-pipeline while another runs', () => {
     const project = uniqueName('slipway-test/cancel');
     const [first, second] = [fakeSha(), fakeSha()];
     archives.set(first, await forgeArchive(EXAMPLE, { '.slipway.yml': SLEEPER }));
-    archives.set(second, await forgeArchive(EXAMPLE, { '.slipway.yml': 'test:\n  image: python:3.8-slim\n  script: [echo done]\nbuild: false\n' }));
+    archives.set(second, await forgeArchive(EXAMPLE, { '.slipway.yml': 'test:\n  image: busybox\n  script: [echo done]\nbuild: false\n' }));
     await worker();
     // The webhooks arrive at another process (HTTP only), as in a scaled-out set-up.
     const front = await startTestService({}, { workers: false, deploys: false }, database);

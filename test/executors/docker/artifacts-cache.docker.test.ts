@@ -26,7 +26,7 @@ import { asAdmin, GITLAB_URL, postGitlab, startTestService, type TestService } f
 import { waitFor } from '../../helpers/wait-for.js';
 
 /** Three stages: a build that caches, keeps files and a dotenv report; a test that needs them; a job that takes none. */
-const THREE_STAGES = `image: python:3.8-slim
+const THREE_STAGES = `image: busybox
 stages: [build, test, report]
 build:
   stage: build
@@ -199,7 +199,7 @@ describe('limits on what a job keeps', () => {
 
   it('fails a job whose artifacts pass the limit, naming it, and only notes a cache that does', async () => {
     const { result, log } = await run(
-      `image: python:3.8-slim
+      `image: busybox
 big:
   script: [mkdir -p out, head -c 300000 /dev/urandom > out/blob]
   artifacts: { paths: [out/] }
@@ -216,7 +216,7 @@ big:
 
   it('fails a job whose artifacts cannot reach the registry, saying why, and goes on without a cache it cannot read', async () => {
     const { result, log } = await run(
-      `image: python:3.8-slim
+      `image: busybox
 out:
   script: [mkdir -p out, echo hi > out/a]
   artifacts: { paths: [out/] }
@@ -230,7 +230,7 @@ out:
 
   it('fails a job whose dotenv report GitLab would refuse, naming the file and line', async () => {
     const { result } = await run(
-      `image: python:3.8-slim
+      `image: busybox
 env:
   script: ['printf "GOOD=1\\nnot a variable\\n" > build.env']
   artifacts: { reports: { dotenv: build.env } }

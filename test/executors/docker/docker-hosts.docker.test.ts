@@ -11,7 +11,7 @@ import { startStandIn, type StandIn } from '../../helpers/stand-in.js';
 import { queueGitlabPush } from '../../helpers/test-service.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
-const SHORT = 'test:\n  image: python:3.8-slim\n  script: [sleep 3]\nbuild: false\n';
+const SHORT = 'test:\n  image: busybox\n  script: [sleep 3]\nbuild: false\n';
 
 describe('one worker driving two Docker host entries', () => {
   let database: MigratedDatabase;
@@ -85,7 +85,7 @@ describe('one worker driving two Docker host entries', () => {
   }, 300_000);
 
   it('refuses a pipeline whose jobs ask for runner tags no host has, naming them and the hosts', async () => {
-    const file = 'train:\n  image: python:3.8-slim\n  tags: [gpu, linux]\n  script: [echo never]\n';
+    const file = 'train:\n  image: busybox\n  tags: [gpu, linux]\n  script: [echo never]\n';
     const id = await push(uniqueName('slipway-test/tagged'), 'main', { '.slipway.yml': null, '.gitlab-ci.yml': file });
     const child = worker();
 

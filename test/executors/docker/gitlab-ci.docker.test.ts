@@ -99,7 +99,7 @@ describe('.gitlab-ci.yml stages and variables', () => {
   it('stops later stages after a failing job (on_failure jobs aside), runs after_script, sets DOCKER_HOST and masks CI_JOB_TOKEN', async () => {
     const dir = await exampleCopy({
       '.slipway.yml': null,
-      '.gitlab-ci.yml': `image: python:3.8-slim
+      '.gitlab-ci.yml': `image: busybox
 variables:
   DOCKER_HOST: tcp://docker:2375
   IMAGE: $CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA

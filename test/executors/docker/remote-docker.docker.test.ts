@@ -12,7 +12,7 @@ import { createPipelineQueue } from '../../../src/store/pipeline-queue.js';
 import { forgeArchive } from '../../helpers/archive.js';
 import { finished, runCli, spawnCli } from '../../helpers/cli.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../../helpers/database.js';
-import { EXAMPLE, fakeSha, host, uniqueName, workerEnv } from '../../helpers/docker-lab.js';
+import { fakeSha, host, TINY_APP, uniqueName, workerEnv } from '../../helpers/docker-lab.js';
 import { lab } from '../../helpers/lab.js';
 import { startStandIn, type StandIn } from '../../helpers/stand-in.js';
 import { queueGitlabPush } from '../../helpers/test-service.js';
@@ -114,7 +114,7 @@ describe('a worker whose only Docker is a remote host over TLS', () => {
 
   it('runs a whole pipeline there (test job, build and push), each pipeline on a daemon reached over TLS', async () => {
     const sha = fakeSha();
-    archives.set(sha, await forgeArchive(EXAMPLE));
+    archives.set(sha, await forgeArchive(TINY_APP));
     const pipelineId = await queueGitlabPush(createPipelineQueue(database.pool), uniqueName('slipway-test/remote'), sha);
     const child = spawnCli(['worker'], remoteEnv(trusted));
     children.push(child);

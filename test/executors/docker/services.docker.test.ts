@@ -94,7 +94,7 @@ by-alias:
     const quick = createDockerExecutor(createDockerClient(), { ...executorOptions, serviceReadyTimeoutMs: 3_000 });
     const dir = await checkout({
       '.gitlab-ci.yml': `
-image: python:3.8-slim
+image: busybox
 stages: [first, second]
 never-ready:
   stage: first
