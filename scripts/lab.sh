@@ -147,6 +147,19 @@ build_busybox() {
 
 customise_busybox() { :; }
 
+# docker:latest as jobs use it (`image: docker` beside `services: [docker:dind]`): the host's
+# docker CLI and the C library it links on busybox, 50 MB where the full daemon image is 500.
+# The pipeline's own daemon stands for docker:dind, so no job needs dockerd from this image.
+build_docker_cli() {
+  build_busybox "$1" "$2"
+  local file
+  for file in /usr/bin/docker $(ldd /usr/bin/docker | grep -o '/[^ ]*'); do
+    cp -L --parents "$file" "$1"
+  done
+}
+
+customise_docker_cli() { :; }
+
 customise_python() {
   # Debian's pip refuses system installs (PEP 668); the official image has no such marker.
   rm -f "$1"/usr/lib/python3*/EXTERNALLY-MANAGED
@@ -263,7 +276,10 @@ main() {
     'ENTRYPOINT ["docker-entrypoint.sh"]' 'CMD ["postgres"]' 'EXPOSE 5432'
   image library/redis 7,latest redis redis-server \
     'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["redis-server", "--protected-mode", "no"]' 'EXPOSE 6379'
-  image library/docker dind,latest docker docker.io,ca-certificates,git \
+  image library/docker latest docker_cli busybox-static \
+    'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    "ENV DOCKER_VERSION=$(/usr/bin/docker version --format '{{.Client.Version}}')" 'CMD ["sh"]'
+  image library/docker dind docker docker.io,ca-certificates,git \
     'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     'VOLUME /var/lib/docker' 'ENTRYPOINT ["dockerd-entrypoint.sh"]' 'CMD []'
   cat <<ENV

@@ -10,7 +10,7 @@ import { runPipeline } from '../../../src/pipeline/run/engine.js';
 import { readPipeline } from '../../../src/pipeline/read/read-pipeline.js';
 import { createMetrics } from '../../../src/telemetry/metrics.js';
 import { runCli } from '../../helpers/cli.js';
-import { exampleCopy, executorOptions, fakeSha, host, labEnv, pipelineRun, uniqueName } from '../../helpers/docker-lab.js';
+import { executorOptions, fakeSha, host, labEnv, pipelineRun, tinyAppCopy, uniqueName } from '../../helpers/docker-lab.js';
 import { lab } from '../../helpers/lab.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
@@ -37,7 +37,7 @@ describe('the pool of seeded dind daemons', () => {
   });
 
   it('seeds a daemon from what a pipeline pulled, and the next pipeline on it gives the same results as on a fresh one', async () => {
-    const dir = await exampleCopy();
+    const dir = await tinyAppCopy();
     folders.push(dir);
     const plan = await readPipeline(dir);
     const project = uniqueName('slipway-test/pool');
@@ -53,7 +53,7 @@ describe('the pool of seeded dind daemons', () => {
 
     expect(fresh.warm).toBeUndefined();
     expect(seeded).toMatchObject({ state: 'ready', running: true });
-    expect(seeded!.seeds).toEqual(expect.arrayContaining(['python:3.8-slim', `${lab.registry}/${project}:main`, `${lab.registry}/${project}:latest`]));
+    expect(seeded!.seeds).toEqual(expect.arrayContaining(['busybox', `${lab.registry}/${project}:main`, `${lab.registry}/${project}:latest`]));
     expect(seeded!.seeds).not.toContain(`${lab.registry}/${project}:${sha}`);
     expect(warm.warm).toBe(true);
     expect(warm.jobs.map((job) => [job.name, job.status, job.error])).toEqual(fresh.jobs.map((job) => [job.name, job.status, job.error]));
@@ -71,24 +71,24 @@ describe('the pool of seeded dind daemons', () => {
   it('hands the next pipeline untouched images after one replaced and deleted what its daemon was seeded with', async () => {
     const project = uniqueName('slipway-test/pool-tamper');
     const affinity = `${project} unprotected`;
-    expect(await executor.pool!.seed(affinity, ['python:3.8-slim', 'docker:latest'])).toBe(true);
-    expect(await executor.pool!.seed(affinity, ['python:3.8-slim', 'docker:latest'])).toBe(true);
-    const tamper = await exampleCopy({
+    expect(await executor.pool!.seed(affinity, ['busybox', 'docker:latest'])).toBe(true);
+    expect(await executor.pool!.seed(affinity, ['busybox', 'docker:latest'])).toBe(true);
+    const tamper = await tinyAppCopy({
       '.slipway.yml': null,
       '.gitlab-ci.yml': [
         'tamper:',
         '  image: docker:latest',
         '  services: [docker:dind]',
         '  script:',
-        `    - docker image inspect --format 'before {{.Id}}' python:3.8-slim`,
-        '    - docker rmi -f python:3.8-slim',
-        '    - docker tag docker:latest python:3.8-slim',
-        `    - docker image inspect --format 'after {{.Id}}' python:3.8-slim`,
+        `    - docker image inspect --format 'before {{.Id}}' busybox`,
+        '    - docker rmi -f busybox',
+        '    - docker tag docker:latest busybox',
+        `    - docker image inspect --format 'after {{.Id}}' busybox`,
       ].join('\n'),
     });
-    const check = await exampleCopy({
+    const check = await tinyAppCopy({
       '.slipway.yml': null,
-      '.gitlab-ci.yml': ['check:', '  image: docker:latest', '  services: [docker:dind]', '  script:', `    - docker image inspect --format 'seeded {{.Id}}' python:3.8-slim`].join('\n'),
+      '.gitlab-ci.yml': ['check:', '  image: docker:latest', '  services: [docker:dind]', '  script:', `    - docker image inspect --format 'seeded {{.Id}}' busybox`].join('\n'),
     });
     folders.push(tamper, check);
 
@@ -141,8 +141,8 @@ describe('the pool of seeded dind daemons', () => {
 
   it('leaves nothing behind when a pipeline on a pool daemon is canceled', async () => {
     const affinity = `${uniqueName('slipway-test/pool-cancel')} protected`;
-    expect(await executor.pool!.seed(affinity, ['python:3.8-slim'])).toBe(true);
-    const dir = await exampleCopy({ '.slipway.yml': null, '.gitlab-ci.yml': 'slow:\n  image: python:3.8-slim\n  script:\n    - echo started\n    - sleep 600\n' });
+    expect(await executor.pool!.seed(affinity, ['busybox'])).toBe(true);
+    const dir = await tinyAppCopy({ '.slipway.yml': null, '.gitlab-ci.yml': 'slow:\n  image: busybox\n  script:\n    - echo started\n    - sleep 600\n' });
     folders.push(dir);
     const controller = new AbortController();
     const log = outputs();
@@ -176,7 +176,7 @@ describe('the pool of seeded dind daemons', () => {
   });
 
   it('makes slipway run warm the second time: the first leaves a daemon seeding after it exits', async () => {
-    const dir = await exampleCopy();
+    const dir = await tinyAppCopy();
     folders.push(dir);
     const project = uniqueName('slipway-test/pool-cli');
     const env = { ...labEnv, SLIPWAY_POOL_SIZE: '4' };
@@ -188,7 +188,7 @@ describe('the pool of seeded dind daemons', () => {
     const drained = await runCli(['pool', 'drain'], env);
 
     expect(JSON.parse(first.stdout)).toMatchObject({ status: 'passed', warm: false });
-    expect(status.stdout).toMatch(new RegExp(`slipway-ready-[\\w-]+  ready  local:${project} protected  .*seeds: .*python:3\\.8-slim`));
+    expect(status.stdout).toMatch(new RegExp(`slipway-ready-[\\w-]+  ready  local:${project} protected  .*seeds: .*busybox`));
     expect(JSON.parse(second.stdout)).toMatchObject({ status: 'passed', warm: true });
     expect(drained.stdout).toMatch(/^Removed [1-9]\d* pool daemons?\.$/m);
     expect(await membersFor(`local:${project} protected`)).toEqual([]);
