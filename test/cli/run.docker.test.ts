@@ -92,7 +92,7 @@ describe('slipway run', () => {
 
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('$ exit 7');
-    expect(result.stdout).toMatch(/^ {2}test +failed +[\d.]+s +the script exited with code 7$/m);
+    expect(result.stdout).toMatch(/^ {2}test +failed +[\d.]+m?s +the script exited with code 7$/m);
     expect(result.stdout).toMatch(/^Pipeline failed in /m);
   });
 

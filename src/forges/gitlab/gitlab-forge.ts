@@ -1,4 +1,5 @@
 import { connectGitlab } from './gitlab-api.js';
+import { archiveTurns } from './archive-turns.js';
 import { abortable } from '../../util/within-time.js';
 import { extractArchive } from '../extract-archive.js';
 import type { ForgeTarget } from '../../model/forge-event.js';
@@ -7,6 +8,8 @@ import { limitedText, type Forge } from '../forge.js';
 export interface GitlabForgeOptions {
   url: string;
   token: string;
+  /** Waits for a project's turn to download an archive; GitLab's own limit by default. */
+  archiveTurn?: (projectId: number) => Promise<unknown>;
 }
 
 const isNotFound = (error: unknown) =>
@@ -23,12 +26,16 @@ const projectIdOf = (target: ForgeTarget) => Number(target.apiContext.projectId)
  */
 export function createGitlabForge(options: GitlabForgeOptions): Forge {
   const api = connectGitlab(options.url, options.token);
+  // Archives take turns per project (archiveTurns), not in gitbeaker's one queue for all projects.
+  const archives = connectGitlab(options.url, options.token, { perProjectArchiveTurns: true });
+  const archiveTurn = options.archiveTurn ?? archiveTurns();
   return {
     name: 'gitlab',
     maxCommentLength: 1_000_000,
 
     async fetchSource(target, sha, destDir, limits, signal) {
-      const archive = await untilAborted(api.Repositories.showArchive(projectIdOf(target), { sha, fileType: 'tar.gz' }), signal);
+      await untilAborted(archiveTurn(projectIdOf(target)), signal);
+      const archive = await untilAborted(archives.Repositories.showArchive(projectIdOf(target), { sha, fileType: 'tar.gz' }), signal);
       return extractArchive(Buffer.from(await archive.arrayBuffer()), destDir, limits);
     },
 

@@ -53,7 +53,7 @@ describe('the pool of seeded dind daemons', () => {
 
     expect(fresh.warm).toBeUndefined();
     expect(seeded).toMatchObject({ state: 'ready', running: true });
-    expect(seeded!.seeds).toEqual(expect.arrayContaining(['busybox', `${lab.registry}/${project}:main`, `${lab.registry}/${project}:latest`]));
+    expect(seeded!.seeds).toEqual(expect.arrayContaining(['busybox:latest', `${lab.registry}/${project}:main`, `${lab.registry}/${project}:latest`]));
     expect(seeded!.seeds).not.toContain(`${lab.registry}/${project}:${sha}`);
     expect(warm.warm).toBe(true);
     expect(warm.jobs.map((job) => [job.name, job.status, job.error])).toEqual(fresh.jobs.map((job) => [job.name, job.status, job.error]));
