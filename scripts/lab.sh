@@ -163,6 +163,8 @@ customise_docker_cli() { :; }
 customise_python() {
   # Debian's pip refuses system installs (PEP 668); the official image has no such marker.
   rm -f "$1"/usr/lib/python3*/EXTERNALLY-MANAGED
+  # Pulled into most pipelines' fresh daemons: translations and manuals are a quarter of it.
+  rm -rf "$1"/usr/share/locale "$1"/usr/share/doc "$1"/usr/share/man "$1"/usr/share/info
   ln -sf python3 "$1/usr/bin/python"
   ln -sf pip3 "$1/usr/bin/pip" 2>/dev/null || true
 }
