@@ -4,7 +4,7 @@ import { createDockerExecutor } from '../../../src/executors/docker/docker-execu
 import { runPipeline } from '../../../src/pipeline/run/engine.js';
 import type { PipelinePlan, ScriptJobSpec } from '../../../src/pipeline/plan.js';
 import { readPipeline } from '../../../src/pipeline/read/read-pipeline.js';
-import { dindsOf, exampleCopy, executorOptions, host, pipelineRun } from '../../helpers/docker-lab.js';
+import { dindsOf, executorOptions, host, pipelineRun, tinyAppCopy } from '../../helpers/docker-lab.js';
 
 const executor = createDockerExecutor(host, executorOptions);
 
@@ -21,7 +21,7 @@ describe('pipelines that go wrong', () => {
     for (const folder of folders.splice(0)) await rm(folder, { recursive: true, force: true });
   });
   async function source(changes: Record<string, string> = {}) {
-    const dir = await exampleCopy(changes);
+    const dir = await tinyAppCopy(changes);
     folders.push(dir);
     return dir;
   }
