@@ -3,9 +3,8 @@ import { defineConfig } from 'vitest/config';
 // What a test needs is in its name: `*.docker.test.ts` starts dind daemons or a whole service
 // (real dockerd, registry, PostgreSQL), `*.browser.test.ts` drives Chromium as well,
 // `*.pg.test.ts` needs PostgreSQL only (a database of its own), and the rest need nothing.
-// scripts/test.sh runs the `unit` and `lab` projects side by side, each one file at a time
-// (on two cores, what the Docker files wait for leaves room for the rest); a plain `vitest run`
-// runs everything one file at a time, which is always safe.
+// scripts/test.sh runs the `unit` project with its files side by side, then `lab` one file
+// at a time; a plain `vitest run` runs everything one file at a time, which is always safe.
 const LAB = ['test/**/*.docker.test.ts', 'test/**/*.browser.test.ts'];
 
 const shared = {
