@@ -1,7 +1,7 @@
 import type { DeployVariables } from './actions/run-deploy-action.js';
 import type { CiVariable } from '../model/ci-variable.js';
 import type { PipelineFacts } from '../model/pipeline-facts.js';
-import { isProtectedRef, variablesForDeploy } from '../variables/choose-variables.js';
+import { isProtectedRef, protectedPatterns, variablesForDeploy } from '../variables/choose-variables.js';
 
 export interface DeployVariableSources {
   forProject(project: string): Promise<CiVariable[]>;
@@ -19,7 +19,7 @@ export function deployVariables(sources: DeployVariableSources): DeployVariables
     const variables = await sources.forProject(deployment.project);
     if (!variables.some((variable) => variable.environment === deployment.environment)) return [];
     const tested = deployment.pipelineId === null ? null : await sources.factsOf(deployment.pipelineId);
-    const refIsProtected = tested !== null && isProtectedRef(tested.ref, tested.defaultBranch, [...sources.protectedRefs(deployment.project), ...tested.forgeProtectedRefs]);
+    const refIsProtected = tested !== null && isProtectedRef(tested.ref, tested.defaultBranch, protectedPatterns(sources.protectedRefs(deployment.project), tested));
     return variablesForDeploy(variables, deployment.environment, refIsProtected);
   };
 }

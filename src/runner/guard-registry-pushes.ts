@@ -6,7 +6,7 @@ import { protectedTagReason } from '../registry/protected-tags.js';
 import type { AuditLog } from '../store/audit-log.js';
 import type { RegistryPushStore } from '../store/registry-push-store.js';
 import type { Logger } from '../telemetry/logger.js';
-import { isProtectedRef } from '../variables/choose-variables.js';
+import { isProtectedRef, protectedPatterns } from '../variables/choose-variables.js';
 
 /** A Distribution registry's notification: an envelope of events, each read on its own. */
 export const RegistryEventsSchema = z.object({ events: z.array(z.unknown()).max(1000) });
@@ -77,7 +77,7 @@ export function createRegistryGuard(options: RegistryGuardOptions) {
       const actor = event.actor?.name ?? '';
       const pipelineId = PIPELINE_ACTOR.exec(actor)?.[1];
       const pipeline = pipelineId ? await pushes.factsOf(Number(pipelineId)) : null;
-      const protectedRefs = pipeline ? [...projectPolicy(options.policy, pipeline.project).protectedRefs, ...pipeline.forgeProtectedRefs] : [];
+      const protectedRefs = pipeline ? protectedPatterns(projectPolicy(options.policy, pipeline.project).protectedRefs, pipeline) : [];
       const trusted =
         (options.ownAccount !== undefined && actor === options.ownAccount) ||
         (pipeline !== null && !pipeline.fromFork && isProtectedRef(pipeline.ref, pipeline.defaultBranch, protectedRefs));

@@ -3,6 +3,14 @@ import { isForkRef, matchesRef } from '../model/ref-patterns.js';
 import type { CiVariable } from './variable-rules.js';
 
 
+/**
+ * The patterns a pipeline's ref is protected by: the server policy's `protectedRefs` for its
+ * project, and the forge's own protected branches as the pipeline was accepted with them.
+ */
+export function protectedPatterns(policyRefs: readonly string[], facts: Pick<PipelineFacts, 'forgeProtectedRefs'>): string[] {
+  return [...policyRefs, ...facts.forgeProtectedRefs];
+}
+
 /** The default branch and the project's `protectedRefs` patterns are protected; nothing else is. */
 export function isProtectedRef(ref: string, defaultBranch: string | null, patterns: readonly string[]): boolean {
   if (isForkRef(ref)) return false;

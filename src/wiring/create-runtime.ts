@@ -26,7 +26,7 @@ import { createPipelineStore, type PipelineStore } from '../store/pipeline-store
 import { createPipelineViews, type PipelineViews } from '../store/pipeline-views.js';
 import { createPool, type Pool } from '../store/pool.js';
 import { createProjectVariableStore, type ProjectVariableStore } from '../store/project-variable-store.js';
-import { cacheScope, variablesForPipeline } from '../variables/choose-variables.js';
+import { cacheScope, protectedPatterns, variablesForPipeline } from '../variables/choose-variables.js';
 import { createVariableCipher } from '../variables/variable-cipher.js';
 import { createSlackRequestStore, type SlackRequestStore } from '../store/slack-request-store.js';
 import { createTestedCommitStore, type TestedCommitStore } from '../store/tested-commit-store.js';
@@ -142,8 +142,7 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
   const ownRegistry = registryFor(config.registry.host);
   const artifactStore = createRegistryArtifactStore(ownRegistry);
   const installation = await resolveInstallationId(config, pool);
-  // Protected refs: the default branch, the server policy's `protectedRefs`, and the forge's own protected branches.
-  const protectedPatterns = (facts: PipelineFacts) => [...projectPolicy(policy, facts.project).protectedRefs, ...(facts.forgeProtectedRefs ?? [])];
+  const protectedPatternsOf = (facts: PipelineFacts) => protectedPatterns(projectPolicy(policy, facts.project).protectedRefs, facts);
   const signingKey = await loadSigningKey(config.signingKeyFile, config.database.dataDir);
   const newOwnerId = () => `${ownerLabel(config.workerName)}/${randomBytes(3).toString('hex')}`;
   const ownerId = newOwnerId();
@@ -168,7 +167,7 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
       logger,
       planOptions: { defaultImage: config.docker.job.defaultImage },
       ...(stores
-        ? { variablesFor: async (facts) => (facts.fromFork ? [] : variablesForPipeline(await stores.variables.forProject(facts.project), facts, protectedPatterns(facts))) }
+        ? { variablesFor: async (facts) => (facts.fromFork ? [] : variablesForPipeline(await stores.variables.forProject(facts.project), facts, protectedPatternsOf(facts))) }
         : {}),
       resourceGroups: pool ? createResourceGroupLocks(pool) : createLocalResourceGroups(),
       findPushedImage: (facts, repository, tags) =>
@@ -181,7 +180,7 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
         cacheMaxBytes: config.artifacts.cacheMaxBytes,
         defaultExpireInSeconds: DEFAULT_ARTIFACT_EXPIRY_SECONDS,
       },
-      trustScopeFor: (facts) => cacheScope(facts, protectedPatterns(facts)),
+      trustScopeFor: (facts) => cacheScope(facts, protectedPatternsOf(facts)),
       attest: imageAttester({ key: signingKey, registryFor, publicUrl: config.publicUrl }),
       ...(stores && config.registry.eventsToken ? { trustedCache: (candidates: string[]) => trustedCacheImages(stores.pushes, candidates) } : {}),
     },
