@@ -42,12 +42,11 @@ export async function findOwnPush(
 
 /** `candidates` (`host/repository:tag`) less those whose tag an untrusted writer wrote last. */
 export async function trustedCacheImages(pushes: { lastWrittenUntrusted(repository: string, tags: string[]): Promise<Set<string>> }, candidates: string[]): Promise<string[]> {
-  const kept: string[] = [];
-  for (const candidate of candidates) {
-    const name = parseImageName(candidate);
-    if (!name.tag) continue;
-    const untrusted = await pushes.lastWrittenUntrusted(name.repository, [name.tag]);
-    if (!untrusted.has(name.tag)) kept.push(candidate);
-  }
-  return kept;
+  // One question per repository (a build's candidates are usually all of one), answers kept in order.
+  const tagsOf = new Map<string, string[]>();
+  const named = candidates.map((candidate) => ({ candidate, ...parseImageName(candidate) }));
+  for (const { repository, tag } of named) if (tag) tagsOf.set(repository, [...(tagsOf.get(repository) ?? []), tag]);
+  const untrusted = new Map<string, Set<string>>();
+  for (const [repository, tags] of tagsOf) untrusted.set(repository, await pushes.lastWrittenUntrusted(repository, tags));
+  return named.filter(({ repository, tag }) => tag && !untrusted.get(repository)!.has(tag)).map(({ candidate }) => candidate);
 }

@@ -115,9 +115,13 @@ describe('what pipelines push, as the registry reports it', () => {
     await record('latest', true);
     await record('latest', false);
 
-    const kept = await trustedCacheImages(pushes, [`${registry.host}/${repo}:main`, `${registry.host}/${repo}:latest`, `${registry.host}/${repo}:never-written`]);
+    let questions = 0;
+    const counted = { lastWrittenUntrusted: (repository: string, tags: string[]) => ((questions += 1), pushes.lastWrittenUntrusted(repository, tags)) };
+    const kept = await trustedCacheImages(counted, [`${registry.host}/${repo}:main`, `${registry.host}/${repo}:latest`, `${registry.host}/${repo}:never-written`]);
 
     expect(kept).toEqual([`${registry.host}/${repo}:main`, `${registry.host}/${repo}:never-written`]);
+    // One question for the build's candidates of one repository, not one per tag.
+    expect(questions).toBe(1);
   });
 
   it('refuses notifications without the token, and a body that is not one', async () => {
