@@ -311,27 +311,27 @@ function dockerSettings(env: Env, dockerTls: DockerTls | undefined, hosts: Confi
 
 function forgeSettings(env: Env): Pick<Config, 'github' | 'gitlab'> {
   return {
-  github:
-    env.APP_ID && env.PRIVATE_KEY && env.WEBHOOK_SECRET
-      ? {
-          appId: env.APP_ID,
-          privateKey: env.PRIVATE_KEY,
-          webhookSecret: env.WEBHOOK_SECRET,
-          gheHost: env.GHE_HOST,
-          login: env.GITHUB_CLIENT_ID && env.GITHUB_CLIENT_SECRET ? { clientId: env.GITHUB_CLIENT_ID, clientSecret: env.GITHUB_CLIENT_SECRET } : undefined,
-        }
-      : undefined,
-  gitlab:
-    env.GITLAB_TOKEN
-      ? {
-          url: env.GITLAB_URL.replace(/\/+$/, ''),
-          token: env.GITLAB_TOKEN,
-          webhookSecret: env.GITLAB_WEBHOOK_SECRET,
-          webhookProjectId: env.GITLAB_WEBHOOK_PROJECT_ID,
-          login:
-            env.GITLAB_OAUTH_CLIENT_ID && env.GITLAB_OAUTH_CLIENT_SECRET ? { clientId: env.GITLAB_OAUTH_CLIENT_ID, clientSecret: env.GITLAB_OAUTH_CLIENT_SECRET } : undefined,
-        }
-      : undefined,
+    github:
+      env.APP_ID && env.PRIVATE_KEY && env.WEBHOOK_SECRET
+        ? {
+            appId: env.APP_ID,
+            privateKey: env.PRIVATE_KEY,
+            webhookSecret: env.WEBHOOK_SECRET,
+            gheHost: env.GHE_HOST,
+            login: env.GITHUB_CLIENT_ID && env.GITHUB_CLIENT_SECRET ? { clientId: env.GITHUB_CLIENT_ID, clientSecret: env.GITHUB_CLIENT_SECRET } : undefined,
+          }
+        : undefined,
+    gitlab:
+      env.GITLAB_TOKEN
+        ? {
+            url: env.GITLAB_URL.replace(/\/+$/, ''),
+            token: env.GITLAB_TOKEN,
+            webhookSecret: env.GITLAB_WEBHOOK_SECRET,
+            webhookProjectId: env.GITLAB_WEBHOOK_PROJECT_ID,
+            login:
+              env.GITLAB_OAUTH_CLIENT_ID && env.GITLAB_OAUTH_CLIENT_SECRET ? { clientId: env.GITLAB_OAUTH_CLIENT_ID, clientSecret: env.GITLAB_OAUTH_CLIENT_SECRET } : undefined,
+          }
+        : undefined,
   };
 }
 

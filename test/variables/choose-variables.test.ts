@@ -10,9 +10,8 @@ describe('which refs are protected', () => {
     expect(cacheScope(facts, protectedPatterns([], { forgeProtectedRefs: [] }))).toBe('unprotected');
   });
 
-  it('protects the default branch, and never a fork’s branch of the same name', () => {
+  it('protects the default branch, and nothing when there is none and no pattern', () => {
     expect(isProtectedRef('main', 'main', [])).toBe(true);
-    expect(isProtectedRef('someone:main', 'someone:main', ['*'])).toBe(false);
     expect(isProtectedRef('feature', null, [])).toBe(false);
   });
 });
