@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finished, listeningPort, runCli, spawnCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { lab } from '../helpers/lab.js';
+import { freePort } from '../helpers/free-port.js';
 
 /** A unix socket in front of the real Docker engine, which the test can cut: Docker "stops" for whoever uses it. */
 async function dockerPipe(socketPath: string) {
@@ -106,7 +107,7 @@ describe('slipway at start-up, when what it needs is not there', () => {
 
   it('says whose the embedded database is when a second Slipway starts on the same folder, and exits 69', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'slipway-shared-data-'));
-    const port = String(57_000 + Math.floor(Math.random() * 1000));
+    const port = String(await freePort());
     const first = spawnCli(['serve'], { SLIPWAY_DATA_DIR: dataDir, SLIPWAY_EMBEDDED_PG_PORT: port, HOST: '127.0.0.1', PORT: '0', SLIPWAY_CONCURRENCY: '0' });
     const firstDone = finished(first);
     try {

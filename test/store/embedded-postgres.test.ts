@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { startEmbeddedPostgres } from '../../src/store/embedded-postgres.js';
+import { freePort } from '../helpers/free-port.js';
 
 async function query<T extends pg.QueryResultRow>(url: string, text: string): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
@@ -26,7 +27,7 @@ describe('embedded PostgreSQL', () => {
   });
 
   it('keeps its data across a restart', async () => {
-    const port = 55_000 + Math.floor(Math.random() * 1000);
+    const port = await freePort();
     const logger = createLogger('silent');
 
     const first = await startEmbeddedPostgres(dataDir, port, logger);
@@ -40,7 +41,7 @@ describe('embedded PostgreSQL', () => {
   });
 
   it('refuses a second start on a data folder another process is using, naming it and the way out', async () => {
-    const port = 56_000 + Math.floor(Math.random() * 1000);
+    const port = await freePort();
     const logger = createLogger('silent');
     const first = await startEmbeddedPostgres(dataDir, port, logger);
     try {
