@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/store/migrate.js';
 import { runCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { EXAMPLE, exampleCopy, fakeSha, labEnv, registry, uniqueName } from '../helpers/docker-lab.js';
+import { EXAMPLE, exampleCopy, fakeSha, labEnv, registry, seedPythonLayers, uniqueName } from '../helpers/docker-lab.js';
 
 describe('slipway run', () => {
   let database: TestDatabase | undefined;
@@ -19,6 +19,7 @@ describe('slipway run', () => {
     database = await createTestDatabase();
     await migrate(database.url);
     const project = uniqueName('slipway-test/cli');
+    await seedPythonLayers(project);
     const sha = fakeSha();
 
     const result = await runCli(['run', EXAMPLE, '--json', '--sha', sha, '--project', project], { ...labEnv, DATABASE_URL: database.url });

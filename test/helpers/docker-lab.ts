@@ -12,6 +12,7 @@ import type { PipelineRun } from '../../src/pipeline/run/engine.js';
 import type { PipelinePlan } from '../../src/pipeline/plan.js';
 import type { PipelineFacts } from '../../src/model/pipeline-facts.js';
 import { createRegistryClient } from '../../src/registry/registry-client.js';
+import { repositoryPath } from '../../src/pipeline/image-names.js';
 import { lab } from './lab.js';
 import { TEST_SIGNING_KEY_FILE } from './test-signing-key.js';
 
@@ -32,6 +33,20 @@ export async function containerFile(container: Docker.Container, file: string): 
   return Buffer.concat(contents).toString('utf8');
 }
 export const registry = createRegistryClient({ host: lab.registry });
+
+/**
+ * Puts the python stand-in's layers into `project`'s repository before its first push, by
+ * cross-repository mount, as a repository pushed to before would have them. A fresh daemon
+ * pulled them through the mirror and knows them as Docker Hub's, so it cannot mount them
+ * itself: without this every such test's first push uploads the same 150 MB again (7 s of
+ * gzip and upload), which a team's repository does once in its life.
+ */
+export async function seedPythonLayers(project: string): Promise<void> {
+  const manifest = await registry.getManifest('library/python', '3.8-slim');
+  const layers = manifest ? (JSON.parse(manifest.bytes.toString('utf8')) as { layers?: Array<{ digest: string }> }).layers : undefined;
+  if (!layers?.length) throw new Error('the lab registry has no library/python:3.8-slim: run scripts/lab.sh');
+  for (const { digest } of layers) await registry.mountBlob(repositoryPath(project), digest, 'library/python');
+}
 
 /** The lab's way of running dind: no --privileged on this VM, host network only. */
 export const executorOptions: DockerExecutorOptions = {

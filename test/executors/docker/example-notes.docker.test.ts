@@ -8,7 +8,7 @@ import { runPipeline } from '../../../src/pipeline/run/engine.js';
 import { repositoryPath } from '../../../src/pipeline/image-names.js';
 import { predefinedVariables } from '../../../src/pipeline/predefined-variables.js';
 import { readPipeline } from '../../../src/pipeline/read/read-pipeline.js';
-import { executorOptions, labFacts, pipelineRun, registry } from '../../helpers/docker-lab.js';
+import { executorOptions, labFacts, pipelineRun, registry, seedPythonLayers } from '../../helpers/docker-lab.js';
 
 const EXAMPLE = path.resolve(import.meta.dirname, '../../../examples/notes-postgres');
 const executor = createDockerExecutor(createDockerClient(), executorOptions);
@@ -31,6 +31,7 @@ describe('the notes-postgres example', () => {
   it.each(['.slipway.yml', '.gitlab-ci.yml'] as const)('passes its PostgreSQL-backed tests and pushes its image, from %s', async (file) => {
     const dir = await checkout(file);
     const facts = labFacts();
+    await seedPythonLayers(facts.project);
     const plan = await readPipeline(dir, { variables: predefinedVariables(facts) });
     let log = '';
     // The lab registry takes any credential; a real one takes this pipeline's job token.

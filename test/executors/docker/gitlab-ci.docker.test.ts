@@ -11,7 +11,7 @@ import { createRegistryClient } from '../../../src/registry/registry-client.js';
 import { createJobTokenStore } from '../../../src/store/job-token-store.js';
 import { createPipelineStore } from '../../../src/store/pipeline-store.js';
 import { createPool, type Pool } from '../../../src/store/pool.js';
-import { dindsOf, exampleCopy, executorOptions, fakeSha, host, labFacts, pipelineRun, uniqueName } from '../../helpers/docker-lab.js';
+import { dindsOf, exampleCopy, executorOptions, fakeSha, host, labFacts, pipelineRun, seedPythonLayers, uniqueName } from '../../helpers/docker-lab.js';
 import { lab } from '../../helpers/lab.js';
 import { startTestService, type TestService } from '../../helpers/test-service.js';
 import { REGISTRY_ADMIN, startTokenLab, type TokenLab, type TokenRegistry } from '../../helpers/token-registry.js';
@@ -64,6 +64,7 @@ describe('a .gitlab-ci.yml of the common docker:dind shape, run unchanged', () =
     const dir = await exampleCopy({ '.slipway.yml': null, '.gitlab-ci.yml': await readFile(FIXTURE, 'utf8') });
     folders.push(dir);
     const project = uniqueName('slipway-test/gitlab');
+    await seedPythonLayers(project);
     const repository = repositoryPath(project);
     const admin = createRegistryClient({ host: registry.host, username: REGISTRY_ADMIN.user, password: REGISTRY_ADMIN.password });
 

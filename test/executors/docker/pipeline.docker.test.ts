@@ -5,7 +5,7 @@ import { createDockerExecutor } from '../../../src/executors/docker/docker-execu
 import { runPipeline } from '../../../src/pipeline/run/engine.js';
 import { readPipeline } from '../../../src/pipeline/read/read-pipeline.js';
 import { repositoryPath } from '../../../src/pipeline/image-names.js';
-import { dindsOf, exampleCopy, executorOptions, host, pipelineRun, registry } from '../../helpers/docker-lab.js';
+import { dindsOf, exampleCopy, executorOptions, host, pipelineRun, registry, seedPythonLayers } from '../../helpers/docker-lab.js';
 
 const executor = createDockerExecutor(host, executorOptions);
 
@@ -19,6 +19,7 @@ describe('a pipeline in its own dind daemon', () => {
     const dir = await exampleCopy();
     folders.push(dir);
     const run = pipelineRun(dir, await readPipeline(dir));
+    await seedPythonLayers(run.facts.project);
     const output: string[] = [];
 
     const result = await runPipeline(run, executor, { jobOutput: (_job, text) => output.push(text) });
@@ -64,6 +65,7 @@ describe('a pipeline in its own dind daemon', () => {
     folders.push(dir);
     const plan = { source: 'Dockerfile', jobs: [{ kind: 'build' as const, name: 'build', stage: 'build', dockerfile: 'Dockerfile', context: '.', buildArgs: {} }] };
     const first = pipelineRun(dir, plan);
+    await seedPythonLayers(first.facts.project);
     const second = { ...first, facts: { ...first.facts, id: `${first.facts.id}-2`, sha: first.facts.sha.replace(/^./, first.facts.sha[0] === 'a' ? 'b' : 'a') } };
     const daemons = new Set<string>();
     const remember = (pipelineId: string) => ({
