@@ -67,6 +67,11 @@ export const ProjectPolicySchema = z.strictObject({
   /** Private projects whose files this project's `.gitlab-ci.yml` may include (public ones and the project itself need no entry). */
   includeProjects: z.array(z.string({ error: 'must be project paths such as group/ci-templates' }).min(1), { error: 'must be a list of project paths such as group/ci-templates' }).default([]),
   environments: z.record(z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, { error: 'must be a lower-case name usable as an image tag' }), Environment).default({}),
+  /**
+   * The stage of the project's `.gitlab-ci.yml` whose jobs wait for `/deploy` instead of running
+   * in the pipeline (only when the project has environments here); jobs with `environment:` always do.
+   */
+  deployStage: z.string({ error: 'must be a stage name such as deploy' }).min(1, { error: 'must be a stage name such as deploy' }).default('deploy'),
 }).superRefine((project, context) => {
   for (const [name, environment] of Object.entries(project.environments)) {
     for (const before of environment.after ?? []) {
@@ -140,4 +145,10 @@ export function ownEntry<T>(record: Record<string, T>, key: string): T | undefin
 
 export function projectPolicy(policy: PolicyFile, project: string): ProjectPolicy {
   return ownEntry(policy.projects, project) ?? ProjectPolicySchema.parse({});
+}
+
+/** The stage whose jobs wait for `/deploy` in `project`'s pipelines: none for a project without environments. */
+export function deployStageOf(policy: PolicyFile, project: string): string | undefined {
+  const settings = projectPolicy(policy, project);
+  return Object.keys(settings.environments).length > 0 ? settings.deployStage : undefined;
 }

@@ -74,7 +74,8 @@ export interface CommitStatus {
 /** One check: the pipeline's or a job's. */
 export interface CheckReport {
   name: string;
-  state: CommitState | 'skipped';
+  /** `waiting`: a job that waits for a person, a clock, or a job that does. */
+  state: CommitState | 'skipped' | 'waiting';
   title: string;
   /** Markdown. */
   summary: string;

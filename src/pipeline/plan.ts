@@ -4,16 +4,25 @@ export const PROJECT_DIR = '/workspace';
 /** When a job runs, as GitLab's `when`: after earlier stages all passed, only after one failed, or either way. */
 export type JobWhen = 'on_success' | 'on_failure' | 'always';
 
+/**
+ * When a job starts: as `JobWhen` once what it waits for is done, or only when a person plays
+ * it (`manual`), or `startInSeconds` after that (`delayed`). Both of those also need what they
+ * wait for to have passed, as `on_success`.
+ */
+export type JobTrigger = JobWhen | 'manual' | 'delayed';
+
 interface JobSpecBase {
   name: string;
   stage: string;
-  when?: JobWhen;
+  when?: JobTrigger;
+  /** A delayed job's `start_in`, in seconds. */
+  startInSeconds?: number;
   /**
    * A failure is shown but neither fails the pipeline nor stops later stages: any failure
    * (`true`), or only a script exiting with one of these codes (GitLab's `exit_codes`).
    */
   allowFailure?: boolean | { exitCodes: number[] };
-  /** Set when the plan itself decides the job does not run (the deploy stage, a manual job); shown as skipped. */
+  /** Set when the plan itself decides the job does not run (held for `/deploy`, say); shown as skipped. */
   skipReason?: string;
   /**
    * GitLab's `needs`: the jobs this one waits for, whatever their stage (`[]`: none, it starts
@@ -132,4 +141,6 @@ export interface PipelinePlan {
 export interface PlanOptions {
   /** `SLIPWAY_DEFAULT_IMAGE`: the image of a job that names none, as a GitLab runner's default. */
   defaultImage?: string;
+  /** The stage whose jobs wait for `/deploy` (the project's `deployStage`, for projects with environments). */
+  deployStage?: string;
 }

@@ -15,11 +15,17 @@ const ICON: Record<string, string> = {
   error: '⚠️',
   skipped: '⏭️',
   canceled: '🚫',
+  manual: '⏸️',
+  blocked: '⏸️',
+  scheduled: '⏰',
+  created: '⏳',
 };
 
 const HEADLINE: Record<PipelineView['status'], string> = {
   queued: 'pipeline queued',
   running: 'pipeline running',
+  blocked: 'pipeline blocked: a manual job waits to be played',
+  scheduled: 'pipeline scheduled: a delayed job waits for its time',
   passed: 'pipeline passed',
   failed: 'pipeline failed',
   canceled: 'pipeline canceled',
@@ -141,6 +147,9 @@ export function commitStatusFor(pipeline: PipelineView, pipelineUrl: string): Co
   const state: Record<PipelineView['status'], CommitState> = {
     queued: 'pending',
     running: 'running',
+    // Not finished, so a merge waits for it as it would for a pipeline still running.
+    blocked: 'pending',
+    scheduled: 'pending',
     passed: 'success',
     failed: 'failed',
     error: 'failed',
@@ -155,7 +164,17 @@ export function commitStatusFor(pipeline: PipelineView, pipelineUrl: string): Co
       : pipeline.status === 'canceled' && pipeline.cancelReason
         ? `canceled: ${pipeline.cancelReason}`
         : pipeline.error ?? HEADLINE[pipeline.status];
-  const jobState: Record<JobView['status'], CheckReport['state']> = { pending: 'pending', running: 'running', passed: 'success', failed: 'failed', skipped: 'skipped', canceled: 'canceled' };
+  const jobState: Record<JobView['status'], CheckReport['state']> = {
+    pending: 'pending',
+    running: 'running',
+    passed: 'success',
+    failed: 'failed',
+    skipped: 'skipped',
+    canceled: 'canceled',
+    manual: 'waiting',
+    scheduled: 'waiting',
+    created: 'waiting',
+  };
   const checks: ChecksReport = {
     pipelineId: pipeline.id,
     pipeline: { name: 'slipway', state: pipeline.status === 'skipped' ? 'skipped' : state[pipeline.status], title: description, summary: [`[Pipeline #${pipeline.id}](${pipelineUrl}) on \`${pipeline.ref}\``, '', ...jobTable(pipeline)].join('\n') },

@@ -47,7 +47,7 @@ export interface PipelineFacilities {
 }
 
 /** The engine's run of one pipeline (what the facilities add is theirs to give), and where it is recorded. */
-export interface PipelineExecution extends Pick<PipelineRun, 'facts' | 'sourceDir' | 'plan' | 'pushAllowed' | 'jobToken' | 'reuse'> {
+export interface PipelineExecution extends Pick<PipelineRun, 'facts' | 'sourceDir' | 'plan' | 'pushAllowed' | 'jobToken' | 'reuse' | 'played' | 'unscheduled'> {
   /** Where the pipeline is recorded, with the claim that may finish it; absent for an unrecorded `slipway run`. */
   record?: { store: PipelineStore; recorded: RecordedPipeline; owner: string };
   /** Told of every job's start, output and end, beside the recorder. */
@@ -83,6 +83,8 @@ export async function executePipeline(execution: PipelineExecution, facilities: 
       ...(scope === 'fork' || scope === 'unprotected' || scope === 'protected' ? { trust: scope } : {}),
       ...(scope === 'protected' && facilities.trustedCache ? { trustedCache: facilities.trustedCache } : {}),
       ...(execution.reuse ? { reuse: execution.reuse } : {}),
+      ...(execution.played ? { played: execution.played } : {}),
+      ...(execution.unscheduled ? { unscheduled: execution.unscheduled } : {}),
       ...(execution.pushAllowed ? {} : { skipJobs: Object.fromEntries(plan.jobs.filter((job) => job.kind === 'build').map((job) => [job.name, 'skipped: forks push no image'])) }),
     },
     facilities.executor,

@@ -10,6 +10,7 @@ import type { ClaimedPipeline, PipelineQueue } from '../store/pipeline-queue.js'
 import type { JobTokenStore } from '../store/job-token-store.js';
 import type { WorkerRegistry } from '../store/worker-registry.js';
 import type { PipelineStore } from '../store/pipeline-store.js';
+import type { WaitingJobs } from '../store/waiting-jobs.js';
 import type { RepositoryOwners } from '../store/repository-owners.js';
 import { preparePlanThread } from '../pipeline/read/read-on-thread.js';
 import { rerunSet, type ReusedJob } from '../pipeline/run/engine.js';
@@ -29,6 +30,8 @@ const SOURCE_FETCH_TIMEOUT_MS = 180_000;
 export interface WorkerOptions {
   workerId: string;
   queue: PipelineQueue;
+  /** Where delayed jobs whose time has come are started (each once, whichever worker looks first). */
+  waitingJobs?: Pick<WaitingJobs, 'startDue'>;
   store: PipelineStore;
   forges: ReadonlyMap<ForgeName, Forge>;
   facilities: PipelineFacilities;
@@ -41,6 +44,8 @@ export interface WorkerOptions {
   maxPerProject?: number;
   /** May a fork's change request push its image? */
   allowForkPush: (project: string) => boolean;
+  /** The stage whose jobs wait for `/deploy` in a project's pipelines (see `deployStageOf`). */
+  deployStage?: (project: string) => string | undefined;
   /** Issues each pipeline's `CI_JOB_TOKEN`. */
   jobTokens?: JobTokenStore;
   /** One project per registry repository: a pipeline of another project with the same path is refused. */
@@ -119,7 +124,9 @@ async function execute(state: WorkerState, claimed: ClaimedPipeline, sourceDir: 
     includeProjects: options.includes.projects(claimed.target.project),
     remote: { timeoutMs: REMOTE_INCLUDE_TIMEOUT_MS, allowedAddresses: options.includes.allowedAddresses },
   });
-  const read = await readPlan(sourceDir, facts, { timeoutMs: options.pipelineFileTimeoutMs, plan: options.facilities.planOptions, fetchInclude }, source.notes);
+  const deployStage = options.deployStage?.(claimed.target.project);
+  const planOptions = { ...options.facilities.planOptions, ...(deployStage === undefined ? {} : { deployStage }) };
+  const read = await readPlan(sourceDir, facts, { timeoutMs: options.pipelineFileTimeoutMs, plan: planOptions, fetchInclude }, source.notes);
   if (!read.ok) return failUnlessCanceled(read.reason);
   const { plan } = read;
   if (plan.skipped !== undefined) {
@@ -130,14 +137,28 @@ async function execute(state: WorkerState, claimed: ClaimedPipeline, sourceDir: 
   }
   const claim = await claimRepository(options.repositoryOwners, claimed.target);
   if (!claim.ok) return fail(claim.reason);
-  const recorded = await options.store.replaceJobs(claimed.id, plan);
+  const resumed = claimed.resume ? await options.store.resumeJobs(claimed.id, plan) : null;
+  if (claimed.resume && !resumed) return fail(`the pipeline file at ${claimed.facts.sha.slice(0, 12)} no longer gives the jobs this pipeline started with, so a played job cannot continue it: run a new pipeline`);
+  const recorded = resumed ?? (await options.store.replaceJobs(claimed.id, plan));
   options.reporter.changed(claimed.id);
   const pushAllowed = !claimed.facts.fromFork || options.allowForkPush(claimed.target.project);
   const jobToken = await options.jobTokens?.issue({ pipelineId: claimed.id, repository: claim.repository, actions: pushAllowed ? ['pull', 'push'] : ['pull'], leaseOwner: options.workerId });
-  const reuse = claimed.retry ? await reusedJobs(state, claimed.retry, plan) : undefined;
+  // Resumed: this pipeline's own finished jobs stand; a retry of one job keeps the earlier pipeline's.
+  const reuse = resumed ? await options.store.reusableJobs(claimed.id) : claimed.retry ? await reusedJobs(state, claimed.retry, plan) : undefined;
   const changed = () => options.reporter.changed(claimed.id);
   const { result, finished } = await executePipeline(
-    { facts, sourceDir, plan, pushAllowed, jobToken, ...(reuse ? { reuse } : {}), record: { store: options.store, recorded, owner: options.workerId }, observer: { jobStarted: changed, jobFinished: changed }, signal },
+    {
+      facts,
+      sourceDir,
+      plan,
+      pushAllowed,
+      jobToken,
+      ...(reuse ? { reuse } : {}),
+      ...(resumed ? { played: resumed.played, unscheduled: resumed.unscheduled } : {}),
+      record: { store: options.store, recorded, owner: options.workerId },
+      observer: { jobStarted: changed, jobFinished: changed },
+      signal,
+    },
     options.facilities,
   );
   if (finished) {
@@ -231,6 +252,7 @@ export function startWorker(options: WorkerOptions): Worker {
         await recover(state);
       }
       for (const pipelineId of await options.queue.sweep()) options.reporter.changed(pipelineId);
+      for (const pipelineId of (await options.waitingJobs?.startDue()) ?? []) options.reporter.changed(pipelineId);
     },
     claim: () => options.queue.claim(options.workerId, leaseMs, options.maxPerProject ?? 0),
     run: (claimed) => runClaimed(state, running, claimed),

@@ -12,13 +12,15 @@ export interface ClaimedPipeline {
   attempts: number;
   /** A retry of one job: the pipeline whose other results it keeps, and the job. */
   retry: { of: number; job: string } | null;
+  /** A paused pipeline taken up again after a play: its finished jobs stand, its played ones run. */
+  resume: boolean;
 }
 
 /** Pipelines a worker gives up on after this many claims (each claim after a crash counts). */
 export const MAX_ATTEMPTS = 3;
 
 /** The columns a claim returns. */
-type ClaimRow = Pick<PipelineRow, (typeof FACT_COLUMNS)[number] | 'attempts' | 'retry_of' | 'retry_job'>;
+type ClaimRow = Pick<PipelineRow, (typeof FACT_COLUMNS)[number] | 'attempts' | 'retry_of' | 'retry_job'> & { resume: boolean };
 
 function toClaimed(row: ClaimRow): ClaimedPipeline {
   return {
@@ -27,6 +29,7 @@ function toClaimed(row: ClaimRow): ClaimedPipeline {
     target: { forge: row.forge, project: row.project, apiContext: row.forge_context },
     attempts: row.attempts,
     retry: row.retry_of !== null && row.retry_job !== null ? { of: Number(row.retry_of), job: row.retry_job } : null,
+    resume: row.resume,
   };
 }
 
@@ -104,7 +107,8 @@ function intake(pool: Pool): Pick<PipelineQueue, 'accept' | 'claim'> {
                ORDER BY coalesce(r.n, 0), c.created_at, c.id
                FOR UPDATE OF c SKIP LOCKED
                LIMIT 1)
-            RETURNING ${FACT_COLUMNS.map((column) => `p.${column}`).join(', ')}, p.attempts, p.retry_of, p.retry_job`,
+            RETURNING ${FACT_COLUMNS.map((column) => `p.${column}`).join(', ')}, p.attempts, p.retry_of, p.retry_job,
+                      EXISTS (SELECT 1 FROM jobs j WHERE j.pipeline_id = p.id AND j.played_at IS NOT NULL) AS resume`,
           [workerId, leaseMs, MAX_ATTEMPTS, maxPerProject],
         );
         await client.query('COMMIT');
@@ -200,15 +204,22 @@ function askedByPeople(pool: Pool): Pick<PipelineQueue, 'retry' | 'requestCancel
     },
 
     /**
-     * Asks for a pipeline to stop: a queued one is canceled here, a running one by its worker
-     * (told through NOTIFY and its lease). False when it had already finished.
+     * Asks for a pipeline to stop: a queued or paused one is canceled here (with the jobs that
+     * waited), a running one by its worker (told through NOTIFY and its lease). False when it
+     * had already finished.
      */
     async requestCancel(pipelineId: number, reason: string): Promise<boolean> {
       const { rowCount } = await pool.query(
-        `UPDATE pipelines SET cancel_requested = true, cancel_reason = $2,
-                status = CASE WHEN status = 'queued' THEN 'canceled' ELSE status END,
-                finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END
-          WHERE id = $1 AND status IN ('queued', 'running') AND NOT cancel_requested`,
+        `WITH stopped AS (
+           UPDATE pipelines SET cancel_requested = true, cancel_reason = $2,
+                  status = CASE WHEN status = 'running' THEN status ELSE 'canceled' END,
+                  finished_at = CASE WHEN status = 'running' THEN finished_at ELSE now() END
+            WHERE id = $1 AND status IN ('queued', 'running', 'blocked', 'scheduled') AND NOT cancel_requested
+           RETURNING id, status),
+         waited AS (
+           UPDATE jobs SET status = 'canceled', error = 'pipeline canceled'
+            WHERE pipeline_id IN (SELECT id FROM stopped WHERE status = 'canceled') AND status IN ('pending', 'manual', 'scheduled', 'created'))
+         SELECT id FROM stopped`,
         [pipelineId, reason],
       );
       return rowCount === 1;

@@ -5,6 +5,10 @@ import type { SavedArtifacts } from '../pipeline/artifact-store.js';
 import type { ImageResult, JobResult, PipelineResult, ReusedJob } from '../pipeline/run/engine.js';
 import type { JobSpec, PipelinePlan } from '../pipeline/plan.js';
 import { withTransaction, type Client, type Pool } from './pool.js';
+import type { JobStatus } from '../model/status.js';
+
+/** Job states that wait for a person, a clock, or a job that does. */
+const WAITING: readonly JobStatus[] = ['manual', 'scheduled', 'created'];
 
 /** A pipeline recorded as it starts (`slipway run`): its own project's commit, no change request, no fork. */
 export type NewPipeline = Pick<RecordedFacts, 'forge' | 'project' | 'sha' | 'ref' | 'defaultBranch'>;
@@ -14,12 +18,24 @@ export interface RecordedPipeline {
   jobIds: Map<string, number>;
 }
 
+/** A paused pipeline taken up again: its jobs as recorded, and what to run now. */
+export interface ResumedPipeline extends RecordedPipeline {
+  /** Manual and delayed jobs played (by a person, or by their time), whether or not they ran yet. */
+  played: Set<string>;
+  /** Delayed jobs a person unscheduled: they wait as manual jobs do. */
+  unscheduled: Set<string>;
+}
+
+/** How a job starts, as the jobs table keeps it: by itself, or when a person plays it, or after a delay. */
+const triggerOf = (job: JobSpec) => (job.when === 'manual' || job.when === 'delayed' ? job.when : 'automatic');
+
 async function insertJobs(client: Client, pipelineId: number, jobs: JobSpec[]): Promise<Map<string, number>> {
   const jobIds = new Map<string, number>();
   for (const [position, job] of jobs.entries()) {
     const inserted = await client.query<{ id: number }>(
-      'INSERT INTO jobs (pipeline_id, name, kind, stage, position, interruptible, needs) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id',
-      [pipelineId, job.name, job.kind, job.stage, position, job.interruptible ?? true, job.needs ?? null],
+      `INSERT INTO jobs (pipeline_id, name, kind, stage, position, interruptible, needs, trigger, blocking, start_in_seconds)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+      [pipelineId, job.name, job.kind, job.stage, position, job.interruptible ?? true, job.needs ?? null, triggerOf(job), triggerOf(job) !== 'automatic' && job.allowFailure !== true, job.startInSeconds ?? null],
     );
     jobIds.set(job.name, inserted.rows[0]!.id);
   }
@@ -31,6 +47,7 @@ async function insertJobs(client: Client, pipelineId: number, jobs: JobSpec[]): 
 export interface PipelineStore {
   create(pipeline: NewPipeline, jobs: JobSpec[], owner: string, leaseMs?: number): Promise<RecordedPipeline>;
   replaceJobs(pipelineId: number, plan: PipelinePlan): Promise<RecordedPipeline>;
+  resumeJobs(pipelineId: number, plan: PipelinePlan): Promise<ResumedPipeline | null>;
   fail(pipelineId: number, error: string, owner: string): Promise<boolean>;
   skip(pipelineId: number, reason: string, owner: string): Promise<boolean>;
   markJobRunning(jobId: number): Promise<void>;
@@ -94,22 +111,51 @@ function pipelines(pool: Pool): Pick<PipelineStore, 'create' | 'replaceJobs' | '
      */
     async finish(pipelineId: number, result: PipelineResult, owner?: string): Promise<boolean> {
       return withTransaction(pool, async (client) => {
-        const updated = await client.query(
-          `UPDATE pipelines SET status = $2, error = $3, image_ref = $4, image_digest = $5, cached_steps = $6, total_steps = $7,
-                  finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
-           WHERE id = $1 AND ($8::text IS NULL OR lease_owner = $8)`,
-          [pipelineId, result.status, result.error ?? null, result.image?.ref ?? null, result.image?.digest ?? null, result.image?.cachedSteps ?? null, result.image?.totalSteps ?? null, owner ?? null],
-        );
-        if (updated.rowCount === 0) return false;
-        // Jobs never reached (skipped or canceled) get their final state too.
+        const held = await client.query(`SELECT 1 FROM pipelines WHERE id = $1 AND ($2::text IS NULL OR lease_owner = $2) FOR UPDATE`, [pipelineId, owner ?? null]);
+        if (held.rowCount === 0) return false;
+        // Jobs never reached (skipped, canceled, or waiting) get their state too; a job played
+        // while this run went on keeps its turn.
         for (const job of result.jobs) {
           await client.query(
-            `UPDATE jobs SET status = $3, error = $4 WHERE pipeline_id = $1 AND name = $2 AND status IN ('pending', 'running')`,
+            `UPDATE jobs SET status = $3, error = $4 WHERE pipeline_id = $1 AND name = $2
+                AND status IN ('pending', 'running', 'manual', 'scheduled', 'created') AND NOT (status = 'pending' AND played_at IS NOT NULL)`,
             [pipelineId, job.name, job.status, job.error ?? null],
           );
         }
+        // A paused pipeline has not finished; one with a job played meanwhile is queued to run it.
+        await client.query(
+          `UPDATE pipelines SET status = CASE WHEN EXISTS (SELECT 1 FROM jobs WHERE pipeline_id = $1 AND status = 'pending' AND played_at IS NOT NULL) THEN 'queued' ELSE $2 END,
+                  error = $3, image_ref = coalesce($4, image_ref), image_digest = coalesce($5, image_digest), cached_steps = coalesce($6, cached_steps), total_steps = coalesce($7, total_steps),
+                  finished_at = CASE WHEN $2 IN ('blocked', 'scheduled') THEN NULL ELSE now() END, lease_owner = NULL, lease_expires_at = NULL
+            WHERE id = $1`,
+          [pipelineId, result.status, result.error ?? null, result.image?.ref ?? null, result.image?.digest ?? null, result.image?.cachedSteps ?? null, result.image?.totalSteps ?? null],
+        );
         return true;
       });
+    },
+  };
+}
+
+/** A paused pipeline's record, taken up again when a job is played. */
+function resuming(pool: Pool): Pick<PipelineStore, 'resumeJobs'> {
+  return {
+    /**
+     * The jobs of a pipeline resumed after a play, as recorded the first time; null when the plan
+     * read now does not have the same jobs (the pipeline file must read the same at one commit).
+     */
+    async resumeJobs(pipelineId: number, plan: PipelinePlan): Promise<ResumedPipeline | null> {
+      const { rows } = await pool.query<{ id: number; name: string; played: boolean; unscheduled: boolean }>(
+        `SELECT id, name, played_at IS NOT NULL AS played, trigger = 'delayed' AND status = 'manual' AS unscheduled FROM jobs WHERE pipeline_id = $1`,
+        [pipelineId],
+      );
+      const jobIds = new Map(rows.map((row) => [row.name, Number(row.id)]));
+      if (jobIds.size !== plan.jobs.length || plan.jobs.some((job) => !jobIds.has(job.name))) return null;
+      return {
+        id: pipelineId,
+        jobIds,
+        played: new Set(rows.filter((row) => row.played).map((row) => row.name)),
+        unscheduled: new Set(rows.filter((row) => row.unscheduled).map((row) => row.name)),
+      };
     },
   };
 }
@@ -120,10 +166,14 @@ function jobRecords(pool: Pool): Pick<PipelineStore, 'markJobRunning' | 'finishJ
     async markJobRunning(jobId: number): Promise<void> {
       await pool.query(`UPDATE jobs SET status = 'running', started_at = now() WHERE id = $1`, [jobId]);
     },
+    /** A job's result; a job left waiting has not finished, and a delayed one gets its time once. */
     async finishJob(jobId: number, result: JobResult): Promise<void> {
       await pool.query(
-        `UPDATE jobs SET status = $2, exit_code = $3, error = $4, duration_ms = $5, coverage = $6, finished_at = now() WHERE id = $1`,
-        [jobId, result.status, result.exitCode, result.error ?? null, result.durationMs, result.coverage ?? null],
+        `UPDATE jobs SET status = $2, exit_code = $3, error = $4, duration_ms = CASE WHEN $7 THEN NULL ELSE $5::integer END, coverage = $6,
+                finished_at = CASE WHEN $7 THEN NULL ELSE now() END,
+                scheduled_at = CASE WHEN $2 = 'scheduled' THEN coalesce(scheduled_at, now() + make_interval(secs => coalesce(start_in_seconds, 0))) ELSE scheduled_at END
+          WHERE id = $1`,
+        [jobId, result.status, result.exitCode, result.error ?? null, result.durationMs, result.coverage ?? null, WAITING.includes(result.status)],
       );
     },
     async saveServiceLogs(jobId: number, logs: readonly ServiceLog[]): Promise<void> {
@@ -208,5 +258,5 @@ function keptArtifacts(pool: Pool): Pick<PipelineStore, 'reusableJobs' | 'expire
 }
 
 export function createPipelineStore(pool: Pool): PipelineStore {
-  return { ...pipelines(pool), ...jobRecords(pool), ...keptArtifacts(pool) };
+  return { ...pipelines(pool), ...resuming(pool), ...jobRecords(pool), ...keptArtifacts(pool) };
 }

@@ -7,3 +7,15 @@ export function formatDuration(ms: number): string {
   if (minutes < 60) return `${minutes}m ${String(Math.floor(seconds % 60)).padStart(2, '0')}s`;
   return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
 }
+
+/** A wait as a person writes it (`30m`, `2h 30m`, `1d 2h`, `45s`): whole units, none that are zero. */
+export function formatWait(seconds: number): string {
+  const units: Array<[string, number]> = [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]];
+  let left = Math.round(seconds);
+  const parts = units.flatMap(([unit, size]) => {
+    const amount = Math.floor(left / size);
+    left -= amount * size;
+    return amount > 0 ? [`${amount}${unit}`] : [];
+  });
+  return parts.join(' ') || '0s';
+}

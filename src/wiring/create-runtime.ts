@@ -21,6 +21,7 @@ import { createJobTokenStore, type JobTokenStore } from '../store/job-token-stor
 import { migrate } from '../store/migrate.js';
 import { databaseFailure, databaseUrlOf } from './startup-failure.js';
 import { openDatabase, type DatabaseHandle } from '../store/open-database.js';
+import { createWaitingJobs, type WaitingJobs } from '../store/waiting-jobs.js';
 import { createPipelineQueue, type PipelineQueue } from '../store/pipeline-queue.js';
 import { createPipelineStore, type PipelineStore } from '../store/pipeline-store.js';
 import { createPipelineViews, type PipelineViews } from '../store/pipeline-views.js';
@@ -40,6 +41,7 @@ import { loadSigningKey, type SigningKey } from '../provenance/signing-key.js';
 
 export interface Stores {
   queue: PipelineQueue;
+  waitingJobs: WaitingJobs;
   pipelines: PipelineStore;
   views: PipelineViews;
   jobTokens: JobTokenStore;
@@ -90,6 +92,7 @@ export interface RuntimeOptions {
 export function createStores(pool: Pool, secretKey?: Buffer): Stores {
   return {
     queue: createPipelineQueue(pool),
+    waitingJobs: createWaitingJobs(pool),
     pipelines: createPipelineStore(pool),
     views: createPipelineViews(pool),
     jobTokens: createJobTokenStore(pool),

@@ -1,7 +1,7 @@
 import type { Config } from '../config/load-config.js';
 import type { ForgeName } from '../model/forge-event.js';
 import type { Route } from '../http/router.js';
-import { projectPolicy } from '../config/policy-file.js';
+import { deployStageOf, projectPolicy } from '../config/policy-file.js';
 import { createSlackApp, SLACK_EVENTS_PATH, type SlackApp } from '../chatops/slack-app.js';
 import { mentionAll } from '../chatops/slack-text.js';
 import { createActionRunner } from '../deploy/actions/run-deploy-action.js';
@@ -155,7 +155,7 @@ function pipelineIntake({ runtime, database: { stores }, reporter, logger }: Par
     },
   };
   const dispatch = createDispatcher(stores.queue, reporter, signals);
-  const control = createPipelineControl(stores.queue, reporter, signals);
+  const control = createPipelineControl(stores.queue, stores.waitingJobs, reporter, signals);
   const command = createCommandHandler({ queue: stores.queue, views: stores.views, forges: runtime.forges.byName, control, reporter, logger });
   // A hook the forge contradicts is somebody trying something: kept in the audit trail, not just the log.
   const refusedWebhook: OnRefusedWebhook = async ({ source, deliveryId, event, claimed, reason }) => {
@@ -235,6 +235,7 @@ function startPipelineWorker({ config, options, runtime, database: { stores }, r
   return startWorker({
     workerId: runtime.ownerId,
     queue: stores.queue,
+    waitingJobs: stores.waitingJobs,
     store: stores.pipelines,
     forges: runtime.forges.byName,
     facilities: runtime.pipelines,
@@ -246,6 +247,7 @@ function startPipelineWorker({ config, options, runtime, database: { stores }, r
     maxPerProject: config.maxPipelinesPerProject,
     liveness: stores.workers,
     allowForkPush: (project) => projectPolicy(policy, project).allowForkPush,
+    deployStage: (project) => deployStageOf(policy, project),
     jobTokens: stores.jobTokens,
     repositoryOwners: stores.repositoryOwners,
     leaseMs: options.leaseMs ?? config.leaseMs,

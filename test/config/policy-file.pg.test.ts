@@ -10,6 +10,7 @@ describe('the server-side policy file', () => {
       allowForkPush: false,
       protectedRefs: [],
       includeProjects: [],
+      deployStage: 'deploy',
       environments: { prod: { approvers: ['U123', 'S456'], allowSelfApproval: false, approvalTimeout: 900, action: { type: 'none' }, lockAfterRollback: false, confirm: false } },
     });
   });

@@ -57,6 +57,13 @@ export class FakeExecutor implements Executor {
     return this.events.flatMap((event) => (event.type === type ? [event.job] : []));
   }
 
+  /** The environment `job` was started with (its first attempt). */
+  envOf(job: string): Record<string, string> {
+    const start = this.events.find((event) => event.type === 'start' && event.job === job);
+    if (start?.type !== 'start') throw new Error(`${job} never started`);
+    return start.env;
+  }
+
   /** Where an event stands in the order, for "this before that". */
   indexOf(type: 'start' | 'end', job: string): number {
     const index = this.events.findIndex((event) => event.type === type && event.job === job);

@@ -51,6 +51,7 @@ class FakeStore implements PipelineStore {
   readonly results = new Map<number, PipelineResult>();
   readonly jobs = new Map<number, JobResult>();
   create = notUsed('create');
+  resumeJobs = notUsed('resumeJobs');
   expiredArtifacts = notUsed('expiredArtifacts');
   forgetArtifacts = notUsed('forgetArtifacts');
   async replaceJobs(pipelineId: number, plan: PipelinePlan): Promise<RecordedPipeline> {
@@ -103,6 +104,7 @@ function claimed(overrides: Partial<ClaimedPipeline> = {}): ClaimedPipeline {
     target: { forge: 'gitlab', project: 'group/app', apiContext: { projectId: '7' } },
     attempts: 1,
     retry: null,
+    resume: false,
     ...overrides,
   };
 }

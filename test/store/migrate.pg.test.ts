@@ -35,7 +35,7 @@ describe('migrations', () => {
     const reverted = await migrate(database.url, { direction: 'down', count: applied.length });
     const afterDown = await tablesIn(database.url);
 
-    expect(applied).toEqual(['1764168000000_initial-schema', '1764172000000_forge-pipelines', '1764176000000_accept-event-function', '1764180000000_gitlab-ci-pipelines', '1764190000000_hardening', '1764200000000_services-and-variables', '1764300000000_gitlab-ci-conformance', '1764400000000_web-ui', '1764500000000_deploy-safety', '1764600000000_approval-briefing', '1764700000000_workers', '1764800000000_installation', '1764810000000_registry-pushes', '1764820000000_registry-repositories', '1764830000000_webhook-secrets', '1764840000000_diff-base']);
+    expect(applied).toEqual(['1764168000000_initial-schema', '1764172000000_forge-pipelines', '1764176000000_accept-event-function', '1764180000000_gitlab-ci-pipelines', '1764190000000_hardening', '1764200000000_services-and-variables', '1764300000000_gitlab-ci-conformance', '1764400000000_web-ui', '1764500000000_deploy-safety', '1764600000000_approval-briefing', '1764700000000_workers', '1764800000000_installation', '1764810000000_registry-pushes', '1764820000000_registry-repositories', '1764830000000_webhook-secrets', '1764840000000_diff-base', '1764850000000_waiting-jobs']);
     expect(afterUp).toEqual(TABLES);
     expect(reverted).toEqual([...applied].reverse());
     expect(afterDown).toEqual([]);
@@ -51,7 +51,7 @@ describe('migrations', () => {
       const without = (await client.query<{ id: number }>(insert, ['c'.repeat(40), { projectId: 7 }])).rows[0]!.id;
       const rows = async () => (await client.query('SELECT id, diff_base, forge_context FROM pipelines ORDER BY id')).rows;
 
-      expect(await migrate(database.url)).toEqual(['1764840000000_diff-base']);
+      expect(await migrate(database.url, { count: 1 })).toEqual(['1764840000000_diff-base']);
       expect(await rows()).toEqual([
         { id: withBase, diff_base: 'b'.repeat(40), forge_context: { projectId: 7 } },
         { id: without, diff_base: null, forge_context: { projectId: 7 } },
@@ -80,7 +80,7 @@ describe('migrations', () => {
     ]);
 
     expect([first.code, second.code]).toEqual([0, 0]);
-    expect([first.stdout, second.stdout].sort()).toEqual(['applied: 1764168000000_initial-schema, 1764172000000_forge-pipelines, 1764176000000_accept-event-function, 1764180000000_gitlab-ci-pipelines, 1764190000000_hardening, 1764200000000_services-and-variables, 1764300000000_gitlab-ci-conformance, 1764400000000_web-ui, 1764500000000_deploy-safety, 1764600000000_approval-briefing, 1764700000000_workers, 1764800000000_installation, 1764810000000_registry-pushes, 1764820000000_registry-repositories, 1764830000000_webhook-secrets, 1764840000000_diff-base\n', 'nothing to migrate\n']);
+    expect([first.stdout, second.stdout].sort()).toEqual(['applied: 1764168000000_initial-schema, 1764172000000_forge-pipelines, 1764176000000_accept-event-function, 1764180000000_gitlab-ci-pipelines, 1764190000000_hardening, 1764200000000_services-and-variables, 1764300000000_gitlab-ci-conformance, 1764400000000_web-ui, 1764500000000_deploy-safety, 1764600000000_approval-briefing, 1764700000000_workers, 1764800000000_installation, 1764810000000_registry-pushes, 1764820000000_registry-repositories, 1764830000000_webhook-secrets, 1764840000000_diff-base, 1764850000000_waiting-jobs\n', 'nothing to migrate\n']);
     expect(await tablesIn(database.url)).toEqual(TABLES);
   });
 });

@@ -92,6 +92,7 @@ describe('the facts a claim hands over', () => {
 
     expect(claimed).toEqual({
       id: accepted.outcome === 'queued' ? accepted.pipelineId : -1,
+      resume: false,
       facts: {
         id: String(claimed?.id),
         forge: 'gitlab',

@@ -3,12 +3,13 @@ import { extractArchive } from '../extract-archive.js';
 import type { CheckReport, CommitStatus, DeploymentReport, ForgeTarget } from '../../model/forge-event.js';
 import { limitedText, type Forge } from '../forge.js';
 
-type CheckFields = { status: 'queued' | 'in_progress' | 'completed'; conclusion?: 'success' | 'failure' | 'cancelled' | 'skipped' };
+type CheckFields = { status: 'queued' | 'in_progress' | 'completed'; conclusion?: 'success' | 'failure' | 'cancelled' | 'skipped' | 'neutral' };
 
 function checkState(state: CheckReport['state']): CheckFields {
   if (state === 'pending') return { status: 'queued' };
   if (state === 'running') return { status: 'in_progress' };
-  const conclusion = ({ success: 'success', failed: 'failure', canceled: 'cancelled', skipped: 'skipped' } as const)[state];
+  // A job that waits for a person has not run, and fails nothing: GitHub's grey "neutral".
+  const conclusion = ({ success: 'success', failed: 'failure', canceled: 'cancelled', skipped: 'skipped', waiting: 'neutral' } as const)[state];
   return { status: 'completed', conclusion };
 }
 

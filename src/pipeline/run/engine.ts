@@ -1,6 +1,6 @@
 import { PROJECT_DIR } from '../plan.js';
 import { type BuildOutcome, type ExecutionEnvironment, type Executor, type JobContext, type JobFile, type ServiceLog } from '../executor.js';
-import { formatDuration } from '../../util/format-duration.js';
+import { formatDuration, formatWait } from '../../util/format-duration.js';
 import { imageTags } from '../image-names.js';
 import { createMasker, maskText } from '../../util/mask-secrets.js';
 import type { PipelineFacts } from '../../model/pipeline-facts.js';
@@ -71,9 +71,14 @@ export interface PipelineRun {
   trustedCache?: (candidates: string[]) => Promise<string[]>;
   /**
    * Jobs not run again, with what they did in an earlier pipeline (a retry of one failed
-   * job): their results stand, their artifacts and dotenv reach the jobs that take them.
+   * job) or earlier in this one (before a person played a manual job): their results stand,
+   * their artifacts and dotenv reach the jobs that take them.
    */
   reuse?: ReadonlyMap<string, ReusedJob>;
+  /** Manual and delayed jobs that run this time: a person played them, or their time came. */
+  played?: ReadonlySet<string>;
+  /** Delayed jobs a person unscheduled: they wait to be played, as manual jobs do. */
+  unscheduled?: ReadonlySet<string>;
 }
 
 /** A job's outcome carried over from the pipeline it was retried from. */
@@ -152,12 +157,27 @@ function failureAllowed(job: JobSpec, result: JobResult): boolean {
   return job.allowFailure === true;
 }
 
+/** Whether a job starts only when a person plays it or its delay is over. */
+export const waitsForTrigger = (job: JobSpec): boolean => job.when === 'manual' || job.when === 'delayed';
+
+/** Manual and delayed jobs, like `on_success` ones, start only after what they wait for passed. */
+const afterSuccess = (job: JobSpec): boolean => (job.when ?? 'on_success') === 'on_success' || waitsForTrigger(job);
+
+/**
+ * Whether an unplayed manual or delayed job holds `waiting` back (GitLab's rules): a delayed job
+ * holds everything after it; a manual one holds the jobs that `needs` it, and later stages only
+ * when it may not fail (`allow_failure: false`, a blocking manual job).
+ */
+function holdsBack(unplayed: JobSpec, waiting: JobSpec): boolean {
+  return unplayed.when === 'delayed' || waiting.needs !== undefined || unplayed.allowFailure !== true;
+}
+
 /** Why a job does not run, or undefined when it does. */
 function reasonToSkip(run: PipelineRun, job: JobSpec, failedJob: string | undefined): string | undefined {
   const planned = run.skipJobs?.[job.name] ?? job.skipReason;
   if (planned !== undefined) return planned;
   const when = job.when ?? 'on_success';
-  if (failedJob !== undefined && when === 'on_success') return `skipped because ${failedJob} failed`;
+  if (failedJob !== undefined && afterSuccess(job)) return `skipped because ${failedJob} failed`;
   if (failedJob === undefined && when === 'on_failure') return 'runs only when an earlier job fails';
   return undefined;
 }
@@ -177,7 +197,9 @@ export function prerequisitesOf(jobs: readonly JobSpec[]): number[][] {
 
 /** Where a pipeline's jobs run, unless none of them runs (a fork's build-only pipeline needs no daemon). */
 async function openEnvironment(run: PipelineRun, executor: Executor, signal: AbortSignal): Promise<ExecutionEnvironment | undefined | { failed: 'canceled' | string }> {
-  const needsEnvironment = run.plan.jobs.some((job) => (run.skipJobs?.[job.name] ?? job.skipReason) === undefined && !run.reuse?.has(job.name));
+  const needsEnvironment = run.plan.jobs.some(
+    (job) => (run.skipJobs?.[job.name] ?? job.skipReason) === undefined && !run.reuse?.has(job.name) && (!waitsForTrigger(job) || run.played?.has(job.name)),
+  );
   if (!needsEnvironment) return undefined;
   const { facts } = run;
   try {
@@ -198,6 +220,8 @@ class PipelineGraph {
   private readonly prerequisites: number[][];
   /** Per job: the failed job that stops what waits for it (itself, or one it waited for). */
   private readonly failures: Array<string | undefined> = [];
+  /** Per job: the unplayed manual or delayed job it is (or waits for). */
+  private readonly holds: Array<string | undefined> = [];
   private readonly finished: Array<{ promise: Promise<void>; resolve(): void }>;
 
   constructor(
@@ -221,22 +245,62 @@ class PipelineGraph {
     return Promise.all(this.run.plan.jobs.map((job, index) => this.runOne(job, index, environment, secrets).finally(() => this.finished[index]!.resolve())));
   }
 
-  failedPipeline(): boolean {
-    return this.results.some((result, index) => result.status === 'failed' && !failureAllowed(this.run.plan.jobs[index]!, result));
+  /**
+   * How the jobs left the pipeline: failed, or paused for a delayed job's time or for a person
+   * (a blocking manual job, or one a job needs), or passed.
+   */
+  outcome(): 'failed' | 'scheduled' | 'blocked' | 'passed' {
+    const { jobs } = this.run.plan;
+    if (this.results.some((result, index) => result.status === 'failed' && !failureAllowed(jobs[index]!, result))) return 'failed';
+    if (this.results.some((result) => result.status === 'scheduled')) return 'scheduled';
+    const blocking = this.results.some((result, index) => result.status === 'created' || (result.status === 'manual' && jobs[index]!.allowFailure !== true));
+    return blocking ? 'blocked' : 'passed';
   }
 
   private async reuseOne(job: JobSpec, index: number, reused: ReusedJob): Promise<void> {
     const result = this.results[index]!;
-    await this.observer.jobStarted?.(job);
-    this.observer.jobOutput?.(job, `Not run again: the result of pipeline #${reused.fromPipeline}, which this one retries.\n`);
+    // Earlier in this same pipeline (before a play): already recorded and shown as it is.
+    const again = reused.fromPipeline !== this.run.facts.id;
+    if (again) {
+      await this.observer.jobStarted?.(job);
+      this.observer.jobOutput?.(job, `Not run again: the result of pipeline #${reused.fromPipeline}, which this one retries.\n`);
+    }
     Object.assign(result, reused.result);
     if (reused.artifacts) {
       this.ledger.saved.set(job.name, reused.artifacts);
-      await this.observer.artifactsSaved?.(job, reused.artifacts);
+      if (again) await this.observer.artifactsSaved?.(job, reused.artifacts);
     }
     if (reused.image) this.image = reused.image;
     if (result.status === 'failed' && !failureAllowed(job, result)) this.failures[index] = job.name;
+    else if (result.status === 'skipped' && reused.result.error?.startsWith('skipped because ')) this.failures[index] = this.failures[index] ?? job.name;
+    if (again) await this.observer.jobFinished?.(job, result);
+  }
+
+  /** The unplayed manual or delayed job that holds this one back, through what it waits for. */
+  private heldBy(job: JobSpec, index: number): string | undefined {
+    for (const before of this.prerequisites[index]!) {
+      const hold = this.holds[before];
+      if (hold === undefined) continue;
+      if (this.results[before]!.status === 'created' || holdsBack(this.run.plan.jobs[before]!, job)) return hold;
+    }
+    return undefined;
+  }
+
+  /** Leaves a job waiting (for a person, a clock, or a job that does); true when it does. */
+  private async wait(job: JobSpec, index: number): Promise<boolean> {
+    const result = this.results[index]!;
+    const heldBy = this.heldBy(job, index);
+    if (heldBy !== undefined) {
+      Object.assign(result, { status: 'created', error: `waits for ${heldBy}` });
+    } else if (waitsForTrigger(job) && !this.run.played?.has(job.name)) {
+      const delayed = job.when === 'delayed' && !this.run.unscheduled?.has(job.name);
+      Object.assign(result, { status: delayed ? 'scheduled' : 'manual', error: delayed ? `starts ${formatWait(job.startInSeconds ?? 0)} after it was scheduled` : 'waits for a person to play it' });
+    } else {
+      return false;
+    }
+    this.holds[index] = heldBy ?? job.name;
     await this.observer.jobFinished?.(job, result);
+    return true;
   }
 
   private async runOne(job: JobSpec, index: number, environment: ExecutionEnvironment | undefined, secrets: string[]): Promise<void> {
@@ -249,10 +313,11 @@ class PipelineGraph {
     const skip = reasonToSkip(this.run, job, failedBefore);
     if (skip !== undefined) {
       Object.assign(result, { status: 'skipped', error: skip });
-      if (failedBefore !== undefined && (job.when ?? 'on_success') === 'on_success') this.failures[index] = failedBefore;
+      if (failedBefore !== undefined && afterSuccess(job)) this.failures[index] = failedBefore;
       await this.observer.jobFinished?.(job, result);
       return;
     }
+    if (await this.wait(job, index)) return;
     const outcome = await runJob({ run: { ...this.run, secrets }, environment: environment!, job, result, observer: this.observer, pipelineSignal: this.signal, ledger: this.ledger });
     if (outcome) this.image = outcome;
     if (result.status === 'failed' && !failureAllowed(job, result)) this.failures[index] = job.name;
@@ -298,7 +363,7 @@ export async function runPipeline(
       graph.skipRest('canceled', 'pipeline canceled');
       return finish('canceled');
     }
-    return finish(graph.failedPipeline() ? 'failed' : 'passed');
+    return finish(graph.outcome());
   } finally {
     await environment?.close();
   }

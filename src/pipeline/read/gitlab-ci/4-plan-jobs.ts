@@ -5,7 +5,7 @@ import { slashPattern } from '../../../util/safe-regex.js';
 import { PipelineFileError } from '../pipeline-file-error.js';
 import { instanceVariables } from './3-decide-rules.js';
 import { CACHE_POLICIES, type GitlabArtifacts, type GitlabCache } from './artifacts-cache-schema.js';
-import { DEPLOY_STAGE, GITLAB_CI_FILE, needsOf, type DecidedPipeline, type Mapping, type ReadingContext, type ValidFile } from './gitlab-ci-file.js';
+import { GITLAB_CI_FILE, needsOf, type DecidedPipeline, type Mapping, type ReadingContext, type ValidFile } from './gitlab-ci-file.js';
 import type { GitlabJob } from './gitlab-ci-schema.js';
 import type { Decision } from './job-filters.js';
 
@@ -58,10 +58,11 @@ function allowFailureOf(allowed: GitlabJob['allow_failure']): Pick<ScriptJobSpec
 }
 
 /** What the rule that matched adds to a job: its `when`, `allow_failure` and variables; or why the job is listed but skipped. */
-function decided(job: GitlabJob, decision: Decision, isDeploy: boolean): Partial<ScriptJobSpec> {
-  const skipReason = isDeploy ? 'deploy job: deploys go through /deploy after approval' : decision.run ? undefined : decision.why;
+function decided(job: GitlabJob, decision: Decision, heldForDeploy: string | undefined): Partial<ScriptJobSpec> {
+  const skipReason = heldForDeploy ?? (decision.run ? undefined : decision.why);
   return {
     ...(decision.run ? { when: decision.when, ...allowFailureOf(decision.allowFailure ?? job.allow_failure) } : {}),
+    ...(decision.run && decision.startInSeconds !== undefined ? { startInSeconds: decision.startInSeconds } : {}),
     ...(skipReason ? { skipReason } : {}),
     ...(needsOf(job, decision) ? { needs: needsOf(job, decision)!.map((need) => need.job) } : {}),
   };
@@ -87,7 +88,7 @@ function jobSpec(file: ValidFile, name: string, instance: string, variables: Rec
     afterScript: job.after_script ?? globals.default?.after_script ?? globals.after_script,
     variables: { ...variables, ...(decision.run ? decision.variables : {}) },
     dockerAccess: true,
-    ...decided(job, decision, isDeployJob(job)),
+    ...decided(job, decision, heldForDeploy(job, options)),
     ...(job.timeout === undefined ? {} : { timeoutMs: job.timeout * 1000 }),
     // The schema let only `/…/flags` through.
     ...(job.coverage === undefined ? {} : { coverage: slashPattern(job.coverage)! }),
@@ -98,7 +99,19 @@ function jobSpec(file: ValidFile, name: string, instance: string, variables: Rec
   };
 }
 
-export const isDeployJob = (job: GitlabJob) => (job.stage ?? 'test') === DEPLOY_STAGE || job.environment !== undefined;
+/**
+ * Why a job waits for `/deploy` instead of running in the pipeline, or undefined when it runs
+ * as GitLab runs it: it names an `environment:`, or it is in the stage the project's policy
+ * names its deploy stage (only for projects with environments). A stage called `deploy` means
+ * nothing by itself, as in GitLab.
+ */
+export function heldForDeploy(job: GitlabJob, options: ReadingContext['options']): string | undefined {
+  if (job.environment !== undefined) return 'waits for /deploy: it names an environment, and deploys go through /deploy after approval';
+  if (options.deployStage !== undefined && (job.stage ?? 'test') === options.deployStage) {
+    return `waits for /deploy: it is in the ${options.deployStage} stage, the project's deploy stage in the deploy policy`;
+  }
+  return undefined;
+}
 
 /** Phase 4: a job spec for every instance the rules keep (or list as skipped), in stage order. */
 export function planJobs(file: ValidFile, pipeline: DecidedPipeline, context: ReadingContext): ScriptJobSpec[] {

@@ -1,6 +1,6 @@
 import type { ScriptJobSpec } from '../../plan.js';
 import { repeatedKeys } from '../pipeline-file-error.js';
-import { isDeployJob } from './4-plan-jobs.js';
+import { heldForDeploy } from './4-plan-jobs.js';
 import { isMapping, placeOf, type DecidedPipeline, type Mapping, type ReadingContext, type ValidFile } from './gitlab-ci-file.js';
 import {
   GLOBAL_KEYWORDS,
@@ -83,9 +83,11 @@ export function writeNotes(file: ValidFile, pipeline: DecidedPipeline, planned: 
   }
   // In the file's order, as written.
   const inPipeline = new Set(planned.map((spec) => spec.name));
-  const deployJobs = [...file.instances].flatMap(([name, instances]) => (isDeployJob(file.jobs.get(name)!) ? instances.map((each) => each.name).filter((each) => inPipeline.has(each)) : []));
+  const deployJobs = [...file.instances].flatMap(([name, instances]) =>
+    heldForDeploy(file.jobs.get(name)!, context.options) !== undefined ? instances.map((each) => each.name).filter((each) => inPipeline.has(each)) : [],
+  );
   if (deployJobs.length > 0) {
-    notes.push(`Deploy jobs are not run by pipelines (${quoted(deployJobs)}): deploying is what \`/deploy <sha> <environment>\` does in Slack, after approval.`);
+    notes.push(`Deploy jobs wait for \`/deploy <sha> <environment>\` in Slack, after approval, instead of running in the pipeline: ${quoted(deployJobs)}.`);
   }
   return notes;
 }

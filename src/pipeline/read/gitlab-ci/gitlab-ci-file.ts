@@ -9,8 +9,6 @@ import type { IncludedConfig } from './resolve-includes.js';
 
 export const GITLAB_CI_FILE = '.gitlab-ci.yml';
 
-export const DEPLOY_STAGE = 'deploy';
-
 export type Mapping = Record<string, unknown>;
 
 export function isMapping(value: unknown): value is Mapping {

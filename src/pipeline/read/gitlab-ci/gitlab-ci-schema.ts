@@ -44,6 +44,23 @@ const WhenSchema = z.enum(WHEN_VALUES, { error: `must be one of ${WHEN_VALUES.jo
 const JOB_WHEN_VALUES = WHEN_VALUES.filter((value) => value !== 'never');
 const JobWhenSchema = z.enum(JOB_WHEN_VALUES, { error: `must be one of ${JOB_WHEN_VALUES.join(', ')} (never belongs in rules: use rules: [{ when: never }])` });
 
+/** GitLab's limit on `start_in`. */
+export const MAX_START_IN_SECONDS = 7 * 86_400;
+
+/** A delayed job's `start_in: 30 minutes`, as GitLab writes it (at most a week); seconds in the plan. */
+const StartInSchema = z.string({ error: 'must be a duration such as 30 minutes or 1 day' }).transform((value, context) => {
+  const seconds = parseGitlabDuration(value);
+  if (seconds === undefined) {
+    context.addIssue({ code: 'custom', message: 'must be a duration such as 30 minutes, 2 hours or 1 day' });
+    return z.NEVER;
+  }
+  if (seconds > MAX_START_IN_SECONDS) {
+    context.addIssue({ code: 'custom', message: 'must be at most 1 week, as in GitLab' });
+    return z.NEVER;
+  }
+  return seconds;
+});
+
 const NeedSchema = z.union(
   [
     z.string().min(1).transform((job) => ({ job, optional: false, artifacts: true })),
@@ -80,6 +97,7 @@ const RuleSchema = z.looseObject(
     variables: VariablesSchema.optional(),
     /** Replaces the job's own `needs` when this rule is the one that matches. */
     needs: NeedsSchema.optional(),
+    start_in: StartInSchema.optional(),
   },
   { error: 'must be a mapping with if and when' },
 );
@@ -198,9 +216,24 @@ export const JobSchema = z.looseObject(
     interruptible: z.boolean({ error: 'must be true or false' }).optional(),
     tags: z.array(z.string({ error: 'must be runner tags' }), { error: 'must be a list of runner tags' }).optional(),
     resource_group: z.string({ error: 'must be a name, such as production' }).min(1, { error: 'must be a name, such as production' }).optional(),
+    start_in: StartInSchema.optional(),
   },
   { error: 'must be a mapping with at least script' },
-);
+).superRefine((job, context) => {
+  // GitLab's own checks: a delayed job says how long to wait, and only a delayed one does.
+  const delayedRules = (job.rules ?? []).map((rule, index) => [rule, index] as const).filter(([rule]) => (rule.when ?? job.when) === 'delayed');
+  if (job.when === 'delayed' && job.start_in === undefined && !job.rules) {
+    context.addIssue({ code: 'custom', path: ['start_in'], message: 'is needed with when: delayed: say how long to wait, such as start_in: 30 minutes' });
+  }
+  for (const [rule, index] of delayedRules) {
+    if (rule.start_in === undefined && job.start_in === undefined) {
+      context.addIssue({ code: 'custom', path: ['rules', index, 'start_in'], message: 'is needed with when: delayed: say how long to wait, such as start_in: 30 minutes' });
+    }
+  }
+  if (job.start_in !== undefined && job.when !== 'delayed' && delayedRules.length === 0) {
+    context.addIssue({ code: 'custom', path: ['start_in'], message: 'only goes with when: delayed' });
+  }
+});
 
 /** Keywords that may also sit under `default:`. */
 export const DefaultsSchema = z.looseObject(
@@ -281,9 +314,10 @@ export const SUPPORTED_JOB_KEYWORDS = new Set([
   'interruptible',
   'tags',
   'resource_group',
+  'start_in',
 ]);
 export const SUPPORTED_ARTIFACTS_KEYWORDS = new Set(['paths', 'exclude', 'untracked', 'when', 'expire_in', 'name', 'reports']);
 export const SUPPORTED_REPORTS = new Set(['dotenv']);
 export const SUPPORTED_CACHE_KEYWORDS = new Set(['key', 'paths', 'untracked', 'policy', 'when', 'fallback_keys']);
-export const SUPPORTED_RULE_KEYWORDS = new Set(['if', 'exists', 'changes', 'when', 'allow_failure', 'variables', 'needs']);
+export const SUPPORTED_RULE_KEYWORDS = new Set(['if', 'exists', 'changes', 'when', 'allow_failure', 'variables', 'needs', 'start_in']);
 export const SUPPORTED_REF_FILTER_KEYWORDS = new Set(['refs', 'variables']);

@@ -4,8 +4,16 @@ import { expandVariables } from '../../predefined-variables.js';
 import { compileSafeRegex, slashPattern } from '../../../util/safe-regex.js';
 
 export type Decision =
-  | { run: true; when: 'on_success' | 'on_failure' | 'always'; allowFailure?: boolean; variables?: Record<string, string>; needs?: GitlabJob['needs'] }
-  /** `listed`: shown as a skipped job (a manual one) rather than left out of the pipeline. */
+  | {
+      run: true;
+      when: 'on_success' | 'on_failure' | 'always' | 'manual' | 'delayed';
+      allowFailure?: boolean;
+      variables?: Record<string, string>;
+      needs?: GitlabJob['needs'];
+      /** A delayed job's wait, in seconds. */
+      startInSeconds?: number;
+    }
+  /** `listed`: shown as a skipped job rather than left out of the pipeline. */
   | { run: false; why: string; listed?: boolean };
 
 type RefFilter = NonNullable<GitlabJob['only']>;
@@ -109,23 +117,32 @@ export function decideWorkflow(
  */
 export function decideJob(job: GitlabJob, variables: Record<string, string>, checkout: Checkout = ANY_FILE): Decision {
   const jobWhen = job.when ?? 'on_success';
-  const fromWhen = (when: string, source: string, extra: Omit<Extract<Decision, { run: true }>, 'run' | 'when'> = {}): Decision => {
+  type Extra = Omit<Extract<Decision, { run: true }>, 'run' | 'when'>;
+  const fromWhen = (when: string, source: string, extra: Extra, inRules: boolean): Decision => {
     if (when === 'never') return { run: false, why: `${source} says when: never` };
-    if (when === 'manual' || when === 'delayed') return { run: false, why: `${when} job: Slipway does not run ${when} jobs`, listed: true };
-    return { run: true, when: when as 'on_success', ...extra };
+    // GitLab's defaults: a manual job may fail (it blocks nothing) unless rules made it manual.
+    const allowFailure = extra.allowFailure ?? job.allow_failure ?? (when === 'manual' && !inRules);
+    return { run: true, when: when as 'on_success', ...extra, ...(typeof allowFailure === 'boolean' ? { allowFailure } : {}) };
   };
   if (job.rules) {
     for (const rule of job.rules) {
       if (!ruleMatches(rule, variables, checkout)) continue;
-      return fromWhen(rule.when ?? jobWhen, 'its matching rule', {
-        ...(rule.allow_failure === undefined ? {} : { allowFailure: rule.allow_failure }),
-        ...(rule.variables ? { variables: rule.variables } : {}),
-        ...(rule.needs ? { needs: rule.needs } : {}),
-      });
+      const startIn = rule.start_in ?? job.start_in;
+      return fromWhen(
+        rule.when ?? jobWhen,
+        'its matching rule',
+        {
+          ...(rule.allow_failure === undefined ? {} : { allowFailure: rule.allow_failure }),
+          ...(rule.variables ? { variables: rule.variables } : {}),
+          ...(rule.needs ? { needs: rule.needs } : {}),
+          ...(startIn === undefined ? {} : { startInSeconds: startIn }),
+        },
+        true,
+      );
     }
     return { run: false, why: 'no rule matches this pipeline' };
   }
   if (job.only && !filterMatches(job.only, variables)) return { run: false, why: '`only` does not match this pipeline' };
   if (job.except && filterMatches(job.except, variables)) return { run: false, why: '`except` matches this pipeline' };
-  return fromWhen(jobWhen, 'the job');
+  return fromWhen(jobWhen, 'the job', job.start_in === undefined ? {} : { startInSeconds: job.start_in }, false);
 }

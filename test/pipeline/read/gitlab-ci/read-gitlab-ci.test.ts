@@ -31,12 +31,15 @@ describe('.gitlab-ci.yml of the common docker:dind shape', () => {
     expect(jobs[1]!.variables).toEqual({ DOCKER_DRIVER: 'overlay2', DOCKER_TLS_CERTDIR: '' });
   });
 
-  it('leaves the deploy stage to /deploy and says so, with nothing reported as ignored', () => {
-    expect(jobs[2]!.skipReason).toBe('deploy job: deploys go through /deploy after approval');
-    expect(jobs[0]!.skipReason).toBeUndefined();
-    expect(plan.notes).toEqual([
-      'Deploy jobs are not run by pipelines (`deploy`): deploying is what `/deploy <sha> <environment>` does in Slack, after approval.',
-    ]);
+  it('runs a stage called deploy as GitLab does, with nothing reported as ignored', () => {
+    expect(jobs.map((job) => job.skipReason)).toEqual([undefined, undefined, undefined]);
+    expect(plan.notes).toEqual([]);
+  });
+
+  it('leaves the deploy stage to /deploy when the project’s policy names it (a project with environments), and says so', () => {
+    const held = parseGitlabCiFile(fixture('tornado.gitlab-ci.yml'), onMain, { deployStage: 'deploy' });
+    expect(held.jobs.map((job) => job.skipReason)).toEqual([undefined, undefined, "waits for /deploy: it is in the deploy stage, the project's deploy stage in the deploy policy"]);
+    expect(held.notes).toEqual(['Deploy jobs wait for `/deploy <sha> <environment>` in Slack, after approval, instead of running in the pipeline: `deploy`.']);
   });
 });
 
@@ -55,13 +58,13 @@ describe('variations', () => {
     expect(jobs[2]!.image).toBe('docker:24.0');
     expect(jobs[2]!.services).toBeUndefined();
     expect(jobs[2]!.variables.IMAGE).toBe('$CI_REGISTRY_IMAGE:$CI_COMMIT_REF_SLUG');
-    expect(jobs[3]!.skipReason).toBe('manual job: Slipway does not run manual jobs');
-    expect(jobs[4]!.skipReason).toMatch(/^deploy job/);
+    expect([jobs[3]!.when, jobs[3]!.allowFailure, jobs[3]!.skipReason]).toEqual(['manual', true, undefined]);
+    expect(jobs[4]!.skipReason).toBe('waits for /deploy: it names an environment, and deploys go through /deploy after approval');
     expect(plan.notes).toEqual([
       'Ignored keywords (Slipway does not support them): `artifacts:reports:junit` (test).',
       '`DOCKER_HOST` from the file is replaced: every job reaches the pipeline’s own Docker daemon through the `DOCKER_HOST` Slipway sets.',
       'Not in this pipeline: `nightly` (`only` does not match this pipeline).',
-      'Deploy jobs are not run by pipelines (`deploy`): deploying is what `/deploy <sha> <environment>` does in Slack, after approval.',
+      'Deploy jobs wait for `/deploy <sha> <environment>` in Slack, after approval, instead of running in the pipeline: `deploy`.',
     ]);
     // `lint` asks for a `docker` runner: the pipeline goes to a Docker host with that tag, or an untagged one.
     expect(plan.tags).toEqual(['docker']);
@@ -90,7 +93,7 @@ notify: { stage: .post, script: [x], when: on_failure }
     );
     expect(plan.jobs.map((job) => [job.name, job.stage, job.when, job.skipReason])).toEqual([
       ['main-only', 'test', 'on_success', undefined],
-      ['cleanup', 'deploy', 'always', 'deploy job: deploys go through /deploy after approval'],
+      ['cleanup', 'deploy', 'always', undefined],
       ['notify', '.post', 'on_failure', undefined],
     ]);
   });
