@@ -45,20 +45,25 @@ export function branchPush(push: { target: ForgeTarget; deliveryId: string; ref:
   };
 }
 
-/** `/slipway retry` or `/slipway cancel` at the start of a comment; anything else after `/slipway` asks for help. */
-export function commentCommand(body: string): ForgeCommand['action'] | undefined {
-  const match = /^\s*\/slipway(?:\s+(\S+))?/.exec(body);
+/**
+ * `/slipway retry`, `/slipway cancel` or `/slipway play <job>` at the start of a comment; anything
+ * else after `/slipway` asks for help. A job name runs to the end of its line (GitLab's may hold spaces).
+ */
+export function commentCommand(body: string): Pick<ForgeCommand, 'action' | 'job'> | undefined {
+  const match = /^\s*\/slipway(?:[ \t]+(\S+))?(?:[ \t]+([^\r\n]*))?/.exec(body);
   if (!match) return undefined;
   const word = match[1]?.toLowerCase();
-  return word === 'retry' || word === 'cancel' ? word : 'help';
+  const job = match[2]?.trim();
+  if (word === 'play') return job ? { action: 'play', job } : { action: 'help' };
+  return word === 'retry' || word === 'cancel' ? { action: word } : { action: 'help' };
 }
 
 /** A merge/pull request comment: a command when it starts with `/slipway`, ignored otherwise. */
 export function commentOn(comment: { target: ForgeTarget; deliveryId: string; body: string; by: ForgeCommand['by']; changeRequest: number; commentId?: number }): ParsedWebhook {
-  const action = commentCommand(comment.body);
-  if (!action) return { kind: 'ignored', reason: 'the comment is not a /slipway command' };
+  const asked = commentCommand(comment.body);
+  if (!asked) return { kind: 'ignored', reason: 'the comment is not a /slipway command' };
   return {
     kind: 'command',
-    command: { target: comment.target, deliveryId: comment.deliveryId, action, by: comment.by, changeRequest: comment.changeRequest, sha: null, via: 'comment', ...(comment.commentId === undefined ? {} : { commentId: comment.commentId }) },
+    command: { target: comment.target, deliveryId: comment.deliveryId, ...asked, by: comment.by, changeRequest: comment.changeRequest, sha: null, via: 'comment', ...(comment.commentId === undefined ? {} : { commentId: comment.commentId }) },
   };
 }

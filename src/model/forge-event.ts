@@ -29,7 +29,9 @@ export interface ForgeCommand {
   target: ForgeTarget;
   deliveryId: string;
   /** `help` for a `/slipway` word Slipway does not know. */
-  action: 'retry' | 'cancel' | 'help';
+  action: 'retry' | 'cancel' | 'play' | 'help';
+  /** The job `play` names, as written. */
+  job?: string;
   /** Who asked, as the forge names them. */
   by: { id: string; login: string };
   /** The change request it was asked on (comments), or the commit (checks). */

@@ -66,12 +66,16 @@ function details(job: JobView, pipeline: PipelineView): string {
     const reference = image.digest ? `\`${image.ref}\` \`${image.digest}\`` : `\`${image.ref}\` (not pushed)`;
     return [cache, reference].filter(Boolean).join(' · ');
   }
-  return [job.coverage === null ? '' : `coverage ${job.coverage}%`, job.error ?? ''].filter(Boolean).join(' · ');
+  const played = job.playedBy ? `played by ${job.playedBy}` : '';
+  return [job.coverage === null ? '' : `coverage ${job.coverage}%`, job.error ?? '', played].filter(Boolean).join(' · ');
 }
+
+/** Jobs that have not run and wait for something. */
+const WAITING = new Set<JobView['status']>(['manual', 'scheduled', 'created']);
 
 /** ` in 4.2s` for a job that ran; nothing for one that did not. */
 function ranFor(job: JobView): string {
-  return job.durationMs !== null && job.status !== 'skipped' && job.status !== 'pending' ? ` in ${formatDuration(job.durationMs)}` : '';
+  return job.durationMs !== null && job.status !== 'skipped' && job.status !== 'pending' && !WAITING.has(job.status) ? ` in ${formatDuration(job.durationMs)}` : '';
 }
 
 function jobTable(pipeline: PipelineView): string[] {
@@ -90,8 +94,25 @@ function nextSteps(pipeline: PipelineView): string[] {
   }
   const builtBySlipway = pipeline.jobs.some((job) => job.kind === 'build');
   if (pipeline.image?.digest && !builtBySlipway) lines.push(`Image pushed by the pipeline: \`${pipeline.image.ref}\` \`${pipeline.image.digest}\``);
+  lines.push(...waitingJobs(pipeline));
   if (pipeline.status === 'passed' && pipeline.image?.digest) {
     lines.push(`Deploy this commit from Slack with \`/deploy ${pipeline.sha.slice(0, 12)} <environment>\`.`);
+  }
+  return lines;
+}
+
+/** What a person can do about jobs that wait for them: how to play each, when each delayed one starts. */
+function waitingJobs(pipeline: PipelineView): string[] {
+  const lines: string[] = [];
+  for (const job of pipeline.jobs) {
+    const held = pipeline.jobs.filter((other) => other.status === 'created' && other.error === `waits for ${job.name}`).map((other) => `\`${other.name}\``);
+    const holding = held.length > 0 ? ` (${held.join(', ')} ${held.length === 1 ? 'waits' : 'wait'} for it)` : '';
+    if (job.status === 'manual') {
+      lines.push(`⏸️ \`${job.name}\` waits to be played${holding}: comment \`/slipway play ${job.name}\` or press Play on the pipeline page (write access to the project).`);
+    } else if (job.status === 'scheduled' && job.scheduledAt) {
+      const at = new Date(job.scheduledAt).toISOString().replace('T', ' ').slice(0, 16);
+      lines.push(`⏰ \`${job.name}\` starts at ${at} UTC${holding}: comment \`/slipway play ${job.name}\` to start it now, or use Run now or Unschedule on the pipeline page.`);
+    }
   }
   return lines;
 }

@@ -16,10 +16,10 @@ export interface CommandHandlerOptions {
   logger: Logger;
 }
 
-const asked = (command: ForgeCommand) => (command.via === 'checks' ? 'Re-run' : `/slipway ${command.action}`);
+const asked = (command: ForgeCommand) => (command.via === 'checks' ? 'Re-run' : `/slipway ${command.action}${command.job ? ` ${command.job}` : ''}`);
 
 /**
- * `/slipway retry|cancel` in a merge/pull request comment, and GitHub's Re-run of a check.
+ * `/slipway retry|cancel|play <job>` in a merge/pull request comment, and GitHub's Re-run of a check.
  * The person needs write access (asked of the forge); the answer, done or refused and why,
  * appears in the one Slipway comment. A redelivery does nothing twice.
  */
@@ -42,7 +42,9 @@ export function createCommandHandler(options: CommandHandlerOptions): HandleComm
     };
     const refused = (reason: string) => answer(pipelineId, `@${command.by.login}: ${asked(command)} was refused: ${reason}.`, { outcome: 'refused', reason });
 
-    if (command.action === 'help') return refused('Slipway knows `/slipway retry` (run the newest pipeline again) and `/slipway cancel` (stop it)');
+    if (command.action === 'help') {
+      return refused('Slipway knows `/slipway retry` (run the newest pipeline again), `/slipway cancel` (stop it) and `/slipway play <job>` (run a manual job, or a delayed one now)');
+    }
     const forge = options.forges.get(target.forge);
     const access = forge
       ? await forge.accessOf(target, command.by).catch((error: unknown) => {
@@ -53,6 +55,11 @@ export function createCommandHandler(options: CommandHandlerOptions): HandleComm
     if (access === 'unknown') return refused(`${target.forge} could not be asked whether you may; try again in a minute`);
     if (access !== 'write') return refused(`it takes write access to ${target.project}`);
 
+    if (command.action === 'play') {
+      const played = await options.control.play(pipelineId, command.job!, `${command.by.login} (${target.forge} comment)`);
+      if (!played.ok) return refused(played.reason);
+      return answer(pipelineId, `${command.job} played by @${command.by.login} (${asked(command)}).`, { outcome: 'done', pipelineId });
+    }
     if (command.action === 'cancel') {
       const canceled = await options.control.cancel(pipelineId, `${command.by.login} (${asked(command)})`);
       if (!canceled.ok) return refused(canceled.reason);

@@ -23,6 +23,13 @@ export interface JobView {
   /** ISO times. */
   startedAt: string | null;
   finishedAt: string | null;
+  /** How it starts: by itself, when a person plays it, or after a delay. */
+  trigger: 'automatic' | 'manual' | 'delayed';
+  /** Who played it (a manual job, or a delayed one started early), and when (ISO). */
+  playedBy: string | null;
+  playedAt: string | null;
+  /** When a delayed job starts (ISO), while it is scheduled. */
+  scheduledAt: string | null;
 }
 
 /** A pipeline in a list: no jobs, no logs. */
@@ -91,6 +98,18 @@ export interface PipelineView {
 
 type Row = PipelineRow;
 
+/** Pipeline `p`'s jobs as `JobView`s, in the plan's order. */
+const JOBS_OF_P = `coalesce((SELECT json_agg(json_build_object('id', j.id, 'name', j.name, 'stage', j.stage, 'needs', j.needs, 'kind', j.kind, 'status', j.status,
+                                                 'startedAt', j.started_at, 'finishedAt', j.finished_at,
+                                                 'exitCode', j.exit_code, 'error', j.error, 'durationMs', j.duration_ms,
+                                                 'coverage', j.coverage, 'trigger', j.trigger, 'playedBy', j.played_by,
+                                                 'playedAt', j.played_at, 'scheduledAt', j.scheduled_at,
+                                                 'artifacts', (SELECT json_build_object('digest', a.digest, 'size', a.size, 'files', a.files,
+                                                                                        'name', a.name, 'expiresAt', a.expires_at)
+                                                                 FROM job_artifacts a WHERE a.job_id = j.id))
+                               ORDER BY j.position)
+                 FROM jobs j WHERE j.pipeline_id = p.id), '[]')`;
+
 /** Pipelines as pages and reports read them. */
 function pipelineViews(pool: Pool) {
   return {
@@ -98,15 +117,7 @@ function pipelineViews(pool: Pool) {
     async get(pipelineId: number): Promise<PipelineView | null> {
       const { rows } = await pool.query<Row & { jobs: JobView[]; superseded: Array<{ id: number; sha: string }> }>(
         `SELECT p.*,
-                coalesce((SELECT json_agg(json_build_object('id', j.id, 'name', j.name, 'stage', j.stage, 'needs', j.needs, 'kind', j.kind, 'status', j.status,
-                                                            'startedAt', j.started_at, 'finishedAt', j.finished_at,
-                                                            'exitCode', j.exit_code, 'error', j.error, 'durationMs', j.duration_ms,
-                                                            'coverage', j.coverage,
-                                                            'artifacts', (SELECT json_build_object('digest', a.digest, 'size', a.size, 'files', a.files,
-                                                                                                   'name', a.name, 'expiresAt', a.expires_at)
-                                                                            FROM job_artifacts a WHERE a.job_id = j.id))
-                                          ORDER BY j.position)
-                            FROM jobs j WHERE j.pipeline_id = p.id), '[]') AS jobs,
+                ${JOBS_OF_P} AS jobs,
                 coalesce((SELECT json_agg(json_build_object('id', o.id, 'sha', o.sha) ORDER BY o.id)
                             FROM pipelines o WHERE o.superseded_by = p.id), '[]') AS superseded
            FROM pipelines p WHERE p.id = $1`,

@@ -11,14 +11,29 @@ const LIVE_SCRIPT = `
   var live = document.currentScript.dataset;
   var source = new EventSource(live.events + '?cursor=' + encodeURIComponent(live.cursor));
   var sections = {};
+  var WAITING = { manual: true, scheduled: true, created: true };
   function setBadge(id, status) {
     var holder = document.getElementById(id);
     if (!holder) return false;
     var badge = holder.querySelector('.badge');
+    // A job that stops or starts waiting changes its buttons and times: the page is drawn again.
+    if (badge.textContent !== status && (WAITING[badge.textContent] || WAITING[status])) return false;
     badge.className = 'badge ' + status;
     badge.textContent = status;
     return true;
   }
+  // A delayed job's countdown, from the time the server gave.
+  function tick() {
+    document.querySelectorAll('[data-countdown]').forEach(function (element) {
+      var left = Math.round((Date.parse(element.dataset.countdown) - Date.now()) / 1000);
+      var parts = [[86400, 'd'], [3600, 'h'], [60, 'm'], [1, 's']].filter(function (unit) { return left >= unit[0]; }).map(function (unit) {
+        var amount = Math.floor(left / unit[0]); left -= amount * unit[0]; return amount + unit[1];
+      });
+      element.textContent = parts.length ? '(in ' + parts.join(' ') + ')' : '(any moment now)';
+    });
+  }
+  tick();
+  setInterval(tick, 1000);
   source.addEventListener('log', function (event) {
     var data = JSON.parse(event.data);
     var pre = document.getElementById('log-' + data.job);

@@ -60,19 +60,32 @@ interface Logs {
   serviceLogs: Map<number, ServiceLog[]>;
 }
 
+/** The buttons a person with write access has on a job: Retry a failed one, Play a manual one, Run now or Unschedule a delayed one. */
+function jobActions(pipeline: PipelineView, job: JobView, viewer: Viewer, access: ForgeAccess): SafeHtml {
+  if (!allows(access, 'write')) return html``;
+  const button = (action: 'retry' | 'play' | 'unschedule', label: string) =>
+    html` <form class="inline" method="post" action="/pipelines/${pipeline.id}/jobs/${job.id}/${action}"><input type="hidden" name="csrf" value="${viewer.csrf ?? ''}"><button class="action" id="${action}-${job.id}">${label}</button></form>`;
+  if (job.status === 'manual') return button('play', `Play ${job.name}`);
+  if (job.status === 'scheduled') return html`${button('play', 'Run now')}${button('unschedule', 'Unschedule')}`;
+  return isFinished(pipeline.status) && (job.status === 'failed' || job.status === 'canceled') ? button('retry', `Retry ${job.name}`) : html``;
+}
+
+/** When it ran; or, for a job that waits, what for: a person, or a time (counted down on the page). */
+function jobTiming(job: JobView): SafeHtml {
+  const played = job.playedBy ? html` · played by ${job.playedBy} at ${when(job.playedAt)}` : '';
+  if (job.status === 'scheduled' && job.scheduledAt) return html`starts at ${when(job.scheduledAt)} <span data-countdown="${job.scheduledAt}"></span>`;
+  if (job.status === 'manual') return html`waits for a person with write access to play it${played}`;
+  return html`started ${when(job.startedAt)}, finished ${when(job.finishedAt)}${job.durationMs === null ? '' : ` (${formatDuration(job.durationMs)})`}${played}`;
+}
+
 function renderPage(context: WebContext, viewer: Viewer, access: ForgeAccess, pipeline: PipelineView, { logs, seqs, serviceLogs }: Logs): SafeHtml {
   const links = forgeLinks(context.forgeWeb, pipeline.forge, pipeline.project);
   const link = (href: string | undefined, text: SafeHtml | string) => (href ? html`<a href="${href}">${text}</a>` : html`${text}`);
-  const retryJob = (job: JobView) =>
-    allows(access, 'write') && isFinished(pipeline.status) && (job.status === 'failed' || job.status === 'canceled')
-      ? html` <form class="inline" method="post" action="/pipelines/${pipeline.id}/jobs/${job.id}/retry"><input type="hidden" name="csrf" value="${viewer.csrf ?? ''}"><button class="action" id="retry-${job.id}">Retry ${job.name}</button></form>`
-      : '';
   const jobs = pipeline.jobs.map((job) => {
-    const timing = html`started ${when(job.startedAt)}, finished ${when(job.finishedAt)}${job.durationMs === null ? '' : ` (${formatDuration(job.durationMs)})`}`;
     return html`<section class="job" id="job-${job.id}"><h2>${job.name} <span id="status-${job.id}">${badge(job.status)}</span>${
       job.coverage === null ? '' : html` <span class="muted">coverage ${job.coverage}%</span>`
-    } <a class="muted" href="/pipelines/${pipeline.id}/jobs/${job.id}/log">raw log</a>${retryJob(job)}</h2>
-      <p class="muted">${timing}</p>${job.error ? html`<p class="error">${job.error}</p>` : ''}${renderArtifacts(pipeline, job)}
+    } <a class="muted" href="/pipelines/${pipeline.id}/jobs/${job.id}/log">raw log</a>${jobActions(pipeline, job, viewer, access)}</h2>
+      <p class="muted">${jobTiming(job)}</p>${job.error ? html`<p class="${job.status === 'failed' ? 'error' : 'muted'}">${job.error}</p>` : ''}${renderArtifacts(pipeline, job)}
       ${logBlock(job.id, logLines(logs.get(job.id) ?? '', logConverter()))}${renderServiceLogs(serviceLogs.get(job.id) ?? [])}</section>`;
   });
   const image = pipeline.image

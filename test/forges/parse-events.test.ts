@@ -61,6 +61,10 @@ describe('GitLab hooks as forge-neutral events', () => {
       command: { target: { forge: 'gitlab', project: 'team/app', apiContext: { projectId: 14 } }, deliveryId: 'n1', action: 'cancel', by: { id: '3', login: 'dora' }, changeRequest: 6, sha: null, via: 'comment', commentId: cancel.object_attributes.id },
     });
     expect(parseGitlabEvent('Note Hook', 'n2', note('/slipway'))).toMatchObject({ kind: 'command', command: { action: 'help' } });
+    // A job's name runs to the end of the line: GitLab's may hold spaces.
+    expect(parseGitlabEvent('Note Hook', 'n6', note('/slipway play deploy review 1/2\nthanks!'))).toMatchObject({ kind: 'command', command: { action: 'play', job: 'deploy review 1/2' } });
+    expect(parseGitlabEvent('Note Hook', 'n7', note('/slipway play'))).toMatchObject({ kind: 'command', command: { action: 'help' } });
+    expect((parseGitlabEvent('Note Hook', 'n8', note('/slipway retry')) as { command: object }).command).not.toHaveProperty('job');
     expect(parseGitlabEvent('Note Hook', 'n3', note('please /slipway retry'))).toEqual({ kind: 'ignored', reason: 'the comment is not a /slipway command' });
     expect(parseGitlabEvent('Note Hook', 'n4', onCommit)).toEqual({ kind: 'ignored', reason: 'the comment is not on a merge request' });
     expect(parseGitlabEvent('Note Hook', 'n5', { ...note('/slipway retry'), user: { id: 3, username: 'bad\u0000name' } })).toMatchObject({ kind: 'invalid', reason: expect.stringMatching(/^Note Hook body: user\.username must not contain control characters/) });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COMMENT_MARKER, commitStatusFor, renderComment } from '../../src/report/render-comment.js';
-import type { PipelineView } from '../../src/store/pipeline-views.js';
+import type { JobView, PipelineView } from '../../src/store/pipeline-views.js';
 
 function pipeline(overrides: Partial<PipelineView> = {}): PipelineView {
   return {
@@ -25,8 +25,8 @@ function pipeline(overrides: Partial<PipelineView> = {}): PipelineView {
     startedAt: new Date(0),
     finishedAt: new Date(65_000),
     jobs: [
-      { id: 1, name: 'test', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'failed', exitCode: 1, error: 'the script exited with code 1', durationMs: 4200, coverage: null, artifacts: null },
-      { id: 2, name: 'build', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'build', status: 'skipped', exitCode: null, error: 'skipped because test failed', durationMs: 0, coverage: null, artifacts: null },
+      { id: 1, name: 'test', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'failed', exitCode: 1, error: 'the script exited with code 1', durationMs: 4200, coverage: null, artifacts: null, trigger: 'automatic', playedBy: null, playedAt: null, scheduledAt: null },
+      { id: 2, name: 'build', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'build', status: 'skipped', exitCode: null, error: 'skipped because test failed', durationMs: 0, coverage: null, artifacts: null, trigger: 'automatic', playedBy: null, playedAt: null, scheduledAt: null },
     ],
     superseded: [],
     ...overrides,
@@ -81,19 +81,53 @@ describe('the MR comment', () => {
       planNotes: ['Ignored keywords (Slipway does not support them): `cache` (top level).', 'Unsupported services, not started: `postgres:15` (test).'],
       image: { ref: '127.0.0.1:5000/group/app:aaaaaaaa', digest: `sha256:${'d'.repeat(64)}`, cachedSteps: 0, totalSteps: 0 },
       jobs: [
-        { id: 1, name: 'test', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'passed', exitCode: 0, error: null, durationMs: 4200, coverage: 87.5, artifacts: null },
-        { id: 2, name: 'build', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'passed', exitCode: 0, error: null, durationMs: 9000, coverage: null, artifacts: null },
-        { id: 3, name: 'deploy', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'skipped', exitCode: null, error: 'deploy job: deploys go through /deploy after approval', durationMs: 0, coverage: null, artifacts: null },
+        { id: 1, name: 'test', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'passed', exitCode: 0, error: null, durationMs: 4200, coverage: 87.5, artifacts: null, trigger: 'automatic', playedBy: null, playedAt: null, scheduledAt: null },
+        { id: 2, name: 'build', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'passed', exitCode: 0, error: null, durationMs: 9000, coverage: null, artifacts: null, trigger: 'automatic', playedBy: null, playedAt: null, scheduledAt: null },
+        { id: 3, name: 'deploy', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'skipped', exitCode: null, error: 'waits for /deploy: it names an environment, and deploys go through /deploy after approval', durationMs: 0, coverage: null, artifacts: null, trigger: 'automatic', playedBy: null, playedAt: null, scheduledAt: null },
       ],
     });
 
     const body = renderComment({ pipeline: view, logTails: new Map(), pipelineUrl: 'u', maxLength: 65_536 });
 
     expect(body).toContain('<details open><summary>Notes on .gitlab-ci.yml</summary>\n\n- Ignored keywords (Slipway does not support them): `cache` (top level).\n- Unsupported services, not started: `postgres:15` (test).\n');
-    expect(body).toContain('| deploy | ⏭️ skipped |  | deploy job: deploys go through /deploy after approval |');
+    expect(body).toContain('| deploy | ⏭️ skipped |  | waits for /deploy: it names an environment, and deploys go through /deploy after approval |');
     expect(body).toContain('| test | ✅ passed | 4.2s | coverage 87.5% |');
     expect(body).toContain(`Image pushed by the pipeline: \`127.0.0.1:5000/group/app:aaaaaaaa\` \`sha256:${'d'.repeat(64)}\``);
     expect(body).toContain('Deploy this commit from Slack with `/deploy aaaaaaaaaaaa <environment>`.');
+  });
+
+  it('says what waits for a person, how to play it, and when a delayed job starts', () => {
+    const waiting = (id: number, name: string, status: 'manual' | 'scheduled' | 'created' | 'passed', extra: Partial<JobView> = {}): JobView => ({
+      ...pipeline().jobs[0]!,
+      id,
+      name,
+      status,
+      exitCode: null,
+      durationMs: null,
+      error: status === 'passed' ? null : status === 'created' ? 'waits for review' : 'waits for a person to play it',
+      ...extra,
+    });
+    const view = pipeline({
+      status: 'blocked',
+      finishedAt: null,
+      jobs: [
+        waiting(1, 'test', 'passed', { durationMs: 1200, playedBy: 'alice (gitlab)', error: null }),
+        waiting(2, 'review', 'manual', { trigger: 'manual' }),
+        waiting(3, 'canary', 'scheduled', { trigger: 'delayed', scheduledAt: '2026-12-05T01:30:00.000Z', error: 'starts 30m after it was scheduled' }),
+        waiting(4, 'release', 'created'),
+      ],
+    });
+
+    const body = renderComment({ pipeline: view, logTails: new Map(), pipelineUrl: 'u', maxLength: 65_536 });
+
+    expect(body).toContain('### ⏸️ Slipway: pipeline blocked: a manual job waits to be played');
+    expect(body).toContain('| test | ✅ passed | 1.2s | played by alice (gitlab) |');
+    expect(body).toContain('| review | ⏸️ manual |  | waits for a person to play it |');
+    expect(body).toContain('| release | ⏳ created |  | waits for review |');
+    expect(body).toContain('⏸️ `review` waits to be played (`release` waits for it): comment `/slipway play review` or press Play on the pipeline page (write access to the project).');
+    expect(body).toContain('⏰ `canary` starts at 2026-12-05 01:30 UTC: comment `/slipway play canary` to start it now, or use Run now or Unschedule on the pipeline page.');
+    expect(commitStatusFor(view, 'u')).toMatchObject({ state: 'pending', description: 'pipeline blocked: a manual job waits to be played' });
+    expect(commitStatusFor(view, 'u').checks.jobs.map((check) => check.state)).toEqual(['success', 'waiting', 'waiting', 'waiting']);
   });
 
   it('escapes table cells so an error message cannot break the table', () => {

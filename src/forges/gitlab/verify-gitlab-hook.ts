@@ -69,7 +69,8 @@ async function verifyCommand(command: ForgeCommand, facts: GitlabFacts): Promise
   if (!note) return { kind: 'refused', reason: `GitLab has no note ${command.commentId} on !${command.changeRequest} of ${project.path}, yet the hook names it` };
   if (String(note.authorId) !== command.by.id) return { kind: 'refused', reason: `the hook says user ${command.by.id} wrote note ${command.commentId}, but GitLab says user ${note.authorId} did` };
   // What the note says on GitLab is the command, whatever the hook's copy says.
-  const action = commentCommand(note.body);
-  if (!action) return { kind: 'ignored', reason: 'the note on GitLab is not a /slipway command' };
-  return { kind: 'command', command: { ...command, action } };
+  const asked = commentCommand(note.body);
+  if (!asked) return { kind: 'ignored', reason: 'the note on GitLab is not a /slipway command' };
+  const { job: _hooksJob, ...rest } = command;
+  return { kind: 'command', command: { ...rest, ...asked } };
 }
