@@ -25,8 +25,9 @@ export async function insertPipeline(
   const jobIds: number[] = [];
   for (const [position, job] of (options.jobs ?? []).entries()) {
     const inserted = await db.query<{ id: string }>(
-      `INSERT INTO jobs (pipeline_id, name, kind, stage, position, status, needs, started_at, finished_at, duration_ms)
-       VALUES ($1, $2, 'script', $3, $4, $5, $6, CASE WHEN $5 <> 'pending' THEN now() - interval '42 seconds' END,
+      `INSERT INTO jobs (pipeline_id, name, kind, stage, position, status, needs, trigger, started_at, finished_at, duration_ms)
+       VALUES ($1, $2, 'script', $3, $4, $5, $6, CASE $5 WHEN 'manual' THEN 'manual' WHEN 'scheduled' THEN 'delayed' ELSE 'automatic' END,
+               CASE WHEN $5 NOT IN ('pending', 'manual', 'scheduled', 'created') THEN now() - interval '42 seconds' END,
                CASE WHEN $5 IN ('passed', 'failed', 'canceled') THEN now() END, CASE WHEN $5 IN ('passed', 'failed', 'canceled') THEN 42000 END) RETURNING id`,
       [id, job.name, job.stage ?? 'test', position, job.status ?? 'pending', job.needs ?? null],
     );

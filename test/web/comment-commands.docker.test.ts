@@ -73,8 +73,39 @@ describe('/slipway retry and cancel in merge request comments, and GitHub’s Re
       [retried.pipelineId, 'canceled', 'retry'],
     ]);
     expect(await cancel.json()).toEqual({ outcome: 'done', pipelineId: retried.pipelineId });
-    expect(await help.json()).toEqual({ outcome: 'refused', reason: 'Slipway knows `/slipway retry` (run the newest pipeline again) and `/slipway cancel` (stop it)' });
+    expect(await help.json()).toEqual({
+      outcome: 'refused',
+      reason: 'Slipway knows `/slipway retry` (run the newest pipeline again), `/slipway cancel` (stop it) and `/slipway play <job>` (run a manual job, or a delayed one now)',
+    });
     expect([chatter.status, await chatter.json()]).toEqual([202, { outcome: 'ignored', reason: 'the comment is not a /slipway command' }]);
+  });
+
+  it('plays a manual job for a developer, in the same pipeline, and refuses a reader and a job that does not wait', async () => {
+    const blocked = await insertPipeline(lab.db, {
+      project: 'group/app',
+      projectId: 55,
+      status: 'blocked',
+      changeRequest: 5,
+      jobs: [{ name: 'build', status: 'passed' }, { name: 'approve prod', status: 'manual', stage: 'review' }, { name: 'release', status: 'created', stage: 'release' }],
+    });
+    const note = (text: string, user: typeof DEVELOPER) => gitlabNote({ project: 'group/app', projectId: 55, iid: 5, note: text, user });
+
+    const reader = await postGitlab(lab.base, 'Note Hook', note('/slipway play approve prod', REPORTER));
+    const notWaiting = await postGitlab(lab.base, 'Note Hook', note('/slipway play build', DEVELOPER));
+    const played = await postGitlab(lab.base, 'Note Hook', note('/slipway play approve prod', DEVELOPER));
+
+    expect(await reader.json()).toEqual({ outcome: 'refused', reason: 'it takes write access to group/app' });
+    expect(await notWaiting.json()).toEqual({ outcome: 'refused', reason: 'build is passed, not waiting to be played: only a manual job, or a delayed one before its time, is' });
+    expect(await played.json()).toEqual({ outcome: 'done', pipelineId: blocked.id });
+    await commentSays(gitlab, 'approve prod played by @dev-dora (/slipway play approve prod).');
+    const { rows } = await lab.db.query<{ name: string; status: string; played_by: string | null }>('SELECT name, status, played_by FROM jobs WHERE pipeline_id = $1 ORDER BY position', [blocked.id]);
+    expect(rows).toEqual([
+      { name: 'build', status: 'passed', played_by: null },
+      { name: 'approve prod', status: 'pending', played_by: 'dev-dora (gitlab comment)' },
+      { name: 'release', status: 'created', played_by: null },
+    ]);
+    // The same pipeline is queued again (no worker runs in this file): no new one is made.
+    expect((await pipelines('group/app')).filter((row) => Number(row.id) >= blocked.id).map((row) => [Number(row.id), row.status])).toEqual([[blocked.id, 'queued']]);
   });
 
   it('answers a pull request comment on GitHub the same way', async () => {

@@ -176,6 +176,42 @@ describe('the web UI behind GitLab’s permissions', () => {
     expect(retried).toEqual({ project: 'group/app', sha: app.sha, ref: 'main', status: 'queued', event: 'retry' });
   });
 
+  it('shows Play to a developer and not to a reader, refuses a reader’s play, and plays, runs now or unschedules for a developer', async () => {
+    const paused = await insertPipeline(lab.db, {
+      project: 'group/app',
+      projectId: 101,
+      status: 'scheduled',
+      ref: 'feature/waits',
+      jobs: [{ name: 'approve', status: 'manual' }, { name: 'canary', status: 'scheduled' }, { name: 'later', status: 'scheduled' }],
+    });
+    await lab.db.query(`UPDATE jobs SET scheduled_at = now() + interval '1 hour' WHERE pipeline_id = $1 AND status = 'scheduled'`, [paused.id]);
+    const [approve, canary, later] = paused.jobIds;
+    const readerPage = await (await fetch(`${base}/pipelines/${paused.id}`, { headers: reader.headers() })).text();
+    const writerPage = await (await fetch(`${base}/pipelines/${paused.id}`, { headers: writer.headers() })).text();
+    const readerPlay = await postForm(base, `/pipelines/${paused.id}/jobs/${approve}/play`, reader);
+
+    expect(readerPage).not.toContain('>Play approve</button>');
+    expect(writerPage).toContain(`<button class="action" id="play-${approve}">Play approve</button>`);
+    expect(writerPage).toContain(`<button class="action" id="play-${canary}">Run now</button>`);
+    expect(writerPage).toContain(`<button class="action" id="unschedule-${canary}">Unschedule</button>`);
+    expect(writerPage).toMatch(/starts at <time datetime="[^"]+">[^<]+ UTC<\/time> <span data-countdown="[^"]+"><\/span>/);
+    expect([readerPlay.status, await readerPlay.json()]).toEqual([403, { error: 'you may read group/app but not play its jobs: that takes write access on gitlab' }]);
+
+    const unschedule = await postForm(base, `/pipelines/${paused.id}/jobs/${later}/unschedule`, writer);
+    const runNow = await postForm(base, `/pipelines/${paused.id}/jobs/${canary}/play`, writer);
+    const play = await postForm(base, `/pipelines/${paused.id}/jobs/${approve}/play`, writer);
+    const jobs = (await lab.db.query('SELECT name, status, played_by FROM jobs WHERE pipeline_id = $1 ORDER BY position', [paused.id])).rows;
+
+    expect([unschedule.status, unschedule.headers.get('location')]).toEqual([303, `/pipelines/${paused.id}#job-${later}`]);
+    expect([runNow.status, play.status]).toEqual([303, 303]);
+    expect(jobs).toEqual([
+      { name: 'approve', status: 'pending', played_by: `${WRITER.username} (gitlab)` },
+      { name: 'canary', status: 'pending', played_by: `${WRITER.username} (gitlab)` },
+      { name: 'later', status: 'manual', played_by: null },
+    ]);
+    expect((await lab.db.query('SELECT status FROM pipelines WHERE id = $1', [paused.id])).rows[0]).toEqual({ status: 'queued' });
+  });
+
   it('gives scripts personal tokens that act as their maker, which cannot make more, until revoked', async () => {
     const made = await fetch(`${base}/tokens`, {
       method: 'POST',
@@ -219,7 +255,7 @@ describe('the web UI behind GitLab’s permissions', () => {
     expect(Math.max(...second.pipelines.map((each) => each.id))).toBeLessThan(Math.min(...first.pipelines.map((each) => each.id)));
     expect(feature.pipelines.map((each) => each.ref)).toEqual(['feature/x', 'feature/x', 'feature/x']);
     expect(mr.pipelines.map((each) => each.status)).toEqual(['failed', 'failed']);
-    expect([bad.status, await bad.json()]).toEqual([400, { error: 'status must be one of queued, running, passed, failed, canceled, error, skipped' }]);
+    expect([bad.status, await bad.json()]).toEqual([400, { error: 'status must be one of queued, running, blocked, scheduled, passed, failed, canceled, error, skipped' }]);
     expect([badPage.status, await badPage.json()]).toEqual([400, { error: 'before must be a positive whole number' }]);
   });
 
