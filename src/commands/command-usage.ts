@@ -8,7 +8,9 @@ export const POOL_USAGE = `usage: slipway pool <status|seed|drain>
                              \`slipway run\` leaves running in the background after a run)
   drain                      remove every unclaimed pool daemon`;
 
-export const RUN_USAGE = `usage: slipway run [DIR] [--sha SHA] [--json] [--project NAME] [--ref BRANCH] [--default-branch BRANCH] [--no-push]`;
+export const RUN_USAGE = `usage: slipway run [DIR] [--sha SHA] [--json] [--project NAME] [--ref BRANCH] [--default-branch BRANCH] [--no-push] [--play JOB]…
+
+  --play JOB   run this manual (or delayed) job too, as if a person had played it; repeatable`;
 
 export const VARIABLES_USAGE = `usage: slipway variables <set|list|unset|rekey> …
 

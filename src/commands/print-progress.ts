@@ -24,9 +24,13 @@ export function progressPrinter(write: Write): PipelineObserver {
 export function summary(result: PipelineResult): string {
   const width = Math.max(5, ...result.jobs.map((job) => job.name.length));
   const lines = ['', 'Summary'];
+  const waits = (job: PipelineResult['jobs'][number]) => job.status === 'manual' || job.status === 'scheduled' || job.status === 'created';
   for (const job of result.jobs) {
-    lines.push(`  ${job.name.padEnd(width)}  ${job.status.padEnd(8)}  ${formatDuration(job.durationMs)}${job.error ? `  ${job.error}` : ''}`);
+    const took = waits(job) ? '' : formatDuration(job.durationMs);
+    lines.push(`  ${job.name.padEnd(width)}  ${job.status.padEnd(9)}  ${took}${job.error ? `  ${job.error}` : ''}`.trimEnd());
   }
+  const playable = result.jobs.filter((job) => job.status === 'manual' || job.status === 'scheduled').map((job) => job.name);
+  if (playable.length > 0) lines.push(`  Waiting to be played: ${playable.join(', ')} (run again with --play ${playable[0]!.includes(' ') ? `"${playable[0]}"` : playable[0]} to run it)`);
   if (result.image) {
     const cache = `${result.image.cachedSteps}/${result.image.totalSteps} steps from cache`;
     lines.push(`  ${'image'.padEnd(width)}  ${result.image.ref}${result.image.digest ? `@${result.image.digest}` : ' (not pushed)'}  ${cache}`);

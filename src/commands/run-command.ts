@@ -27,6 +27,7 @@ function parseRunArgs(args: string[]) {
       ref: { type: 'string' },
       'default-branch': { type: 'string', default: 'main' },
       'no-push': { type: 'boolean', default: false },
+      play: { type: 'string', multiple: true, default: [] },
     },
   });
   if (positionals.length > 1) throw new UsageError(`expected at most one folder, got ${positionals.length}\n${RUN_USAGE}`);
@@ -92,6 +93,11 @@ export async function runCommand(args: string[]): Promise<number> {
     await runtime.close();
     throw new UsageError(`${claim.reason}: give this run another --project`);
   }
+  const waiting = new Set(plan.jobs.filter((job) => job.when === 'manual' || job.when === 'delayed').map((job) => job.name));
+  const unknown = options.play.filter((job) => !waiting.has(job));
+  if (unknown.length > 0) {
+    throw new UsageError(`--play ${unknown.join(', ')}: not a manual or delayed job of this pipeline (${waiting.size > 0 ? `those are: ${[...waiting].join(', ')}` : 'it has none'})`);
+  }
   const store = runtime.database?.stores.pipelines;
   const recorded = store ? await store.create(facts, plan.jobs, owner) : undefined;
   const controller = new AbortController();
@@ -108,6 +114,8 @@ export async function runCommand(args: string[]): Promise<number> {
         sourceDir: options.dir,
         plan,
         pushAllowed: !options['no-push'],
+        // Nobody comes back to play a job of a local run: what it should run is said up front.
+        played: new Set(options.play),
         // No token realm knows a local run; a registry without authentication takes any value.
         jobToken: `slipway-local-${randomBytes(18).toString('base64url')}`,
         ...(store && recorded ? { record: { store, recorded, owner } } : {}),

@@ -97,6 +97,27 @@ describe('slipway run', () => {
     expect(result.stdout).toMatch(/^Pipeline failed in /m);
   });
 
+  it('leaves a manual job waiting and says how to run it, runs it with --play, and refuses --play of a job that does not wait', async () => {
+    const dir = await exampleCopy({
+      '.slipway.yml': null,
+      '.gitlab-ci.yml': 'image: busybox\nstages: [test, review]\ntest: { stage: test, script: [echo tested] }\napprove: { stage: review, when: manual, allow_failure: false, script: [echo approved by hand] }\n',
+    });
+    folders.push(dir);
+
+    const waiting = await runCli(['run', dir, '--no-push'], labEnv);
+    const played = await runCli(['run', dir, '--no-push', '--play', 'approve'], labEnv);
+    const wrong = await runCli(['run', dir, '--no-push', '--play', 'test'], labEnv);
+
+    expect(waiting.code).toBe(1);
+    expect(waiting.stdout).toMatch(/^ {2}approve +manual +waits for a person to play it$/m);
+    expect(waiting.stdout).toContain('  Waiting to be played: approve (run again with --play approve to run it)');
+    expect(waiting.stdout).toMatch(/^Pipeline blocked in /m);
+    expect(played.code).toBe(0);
+    expect(played.stdout).toMatch(/^approved by hand$/m);
+    expect(wrong.code).toBe(64);
+    expect(wrong.stderr).toContain('--play test: not a manual or delayed job of this pipeline (those are: approve)');
+  });
+
   it.each([
     [['run', EXAMPLE, '--sha', 'not-a-sha'], '--sha must be a commit SHA in lower-case hex (7 to 64 characters), got "not-a-sha"'],
     [['run', '/no/such/folder'], '/no/such/folder is not a folder'],
