@@ -272,7 +272,8 @@ class PipelineGraph {
     }
     if (reused.image) this.image = reused.image;
     if (result.status === 'failed' && !failureAllowed(job, result)) this.failures[index] = job.name;
-    else if (result.status === 'skipped' && reused.result.error?.startsWith('skipped because ')) this.failures[index] = this.failures[index] ?? job.name;
+    // Skipped after a failure earlier in this pipeline: what waits for it is skipped for the same failure.
+    else if (result.status === 'skipped') this.failures[index] = /^skipped because (.+) failed$/s.exec(reused.result.error ?? '')?.[1];
     if (again) await this.observer.jobFinished?.(job, result);
   }
 

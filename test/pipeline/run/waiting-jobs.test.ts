@@ -104,6 +104,25 @@ release: { stage: release, script: [x] }
     expect(executor.envOf('review').BUILT).toBe('yes');
     expect(result.status).toBe('passed');
   });
+
+  it('keeps an earlier failure when a pipeline resumes: what waited behind a job skipped for it is skipped for the same failure', async () => {
+    const yaml = `stages: [build, test, review, release]
+build: { stage: build, script: [b] }
+lint: { stage: build, needs: [], script: [l] }
+test: { stage: test, needs: [build], script: [t] }
+review: { stage: review, when: manual, needs: [lint], script: [r] }
+release: { stage: release, needs: [test], script: [x] }
+`;
+    const reuse = new Map<string, ReusedJob>([
+      ['build', { fromPipeline: facts.id, result: { status: 'failed', exitCode: 2, durationMs: 5, error: 'the script exited with code 2' } }],
+      ['lint', { fromPipeline: facts.id, result: { status: 'passed', exitCode: 0, durationMs: 5 } }],
+      ['test', { fromPipeline: facts.id, result: { status: 'skipped', exitCode: null, durationMs: 0, error: 'skipped because build failed' } }],
+    ]);
+    const { result, statuses, started } = await run(yaml, { reuse, played: new Set(['review']) });
+    expect(started).toEqual(['review']);
+    expect(statuses).toMatchObject({ review: 'passed', release: 'skipped: skipped because build failed' });
+    expect(result.status).toBe('failed');
+  });
 });
 
 describe('delayed jobs', () => {
