@@ -128,6 +128,7 @@ build:
     - docker push "$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA"
 deploy:
   stage: deploy
+  environment: production
   script: [echo deploying]
 `;
     archives.set(sha, await forgeArchive(EXAMPLE, { '.slipway.yml': null, '.gitlab-ci.yml': gitlabCi }));
@@ -142,10 +143,10 @@ deploy:
     expect(lastNote(15)).not.toContain('Ignored keywords');
     // redis:7 runs beside the jobs now; docker:dind is the pipeline's own daemon. Neither is a note.
     expect(lastNote(15)).not.toMatch(/services/i);
-    expect(lastNote(15)).toContain('- Deploy jobs are not run by pipelines (`deploy`)');
+    expect(lastNote(15)).toContain('- Deploy jobs wait for `/deploy <sha> <environment>` in Slack, after approval, instead of running in the pipeline: `deploy`.');
     // pytest-cov's summary line, read with the pattern GitLab's documentation gives for it.
     expect(lastNote(15)).toMatch(/\| test \| ✅ passed \| [^|]+ \| coverage 90% \|/);
-    expect(lastNote(15)).toContain('| deploy | ⏭️ skipped |  | deploy job: deploys go through /deploy after approval |');
+    expect(lastNote(15)).toContain('| deploy | ⏭️ skipped |  | waits for /deploy: it names an environment, and deploys go through /deploy after approval |');
     expect(pipeline.image_ref).toBe(`127.0.0.1:5000/${repositoryPath(project)}:${sha.slice(0, 8)}`);
     expect(pipeline.image_digest).toBe(pushed?.digest);
     expect(lastNote(15)).toContain(`/deploy ${sha.slice(0, 12)} <environment>`);
