@@ -146,7 +146,7 @@ deploy:
     expect(lastNote(15)).toContain('- Deploy jobs wait for `/deploy <sha> <environment>` in Slack, after approval, instead of running in the pipeline: `deploy`.');
     // pytest-cov's summary line, read with the pattern GitLab's documentation gives for it.
     expect(lastNote(15)).toMatch(/\| test \| ✅ passed \| [^|]+ \| coverage 90% \|/);
-    expect(lastNote(15)).toContain('| deploy | ⏭️ skipped |  | waits for /deploy: it names an environment, and deploys go through /deploy after approval |');
+    expect(lastNote(15)).toContain('| deploy | ⏭️ skipped |  | waits for /deploy: it deploys to environment production, and deploys go through /deploy after approval |');
     expect(pipeline.image_ref).toBe(`127.0.0.1:5000/${repositoryPath(project)}:${sha.slice(0, 8)}`);
     expect(pipeline.image_digest).toBe(pushed?.digest);
     expect(lastNote(15)).toContain(`/deploy ${sha.slice(0, 12)} <environment>`);

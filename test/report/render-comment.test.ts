@@ -83,14 +83,14 @@ describe('the MR comment', () => {
       jobs: [
         { id: 1, name: 'test', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'passed', exitCode: 0, error: null, durationMs: 4200, coverage: 87.5, artifacts: null, trigger: 'automatic', playedBy: null, playedAt: null, scheduledAt: null },
         { id: 2, name: 'build', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'passed', exitCode: 0, error: null, durationMs: 9000, coverage: null, artifacts: null, trigger: 'automatic', playedBy: null, playedAt: null, scheduledAt: null },
-        { id: 3, name: 'deploy', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'skipped', exitCode: null, error: 'waits for /deploy: it names an environment, and deploys go through /deploy after approval', durationMs: 0, coverage: null, artifacts: null, trigger: 'automatic', playedBy: null, playedAt: null, scheduledAt: null },
+        { id: 3, name: 'deploy', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'skipped', exitCode: null, error: 'waits for /deploy: it deploys to environment production, and deploys go through /deploy after approval', durationMs: 0, coverage: null, artifacts: null, trigger: 'automatic', playedBy: null, playedAt: null, scheduledAt: null },
       ],
     });
 
     const body = renderComment({ pipeline: view, logTails: new Map(), pipelineUrl: 'u', maxLength: 65_536 });
 
     expect(body).toContain('<details open><summary>Notes on .gitlab-ci.yml</summary>\n\n- Ignored keywords (Slipway does not support them): `cache` (top level).\n- Unsupported services, not started: `postgres:15` (test).\n');
-    expect(body).toContain('| deploy | ⏭️ skipped |  | waits for /deploy: it names an environment, and deploys go through /deploy after approval |');
+    expect(body).toContain('| deploy | ⏭️ skipped |  | waits for /deploy: it deploys to environment production, and deploys go through /deploy after approval |');
     expect(body).toContain('| test | ✅ passed | 4.2s | coverage 87.5% |');
     expect(body).toContain(`Image pushed by the pipeline: \`127.0.0.1:5000/group/app:aaaaaaaa\` \`sha256:${'d'.repeat(64)}\``);
     expect(body).toContain('Deploy this commit from Slack with `/deploy aaaaaaaaaaaa <environment>`.');

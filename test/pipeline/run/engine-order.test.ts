@@ -134,7 +134,7 @@ report: { stage: release, needs: [uses-broken], when: on_failure, script: [echo 
     const passing = await run('t: { stage: test, script: [t] }\nafter: { stage: deploy, environment: x, script: [d] }\ncleanup: { stage: .post, when: always, script: [c] }\nnotify: { stage: .post, when: on_failure, script: [n] }\n', new FakeExecutor());
     expect(passing.statuses).toEqual({
       t: 'passed',
-      after: 'skipped: waits for /deploy: it names an environment, and deploys go through /deploy after approval',
+      after: 'skipped: waits for /deploy: it deploys to environment x, and deploys go through /deploy after approval',
       cleanup: 'passed',
       notify: 'skipped: runs only when an earlier job fails',
     });

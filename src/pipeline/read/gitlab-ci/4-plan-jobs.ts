@@ -69,7 +69,8 @@ function decided(job: GitlabJob, decision: Decision, heldForDeploy: string | und
 }
 
 /** One job instance as the plan states it: the file's defaults filled in, GitLab's names turned into the plan's. */
-function jobSpec(file: ValidFile, name: string, instance: string, variables: Record<string, string>, decision: Decision, options: ReadingContext['options']): ScriptJobSpec {
+function jobSpec(file: ValidFile, name: string, instance: string, variables: Record<string, string>, decision: Decision, context: ReadingContext): ScriptJobSpec {
+  const { options } = context;
   const job = file.jobs.get(name)!;
   const { globals } = file;
   // `docker:dind` asks for a Docker daemon, and every pipeline already has its own.
@@ -88,7 +89,7 @@ function jobSpec(file: ValidFile, name: string, instance: string, variables: Rec
     afterScript: job.after_script ?? globals.default?.after_script ?? globals.after_script,
     variables: { ...variables, ...(decision.run ? decision.variables : {}) },
     dockerAccess: true,
-    ...decided(job, decision, heldForDeploy(job, options)),
+    ...decided(job, decision, heldForDeploy(job, options, { ...context.variables, ...variables })),
     ...(job.timeout === undefined ? {} : { timeoutMs: job.timeout * 1000 }),
     // The schema let only `/…/flags` through.
     ...(job.coverage === undefined ? {} : { coverage: slashPattern(job.coverage)! }),
@@ -105,8 +106,10 @@ function jobSpec(file: ValidFile, name: string, instance: string, variables: Rec
  * names its deploy stage (only for projects with environments). A stage called `deploy` means
  * nothing by itself, as in GitLab.
  */
-export function heldForDeploy(job: GitlabJob, options: ReadingContext['options']): string | undefined {
-  if (job.environment !== undefined) return 'waits for /deploy: it names an environment, and deploys go through /deploy after approval';
+export function heldForDeploy(job: GitlabJob, options: ReadingContext['options'], variables: Record<string, string> = {}): string | undefined {
+  if (job.environment !== undefined) {
+    return `waits for /deploy: it deploys to environment ${expandVariables(job.environment.name, variables)}, and deploys go through /deploy after approval`;
+  }
   if (options.deployStage !== undefined && (job.stage ?? 'test') === options.deployStage) {
     return `waits for /deploy: it is in the ${options.deployStage} stage, the project's deploy stage in the deploy policy`;
   }
@@ -123,7 +126,7 @@ export function planJobs(file: ValidFile, pipeline: DecidedPipeline, context: Re
       const caches = cachesOf(file, name, { ...context.variables, ...variables }, cacheProblems);
       const decision = pipeline.decisions.get(instance)!;
       if (!decision.run && !decision.listed) continue;
-      const spec = jobSpec(file, name, instance, variables, decision, context.options);
+      const spec = jobSpec(file, name, instance, variables, decision, context);
       planned.push(caches.length > 0 ? { ...spec, cache: caches } : spec);
     }
   }

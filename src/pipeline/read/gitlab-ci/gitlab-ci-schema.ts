@@ -30,6 +30,24 @@ export const ImageSchema = z.union(
   { error: 'must be an image name such as python:3.8-slim, or a mapping with name' },
 );
 
+const ENVIRONMENT_ACTIONS = ['start', 'prepare', 'stop', 'verify', 'access'] as const;
+const DEPLOYMENT_TIERS = ['production', 'staging', 'testing', 'development', 'other'] as const;
+
+/** `environment: production`, or GitLab's mapping; the name as written (variables expanded later). */
+const EnvironmentSchema = z.preprocess(
+  (value) => (typeof value === 'string' ? { name: value } : value),
+  z.looseObject(
+    {
+      name: z.string({ error: 'is missing: name the environment, such as production or review/$CI_COMMIT_REF_SLUG' }).min(1, { error: 'must not be empty' }),
+      url: z.string({ error: 'must be a URL such as https://$CI_ENVIRONMENT_SLUG.example.com' }).optional(),
+      action: z.enum(ENVIRONMENT_ACTIONS, { error: `must be one of ${ENVIRONMENT_ACTIONS.join(', ')}` }).optional(),
+      deployment_tier: z.enum(DEPLOYMENT_TIERS, { error: `must be one of ${DEPLOYMENT_TIERS.join(', ')}` }).optional(),
+      on_stop: z.string({ error: 'must name the job that stops the environment' }).min(1).optional(),
+      auto_stop_in: z.string({ error: 'must be a duration such as 1 week' }).optional(),
+    },
+    { error: 'must be an environment name such as production, or a mapping with name (and url, action, deployment_tier, on_stop, auto_stop_in)' },
+  ),
+);
 
 /** GitLab flattens nested lists, which YAML anchors produce (`- *setup`). */
 const ScriptSchema = z
@@ -209,7 +227,7 @@ export const JobSchema = z.looseObject(
       .string({ error: 'must be a pattern such as /Coverage: \\d+\\.\\d+%/' })
       .regex(/^\/.*\/[a-z]*$/s, { error: 'must be a pattern written between slashes, such as /Coverage: \\d+\\.\\d+%/' })
       .optional(),
-    environment: z.unknown().optional(),
+    environment: EnvironmentSchema.optional(),
     artifacts: ArtifactsSchema.optional(),
     cache: CacheSchema.optional(),
     dependencies: DependenciesSchema.optional(),

@@ -59,7 +59,7 @@ describe('variations', () => {
     expect(jobs[2]!.services).toBeUndefined();
     expect(jobs[2]!.variables.IMAGE).toBe('$CI_REGISTRY_IMAGE:$CI_COMMIT_REF_SLUG');
     expect([jobs[3]!.when, jobs[3]!.allowFailure, jobs[3]!.skipReason]).toEqual(['manual', true, undefined]);
-    expect(jobs[4]!.skipReason).toBe('waits for /deploy: it names an environment, and deploys go through /deploy after approval');
+    expect(jobs[4]!.skipReason).toBe('waits for /deploy: it deploys to environment production, and deploys go through /deploy after approval');
     expect(plan.notes).toEqual([
       'Ignored keywords (Slipway does not support them): `artifacts:reports:junit` (test).',
       '`DOCKER_HOST` from the file is replaced: every job reaches the pipeline’s own Docker daemon through the `DOCKER_HOST` Slipway sets.',
@@ -112,6 +112,44 @@ unit: { script: [echo unit] }
     const [unit] = plan.jobs as ScriptJobSpec[];
     expect(unit).toMatchObject({ image: 'python:3.8-slim', script: ['echo setup', 'echo unit'], afterScript: ['echo done'] });
     expect(plan.notes).toEqual(['Ignored keywords (Slipway does not support them): `retry` (default).']);
+  });
+});
+
+describe('environment:', () => {
+  it('names the environment a held job deploys to, its variables expanded as GitLab expands them', () => {
+    const plan = parseGitlabCiFile(
+      `image: busybox
+review:
+  stage: deploy
+  variables: { APP: shop }
+  environment: { name: review/$APP-$CI_COMMIT_REF_SLUG, url: https://$CI_ENVIRONMENT_SLUG.example.com, on_stop: stop-review, auto_stop_in: 1 week }
+  script: [deploy]
+stop-review:
+  stage: deploy
+  environment: { name: review/$APP-$CI_COMMIT_REF_SLUG, action: stop }
+  variables: { APP: shop }
+  when: manual
+  script: [stop]
+`,
+      inMergeRequest,
+    );
+    expect(plan.jobs.map((job) => job.skipReason)).toEqual([
+      'waits for /deploy: it deploys to environment review/shop-feature, and deploys go through /deploy after approval',
+      'waits for /deploy: it deploys to environment review/shop-feature, and deploys go through /deploy after approval',
+    ]);
+  });
+
+  it('names the field and line of an environment GitLab would refuse', () => {
+    expect(problemsOf('image: busybox\ndeploy:\n  environment: { url: https://example.com }\n  script: [x]\n')).toEqual([
+      'deploy.environment.name is missing: name the environment, such as production or review/$CI_COMMIT_REF_SLUG (line 3)',
+    ]);
+    expect(problemsOf('image: busybox\ndeploy:\n  environment: [prod]\n  script: [x]\n')).toEqual([
+      'deploy.environment must be an environment name such as production, or a mapping with name (and url, action, deployment_tier, on_stop, auto_stop_in) (line 3)',
+    ]);
+    expect(problemsOf('image: busybox\ndeploy:\n  environment: { name: prod, action: deploy }\n  script: [x]\n')).toEqual(['deploy.environment.action must be one of start, prepare, stop, verify, access (line 3)']);
+    expect(problemsOf('image: busybox\ndeploy:\n  environment: { name: prod, deployment_tier: live }\n  script: [x]\n')).toEqual([
+      'deploy.environment.deployment_tier must be one of production, staging, testing, development, other (line 3)',
+    ]);
   });
 });
 
