@@ -122,12 +122,20 @@ function pipelines(pool: Pool): Pick<PipelineStore, 'create' | 'replaceJobs' | '
             [pipelineId, job.name, job.status, job.error ?? null],
           );
         }
+        // A canceled pipeline's waiting jobs are canceled with it, as when it is canceled paused.
+        if (result.status === 'canceled') {
+          await client.query(`UPDATE jobs SET status = 'canceled', error = 'pipeline canceled' WHERE pipeline_id = $1 AND status IN ('pending', 'manual', 'scheduled', 'created')`, [pipelineId]);
+        }
         // A paused pipeline has not finished; one with a job played meanwhile is queued to run it.
         await client.query(
-          `UPDATE pipelines SET status = CASE WHEN EXISTS (SELECT 1 FROM jobs WHERE pipeline_id = $1 AND status = 'pending' AND played_at IS NOT NULL) THEN 'queued' ELSE $2 END,
+          `WITH next AS (
+             SELECT CASE WHEN $2 <> 'canceled' AND NOT p.cancel_requested
+                          AND EXISTS (SELECT 1 FROM jobs j WHERE j.pipeline_id = $1 AND j.status = 'pending' AND j.played_at IS NOT NULL) THEN 'queued' ELSE $2 END AS status
+               FROM pipelines p WHERE p.id = $1)
+           UPDATE pipelines SET status = next.status,
                   error = $3, image_ref = coalesce($4, image_ref), image_digest = coalesce($5, image_digest), cached_steps = coalesce($6, cached_steps), total_steps = coalesce($7, total_steps),
-                  finished_at = CASE WHEN $2 IN ('blocked', 'scheduled') THEN NULL ELSE now() END, lease_owner = NULL, lease_expires_at = NULL
-            WHERE id = $1`,
+                  finished_at = CASE WHEN next.status IN ('blocked', 'scheduled', 'queued') THEN NULL ELSE now() END, lease_owner = NULL, lease_expires_at = NULL
+             FROM next WHERE id = $1`,
           [pipelineId, result.status, result.error ?? null, result.image?.ref ?? null, result.image?.digest ?? null, result.image?.cachedSteps ?? null, result.image?.totalSteps ?? null],
         );
         return true;

@@ -98,8 +98,23 @@ describe('a pipeline paused on jobs that wait', () => {
     // The run that was going on ends without having run it: its turn is kept.
     const results = [job('build', 'passed'), job('review', 'manual'), job('canary', 'passed'), job('release', 'passed')];
     await store.finish(claimed.id, { status: 'passed', jobs: results, image: null, durationMs: 1 }, 'worker-c');
-    expect(await pipelineRow(claimed.id)).toMatchObject({ status: 'queued' });
+    expect(await pipelineRow(claimed.id)).toMatchObject({ status: 'queued', finished_at: null });
     expect((await rows(claimed.id)).find((row) => row.name === 'review')).toMatchObject({ status: 'pending', played_by: 'bob' });
+  });
+
+  it('does not queue again a pipeline canceled while it ran, though a job was played meanwhile: that job is canceled with it', async () => {
+    await queueGitlabPush(queue, uniqueName('team/app'), fakeSha());
+    const claimed = (await queue.claim('worker-d', 60_000))!;
+    const recorded = await store.replaceJobs(claimed.id, PLAN);
+    await store.finishJob(recorded.jobIds.get('review')!, job('review', 'manual'));
+    await waiting.play(claimed.id, 'review', 'bob');
+    expect(await queue.requestCancel(claimed.id, 'canceled by alice')).toBe(true);
+
+    const results = [job('build', 'canceled', 'pipeline canceled'), job('review', 'manual'), job('canary', 'canceled', 'pipeline canceled'), job('release', 'canceled', 'pipeline canceled')];
+    await store.finish(claimed.id, { status: 'canceled', jobs: results, image: null, durationMs: 1 }, 'worker-d');
+
+    expect(await pipelineRow(claimed.id)).toMatchObject({ status: 'canceled' });
+    expect((await rows(claimed.id)).map((row) => row.status)).toEqual(['canceled', 'canceled', 'canceled', 'canceled']);
   });
 
   it('starts a delayed job when its time comes, once however many workers look', async () => {
