@@ -14,7 +14,9 @@ ALTER TABLE jobs
   -- When a delayed job starts; set once, when it is first scheduled, so a resume keeps it.
   ADD COLUMN scheduled_at timestamptz,
   ADD COLUMN played_by text,
-  ADD COLUMN played_at timestamptz;
+  ADD COLUMN played_at timestamptz,
+  -- The environment a job deploys to (its `environment:name`, expanded), for what `/deploy` knows of the file.
+  ADD COLUMN environment text;
 CREATE INDEX jobs_due ON jobs (scheduled_at) WHERE status = 'scheduled';
 
 ALTER TABLE pipelines DROP CONSTRAINT pipelines_status_check;
@@ -31,6 +33,6 @@ ALTER TABLE pipelines ADD CONSTRAINT pipelines_status_check
 DROP INDEX jobs_due;
 UPDATE jobs SET status = 'skipped' WHERE status IN ('manual', 'scheduled', 'created');
 ALTER TABLE jobs DROP COLUMN trigger, DROP COLUMN blocking, DROP COLUMN start_in_seconds, DROP COLUMN scheduled_at,
-  DROP COLUMN played_by, DROP COLUMN played_at;
+  DROP COLUMN played_by, DROP COLUMN played_at, DROP COLUMN environment;
 ALTER TABLE jobs DROP CONSTRAINT jobs_status_check;
 ALTER TABLE jobs ADD CONSTRAINT jobs_status_check CHECK (status IN ('pending', 'running', 'passed', 'failed', 'skipped', 'canceled'));

@@ -1,4 +1,4 @@
-import { refuse, type Checked } from '../model/refusal.js';
+import { refuse, type Checked, type Refusal } from '../model/refusal.js';
 import type { Deployment } from '../model/deployment.js';
 import { briefRequest } from './brief-request.js';
 import { audit, checkRequester, type DeployContext } from './deploy-context.js';
@@ -16,13 +16,13 @@ async function checkRequest(context: DeployContext, user: string, shaPrefix: str
   const resolved = resolveEnvironment(context.policy, spec);
   // Where several projects have the environment, the commit decides which one is meant.
   const projects = resolved.ok ? [resolved.ref.project] : projectsWith(context.policy, spec);
-  if (projects.length === 0 && !resolved.ok) return resolved;
+  if (projects.length === 0 && !resolved.ok) return withFileEnvironments(context, shaPrefix, resolved);
   const environmentName = resolved.ok ? resolved.ref.environment : spec;
   const found = await findTestedCommit(context.testedCommits, shaPrefix.toLowerCase(), projects);
   if (!found.ok) return found;
   const { project, sha } = found.commit;
   const ref = environmentOf(context.policy, project, environmentName);
-  if (!ref) return refuse(`${project} has no environment called ${environmentName}`);
+  if (!ref) return withFileEnvironments(context, shaPrefix, refuse(`${project} has no environment called ${environmentName}`));
   const refusal = await checkRequester(context, user, ref);
   if (refusal) return refusal;
   const chosen = await checkOrder(context, ref, found.commit);
@@ -30,6 +30,18 @@ async function checkRequest(context: DeployContext, user: string, shaPrefix: str
   const signed = await context.verifyImage?.({ project, pipelineId: chosen.pipeline.pipelineId, imageRef: chosen.pipeline.imageRef, digest: chosen.pipeline.digest, branches: ref.policy.branches });
   if (signed && !signed.ok) return signed;
   return { ok: true, ref, sha, pipeline: chosen.pipeline, ...(signed ? { provenance: signed.summary } : {}) };
+}
+
+/**
+ * An environment the policy does not have, refused: with the environments the commit's own
+ * pipeline file names, when it names some, since only the policy's can be deployed to.
+ */
+async function withFileEnvironments(context: DeployContext, shaPrefix: string, refusal: Refusal): Promise<Refusal> {
+  const found = await findTestedCommit(context.testedCommits, shaPrefix.toLowerCase(), Object.keys(context.policy.projects)).catch(() => undefined);
+  if (!found?.ok) return refusal;
+  const named = await context.testedCommits.fileEnvironments(found.commit.pipelineId);
+  if (named.length === 0) return refusal;
+  return refuse(`${refusal.reason}; the pipeline file of ${found.commit.sha.slice(0, 12)} names ${named.join(', ')}, but only environments in SLIPWAY_CONFIG can be deployed to: ask an operator to add it there`);
 }
 
 /** `/deploy <sha> <env>`: checks everything, then records a request awaiting approval. */

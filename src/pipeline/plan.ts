@@ -102,6 +102,8 @@ export interface ScriptJobSpec extends JobSpecBase {
   coverage?: { source: string; flags: string };
   artifacts?: ArtifactsSpec;
   cache?: CacheSpec[];
+  /** The environment it deploys to (`environment:name`, variables expanded): such a job waits for `/deploy`. */
+  environment?: string;
   /** GitLab's `resource_group` (variables not yet expanded): one job at a time per group, across pipelines. */
   resourceGroup?: string;
   /**

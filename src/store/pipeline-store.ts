@@ -33,9 +33,21 @@ async function insertJobs(client: Client, pipelineId: number, jobs: JobSpec[]): 
   const jobIds = new Map<string, number>();
   for (const [position, job] of jobs.entries()) {
     const inserted = await client.query<{ id: number }>(
-      `INSERT INTO jobs (pipeline_id, name, kind, stage, position, interruptible, needs, trigger, blocking, start_in_seconds)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-      [pipelineId, job.name, job.kind, job.stage, position, job.interruptible ?? true, job.needs ?? null, triggerOf(job), triggerOf(job) !== 'automatic' && job.allowFailure !== true, job.startInSeconds ?? null],
+      `INSERT INTO jobs (pipeline_id, name, kind, stage, position, interruptible, needs, trigger, blocking, start_in_seconds, environment)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+      [
+        pipelineId,
+        job.name,
+        job.kind,
+        job.stage,
+        position,
+        job.interruptible ?? true,
+        job.needs ?? null,
+        triggerOf(job),
+        triggerOf(job) !== 'automatic' && job.allowFailure !== true,
+        job.startInSeconds ?? null,
+        job.kind === 'script' ? (job.environment ?? null) : null,
+      ],
     );
     jobIds.set(job.name, inserted.rows[0]!.id);
   }

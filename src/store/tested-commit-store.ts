@@ -24,6 +24,15 @@ export function createTestedCommitStore(pool: Pool) {
       return rows.map((row) => ({ ...row, id: Number(row.id) }));
     },
 
+    /** The environments a pipeline's file names (`environment:` of its jobs), sorted. */
+    async fileEnvironments(pipelineId: number): Promise<string[]> {
+      const { rows } = await pool.query<{ environment: string }>(
+        'SELECT DISTINCT environment FROM jobs WHERE pipeline_id = $1 AND environment IS NOT NULL ORDER BY environment',
+        [pipelineId],
+      );
+      return rows.map((row) => row.environment);
+    },
+
     /** Has this digest been deployed to the environment, successfully? (`after` rules.) */
     async deployedTo(project: string, environment: string, digest: string): Promise<boolean> {
       const { rows } = await pool.query(`SELECT 1 FROM deployments WHERE project = $1 AND environment = $2 AND digest = $3 AND status = 'succeeded' LIMIT 1`, [project, environment, digest]);

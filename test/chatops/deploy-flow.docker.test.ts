@@ -448,6 +448,19 @@ describe('/deploy in Slack', () => {
     expect((await service.db.query('SELECT count(*)::int AS n FROM deployments')).rows[0].n).toBe(before);
   });
 
+  it('refuses an environment only the pipeline file names, listing the file’s environments', async () => {
+    const pipelineId = (await service.db.query<{ id: string }>('SELECT id FROM pipelines WHERE sha = $1', [shas.a])).rows[0]!.id;
+    for (const [position, environment] of ['prod', 'review/fix-totals', 'prod-eu'].entries()) {
+      await service.db.query(`INSERT INTO jobs (pipeline_id, name, kind, stage, position, status, environment) VALUES ($1, $2, 'script', 'deploy', $3, 'skipped', $4)`, [pipelineId, `deploy-${position}`, 10 + position, environment]);
+    }
+
+    const answer = await say('UREQUESTER', `${shas.a.slice(0, 9)} prod-eu`);
+
+    expect(answer.body.text).toMatch(
+      new RegExp(`^Not deploying: there is no environment called prod-eu; known: .*; the pipeline file of ${shas.a.slice(0, 12)} names prod, prod-eu, review/fix-totals, but only environments in SLIPWAY_CONFIG can be deployed to: ask an operator to add it there$`),
+    );
+  });
+
   it.each([
     ['a bad signature', { secret: 'not-the-signing-secret' }],
     ['a stale timestamp', { timestamp: Math.floor(Date.now() / 1000) - 10 * 60 }],

@@ -147,6 +147,12 @@ deploy:
     // pytest-cov's summary line, read with the pattern GitLab's documentation gives for it.
     expect(lastNote(15)).toMatch(/\| test \| ✅ passed \| [^|]+ \| coverage 90% \|/);
     expect(lastNote(15)).toContain('| deploy | ⏭️ skipped |  | waits for /deploy: it deploys to environment production, and deploys go through /deploy after approval |');
+    // What /deploy knows of the file's environments.
+    expect((await lab.db.query('SELECT name, environment FROM jobs WHERE pipeline_id = $1 ORDER BY position', [accepted.pipelineId])).rows).toEqual([
+      { name: 'test', environment: null },
+      { name: 'build', environment: null },
+      { name: 'deploy', environment: 'production' },
+    ]);
     expect(pipeline.image_ref).toBe(`127.0.0.1:5000/${repositoryPath(project)}:${sha.slice(0, 8)}`);
     expect(pipeline.image_digest).toBe(pushed?.digest);
     expect(lastNote(15)).toContain(`/deploy ${sha.slice(0, 12)} <environment>`);

@@ -90,6 +90,7 @@ function jobSpec(file: ValidFile, name: string, instance: string, variables: Rec
     variables: { ...variables, ...(decision.run ? decision.variables : {}) },
     dockerAccess: true,
     ...decided(job, decision, heldForDeploy(job, options, { ...context.variables, ...variables })),
+    ...(job.environment ? { environment: expandVariables(job.environment.name, { ...context.variables, ...variables }) } : {}),
     ...(job.timeout === undefined ? {} : { timeoutMs: job.timeout * 1000 }),
     // The schema let only `/…/flags` through.
     ...(job.coverage === undefined ? {} : { coverage: slashPattern(job.coverage)! }),

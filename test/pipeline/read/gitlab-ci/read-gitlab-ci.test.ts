@@ -133,6 +133,7 @@ stop-review:
 `,
       inMergeRequest,
     );
+    expect(plan.jobs.map((job) => job.kind === 'script' && job.environment)).toEqual(['review/shop-feature', 'review/shop-feature']);
     expect(plan.jobs.map((job) => job.skipReason)).toEqual([
       'waits for /deploy: it deploys to environment review/shop-feature, and deploys go through /deploy after approval',
       'waits for /deploy: it deploys to environment review/shop-feature, and deploys go through /deploy after approval',
