@@ -1,5 +1,6 @@
 import type { JobResult, PipelineObserver, PipelineResult } from '../pipeline/run/engine.js';
 import { formatDuration } from '../util/format-duration.js';
+import { WAITING_JOB_STATUSES } from '../model/status.js';
 
 type Write = (text: string) => void;
 
@@ -24,9 +25,8 @@ export function progressPrinter(write: Write): PipelineObserver {
 export function summary(result: PipelineResult): string {
   const width = Math.max(5, ...result.jobs.map((job) => job.name.length));
   const lines = ['', 'Summary'];
-  const waits = (job: PipelineResult['jobs'][number]) => job.status === 'manual' || job.status === 'scheduled' || job.status === 'created';
   for (const job of result.jobs) {
-    const took = waits(job) ? '' : formatDuration(job.durationMs);
+    const took = WAITING_JOB_STATUSES.has(job.status) ? '' : formatDuration(job.durationMs);
     lines.push(`  ${job.name.padEnd(width)}  ${job.status.padEnd(9)}  ${took}${job.error ? `  ${job.error}` : ''}`.trimEnd());
   }
   const playable = result.jobs.filter((job) => job.status === 'manual' || job.status === 'scheduled').map((job) => job.name);

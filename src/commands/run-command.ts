@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
 import type { PipelineFacts } from '../model/pipeline-facts.js';
-import type { PipelineResult } from '../pipeline/run/engine.js';
+import { waitsForTrigger, type PipelineResult } from '../pipeline/run/engine.js';
 import { createLocalIncludeFetcher, REMOTE_INCLUDE_TIMEOUT_MS } from '../runner/fetch-include.js';
 import { claimRepository, readPlan } from '../runner/prepare-pipeline.js';
 import { executePipeline } from '../runner/execute-pipeline.js';
@@ -93,7 +93,7 @@ export async function runCommand(args: string[]): Promise<number> {
     await runtime.close();
     throw new UsageError(`${claim.reason}: give this run another --project`);
   }
-  const waiting = new Set(plan.jobs.filter((job) => job.when === 'manual' || job.when === 'delayed').map((job) => job.name));
+  const waiting = new Set(plan.jobs.filter(waitsForTrigger).map((job) => job.name));
   const unknown = options.play.filter((job) => !waiting.has(job));
   if (unknown.length > 0) {
     throw new UsageError(`--play ${unknown.join(', ')}: not a manual or delayed job of this pipeline (${waiting.size > 0 ? `those are: ${[...waiting].join(', ')}` : 'it has none'})`);

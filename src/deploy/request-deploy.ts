@@ -16,13 +16,16 @@ async function checkRequest(context: DeployContext, user: string, shaPrefix: str
   const resolved = resolveEnvironment(context.policy, spec);
   // Where several projects have the environment, the commit decides which one is meant.
   const projects = resolved.ok ? [resolved.ref.project] : projectsWith(context.policy, spec);
-  if (projects.length === 0 && !resolved.ok) return withFileEnvironments(context, shaPrefix, resolved);
+  if (projects.length === 0 && !resolved.ok) {
+    const anywhere = await findTestedCommit(context.testedCommits, shaPrefix.toLowerCase(), Object.keys(context.policy.projects)).catch(() => undefined);
+    return withFileEnvironments(context, anywhere?.ok ? anywhere.commit : undefined, resolved);
+  }
   const environmentName = resolved.ok ? resolved.ref.environment : spec;
   const found = await findTestedCommit(context.testedCommits, shaPrefix.toLowerCase(), projects);
   if (!found.ok) return found;
   const { project, sha } = found.commit;
   const ref = environmentOf(context.policy, project, environmentName);
-  if (!ref) return withFileEnvironments(context, shaPrefix, refuse(`${project} has no environment called ${environmentName}`));
+  if (!ref) return withFileEnvironments(context, found.commit, refuse(`${project} has no environment called ${environmentName}`));
   const refusal = await checkRequester(context, user, ref);
   if (refusal) return refusal;
   const chosen = await checkOrder(context, ref, found.commit);
@@ -36,12 +39,11 @@ async function checkRequest(context: DeployContext, user: string, shaPrefix: str
  * An environment the policy does not have, refused: with the environments the commit's own
  * pipeline file names, when it names some, since only the policy's can be deployed to.
  */
-async function withFileEnvironments(context: DeployContext, shaPrefix: string, refusal: Refusal): Promise<Refusal> {
-  const found = await findTestedCommit(context.testedCommits, shaPrefix.toLowerCase(), Object.keys(context.policy.projects)).catch(() => undefined);
-  if (!found?.ok) return refusal;
-  const named = await context.testedCommits.fileEnvironments(found.commit.pipelineId);
+async function withFileEnvironments(context: DeployContext, commit: TestedCommit | undefined, refusal: Refusal): Promise<Refusal> {
+  if (!commit) return refusal;
+  const named = await context.testedCommits.fileEnvironments(commit.pipelineId);
   if (named.length === 0) return refusal;
-  return refuse(`${refusal.reason}; the pipeline file of ${found.commit.sha.slice(0, 12)} names ${named.join(', ')}, but only environments in SLIPWAY_CONFIG can be deployed to: ask an operator to add it there`);
+  return refuse(`${refusal.reason}; the pipeline file of ${commit.sha.slice(0, 12)} names ${named.join(', ')}, but only environments in SLIPWAY_CONFIG can be deployed to: ask an operator to add it there`);
 }
 
 /** `/deploy <sha> <env>`: checks everything, then records a request awaiting approval. */

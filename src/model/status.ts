@@ -5,8 +5,8 @@
  */
 export type JobStatus = 'pending' | 'running' | 'passed' | 'failed' | 'skipped' | 'canceled' | 'manual' | 'scheduled' | 'created';
 
-/** Job states that are over: nothing more happens to the job unless it is retried. */
-export const FINISHED_JOB_STATUSES: readonly JobStatus[] = ['passed', 'failed', 'skipped', 'canceled'];
+/** Job states of a job that has not run and waits: for a person, a clock, or a job that does. */
+export const WAITING_JOB_STATUSES: ReadonlySet<JobStatus> = new Set(['manual', 'scheduled', 'created']);
 
 /**
  * How a pipeline's run ended: finished, or paused until a person plays a blocking manual job
@@ -17,8 +17,5 @@ export type PipelineOutcome = 'passed' | 'failed' | 'canceled' | 'blocked' | 'sc
 /** A pipeline's state, as stored and shown: `error` when it could not run at all, `skipped` when its file's workflow rules leave it out. */
 export const PIPELINE_STATUSES = ['queued', 'running', 'blocked', 'scheduled', 'passed', 'failed', 'canceled', 'error', 'skipped'] as const;
 export type PipelineStatus = (typeof PIPELINE_STATUSES)[number];
-
-/** Pipeline states a person's play (or a delayed job's time) may resume. */
-export const PAUSED_PIPELINE_STATUSES: readonly PipelineStatus[] = ['blocked', 'scheduled'];
 
 export type JobKind = 'script' | 'build';

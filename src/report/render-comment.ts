@@ -2,6 +2,7 @@ import { stripVTControlCharacters } from 'node:util';
 import type { CheckReport, ChecksReport, CommitState, CommitStatus } from '../model/forge-event.js';
 import type { JobView, PipelineView } from '../store/pipeline-views.js';
 import { formatDuration } from '../util/format-duration.js';
+import { WAITING_JOB_STATUSES } from '../model/status.js';
 
 /** Hidden in the rendered comment; how Slipway finds its own comment again. */
 export const COMMENT_MARKER = '<!-- slipway:pipeline-report -->';
@@ -70,12 +71,9 @@ function details(job: JobView, pipeline: PipelineView): string {
   return [job.coverage === null ? '' : `coverage ${job.coverage}%`, job.error ?? '', played].filter(Boolean).join(' · ');
 }
 
-/** Jobs that have not run and wait for something. */
-const WAITING = new Set<JobView['status']>(['manual', 'scheduled', 'created']);
-
 /** ` in 4.2s` for a job that ran; nothing for one that did not. */
 function ranFor(job: JobView): string {
-  return job.durationMs !== null && job.status !== 'skipped' && job.status !== 'pending' && !WAITING.has(job.status) ? ` in ${formatDuration(job.durationMs)}` : '';
+  return job.durationMs !== null && job.status !== 'skipped' && job.status !== 'pending' && !WAITING_JOB_STATUSES.has(job.status) ? ` in ${formatDuration(job.durationMs)}` : '';
 }
 
 function jobTable(pipeline: PipelineView): string[] {

@@ -2,13 +2,10 @@ import type { ForgeName, ProjectKey } from '../model/forge-event.js';
 import type { RecordedFacts } from '../model/pipeline-facts.js';
 import type { ServiceLog } from '../pipeline/executor.js';
 import type { SavedArtifacts } from '../pipeline/artifact-store.js';
-import type { ImageResult, JobResult, PipelineResult, ReusedJob } from '../pipeline/run/engine.js';
+import { waitsForTrigger, type ImageResult, type JobResult, type PipelineResult, type ReusedJob } from '../pipeline/run/engine.js';
 import type { JobSpec, PipelinePlan } from '../pipeline/plan.js';
 import { withTransaction, type Client, type Pool } from './pool.js';
-import type { JobStatus } from '../model/status.js';
-
-/** Job states that wait for a person, a clock, or a job that does. */
-const WAITING: readonly JobStatus[] = ['manual', 'scheduled', 'created'];
+import { WAITING_JOB_STATUSES } from '../model/status.js';
 
 /** A pipeline recorded as it starts (`slipway run`): its own project's commit, no change request, no fork. */
 export type NewPipeline = Pick<RecordedFacts, 'forge' | 'project' | 'sha' | 'ref' | 'defaultBranch'>;
@@ -27,7 +24,7 @@ export interface ResumedPipeline extends RecordedPipeline {
 }
 
 /** How a job starts, as the jobs table keeps it: by itself, or when a person plays it, or after a delay. */
-const triggerOf = (job: JobSpec) => (job.when === 'manual' || job.when === 'delayed' ? job.when : 'automatic');
+const triggerOf = (job: JobSpec) => (waitsForTrigger(job) ? job.when! : 'automatic');
 
 async function insertJobs(client: Client, pipelineId: number, jobs: JobSpec[]): Promise<Map<string, number>> {
   const jobIds = new Map<string, number>();
@@ -193,7 +190,7 @@ function jobRecords(pool: Pool): Pick<PipelineStore, 'markJobRunning' | 'finishJ
                 finished_at = CASE WHEN $7 THEN NULL ELSE now() END,
                 scheduled_at = CASE WHEN $2 = 'scheduled' THEN coalesce(scheduled_at, now() + make_interval(secs => coalesce(start_in_seconds, 0))) ELSE scheduled_at END
           WHERE id = $1`,
-        [jobId, result.status, result.exitCode, result.error ?? null, result.durationMs, result.coverage ?? null, WAITING.includes(result.status)],
+        [jobId, result.status, result.exitCode, result.error ?? null, result.durationMs, result.coverage ?? null, WAITING_JOB_STATUSES.has(result.status)],
       );
     },
     async saveServiceLogs(jobId: number, logs: readonly ServiceLog[]): Promise<void> {

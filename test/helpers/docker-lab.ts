@@ -13,6 +13,7 @@ import type { PipelinePlan } from '../../src/pipeline/plan.js';
 import type { PipelineFacts } from '../../src/model/pipeline-facts.js';
 import { createRegistryClient } from '../../src/registry/registry-client.js';
 import { repositoryPath } from '../../src/pipeline/image-names.js';
+import { exampleFacts } from './example-facts.js';
 import { lab } from './lab.js';
 import { TEST_SIGNING_KEY_FILE } from './test-signing-key.js';
 
@@ -109,20 +110,7 @@ export function fakeSha(): string {
 
 /** Facts of a lab pipeline, with `overrides`. */
 export function labFacts(overrides: Partial<PipelineFacts> = {}): PipelineFacts {
-  return {
-    id: uniqueName('test'),
-    forge: 'gitlab',
-    project: uniqueName('slipway-test/hello'),
-    sha: fakeSha(),
-    ref: 'main',
-    defaultBranch: 'main',
-    changeRequest: null,
-    fromFork: false,
-    diffBase: null,
-    forgeProtectedRefs: [],
-    registry: lab.registry,
-    ...overrides,
-  };
+  return exampleFacts({ id: uniqueName('test'), project: uniqueName('slipway-test/hello'), sha: fakeSha(), registry: lab.registry, ...overrides });
 }
 
 /** A run of `plan` in `sourceDir` on the lab; facts and run settings may be overridden alike. */

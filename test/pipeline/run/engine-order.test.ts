@@ -1,29 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { PipelineFacts } from '../../../src/model/pipeline-facts.js';
 import type { PipelinePlan } from '../../../src/pipeline/plan.js';
 import { predefinedVariables } from '../../../src/pipeline/predefined-variables.js';
 import { parseGitlabCiFile } from '../../../src/pipeline/read/gitlab-ci/read-gitlab-ci.js';
 import { createLocalResourceGroups } from '../../../src/pipeline/resource-groups.js';
 import { runPipeline, type PipelineRun } from '../../../src/pipeline/run/engine.js';
 import { FakeExecutor } from '../../helpers/fake-executor.js';
+import { exampleFacts } from '../../helpers/example-facts.js';
 
 // The engine's ordering rules against an executor that runs nothing: `needs`, stages, `when`,
 // `allow_failure`, `retry`, `resource_group`, timeouts and cancellation, in milliseconds.
 // What a real container does with them is test/docker's business.
 
-const facts: PipelineFacts = {
-  id: '41',
-  forge: 'gitlab',
-  project: 'group/app',
-  sha: 'c0ffee'.padEnd(40, '0'),
-  ref: 'main',
-  defaultBranch: 'main',
-  changeRequest: null,
-  fromFork: false,
-  diffBase: null,
-  forgeProtectedRefs: [],
-  registry: 'registry.test',
-};
+const facts = exampleFacts();
 
 const planOf = (yaml: string): PipelinePlan => parseGitlabCiFile(`image: debian:bookworm\n${yaml}`, predefinedVariables(facts));
 

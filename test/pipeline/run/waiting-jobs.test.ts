@@ -1,26 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { PipelineFacts } from '../../../src/model/pipeline-facts.js';
 import { predefinedVariables } from '../../../src/pipeline/predefined-variables.js';
 import { parseGitlabCiFile } from '../../../src/pipeline/read/gitlab-ci/read-gitlab-ci.js';
 import { runPipeline, type PipelineRun, type ReusedJob } from '../../../src/pipeline/run/engine.js';
 import { FakeExecutor } from '../../helpers/fake-executor.js';
+import { exampleFacts } from '../../helpers/example-facts.js';
 
 // Jobs that wait for a person (`when: manual`) or a clock (`when: delayed`), by GitLab's rules,
 // against an executor that runs nothing.
 
-const facts: PipelineFacts = {
-  id: '52',
-  forge: 'gitlab',
-  project: 'group/app',
-  sha: 'c0ffee'.padEnd(40, '0'),
-  ref: 'main',
-  defaultBranch: 'main',
-  changeRequest: null,
-  fromFork: false,
-  diffBase: null,
-  forgeProtectedRefs: [],
-  registry: 'registry.test',
-};
+const facts = exampleFacts({ id: '52' });
 
 async function run(yaml: string, settings: Partial<PipelineRun> = {}, executor = new FakeExecutor()) {
   const plan = parseGitlabCiFile(`image: debian:bookworm\n${yaml}`, predefinedVariables(facts));

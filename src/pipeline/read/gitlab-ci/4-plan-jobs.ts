@@ -78,6 +78,7 @@ function jobSpec(file: ValidFile, name: string, instance: string, variables: Rec
   const image = job.image ?? globals.default?.image ?? globals.image;
   const stage = job.stage ?? 'test';
   const artifacts = artifactsSpec(job.artifacts ?? globals.default?.artifacts);
+  const environment = job.environment && expandVariables(job.environment.name, { ...context.variables, ...variables });
   return {
     kind: 'script',
     name: instance,
@@ -89,8 +90,8 @@ function jobSpec(file: ValidFile, name: string, instance: string, variables: Rec
     afterScript: job.after_script ?? globals.default?.after_script ?? globals.after_script,
     variables: { ...variables, ...(decision.run ? decision.variables : {}) },
     dockerAccess: true,
-    ...decided(job, decision, heldForDeploy(job, options, { ...context.variables, ...variables })),
-    ...(job.environment ? { environment: expandVariables(job.environment.name, { ...context.variables, ...variables }) } : {}),
+    ...decided(job, decision, heldForDeploy(job, options, environment)),
+    ...(environment === undefined ? {} : { environment }),
     ...(job.timeout === undefined ? {} : { timeoutMs: job.timeout * 1000 }),
     // The schema let only `/…/flags` through.
     ...(job.coverage === undefined ? {} : { coverage: slashPattern(job.coverage)! }),
@@ -107,10 +108,8 @@ function jobSpec(file: ValidFile, name: string, instance: string, variables: Rec
  * names its deploy stage (only for projects with environments). A stage called `deploy` means
  * nothing by itself, as in GitLab.
  */
-export function heldForDeploy(job: GitlabJob, options: ReadingContext['options'], variables: Record<string, string> = {}): string | undefined {
-  if (job.environment !== undefined) {
-    return `waits for /deploy: it deploys to environment ${expandVariables(job.environment.name, variables)}, and deploys go through /deploy after approval`;
-  }
+export function heldForDeploy(job: GitlabJob, options: ReadingContext['options'], environment = job.environment?.name): string | undefined {
+  if (environment !== undefined) return `waits for /deploy: it deploys to environment ${environment}, and deploys go through /deploy after approval`;
   if (options.deployStage !== undefined && (job.stage ?? 'test') === options.deployStage) {
     return `waits for /deploy: it is in the ${options.deployStage} stage, the project's deploy stage in the deploy policy`;
   }
