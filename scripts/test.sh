@@ -11,8 +11,14 @@ node node_modules/typescript/bin/tsc -p tsconfig.build.json --outDir .test-build
 build=$!
 npx tsc --noEmit
 wait "$build"
-results=$(mktemp -d)
-trap 'rm -rf "$results"' EXIT
+# SLIPWAY_TEST_RESULTS=DIR keeps each project's JSON report (per-file times) in DIR.
+if [ -n "${SLIPWAY_TEST_RESULTS:-}" ]; then
+  results=$SLIPWAY_TEST_RESULTS
+  mkdir -p "$results"
+else
+  results=$(mktemp -d)
+  trap 'rm -rf "$results"' EXIT
+fi
 status=0
 npx vitest run --project unit --fileParallelism --maxWorkers=2 --passWithNoTests --reporter=default --reporter=json --outputFile.json="$results/unit.json" "$@" || status=$?
 npx vitest run --project lab --passWithNoTests --reporter=default --reporter=json --outputFile.json="$results/lab.json" "$@" || status=$?
