@@ -102,8 +102,10 @@ export interface ScriptJobSpec extends JobSpecBase {
   coverage?: { source: string; flags: string };
   artifacts?: ArtifactsSpec;
   cache?: CacheSpec[];
-  /** The environment it deploys to (`environment:name`, variables expanded): such a job waits for `/deploy`. */
-  environment?: string;
+  /** The environment it deploys to (`environment:`, variables expanded). */
+  environment?: JobEnvironment;
+  /** It runs only when an approved `/deploy` runs it (see `heldForDeploy`); `skipReason` says why. */
+  waitsForDeploy?: boolean;
   /** GitLab's `resource_group` (variables not yet expanded): one job at a time per group, across pipelines. */
   resourceGroup?: string;
   /**
@@ -111,6 +113,16 @@ export interface ScriptJobSpec extends JobSpecBase {
    * its `needs` (but those with `artifacts: false`), or else every job of the earlier stages.
    */
   artifactsFrom?: string[];
+}
+
+/** GitLab's `environment:` of a job, its name and URL expanded. */
+export interface JobEnvironment {
+  name: string;
+  url?: string;
+  /** GitLab's `environment:action`: `start` (the default) deploys; `stop` stops it. */
+  action: 'start' | 'prepare' | 'stop' | 'verify' | 'access';
+  /** `deployment_tier`: production, staging, testing, development or other. */
+  tier?: string;
 }
 
 export interface BuildJobSpec extends JobSpecBase {

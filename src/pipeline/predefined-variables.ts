@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { PipelineFacts } from '../model/pipeline-facts.js';
 import { PROJECT_DIR } from './plan.js';
 import { repositoryPath } from './image-names.js';
@@ -19,6 +20,21 @@ export function refSlug(ref: string): string {
     .replace(/[^a-z0-9]+/g, '-')
     .slice(0, 63)
     .replace(/^-+|-+$/g, '');
+}
+
+/**
+ * GitLab's `CI_ENVIRONMENT_SLUG` (its `Gitlab::Slug::Environment`): `[a-z0-9-]`, starting with
+ * a letter, at most 24 characters; a name the slug had to change gets a suffix from its hash,
+ * so `review/a` and `review-a` never share a slug.
+ */
+export function environmentSlug(name: string, hexDigest = (text: string) => createHash('sha256').update(text).digest('hex')): string {
+  let slug = name.toLowerCase().replace(/[^a-z0-9]/g, '-');
+  if (!/^[a-z]/.test(slug)) slug = `env-${slug}`;
+  slug = slug.replace(/-+/g, '-');
+  if (slug.length <= 24 && slug === name) return slug.replace(/-$/, '');
+  const suffix = BigInt(`0x${hexDigest(name)}`).toString(36).slice(-6);
+  const short = slug.slice(0, 17);
+  return `${short}${short.endsWith('-') ? '' : '-'}${suffix}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { PipelineFacts } from '../../src/model/pipeline-facts.js';
 import { describe, expect, it } from 'vitest';
-import { expandVariables, predefinedVariables, refSlug } from '../../src/pipeline/predefined-variables.js';
+import { environmentSlug, expandVariables, predefinedVariables, refSlug } from '../../src/pipeline/predefined-variables.js';
 
 const facts: PipelineFacts = { id: '41', forge: 'gitlab', project: 'Team/Hello.World', sha: '0123456789abcdef0123456789abcdef01234567', ref: 'feature/Login', defaultBranch: 'main', changeRequest: null, fromFork: false, diffBase: null, forgeProtectedRefs: [], registry: 'registry.example:5000' };
 
@@ -48,5 +48,30 @@ describe('predefined CI_* variables', () => {
     const variables = { CI_REGISTRY_IMAGE: 'r/p', CI_COMMIT_SHORT_SHA: 'abc' };
     expect(expandVariables('$CI_REGISTRY_IMAGE:${CI_COMMIT_SHORT_SHA}', variables)).toBe('r/p:abc');
     expect(expandVariables('cost: $$5 $UNSET.', variables)).toBe('cost: $5 .');
+  });
+
+  it('slug an environment name as GitLab does (its own spec table), with a suffix from the name’s hash where the slug changed it', () => {
+    // GitLab's spec stubs the hash with 64 a's, whose base-36 tail is q517sa.
+    const stubbed = () => 'a'.repeat(64);
+    const table: Array<[string, string]> = [
+      ['staging-12345678901234567', 'staging-123456789-q517sa'],
+      ['9-staging-123456789012345', 'env-9-staging-123-q517sa'],
+      ['staging-1234567890123456', 'staging-1234567890123456'],
+      ['staging-1234567890123456-', 'staging-123456789-q517sa'],
+      ['production', 'production'],
+      ['PRODUCTION', 'production-q517sa'],
+      ['review/1-foo', 'review-1-foo-q517sa'],
+      ['1-foo', 'env-1-foo-q517sa'],
+      ['1/foo', 'env-1-foo-q517sa'],
+      ['foo-', 'foo'],
+      ['foo--bar', 'foo-bar-q517sa'],
+      ['foo**bar', 'foo-bar-q517sa'],
+      ['*-foo', 'env-foo-q517sa'],
+      ['staging-12345678-', 'staging-12345678'],
+      ['staging-12345678-01234567', 'staging-12345678-q517sa'],
+      ['', 'env-q517sa'],
+    ];
+    expect(table.map(([name]) => [name, environmentSlug(name, stubbed)])).toEqual(table);
+    expect(environmentSlug('review/a')).not.toBe(environmentSlug('review-a/'));
   });
 });

@@ -1,5 +1,5 @@
-import type { ArtifactsSpec, CacheSpec, ScriptJobSpec } from '../../plan.js';
-import { expandVariables } from '../../predefined-variables.js';
+import type { ArtifactsSpec, CacheSpec, JobEnvironment, ScriptJobSpec } from '../../plan.js';
+import { environmentSlug, expandVariables } from '../../predefined-variables.js';
 import { isDindService } from '../../services.js';
 import { slashPattern } from '../../../util/safe-regex.js';
 import { PipelineFileError } from '../pipeline-file-error.js';
@@ -61,6 +61,7 @@ function allowFailureOf(allowed: GitlabJob['allow_failure']): Pick<ScriptJobSpec
 function decided(job: GitlabJob, decision: Decision, heldForDeploy: string | undefined): Partial<ScriptJobSpec> {
   const skipReason = heldForDeploy ?? (decision.run ? undefined : decision.why);
   return {
+    ...(heldForDeploy === undefined ? {} : { waitsForDeploy: true }),
     ...(decision.run ? { when: decision.when, ...allowFailureOf(decision.allowFailure ?? job.allow_failure) } : {}),
     ...(decision.run && decision.startInSeconds !== undefined ? { startInSeconds: decision.startInSeconds } : {}),
     ...(skipReason ? { skipReason } : {}),
@@ -78,7 +79,7 @@ function jobSpec(file: ValidFile, name: string, instance: string, variables: Rec
   const image = job.image ?? globals.default?.image ?? globals.image;
   const stage = job.stage ?? 'test';
   const artifacts = artifactsSpec(job.artifacts ?? globals.default?.artifacts);
-  const environment = job.environment && expandVariables(job.environment.name, { ...context.variables, ...variables });
+  const environment = job.environment && environmentOf(job.environment, { ...context.variables, ...variables });
   return {
     kind: 'script',
     name: instance,
@@ -90,7 +91,7 @@ function jobSpec(file: ValidFile, name: string, instance: string, variables: Rec
     afterScript: job.after_script ?? globals.default?.after_script ?? globals.after_script,
     variables: { ...variables, ...(decision.run ? decision.variables : {}) },
     dockerAccess: true,
-    ...decided(job, decision, heldForDeploy(job, options, environment)),
+    ...decided(job, decision, heldForDeploy(job, options, environment?.name)),
     ...(environment === undefined ? {} : { environment }),
     ...(job.timeout === undefined ? {} : { timeoutMs: job.timeout * 1000 }),
     // The schema let only `/…/flags` through.
@@ -99,6 +100,19 @@ function jobSpec(file: ValidFile, name: string, instance: string, variables: Rec
     ...(artifacts ? { artifacts } : {}),
     interruptible: job.interruptible ?? globals.default?.interruptible ?? false,
     ...(job.resource_group === undefined ? {} : { resourceGroup: job.resource_group }),
+  };
+}
+
+/** A job's `environment:` as the plan keeps it: name and URL expanded over the job's variables. */
+function environmentOf(environment: NonNullable<GitlabJob['environment']>, variables: Record<string, string>): JobEnvironment {
+  const name = expandVariables(environment.name, variables);
+  // GitLab expands the URL with the environment's own variables too.
+  const url = environment.url === undefined ? undefined : expandVariables(environment.url, { ...variables, CI_ENVIRONMENT_NAME: name, CI_ENVIRONMENT_SLUG: environmentSlug(name) });
+  return {
+    name,
+    action: environment.action ?? 'start',
+    ...(url ? { url } : {}),
+    ...(environment.deployment_tier ? { tier: environment.deployment_tier } : {}),
   };
 }
 

@@ -1,6 +1,5 @@
 import type { ScriptJobSpec } from '../../plan.js';
 import { repeatedKeys } from '../pipeline-file-error.js';
-import { heldForDeploy } from './4-plan-jobs.js';
 import { isMapping, placeOf, type DecidedPipeline, type Mapping, type ReadingContext, type ValidFile } from './gitlab-ci-file.js';
 import {
   GLOBAL_KEYWORDS,
@@ -81,11 +80,8 @@ export function writeNotes(file: ValidFile, pipeline: DecidedPipeline, planned: 
   if (repeated.length > 0) {
     notes.push(`Keys written twice in one mapping, where the last one counts (as in GitLab): ${repeated.map(({ key, line, where }) => `\`${key}\` (line ${line}${where})`).join(', ')}.`);
   }
-  // In the file's order, as written.
-  const inPipeline = new Set(planned.map((spec) => spec.name));
-  const deployJobs = [...file.instances].flatMap(([name, instances]) =>
-    heldForDeploy(file.jobs.get(name)!, context.options) !== undefined ? instances.map((each) => each.name).filter((each) => inPipeline.has(each)) : [],
-  );
+  // In the pipeline's order: by stage, then as written.
+  const deployJobs = planned.filter((spec) => spec.waitsForDeploy).map((spec) => spec.name);
   if (deployJobs.length > 0) {
     notes.push(`Deploy jobs wait for \`/deploy <sha> <environment>\` in Slack, after approval, instead of running in the pipeline: ${quoted(deployJobs)}.`);
   }

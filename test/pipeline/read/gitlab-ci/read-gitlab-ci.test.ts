@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseGitlabCiFile } from '../../../../src/pipeline/read/gitlab-ci/read-gitlab-ci.js';
 import { PipelineFileError } from '../../../../src/pipeline/read/pipeline-file-error.js';
 import type { ScriptJobSpec } from '../../../../src/pipeline/plan.js';
-import { predefinedVariables } from '../../../../src/pipeline/predefined-variables.js';
+import { environmentSlug, predefinedVariables } from '../../../../src/pipeline/predefined-variables.js';
 import { refusalOf } from '../../../helpers/refusal.js';
 
 const fixture = (name: string) => readFileSync(path.resolve(import.meta.dirname, '../../../fixtures/gitlab-ci', name), 'utf8');
@@ -133,7 +133,12 @@ stop-review:
 `,
       inMergeRequest,
     );
-    expect(plan.jobs.map((job) => job.kind === 'script' && job.environment)).toEqual(['review/shop-feature', 'review/shop-feature']);
+    expect(plan.jobs.map((job) => job.kind === 'script' && job.environment)).toEqual([
+      { name: 'review/shop-feature', action: 'start', url: `https://${environmentSlug('review/shop-feature')}.example.com` },
+      { name: 'review/shop-feature', action: 'stop' },
+    ]);
+    expect(environmentSlug('review/shop-feature')).toMatch(/^review-shop-featu-[a-z0-9]{6}$/);
+    expect(plan.jobs.map((job) => job.kind === 'script' && job.waitsForDeploy)).toEqual([true, true]);
     expect(plan.jobs.map((job) => job.skipReason)).toEqual([
       'waits for /deploy: it deploys to environment review/shop-feature, and deploys go through /deploy after approval',
       'waits for /deploy: it deploys to environment review/shop-feature, and deploys go through /deploy after approval',
