@@ -115,8 +115,6 @@ export const EnvSchema = z.object({
   /** `host` shares the Docker host's network; the inner daemon then runs without bridge or iptables. */
   SLIPWAY_DIND_NETWORK: z.string().trim().min(1).default('bridge'),
   SLIPWAY_DIND_MTU: integer(0, 0, 65535),
-  /** Each pipeline's daemon keeps its images and containers in memory, at most this much (`8g`); unset: on disk. */
-  SLIPWAY_DIND_TMPFS: byteSize,
   SLIPWAY_DIND_SOCKET_DIR: z.string().trim().min(1).default('/tmp/slipway-dind'),
   /** Several Docker hosts for one worker: `URL?capacity=N&tags=a,b&certs=DIR` entries, separated by spaces. */
   SLIPWAY_DOCKER_HOSTS: optionalText,

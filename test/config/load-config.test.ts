@@ -43,7 +43,6 @@ describe('loadConfig', () => {
     [{ SLIPWAY_REGISTRY: 'http://127.0.0.1:5000' }, 'SLIPWAY_REGISTRY must be host[:port] with no scheme, such as 127.0.0.1:5000 (got "http://127.0.0.1:5000")'],
     [{ SLIPWAY_REGISTRY_MIRROR: '127.0.0.1:5000' }, 'SLIPWAY_REGISTRY_MIRROR must be an http(s) URL such as https://example.com (got "127.0.0.1:5000")'],
     [{ SLIPWAY_DIND_PRIVILEGED: 'maybe' }, 'SLIPWAY_DIND_PRIVILEGED must be one of true, false, 1, 0, yes, no (got "maybe")'],
-    [{ SLIPWAY_DIND_TMPFS: '8 GB' }, 'SLIPWAY_DIND_TMPFS must be a size such as 512m or 2g (got "8 GB")'],
     [{ SLIPWAY_JOB_TIMEOUT: '0' }, 'SLIPWAY_JOB_TIMEOUT must be a whole number from 1 to 86400 (got "0")'],
     [{ SLIPWAY_JOB_MEMORY: 'lots' }, 'SLIPWAY_JOB_MEMORY must be a size such as 512m or 2g (got "lots")'],
     [{ SLIPWAY_JOB_CPUS: 'two' }, 'SLIPWAY_JOB_CPUS must be a number of CPUs such as 1.5 (got "two")'],

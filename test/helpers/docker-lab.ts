@@ -50,17 +50,12 @@ export async function seedPythonLayers(project: string): Promise<void> {
 }
 
 /** The lab's way of running dind: no --privileged on this VM, host network only. */
-const LAB_DIND_TMPFS = '4g';
-
 export const executorOptions: DockerExecutorOptions = {
   dind: {
     image: lab.dindImage,
     privileged: false,
     network: 'host',
     mtu: undefined,
-    // The lab's daemons keep their images in memory (SLIPWAY_DIND_TMPFS): a third of a pull's
-    // time and nearly all of a removal's is the disk; dind.docker.test.ts checks both stores.
-    tmpfs: LAB_DIND_TMPFS,
     socketDir: path.join(os.tmpdir(), 'slipway-dind-test'),
     connect: 'socket',
     reachAt: '127.0.0.1',
@@ -136,7 +131,6 @@ export const labEnv: NodeJS.ProcessEnv = {
   SLIPWAY_DIND_IMAGE: lab.dindImage,
   SLIPWAY_DIND_PRIVILEGED: 'false',
   SLIPWAY_DIND_NETWORK: 'host',
-  SLIPWAY_DIND_TMPFS: LAB_DIND_TMPFS,
   SLIPWAY_DIND_SOCKET_DIR: executorOptions.dind.socketDir,
   SLIPWAY_JOB_NETWORK: 'host',
   // Each test starts its pipelines on a fresh daemon, as without a pool; the pool's own tests turn it on.

@@ -63,16 +63,6 @@ function daemonArgs(options: DindOptions, tlsPort: number | undefined): string[]
   return args;
 }
 
-/**
- * Where the daemon keeps its images: never on the outer overlay filesystem. A volume on the
- * host's disk, or (SLIPWAY_DIND_TMPFS) memory: a daemon lives for one pipeline, so pulls,
- * layer extraction and its removal need not wait on a disk.
- */
-function storageConfig(options: DindOptions): { container: Pick<Docker.ContainerCreateOptions, 'Volumes'>; host: Pick<Docker.HostConfig, 'Tmpfs'> } {
-  if (options.tmpfs) return { container: {}, host: { Tmpfs: { '/var/lib/docker': `size=${options.tmpfs}` } } };
-  return { container: { Volumes: { '/var/lib/docker': {} } }, host: {} };
-}
-
 function securityConfig(options: DindOptions, socketFolder: string | undefined): Docker.HostConfig {
   const binds = socketFolder ? [`${socketFolder}:/slipway`] : [];
   if (options.privileged) return { Privileged: true, Binds: binds };
@@ -188,7 +178,6 @@ export async function startDind(host: Docker, pipelineId: string, options: DindO
 async function startSocketDind(host: Docker, options: DindOptions, signal: AbortSignal, identity: DindIdentity): Promise<DindDaemon> {
   const { name } = identity;
   const socketFolder = path.join(options.socketDir, name);
-  const storage = storageConfig(options);
   await mkdir(socketFolder, { recursive: true });
   let container: Docker.Container | undefined;
   try {
@@ -197,8 +186,9 @@ async function startSocketDind(host: Docker, options: DindOptions, signal: Abort
       Image: options.image,
       Cmd: daemonArgs(options, undefined),
       Labels: { ...identity.labels, [LABEL_SOCKET_FOLDER]: name },
-      ...storage.container,
-      HostConfig: { ...securityConfig(options, socketFolder), ...storage.host, NetworkMode: options.network },
+      // Image layers inside must not sit on the outer overlay filesystem.
+      Volumes: { '/var/lib/docker': {} },
+      HostConfig: { ...securityConfig(options, socketFolder), NetworkMode: options.network },
     });
     return await started(container, dindHandle(host, { id: container.id, name }, { kind: 'socket', folder: socketFolder }), options, signal);
   } catch (error) {
@@ -214,7 +204,6 @@ async function startSocketDind(host: Docker, options: DindOptions, signal: Abort
  */
 async function startTlsDind(host: Docker, options: DindOptions, signal: AbortSignal, identity: DindIdentity): Promise<DindDaemon> {
   const certificates = await makeDaemonCertificates(reachedAs(options.reachAt));
-  const storage = storageConfig(options);
   const onHostNetwork = options.network === 'host';
   const listenPort = onHostNetwork ? hostNetworkPort() : DIND_TLS_PORT;
   const published = `${DIND_TLS_PORT}/tcp`;
@@ -223,11 +212,10 @@ async function startTlsDind(host: Docker, options: DindOptions, signal: AbortSig
     Image: options.image,
     Cmd: daemonArgs(options, listenPort),
     Labels: identity.labels,
-    ...storage.container,
+    Volumes: { '/var/lib/docker': {} },
     ...(onHostNetwork ? {} : { ExposedPorts: { [published]: {} } }),
     HostConfig: {
       ...securityConfig(options, undefined),
-      ...storage.host,
       NetworkMode: options.network,
       ...(onHostNetwork ? {} : { PortBindings: { [published]: [{ HostPort: '' }] } }),
     },

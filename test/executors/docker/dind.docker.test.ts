@@ -17,24 +17,6 @@ describe('dind daemons', () => {
     }
   });
 
-  it('keep their images in a volume on disk, or with SLIPWAY_DIND_TMPFS in memory of that size', async () => {
-    for (const tmpfs of [undefined, '1g']) {
-      const daemon = await startDind(host, uniqueName('dind'), { ...executorOptions.dind, tmpfs }, new AbortController().signal);
-      try {
-        const inspected = await host.getContainer(daemon.containerId).inspect();
-        const store = inspected.Mounts.find((mount) => mount.Destination === '/var/lib/docker');
-
-        // A tmpfs is no mount Docker lists, only a line of the host config.
-        expect(store?.Type).toBe(tmpfs ? undefined : 'volume');
-        expect(inspected.HostConfig.Tmpfs ?? {}).toEqual(tmpfs ? { '/var/lib/docker': 'size=1g' } : {});
-        const stored = await daemon.docker.info();
-        expect(stored.Driver).toBe('overlay2');
-      } finally {
-        await daemon.destroy();
-      }
-    }
-  });
-
   it('come from the mirror when the dind image is a Docker Hub name such as docker:dind', async () => {
     await host.getImage('docker:dind').remove().catch((error: { statusCode?: number }) => (error.statusCode === 404 ? undefined : Promise.reject(error)));
 
