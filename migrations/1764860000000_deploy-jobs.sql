@@ -7,9 +7,12 @@
 -- 1764840000000_diff-base's, with those three exceptions), and it reports to the deployment,
 -- not to the commit status or the change request's comment.
 ALTER TABLE pipelines ADD COLUMN deployment_id bigint UNIQUE REFERENCES deployments (id);
--- Which jobs wait for `/deploy` (an `environment:`, or the policy's deploy stage): what a
--- deploy of the commit finds in its tested pipeline.
-ALTER TABLE jobs ADD COLUMN waits_for_deploy boolean NOT NULL DEFAULT false;
+ALTER TABLE deployments ADD COLUMN job_pipeline_id bigint REFERENCES pipelines (id);
+-- Which jobs wait for `/deploy` (an `environment:`, or the policy's deploy stage) and what their
+-- `environment:action` is: what a deploy of the commit finds in its tested pipeline.
+ALTER TABLE jobs
+  ADD COLUMN waits_for_deploy boolean NOT NULL DEFAULT false,
+  ADD COLUMN environment_action text CHECK (environment_action IN ('start', 'prepare', 'stop', 'verify', 'access'));
 
 CREATE OR REPLACE FUNCTION slipway_accept_event(
   p_forge text, p_delivery_id text, p_event text, p_action text, p_project text, p_sha text, p_ref text,
@@ -131,6 +134,7 @@ BEGIN
 END
 $$;
 
-ALTER TABLE jobs DROP COLUMN waits_for_deploy;
+ALTER TABLE jobs DROP COLUMN waits_for_deploy, DROP COLUMN environment_action;
+ALTER TABLE deployments DROP COLUMN job_pipeline_id;
 DELETE FROM pipelines WHERE deployment_id IS NOT NULL;
 ALTER TABLE pipelines DROP COLUMN deployment_id;

@@ -60,10 +60,18 @@ function currentLine({ briefing, environment }: Deployment): string | undefined 
   return `When asked, *${environment}* ran ${short(sha)} (\`${digest.slice(0, 19)}…\`) since ${time(new Date(since))}${approved}.`;
 }
 
+/** The deploy jobs' pipeline, live while they run: a page of the same server as the tested pipeline's. */
+function deployJobsLink({ briefing, jobPipelineId }: Deployment): string[] {
+  if (jobPipelineId === null) return [];
+  const label = `deploy job log: pipeline #${jobPipelineId}`;
+  return [briefing.pipelineUrl ? link(briefing.pipelineUrl.replace(/\/pipelines\/\d+$/, `/pipelines/${jobPipelineId}`), label) : label];
+}
+
 function linksLine(deployment: Deployment): string {
   const { briefing } = deployment;
   return [
     ...(briefing.pipelineUrl ? [link(briefing.pipelineUrl, `pipeline #${deployment.pipelineId}`)] : deployment.pipelineId ? [`pipeline #${deployment.pipelineId}`] : []),
+    ...deployJobsLink(deployment),
     ...(briefing.provenance ? [briefing.provenance] : []),
     ...(briefing.changeRequest ? [link(briefing.changeRequest.url, briefing.changeRequest.label)] : []),
     ...(briefing.compareUrl ? [link(briefing.compareUrl, deployment.kind === 'rollback' ? 'what the rollback undoes' : 'changes since what runs now')] : []),

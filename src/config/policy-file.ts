@@ -16,6 +16,8 @@ const DeployAction = z.discriminatedUnion(
   [
     /** The environment tag is the deployment: a GitOps tool (Flux, Argo CD) watches it. */
     z.strictObject({ type: z.literal('none') }),
+    /** The pipeline file's deploy jobs for the environment run, after promotion; their exit decides the deploy. */
+    z.strictObject({ type: z.literal('job') }),
     /** POST a JSON description of the deployment, signed with HMAC-SHA256; any 2xx is success. */
     z.strictObject({
       type: z.literal('webhook'),
@@ -33,7 +35,7 @@ const DeployAction = z.discriminatedUnion(
       healthTimeout: Duration.default(60),
     }),
   ],
-  { error: 'must be none, webhook or docker' },
+  { error: 'must be none, job, webhook or docker' },
 );
 
 const Environment = z.strictObject({
@@ -43,7 +45,8 @@ const Environment = z.strictObject({
   allowSelfApproval: z.boolean().default(false),
   /** How long a request waits for a decision. */
   approvalTimeout: Duration.default(3600),
-  action: DeployAction.default({ type: 'none' }),
+  /** Unset: the file's deploy jobs for the environment when it has some, else `none`. */
+  action: DeployAction.optional(),
   /** Only commits whose pipeline passed on one of these refs (`main`, `release/*`) may be deployed here. */
   branches: z.array(z.string().min(1), { error: 'must be a list of branch or tag names or patterns such as release/*' }).optional(),
   /** Environments of the same project where the same image must have been deployed first. */
@@ -107,6 +110,8 @@ export type PolicyFile = z.infer<typeof PolicyFileSchema>;
 export type ProjectPolicy = z.infer<typeof ProjectPolicySchema>;
 export type EnvironmentPolicy = z.infer<typeof Environment>;
 export type DeployActionConfig = z.infer<typeof DeployAction>;
+/** An action the action runner carries out itself; deploy jobs run as pipelines instead. */
+export type DirectAction = Exclude<DeployActionConfig, { type: 'job' }>;
 
 export class PolicyFileError extends Error {
   constructor(file: string, problems: string[]) {

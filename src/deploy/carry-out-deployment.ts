@@ -1,4 +1,4 @@
-import type { DeployActionConfig, PolicyFile } from '../config/policy-file.js';
+import type { DeployActionConfig, DirectAction, PolicyFile } from '../config/policy-file.js';
 import type { Logger } from '../telemetry/logger.js';
 import { parseImageReference } from '../registry/image-reference.js';
 import type { RegistryClient } from '../registry/registry-client.js';
@@ -6,13 +6,15 @@ import type { DeploymentStore } from '../store/deployment-store.js';
 import type { Deployment } from '../model/deployment.js';
 import type { DeployDescription } from './actions/webhook-action.js';
 import { describeLock, type VerifyImage } from './deploy-context.js';
-import { refuse } from '../model/refusal.js';
+import { refuse, type Checked } from '../model/refusal.js';
+import type { DeployJobRunner } from './run-deploy-jobs.js';
+import { describeDeployment } from './deploy-job-context.js';
 import type { NamePeople } from './deploy-policy.js';
 import type { DeployEvents } from './deploy-events.js';
 import { environmentOf } from './resolve-environment.js';
 import { environmentDigest, promoteImage, writeHistoryTag } from './promote-image.js';
 
-export type RunAction = (action: DeployActionConfig, deployment: DeployDescription) => Promise<string>;
+export type RunAction = (action: DirectAction, deployment: DeployDescription) => Promise<string>;
 
 export interface CarryOutOptions {
   store: DeploymentStore;
@@ -25,6 +27,8 @@ export interface CarryOutOptions {
   name: NamePeople;
   /** The image's signed provenance, checked again just before it goes out. */
   verifyImage?: VerifyImage;
+  /** The pipeline file's deploy jobs: an environment whose action is `job`, or names none, runs them. */
+  deployJobs?: DeployJobRunner;
 }
 
 /** How many times a deployment is claimed before it is given up on (each takeover after a crash counts). */
@@ -75,11 +79,15 @@ export async function carryOutDeployment(claimed: Deployment, owner: string, opt
     if (!signed.ok) return fail(deployment, `the image was not promoted: ${signed.reason}`);
   }
 
+  const action = await chooseAction(deployment, environment.action, options);
+  if (!action.ok) return fail(deployment, action.reason);
+
   try {
     if (!deployment.previousRecorded) {
       deployment = (await store.recordPrevious(deployment.id, owner, await environmentDigest(registry, image.repository, deployment.environment))) ?? deployment;
     }
-    const from = deployment.kind === 'rollback' ? deployment.digest : deployment.sha;
+    // The tag the tested pipeline pushed (`:<sha>`, or a .gitlab-ci.yml job's `:<short sha>`), checked against its digest.
+    const from = deployment.kind === 'rollback' ? deployment.digest : image.reference;
     await promoteImage(registry, image.repository, from, deployment.digest, deployment.environment);
     await writeHistoryTag(registry, image.repository, deployment.environment, deployment.digest, deployment.sha);
     deployment = (await store.markPromoted(deployment.id, owner)) ?? deployment;
@@ -89,19 +97,7 @@ export async function carryOutDeployment(claimed: Deployment, owner: string, opt
 
   let outcome: string;
   try {
-    outcome = await options.runAction(environment.action, {
-      deploymentId: deployment.id,
-      project: deployment.project,
-      environment: deployment.environment,
-      sha: deployment.sha,
-      image: `${image.registry}/${image.repository}@${deployment.digest}`,
-      digest: deployment.digest,
-      previousDigest: deployment.previousDigest,
-      requestedBy: deployment.requestedBy,
-      approvedBy: deployment.decidedBy ?? '',
-      kind: deployment.kind,
-      pipelineId: deployment.pipelineId,
-    });
+    outcome = 'jobs' in action ? await runDeployJobs(deployment, action.jobs, options) : await options.runAction(action.action, describeDeployment(deployment));
   } catch (error) {
     return fail(deployment, messageOf(error));
   }
@@ -113,6 +109,26 @@ export async function carryOutDeployment(claimed: Deployment, owner: string, opt
   if (succeeded.kind === 'rollback' && environment.lockAfterRollback) await lockAfterRollback(succeeded, options);
   await options.events.emit({ type: 'changed', deployment: succeeded });
   return succeeded;
+}
+
+/** What a deploy does once the tag moved: the file's deploy jobs, or the policy's action; refused when `job` finds none. */
+async function chooseAction(deployment: Deployment, configured: DeployActionConfig | undefined, options: CarryOutOptions): Promise<Checked<{ action: DirectAction } | { jobs: string[] }>> {
+  if (configured && configured.type !== 'job') return { ok: true, action: configured };
+  const jobs = deployment.pipelineId !== null && options.deployJobs ? await options.deployJobs.jobsFor(deployment.pipelineId, deployment.environment) : [];
+  if (jobs.length > 0) return { ok: true, jobs };
+  if (configured?.type !== 'job') return { ok: true, action: { type: 'none' } };
+  const tested = deployment.pipelineId === null ? 'the commit has no tested pipeline' : `pipeline #${deployment.pipelineId} has no job that deploys there`;
+  return refuse(`${deployment.environment}'s action is job, but ${tested}: give a job environment: ${deployment.environment}, or put it in the deploy stage`);
+}
+
+/** Runs the file's deploy jobs in the deployment's own pipeline; chat hears of it as soon as it is queued. */
+async function runDeployJobs(deployment: Deployment, jobs: string[], options: CarryOutOptions): Promise<string> {
+  const ran = await options.deployJobs!.run({ ...deployment, pipelineId: deployment.pipelineId! }, async () => {
+    const queued = await options.store.get(deployment.id);
+    if (queued) await options.events.emit({ type: 'changed', deployment: queued });
+  });
+  if (!ran.ok) throw new Error(ran.reason);
+  return `the deploy job${jobs.length > 1 ? 's' : ''} ${jobs.join(', ')} passed in pipeline #${ran.pipelineId}`;
 }
 
 /** `lockAfterRollback`: the rolled-back-from commit must not go out again by accident. */

@@ -1,7 +1,10 @@
-import type { DeployVariables } from './actions/run-deploy-action.js';
+import type { DeployDescription } from './actions/webhook-action.js';
 import type { CiVariable } from '../model/ci-variable.js';
 import type { PipelineFacts } from '../model/pipeline-facts.js';
 import { isProtectedRef, protectedPatterns, variablesForDeploy } from '../variables/choose-variables.js';
+
+/** The CI/CD variables of the environment a deploy goes to (protected ones only for commits tested on a protected ref). */
+export type DeployVariables = (deployment: DeployDescription) => Promise<CiVariable[]>;
 
 export interface DeployVariableSources {
   forProject(project: string): Promise<CiVariable[]>;

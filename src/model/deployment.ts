@@ -1,5 +1,7 @@
 // A deployment as every part of Slipway speaks of it: requested in chat, decided, carried out, reported.
 
+import type { CiVariable } from './ci-variable.js';
+
 export type DeploymentStatus = 'requested' | 'approved' | 'rejected' | 'expired' | 'deploying' | 'succeeded' | 'failed' | 'withdrawn';
 
 /**
@@ -49,6 +51,8 @@ export interface Deployment {
   expiresAt: Date;
   finishedAt: Date | null;
   briefing: DeploymentBriefing;
+  /** The pipeline that runs the file's deploy jobs for it, once queued; null when the deploy runs none. */
+  jobPipelineId: number | null;
 }
 
 export interface EnvironmentLock {
@@ -67,4 +71,17 @@ export interface AuditEvent {
   digest: string | null;
   deploymentId: number | null;
   detail: Record<string, unknown>;
+}
+
+/** What an approved deployment gives the deploy jobs it runs. */
+export interface DeployJobContext {
+  environment: string;
+  /** `registry/repository@sha256:…`: the image just promoted. */
+  image: string;
+  digest: string;
+  /** The policy's URL for the environment, over the file's `environment:url`. */
+  url?: string;
+  /** The environment's own CI/CD variables (protected ones only for a commit tested on a protected ref). */
+  variables: CiVariable[];
+  deploymentId: number;
 }

@@ -84,7 +84,9 @@ function forgeReports(options: ReporterOptions): (pipelineId: number) => Promise
 
   return async (pipelineId) => {
     const view = await options.views.get(pipelineId);
-    if (!view) return;
+    // A deployment's deploy jobs are told in chat and on the deployment; the commit's own
+    // status and comment stay the tested pipeline's.
+    if (!view || view.deploymentId !== null) return;
     const forge = options.forges.get(view.forge);
     if (!forge) return;
     const target: ForgeTarget = { forge: view.forge, project: view.project, apiContext: view.forgeContext };

@@ -11,6 +11,7 @@ import type { PipelineStore, RecordedPipeline } from '../store/pipeline-store.js
 import type { Attestation } from '../provenance/attest-image.js';
 import type { Logger } from '../telemetry/logger.js';
 import { recordPipeline } from './record-pipeline.js';
+import type { DeployJobContext } from '../model/deployment.js';
 
 /** What running any pipeline needs, whichever command runs it. */
 export interface PipelineFacilities {
@@ -53,6 +54,8 @@ export interface PipelineExecution extends Pick<PipelineRun, 'facts' | 'sourceDi
   /** Told of every job's start, output and end, beside the recorder. */
   observer?: PipelineObserver;
   signal?: AbortSignal;
+  /** An approved deployment's run of the file's deploy jobs: the environment's variables join the pipeline's; it signs nothing. */
+  deploy?: Pick<DeployJobContext, 'variables'>;
 }
 
 /**
@@ -76,7 +79,8 @@ export async function executePipeline(execution: PipelineExecution, facilities: 
       secrets: facilities.secrets,
       jobTimeoutMs: facilities.jobTimeoutMs,
       jobToken: execution.jobToken,
-      variables: (await facilities.variablesFor?.(facts)) ?? [],
+      // The environment's own variables come after the project's, as GitLab's environment scope wins.
+      variables: [...((await facilities.variablesFor?.(facts)) ?? []), ...(execution.deploy?.variables ?? [])],
       ...(facilities.resourceGroups ? { resourceGroups: facilities.resourceGroups } : {}),
       ...(facilities.artifacts ? { artifacts: { ...facilities.artifacts, cacheScope: scope } } : {}),
       affinity: `${facts.forge}:${facts.project} ${scope}`,
@@ -92,10 +96,12 @@ export async function executePipeline(execution: PipelineExecution, facilities: 
     execution.signal,
   );
   await recorder?.settled();
-  if (result.status === 'passed' && !result.image && execution.pushAllowed && !plan.jobs.some((job) => job.kind === 'build') && facilities.findPushedImage) {
+  // A deployment's image is the tested pipeline's, already signed: a deploy looks up and signs nothing.
+  const deploying = execution.deploy !== undefined;
+  if (!deploying && result.status === 'passed' && !result.image && execution.pushAllowed && !plan.jobs.some((job) => job.kind === 'build') && facilities.findPushedImage) {
     result = { ...result, image: await pushedImage(facts, facilities) };
   }
-  if (result.status === 'passed' && result.image?.pushed && result.image.digest && facilities.attest && facts.forge !== 'local') {
+  if (!deploying && result.status === 'passed' && result.image?.pushed && result.image.digest && facilities.attest && facts.forge !== 'local') {
     const builtBy = plan.jobs.find((job) => job.kind === 'build')?.name ?? null;
     const image = { ref: result.image.ref, digest: result.image.digest };
     // A pipeline whose image cannot be signed has not produced a deployable image: it says so.

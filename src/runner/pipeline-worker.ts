@@ -9,7 +9,7 @@ import type { Metrics } from '../telemetry/metrics.js';
 import type { ClaimedPipeline, PipelineQueue } from '../store/pipeline-queue.js';
 import type { JobTokenStore } from '../store/job-token-store.js';
 import type { WorkerRegistry } from '../store/worker-registry.js';
-import type { PipelineStore } from '../store/pipeline-store.js';
+import type { PipelineStore, RecordedPipeline, ResumedPipeline } from '../store/pipeline-store.js';
 import type { WaitingJobs } from '../store/waiting-jobs.js';
 import type { RepositoryOwners } from '../store/repository-owners.js';
 import { preparePlanThread } from '../pipeline/read/read-on-thread.js';
@@ -23,6 +23,8 @@ import { removeDeadSourceFolders, SOURCE_DIR_PREFIX } from './source-folders.js'
 import type { Reporter } from '../report/reporter.js';
 import { refuse, type Checked } from '../model/refusal.js';
 import { claimRepository, readPlan } from './prepare-pipeline.js';
+import { deployPlan } from './deploy-plan.js';
+import type { DeployJobContext } from '../model/deployment.js';
 
 /** How long a source archive may take to arrive, all of it. */
 const SOURCE_FETCH_TIMEOUT_MS = 180_000;
@@ -46,6 +48,8 @@ export interface WorkerOptions {
   allowForkPush: (project: string) => boolean;
   /** The stage whose jobs wait for `/deploy` in a project's pipelines (see `deployStageOf`). */
   deployStage?: (project: string) => string | undefined;
+  /** What an approved deployment gives its deploy jobs (environment, image, variables); null when it is gone. */
+  deployContext?: (deploymentId: number) => Promise<DeployJobContext | null>;
   /** Issues each pipeline's `CI_JOB_TOKEN`. */
   jobTokens?: JobTokenStore;
   /** One project per registry repository: a pipeline of another project with the same path is refused. */
@@ -93,6 +97,40 @@ async function reusedJobs({ options }: WorkerState, retry: { of: number; job: st
   return new Map([...earlier].filter(([name]) => !again.has(name) && plan.jobs.some((job) => job.name === name)));
 }
 
+/** What a claimed pipeline runs, recorded: its plan, and the results it keeps. */
+interface PreparedRun {
+  plan: PipelinePlan;
+  recorded: RecordedPipeline;
+  reuse?: Map<string, ReusedJob>;
+  resumed?: ResumedPipeline;
+  deploy?: DeployJobContext;
+}
+
+/**
+ * A pipeline of the commit: new, or taken up again after a play (its own finished jobs stand),
+ * or a retry of one job (the earlier pipeline's other results stand).
+ */
+async function pipelineToRun(state: WorkerState, claimed: ClaimedPipeline, plan: PipelinePlan): Promise<Checked<PreparedRun>> {
+  const { options } = state;
+  if (claimed.resume) {
+    const resumed = await options.store.resumeJobs(claimed.id, plan);
+    if (!resumed) return refuse(`the pipeline file at ${claimed.facts.sha.slice(0, 12)} no longer gives the jobs this pipeline started with, so a played job cannot continue it: run a new pipeline`);
+    return { ok: true, plan, recorded: resumed, resumed, reuse: await options.store.reusableJobs(claimed.id) };
+  }
+  const recorded = await options.store.replaceJobs(claimed.id, plan);
+  const reuse = claimed.retry ? await reusedJobs(state, claimed.retry, plan) : undefined;
+  return { ok: true, plan, recorded, ...(reuse ? { reuse } : {}) };
+}
+
+/** An approved deployment's pipeline: the file's deploy jobs for its environment, after what the tested pipeline left. */
+async function deployToRun({ options }: WorkerState, pipelineId: number, deploy: NonNullable<ClaimedPipeline['deploy']>, plan: PipelinePlan): Promise<Checked<PreparedRun>> {
+  const context = await options.deployContext?.(deploy.deploymentId);
+  if (!context) return refuse(`deployment #${deploy.deploymentId} is not being carried out, so its deploy jobs do not run`);
+  const planned = deployPlan(plan, context, await options.store.reusableJobs(deploy.testedPipelineId));
+  if (!planned.ok) return planned;
+  return { ok: true, plan: planned.plan, recorded: await options.store.replaceJobs(pipelineId, planned.plan), reuse: planned.reuse, deploy: context };
+}
+
 /** The commit's files from its forge, within the time an archive may take: the archive's notes, or why not. */
 async function fetchSource(claimed: ClaimedPipeline, forge: Forge, sourceDir: string, limits: ArchiveLimits, signal: AbortSignal): Promise<Checked<{ notes: string[] }>> {
   const within = deadline(SOURCE_FETCH_TIMEOUT_MS, signal);
@@ -137,24 +175,24 @@ async function execute(state: WorkerState, claimed: ClaimedPipeline, sourceDir: 
   }
   const claim = await claimRepository(options.repositoryOwners, claimed.target);
   if (!claim.ok) return fail(claim.reason);
-  const resumed = claimed.resume ? await options.store.resumeJobs(claimed.id, plan) : null;
-  if (claimed.resume && !resumed) return fail(`the pipeline file at ${claimed.facts.sha.slice(0, 12)} no longer gives the jobs this pipeline started with, so a played job cannot continue it: run a new pipeline`);
-  const recorded = resumed ?? (await options.store.replaceJobs(claimed.id, plan));
+  const prepared = claimed.deploy ? await deployToRun(state, claimed.id, claimed.deploy, plan) : await pipelineToRun(state, claimed, plan);
+  if (!prepared.ok) return fail(prepared.reason);
+  const { recorded, reuse, resumed, deploy } = prepared;
   options.reporter.changed(claimed.id);
-  const pushAllowed = !claimed.facts.fromFork || options.allowForkPush(claimed.target.project);
+  // A deploy job may pull the project's images (the one it deploys), never push one.
+  const pushAllowed = !deploy && (!claimed.facts.fromFork || options.allowForkPush(claimed.target.project));
   const jobToken = await options.jobTokens?.issue({ pipelineId: claimed.id, repository: claim.repository, actions: pushAllowed ? ['pull', 'push'] : ['pull'], leaseOwner: options.workerId });
-  // Resumed: this pipeline's own finished jobs stand; a retry of one job keeps the earlier pipeline's.
-  const reuse = resumed ? await options.store.reusableJobs(claimed.id) : claimed.retry ? await reusedJobs(state, claimed.retry, plan) : undefined;
   const changed = () => options.reporter.changed(claimed.id);
   const { result, finished } = await executePipeline(
     {
       facts,
       sourceDir,
-      plan,
+      plan: prepared.plan,
       pushAllowed,
       jobToken,
       ...(reuse ? { reuse } : {}),
       ...(resumed ? { played: resumed.played, unscheduled: resumed.unscheduled } : {}),
+      ...(deploy ? { deploy } : {}),
       record: { store: options.store, recorded, owner: options.workerId },
       observer: { jobStarted: changed, jobFinished: changed },
       signal,

@@ -5,7 +5,7 @@ const LOCK_COLUMNS = `locked_by AS "lockedBy", reason, locked_at AS "lockedAt", 
 const COLUMNS = `id, project, environment, kind, sha, pipeline_id AS "pipelineId", image_ref AS "imageRef", digest,
   previous_digest AS "previousDigest", previous_recorded AS "previousRecorded", promoted_at AS "promotedAt", attempts, status, requested_by AS "requestedBy", decided_by AS "decidedBy", error,
   chat_channel AS "chatChannel", chat_message_ts AS "chatMessageTs", requested_at AS "requestedAt",
-  expires_at AS "expiresAt", finished_at AS "finishedAt", briefing`;
+  expires_at AS "expiresAt", finished_at AS "finishedAt", briefing, job_pipeline_id AS "jobPipelineId"`;
 
 /** Deployments, environment locks and the audit trail; every change is one statement. */
 const one = async (pool: Pool, text: string, values: unknown[]): Promise<Deployment | null> => (await pool.query<Deployment>(text, values)).rows[0] ?? null;

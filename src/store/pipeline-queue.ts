@@ -14,13 +14,15 @@ export interface ClaimedPipeline {
   retry: { of: number; job: string } | null;
   /** A paused pipeline taken up again after a play: its finished jobs stand, its played ones run. */
   resume: boolean;
+  /** An approved deployment's run of the file's deploy jobs, after the results of the pipeline that tested the commit. */
+  deploy: { deploymentId: number; testedPipelineId: number } | null;
 }
 
 /** Pipelines a worker gives up on after this many claims (each claim after a crash counts). */
 export const MAX_ATTEMPTS = 3;
 
 /** The columns a claim returns. */
-type ClaimRow = Pick<PipelineRow, (typeof FACT_COLUMNS)[number] | 'attempts' | 'retry_of' | 'retry_job'> & { resume: boolean };
+type ClaimRow = Pick<PipelineRow, (typeof FACT_COLUMNS)[number] | 'attempts' | 'retry_of' | 'retry_job' | 'deployment_id'> & { resume: boolean };
 
 function toClaimed(row: ClaimRow): ClaimedPipeline {
   return {
@@ -30,6 +32,7 @@ function toClaimed(row: ClaimRow): ClaimedPipeline {
     attempts: row.attempts,
     retry: row.retry_of !== null && row.retry_job !== null ? { of: Number(row.retry_of), job: row.retry_job } : null,
     resume: row.resume,
+    deploy: row.deployment_id !== null && row.retry_of !== null ? { deploymentId: Number(row.deployment_id), testedPipelineId: Number(row.retry_of) } : null,
   };
 }
 
@@ -39,7 +42,7 @@ export interface PipelineQueue {
   claim(workerId: string, leaseMs: number, maxPerProject?: number): Promise<ClaimedPipeline | null>;
   renewLease(pipelineId: number, workerId: string, leaseMs: number): Promise<{ cancelRequested: boolean; reason: string | null } | null>;
   sweep(): Promise<number[]>;
-  retry(pipelineId: number, job?: string): Promise<{ id: number } | { refused: 'missing' | 'unfinished' | 'job' } | { refused: 'superseded'; newer: number }>;
+  retry(pipelineId: number, job?: string): Promise<{ id: number } | { refused: 'missing' | 'unfinished' | 'job' | 'deploy' } | { refused: 'superseded'; newer: number }>;
   requestCancel(pipelineId: number, reason: string): Promise<boolean>;
   recordCommand(forge: string, deliveryId: string, event: string): Promise<boolean>;
   noteCommand(pipelineId: number, note: string): Promise<void>;
@@ -107,7 +110,7 @@ function intake(pool: Pool): Pick<PipelineQueue, 'accept' | 'claim'> {
                ORDER BY coalesce(r.n, 0), c.created_at, c.id
                FOR UPDATE OF c SKIP LOCKED
                LIMIT 1)
-            RETURNING ${FACT_COLUMNS.map((column) => `p.${column}`).join(', ')}, p.attempts, p.retry_of, p.retry_job,
+            RETURNING ${FACT_COLUMNS.map((column) => `p.${column}`).join(', ')}, p.attempts, p.retry_of, p.retry_job, p.deployment_id,
                       EXISTS (SELECT 1 FROM jobs j WHERE j.pipeline_id = p.id AND j.played_at IS NOT NULL) AS resume`,
           [workerId, leaseMs, MAX_ATTEMPTS, maxPerProject],
         );
@@ -176,29 +179,30 @@ function askedByPeople(pool: Pool): Pick<PipelineQueue, 'retry' | 'requestCancel
      * queued; with `job`, one that runs that job (and what waits for it) and keeps the other
      * results. Why not, when it may not be retried.
      */
-    async retry(pipelineId: number, job?: string): Promise<{ id: number } | { refused: 'missing' | 'unfinished' | 'job' } | { refused: 'superseded'; newer: number }> {
-      const { rows } = await pool.query<{ id: string | null; status: string; newer: string | null; job_status: string | null }>(
+    async retry(pipelineId: number, job?: string): Promise<{ id: number } | { refused: 'missing' | 'unfinished' | 'job' | 'deploy' } | { refused: 'superseded'; newer: number }> {
+      const { rows } = await pool.query<{ id: string | null; status: string; newer: string | null; job_status: string | null; deployment_id: number | null }>(
         `WITH old AS (SELECT * FROM pipelines WHERE id = $1),
               job AS (SELECT j.status FROM jobs j, old WHERE j.pipeline_id = old.id AND j.name = $2),
               -- The branch's or change request's newer pipeline: the comment and the status follow it.
               newer AS (SELECT max(n.id) AS id FROM pipelines n, old
-                         WHERE n.forge = old.forge AND n.project = old.project AND n.id > old.id
+                         WHERE n.forge = old.forge AND n.project = old.project AND n.id > old.id AND n.deployment_id IS NULL
                            AND CASE WHEN old.change_request IS NULL THEN n.change_request IS NULL AND n.ref = old.ref ELSE n.change_request = old.change_request END),
               retried AS (
                 INSERT INTO pipelines (forge, project, sha, ref, default_branch, change_request, from_fork, diff_base, forge_context, event, retry_of, retry_job)
                 SELECT forge, project, sha, ref, default_branch, change_request, from_fork, diff_base, forge_context, 'retry',
                        CASE WHEN $2::text IS NULL THEN NULL ELSE id END, $2
                   FROM old
-                 WHERE status NOT IN ('queued', 'running') AND (SELECT id FROM newer) IS NULL
+                 WHERE status NOT IN ('queued', 'running') AND (SELECT id FROM newer) IS NULL AND deployment_id IS NULL
                    AND ($2::text IS NULL OR (SELECT status FROM job) IN ('failed', 'canceled'))
                 RETURNING id)
-         SELECT (SELECT id FROM retried) AS id, old.status, (SELECT id FROM newer) AS newer, (SELECT status FROM job) AS job_status FROM old`,
+         SELECT (SELECT id FROM retried) AS id, old.status, (SELECT id FROM newer) AS newer, (SELECT status FROM job) AS job_status, old.deployment_id FROM old`,
         [pipelineId, job ?? null],
       );
       const row = rows[0];
       if (!row) return { refused: 'missing' };
       if (row.id !== null) return { id: Number(row.id) };
       if (row.status === 'queued' || row.status === 'running') return { refused: 'unfinished' };
+      if (row.deployment_id !== null) return { refused: 'deploy' };
       if (row.newer !== null) return { refused: 'superseded', newer: Number(row.newer) };
       return { refused: 'job' };
     },

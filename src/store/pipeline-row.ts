@@ -24,6 +24,8 @@ export interface PipelineRow {
   /** A retry of one job: the pipeline it retries, and the job. */
   retry_of: number | null;
   retry_job: string | null;
+  /** A deployment's run of the file's deploy jobs (with `retry_of` the pipeline that tested the commit). */
+  deployment_id: number | null;
   cancel_requested: boolean;
   superseded_by: number | null;
   plan_source: string | null;

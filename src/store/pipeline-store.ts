@@ -30,8 +30,8 @@ async function insertJobs(client: Client, pipelineId: number, jobs: JobSpec[]): 
   const jobIds = new Map<string, number>();
   for (const [position, job] of jobs.entries()) {
     const inserted = await client.query<{ id: number }>(
-      `INSERT INTO jobs (pipeline_id, name, kind, stage, position, interruptible, needs, trigger, blocking, start_in_seconds, environment, waits_for_deploy)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+      `INSERT INTO jobs (pipeline_id, name, kind, stage, position, interruptible, needs, trigger, blocking, start_in_seconds, environment, environment_action, waits_for_deploy)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
       [
         pipelineId,
         job.name,
@@ -44,6 +44,7 @@ async function insertJobs(client: Client, pipelineId: number, jobs: JobSpec[]): 
         triggerOf(job) !== 'automatic' && job.allowFailure !== true,
         job.startInSeconds ?? null,
         job.kind === 'script' ? (job.environment?.name ?? null) : null,
+        job.kind === 'script' ? (job.environment?.action ?? null) : null,
         job.kind === 'script' && job.waitsForDeploy === true,
       ],
     );

@@ -94,6 +94,8 @@ export interface PipelineView {
   jobs: JobView[];
   /** Older pipelines of the same change request that this one replaced. */
   superseded: Array<{ id: number; sha: string }>;
+  /** A deployment's run of the file's deploy jobs: it reports to the deployment, not to the forge. */
+  deploymentId: number | null;
 }
 
 type Row = PipelineRow;
@@ -148,6 +150,7 @@ function pipelineViews(pool: Pool) {
         finishedAt: row.finished_at,
         jobs: row.jobs,
         superseded: row.superseded,
+        deploymentId: row.deployment_id,
       };
     },
     /** Every project Slipway has run a pipeline for, with its newest pipeline. */
@@ -170,13 +173,13 @@ function pipelineViews(pool: Pool) {
     },
     /** The newest pipeline of a commit, for GitHub's "Re-run" of its checks. */
     async latestForSha(forge: ForgeName, project: string, sha: string): Promise<number | null> {
-      const { rows } = await pool.query<{ id: string }>('SELECT id FROM pipelines WHERE forge = $1 AND project = $2 AND sha = $3 ORDER BY id DESC LIMIT 1', [forge, project, sha]);
+      const { rows } = await pool.query<{ id: string }>('SELECT id FROM pipelines WHERE forge = $1 AND project = $2 AND sha = $3 AND deployment_id IS NULL ORDER BY id DESC LIMIT 1', [forge, project, sha]);
       return rows[0] ? Number(rows[0].id) : null;
     },
     /** The newest pipeline of a change request: the one its comment shows. */
     async latestForChangeRequest(forge: string, project: string, changeRequest: number): Promise<number | null> {
       const { rows } = await pool.query<{ id: number }>(
-        'SELECT id FROM pipelines WHERE forge = $1 AND project = $2 AND change_request = $3 ORDER BY id DESC LIMIT 1',
+        'SELECT id FROM pipelines WHERE forge = $1 AND project = $2 AND change_request = $3 AND deployment_id IS NULL ORDER BY id DESC LIMIT 1',
         [forge, project, changeRequest],
       );
       return rows[0]?.id ?? null;

@@ -18,7 +18,7 @@ export function createTestedCommitStore(pool: Pool) {
     async pipelinesOf(prefix: string, projects: string[]): Promise<CommitPipeline[]> {
       const { rows } = await pool.query<CommitPipeline>(
         `SELECT id, project, sha, ref, status, image_ref AS "imageRef", image_digest AS "digest" FROM pipelines
-          WHERE sha LIKE $1 || '%' AND project = ANY($2) ORDER BY id DESC LIMIT 200`,
+          WHERE sha LIKE $1 || '%' AND project = ANY($2) AND deployment_id IS NULL ORDER BY id DESC LIMIT 200`,
         [prefix, projects],
       );
       return rows.map((row) => ({ ...row, id: Number(row.id) }));

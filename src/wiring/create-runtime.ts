@@ -31,6 +31,7 @@ import { cacheScope, protectedPatterns, variablesForPipeline } from '../variable
 import { createVariableCipher } from '../variables/variable-cipher.js';
 import { createSlackRequestStore, type SlackRequestStore } from '../store/slack-request-store.js';
 import { createTestedCommitStore, type TestedCommitStore } from '../store/tested-commit-store.js';
+import { createDeployJobStore, type DeployJobStore } from '../store/deploy-job-store.js';
 import type { Logger } from '../telemetry/logger.js';
 import { createWebSessionStore, type WebSessionStore } from '../store/web-session-store.js';
 import { createWorkerRegistry, type WorkerRegistry } from '../store/worker-registry.js';
@@ -43,6 +44,7 @@ export interface Stores {
   queue: PipelineQueue;
   waitingJobs: WaitingJobs;
   pipelines: PipelineStore;
+  deployJobs: DeployJobStore;
   views: PipelineViews;
   jobTokens: JobTokenStore;
   deployments: DeploymentStore;
@@ -94,6 +96,7 @@ export function createStores(pool: Pool, secretKey?: Buffer): Stores {
     queue: createPipelineQueue(pool),
     waitingJobs: createWaitingJobs(pool),
     pipelines: createPipelineStore(pool),
+    deployJobs: createDeployJobStore(pool),
     views: createPipelineViews(pool),
     jobTokens: createJobTokenStore(pool),
     deployments: createDeploymentStore(pool),

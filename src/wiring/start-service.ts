@@ -1,7 +1,7 @@
 import type { Config } from '../config/load-config.js';
 import type { ForgeName } from '../model/forge-event.js';
 import type { Route } from '../http/router.js';
-import { deployStageOf, projectPolicy } from '../config/policy-file.js';
+import { deployStageOf, projectPolicy, type PolicyFile } from '../config/policy-file.js';
 import { createSlackApp, SLACK_EVENTS_PATH, type SlackApp } from '../chatops/slack-app.js';
 import { mentionAll } from '../chatops/slack-text.js';
 import { createActionRunner } from '../deploy/actions/run-deploy-action.js';
@@ -34,9 +34,11 @@ import type { WebContext } from '../web/web-context.js';
 import { webRoutes } from '../web/web-routes.js';
 import { startWorker, type Worker } from '../runner/pipeline-worker.js';
 import { configSummary } from './config-summary.js';
-import { createRuntime, type Runtime } from './create-runtime.js';
+import { createRuntime, type Runtime, type Stores } from './create-runtime.js';
 import { dockerFailure, listenFailure } from './startup-failure.js';
-import { deployVariables } from '../deploy/deploy-variables.js';
+import { deployVariables, type DeployVariables } from '../deploy/deploy-variables.js';
+import { deployJobContexts } from '../deploy/deploy-job-context.js';
+import { createDeployJobRunner } from '../deploy/run-deploy-jobs.js';
 import { createCommentLocks } from '../store/comment-locks.js';
 import { CHANNELS, listen, notify, type Channel } from '../store/notifications.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -94,6 +96,15 @@ async function checkDocker(runtime: Runtime): Promise<void> {
   }
 }
 
+/** An environment's own CI/CD variables, as its deploy action and deploy jobs get them. */
+function environmentVariables(stores: Stores, policy: PolicyFile): DeployVariables {
+  return deployVariables({
+    forProject: (project) => stores.variables.forProject(project),
+    factsOf: (pipelineId) => stores.views.factsOf(pipelineId),
+    protectedRefs: (project) => projectPolicy(policy, project).protectedRefs,
+  });
+}
+
 /** Deploys: chat, the events that report them, the runner that carries out approved ones. */
 function startDeploys({ config, logger, options, runtime, database: { stores }, forgeWeb }: Parts, notifyOthers: (channel: Channel, payload: string) => void) {
   const { forges, policy } = runtime;
@@ -106,11 +117,7 @@ function startDeploys({ config, logger, options, runtime, database: { stores }, 
   events.subscribe((event) => (event.type === 'changed' ? reportDeployment(event.deployment) : undefined));
   // Prod runs only what a protected pipeline built and Slipway signed: checked at the request and again before the retag.
   const verifyImage = imageChecker(runtime.registryFor, runtime.signingKey.publicKey);
-  const variables = deployVariables({
-    forProject: (project) => stores.variables.forProject(project),
-    factsOf: (pipelineId) => stores.views.factsOf(pipelineId),
-    protectedRefs: (project) => projectPolicy(policy, project).protectedRefs,
-  });
+  const variables = environmentVariables(stores, policy);
   const runner =
     options.deploys === false
       ? undefined
@@ -121,6 +128,8 @@ function startDeploys({ config, logger, options, runtime, database: { stores }, 
           verifyImage,
           registryFor: runtime.registryFor,
           runAction: createActionRunner(containerDeployer(config), variables),
+          // Queued deploy jobs wake the workers, here and in every other process.
+          deployJobs: createDeployJobRunner(stores.deployJobs, { wakeWorkers: () => notifyOthers(CHANNELS.pipelineQueued, 'deploy') }),
           logger,
           events,
           name,
@@ -248,6 +257,7 @@ function startPipelineWorker({ config, options, runtime, database: { stores }, r
     liveness: stores.workers,
     allowForkPush: (project) => projectPolicy(policy, project).allowForkPush,
     deployStage: (project) => deployStageOf(policy, project),
+    deployContext: deployJobContexts({ get: (id) => stores.deployments.get(id), variables: environmentVariables(stores, policy), policy }),
     jobTokens: stores.jobTokens,
     repositoryOwners: stores.repositoryOwners,
     leaseMs: options.leaseMs ?? config.leaseMs,

@@ -11,7 +11,7 @@ describe('the server-side policy file', () => {
       protectedRefs: [],
       includeProjects: [],
       deployStage: 'deploy',
-      environments: { prod: { approvers: ['U123', 'S456'], allowSelfApproval: false, approvalTimeout: 900, action: { type: 'none' }, lockAfterRollback: false, confirm: false } },
+      environments: { prod: { approvers: ['U123', 'S456'], allowSelfApproval: false, approvalTimeout: 900, lockAfterRollback: false, confirm: false } },
     });
   });
 
@@ -19,7 +19,7 @@ describe('the server-side policy file', () => {
     ['projects:\n  a/b:\n    environments:\n      prod: {}\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.approvers Invalid input: expected array, received undefined'],
     ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [bob]\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.approvers.0 must be Slack user ids (U…) or user group ids (S…)'],
     ['projects:\n  a/b:\n    environments:\n      Prod:\n        approvers: [U1A]\n', 'SLIPWAY_CONFIG: projects.a/b.environments.Prod must be a lower-case name usable as an image tag'],
-    ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        action: { type: ftp }\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.action.type must be none, webhook or docker'],
+    ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        action: { type: ftp }\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.action.type must be none, job, webhook or docker'],
     ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        approvalTimeout: soon\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.approvalTimeout must be seconds or a duration such as 15m, 2h, 1d'],
     ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        lockAfterRollback: sometimes\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.lockAfterRollback must be true or false'],
     ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        after: [staging]\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.after names staging, which is not another environment of this project'],

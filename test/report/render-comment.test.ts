@@ -29,6 +29,7 @@ function pipeline(overrides: Partial<PipelineView> = {}): PipelineView {
       { id: 2, name: 'build', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'build', status: 'skipped', exitCode: null, error: 'skipped because test failed', durationMs: 0, coverage: null, artifacts: null, trigger: 'automatic', playedBy: null, playedAt: null, scheduledAt: null },
     ],
     superseded: [],
+    deploymentId: null,
     ...overrides,
   };
 }

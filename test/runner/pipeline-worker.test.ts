@@ -105,6 +105,7 @@ function claimed(overrides: Partial<ClaimedPipeline> = {}): ClaimedPipeline {
     attempts: 1,
     retry: null,
     resume: false,
+    deploy: null,
     ...overrides,
   };
 }

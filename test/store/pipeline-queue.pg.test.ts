@@ -108,6 +108,7 @@ describe('the facts a claim hands over', () => {
       target: event.target,
       attempts: 1,
       retry: null,
+      deploy: null,
     });
   });
 

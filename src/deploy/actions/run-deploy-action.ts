@@ -1,5 +1,6 @@
-import type { DeployActionConfig } from '../../config/policy-file.js';
-import { variablesAsEnv, type CiVariable, type VariableFile } from '../../model/ci-variable.js';
+import type { DirectAction } from '../../config/policy-file.js';
+import { variablesAsEnv, type VariableFile } from '../../model/ci-variable.js';
+import type { DeployVariables } from '../deploy-variables.js';
 import { maskText } from '../../util/mask-secrets.js';
 import type { RunAction } from '../carry-out-deployment.js';
 import { runWebhookAction, type DeployDescription } from './webhook-action.js';
@@ -19,8 +20,6 @@ export interface ContainerSpec {
 /** Where a deployed container finds its `file` variables. */
 export const DEPLOY_FILES_DIR = '/run/slipway/variables';
 
-/** The CI/CD variables of the environment a deploy goes to (protected ones only for commits tested on a protected ref). */
-export type DeployVariables = (deployment: DeployDescription) => Promise<CiVariable[]>;
 
 /** Replaces a container on a Docker host; supplied by the composition root, which owns Docker. */
 export type DeployContainer = (dockerHost: string | undefined, spec: ContainerSpec) => Promise<string>;
@@ -31,7 +30,7 @@ export type DeployContainer = (dockerHost: string | undefined, spec: ContainerSp
  * only their names (its receiver keeps its own secrets). No value reaches a message.
  */
 export function createActionRunner(deployContainer: DeployContainer, variablesFor: DeployVariables = async () => []): RunAction {
-  return async (action: DeployActionConfig, deployment: DeployDescription) => {
+  return async (action: DirectAction, deployment: DeployDescription) => {
     const variables = action.type === 'none' ? [] : await variablesFor(deployment);
     try {
       switch (action.type) {

@@ -1,0 +1,71 @@
+import { refuse, type Checked } from '../model/refusal.js';
+import type { DeployJobContext } from '../model/deployment.js';
+import type { JobSpec, PipelinePlan, ScriptJobSpec } from '../pipeline/plan.js';
+import { environmentSlug } from '../pipeline/predefined-variables.js';
+import { prerequisitesOf, type ReusedJob } from '../pipeline/run/engine.js';
+
+
+/** The variable a deploy job finds the promoted image in, pinned by digest. */
+export const DEPLOY_IMAGE_VARIABLE = 'SLIPWAY_DEPLOY_IMAGE';
+
+/** GitLab's guess of a tier from an environment's name, when `deployment_tier` names none. */
+export function guessTier(name: string): string {
+  if (/dev|review|trunk/i.test(name)) return 'development';
+  if (/test|tst|int|ac(ce)?pt|qa|qc|control|quality/i.test(name)) return 'testing';
+  if (/st(a)?g|mod(e)?l|pre|demo|non/i.test(name)) return 'staging';
+  if (/pr(o)?d|live/i.test(name)) return 'production';
+  return 'other';
+}
+
+/** The file's jobs that deploy to the environment: those naming it (to start it), or else the deploy stage's that name none. */
+export function deployJobsFor(plan: PipelinePlan, environment: string): ScriptJobSpec[] {
+  const held = plan.jobs.filter((job): job is ScriptJobSpec => job.kind === 'script' && job.waitsForDeploy === true);
+  const named = held.filter((job) => job.environment?.name === environment && job.environment.action === 'start');
+  return named.length > 0 ? named : held.filter((job) => job.environment === undefined);
+}
+
+/** GitLab's `CI_ENVIRONMENT_*` for one deploy job, and the promoted image. */
+function deployVariablesOf(job: ScriptJobSpec, context: DeployJobContext): Record<string, string> {
+  const url = context.url ?? job.environment?.url;
+  return {
+    CI_ENVIRONMENT_NAME: context.environment,
+    CI_ENVIRONMENT_SLUG: environmentSlug(context.environment),
+    CI_ENVIRONMENT_ACTION: 'start',
+    CI_ENVIRONMENT_TIER: job.environment?.tier ?? guessTier(context.environment),
+    ...(url ? { CI_ENVIRONMENT_URL: url } : {}),
+    [DEPLOY_IMAGE_VARIABLE]: context.image,
+    SLIPWAY_DEPLOY_DIGEST: context.digest,
+    SLIPWAY_DEPLOYMENT_ID: String(context.deploymentId),
+  };
+}
+
+/** A held job, as a deploy runs it: now, once what it waits for passed, and never allowed to fail (its exit decides the deploy). */
+function released(job: ScriptJobSpec, context: DeployJobContext): ScriptJobSpec {
+  const { skipReason: _held, allowFailure: _allowed, startInSeconds: _delay, ...rest } = job;
+  return { ...rest, when: 'on_success', variables: { ...deployVariablesOf(job, context), ...job.variables } };
+}
+
+/**
+ * The plan of a deployment's pipeline: the file's deploy jobs for the environment, after the
+ * jobs they wait for as the tested pipeline left them (results, artifacts, dotenv). Nothing
+ * else runs. Refused when the file at that commit has no deploy job for the environment.
+ */
+export function deployPlan(plan: PipelinePlan, context: DeployJobContext, tested: ReadonlyMap<string, ReusedJob>): Checked<{ plan: PipelinePlan; reuse: Map<string, ReusedJob> }> {
+  const deploying = new Set(deployJobsFor(plan, context.environment).map((job) => job.name));
+  if (deploying.size === 0) return refuse(`the pipeline file has no job that deploys to ${context.environment} (one with environment: ${context.environment}, or one of the deploy stage)`);
+  const prerequisites = prerequisitesOf(plan.jobs);
+  const kept = new Set(deploying);
+  // Walk back through what the deploy jobs wait for; only finished results can stand.
+  const walk = (index: number) => {
+    for (const before of prerequisites[index]!) {
+      const name = plan.jobs[before]!.name;
+      if (kept.has(name) || !tested.has(name)) continue;
+      kept.add(name);
+      walk(before);
+    }
+  };
+  plan.jobs.forEach((job, index) => deploying.has(job.name) && walk(index));
+  const jobs: JobSpec[] = plan.jobs.filter((job) => kept.has(job.name)).map((job) => (deploying.has(job.name) ? released(job as ScriptJobSpec, context) : job));
+  const reuse = new Map([...tested].filter(([name]) => kept.has(name) && !deploying.has(name)));
+  return { ok: true, plan: { ...plan, jobs }, reuse };
+}
