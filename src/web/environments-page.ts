@@ -42,7 +42,7 @@ function renderEnvironment(view: EnvironmentView) {
   const now = current
     ? html`<p>Runs <code>${current.sha.slice(0, 12)}</code> <code>${current.digest}</code>${
         current.pipelineId ? html` from <a href="/pipelines/${current.pipelineId}">pipeline #${current.pipelineId}</a>` : ''
-      }, asked by ${current.requestedBy}, approved by ${current.decidedBy ?? '–'}, since ${when(current.finishedAt)}</p>`
+      }${current.jobPipelineId ? html`, deployed by the deploy jobs of <a href="/pipelines/${current.jobPipelineId}">pipeline #${current.jobPipelineId}</a>` : ''}, asked by ${current.requestedBy}, approved by ${current.decidedBy ?? '–'}, since ${when(current.finishedAt)}</p>`
     : html`<p class="muted">Nothing has been deployed here through Slipway.</p>`;
   const lock = view.lock
     ? html`<p class="error">Locked by ${view.lock.lockedBy} since ${when(view.lock.lockedAt)}${view.lock.expiresAt ? html` until ${when(view.lock.expiresAt)}` : ''}: ${view.lock.reason}</p>`

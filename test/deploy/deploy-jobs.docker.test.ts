@@ -166,6 +166,9 @@ describe('the pipeline file’s deploy jobs, run by an approved /deploy', () => 
     expect(gitlab.statuses.filter((status) => status.sha === commits.a.sha && status.name !== 'slipway/deploy/prod')).toHaveLength(statusesBefore);
     const done = await waitFor('the Slack update', () => slack.of('chat.update').find((call) => call.args.text?.startsWith(':white_check_mark: Done: deploy') && call.args.blocks?.includes(`pipeline #${finished.job_pipeline_id}`)));
     expect(done.args.blocks).toContain(`${PUBLIC_URL}/pipelines/${finished.job_pipeline_id}|deploy job log: pipeline #${finished.job_pipeline_id}`);
+    // The environments page says what deployed it, and links the deploy job's log.
+    const { environments } = (await (await fetch(`${service.base}/api/environments`, { headers: asAdmin })).json()) as { environments: Array<{ project: string; environment: string; current: { jobPipelineId: number | null } | null }> };
+    expect(environments.find((each) => each.project === project && each.environment === 'prod')?.current?.jobPipelineId).toBe(finished.job_pipeline_id);
     // Deploying again goes through /deploy and its approval, never through Retry.
     const retried = await fetch(`${service.base}/api/pipelines/${finished.job_pipeline_id}/retry`, { method: 'POST', headers: asAdmin });
     expect([retried.status, await retried.json()]).toEqual([409, { error: `pipeline #${finished.job_pipeline_id} ran a deployment's deploy jobs: deploy again with /deploy, which asks for approval` }]);
