@@ -118,7 +118,8 @@ async function chooseAction(deployment: Deployment, configured: DeployActionConf
   if (jobs.length > 0) return { ok: true, jobs };
   if (configured?.type !== 'job') return { ok: true, action: { type: 'none' } };
   const tested = deployment.pipelineId === null ? 'the commit has no tested pipeline' : `pipeline #${deployment.pipelineId} has no job that deploys there`;
-  return refuse(`${deployment.environment}'s action is job, but ${tested}: give a job environment: ${deployment.environment}, or put it in the deploy stage`);
+  const env = deployment.environment;
+  return refuse(`${env}'s action is job, but ${tested}: add a job with environment: ${env} (or one in the deploy stage) to the pipeline file, or give ${env} another action in SLIPWAY_CONFIG`);
 }
 
 /** Runs the file's deploy jobs in the deployment's own pipeline; chat hears of it as soon as it is queued. */

@@ -83,6 +83,8 @@ describe('/deploy in Slack', () => {
         environment(`        action: { type: webhook, url: "http://127.0.0.1:${(webhook.address() as AddressInfo).port}/deploy", secret: a-webhook-secret-for-tests }\n`),
         '      shown:',
         environment(),
+        '      jobless:',
+        environment('        action: { type: job }\n'),
         '      stage1:',
         environment(),
         '      ordered:',
@@ -537,6 +539,19 @@ describe('/deploy in Slack', () => {
     expect(after.Config.Image).toContain(digests.a);
     expect(await environmentDigest('web')).toBe(digests.a);
     await expect(host.getContainer(`${container}-next`).inspect()).rejects.toThrow();
+  });
+
+  it('fails a deploy whose action is job when the tested pipeline has no deploy job, before the tag moves', async () => {
+    const id = await requestOf('UREQUESTER', shas.a, 'jobless');
+    await buttonClick(service.base, 'UAPPROVER', 'deploy_approve', String(id));
+    const finished = await finalState(id);
+    const pipelineId = (await service.db.query('SELECT pipeline_id FROM deployments WHERE id = $1', [id])).rows[0].pipeline_id;
+
+    expect(finished.status).toBe('failed');
+    expect(finished.error).toBe(
+      `jobless's action is job, but pipeline #${pipelineId} has no job that deploys there: add a job with environment: jobless (or one in the deploy stage) to the pipeline file, or give jobless another action in SLIPWAY_CONFIG`,
+    );
+    expect(await environmentDigest('jobless')).toBeNull();
   });
 
   it('posts a signed description of the deploy to a webhook action', async () => {
