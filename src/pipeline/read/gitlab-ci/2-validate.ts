@@ -106,7 +106,7 @@ function checkStagesAndImages(file: ResolvedFile, globals: GitlabGlobals, jobs: 
       problems.push(
         job.stage === undefined
           ? file.problemIn([name], `has no stage, so it is in "test", which is not one of the stages: ${declared}`, true)
-          : file.problemIn([name, 'stage'], `"${stage}" is not one of the stages: ${declared}`),
+          : file.problemIn([name, Object.hasOwn(file.data[name] as object, 'stage') ? 'stage' : 'type'], `"${stage}" is not one of the stages: ${declared}`),
       );
     }
     if (!job.image && !globals.default?.image && !globals.image && !context.options.defaultImage) problems.push(file.problemIn([name], NO_IMAGE, true));

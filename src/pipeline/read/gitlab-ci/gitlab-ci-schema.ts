@@ -208,6 +208,8 @@ const RetrySchema = z.preprocess(
 export const JobSchema = z.looseObject(
   {
     stage: z.string({ error: 'must be a stage name' }).min(1).optional(),
+    /** The old spelling of `stage`, still in GitLab's allowed keys (and its own templates); `stage` wins. */
+    type: z.string({ error: 'must be a stage name (type is the old spelling of stage)' }).min(1).optional(),
     image: ImageSchema.optional(),
     services: ServicesSchema.optional(),
     script: ScriptSchema.refine((script) => script.length > 0, { error: 'must list at least one command' }),
@@ -251,7 +253,7 @@ export const JobSchema = z.looseObject(
   if (job.start_in !== undefined && job.when !== 'delayed' && delayedRules.length === 0) {
     context.addIssue({ code: 'custom', path: ['start_in'], message: 'only goes with when: delayed' });
   }
-});
+}).transform((job) => (job.stage === undefined && job.type !== undefined ? { ...job, stage: job.type } : job));
 
 /** Keywords that may also sit under `default:`. */
 export const DefaultsSchema = z.looseObject(
@@ -308,6 +310,7 @@ export const SUPPORTED_WORKFLOW_RULE_KEYWORDS = new Set(['if', 'exists', 'change
 export const SUPPORTED_DEFAULT_KEYWORDS = new Set(['image', 'services', 'before_script', 'after_script', 'artifacts', 'cache', 'interruptible', 'tags']);
 export const SUPPORTED_JOB_KEYWORDS = new Set([
   'stage',
+  'type',
   'image',
   'services',
   'script',

@@ -37,6 +37,13 @@ function toRegExp(source: string, flags: string): SafeRegex {
   }
 }
 
+/**
+ * GitLab's pattern lexeme: at least two characters between the slashes (`/./` and `//` are no
+ * pattern to GitLab), then flags. Of those it reads i, m and s and ignores the rest (`/x/x`).
+ */
+const PATTERN = /^\/((?:[^/]|\\\/)+[^\\])\/([a-zA-Z]*)/;
+const knownFlags = (flags: string) => [...flags].filter((flag) => 'ims'.includes(flag)).join('');
+
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   let at = 0;
@@ -51,12 +58,13 @@ function tokenize(text: string): Token[] {
     if (rest.startsWith('${')) throw new ExpressionError(`"\${" at character ${at + 1}: write $NAME, GitLab takes no braces in expressions`);
     const variable = /^\$([A-Za-z_]\w*)/.exec(rest);
     const quoted = /^(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')/.exec(rest);
-    const regex = /^\/((?:[^/\\]|\\.)*)\/([a-z]*)/.exec(rest);
+    const regex = PATTERN.exec(rest);
     const nullWord = /^null\b/.exec(rest);
     if (operator) tokens.push({ type: 'op', value: operator[1] as '==' });
     else if (variable) tokens.push({ type: 'variable', name: variable[1]! });
     else if (quoted) tokens.push({ type: 'string', value: (quoted[1] ?? quoted[2])!.replace(/\\(.)/g, '$1') });
-    else if (regex) tokens.push({ type: 'regex', value: toRegExp(regex[1]!, regex[2]!) });
+    else if (regex) tokens.push({ type: 'regex', value: toRegExp(regex[1]!, knownFlags(regex[2]!)) });
+    else if (rest.startsWith('/')) throw new ExpressionError(`"${rest.slice(0, 20)}" at character ${at + 1} is no pattern GitLab reads: write at least two characters between the slashes`);
     else if (nullWord) tokens.push({ type: 'null' });
     else throw new ExpressionError(`unexpected "${rest.slice(0, 20)}" at character ${at + 1}`);
     at += (operator ?? variable ?? quoted ?? regex ?? nullWord)![0].length;
@@ -143,15 +151,18 @@ function present(value: Value | boolean): boolean {
 }
 
 /**
- * The right side of `=~`: a /pattern/, a variable holding `/pattern/flags`, or any other text,
- * which GitLab matches as itself (a substring).
+ * `left =~ right` as GitLab computes it, `right.scan(left)`: with a /pattern/ (written, or held
+ * in a variable) the pattern is looked for in the left side; with any other text it is the
+ * other way round, the left side looked for in the right (`"23" =~ "1234"` holds). An unset
+ * left side is matched as ""; an unset right side matches nothing.
  */
-function asRegExp(right: Value | boolean): SafeRegex {
-  if (isRegex(right)) return right;
-  const text = String(right);
-  const written = slashPattern(text);
-  if (written) return toRegExp(written.source, written.flags);
-  return toRegExp(text.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&'), '');
+function matches(left: Value | boolean, right: Value | boolean): boolean {
+  if (right === null || right === false) return false;
+  const text = typeof left === 'string' ? left : left === null || left === false ? '' : String(left);
+  if (isRegex(right)) return right.test(text);
+  const written = slashPattern(String(right));
+  if (written) return toRegExp(written.source, knownFlags(written.flags)).test(text);
+  return String(right).includes(text);
 }
 
 function same(left: Value | boolean, right: Value | boolean): boolean {
@@ -180,11 +191,10 @@ function valueOf(expression: Expression, variables: Record<string, string>): Val
       return same(left, right);
     case '!=':
       return !same(left, right);
-    // An unset left side is matched as ""; an unset right side matches nothing.
     case '=~':
-      return right !== null && right !== false && asRegExp(right).test(typeof left === 'string' ? left : left === null || left === false ? '' : String(left));
+      return matches(left, right);
     case '!~':
-      return right === null || right === false || !asRegExp(right).test(typeof left === 'string' ? left : left === null || left === false ? '' : String(left));
+      return !matches(left, right);
   }
 }
 

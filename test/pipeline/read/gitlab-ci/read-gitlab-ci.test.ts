@@ -115,6 +115,30 @@ unit: { script: [echo unit] }
   });
 });
 
+describe('type: (the old spelling of stage:)', () => {
+  it('puts the job in that stage, with stage: winning when both are written, and lists nothing as ignored', () => {
+    const plan = parseGitlabCiFile(
+      `image: busybox
+stages: [build, test, deploy]
+compile: { type: build, script: [make] }
+check: { type: build, stage: test, script: [make check] }
+ship: { type: deploy, script: [echo ship] }
+`,
+      onMain,
+    );
+    expect(plan.jobs.map((job) => [job.name, job.stage])).toEqual([
+      ['compile', 'build'],
+      ['check', 'test'],
+      ['ship', 'deploy'],
+    ]);
+    expect((plan.notes ?? []).join('\n')).not.toMatch(/type/);
+  });
+
+  it('names the key and its line when type: names no stage of the file', () => {
+    expect(problemsOf('image: busybox\nstages: [build]\ncompile:\n  type: compile\n  script: [make]\n')).toEqual(['compile.type "compile" is not one of the stages: build (line 4)']);
+  });
+});
+
 describe('environment:', () => {
   it('names the environment a held job deploys to, its variables expanded as GitLab expands them', () => {
     const plan = parseGitlabCiFile(

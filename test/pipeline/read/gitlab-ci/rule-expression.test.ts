@@ -28,7 +28,7 @@ describe('rules:if expressions', () => {
     expect(holds('$CI_COMMIT_REF_NAME !~ /^feature\\//', mergeRequest)).toBe(false);
     expect(holds('$CI_COMMIT_REF_NAME =~ /^MAIN$/i', branch)).toBe(true);
     expect(holds('$CI_COMMIT_REF_NAME =~ $PATTERN', { ...branch, PATTERN: '/^ma/' })).toBe(true);
-    expect(holds('$UNSET =~ /x/', branch)).toBe(false);
+    expect(holds('$UNSET =~ /xy/', branch)).toBe(false);
   });
 
   it('binds && tighter than ||, and honours parentheses', () => {
@@ -43,9 +43,11 @@ describe('rules:if expressions', () => {
     expect(() => parseExpression('($A == "x"')).toThrow('a "(" is never closed');
     expect(() => parseExpression('$A ==')).toThrow('the expression ends too early');
     expect(() => parseExpression('$A "x"')).toThrow('unexpected ""x"" after a complete expression');
-    expect(() => parseExpression('$A =~ /(/')).toThrow('is not a valid regular expression');
+    expect(() => parseExpression('$A =~ /((/')).toThrow('is not a valid regular expression');
     expect(() => parseExpression('${CI_COMMIT_BRANCH} == "main"')).toThrow('"${" at character 1: write $NAME, GitLab takes no braces in expressions');
-    expect(() => parseExpression('$A =~ /x/g')).toThrow('has the flag "g", which GitLab does not take: use i, m or s');
+    // GitLab's pattern has at least two characters between its slashes.
+    expect(() => parseExpression('$A =~ /./')).toThrow('"/./" at character 7 is no pattern GitLab reads: write at least two characters between the slashes');
+    expect(() => parseExpression('$A =~ //')).toThrow('"//" at character 7 is no pattern GitLab reads: write at least two characters between the slashes');
   });
 });
 
@@ -72,10 +74,18 @@ describe('rules:if as GitLab evaluates it', () => {
     ['$SET =~ /^CONTENT/', false],
     ['$SET =~ /^CONTENT/i', true],
     ['$SET =~ $PATTERN', true],
-    // A right side that is not /…/ is matched as text, anywhere in the left.
-    ['$SET =~ $PLAIN', true],
-    ['$SET =~ "here"', true],
+    // A right side that is not /…/ is text, and GitLab looks for the left side in it (`right.scan(left)`).
+    ['"23" =~ "1234"', true],
+    ['"1234" =~ "23"', false],
+    ['$PLAIN =~ $SET', true],
+    ['$SET =~ $PLAIN', false],
+    ['$SET =~ "here"', false],
+    ['$SET =~ "all the content here"', true],
+    ['$SET !~ "all the content here"', false],
     ['$SET =~ "^content"', false],
+    // Flags GitLab does not know are read and ignored.
+    ['$SET =~ /^CONTENT/x', false],
+    ['$SET =~ /^CONTENT/ix', true],
     // An unset left side is matched as ""; an unset right side matches nothing.
     ['$UNSET =~ /^$/', true],
     ['$SET =~ $UNSET', false],
