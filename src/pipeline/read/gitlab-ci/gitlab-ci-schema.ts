@@ -79,10 +79,27 @@ const StartInSchema = z.string({ error: 'must be a duration such as 30 minutes o
   return seconds;
 });
 
+const matrixValue = z.union([z.string(), z.number(), z.boolean()], { error: 'must be a value or a list of values' }).transform(String);
+
+/** `matrix: [{ OS: [linux, mac], ARCH: amd64 }, …]`: every combination of each entry's values. */
+const MatrixSchema = z
+  .array(z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([matrixValue, z.array(matrixValue).min(1)]), { error: 'must be a mapping of VARIABLE: [values]' }), {
+    error: 'must be a list of mappings of VARIABLE: [values]',
+  })
+  .min(1);
+
+/** `parallel: { matrix: [...] }` of a need: which instances of a `parallel:matrix` job it needs. */
+const NeedParallelSchema = z.strictObject({ matrix: MatrixSchema });
+
 const NeedSchema = z.union(
   [
     z.string().min(1).transform((job) => ({ job, optional: false, artifacts: true })),
-    z.looseObject({ job: z.string({ error: 'must name a job' }).min(1), optional: z.boolean({ error: 'must be true or false' }).default(false), artifacts: z.boolean().optional() }),
+    z.looseObject({
+      job: z.string({ error: 'must name a job' }).min(1),
+      optional: z.boolean({ error: 'must be true or false' }).default(false),
+      artifacts: z.boolean().optional(),
+      parallel: NeedParallelSchema.optional(),
+    }),
   ],
   { error: 'must be a job name, or a mapping with job (and optional, artifacts)' },
 );
@@ -143,21 +160,11 @@ const AllowFailureSchema = z.union(
   { error: 'must be true, false, or a mapping with exit_codes' },
 );
 
-
-const matrixValue = z.union([z.string(), z.number(), z.boolean()], { error: 'must be a value or a list of values' }).transform(String);
-
 /** `parallel: 3`, or `parallel: { matrix: [{ OS: [linux, mac], ARCH: amd64 }, …] }`. */
 const ParallelSchema = z.union(
   [
     z.number().int({ error: 'must be a whole number of jobs' }).min(1, { error: 'must be at least 1' }).max(200, { error: 'must be at most 200, GitLab\'s limit' }),
-    z.strictObject({
-      matrix: z
-        .array(
-          z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([matrixValue, z.array(matrixValue).min(1)]), { error: 'must be a mapping of VARIABLE: [values]' }),
-          { error: 'must be a list of mappings of VARIABLE: [values]' },
-        )
-        .min(1),
-    }),
+    z.strictObject({ matrix: MatrixSchema }),
   ],
   { error: 'must be a number from 1 to 200, or a mapping with matrix' },
 );

@@ -80,6 +80,16 @@ function entriesOf(include: unknown): Entry[] {
   return [{ at: ['include'], value: include }];
 }
 
+/**
+ * GitLab's two workflow templates, read by name: Slipway's own rules doing what GitLab's
+ * documentation says each does (GitLab's template files are not ours to copy). Merge request
+ * pipelines, tags and the default branch; or every branch and tag, and no merge request pipelines.
+ */
+const WORKFLOW_TEMPLATES: ReadonlyMap<string, string> = new Map([
+  ['Workflows/MergeRequest-Pipelines.gitlab-ci.yml', 'workflow:\n  rules:\n    - if: $CI_MERGE_REQUEST_IID\n    - if: $CI_COMMIT_TAG\n    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n'],
+  ['Workflows/Branch-Pipelines.gitlab-ci.yml', 'workflow:\n  rules:\n    - if: $CI_COMMIT_TAG\n    - if: $CI_COMMIT_BRANCH\n'],
+]);
+
 const IS_URL = /^https?:\/\//i;
 const YAML_NAME = /\.ya?ml$/i;
 
@@ -217,7 +227,13 @@ class IncludeTree {
     if (text(entry.project) !== undefined) return this.readProject(yaml, at, entry);
     if (text(entry.remote) !== undefined) return this.readRemote(yaml, entryAt, text(entry.remote)!);
     if (text(entry.template) !== undefined) {
-      this.problem(yaml, entryAt, `includes GitLab's template ${text(entry.template)}, which only GitLab has: copy the template into the repository and include it with local:`);
+      const rules = WORKFLOW_TEMPLATES.get(text(entry.template)!);
+      if (rules !== undefined) return [{ name: `template:${text(entry.template)}`, text: rules }];
+      this.problem(
+        yaml,
+        entryAt,
+        `includes GitLab's template ${text(entry.template)}, which only GitLab has: copy the template into the repository and include it with local: (of GitLab's templates Slipway knows only ${[...WORKFLOW_TEMPLATES.keys()].join(' and ')}, by name)`,
+      );
     } else if (text(entry.component) !== undefined) {
       this.unread.push({ file: yaml, path: entryAt, what: `include:component ${text(entry.component)}` });
     } else if (entry.artifact !== undefined) {

@@ -93,10 +93,44 @@ describe('the corpus of .gitlab-ci.yml files GitLab accepts', () => {
 
   it('names what it does not support in every refusal of a file GitLab accepts (GitLab templates and components)', () => {
     const refused = refusals({ defaultImage: 'debian:bookworm' });
-    expect([...refused.keys()].sort()).toEqual(['gcl-component-inputs-cli.gitlab-ci.yml', 'gcl-include-template.gitlab-ci.yml', 'proj-gitlab-runner.gitlab-ci.yml', 'proj-opus.gitlab-ci.yml']);
+    expect([...refused.keys()].sort()).toEqual(['gcl-component-inputs-cli.gitlab-ci.yml', 'proj-gitlab-runner.gitlab-ci.yml']);
     for (const [file, problems] of refused) {
       expect(problems, file).toEqual([expect.stringMatching(/includes GitLab's template \S+, which only GitLab has|come from include:component \S+ \(line \d+\), which Slipway does not read/)]);
     }
+  });
+});
+
+describe('needs with parallel:matrix, from proj-pipewire', () => {
+  it('gives each build_on_debian: [ARCH] only its own container_debian: [ARCH], through $[[ matrix.ARCH ]]', () => {
+    const plan = planOfCorpusFile('proj-pipewire.gitlab-ci.yml', onDefaultBranch, { defaultImage: 'debian:bookworm' });
+    const builds = plan.jobs.filter((job) => job.name.startsWith('build_on_debian: ['));
+
+    expect(builds.length).toBeGreaterThan(1);
+    for (const build of builds) {
+      const arch = /\[(.+)\]$/.exec(build.name)![1];
+      expect(build.needs, build.name).toEqual([`container_debian: [${arch}]`]);
+    }
+  });
+});
+
+describe('GitLab’s two workflow templates, read by name', () => {
+  const onFeature = { ...onDefaultBranch, CI_COMMIT_BRANCH: 'feature/x', CI_COMMIT_REF_NAME: 'feature/x' };
+  const inMergeRequest = { ...onFeature, CI_COMMIT_BRANCH: '', CI_PIPELINE_SOURCE: 'merge_request_event', CI_MERGE_REQUEST_IID: '7' };
+  const onTag = { ...onFeature, CI_COMMIT_BRANCH: '', CI_COMMIT_TAG: 'v1.0', CI_COMMIT_REF_NAME: 'v1.0' };
+  const runs = (file: string, variables: Record<string, string>) => planOfCorpusFile(file, variables, { defaultImage: 'debian:bookworm' }).skipped === undefined;
+
+  it('runs MergeRequest-Pipelines for merge requests, tags and the default branch, not for other branches', () => {
+    const file = 'gcl-include-template.gitlab-ci.yml';
+    expect([onDefaultBranch, onFeature, inMergeRequest, onTag].map((variables) => runs(file, variables))).toEqual([true, false, true, true]);
+    expect(planOfCorpusFile(file, inMergeRequest, { defaultImage: 'debian:bookworm' }).jobs.map((job) => job.name)).toEqual(['test-job']);
+  });
+
+  it('runs Branch-Pipelines for branches and tags, not merge requests; the file’s own workflow still wins', () => {
+    const branchOnly = parseGitlabCiFile("include:\n  - template: 'Workflows/Branch-Pipelines.gitlab-ci.yml'\ntest: { image: alpine, script: [make] }\n", onFeature);
+    expect(branchOnly.skipped).toBeUndefined();
+    expect(parseGitlabCiFile("include:\n  - template: 'Workflows/Branch-Pipelines.gitlab-ci.yml'\ntest: { image: alpine, script: [make] }\n", inMergeRequest).skipped).toBeDefined();
+    // proj-opus includes it and writes its own workflow:rules, which run merge request pipelines too.
+    expect([onFeature, inMergeRequest].map((variables) => runs('proj-opus.gitlab-ci.yml', variables))).toEqual([true, true]);
   });
 });
 

@@ -124,7 +124,7 @@ describe('include:project, include:remote, include:template and include:componen
 
   it('refuses a GitLab template by name, and lists an unread component among the ignored keywords', () => {
     expect(problemsOf('include:\n  - template: Security/SAST.gitlab-ci.yml\ntest: { image: alpine, script: [make] }\n')).toEqual([
-      "include.0.template includes GitLab's template Security/SAST.gitlab-ci.yml, which only GitLab has: copy the template into the repository and include it with local: (line 2)",
+      "include.0.template includes GitLab's template Security/SAST.gitlab-ci.yml, which only GitLab has: copy the template into the repository and include it with local: (of GitLab's templates Slipway knows only Workflows/MergeRequest-Pipelines.gitlab-ci.yml and Workflows/Branch-Pipelines.gitlab-ci.yml, by name) (line 2)",
     ]);
     const result = plan('include:\n  - component: gitlab.example.com/ci/lint@1\ntest: { image: alpine, script: [make] }\n');
     expect(result.notes).toContain('Ignored keywords (Slipway does not support them): `include:component` (line 2).');

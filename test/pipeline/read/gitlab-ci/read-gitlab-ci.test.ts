@@ -115,6 +115,42 @@ unit: { script: [echo unit] }
   });
 });
 
+describe('needs with parallel:matrix', () => {
+  const file = (need: string, matrix = '  parallel: { matrix: [{ OS: [linux, mac] }] }\n') => `image: busybox
+stages: [build, test]
+build:
+  stage: build
+  parallel: { matrix: [{ OS: [linux, mac, windows] }] }
+  script: [make]
+test:
+  stage: test
+${matrix}  needs:
+    - job: build
+      parallel: { matrix: [${need}] }
+  script: [make test]
+`;
+
+  it('needs only the instances the matrix names, written out or as $[[ matrix.NAME ]] of the job’s own values', () => {
+    const plain = parseGitlabCiFile(file('{ OS: linux }'), onMain);
+    const own = parseGitlabCiFile(file("{ OS: ['$[[ matrix.OS ]]'] }"), onMain);
+
+    expect(plain.jobs.filter((job) => job.stage === 'test').map((job) => [job.name, job.needs])).toEqual([
+      ['test: [linux]', ['build: [linux]']],
+      ['test: [mac]', ['build: [linux]']],
+    ]);
+    expect(own.jobs.filter((job) => job.stage === 'test').map((job) => [job.name, job.needs, (job as ScriptJobSpec).artifactsFrom])).toEqual([
+      ['test: [linux]', ['build: [linux]'], ['build: [linux]']],
+      ['test: [mac]', ['build: [mac]'], ['build: [mac]']],
+    ]);
+  });
+
+  it('refuses $[[ matrix.NAME ]] naming no variable of the job’s matrix, or in a job without one, as GitLab does', () => {
+    expect(problemsOf(file("{ OS: ['$[[ matrix.ARCH ]]'] }"))).toEqual(["test.needs.0.parallel.matrix uses $[[ matrix.ARCH ]], but ARCH is not a variable of this job's parallel:matrix (line 12)"]);
+    expect(problemsOf(file("{ OS: ['$[[ matrix.OS ]]'] }", ''))).toEqual(["test.needs.0.parallel.matrix uses $[[ matrix.OS ]], but OS is not a variable of this job's parallel:matrix (line 11)"]);
+    expect(problemsOf(file('{ OS: solaris }'))).toEqual(["test.needs.0.parallel.matrix names no job of build's parallel:matrix (OS=solaris) (line 12)"]);
+  });
+});
+
 describe('type: (the old spelling of stage:)', () => {
   it('puts the job in that stage, with stage: winning when both are written, and lists nothing as ignored', () => {
     const plan = parseGitlabCiFile(
