@@ -49,12 +49,34 @@ const EnvironmentSchema = z.preprocess(
   ),
 );
 
-/** GitLab flattens nested lists, which YAML anchors produce (`- *setup`). */
+/** GitLab's limit on lists in lists in a script (YAML anchors make them: `- *setup`). */
+const MAX_SCRIPT_NESTING = 10;
+const COMMANDS_ERROR = 'must be a command or a list of commands (quote a command YAML would read as a number or true/false)';
+
+/** What is wrong with a script as GitLab reads it, walked without recursion (a file may nest lists without end). */
+function scriptProblem(value: unknown): string | undefined {
+  if (typeof value === 'string') return undefined;
+  if (!Array.isArray(value)) return value === undefined ? 'is missing: every job needs a script' : COMMANDS_ERROR;
+  const lists: Array<[unknown[], number]> = [[value, 1]];
+  for (let next = lists.pop(); next; next = lists.pop()) {
+    const [list, depth] = next;
+    if (depth > MAX_SCRIPT_NESTING) return `nests lists more than ${MAX_SCRIPT_NESTING} levels deep, which GitLab refuses`;
+    for (const item of list) {
+      if (Array.isArray(item)) lists.push([item, depth + 1]);
+      else if (typeof item !== 'string') return COMMANDS_ERROR;
+    }
+  }
+  return undefined;
+}
+
+/** A command or a list of them, lists in lists flattened as GitLab flattens them (up to its limit). */
 const ScriptSchema = z
-  .union([z.string(), z.array(z.union([z.string(), z.array(z.string())]))], {
-    error: (issue) => (issue.input === undefined ? 'is missing: every job needs a script' : 'must be a command or a list of commands (quote a command YAML would read as a number or true/false)'),
+  .unknown()
+  .superRefine((value, context) => {
+    const problem = scriptProblem(value);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
   })
-  .transform((script) => (typeof script === 'string' ? [script] : script.flat()));
+  .transform((script) => (typeof script === 'string' ? [script] : ((script as unknown[]).flat(MAX_SCRIPT_NESTING) as string[])));
 
 export const WHEN_VALUES = ['on_success', 'on_failure', 'always', 'manual', 'delayed', 'never'] as const;
 const WhenSchema = z.enum(WHEN_VALUES, { error: `must be one of ${WHEN_VALUES.join(', ')}` });

@@ -151,6 +151,30 @@ ${matrix}  needs:
   });
 });
 
+describe('lists in lists in a script', () => {
+  const nested = (depth: number) => `${'['.repeat(depth)}echo deep${']'.repeat(depth)}`;
+
+  it('flattens them as GitLab does, anchors of anchors included, up to ten levels', () => {
+    const plan = parseGitlabCiFile(
+      `image: busybox
+.a: &a [echo a]
+.b: &b [*a, echo b]
+test:
+  script: [*b, echo c, ${nested(9)}]
+`,
+      onMain,
+    );
+    expect((plan.jobs[0] as ScriptJobSpec).script).toEqual(['echo a', 'echo b', 'echo c', 'echo deep']);
+  });
+
+  it('refuses a script nested more than ten levels deep, as GitLab does, with its line', () => {
+    expect(problemsOf(`image: busybox\ntest:\n  script: ${nested(11)}\n`)).toEqual(['test.script nests lists more than 10 levels deep, which GitLab refuses (line 3)']);
+    expect(problemsOf(`image: busybox\ntest:\n  script: [echo, 3]\n`)).toEqual([
+      'test.script must be a command or a list of commands (quote a command YAML would read as a number or true/false) (line 3)',
+    ]);
+  });
+});
+
 describe('type: (the old spelling of stage:)', () => {
   it('puts the job in that stage, with stage: winning when both are written, and lists nothing as ignored', () => {
     const plan = parseGitlabCiFile(
