@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { refuse, type Checked } from '../model/refusal.js';
-import type { Deployment } from '../model/deployment.js';
+import { jobsDeployingTo, type Deployment } from '../model/deployment.js';
 import type { DeployJobStore } from '../store/deploy-job-store.js';
 
 /** The pipeline file's deploy jobs, as a deployment runs them after promotion. */
@@ -19,7 +19,7 @@ const WAITING = new Set(['queued', 'running']);
 export function createDeployJobRunner(store: DeployJobStore, options: { wakeWorkers(): void; pollMs?: number }): DeployJobRunner {
   const pollMs = options.pollMs ?? 500;
   return {
-    jobsFor: (pipelineId, environment) => store.jobsFor(pipelineId, environment),
+    jobsFor: async (pipelineId, environment) => jobsDeployingTo(await store.heldJobs(pipelineId), environment).map((job) => job.name),
     async run(deployment, queued) {
       const pipelineId = await store.queue(deployment.id, deployment.pipelineId);
       options.wakeWorkers();

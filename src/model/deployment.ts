@@ -73,6 +73,21 @@ export interface AuditEvent {
   detail: Record<string, unknown>;
 }
 
+/** A job of a pipeline file that waits for `/deploy`, with the environment it names, if any. */
+export interface HeldJob {
+  name: string;
+  environment?: { name: string; action: string } | undefined;
+}
+
+/**
+ * The held jobs that deploy to `environment`, in the pipeline's order: those naming it (to start
+ * it), or else, when none does, those that name no environment (a deploy stage serving any).
+ */
+export function jobsDeployingTo<T extends HeldJob>(held: readonly T[], environment: string): T[] {
+  const named = held.filter((job) => job.environment?.name === environment && job.environment.action === 'start');
+  return named.length > 0 ? named : held.filter((job) => job.environment === undefined);
+}
+
 /** What an approved deployment gives the deploy jobs it runs. */
 export interface DeployJobContext {
   environment: string;

@@ -1,12 +1,11 @@
 import { refuse, type Checked } from '../model/refusal.js';
-import type { DeployJobContext } from '../model/deployment.js';
+import { jobsDeployingTo, type DeployJobContext } from '../model/deployment.js';
 import type { JobSpec, PipelinePlan, ScriptJobSpec } from '../pipeline/plan.js';
 import { environmentSlug } from '../pipeline/predefined-variables.js';
 import { prerequisitesOf, type ReusedJob } from '../pipeline/run/engine.js';
 
-
 /** The variable a deploy job finds the promoted image in, pinned by digest. */
-export const DEPLOY_IMAGE_VARIABLE = 'SLIPWAY_DEPLOY_IMAGE';
+const DEPLOY_IMAGE_VARIABLE = 'SLIPWAY_DEPLOY_IMAGE';
 
 /** GitLab's guess of a tier from an environment's name, when `deployment_tier` names none. */
 export function guessTier(name: string): string {
@@ -17,11 +16,9 @@ export function guessTier(name: string): string {
   return 'other';
 }
 
-/** The file's jobs that deploy to the environment: those naming it (to start it), or else the deploy stage's that name none. */
+/** The plan's jobs that deploy to the environment (see `jobsDeployingTo`). */
 export function deployJobsFor(plan: PipelinePlan, environment: string): ScriptJobSpec[] {
-  const held = plan.jobs.filter((job): job is ScriptJobSpec => job.kind === 'script' && job.waitsForDeploy === true);
-  const named = held.filter((job) => job.environment?.name === environment && job.environment.action === 'start');
-  return named.length > 0 ? named : held.filter((job) => job.environment === undefined);
+  return jobsDeployingTo(plan.jobs.filter((job): job is ScriptJobSpec => job.kind === 'script' && job.waitsForDeploy === true), environment);
 }
 
 /** GitLab's `CI_ENVIRONMENT_*` for one deploy job, and the promoted image. */

@@ -1,4 +1,6 @@
+import type { HeldJob } from '../model/deployment.js';
 import type { PipelineStatus } from '../model/status.js';
+import { COPIED_FACT_COLUMNS } from './pipeline-row.js';
 import type { Pool } from './pool.js';
 
 /**
@@ -7,11 +9,8 @@ import type { Pool } from './pool.js';
  * own tied to the deployment, and read back when it ends.
  */
 export interface DeployJobStore {
-  /**
-   * The jobs of a tested pipeline that deploy to `environment`: those that name it (and start
-   * it), or else those of the deploy stage that name no environment. Empty: the file has none.
-   */
-  jobsFor(pipelineId: number, environment: string): Promise<string[]>;
+  /** The jobs of a tested pipeline that wait for `/deploy`, in the pipeline's order, with their environments. */
+  heldJobs(pipelineId: number): Promise<HeldJob[]>;
   /**
    * Queues the deployment's pipeline, once: a takeover after a crash gets the same one. It runs
    * the tested commit again, with the tested pipeline's results kept.
@@ -23,25 +22,20 @@ export interface DeployJobStore {
 
 export function createDeployJobStore(pool: Pool): DeployJobStore {
   return {
-    async jobsFor(pipelineId, environment) {
-      const { rows } = await pool.query<{ names: string[] | null }>(
-        `WITH held AS (SELECT name, environment, position FROM jobs
-                        WHERE pipeline_id = $1 AND waits_for_deploy AND coalesce(environment_action, 'start') = 'start'),
-              named AS (SELECT name, position FROM held WHERE environment = $2)
-         SELECT array_agg(name ORDER BY position) AS names FROM
-           (SELECT name, position FROM named
-            UNION ALL
-            SELECT name, position FROM held WHERE environment IS NULL AND NOT EXISTS (SELECT 1 FROM named)) chosen`,
-        [pipelineId, environment],
+    async heldJobs(pipelineId) {
+      const { rows } = await pool.query<{ name: string; environment: string | null; action: string | null }>(
+        `SELECT name, environment, coalesce(environment_action, 'start') AS action FROM jobs
+          WHERE pipeline_id = $1 AND waits_for_deploy ORDER BY position`,
+        [pipelineId],
       );
-      return rows[0]?.names ?? [];
+      return rows.map((row) => ({ name: row.name, ...(row.environment === null ? {} : { environment: { name: row.environment, action: row.action ?? 'start' } }) }));
     },
 
     async queue(deploymentId, testedPipelineId) {
       const { rows } = await pool.query<{ id: number }>(
         `WITH queued AS (
-           INSERT INTO pipelines (forge, project, sha, ref, default_branch, change_request, from_fork, diff_base, forge_context, event, retry_of, deployment_id)
-           SELECT forge, project, sha, ref, default_branch, change_request, from_fork, diff_base, forge_context, 'deploy', id, $1
+           INSERT INTO pipelines (${COPIED_FACT_COLUMNS}, event, retry_of, deployment_id)
+           SELECT ${COPIED_FACT_COLUMNS}, 'deploy', id, $1
              FROM pipelines WHERE id = $2
            ON CONFLICT (deployment_id) DO NOTHING
            RETURNING id),

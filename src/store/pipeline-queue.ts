@@ -1,7 +1,7 @@
 import type { AcceptOutcome } from '../model/dispatch.js';
 import type { ForgeEvent, ForgeTarget } from '../model/forge-event.js';
 import type { RecordedFacts } from '../model/pipeline-facts.js';
-import { FACT_COLUMNS, factsOfRow, type PipelineRow } from './pipeline-row.js';
+import { COPIED_FACT_COLUMNS, FACT_COLUMNS, factsOfRow, type PipelineRow } from './pipeline-row.js';
 import type { Pool } from './pool.js';
 
 export interface ClaimedPipeline {
@@ -188,8 +188,8 @@ function askedByPeople(pool: Pool): Pick<PipelineQueue, 'retry' | 'requestCancel
                          WHERE n.forge = old.forge AND n.project = old.project AND n.id > old.id AND n.deployment_id IS NULL
                            AND CASE WHEN old.change_request IS NULL THEN n.change_request IS NULL AND n.ref = old.ref ELSE n.change_request = old.change_request END),
               retried AS (
-                INSERT INTO pipelines (forge, project, sha, ref, default_branch, change_request, from_fork, diff_base, forge_context, event, retry_of, retry_job)
-                SELECT forge, project, sha, ref, default_branch, change_request, from_fork, diff_base, forge_context, 'retry',
+                INSERT INTO pipelines (${COPIED_FACT_COLUMNS}, event, retry_of, retry_job)
+                SELECT ${COPIED_FACT_COLUMNS}, 'retry',
                        CASE WHEN $2::text IS NULL THEN NULL ELSE id END, $2
                   FROM old
                  WHERE status NOT IN ('queued', 'running') AND (SELECT id FROM newer) IS NULL AND deployment_id IS NULL

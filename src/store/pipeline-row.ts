@@ -48,6 +48,9 @@ export const FACT_COLUMNS = ['id', 'forge', 'project', 'sha', 'ref', 'default_br
 
 export type FactRow = Pick<PipelineRow, (typeof FACT_COLUMNS)[number]>;
 
+/** The facts a new pipeline of the same commit copies from an earlier one (a retry, a deploy's run). */
+export const COPIED_FACT_COLUMNS = FACT_COLUMNS.filter((column) => column !== 'id').join(', ');
+
 /** A row's facts, in the one shape the worker, the engine and the checks share. */
 export function factsOfRow(row: FactRow): RecordedFacts {
   return {

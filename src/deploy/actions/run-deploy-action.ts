@@ -20,7 +20,6 @@ export interface ContainerSpec {
 /** Where a deployed container finds its `file` variables. */
 export const DEPLOY_FILES_DIR = '/run/slipway/variables';
 
-
 /** Replaces a container on a Docker host; supplied by the composition root, which owns Docker. */
 export type DeployContainer = (dockerHost: string | undefined, spec: ContainerSpec) => Promise<string>;
 

@@ -122,7 +122,7 @@ function environmentOf(environment: NonNullable<GitlabJob['environment']>, varia
  * names its deploy stage (only for projects with environments). A stage called `deploy` means
  * nothing by itself, as in GitLab.
  */
-export function heldForDeploy(job: GitlabJob, options: ReadingContext['options'], environment = job.environment?.name): string | undefined {
+function heldForDeploy(job: GitlabJob, options: ReadingContext['options'], environment: string | undefined): string | undefined {
   if (environment !== undefined) return `waits for /deploy: it deploys to environment ${environment}, and deploys go through /deploy after approval`;
   if (options.deployStage !== undefined && (job.stage ?? 'test') === options.deployStage) {
     return `waits for /deploy: it is in the ${options.deployStage} stage, the project's deploy stage in the deploy policy`;

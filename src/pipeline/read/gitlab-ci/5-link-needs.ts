@@ -63,9 +63,9 @@ function linkNeeds(file: ValidFile, pipeline: DecidedPipeline, planned: ScriptJo
 
 /** The matrix values of one instance of a job (none for a job without `parallel:matrix`). */
 function matrixOf(file: ValidFile, job: string, instance: string): Record<string, string> {
-  const variables = file.instances.get(job)?.find((each) => each.name === instance)?.variables ?? {};
-  const { CI_NODE_INDEX: _index, CI_NODE_TOTAL: _total, ...matrix } = variables;
-  return file.jobs.get(job)?.parallel === undefined || typeof file.jobs.get(job)?.parallel === 'number' ? {} : matrix;
+  if (typeof file.jobs.get(job)?.parallel !== 'object') return {};
+  const { CI_NODE_INDEX: _index, CI_NODE_TOTAL: _total, ...matrix } = file.instances.get(job)?.find((each) => each.name === instance)?.variables ?? {};
+  return matrix;
 }
 
 /** Whose artifacts each job receives: `dependencies`, else its needs (but `artifacts: false`), else the earlier stages. */
