@@ -14,6 +14,7 @@ const context = (text: string): Block => ({ type: 'context', elements: [{ type: 
 const plainText = (text: string) => ({ type: 'plain_text', text });
 
 function what(deployment: Deployment): string {
+  if (deployment.kind === 'stop') return `stop *${deployment.environment}* of *${deployment.project}*, which runs ${short(deployment.sha)}`;
   if (deployment.kind === 'rollback') {
     const from = deployment.briefing.current ? ` from ${short(deployment.briefing.current.sha)}` : '';
     return `roll back *${deployment.project}* in *${deployment.environment}*${from} to ${short(deployment.sha)}`;
@@ -28,7 +29,7 @@ function headline(deployment: Deployment): string {
     case 'approved':
       return `:white_check_mark: Approved by ${mention(deployment.decidedBy!)}: about to ${what(deployment)}.`;
     case 'deploying':
-      return `:arrows_counterclockwise: Deploying: ${what(deployment)} (approved by ${mention(deployment.decidedBy!)}).`;
+      return `:arrows_counterclockwise: ${deployment.kind === 'stop' ? 'Stopping' : 'Deploying'}: ${what(deployment)} (approved by ${mention(deployment.decidedBy!)}).`;
     case 'succeeded':
       return `:white_check_mark: Done: ${what(deployment)}, asked by ${mention(deployment.requestedBy)}, approved by ${mention(deployment.decidedBy!)}.`;
     case 'failed':
@@ -61,9 +62,10 @@ function currentLine({ briefing, environment }: Deployment): string | undefined 
 }
 
 /** The deploy jobs' pipeline, live while they run: a page of the same server as the tested pipeline's. */
-function deployJobsLink({ briefing, jobPipelineId }: Deployment): string[] {
+function deployJobsLink(deployment: Deployment): string[] {
+  const { briefing, jobPipelineId } = deployment;
   if (jobPipelineId === null) return [];
-  const label = `deploy job log: pipeline #${jobPipelineId}`;
+  const label = `${deployment.kind === 'stop' ? 'stop' : 'deploy'} job log: pipeline #${jobPipelineId}`;
   return [briefing.pipelineUrl ? link(briefing.pipelineUrl.replace(/\/pipelines\/\d+$/, `/pipelines/${jobPipelineId}`), label) : label];
 }
 
@@ -134,7 +136,8 @@ export function statusText(environments: EnvironmentStatus[]): string {
   if (environments.length === 0) return 'No environments are configured in SLIPWAY_CONFIG.';
   return environments
     .map(({ project, environment, current, lock }) => {
-      const runs = current ? `${short(current.sha)} (\`${current.digest.slice(0, 19)}…\`) since ${time(current.finishedAt ?? current.requestedAt)}` : 'nothing deployed yet';
+      const since = current && time(current.finishedAt ?? current.requestedAt);
+      const runs = !current ? 'nothing deployed yet' : current.kind === 'stop' ? `stopped since ${since} (it ran ${short(current.sha)})` : `${short(current.sha)} (\`${current.digest.slice(0, 19)}…\`) since ${since}`;
       const locked = lock ? ` · :lock: locked by ${mention(lock.lockedBy)}${lock.expiresAt ? ` until ${time(lock.expiresAt)}` : ''}: ${lock.reason}` : '';
       return `*${project}:${environment}*: ${runs}${locked}`;
     })

@@ -3,6 +3,7 @@ export type DeployCommand =
   | { kind: 'status'; environment?: string }
   | { kind: 'history'; environment: string }
   | { kind: 'rollback'; environment: string }
+  | { kind: 'stop'; environment: string }
   | { kind: 'lock'; environment: string; reason: string; forSeconds: number | null }
   | { kind: 'unlock'; environment: string }
   | { kind: 'help' }
@@ -15,6 +16,7 @@ export const DEPLOY_HELP = [
   '• `/deploy status [env]`: what runs where, and locks',
   '• `/deploy history <env>`: the last requests, approvals and deploys',
   '• `/deploy rollback <env>`: go back to the image before the current one (needs approval too)',
+  '• `/deploy stop <env>`: run the stop job (`environment: {name: <env>, action: stop}`) of the commit deployed there (needs approval too)',
   '• `/deploy lock <env> <reason> [for 2h]`: stop deploys (approvers only), until unlocked or for a while (s, m, h, d)',
   '• `/deploy unlock <env>`: allow them again (approvers, or whoever locked it)',
   'An environment may take only commits tested on some branches, and only images deployed to others first (`branches` and `after` in SLIPWAY_CONFIG); a refusal names the rule.',
@@ -23,7 +25,7 @@ export const DEPLOY_HELP = [
   'Where several projects share an environment name, write it as `group/app:prod`.',
 ].join('\n');
 
-const KEYWORDS = new Set(['status', 'history', 'rollback', 'lock', 'unlock', 'help']);
+const KEYWORDS = new Set(['status', 'history', 'rollback', 'stop', 'lock', 'unlock', 'help']);
 
 /** The `/deploy` grammar. Anything it does not understand says what was expected. */
 export function parseDeployCommand(text: string): DeployCommand {
@@ -38,6 +40,7 @@ export function parseDeployCommand(text: string): DeployCommand {
         return second === undefined ? { kind: 'status' } : { kind: 'status', environment: second };
       case 'history':
       case 'rollback':
+      case 'stop':
       case 'unlock':
         if (second === undefined || rest.length > 0) return { kind: 'invalid', message: `usage: /deploy ${keyword} <env>` };
         return { kind: keyword, environment: second };

@@ -72,13 +72,15 @@ function attachDeployCommand(app: App, service: DeployCommands, log: Logger): vo
         return;
       }
       case 'request':
-      case 'rollback': {
+      case 'rollback':
+      case 'stop': {
         if (parsed.kind === 'request' && parsed.dryRun) {
           const checked = await service.dryRun(user, parsed.sha, parsed.environment);
           return ack(ephemeral(checked.ok ? checked.message : `Dry run: would refuse: ${checked.reason}`));
         }
-        const result = parsed.kind === 'request' ? await service.request(user, parsed.sha, parsed.environment) : await service.rollback(user, parsed.environment);
-        if (!result.ok) return ack(ephemeral(`Not deploying: ${result.reason}`));
+        const result =
+          parsed.kind === 'request' ? await service.request(user, parsed.sha, parsed.environment) : parsed.kind === 'stop' ? await service.stop(user, parsed.environment) : await service.rollback(user, parsed.environment);
+        if (!result.ok) return ack(ephemeral(`${parsed.kind === 'stop' ? 'Not stopping' : 'Not deploying'}: ${result.reason}`));
         // The message goes out before the answer: a request its approvers cannot see is withdrawn, and the requester told why.
         let posted;
         try {
@@ -89,7 +91,7 @@ function attachDeployCommand(app: App, service: DeployCommands, log: Logger): vo
           await service.withdraw(result.deployment.id, why.code);
           return ack(ephemeral(`Not asked: Slipway could not post the approval message in this channel (${why.code}): ${why.fix}. Request #${result.deployment.id} was withdrawn.`));
         }
-        await ack(ephemeral(`Asked for approval of deploy request #${result.deployment.id}.`));
+        await ack(ephemeral(`Asked for approval of ${result.deployment.kind === 'deploy' ? 'deploy' : result.deployment.kind} request #${result.deployment.id}.`));
         if (posted.channel && posted.ts) await service.recordMessage(result.deployment.id, posted.channel, posted.ts);
         return;
       }

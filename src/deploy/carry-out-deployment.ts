@@ -73,7 +73,8 @@ export async function carryOutDeployment(claimed: Deployment, owner: string, opt
   const environment = environmentOf(options.policy, deployment.project, deployment.environment)?.policy;
   if (!environment) return fail(deployment, `${deployment.project} no longer has an environment called ${deployment.environment} in SLIPWAY_CONFIG`);
   const lock = await store.getLock(deployment.project, deployment.environment);
-  if (lock && !deployment.promotedAt) return fail(deployment, `${describeLock(deployment.environment, lock, options.name)} (locked after the approval)`);
+  if (lock && !deployment.promotedAt && deployment.jobPipelineId === null) return fail(deployment, `${describeLock(deployment.environment, lock, options.name)} (locked after the approval)`);
+  if (deployment.kind === 'stop') return stopEnvironment(deployment, owner, options, fail);
   if (!deployment.promotedAt && options.verifyImage) {
     const signed = await options.verifyImage({ project: deployment.project, pipelineId: deployment.pipelineId, imageRef: deployment.imageRef, digest: deployment.digest, branches: environment.branches }).catch((error: unknown) => refuse(`its provenance could not be read: ${messageOf(error)}`));
     if (!signed.ok) return fail(deployment, `the image was not promoted: ${signed.reason}`);
@@ -111,6 +112,24 @@ export async function carryOutDeployment(claimed: Deployment, owner: string, opt
   return succeeded;
 }
 
+/**
+ * `/deploy stop`: the stop jobs of the commit deployed there run, and nothing else (no tag moves,
+ * no action is called: stopping is what the file's stop job does). A failure leaves it running.
+ */
+async function stopEnvironment(deployment: Deployment, owner: string, options: CarryOutOptions, fail: (deployment: Deployment, reason: string) => Promise<Deployment | null>): Promise<Deployment | null> {
+  const jobs = deployment.pipelineId !== null && options.deployJobs ? await options.deployJobs.jobsFor(deployment.pipelineId, deployment.environment, 'stop') : [];
+  if (jobs.length === 0) return fail(deployment, `pipeline #${deployment.pipelineId ?? '?'} has no job that stops ${deployment.environment}`);
+  let outcome: string;
+  try {
+    outcome = await runDeployJobs(deployment, jobs, options);
+  } catch (error) {
+    return fail(deployment, messageOf(error));
+  }
+  const stopped = await options.store.finish(deployment.id, owner, 'succeeded', null, { action: 'stopped', detail: { outcome } });
+  if (stopped) await options.events.emit({ type: 'changed', deployment: stopped });
+  return stopped;
+}
+
 /** What a deploy does once the tag moved: the file's deploy jobs, or the policy's action; refused when `job` finds none. */
 async function chooseAction(deployment: Deployment, configured: DeployActionConfig | undefined, options: CarryOutOptions): Promise<Checked<{ action: DirectAction } | { jobs: string[] }>> {
   if (configured && configured.type !== 'job') return { ok: true, action: configured };
@@ -129,7 +148,7 @@ async function runDeployJobs(deployment: Deployment, jobs: string[], options: Ca
     if (queued) await options.events.emit({ type: 'changed', deployment: queued });
   });
   if (!ran.ok) throw new Error(ran.reason);
-  return `the deploy job${jobs.length > 1 ? 's' : ''} ${jobs.join(', ')} passed in pipeline #${ran.pipelineId}`;
+  return `the ${deployment.kind === 'stop' ? 'stop' : 'deploy'} job${jobs.length > 1 ? 's' : ''} ${jobs.join(', ')} passed in pipeline #${ran.pipelineId}`;
 }
 
 /** `lockAfterRollback`: the rolled-back-from commit must not go out again by accident. */

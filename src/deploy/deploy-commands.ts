@@ -5,6 +5,7 @@ import { lockEnvironment, unlockEnvironment } from './lock-environment.js';
 import { auditDeployment } from './deploy-context.js';
 import { dryRunDeploy, requestDeploy } from './request-deploy.js';
 import { requestRollback } from './request-rollback.js';
+import { requestStop } from './request-stop.js';
 
 /** The `/deploy` commands bound to one context: what a chat adapter calls. */
 export function deployCommands(context: DeployContext) {
@@ -12,6 +13,7 @@ export function deployCommands(context: DeployContext) {
     request: (user: string, sha: string, environment: string) => requestDeploy(context, user, sha, environment),
     dryRun: (user: string, sha: string, environment: string) => dryRunDeploy(context, user, sha, environment),
     rollback: (user: string, environment: string) => requestRollback(context, user, environment),
+    stop: (user: string, environment: string) => requestStop(context, user, environment),
     decide: (deploymentId: number, user: string, decision: 'approved' | 'rejected') => decideDeploy(context, deploymentId, user, decision),
     lock: (user: string, environment: string, reason: string, forSeconds: number | null = null) => lockEnvironment(context, user, environment, reason, forSeconds),
     unlock: (user: string, environment: string) => unlockEnvironment(context, user, environment),

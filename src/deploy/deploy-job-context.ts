@@ -25,17 +25,19 @@ export function describeDeployment(deployment: Deployment): DeployDescription {
 
 /**
  * What a deploy job is given, read from the deployment's record when its pipeline starts: only
- * a deployment being carried out, whose image was promoted, gives anything.
+ * a deployment being carried out, whose image was promoted (or one that stops the environment,
+ * which promotes nothing), gives anything.
  */
 export function deployJobContexts(sources: { get(id: number): Promise<Deployment | null>; variables: DeployVariables; policy: PolicyFile }): (deploymentId: number) => Promise<DeployJobContext | null> {
   return async (deploymentId) => {
     const deployment = await sources.get(deploymentId);
-    if (!deployment || deployment.status !== 'deploying' || !deployment.promotedAt) return null;
+    if (!deployment || deployment.status !== 'deploying' || !(deployment.promotedAt || deployment.kind === 'stop')) return null;
     const description = describeDeployment(deployment);
     const url = environmentOf(sources.policy, deployment.project, deployment.environment)?.policy.url;
     return {
       deploymentId,
       environment: deployment.environment,
+      action: deployment.kind === 'stop' ? 'stop' : 'start',
       image: description.image,
       digest: deployment.digest,
       ...(url ? { url } : {}),

@@ -1,5 +1,5 @@
 import { refuse, type Checked, type Refusal } from '../model/refusal.js';
-import type { Deployment } from '../model/deployment.js';
+import { runningNow, type Deployment } from '../model/deployment.js';
 import { briefRequest } from './brief-request.js';
 import { audit, checkRequester, type DeployContext } from './deploy-context.js';
 import { matchesRef } from '../model/ref-patterns.js';
@@ -51,7 +51,7 @@ export async function requestDeploy(context: DeployContext, user: string, shaPre
   const checked = await checkRequest(context, user, shaPrefix, spec);
   if (!checked.ok) return checked;
   const { ref, sha, pipeline } = checked;
-  const current = await context.store.lastSucceeded(ref.project, ref.environment);
+  const current = runningNow(await context.store.lastSucceeded(ref.project, ref.environment));
   const deployment = await context.store.create({
     project: ref.project,
     environment: ref.environment,
@@ -76,7 +76,7 @@ export async function dryRunDeploy(context: DeployContext, user: string, shaPref
   const checked = await checkRequest(context, user, shaPrefix, spec);
   if (!checked.ok) return checked;
   const { ref, sha, pipeline } = checked;
-  const current = await context.store.lastSucceeded(ref.project, ref.environment);
+  const current = runningNow(await context.store.lastSucceeded(ref.project, ref.environment));
   const rules = [
     `pipeline #${pipeline.pipelineId} passed on ${pipeline.ref}${ref.policy.branches ? ` (branches: ${ref.policy.branches.join(', ')})` : ''}`,
     ...(checked.provenance ? [`the image was ${checked.provenance}`] : []),
@@ -84,7 +84,7 @@ export async function dryRunDeploy(context: DeployContext, user: string, shaPref
     'you may ask',
     `${ref.environment} is not locked`,
   ];
-  const now = current ? `it runs \`${current.sha.slice(0, 12)}\` (\`${current.digest.slice(0, 19)}…\`) now` : 'nothing runs there yet';
+  const now = current ? `it runs \`${current.sha.slice(0, 12)}\` (\`${current.digest.slice(0, 19)}…\`) now` : 'nothing runs there';
   return {
     ok: true,
     message: `Dry run, nothing recorded: ${context.name(ref.policy.approvers)} would be asked to approve ${sha.slice(0, 12)} (\`${pipeline.digest.slice(0, 19)}…\`) of *${ref.project}* for *${ref.environment}*; ${now}. Checks passed: ${rules.join('; ')}.`,

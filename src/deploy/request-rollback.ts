@@ -13,6 +13,7 @@ export async function requestRollback(context: DeployContext, user: string, spec
   const { store } = context;
   const current = await store.lastSucceeded(ref.project, ref.environment);
   if (!current) return refuse(`nothing has been deployed to ${ref.environment} yet, so there is nothing to roll back`);
+  if (current.kind === 'stop') return refuse(`${ref.environment} was stopped (request #${current.id}), so nothing runs there to roll back: deploy the commit you want with /deploy <sha> ${ref.environment}`);
   // Only a digest a deploy confirmed is a rollback target, never what the tag held before.
   const target = await store.previousConfirmedDigest(ref.project, ref.environment, current.digest);
   if (!target) return refuse(`${current.sha.slice(0, 12)} is the only image ever deployed to ${ref.environment}: there is no earlier one to roll back to`);

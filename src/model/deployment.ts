@@ -30,7 +30,8 @@ export interface Deployment {
   id: number;
   project: string;
   environment: string;
-  kind: 'deploy' | 'rollback';
+  /** `stop` runs the file's stop job for the environment (`environment:action: stop`) and moves no tag. */
+  kind: 'deploy' | 'rollback' | 'stop';
   sha: string;
   pipelineId: number | null;
   imageRef: string;
@@ -79,18 +80,29 @@ export interface HeldJob {
   environment?: { name: string; action: string } | undefined;
 }
 
+/** What a deploy job does to its environment: start (deploy) it, or stop it. */
+export type EnvironmentAction = 'start' | 'stop';
+
 /**
  * The held jobs that deploy to `environment`, in the pipeline's order: those naming it (to start
  * it), or else, when none does, those that name no environment (a deploy stage serving any).
+ * Stopping it takes the jobs that name it with `action: stop`, and only those.
  */
-export function jobsDeployingTo<T extends HeldJob>(held: readonly T[], environment: string): T[] {
-  const named = held.filter((job) => job.environment?.name === environment && job.environment.action === 'start');
-  return named.length > 0 ? named : held.filter((job) => job.environment === undefined);
+export function jobsDeployingTo<T extends HeldJob>(held: readonly T[], environment: string, action: EnvironmentAction = 'start'): T[] {
+  const named = held.filter((job) => job.environment?.name === environment && job.environment.action === action);
+  return named.length > 0 || action === 'stop' ? named : held.filter((job) => job.environment === undefined);
+}
+
+/** What runs in an environment now, given its last finished deployment: nothing once it was stopped. */
+export function runningNow(last: Deployment | null): Deployment | null {
+  return last && last.kind !== 'stop' ? last : null;
 }
 
 /** What an approved deployment gives the deploy jobs it runs. */
 export interface DeployJobContext {
   environment: string;
+  /** `start` runs the jobs that deploy there; `stop`, those that stop it. */
+  action: EnvironmentAction;
   /** `registry/repository@sha256:…`: the image just promoted. */
   image: string;
   digest: string;

@@ -94,7 +94,8 @@ export interface ChecksReport {
 export interface DeploymentReport {
   sha: string;
   environment: string;
-  state: 'in_progress' | 'success' | 'failure';
+  /** `inactive`: the environment was stopped (GitHub's deployment state; a canceled status on GitLab). */
+  state: 'in_progress' | 'success' | 'failure' | 'inactive';
   description: string;
   /** The change request the commit was tested on, if any: it hears of the deploy too. */
   changeRequest: number | null;

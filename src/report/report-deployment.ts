@@ -10,6 +10,11 @@ const STATE: Partial<Record<Deployment['status'], DeploymentReport['state']>> = 
 };
 
 function describe(deployment: Deployment): string {
+  if (deployment.kind === 'stop') {
+    const stop = `Stop of **${deployment.environment}** (it ran \`${deployment.sha.slice(0, 12)}\`)`;
+    if (deployment.status === 'deploying') return `${stop} is under way (approved in Slack).`;
+    return deployment.status === 'succeeded' ? `⏹ ${stop} succeeded: its stop job passed.` : `❌ ${stop} failed: ${deployment.error ?? 'unknown error'}`;
+  }
   const what = `${deployment.kind === 'rollback' ? 'Rollback' : 'Deploy'} of \`${deployment.sha.slice(0, 12)}\` to **${deployment.environment}**`;
   switch (deployment.status) {
     case 'deploying':
@@ -24,7 +29,8 @@ function describe(deployment: Deployment): string {
 /** Tells the forge the commit came from that it is being (or has been) deployed. */
 export function deploymentReporter(views: PipelineViews, forges: ReadonlyMap<ForgeName, Forge>) {
   return async (deployment: Deployment): Promise<void> => {
-    const state = STATE[deployment.status];
+    // A stop is told once it ends: the environment went inactive, or it failed and still runs.
+    const state = deployment.kind !== 'stop' ? STATE[deployment.status] : deployment.status === 'succeeded' ? 'inactive' : deployment.status === 'failed' ? 'failure' : undefined;
     if (!state || deployment.pipelineId === null) return;
     const pipeline = await views.get(deployment.pipelineId);
     if (!pipeline) return;

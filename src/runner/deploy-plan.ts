@@ -1,5 +1,5 @@
 import { refuse, type Checked } from '../model/refusal.js';
-import { jobsDeployingTo, type DeployJobContext } from '../model/deployment.js';
+import { jobsDeployingTo, type DeployJobContext, type EnvironmentAction } from '../model/deployment.js';
 import type { JobSpec, PipelinePlan, ScriptJobSpec } from '../pipeline/plan.js';
 import { environmentSlug } from '../pipeline/predefined-variables.js';
 import { prerequisitesOf, type ReusedJob } from '../pipeline/run/engine.js';
@@ -16,9 +16,9 @@ export function guessTier(name: string): string {
   return 'other';
 }
 
-/** The plan's jobs that deploy to the environment (see `jobsDeployingTo`). */
-export function deployJobsFor(plan: PipelinePlan, environment: string): ScriptJobSpec[] {
-  return jobsDeployingTo(plan.jobs.filter((job): job is ScriptJobSpec => job.kind === 'script' && job.waitsForDeploy === true), environment);
+/** The plan's jobs that deploy to (or stop) the environment (see `jobsDeployingTo`). */
+export function deployJobsFor(plan: PipelinePlan, environment: string, action: EnvironmentAction = 'start'): ScriptJobSpec[] {
+  return jobsDeployingTo(plan.jobs.filter((job): job is ScriptJobSpec => job.kind === 'script' && job.waitsForDeploy === true), environment, action);
 }
 
 /** GitLab's `CI_ENVIRONMENT_*` for one deploy job, and the promoted image. */
@@ -27,7 +27,7 @@ function deployVariablesOf(job: ScriptJobSpec, context: DeployJobContext): Recor
   return {
     CI_ENVIRONMENT_NAME: context.environment,
     CI_ENVIRONMENT_SLUG: environmentSlug(context.environment),
-    CI_ENVIRONMENT_ACTION: 'start',
+    CI_ENVIRONMENT_ACTION: context.action,
     CI_ENVIRONMENT_TIER: job.environment?.tier ?? guessTier(context.environment),
     ...(url ? { CI_ENVIRONMENT_URL: url } : {}),
     [DEPLOY_IMAGE_VARIABLE]: context.image,
@@ -36,10 +36,14 @@ function deployVariablesOf(job: ScriptJobSpec, context: DeployJobContext): Recor
   };
 }
 
-/** A held job, as a deploy runs it: now, once what it waits for passed, and never allowed to fail (its exit decides the deploy). */
-function released(job: ScriptJobSpec, context: DeployJobContext): ScriptJobSpec {
-  const { skipReason: _held, allowFailure: _allowed, startInSeconds: _delay, ...rest } = job;
-  return { ...rest, when: 'on_success', variables: { ...deployVariablesOf(job, context), ...job.variables } };
+/**
+ * A held job, as a deploy runs it: now, once what it waits for passed, and never allowed to fail
+ * (its exit decides the deploy). A `needs` of a job this pipeline leaves out (another held job)
+ * is dropped, as for a job whose needs were never planned.
+ */
+function released(job: ScriptJobSpec, context: DeployJobContext, kept: ReadonlySet<string>): ScriptJobSpec {
+  const { skipReason: _held, allowFailure: _allowed, startInSeconds: _delay, needs, ...rest } = job;
+  return { ...rest, ...(needs ? { needs: needs.filter((name) => kept.has(name)) } : {}), when: 'on_success', variables: { ...deployVariablesOf(job, context), ...job.variables } };
 }
 
 /**
@@ -48,8 +52,14 @@ function released(job: ScriptJobSpec, context: DeployJobContext): ScriptJobSpec 
  * else runs. Refused when the file at that commit has no deploy job for the environment.
  */
 export function deployPlan(plan: PipelinePlan, context: DeployJobContext, tested: ReadonlyMap<string, ReusedJob>): Checked<{ plan: PipelinePlan; reuse: Map<string, ReusedJob> }> {
-  const deploying = new Set(deployJobsFor(plan, context.environment).map((job) => job.name));
-  if (deploying.size === 0) return refuse(`the pipeline file has no job that deploys to ${context.environment} (one with environment: ${context.environment}, or one of the deploy stage)`);
+  const deploying = new Set(deployJobsFor(plan, context.environment, context.action).map((job) => job.name));
+  if (deploying.size === 0) {
+    return refuse(
+      context.action === 'stop'
+        ? `the pipeline file has no job that stops ${context.environment} (one with environment: {name: ${context.environment}, action: stop})`
+        : `the pipeline file has no job that deploys to ${context.environment} (one with environment: ${context.environment}, or one of the deploy stage)`,
+    );
+  }
   const prerequisites = prerequisitesOf(plan.jobs);
   const kept = new Set(deploying);
   // Walk back through what the deploy jobs wait for; only finished results can stand.
@@ -62,7 +72,7 @@ export function deployPlan(plan: PipelinePlan, context: DeployJobContext, tested
     }
   };
   plan.jobs.forEach((job, index) => deploying.has(job.name) && walk(index));
-  const jobs: JobSpec[] = plan.jobs.filter((job) => kept.has(job.name)).map((job) => (deploying.has(job.name) ? released(job as ScriptJobSpec, context) : job));
+  const jobs: JobSpec[] = plan.jobs.filter((job) => kept.has(job.name)).map((job) => (deploying.has(job.name) ? released(job as ScriptJobSpec, context, kept) : job));
   const reuse = new Map([...tested].filter(([name]) => kept.has(name) && !deploying.has(name)));
   return { ok: true, plan: { ...plan, jobs }, reuse };
 }

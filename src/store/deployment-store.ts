@@ -137,13 +137,13 @@ function environmentHistory(pool: Pool) {
     /** The digest the environment ran before `currentDigest`, as confirmed by a deploy that succeeded. */
     async previousConfirmedDigest(project: string, environment: string, currentDigest: string): Promise<string | null> {
       const { rows } = await pool.query<{ digest: string }>(
-        `SELECT digest FROM deployments WHERE project = $1 AND environment = $2 AND status = 'succeeded' AND digest <> $3
+        `SELECT digest FROM deployments WHERE project = $1 AND environment = $2 AND status = 'succeeded' AND kind <> 'stop' AND digest <> $3
           ORDER BY finished_at DESC, id DESC LIMIT 1`,
         [project, environment, currentDigest],
       );
       return rows[0]?.digest ?? null;
     },
-    /** The environment's current deployment: what rollback returns from. */
+    /** The environment's last finished deployment: what rollback returns from, or the stop that ended it (see `runningNow`). */
     lastSucceeded: (project: string, environment: string) =>
       one(pool, `SELECT ${COLUMNS} FROM deployments WHERE project = $1 AND environment = $2 AND status = 'succeeded' ORDER BY finished_at DESC, id DESC LIMIT 1`, [project, environment]),
     /** The commit a digest was deployed from, to name it in a rollback. */

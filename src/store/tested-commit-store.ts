@@ -33,9 +33,18 @@ export function createTestedCommitStore(pool: Pool) {
       return rows.map((row) => row.environment);
     },
 
+    /** The jobs of a pipeline that stop the environment when `/deploy stop` runs them, in order. */
+    async stopJobs(pipelineId: number, environment: string): Promise<string[]> {
+      const { rows } = await pool.query<{ name: string }>(
+        `SELECT name FROM jobs WHERE pipeline_id = $1 AND waits_for_deploy AND environment = $2 AND environment_action = 'stop' ORDER BY position`,
+        [pipelineId, environment],
+      );
+      return rows.map((row) => row.name);
+    },
+
     /** Has this digest been deployed to the environment, successfully? (`after` rules.) */
     async deployedTo(project: string, environment: string, digest: string): Promise<boolean> {
-      const { rows } = await pool.query(`SELECT 1 FROM deployments WHERE project = $1 AND environment = $2 AND digest = $3 AND status = 'succeeded' LIMIT 1`, [project, environment, digest]);
+      const { rows } = await pool.query(`SELECT 1 FROM deployments WHERE project = $1 AND environment = $2 AND digest = $3 AND status = 'succeeded' AND kind <> 'stop' LIMIT 1`, [project, environment, digest]);
       return rows.length > 0;
     },
   };

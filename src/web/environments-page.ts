@@ -39,7 +39,9 @@ async function environmentsFor(context: WebContext, viewer: Viewer): Promise<Env
 
 function renderEnvironment(view: EnvironmentView) {
   const current = view.current;
-  const now = current
+  const now = current?.kind === 'stop'
+    ? html`<p>Stopped ${when(current.finishedAt)} by the stop job of ${current.jobPipelineId ? html`<a href="/pipelines/${current.jobPipelineId}">pipeline #${current.jobPipelineId}</a>` : 'its commit'} (it ran <code>${current.sha.slice(0, 12)}</code>), asked by ${current.requestedBy}, approved by ${current.decidedBy ?? '–'}</p>`
+    : current
     ? html`<p>Runs <code>${current.sha.slice(0, 12)}</code> <code>${current.digest}</code>${
         current.pipelineId ? html` from <a href="/pipelines/${current.pipelineId}">pipeline #${current.pipelineId}</a>` : ''
       }${current.jobPipelineId ? html`, deployed by the deploy jobs of <a href="/pipelines/${current.jobPipelineId}">pipeline #${current.jobPipelineId}</a>` : ''}, asked by ${current.requestedBy}, approved by ${current.decidedBy ?? '–'}, since ${when(current.finishedAt)}</p>`

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { allEnvironments } from '../deploy/resolve-environment.js';
+import { runningNow } from '../model/deployment.js';
 import { sendError, sendJson } from '../http/respond.js';
 import type { Route } from '../http/router.js';
 import type { ForgeName } from '../model/forge-event.js';
@@ -41,7 +42,7 @@ function filterOf(request: IncomingMessage): PipelineFilter | string {
 /** A project's environments in SLIPWAY_CONFIG, with the commit each runs (null: nothing deployed yet). */
 async function environmentsOf(context: WebContext, project: string): Promise<Array<{ environment: string; sha: string | null }>> {
   const refs = allEnvironments(context.policy).filter((ref) => ref.project === project);
-  return Promise.all(refs.map(async (ref) => ({ environment: ref.environment, sha: (await context.deployments.lastSucceeded(project, ref.environment))?.sha ?? null })));
+  return Promise.all(refs.map(async (ref) => ({ environment: ref.environment, sha: runningNow(await context.deployments.lastSucceeded(project, ref.environment))?.sha ?? null })));
 }
 
 /** `/`, `/projects/:forge/:project` and their JSON under `/api/`. */

@@ -332,7 +332,7 @@ describe('/deploy in Slack', () => {
 
     expect(dry.body.response_type).toBe('ephemeral');
     expect(dry.body.text).toMatch(
-      new RegExp(`^Dry run, nothing recorded: <@UAPPROVER>, <!subteam\\^SOPS> would be asked to approve ${shas.b.slice(0, 12)} \\(\`sha256:[0-9a-f]{12}…\`\\) of \\*${project}\\* for \\*prod\\*; (it runs|nothing runs there yet).*Checks passed: pipeline #\\d+ passed on main; the image was built by pipeline #\\d+ on main, signed; you may ask; prod is not locked\\.$`),
+      new RegExp(`^Dry run, nothing recorded: <@UAPPROVER>, <!subteam\\^SOPS> would be asked to approve ${shas.b.slice(0, 12)} \\(\`sha256:[0-9a-f]{12}…\`\\) of \\*${project}\\* for \\*prod\\*; (it runs|nothing runs there).*Checks passed: pipeline #\\d+ passed on main; the image was built by pipeline #\\d+ on main, signed; you may ask; prod is not locked\\.$`),
     );
     expect(refused.body.text).toMatch(/^Dry run: would refuse: pipeline #\d+ for [0-9a-f]{12} failed: only a commit whose pipeline passed can be deployed$/);
     expect(after).toBe(before);

@@ -10,6 +10,8 @@ describe('the /deploy grammar', () => {
     ['status prod', { kind: 'status', environment: 'prod' }],
     ['history prod', { kind: 'history', environment: 'prod' }],
     ['rollback group/app:prod', { kind: 'rollback', environment: 'group/app:prod' }],
+    ['stop review', { kind: 'stop', environment: 'review' }],
+    ['STOP group/app:prod', { kind: 'stop', environment: 'group/app:prod' }],
     ['lock prod incident 4711 in progress', { kind: 'lock', environment: 'prod', reason: 'incident 4711 in progress', forSeconds: null }],
     ['lock prod database migration for 2h', { kind: 'lock', environment: 'prod', reason: 'database migration', forSeconds: 7200 }],
     ['lock prod waiting for 30m', { kind: 'lock', environment: 'prod', reason: 'waiting', forSeconds: 1800 }],
@@ -31,6 +33,8 @@ describe('the /deploy grammar', () => {
     ['lock prod freeze for 0s', 'a lock lasts from 1s to 90d: /deploy lock <env> <reason> for 2h'],
     ['history', 'usage: /deploy history <env>'],
     ['rollback prod staging', 'usage: /deploy rollback <env>'],
+    ['stop', 'usage: /deploy stop <env>'],
+    ['stop prod now', 'usage: /deploy stop <env>'],
     ['status a b', 'usage: /deploy status [env]'],
   ])('explains what it expected for %j', (text, message) => {
     expect(parseDeployCommand(text)).toEqual({ kind: 'invalid', message });

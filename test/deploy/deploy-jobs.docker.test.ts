@@ -52,6 +52,11 @@ deploy:
 publish:
   stage: deploy
   script: [echo "publishing $CI_COMMIT_SHORT_SHA for $CI_ENVIRONMENT_NAME at $CI_ENVIRONMENT_URL with $STAGING_ONLY"]
+stop_prod:
+  stage: deploy
+  when: manual
+  environment: { name: prod, action: stop }
+  script: [echo "stopping $CI_ENVIRONMENT_NAME ($CI_ENVIRONMENT_ACTION) that ran $SLIPWAY_DEPLOY_IMAGE"]
 `;
 
 interface PageJob {
@@ -65,6 +70,7 @@ describe('the pipeline file’s deploy jobs, run by an approved /deploy', () => 
   // GitLab gives a project five archives a minute, and every pipeline, deploys too, fetches one:
   // the rollback's four pipelines are another project's.
   const rolledBack = uniqueName('slipway-test/rollback-jobs');
+  const stopped = uniqueName('slipway-test/stop-jobs');
   const archives = new Map<string, Buffer>();
   const secretKey = randomBytes(32);
   let service: TestService;
@@ -87,7 +93,7 @@ describe('the pipeline file’s deploy jobs, run by an approved /deploy', () => 
   };
   const deploy = async (text: string) => {
     const answer = (await (await slashCommand(service.base, 'UREQUESTER', text)).json()) as { text: string };
-    expect(answer.text).toMatch(/^Asked for approval of (deploy|rollback) request #\d+\.$/);
+    expect(answer.text).toMatch(/^Asked for approval of (deploy|rollback|stop) request #\d+\.$/);
     const id = Number(/#(\d+)/.exec(answer.text)![1]);
     await buttonClick(service.base, 'UAPPROVER', 'deploy_approve', String(id));
     return waitFor(`deployment #${id} to finish`, async () => {
@@ -116,6 +122,9 @@ describe('the pipeline file’s deploy jobs, run by an approved /deploy', () => 
         `  ${rolledBack}:`,
         '    environments:',
         '      prod: { approvers: [UAPPROVER] }',
+        `  ${stopped}:`,
+        '    environments:',
+        '      prod: { approvers: [UAPPROVER] }',
       ].join('\n'),
     );
     slack = fakeSlack();
@@ -139,6 +148,7 @@ describe('the pipeline file’s deploy jobs, run by an approved /deploy', () => 
       ['build', 'passed'],
       ['deploy', 'skipped'],
       ['publish', 'skipped'],
+      ['stop_prod', 'skipped'],
     ]);
     await waitFor('the tested pipeline’s success status', () => gitlab.statuses.some((status) => status.sha === commits.a.sha && status.state === 'success'));
     const statusesBefore = gitlab.statuses.filter((status) => status.sha === commits.a.sha && status.name !== 'slipway/deploy/prod').length;
@@ -189,6 +199,9 @@ describe('the pipeline file’s deploy jobs, run by an approved /deploy', () => 
     // The policy's URL for the environment; its own variable, and none of prod's.
     expect(page.jobs.find((each) => each.name === 'publish')!.log).toContain(`publishing ${commits.a.sha.slice(0, 8)} for staging at https://staging.example.test with staging-value`);
     expect(await tagOf('staging')).toBe(commits.a.digest);
+    // Its file stops prod but not staging: nothing could stop it.
+    const stop = (await (await slashCommand(service.base, 'UREQUESTER', 'stop staging')).json()) as { text: string };
+    expect(stop.text).toBe(`Not stopping: the pipeline file of ${commits.a.sha.slice(0, 12)}, which staging runs, has no job that stops it: add one with environment: {name: staging, action: stop}, and deploy that commit first`);
   });
 
   it('puts the environment tag back when the deploy job fails, and says which job failed', async () => {
@@ -221,5 +234,29 @@ describe('the pipeline file’s deploy jobs, run by an approved /deploy', () => 
     const log = page.jobs.find((each) => each.name === 'deploy')!.log;
     expect(log).toContain(`deployed the file of ${first.sha.slice(0, 8)}`);
     expect(log).not.toContain('the second');
+  });
+
+  it('stops an environment with /deploy stop: the stop job of the commit it runs, after approval, moving no tag; then nothing runs there to roll back', async () => {
+    const ask = async (text: string) => ((await (await slashCommand(service.base, 'UREQUESTER', text)).json()) as { text: string }).text;
+    expect(await ask(`stop ${stopped}:prod`)).toBe('Not stopping: nothing has been deployed to prod yet, so there is nothing to stop');
+    const running = await push('echo "deployed the file of $CI_COMMIT_SHORT_SHA"', stopped);
+    expect((await deploy(`${running.sha.slice(0, 10)} ${stopped}:prod`)).status).toBe('succeeded');
+
+    const stop = await deploy(`stop ${stopped}:prod`);
+    const page = await pageOf(stop.job_pipeline_id!);
+
+    expect([stop.status, stop.error]).toEqual(['succeeded', null]);
+    expect(page.jobs.map((each) => [each.name, each.status])).toEqual([
+      ['test', 'passed'],
+      ['build', 'passed'],
+      ['stop_prod', 'passed'],
+    ]);
+    expect(page.jobs.find((each) => each.name === 'stop_prod')!.log).toContain(`stopping prod (stop) that ran 127.0.0.1:5000/${stopped}@${running.digest}`);
+    expect(await tagOf('prod', stopped)).toBe(running.digest);
+    const done = await waitFor('the Slack update', () => slack.of('chat.update').find((call) => call.args.text?.startsWith(`:white_check_mark: Done: stop *prod* of *${stopped}*`)));
+    expect(done.args.blocks).toContain(`stop job log: pipeline #${stop.job_pipeline_id}`);
+    expect(await ask(`status ${stopped}:prod`)).toMatch(new RegExp(`^\\*${stopped}:prod\\*: stopped since .* \\(it ran \`${running.sha.slice(0, 12)}\`\\)$`));
+    expect(await ask(`stop ${stopped}:prod`)).toBe(`Not stopping: prod was already stopped (request #${stop.id}): deploy a commit to start it again`);
+    expect(await ask(`rollback ${stopped}:prod`)).toBe(`Not deploying: prod was stopped (request #${stop.id}), so nothing runs there to roll back: deploy the commit you want with /deploy <sha> prod`);
   });
 });

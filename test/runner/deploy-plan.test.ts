@@ -21,7 +21,7 @@ const plan: PipelinePlan = {
 };
 const passed = (name: string): [string, ReusedJob] => [name, { fromPipeline: '7', result: { status: 'passed', exitCode: 0, durationMs: 5 } }];
 const tested = new Map([passed('test'), passed('build'), passed('after')]);
-const context: DeployJobContext = { deploymentId: 12, environment: 'prod', image: 'registry.test/group/app@sha256:abc', digest: 'sha256:abc', variables: [] };
+const context: DeployJobContext = { deploymentId: 12, environment: 'prod', action: 'start', image: 'registry.test/group/app@sha256:abc', digest: 'sha256:abc', variables: [] };
 
 describe('a deployment’s plan', () => {
   it('runs the deploy jobs for the environment now and unable to fail, after what the tested pipeline left, and nothing else', () => {
@@ -65,6 +65,22 @@ describe('a deployment’s plan', () => {
     expect(deployPlan(noDeployStage, { ...context, environment: 'qa' }, tested)).toEqual({
       ok: false,
       reason: 'the pipeline file has no job that deploys to qa (one with environment: qa, or one of the deploy stage)',
+    });
+  });
+
+  it('runs only the jobs that stop the environment for a stop, with action stop, dropping needs of jobs it leaves out', () => {
+    const withNeeds = { ...plan, jobs: plan.jobs.map((each) => (each.name === 'stop-prod' ? { ...each, needs: ['deploy-prod', 'build'] } : each)) };
+    const stopping = deployPlan(withNeeds, { ...context, action: 'stop' }, tested);
+    if (!stopping.ok) throw new Error(stopping.reason);
+
+    expect(stopping.plan.jobs.map((each) => each.name)).toEqual(['test', 'build', 'stop-prod']);
+    const stop = stopping.plan.jobs[2] as ScriptJobSpec;
+    expect(stop.needs).toEqual(['build']);
+    expect(stop.variables).toMatchObject({ CI_ENVIRONMENT_NAME: 'prod', CI_ENVIRONMENT_ACTION: 'stop' });
+    // A deploy stage's jobs without an environment serve any environment's start, never a stop.
+    expect(deployPlan(plan, { ...context, environment: 'staging', action: 'stop' }, tested)).toEqual({
+      ok: false,
+      reason: 'the pipeline file has no job that stops staging (one with environment: {name: staging, action: stop})',
     });
   });
 

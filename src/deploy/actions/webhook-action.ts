@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import type { Deployment } from '../../model/deployment.js';
 
 export interface DeployDescription {
   deploymentId: number;
@@ -11,7 +12,7 @@ export interface DeployDescription {
   previousDigest: string | null;
   requestedBy: string;
   approvedBy: string;
-  kind: 'deploy' | 'rollback';
+  kind: Deployment['kind'];
   /** The pipeline that tested the commit, when known. */
   pipelineId: number | null;
   /** Names of the environment's CI/CD variables the deploy carries; never their values. */

@@ -88,7 +88,7 @@ export function createGitlabForge(options: GitlabForgeOptions): Forge {
 
     async reportDeployment(target, report) {
       const projectId = projectIdOf(target);
-      const state = { in_progress: 'running', success: 'success', failure: 'failed' } as const;
+      const state = { in_progress: 'running', success: 'success', failure: 'failed', inactive: 'canceled' } as const;
       // The status links to the environment itself once it has one, else to the pipeline.
       const targetUrl = report.environmentUrl ?? report.logUrl;
       await api.Commits.editStatus(projectId, report.sha, state[report.state], {
