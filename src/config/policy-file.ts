@@ -39,9 +39,15 @@ const DeployAction = z.discriminatedUnion(
 );
 
 const Environment = z.strictObject({
+  /**
+   * `none`: a review app's environment (a name or a pattern such as `review/*`): its deploy jobs
+   * run inside the pipeline as GitLab runs them, its `on_stop` job when the merge request closes.
+   */
+  approval: z.enum(['required', 'none'], { error: 'must be required or none' }).default('required'),
   /** Who may ask for a deploy; absent means anyone in the workspace. */
   requesters: SlackIds.optional(),
-  approvers: SlackIds.min(1, { error: 'must name at least one approver' }),
+  /** At least one where approval is required (checked with the project). */
+  approvers: SlackIds.default([]),
   allowSelfApproval: z.boolean().default(false),
   /** How long a request waits for a decision. */
   approvalTimeout: Duration.default(3600),
@@ -69,7 +75,7 @@ export const ProjectPolicySchema = z.strictObject({
   protectedRefs: z.array(z.string({ error: 'must be ref names or patterns such as release/*' }).min(1), { error: 'must be a list of ref names or patterns such as release/*' }).default([]),
   /** Private projects whose files this project's `.gitlab-ci.yml` may include (public ones and the project itself need no entry). */
   includeProjects: z.array(z.string({ error: 'must be project paths such as group/ci-templates' }).min(1), { error: 'must be a list of project paths such as group/ci-templates' }).default([]),
-  environments: z.record(z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, { error: 'must be a lower-case name usable as an image tag' }), Environment).default({}),
+  environments: z.record(z.string().regex(/^[A-Za-z0-9_.*-][A-Za-z0-9_./*-]{0,254}$/, { error: 'must be an environment name such as prod, or a pattern such as review/*' }), Environment).default({}),
   /**
    * The stage of the project's `.gitlab-ci.yml` whose jobs wait for `/deploy` instead of running
    * in the pipeline (only when the project has environments here); jobs with `environment:` always do.
@@ -77,6 +83,7 @@ export const ProjectPolicySchema = z.strictObject({
   deployStage: z.string({ error: 'must be a stage name such as deploy' }).min(1, { error: 'must be a stage name such as deploy' }).default('deploy'),
 }).superRefine((project, context) => {
   for (const [name, environment] of Object.entries(project.environments)) {
+    for (const problem of approvalProblems(name, environment)) context.addIssue({ code: 'custom', path: ['environments', name, ...problem.path], message: problem.message });
     for (const before of environment.after ?? []) {
       if (before === name || !Object.hasOwn(project.environments, before)) {
         context.addIssue({ code: 'custom', path: ['environments', name, 'after'], message: `names ${before}, which is not another environment of this project` });
@@ -87,6 +94,26 @@ export const ProjectPolicySchema = z.strictObject({
     if (loop) context.addIssue({ code: 'custom', path: ['environments', name, 'after'], message: `makes a loop (${loop.join(' → ')}): nothing could ever be deployed there` });
   }
 });
+
+/** A tag name, as promotion writes the environment's tag: what an environment that asks for approval must be. */
+const TAG_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
+
+/** What an environment's approval setting rules out: no approvers where they are needed, approval settings where none is asked. */
+function approvalProblems(name: string, environment: z.infer<typeof Environment>): Array<{ path: string[]; message: string }> {
+  if (environment.approval === 'required') {
+    return [
+      ...(TAG_NAME.test(name) ? [] : [{ path: [], message: 'must be a lower-case name usable as an image tag, or have approval: none (a review app such as review/*, deployed in the pipeline)' }]),
+      ...(environment.approvers.length === 0 ? [{ path: ['approvers'], message: 'must name at least one approver (or say approval: none, for an environment deployed in the pipeline)' }] : []),
+    ];
+  }
+  const unused: string[] = [
+    ...(environment.approvers.length > 0 ? ['approvers'] : []),
+    ...(['requesters', 'action', 'branches', 'after', 'channel'] as const).filter((key) => environment[key] !== undefined),
+    ...(environment.lockAfterRollback ? ['lockAfterRollback'] : []),
+    ...(environment.confirm ? ['confirm'] : []),
+  ];
+  return unused.map((key) => ({ path: [key], message: `is not used with approval: none: its deploy jobs run in the pipeline, without /deploy` }));
+}
 
 function afterLoop(start: string, environments: Record<string, { after?: string[] | undefined }>): string[] | undefined {
   const walk = (name: string, path: string[]): string[] | undefined => {
@@ -152,8 +179,18 @@ export function projectPolicy(policy: PolicyFile, project: string): ProjectPolic
   return ownEntry(policy.projects, project) ?? ProjectPolicySchema.parse({});
 }
 
-/** The stage whose jobs wait for `/deploy` in `project`'s pipelines: none for a project without environments. */
-export function deployStageOf(policy: PolicyFile, project: string): string | undefined {
+/** The environments of a project that ask for approval: those `/deploy` deploys to. */
+export function gatedEnvironments(settings: ProjectPolicy): Array<[string, EnvironmentPolicy]> {
+  return Object.entries(settings.environments).filter(([, environment]) => environment.approval === 'required');
+}
+
+/** What the project's policy decides about which of its jobs wait for `/deploy` (see `PlanOptions`). */
+export function deployRulesOf(policy: PolicyFile, project: string): { deployStage?: string; reviewEnvironments?: string[] } {
   const settings = projectPolicy(policy, project);
-  return Object.keys(settings.environments).length > 0 ? settings.deployStage : undefined;
+  const review = Object.entries(settings.environments).filter(([, environment]) => environment.approval === 'none').map(([name]) => name);
+  return {
+    // The deploy stage waits only in a project with environments to deploy to through /deploy.
+    ...(gatedEnvironments(settings).length > 0 ? { deployStage: settings.deployStage } : {}),
+    ...(review.length > 0 ? { reviewEnvironments: review } : {}),
+  };
 }

@@ -23,10 +23,30 @@ export function parsePayload<T>(schema: z.ZodType<T>, what: string, payload: unk
 
 export const ZERO_SHA = /^0{40}$/;
 
-/** A push as both forges describe it: a run of the branch head, unless it is a tag or deleted the branch. */
+/**
+ * A push as both forges describe it: a run of the branch head, unless it is a tag; a deleted
+ * branch runs nothing but ends what it left running (its review apps), as a closed change request does.
+ */
 export function branchPush(push: { target: ForgeTarget; deliveryId: string; ref: string; sha: string | null; before: string | null; defaultBranch: string; deleted: boolean }): ParsedWebhook {
   if (!push.ref.startsWith('refs/heads/')) return { kind: 'ignored', reason: `push to ${push.ref} is not a branch` };
-  if (push.deleted || push.sha === null || ZERO_SHA.test(push.sha)) return { kind: 'ignored', reason: 'the push deleted the branch' };
+  if (push.deleted || push.sha === null || ZERO_SHA.test(push.sha)) {
+    if (push.before === null || ZERO_SHA.test(push.before)) return { kind: 'ignored', reason: 'the push deleted a branch that had no commit' };
+    return {
+      kind: 'event',
+      event: {
+        target: push.target,
+        deliveryId: push.deliveryId,
+        event: 'push.deleted',
+        action: 'cancel',
+        sha: push.before,
+        ref: push.ref.slice('refs/heads/'.length),
+        defaultBranch: push.defaultBranch,
+        changeRequest: null,
+        fromFork: false,
+        diffBase: null,
+      },
+    };
+  }
   return {
     kind: 'event',
     event: {

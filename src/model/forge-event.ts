@@ -47,7 +47,7 @@ export interface ForgeEvent {
   target: ForgeTarget;
   deliveryId: string;
   event: string;
-  /** `run` starts a pipeline; `cancel` stops those of the change request (closed, merged). */
+  /** `run` starts a pipeline; `cancel` stops those of the change request (closed, merged) and the review apps of it, or of a deleted branch (no change request). */
   action: 'run' | 'cancel';
   sha: string;
   /** Branch name, without refs/heads/. */

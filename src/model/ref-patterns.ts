@@ -22,6 +22,11 @@ export function matchesRef(ref: string, patterns: readonly string[]): boolean {
   return patterns.some((pattern) => wildcard(pattern).test(ref));
 }
 
+/** Does a name (an environment's, `review/feature-x`) match one of the patterns (`review/*`)? */
+export function matchesPattern(name: string, patterns: readonly string[]): boolean {
+  return patterns.some((pattern) => wildcard(pattern).test(name));
+}
+
 /** Where the forge's own protected branches travel with a pipeline (its forge context), one per line. */
 export const PROTECTED_BRANCHES_KEY = 'protectedBranches';
 

@@ -123,6 +123,10 @@ export interface JobEnvironment {
   action: 'start' | 'prepare' | 'stop' | 'verify' | 'access';
   /** `deployment_tier`: production, staging, testing, development or other. */
   tier?: string;
+  /** `on_stop`: the job that stops it (checked: it names this environment with `action: stop`). */
+  onStop?: string;
+  /** `auto_stop_in`, in seconds: when Slipway runs `onStop` by itself (a review app left behind). */
+  autoStopInSeconds?: number;
 }
 
 export interface BuildJobSpec extends JobSpecBase {
@@ -157,4 +161,9 @@ export interface PlanOptions {
   defaultImage?: string;
   /** The stage whose jobs wait for `/deploy` (the project's `deployStage`, for projects with environments). */
   deployStage?: string;
+  /**
+   * Environments (names or patterns such as `review/*`) whose deploy jobs run in the pipeline as
+   * GitLab runs them, without `/deploy`: the policy's `approval: none` (review apps).
+   */
+  reviewEnvironments?: string[];
 }

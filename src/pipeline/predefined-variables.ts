@@ -82,3 +82,12 @@ export function expandVariables(text: string, variables: Record<string, string>)
     return variables[(braced ?? bare)!] ?? '';
   });
 }
+
+/** GitLab's guess of a tier from an environment's name, when `deployment_tier` names none. */
+export function guessTier(name: string): string {
+  if (/dev|review|trunk/i.test(name)) return 'development';
+  if (/test|tst|int|ac(ce)?pt|qa|qc|control|quality/i.test(name)) return 'testing';
+  if (/st(a)?g|mod(e)?l|pre|demo|non/i.test(name)) return 'staging';
+  if (/pr(o)?d|live/i.test(name)) return 'production';
+  return 'other';
+}

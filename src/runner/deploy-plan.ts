@@ -1,20 +1,11 @@
 import { refuse, type Checked } from '../model/refusal.js';
 import { jobsDeployingTo, type DeployJobContext, type EnvironmentAction } from '../model/deployment.js';
 import type { JobSpec, PipelinePlan, ScriptJobSpec } from '../pipeline/plan.js';
-import { environmentSlug } from '../pipeline/predefined-variables.js';
+import { environmentSlug, guessTier } from '../pipeline/predefined-variables.js';
 import { prerequisitesOf, type ReusedJob } from '../pipeline/run/engine.js';
 
 /** The variable a deploy job finds the promoted image in, pinned by digest. */
 const DEPLOY_IMAGE_VARIABLE = 'SLIPWAY_DEPLOY_IMAGE';
-
-/** GitLab's guess of a tier from an environment's name, when `deployment_tier` names none. */
-export function guessTier(name: string): string {
-  if (/dev|review|trunk/i.test(name)) return 'development';
-  if (/test|tst|int|ac(ce)?pt|qa|qc|control|quality/i.test(name)) return 'testing';
-  if (/st(a)?g|mod(e)?l|pre|demo|non/i.test(name)) return 'staging';
-  if (/pr(o)?d|live/i.test(name)) return 'production';
-  return 'other';
-}
 
 /** The plan's jobs that deploy to (or stop) the environment (see `jobsDeployingTo`). */
 export function deployJobsFor(plan: PipelinePlan, environment: string, action: EnvironmentAction = 'start'): ScriptJobSpec[] {

@@ -1,6 +1,7 @@
 import type { Dispatch } from '../model/dispatch.js';
 import type { PipelineQueue } from '../store/pipeline-queue.js';
 import type { Reporter } from '../report/reporter.js';
+import type { ReviewAppStops } from './stop-review-apps.js';
 
 export interface DispatchSignals {
   /** A pipeline was queued: workers here and elsewhere should claim it. */
@@ -13,7 +14,7 @@ export interface DispatchSignals {
  * Records a forge event as durable work and returns at once; the reporter posts the pending
  * status and comment after the webhook has been answered, and a worker is woken to run it.
  */
-export function createDispatcher(queue: PipelineQueue, reporter: Reporter, signals: DispatchSignals): Dispatch {
+export function createDispatcher(queue: PipelineQueue, reporter: Reporter, signals: DispatchSignals, reviewApps?: Pick<ReviewAppStops, 'left'>): Dispatch {
   return async (event) => {
     const outcome = await queue.accept(event);
     if (outcome.outcome === 'queued') {
@@ -26,6 +27,8 @@ export function createDispatcher(queue: PipelineQueue, reporter: Reporter, signa
     } else if (outcome.outcome === 'canceled') {
       for (const id of outcome.pipelineIds) reporter.changed(id);
       if (outcome.pipelineIds.length > 0) signals.canceled(outcome.pipelineIds);
+      // After the cancel, so the stop jobs it plays are not canceled with the change request's pipelines.
+      await reviewApps?.left(event);
     }
     return outcome;
   };

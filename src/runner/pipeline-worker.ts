@@ -14,7 +14,8 @@ import type { WaitingJobs } from '../store/waiting-jobs.js';
 import type { RepositoryOwners } from '../store/repository-owners.js';
 import { preparePlanThread } from '../pipeline/read/read-on-thread.js';
 import { rerunSet, type ReusedJob } from '../pipeline/run/engine.js';
-import type { PipelinePlan } from '../pipeline/plan.js';
+import type { PipelinePlan, PlanOptions } from '../pipeline/plan.js';
+import type { ReviewAppStops } from './stop-review-apps.js';
 import { abortReason, deadline } from '../util/within-time.js';
 import { createIncludeFetcher, INCLUDES_TIMEOUT_MS, REMOTE_INCLUDE_TIMEOUT_MS } from './fetch-include.js';
 import { executePipeline, type PipelineFacilities } from './execute-pipeline.js';
@@ -34,6 +35,8 @@ export interface WorkerOptions {
   queue: PipelineQueue;
   /** Where delayed jobs whose time has come are started (each once, whichever worker looks first). */
   waitingJobs?: Pick<WaitingJobs, 'startDue'>;
+  /** Review apps past their `auto_stop_in`, stopped on the same rounds as delayed jobs start. */
+  reviewApps?: Pick<ReviewAppStops, 'sweep'>;
   store: PipelineStore;
   forges: ReadonlyMap<ForgeName, Forge>;
   facilities: PipelineFacilities;
@@ -46,8 +49,8 @@ export interface WorkerOptions {
   maxPerProject?: number;
   /** May a fork's change request push its image? */
   allowForkPush: (project: string) => boolean;
-  /** The stage whose jobs wait for `/deploy` in a project's pipelines (see `deployStageOf`). */
-  deployStage?: (project: string) => string | undefined;
+  /** What a project's policy decides about which jobs wait for `/deploy` (see `deployRulesOf`). */
+  deployRules?: (project: string) => Pick<PlanOptions, 'deployStage' | 'reviewEnvironments'>;
   /** What an approved deployment gives its deploy jobs (environment, image, variables); null when it is gone. */
   deployContext?: (deploymentId: number) => Promise<DeployJobContext | null>;
   /** Issues each pipeline's `CI_JOB_TOKEN`. */
@@ -162,8 +165,7 @@ async function execute(state: WorkerState, claimed: ClaimedPipeline, sourceDir: 
     includeProjects: options.includes.projects(claimed.target.project),
     remote: { timeoutMs: REMOTE_INCLUDE_TIMEOUT_MS, allowedAddresses: options.includes.allowedAddresses },
   });
-  const deployStage = options.deployStage?.(claimed.target.project);
-  const planOptions = { ...options.facilities.planOptions, ...(deployStage === undefined ? {} : { deployStage }) };
+  const planOptions = { ...options.facilities.planOptions, ...options.deployRules?.(claimed.target.project) };
   const read = await readPlan(sourceDir, facts, { timeoutMs: options.pipelineFileTimeoutMs, plan: planOptions, fetchInclude }, source.notes);
   if (!read.ok) return failUnlessCanceled(read.reason);
   const { plan } = read;
@@ -291,6 +293,7 @@ export function startWorker(options: WorkerOptions): Worker {
       }
       for (const pipelineId of await options.queue.sweep()) options.reporter.changed(pipelineId);
       for (const pipelineId of (await options.waitingJobs?.startDue()) ?? []) options.reporter.changed(pipelineId);
+      await options.reviewApps?.sweep();
     },
     claim: () => options.queue.claim(options.workerId, leaseMs, options.maxPerProject ?? 0),
     run: (claimed) => runClaimed(state, running, claimed),

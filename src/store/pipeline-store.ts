@@ -5,6 +5,7 @@ import type { SavedArtifacts } from '../pipeline/artifact-store.js';
 import { waitsForTrigger, type ImageResult, type JobResult, type PipelineResult, type ReusedJob } from '../pipeline/run/engine.js';
 import type { JobSpec, PipelinePlan } from '../pipeline/plan.js';
 import { withTransaction, type Client, type Pool } from './pool.js';
+import { createReviewAppStore } from './review-app-store.js';
 import { WAITING_JOB_STATUSES } from '../model/status.js';
 
 /** A pipeline recorded as it starts (`slipway run`): its own project's commit, no change request, no fork. */
@@ -30,8 +31,9 @@ async function insertJobs(client: Client, pipelineId: number, jobs: JobSpec[]): 
   const jobIds = new Map<string, number>();
   for (const [position, job] of jobs.entries()) {
     const inserted = await client.query<{ id: number }>(
-      `INSERT INTO jobs (pipeline_id, name, kind, stage, position, interruptible, needs, trigger, blocking, start_in_seconds, environment, environment_action, waits_for_deploy)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+      `INSERT INTO jobs (pipeline_id, name, kind, stage, position, interruptible, needs, trigger, blocking, start_in_seconds, environment, environment_action, waits_for_deploy,
+                         environment_url, environment_on_stop, environment_auto_stop_seconds)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
       [
         pipelineId,
         job.name,
@@ -46,6 +48,9 @@ async function insertJobs(client: Client, pipelineId: number, jobs: JobSpec[]): 
         job.kind === 'script' ? (job.environment?.name ?? null) : null,
         job.kind === 'script' ? (job.environment?.action ?? null) : null,
         job.kind === 'script' && job.waitsForDeploy === true,
+        job.kind === 'script' ? (job.environment?.url ?? null) : null,
+        job.kind === 'script' ? (job.environment?.onStop ?? null) : null,
+        job.kind === 'script' ? (job.environment?.autoStopInSeconds ?? null) : null,
       ],
     );
     jobIds.set(job.name, inserted.rows[0]!.id);
@@ -181,6 +186,7 @@ function resuming(pool: Pool): Pick<PipelineStore, 'resumeJobs'> {
 
 /** A running job's state, log chunks, services' output and kept artifacts. */
 function jobRecords(pool: Pool): Pick<PipelineStore, 'markJobRunning' | 'finishJob' | 'saveServiceLogs' | 'saveArtifacts' | 'appendLog'> {
+  const reviewApps = createReviewAppStore(pool);
   return {
     async markJobRunning(jobId: number): Promise<void> {
       await pool.query(`UPDATE jobs SET status = 'running', started_at = now() WHERE id = $1`, [jobId]);
@@ -194,6 +200,7 @@ function jobRecords(pool: Pool): Pick<PipelineStore, 'markJobRunning' | 'finishJ
           WHERE id = $1`,
         [jobId, result.status, result.exitCode, result.error ?? null, result.durationMs, result.coverage ?? null, WAITING_JOB_STATUSES.has(result.status)],
       );
+      if (!WAITING_JOB_STATUSES.has(result.status)) await reviewApps.noteJob(jobId);
     },
     async saveServiceLogs(jobId: number, logs: readonly ServiceLog[]): Promise<void> {
       for (const [position, log] of logs.entries()) {

@@ -2,6 +2,8 @@ import { allEnvironments } from '../deploy/resolve-environment.js';
 import { sendJson } from '../http/respond.js';
 import type { Route } from '../http/router.js';
 import type { AuditEvent, Deployment, EnvironmentLock } from '../model/deployment.js';
+import type { ForgeName } from '../model/forge-event.js';
+import type { ReviewApp } from '../store/review-app-store.js';
 import { html } from './html.js';
 import { badge, page, sendPage, when } from './layout.js';
 import { allows, authenticate, wantsJson, type WebContext } from './web-context.js';
@@ -59,6 +61,29 @@ function renderEnvironment(view: EnvironmentView) {
   return html`<section class="environment" id="${view.project}/${view.environment}"><h2>${view.project} · ${view.environment}</h2>${url}${now}${lock}${history}</section>`;
 }
 
+/** The review apps of projects the viewer may read: a project's apps are shown to whoever may read the project. */
+async function reviewAppsFor(context: WebContext, viewer: Viewer): Promise<ReviewApp[]> {
+  const projects = Object.entries(context.policy.projects).filter(([, settings]) => Object.values(settings.environments).some((environment) => environment.approval === 'none'));
+  const visible: Array<{ forge: ForgeName; project: string }> = [];
+  for (const [project] of projects) {
+    const forge = await context.views.forgeOf(project);
+    if (forge && allows(await context.access.of(viewer, forge, project), 'read')) visible.push({ forge, project });
+  }
+  return context.reviewApps.list(visible);
+}
+
+function renderReviewApps(apps: ReviewApp[]) {
+  if (apps.length === 0) return '';
+  const state = (app: ReviewApp) =>
+    app.state === 'stopped'
+      ? html`${badge('stopped')} ${when(app.stoppedAt)}${app.stoppedBy ? html` by ${app.stoppedBy}` : ''}${app.stopNote ? html`: ${app.stopNote}` : ''}`
+      : html`${badge(app.state)}${app.autoStopAt ? html` <span class="muted">stops by itself ${when(app.autoStopAt)}</span>` : ''}`;
+  return html`<h2>Review apps</h2><p class="muted">Environments the policy deploys in the pipeline (approval: none); each stops with its on_stop job when its merge request closes or its branch is deleted.</p><div class="table"><table><thead><tr><th>Environment</th><th>State</th><th>Commit</th><th>Deployed by</th></tr></thead><tbody>${apps.map(
+    (app) =>
+      html`<tr class="review-app"><td>${app.project} · ${app.url ? html`<a href="${app.url}" rel="noopener">${app.environment}</a>` : app.environment}</td><td>${state(app)}</td><td><code>${app.sha.slice(0, 12)}</code> <code>${app.ref}</code></td><td><a href="/pipelines/${app.pipelineId}">pipeline #${app.pipelineId}</a> (${app.job}) ${when(app.deployedAt)}</td></tr>`,
+  )}</tbody></table></div>`;
+}
+
 /** `GET /environments` and `GET /api/environments`. */
 export function environmentRoutes(context: WebContext): Route[] {
   const show = (api: boolean): Route['handle'] =>
@@ -66,10 +91,11 @@ export function environmentRoutes(context: WebContext): Route[] {
       const viewer = await authenticate(request, response, context, api);
       if (!viewer) return;
       const environments = await environmentsFor(context, viewer);
-      if (api || wantsJson(request)) return sendJson(response, 200, { environments });
+      const reviewApps = await reviewAppsFor(context, viewer);
+      if (api || wantsJson(request)) return sendJson(response, 200, { environments, reviewApps });
       const body = html`<h1>Environments</h1>${
-        environments.length === 0 ? html`<p class="muted">No environment of a project you can read is configured (SLIPWAY_CONFIG).</p>` : environments.map(renderEnvironment)
-      }`;
+        environments.length === 0 && reviewApps.length === 0 ? html`<p class="muted">No environment of a project you can read is configured (SLIPWAY_CONFIG).</p>` : environments.map(renderEnvironment)
+      }${renderReviewApps(reviewApps)}`;
       sendPage(response, 200, page('Environments', viewer, body));
     };
   return [

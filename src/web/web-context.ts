@@ -1,3 +1,4 @@
+import type { ReviewAppStore } from '../store/review-app-store.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PolicyFile } from '../config/policy-file.js';
 import type { ForgeLogin } from '../forges/forge-login.js';
@@ -26,6 +27,8 @@ export interface WebContext {
   access: ProjectAccess;
   views: PipelineViews;
   deployments: DeploymentStore;
+  /** Review apps (environments the policy deploys in the pipeline), for the environments page. */
+  reviewApps: Pick<ReviewAppStore, 'list'>;
   policy: PolicyFile;
   control: PipelineControl;
   artifacts: ArtifactStore;

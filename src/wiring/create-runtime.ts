@@ -1,3 +1,4 @@
+import { createReviewAppStore, type ReviewAppStore } from '../store/review-app-store.js';
 import type { PipelineFacts } from '../model/pipeline-facts.js';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/load-config.js';
@@ -57,6 +58,7 @@ export interface Stores {
   pushes: RegistryPushStore;
   repositoryOwners: RepositoryOwners;
   webhookSecrets: WebhookSecretStore;
+  reviewApps: ReviewAppStore;
 }
 
 /** What every command needs, built once from the configuration. */
@@ -109,6 +111,7 @@ export function createStores(pool: Pool, secretKey?: Buffer): Stores {
     pushes: createRegistryPushStore(pool),
     repositoryOwners: createRepositoryOwners(pool),
     webhookSecrets: createWebhookSecretStore(pool),
+    reviewApps: createReviewAppStore(pool),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Config } from '../config/load-config.js';
 import type { ForgeName } from '../model/forge-event.js';
 import type { Route } from '../http/router.js';
-import { deployStageOf, projectPolicy, type PolicyFile } from '../config/policy-file.js';
+import { deployRulesOf, projectPolicy, type PolicyFile } from '../config/policy-file.js';
 import { createSlackApp, SLACK_EVENTS_PATH, type SlackApp } from '../chatops/slack-app.js';
 import { mentionAll } from '../chatops/slack-text.js';
 import { createActionRunner } from '../deploy/actions/run-deploy-action.js';
@@ -27,6 +27,7 @@ import { deploymentReporter } from '../report/report-deployment.js';
 import { createReporter, type Reporter } from '../report/reporter.js';
 import { startDeployRunner } from '../runner/deploy-runner.js';
 import { createDispatcher, type DispatchSignals } from '../runner/dispatch-event.js';
+import { reviewAppStops } from '../runner/stop-review-apps.js';
 import { createPipelineControl, type PipelineControl } from '../runner/pipeline-control.js';
 import { createCommandHandler } from '../runner/handle-command.js';
 import { createProjectAccess } from '../web/project-access.js';
@@ -163,8 +164,12 @@ function pipelineIntake({ runtime, database: { stores }, reporter, logger }: Par
       }
     },
   };
-  const dispatch = createDispatcher(stores.queue, reporter, signals);
   const control = createPipelineControl(stores.queue, stores.waitingJobs, reporter, signals);
+  const reviewApps = reviewAppStops(stores.reviewApps, stores.waitingJobs, (pipelineId) => {
+    void reporter.now(pipelineId);
+    signals.queued(pipelineId);
+  }, logger);
+  const dispatch = createDispatcher(stores.queue, reporter, signals, reviewApps);
   const command = createCommandHandler({ queue: stores.queue, views: stores.views, forges: runtime.forges.byName, control, reporter, logger });
   // A hook the forge contradicts is somebody trying something: kept in the audit trail, not just the log.
   const refusedWebhook: OnRefusedWebhook = async ({ source, deliveryId, event, claimed, reason }) => {
@@ -185,6 +190,7 @@ function webContext({ config, options, runtime, database: { stores }, logger, fo
     access: createProjectAccess({ forges: runtime.forges.byName, targetOf: (forge, project) => stores.views.targetOf(forge, project), logger }),
     views: stores.views,
     deployments: stores.deployments,
+    reviewApps: stores.reviewApps,
     policy: runtime.policy,
     control,
     artifacts: runtime.artifactStore,
@@ -245,6 +251,8 @@ function startPipelineWorker({ config, options, runtime, database: { stores }, r
     workerId: runtime.ownerId,
     queue: stores.queue,
     waitingJobs: stores.waitingJobs,
+    // The next round claims what a stop job's play queued.
+    reviewApps: reviewAppStops(stores.reviewApps, stores.waitingJobs, (pipelineId) => reporter.changed(pipelineId), logger),
     store: stores.pipelines,
     forges: runtime.forges.byName,
     facilities: runtime.pipelines,
@@ -256,7 +264,7 @@ function startPipelineWorker({ config, options, runtime, database: { stores }, r
     maxPerProject: config.maxPipelinesPerProject,
     liveness: stores.workers,
     allowForkPush: (project) => projectPolicy(policy, project).allowForkPush,
-    deployStage: (project) => deployStageOf(policy, project),
+    deployRules: (project) => deployRulesOf(policy, project),
     deployContext: deployJobContexts({ get: (id) => stores.deployments.get(id), variables: environmentVariables(stores, policy), policy }),
     jobTokens: stores.jobTokens,
     repositoryOwners: stores.repositoryOwners,

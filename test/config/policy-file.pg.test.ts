@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePolicy } from '../../src/config/policy-file.js';
+import { deployRulesOf, parsePolicy } from '../../src/config/policy-file.js';
 import { runCli } from '../helpers/cli.js';
 
 describe('the server-side policy file', () => {
@@ -11,14 +11,18 @@ describe('the server-side policy file', () => {
       protectedRefs: [],
       includeProjects: [],
       deployStage: 'deploy',
-      environments: { prod: { approvers: ['U123', 'S456'], allowSelfApproval: false, approvalTimeout: 900, lockAfterRollback: false, confirm: false } },
+      environments: { prod: { approval: 'required', approvers: ['U123', 'S456'], allowSelfApproval: false, approvalTimeout: 900, lockAfterRollback: false, confirm: false } },
     });
   });
 
   it.each([
-    ['projects:\n  a/b:\n    environments:\n      prod: {}\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.approvers Invalid input: expected array, received undefined'],
+    ['projects:\n  a/b:\n    environments:\n      prod: {}\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.approvers must name at least one approver (or say approval: none, for an environment deployed in the pipeline)'],
     ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [bob]\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.approvers.0 must be Slack user ids (U…) or user group ids (S…)'],
-    ['projects:\n  a/b:\n    environments:\n      Prod:\n        approvers: [U1A]\n', 'SLIPWAY_CONFIG: projects.a/b.environments.Prod must be a lower-case name usable as an image tag'],
+    ['projects:\n  a/b:\n    environments:\n      Prod:\n        approvers: [U1A]\n', 'SLIPWAY_CONFIG: projects.a/b.environments.Prod must be a lower-case name usable as an image tag, or have approval: none (a review app such as review/*, deployed in the pipeline)'],
+    ['projects:\n  a/b:\n    environments:\n      "review/*":\n        approvers: [U1A]\n', 'SLIPWAY_CONFIG: projects.a/b.environments.review/* must be a lower-case name usable as an image tag, or have approval: none'],
+    ['projects:\n  a/b:\n    environments:\n      "review/*":\n        approval: none\n        approvers: [U1A]\n', 'SLIPWAY_CONFIG: projects.a/b.environments.review/*.approvers is not used with approval: none: its deploy jobs run in the pipeline, without /deploy'],
+    ['projects:\n  a/b:\n    environments:\n      "review/*":\n        approval: later\n', 'SLIPWAY_CONFIG: projects.a/b.environments.review/*.approval must be required or none'],
+    ['projects:\n  a/b:\n    environments:\n      "review app":\n        approval: none\n', 'SLIPWAY_CONFIG: projects.a/b.environments.review app must be an environment name such as prod, or a pattern such as review/*'],
     ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        action: { type: ftp }\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.action.type must be none, job, webhook or docker'],
     ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        approvalTimeout: soon\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.approvalTimeout must be seconds or a duration such as 15m, 2h, 1d'],
     ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        lockAfterRollback: sometimes\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.lockAfterRollback must be true or false'],
@@ -35,6 +39,16 @@ describe('the server-side policy file', () => {
     ['projects:\n  a/b:\n    alowForkPush: true\n', 'SLIPWAY_CONFIG: projects.a/b Unrecognized key: "alowForkPush"'],
   ])('names the field of a mistake: %j', (text, message) => {
     expect(() => parsePolicy(text)).toThrow(message);
+  });
+
+  it('reads review apps’ environments, which ask for no approval, apart from those /deploy deploys to', () => {
+    const policy = parsePolicy('projects:\n  group/app:\n    environments:\n      "review/*": { approval: none, url: https://review.example.test }\n      prod: { approvers: [U123] }\n');
+    const onlyReview = parsePolicy('projects:\n  group/app:\n    environments:\n      "review/*": { approval: none }\n');
+
+    expect(deployRulesOf(policy, 'group/app')).toEqual({ deployStage: 'deploy', reviewEnvironments: ['review/*'] });
+    // Only environments behind /deploy make the deploy stage wait.
+    expect(deployRulesOf(onlyReview, 'group/app')).toEqual({ reviewEnvironments: ['review/*'] });
+    expect(deployRulesOf(policy, 'other/app')).toEqual({});
   });
 
   it('stops the service at start-up with the file and field', async () => {

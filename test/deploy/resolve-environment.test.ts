@@ -8,6 +8,7 @@ projects:
     environments:
       prod: { approvers: [U01] }
       staging: { approvers: [U01] }
+      "review/*": { approval: none }
   group/api:
     environments:
       prod: { approvers: [U02] }
@@ -35,6 +36,16 @@ describe('resolving an environment from what a person typed', () => {
 
     expect(resolved.ok).toBe(false);
     expect(!resolved.ok && resolved.reason).toBe(`there is no environment called ${spec}; known: group/app:prod, group/app:staging, group/api:prod`);
+  });
+
+  it('refuses a review app’s environment, which deploys in the pipeline, and lists it nowhere /deploy looks', () => {
+    expect(resolveEnvironment(policy, 'review/feature-x')).toEqual({
+      ok: false,
+      reason: 'review/feature-x is a review app’s environment (review/*: approval: none in SLIPWAY_CONFIG): its deploy jobs run in the pipeline, and its on_stop job when the merge request closes, without /deploy',
+    });
+    expect(environmentOf(policy, 'group/app', 'review/*')).toBeUndefined();
+    expect(projectsWith(policy, 'review/*')).toEqual([]);
+    expect(allEnvironments(policy).map((ref) => ref.environment)).toEqual(['prod', 'staging', 'prod']);
   });
 
   it('lists and looks up environments by their own keys only', () => {

@@ -29,9 +29,15 @@ describe('GitLab hooks as forge-neutral events', () => {
   it.each([
     ['a tag push from the corpus', 'Tag Push Hook', corpus('go-gitlab-tag_push.json'), 'event "Tag Push Hook" is not one Slipway handles'],
     ['an update that brings no commits', 'Merge Request Hook', gitlabMergeRequest({ project: 'team/app', sha: SHA, action: 'update' }), 'merge request action "update" brings no new commits'],
-    ['a branch deletion', 'Push Hook', { ...gitlabPush({ project: 'team/app', sha: SHA }), after: '0'.repeat(40), checkout_sha: null }, 'the push deleted the branch'],
+    ['a deletion of a branch that had no commit', 'Push Hook', { ...gitlabPush({ project: 'team/app', sha: SHA }), before: '0'.repeat(40), after: '0'.repeat(40), checkout_sha: null }, 'the push deleted a branch that had no commit'],
   ])('ignores %s, saying why', (_name, event, payload, reason) => {
     expect(parseGitlabEvent(event, 'd', payload)).toEqual({ kind: 'ignored', reason });
+  });
+
+  it('reads a branch deletion as the end of what the branch left running, naming its last commit', () => {
+    const deleted = parseGitlabEvent('Push Hook', 'd', { ...gitlabPush({ project: 'team/app', sha: SHA, ref: 'feature/x' }), before: SHA, after: '0'.repeat(40), checkout_sha: null });
+
+    expect(deleted).toMatchObject({ kind: 'event', event: { event: 'push.deleted', action: 'cancel', sha: SHA, ref: 'feature/x', changeRequest: null } });
   });
 
   it('reads the corpus push as GitLab sent it', () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { addNote, gitlabProject, setBranchHead, setMergeRequest } from './gitlab-world.js';
+import { addNote, deleteBranch, gitlabProject, setBranchHead, setMergeRequest } from './gitlab-world.js';
 
 type ExampleGroup = { name: string; examples: Array<Record<string, any>> };
 // The package is a JSON file; require reads it on Node 20 and 22 alike.
@@ -39,6 +39,16 @@ export function gitlabMergeRequest(options: { project: string; sha: string; iid?
     source_project_id: fork.id,
     target_project_id: project.id,
   });
+  return hook;
+}
+
+/** GitLab's Push Hook for a deleted branch whose last commit was `before`; the stand-in no longer has the branch. */
+export function gitlabBranchDeletion(options: { project: string; before: string; ref: string }) {
+  const hook = gitlabPush({ project: options.project, sha: options.before, ref: options.ref });
+  hook.before = options.before;
+  hook.after = '0'.repeat(40);
+  hook.checkout_sha = null;
+  deleteBranch(gitlabProject(options.project).id, options.ref);
   return hook;
 }
 

@@ -52,6 +52,10 @@ export function setBranchHead(projectId: number, branch: string, sha: string): v
   branchHeads.set(`${projectId}/${branch}`, sha);
 }
 
+export function deleteBranch(projectId: number, branch: string): void {
+  branchHeads.delete(`${projectId}/${branch}`);
+}
+
 export function setMergeRequest(projectId: number, mr: WorldMergeRequest): void {
   mergeRequests.set(`${projectId}!${mr.iid}`, mr);
 }

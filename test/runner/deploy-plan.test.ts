@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { DeployJobContext } from '../../src/model/deployment.js';
 import type { PipelinePlan, ScriptJobSpec } from '../../src/pipeline/plan.js';
 import type { ReusedJob } from '../../src/pipeline/run/engine.js';
-import { deployJobsFor, deployPlan, guessTier } from '../../src/runner/deploy-plan.js';
+import { guessTier } from '../../src/pipeline/predefined-variables.js';
+import { deployJobsFor, deployPlan } from '../../src/runner/deploy-plan.js';
 
 const job = (name: string, stage: string, extra: Partial<ScriptJobSpec> = {}): ScriptJobSpec => ({ kind: 'script', name, stage, image: 'busybox', script: [`echo ${name}`], variables: {}, ...extra });
 const held = (name: string, extra: Partial<ScriptJobSpec> = {}) => job(name, 'deploy', { waitsForDeploy: true, skipReason: 'waits for /deploy', ...extra });

@@ -33,6 +33,8 @@ async function verifyEvent(event: ForgeEvent, facts: GitlabFacts): Promise<Parse
   const verified = { ...event, target, defaultBranch: project.defaultBranch };
   if (event.changeRequest === null) {
     const head = await facts.branchHead(id, event.ref);
+    // A deleted branch: only GitLab saying it is gone stops what it left running.
+    if (event.action === 'cancel') return head === undefined ? { kind: 'event', event: verified } : { kind: 'ignored', reason: `branch ${event.ref} of ${project.path} still exists on GitLab` };
     if (head === undefined) return { kind: 'ignored', reason: `branch ${event.ref} of ${project.path} no longer exists on GitLab` };
     if (head !== event.sha) return { kind: 'ignored', reason: `branch ${event.ref} of ${project.path} points at ${short(head)} on GitLab, not ${short(event.sha)}: the newer push's pipeline runs instead` };
     return { kind: 'event', event: verified };

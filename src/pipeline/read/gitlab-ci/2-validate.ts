@@ -126,6 +126,28 @@ function expandInstances(file: ResolvedFile, jobs: Map<string, GitlabJob>, probl
   return { instances, owners };
 }
 
+/**
+ * GitLab's checks of `environment:on_stop`: the job it names exists and stops the same
+ * environment (names compared as written), in GitLab's words.
+ */
+function checkOnStop(file: ResolvedFile, jobs: Map<string, GitlabJob>, problems: string[]): void {
+  for (const [name, job] of jobs) {
+    const onStop = job.environment?.on_stop;
+    if (onStop === undefined) continue;
+    const stopJob = jobs.get(onStop);
+    const problem = !stopJob
+      ? `names ${onStop}, which is not a job of the file (GitLab: on_stop job ${onStop} is not defined)`
+      : !stopJob.environment
+        ? `names ${onStop}, which has no environment: give it environment: { name: ${job.environment!.name}, action: stop }`
+        : stopJob.environment.name !== job.environment!.name
+          ? `names ${onStop}, which stops ${stopJob.environment.name}, not ${job.environment!.name} (GitLab: on_stop job ${onStop} have different environment name)`
+          : stopJob.environment.action !== 'stop'
+            ? `names ${onStop}, which does not stop it: give ${onStop} environment:action: stop`
+            : undefined;
+    if (problem) problems.push(file.problemIn([name, 'environment', 'on_stop'], problem));
+  }
+}
+
 /** Phase 2: everything wrong with the file, all at once and each with its line; or the file, checked. */
 export function validateFile(file: ResolvedFile, context: ReadingContext): ValidFile {
   const problems: string[] = [];
@@ -142,6 +164,7 @@ export function validateFile(file: ResolvedFile, context: ReadingContext): Valid
   runChecks(file, [], workflowChecks(globals), problems);
   const stages = stagesOf(globals);
   checkStagesAndImages(file, globals, jobs, stages, context, problems);
+  checkOnStop(file, jobs, problems);
   problems.push(...issues.flatMap((issue) => describeIssues(file.config.fileOf(issue.path), [issue])));
   const { instances, owners } = expandInstances(file, jobs, problems);
   if (problems.length === 0) {

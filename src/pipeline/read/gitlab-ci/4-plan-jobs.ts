@@ -1,7 +1,9 @@
 import type { ArtifactsSpec, CacheSpec, JobEnvironment, ScriptJobSpec } from '../../plan.js';
-import { environmentSlug, expandVariables } from '../../predefined-variables.js';
+import { environmentSlug, expandVariables, guessTier } from '../../predefined-variables.js';
 import { isDindService } from '../../services.js';
 import { slashPattern } from '../../../util/safe-regex.js';
+import { matchesPattern } from '../../../model/ref-patterns.js';
+import { parseGitlabDuration } from './gitlab-duration.js';
 import { PipelineFileError } from '../pipeline-file-error.js';
 import { instanceVariables } from './3-decide-rules.js';
 import { CACHE_POLICIES, type GitlabArtifacts, type GitlabCache } from './artifacts-cache-schema.js';
@@ -80,6 +82,9 @@ function jobSpec(file: ValidFile, name: string, instance: string, variables: Rec
   const stage = job.stage ?? 'test';
   const artifacts = artifactsSpec(job.artifacts ?? globals.default?.artifacts);
   const environment = job.environment && environmentOf(job.environment, { ...context.variables, ...variables });
+  const held = heldForDeploy(job, options, environment?.name);
+  // A review app's job runs here and hears of its environment as GitLab tells it; /deploy tells a held job when it releases it.
+  const environmentVariables = environment && held === undefined ? variablesOfEnvironment(environment) : {};
   return {
     kind: 'script',
     name: instance,
@@ -89,9 +94,9 @@ function jobSpec(file: ValidFile, name: string, instance: string, variables: Rec
     ...(services.length > 0 ? { services } : {}),
     script: [...(job.before_script ?? globals.default?.before_script ?? globals.before_script ?? []), ...job.script],
     afterScript: job.after_script ?? globals.default?.after_script ?? globals.after_script,
-    variables: { ...variables, ...(decision.run ? decision.variables : {}) },
+    variables: { ...environmentVariables, ...variables, ...(decision.run ? decision.variables : {}) },
     dockerAccess: true,
-    ...decided(job, decision, heldForDeploy(job, options, environment?.name)),
+    ...decided(job, decision, held),
     ...(environment === undefined ? {} : { environment }),
     ...(job.timeout === undefined ? {} : { timeoutMs: job.timeout * 1000 }),
     // The schema let only `/…/flags` through.
@@ -108,11 +113,26 @@ function environmentOf(environment: NonNullable<GitlabJob['environment']>, varia
   const name = expandVariables(environment.name, variables);
   // GitLab expands the URL with the environment's own variables too.
   const url = environment.url === undefined ? undefined : expandVariables(environment.url, { ...variables, CI_ENVIRONMENT_NAME: name, CI_ENVIRONMENT_SLUG: environmentSlug(name) });
+  const autoStop = environment.auto_stop_in === undefined ? undefined : expandVariables(environment.auto_stop_in, variables).trim();
+  const autoStopInSeconds = autoStop === undefined || autoStop === 'never' ? undefined : parseGitlabDuration(autoStop);
   return {
     name,
     action: environment.action ?? 'start',
     ...(url ? { url } : {}),
     ...(environment.deployment_tier ? { tier: environment.deployment_tier } : {}),
+    ...(environment.on_stop ? { onStop: environment.on_stop } : {}),
+    ...(autoStopInSeconds === undefined ? {} : { autoStopInSeconds }),
+  };
+}
+
+/** GitLab's `CI_ENVIRONMENT_*` of a job that deploys (or stops) an environment in the pipeline. */
+function variablesOfEnvironment(environment: JobEnvironment): Record<string, string> {
+  return {
+    CI_ENVIRONMENT_NAME: environment.name,
+    CI_ENVIRONMENT_SLUG: environmentSlug(environment.name),
+    CI_ENVIRONMENT_ACTION: environment.action,
+    CI_ENVIRONMENT_TIER: environment.tier ?? guessTier(environment.name),
+    ...(environment.url ? { CI_ENVIRONMENT_URL: environment.url } : {}),
   };
 }
 
@@ -123,6 +143,8 @@ function environmentOf(environment: NonNullable<GitlabJob['environment']>, varia
  * nothing by itself, as in GitLab.
  */
 function heldForDeploy(job: GitlabJob, options: ReadingContext['options'], environment: string | undefined): string | undefined {
+  // A review app's environment (`approval: none`) deploys in the pipeline, as in GitLab.
+  if (environment !== undefined && matchesPattern(environment, options.reviewEnvironments ?? [])) return undefined;
   if (environment !== undefined) return `waits for /deploy: it deploys to environment ${environment}, and deploys go through /deploy after approval`;
   if (options.deployStage !== undefined && (job.stage ?? 'test') === options.deployStage) {
     return `waits for /deploy: it is in the ${options.deployStage} stage, the project's deploy stage in the deploy policy`;

@@ -43,7 +43,11 @@ const EnvironmentSchema = z.preprocess(
       action: z.enum(ENVIRONMENT_ACTIONS, { error: `must be one of ${ENVIRONMENT_ACTIONS.join(', ')}` }).optional(),
       deployment_tier: z.enum(DEPLOYMENT_TIERS, { error: `must be one of ${DEPLOYMENT_TIERS.join(', ')}` }).optional(),
       on_stop: z.string({ error: 'must name the job that stops the environment' }).min(1).optional(),
-      auto_stop_in: z.string({ error: 'must be a duration such as 1 week' }).optional(),
+      // `never`, a duration, or one a variable gives (read when the job is planned).
+      auto_stop_in: z
+        .string({ error: 'must be a duration such as 1 week, or never' })
+        .refine((value) => value.trim() === 'never' || value.includes('$') || parseGitlabDuration(value) !== undefined, { error: 'must be a duration such as 1 week or 2 days, or never' })
+        .optional(),
     },
     { error: 'must be an environment name such as production, or a mapping with name (and url, action, deployment_tier, on_stop, auto_stop_in)' },
   ),

@@ -218,7 +218,7 @@ stop-review:
       inMergeRequest,
     );
     expect(plan.jobs.map((job) => job.kind === 'script' && job.environment)).toEqual([
-      { name: 'review/shop-feature', action: 'start', url: `https://${environmentSlug('review/shop-feature')}.example.com` },
+      { name: 'review/shop-feature', action: 'start', url: `https://${environmentSlug('review/shop-feature')}.example.com`, onStop: 'stop-review', autoStopInSeconds: 7 * 86_400 },
       { name: 'review/shop-feature', action: 'stop' },
     ]);
     expect(environmentSlug('review/shop-feature')).toMatch(/^review-shop-featu-[a-z0-9]{6}$/);
@@ -226,6 +226,49 @@ stop-review:
     expect(plan.jobs.map((job) => job.skipReason)).toEqual([
       'waits for /deploy: it deploys to environment review/shop-feature, and deploys go through /deploy after approval',
       'waits for /deploy: it deploys to environment review/shop-feature, and deploys go through /deploy after approval',
+    ]);
+  });
+
+  it('runs a review app’s jobs in the pipeline as GitLab does, when the policy asks no approval for its environment', () => {
+    const file = `image: busybox
+review:
+  stage: deploy
+  environment: { name: review/$CI_COMMIT_REF_SLUG, on_stop: stop-review, auto_stop_in: $REVIEW_LIFETIME }
+  script: [deploy]
+stop-review:
+  stage: deploy
+  environment: { name: review/$CI_COMMIT_REF_SLUG, action: stop }
+  when: manual
+  script: [stop]
+production:
+  stage: deploy
+  environment: production
+  script: [deploy]
+`;
+    const plan = parseGitlabCiFile(file, { ...inMergeRequest, REVIEW_LIFETIME: '2 days' }, { reviewEnvironments: ['review/*'], deployStage: 'deploy' });
+
+    expect(plan.jobs.map((job) => [job.name, job.kind === 'script' && job.waitsForDeploy === true, job.when ?? 'on_success'])).toEqual([
+      ['review', false, 'on_success'],
+      ['stop-review', false, 'manual'],
+      ['production', true, 'on_success'],
+    ]);
+    expect(plan.jobs[0]!.kind === 'script' && plan.jobs[0]!.environment?.autoStopInSeconds).toBe(2 * 86_400);
+  });
+
+  it.each([
+    ['a job that is not there', 'stop-review: { script: [x] }', 'names stop-revue, which is not a job of the file (GitLab: on_stop job stop-revue is not defined)', 'stop-revue'],
+    ['a job with no environment', 'stop-review: { script: [x] }', 'names stop-review, which has no environment: give it environment: { name: review/$CI_COMMIT_REF_SLUG, action: stop }', 'stop-review'],
+    ['a job stopping another environment', 'stop-review: { script: [x], environment: { name: review/other, action: stop } }', 'names stop-review, which stops review/other, not review/$CI_COMMIT_REF_SLUG (GitLab: on_stop job stop-review have different environment name)', 'stop-review'],
+    ['a job that does not stop it', 'stop-review: { script: [x], environment: { name: review/$CI_COMMIT_REF_SLUG } }', 'names stop-review, which does not stop it: give stop-review environment:action: stop', 'stop-review'],
+  ])('refuses an on_stop naming %s, as GitLab does', (_what, stopJob, problem, named) => {
+    const file = `image: busybox\nreview:\n  environment: { name: review/$CI_COMMIT_REF_SLUG, on_stop: ${named} }\n  script: [x]\n${stopJob}\n`;
+
+    expect(problemsOf(file)).toEqual([`review.environment.on_stop ${problem} (line 3)`]);
+  });
+
+  it('refuses an auto_stop_in that is no duration', () => {
+    expect(problemsOf('image: busybox\nreview:\n  environment: { name: review/x, auto_stop_in: someday }\n  script: [x]\n')).toEqual([
+      'review.environment.auto_stop_in must be a duration such as 1 week or 2 days, or never (line 3)',
     ]);
   });
 
