@@ -118,6 +118,39 @@ describe('slipway run', () => {
     expect(wrong.stderr).toContain('--play test: not a manual or delayed job of this pipeline (those are: approve)');
   });
 
+  it('runs a script in bash where the image has it and in sh where it has not, as GitLab Runner does, with pipefail', async () => {
+    const dir = await exampleCopy({
+      '.slipway.yml': null,
+      '.gitlab-ci.yml': [
+        'stages: [test]',
+        'in-bash:',
+        '  image: python:3.8-slim',
+        `  script: ['echo -e "\\e[1;34mblue\\e[0m"', 'echo "shell=\${BASH_VERSION:+bash}"', '[[ -n "$HOME" ]] && echo double brackets']`,
+        'in-sh:',
+        '  image: busybox',
+        `  script: ['echo "shell=\${BASH_VERSION:-sh}"']`,
+        'piped:',
+        '  image: python:3.8-slim',
+        '  allow_failure: true',
+        `  script: ['false | true', 'echo after the pipe']`,
+        '',
+      ].join('\n'),
+    });
+    folders.push(dir);
+
+    const result = await runCli(['run', dir, '--no-push'], labEnv);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^(\x1b\[1;34m)?blue(\x1b\[0m)?$/m);
+    expect(result.stdout).not.toMatch(/^-e /m);
+    expect(result.stdout).toMatch(/^shell=bash$/m);
+    expect(result.stdout).toMatch(/^double brackets$/m);
+    expect(result.stdout).toMatch(/^shell=sh$/m);
+    // A pipeline whose first part fails fails the job, as under GitLab Runner's `set -o pipefail`.
+    expect(result.stdout).not.toMatch(/^after the pipe$/m);
+    expect(result.stdout).toMatch(/^ {2}piped +failed/m);
+  });
+
   it.each([
     [['run', EXAMPLE, '--sha', 'not-a-sha'], '--sha must be a commit SHA in lower-case hex (7 to 64 characters), got "not-a-sha"'],
     [['run', '/no/such/folder'], '/no/such/folder is not a folder'],

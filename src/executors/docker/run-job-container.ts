@@ -49,21 +49,37 @@ function echoed(lines: string[]): string[] {
 }
 
 /**
- * A POSIX shell script that echoes each line, GitLab-style, and stops at the first failure.
+ * GitLab Runner's shell for a docker job: the first bash of the usual paths, else the first sh
+ * (its own probe, in its order), so `echo -e` and `[[ … ]]` work where the image has bash. The
+ * job's script is the probe's first argument.
+ */
+export const SHELL_PROBE = [
+  ...['/usr/local/bin/bash', '/usr/bin/bash', '/bin/bash', '/usr/local/bin/sh', '/usr/bin/sh', '/bin/sh', '/busybox/sh'].map(
+    (shell, index) => `${index === 0 ? 'if' : 'elif'} [ -x ${shell} ]; then exec ${shell} -c "$1"`,
+  ),
+  'else echo "shell not found: the image has no bash or sh" >&2; exit 1',
+  'fi',
+].join('\n');
+
+/** As GitLab Runner starts a script: stop at the first failure, and a pipeline fails with any part where the shell knows pipefail (bash, busybox; not dash). */
+const STRICT = 'if (set -o pipefail) 2>/dev/null; then set -o pipefail; fi; set -e';
+
+/**
+ * A shell script that echoes each line, GitLab-style, and stops at the first failure.
  * `afterLines` run next in a fresh subshell whatever happened, as GitLab's `after_script`;
  * the exit code stays the script's.
  */
 export function shellScript(lines: string[], afterLines: string[] = []): string {
-  if (afterLines.length === 0) return ['set -e', ...echoed(lines)].join('\n');
+  if (afterLines.length === 0) return [STRICT, ...echoed(lines)].join('\n');
   return [
     '(',
-    'set -e',
+    STRICT,
     ...echoed(lines),
     ')',
     'status=$?',
     `printf '%s\\n' 'Running after_script'`,
     '(',
-    'set -e',
+    STRICT,
     ...echoed(afterLines),
     // Not `( … ) || …`: set -e is off inside a subshell whose status is tested.
     ')',
@@ -150,7 +166,8 @@ async function runInContainer(docker: Docker, options: JobContainerOptions, netw
   const { signal } = options;
   const container = await abortable(docker.createContainer({
     Image: options.image,
-    Entrypoint: ['/bin/sh', '-c'],
+    // `sh` from the image's PATH starts the probe, as GitLab Runner's does; `$0` is only a name.
+    Entrypoint: ['sh', '-c', SHELL_PROBE, 'sh'],
     Cmd: [shellScript(options.script, options.afterScript)],
     // The file's own DOCKER_HOST (tcp://docker:2375, say) would point at a service that does not exist here.
     Env: Object.entries({ ...options.env, ...(options.dockerSocket ? { DOCKER_HOST: `unix://${JOB_DOCKER_SOCKET}` } : {}) }).map(([key, value]) => `${key}=${value}`),

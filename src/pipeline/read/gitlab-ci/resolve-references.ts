@@ -41,9 +41,17 @@ function lookUp(root: Record<string, unknown>, path: string[]): unknown {
   return current;
 }
 
+/** Keys whose lists GitLab flattens itself, counting each list in a list towards its limit of ten. */
+const SCRIPT_KEYS = new Set(['script', 'before_script', 'after_script']);
+
+/** The key a value sits under (a list's index aside): `script` for `[job, script, 2]`. */
+const keyOf = (at: PropertyKey[]) => at.findLast((key) => typeof key === 'string');
+
 /**
  * Replaces every `!reference` with a copy of what it names, as GitLab does once `extends` is
- * applied. A reference inside a list that names a list is spliced in (a script's lines, rules).
+ * applied. A reference inside a list that names a list is spliced in (rules, needs), except in a
+ * script: there GitLab keeps the list in the list, so each reference counts as a level of
+ * nesting (ten at most), and the script's own flattening does the rest.
  */
 export function resolveReferences(file: Record<string, unknown>): Record<string, unknown> {
   // Inside what a reference names, problems are reported where the reference is written.
@@ -58,9 +66,10 @@ export function resolveReferences(file: Record<string, unknown>): Record<string,
       return resolve(target, at, [...chain, name]);
     }
     if (Array.isArray(value)) {
+      const splices = !SCRIPT_KEYS.has(String(keyOf(at)));
       return value.flatMap((item, index) => {
         const resolved = resolve(item, inside(at, index, chain), chain);
-        return item instanceof YamlReference && Array.isArray(resolved) ? resolved : [resolved];
+        return splices && item instanceof YamlReference && Array.isArray(resolved) ? resolved : [resolved];
       });
     }
     if (typeof value === 'object' && value !== null) {

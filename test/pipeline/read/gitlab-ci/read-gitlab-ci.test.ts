@@ -167,6 +167,21 @@ test:
     expect((plan.jobs[0] as ScriptJobSpec).script).toEqual(['echo a', 'echo b', 'echo c', 'echo deep']);
   });
 
+  it('counts each !reference in a script as a level, as GitLab keeps the list it names inside the script', () => {
+    // `.l0` holds the line; each `.lN` refers to the one before it; the job refers to the last.
+    const chain = (references: number) =>
+      [
+        'image: busybox',
+        '.l0: { script: [echo deep] }',
+        ...Array.from({ length: references - 1 }, (_, level) => `.l${level + 1}: { script: [!reference [.l${level}, script]] }`),
+        `test: { script: [echo first, !reference [.l${references - 1}, script]] }`,
+        '',
+      ].join('\n');
+
+    expect((parseGitlabCiFile(chain(9), onMain).jobs[0] as ScriptJobSpec).script).toEqual(['echo first', 'echo deep']);
+    expect(problemsOf(chain(10))).toEqual([`test.script nests lists more than 10 levels deep, which GitLab refuses (line 12)`]);
+  });
+
   it('refuses a script nested more than ten levels deep, as GitLab does, with its line', () => {
     expect(problemsOf(`image: busybox\ntest:\n  script: ${nested(11)}\n`)).toEqual(['test.script nests lists more than 10 levels deep, which GitLab refuses (line 3)']);
     expect(problemsOf(`image: busybox\ntest:\n  script: [echo, 3]\n`)).toEqual([
