@@ -34,6 +34,12 @@ interface JobSpecBase {
    * Absent means yes (`.slipway.yml`); a `.gitlab-ci.yml` job says false unless it says otherwise.
    */
   interruptible?: boolean;
+  /**
+   * Set on a job of a child pipeline (`trigger:include`), planned into its parent's: the trigger
+   * job, the job's own name there (its `CI_JOB_NAME`), and whether the parent waits for the
+   * child and takes its status (`strategy: depend`).
+   */
+  downstream?: { trigger: string; job: string; depend: boolean };
 }
 
 /**

@@ -151,6 +151,38 @@ describe('slipway run', () => {
     expect(result.stdout).toMatch(/^ {2}piped +failed/m);
   });
 
+  it('runs a child pipeline of the repository’s own file in the same pipeline, with the variables its parent passed down', async () => {
+    const dir = await exampleCopy({
+      '.slipway.yml': null,
+      '.gitlab-ci.yml': [
+        'image: busybox',
+        'stages: [build, child, after]',
+        'variables: { GREETING: hello from the parent file }',
+        'build: { stage: build, script: [echo built] }',
+        'tests:',
+        '  stage: child',
+        '  variables: { TARGET: the child }',
+        '  trigger: { include: ci/child.gitlab-ci.yml, strategy: depend }',
+        'after: { stage: after, script: [echo after the child] }',
+        '',
+      ].join('\n'),
+      'ci/child.gitlab-ci.yml': [
+        'image: busybox',
+        'unit:',
+        `  script: ['echo "$GREETING to $TARGET, a $CI_PIPELINE_SOURCE job called $CI_JOB_NAME"']`,
+        '',
+      ].join('\n'),
+    });
+    folders.push(dir);
+
+    const result = await runCli(['run', dir, '--no-push'], labEnv);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^hello from the parent file to the child, a parent_pipeline job called unit$/m);
+    expect(result.stdout).toMatch(/^ {2}tests » unit +passed/m);
+    expect(result.stdout.indexOf('after the child')).toBeGreaterThan(result.stdout.indexOf('a parent_pipeline job called unit'));
+  });
+
   it.each([
     [['run', EXAMPLE, '--sha', 'not-a-sha'], '--sha must be a commit SHA in lower-case hex (7 to 64 characters), got "not-a-sha"'],
     [['run', '/no/such/folder'], '/no/such/folder is not a folder'],

@@ -1,4 +1,4 @@
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -95,7 +95,10 @@ async function copyWith(source: string, changes: Record<string, string | null>):
   await cp(source, dir, { recursive: true });
   for (const [file, content] of Object.entries(changes)) {
     if (content === null) await rm(path.join(dir, file), { force: true });
-    else await writeFile(path.join(dir, file), content);
+    else {
+      await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+      await writeFile(path.join(dir, file), content);
+    }
   }
   return dir;
 }

@@ -129,8 +129,10 @@ export interface PipelineObserver {
 function jobEnv(run: PipelineRun, job: JobSpec, dotenv: Record<string, string>): { env: Record<string, string>; files: JobFile[] } {
   const predefined: Record<string, string> = {
     ...predefinedVariables(run.facts, { jobToken: run.jobToken, projectDir: PROJECT_DIR }),
-    CI_JOB_NAME: job.name,
+    CI_JOB_NAME: job.downstream?.job ?? job.name,
     CI_JOB_STAGE: job.stage,
+    // A child pipeline's job is told it is one, as GitLab tells it.
+    ...(job.downstream ? { CI_PIPELINE_SOURCE: 'parent_pipeline' } : {}),
     SLIPWAY: 'true',
     SLIPWAY_PIPELINE_ID: run.facts.id,
     SLIPWAY_PROJECT: run.facts.project,
@@ -188,10 +190,15 @@ function reasonToSkip(run: PipelineRun, job: JobSpec, failedJob: string | undefi
  */
 export function prerequisitesOf(jobs: readonly JobSpec[]): number[][] {
   const stages = [...new Set(jobs.map((job) => job.stage))];
+  const indexOf = (name: string) => jobs.findIndex((other) => other.name === name);
+  // A child pipeline the parent does not wait for (no `strategy: depend`) holds back none of the parent's later stages.
+  const holdsStage = (other: JobSpec, job: JobSpec) => !other.downstream || other.downstream.depend || other.downstream.trigger === job.downstream?.trigger;
+  const earlierStages = (job: JobSpec) => jobs.flatMap((other, index) => (stages.indexOf(other.stage) < stages.indexOf(job.stage) && holdsStage(other, job) ? [index] : []));
   return jobs.map((job) => {
-    if (job.needs) return job.needs.map((name) => jobs.findIndex((other) => other.name === name)).filter((index) => index !== -1);
-    const stage = stages.indexOf(job.stage);
-    return jobs.flatMap((other, index) => (stages.indexOf(other.stage) < stage ? [index] : []));
+    const needed = (job.needs ?? []).map(indexOf).filter((index) => index !== -1);
+    // A child's job starts when its trigger job would (after the parent's earlier stages), then as its own needs say.
+    if (job.downstream) return [...new Set([...earlierStages(job), ...needed])];
+    return job.needs ? needed : earlierStages(job);
   });
 }
 
@@ -251,9 +258,11 @@ class PipelineGraph {
    */
   outcome(): 'failed' | 'scheduled' | 'blocked' | 'passed' {
     const { jobs } = this.run.plan;
-    if (this.results.some((result, index) => result.status === 'failed' && !failureAllowed(jobs[index]!, result))) return 'failed';
-    if (this.results.some((result) => result.status === 'scheduled')) return 'scheduled';
-    const blocking = this.results.some((result, index) => result.status === 'created' || (result.status === 'manual' && jobs[index]!.allowFailure !== true));
+    // A child pipeline without `strategy: depend` is its own: its state is not the parent's.
+    const counts = (index: number) => jobs[index]!.downstream?.depend !== false;
+    if (this.results.some((result, index) => counts(index) && result.status === 'failed' && !failureAllowed(jobs[index]!, result))) return 'failed';
+    if (this.results.some((result, index) => counts(index) && result.status === 'scheduled')) return 'scheduled';
+    const blocking = this.results.some((result, index) => counts(index) && (result.status === 'created' || (result.status === 'manual' && jobs[index]!.allowFailure !== true)));
     return blocking ? 'blocked' : 'passed';
   }
 

@@ -327,4 +327,47 @@ describe('the engine shares and stops', () => {
     // The registry credential is the job's context, not something read back out of its environment.
     expect(start?.type === 'start' && start.credential).toEqual({ username: 'gitlab-ci-token', password: 'job-token-123' });
   });
+
+  describe('a child pipeline (trigger:include)', () => {
+    const child = `image: debian:bookworm
+stages: [test, publish]
+test: { stage: test, script: [test] }
+publish: { stage: publish, script: [publish] }
+`;
+    const parent = (strategy: string) => `image: debian:bookworm
+stages: [build, deploy, verify]
+build: { stage: build, script: [make] }
+child: { stage: deploy, trigger: { include: ci/child.yml${strategy} } }
+verify: { stage: verify, script: [check] }
+`;
+    const planWithChild = (yaml: string): PipelinePlan =>
+      parseGitlabCiFile(yaml, predefinedVariables(facts), {}, undefined, { readLocal: (name) => (name === 'ci/child.yml' ? child : undefined), localFiles: () => ['ci/child.yml'], fetched: new Map() });
+    const runWithChild = async (yaml: string, executor: FakeExecutor) => {
+      const result = await runPipeline(runOf(planWithChild(yaml)), executor);
+      return { result, statuses: Object.fromEntries(result.jobs.map((job) => [job.name, job.status])) };
+    };
+
+    it('runs after the parent’s earlier stages, in its own order, told its own job names; with strategy: depend the parent waits and takes its failure', async () => {
+      const executor = new FakeExecutor().script('child » publish', { exitCode: 1 });
+      const { result, statuses } = await runWithChild(parent(', strategy: depend'), executor);
+
+      expect(executor.names('start')).toEqual(['build', 'child » test', 'child » publish']);
+      expect(result.status).toBe('failed');
+      expect(statuses).toEqual({ build: 'passed', 'child » test': 'passed', 'child » publish': 'failed', verify: 'skipped' });
+      const started = executor.events.find((event) => event.type === 'start' && event.job === 'child » test');
+      expect(started?.type === 'start' && [started.env.CI_JOB_NAME, started.env.CI_PIPELINE_SOURCE]).toEqual(['test', 'parent_pipeline']);
+    });
+
+    it('without strategy: depend, lets the parent go on at once and pass whatever the child does', async () => {
+      const executor = new FakeExecutor().script('child » publish', { exitCode: 1 });
+      const releaseTest = executor.hold('child » test');
+      void executor.startOf('verify').then(releaseTest);
+      const { result, statuses } = await runWithChild(parent(''), executor);
+
+      // `verify` started while the child's first job was still held.
+      expect(executor.indexOf('start', 'verify')).toBeLessThan(executor.indexOf('end', 'child » test'));
+      expect(statuses).toEqual({ build: 'passed', 'child » test': 'passed', 'child » publish': 'failed', verify: 'passed' });
+      expect(result.status).toBe('passed');
+    });
+  });
 });

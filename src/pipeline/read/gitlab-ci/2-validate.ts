@@ -6,7 +6,7 @@ import { isJobKey } from './1-resolve-file.js';
 import { checkNeeds } from './check-needs.js';
 import { instancesOf, ParallelError, type JobInstance } from './expand-parallel.js';
 import { GITLAB_CI_FILE, isMapping, type ReadingContext, type ResolvedFile, type ValidFile } from './gitlab-ci-file.js';
-import { GLOBAL_KEYWORDS, GlobalsSchema, JobSchema, type GitlabGlobals, type GitlabJob } from './gitlab-ci-schema.js';
+import { BridgeSchema, GLOBAL_KEYWORDS, GlobalsSchema, JobSchema, type GitlabBridge, type GitlabGlobals, type GitlabJob } from './gitlab-ci-schema.js';
 import { refPattern } from './job-filters.js';
 import { ExpressionError, parseExpression } from './rule-expression.js';
 
@@ -79,22 +79,26 @@ function stagesOf(globals: GitlabGlobals): string[] {
   return ['.pre', ...declared.filter((stage) => stage !== '.pre' && stage !== '.post'), '.post'];
 }
 
-/** The jobs, each checked against the schema and its rules; trigger jobs apart. */
+/** The jobs, each checked against the schema and its rules; trigger jobs (bridges) apart. */
 function readJobs(file: ResolvedFile, issues: z.core.$ZodIssue[], problems: string[]) {
   const jobs = new Map<string, GitlabJob>();
-  const triggerJobs: string[] = [];
+  const bridges = new Map<string, GitlabBridge>();
   for (const name of Object.keys(file.data).filter(isJobKey)) {
     const raw = file.data[name];
     if (!isMapping(raw)) problems.push(file.problemIn([name], 'must be a job: a mapping with at least script', true));
-    else if (raw.trigger !== undefined) triggerJobs.push(name);
-    else {
+    else if (raw.trigger !== undefined) {
+      const bridge = validate(BridgeSchema, raw, [name], issues);
+      if (!bridge) continue;
+      runChecks(file, [name], ruleChecks({ ...bridge, script: [] } as unknown as GitlabJob), problems);
+      bridges.set(name, bridge);
+    } else {
       const job = validate(JobSchema, raw, [name], issues);
       if (!job) continue;
       runChecks(file, [name], ruleChecks(job), problems);
       jobs.set(name, job);
     }
   }
-  return { jobs, triggerJobs };
+  return { jobs, bridges };
 }
 
 function checkStagesAndImages(file: ResolvedFile, globals: GitlabGlobals, jobs: Map<string, GitlabJob>, stages: string[], context: ReadingContext, problems: string[]): void {
@@ -153,7 +157,7 @@ export function validateFile(file: ResolvedFile, context: ReadingContext): Valid
   const problems: string[] = [];
   const issues: z.core.$ZodIssue[] = [];
   const globals = validate(GlobalsSchema, Object.fromEntries(Object.entries(file.data).filter(([key]) => GLOBAL_KEYWORDS.has(key))), [], issues) ?? {};
-  const { jobs, triggerJobs } = readJobs(file, issues, problems);
+  const { jobs, bridges } = readJobs(file, issues, problems);
   if (!Object.keys(file.data).some(isJobKey)) {
     problems.push(
       file.unreadPlace
@@ -164,13 +168,19 @@ export function validateFile(file: ResolvedFile, context: ReadingContext): Valid
   runChecks(file, [], workflowChecks(globals), problems);
   const stages = stagesOf(globals);
   checkStagesAndImages(file, globals, jobs, stages, context, problems);
+  for (const [name, bridge] of bridges) {
+    if (!stages.includes(bridge.stage ?? 'test')) problems.push(file.problemIn([name, 'stage'], `"${bridge.stage ?? 'test'}" is not one of the stages: ${stages.filter((each) => !each.startsWith('.')).join(', ')}`, bridge.stage === undefined));
+  }
   checkOnStop(file, jobs, problems);
   problems.push(...issues.flatMap((issue) => describeIssues(file.config.fileOf(issue.path), [issue])));
   const { instances, owners } = expandInstances(file, jobs, problems);
   if (problems.length === 0) {
     const stageIndex = (job: GitlabJob) => stages.indexOf(job.stage ?? 'test');
-    for (const problem of checkNeeds(jobs, (need) => owners.get(need), stageIndex, (job) => job.stage ?? 'test')) problems.push(file.problemIn(problem.path, problem.message));
+    // A trigger job may be needed, and may need others, as in GitLab.
+    const needable = new Map([...jobs, ...[...bridges].map(([name, bridge]) => [name, { ...bridge, script: [] } as unknown as GitlabJob] as const)]);
+    const ownerOf = (need: string) => owners.get(need) ?? (bridges.has(need) ? need : undefined);
+    for (const problem of checkNeeds(needable, ownerOf, stageIndex, (job) => job.stage ?? 'test')) problems.push(file.problemIn(problem.path, problem.message));
   }
   if (problems.length > 0) throw new PipelineFileError(GITLAB_CI_FILE, problems);
-  return { ...file, globals, jobs, triggerJobs, stages, instances, owners };
+  return { ...file, globals, jobs, bridges, stages, instances, owners };
 }

@@ -3,6 +3,7 @@ import { attempt, PipelineFileError } from '../pipeline-file-error.js';
 import { GITLAB_CI_FILE, type DecidedPipeline, type ReadingContext, type ValidFile } from './gitlab-ci-file.js';
 import { decideJob, decideWorkflow, type Decision } from './job-filters.js';
 import { ExpressionError } from './rule-expression.js';
+import type { GitlabJob } from './gitlab-ci-schema.js';
 
 /** A job instance's variables, lowest first: the pipeline's, the job's, its `parallel:matrix` values. */
 export function instanceVariables(file: ValidFile, pipeline: DecidedPipeline, job: string, instance: string): Record<string, string> {
@@ -21,7 +22,7 @@ export function decideRules(file: ValidFile, context: ReadingContext): DecidedPi
   // The matching workflow rule's variables are the pipeline's own, over the file's top-level ones.
   const variables = { ...globals.variables, ...workflow.variables };
   const name = globals.workflow?.name === undefined ? undefined : expandVariables(globals.workflow.name, { ...context.variables, ...variables }).trim().slice(0, 255);
-  const pipeline: DecidedPipeline = { variables, name, decisions: new Map(), leftOut: [] };
+  const pipeline: DecidedPipeline = { variables, name, decisions: new Map(), bridgeDecisions: new Map(), leftOut: [] };
   for (const [job, spec] of file.jobs) {
     for (const instance of file.instances.get(job)!) {
       const decision: Decision = attempt(
@@ -34,6 +35,17 @@ export function decideRules(file: ValidFile, context: ReadingContext): DecidedPi
       pipeline.decisions.set(instance.name, decision);
       if (!decision.run && !decision.listed) pipeline.leftOut.push(`\`${instance.name}\` (${decision.why})`);
     }
+  }
+  for (const [name, bridge] of file.bridges) {
+    // A bridge's rules read as a job's do; it has no script, which deciding never looks at.
+    const decision = attempt(
+      () => decideJob({ ...bridge, script: [] } as unknown as GitlabJob, { ...context.variables, ...variables, ...bridge.variables }, context.checkout),
+      [ExpressionError],
+      (error): never => {
+        throw new PipelineFileError(GITLAB_CI_FILE, [file.problemIn([name, bridge.rules ? 'rules' : 'only'], `cannot be decided: ${error.message}`)]);
+      },
+    );
+    pipeline.bridgeDecisions.set(name, decision);
   }
   return pipeline;
 }

@@ -99,7 +99,9 @@ function linkArtifacts(file: ValidFile, pipeline: DecidedPipeline, planned: Scri
 
 /** Phase 5: each planned job's needs and the jobs whose artifacts it receives, as names of jobs in this pipeline. */
 export function linkJobs(file: ValidFile, pipeline: DecidedPipeline, planned: ScriptJobSpec[]): void {
-  const inPipeline = new Set(planned.map((job) => job.name));
+  // A trigger job the rules keep may be needed too; phase 6 puts its child's jobs in its place.
+  const bridges = [...pipeline.bridgeDecisions].filter(([, decision]) => decision.run).map(([name]) => name);
+  const inPipeline = new Set([...planned.map((job) => job.name), ...bridges]);
   linkNeeds(file, pipeline, planned, inPipeline);
   linkArtifacts(file, pipeline, planned, inPipeline);
 }

@@ -1,7 +1,7 @@
 import type { PlanOptions } from '../../plan.js';
 import { lineOf, problemAt, type YamlFile } from '../pipeline-file-error.js';
 import type { JobInstance } from './expand-parallel.js';
-import type { GitlabGlobals, GitlabJob } from './gitlab-ci-schema.js';
+import type { GitlabBridge, GitlabGlobals, GitlabJob } from './gitlab-ci-schema.js';
 import type { Checkout, Decision } from './job-filters.js';
 import type { IncludedConfig } from './resolve-includes.js';
 
@@ -36,7 +36,8 @@ export interface ResolvedFile {
 export interface ValidFile extends ResolvedFile {
   globals: GitlabGlobals;
   jobs: Map<string, GitlabJob>;
-  triggerJobs: string[];
+  /** Trigger jobs (GitLab's bridges): each starts a child pipeline or another project's. */
+  bridges: Map<string, GitlabBridge>;
   /** `.pre`, the file's stages (or GitLab's defaults), `.post`. */
   stages: string[];
   /** Each job's instances (one unless `parallel`), and each instance's job. */
@@ -49,6 +50,8 @@ export interface DecidedPipeline {
   variables: Record<string, string>;
   name: string | undefined;
   decisions: Map<string, Decision>;
+  /** What each trigger job's rules decided. */
+  bridgeDecisions: Map<string, Decision>;
   /** Instances the rules leave out, with why, for the notes. */
   leftOut: string[];
 }

@@ -238,23 +238,28 @@ const RetrySchema = z.preprocess(
   ),
 );
 
+/** What a job and a trigger job share: where it sits, when it runs, what it needs. */
+const PLACEMENT = {
+  stage: z.string({ error: 'must be a stage name' }).min(1).optional(),
+  /** The old spelling of `stage`, still in GitLab's allowed keys (and its own templates); `stage` wins. */
+  type: z.string({ error: 'must be a stage name (type is the old spelling of stage)' }).min(1).optional(),
+  variables: VariablesSchema.optional(),
+  only: RefFilterSchema.optional(),
+  except: RefFilterSchema.optional(),
+  rules: z.array(RuleSchema, { error: 'must be a list of rules' }).min(1, { error: 'must list at least one rule (or leave rules out)' }).optional(),
+  when: JobWhenSchema.optional(),
+  allow_failure: AllowFailureSchema.optional(),
+  needs: NeedsSchema.optional(),
+};
+
 export const JobSchema = z.looseObject(
   {
-    stage: z.string({ error: 'must be a stage name' }).min(1).optional(),
-    /** The old spelling of `stage`, still in GitLab's allowed keys (and its own templates); `stage` wins. */
-    type: z.string({ error: 'must be a stage name (type is the old spelling of stage)' }).min(1).optional(),
+    ...PLACEMENT,
     image: ImageSchema.optional(),
     services: ServicesSchema.optional(),
     script: ScriptSchema.refine((script) => script.length > 0, { error: 'must list at least one command' }),
     before_script: ScriptSchema.optional(),
     after_script: ScriptSchema.optional(),
-    variables: VariablesSchema.optional(),
-    only: RefFilterSchema.optional(),
-    except: RefFilterSchema.optional(),
-    rules: z.array(RuleSchema, { error: 'must be a list of rules' }).min(1, { error: 'must list at least one rule (or leave rules out)' }).optional(),
-    when: JobWhenSchema.optional(),
-    allow_failure: AllowFailureSchema.optional(),
-    needs: NeedsSchema.optional(),
     parallel: ParallelSchema.optional(),
     timeout: TimeoutSchema.optional(),
     retry: RetrySchema.optional(),
@@ -287,6 +292,50 @@ export const JobSchema = z.looseObject(
     context.addIssue({ code: 'custom', path: ['start_in'], message: 'only goes with when: delayed' });
   }
 }).transform((job) => (job.stage === undefined && job.type !== undefined ? { ...job, stage: job.type } : job));
+
+/** One file a child pipeline is made of: `local:` (this commit), an earlier job's `artifact:`, or another project's. */
+const TriggerIncludeSchema = z.union(
+  [
+    z.string({ error: 'must be a file of the repository, such as ci/child.yml' }).min(1),
+    z.looseObject({
+      local: z.string().min(1).optional(),
+      artifact: z.string().min(1).optional(),
+      job: z.string().min(1).optional(),
+      project: z.string().min(1).optional(),
+      file: z.union([z.string(), z.array(z.string())]).optional(),
+      template: z.string().optional(),
+    }),
+  ],
+  { error: 'must be a file path, or a mapping with local (or artifact and job, or project and file)' },
+);
+
+/** `trigger:`: a child pipeline (`include:`) or another project's pipeline (`project:`, or the project's path). */
+const TriggerSchema = z.union(
+  [
+    z.string({ error: 'must be a project path or a mapping with include or project' }).min(1),
+    z.looseObject({
+      include: z.union([TriggerIncludeSchema, z.array(TriggerIncludeSchema, { error: 'must be a list of files' }).min(1).max(3, { error: 'may list at most 3 files, as in GitLab' })]).optional(),
+      project: z.string().min(1).optional(),
+      branch: z.string().optional(),
+      strategy: z.literal('depend', { error: 'must be depend (or left out)' }).optional(),
+      forward: z
+        .looseObject({
+          yaml_variables: z.boolean({ error: 'must be true or false' }).optional(),
+          pipeline_variables: z.boolean({ error: 'must be true or false' }).optional(),
+        })
+        .optional(),
+    }),
+  ],
+  { error: 'must be a project path or a mapping with include or project' },
+);
+
+/** A trigger job (GitLab's bridge): no script of its own, it starts a downstream pipeline. */
+export const BridgeSchema = z
+  .looseObject(
+    { ...PLACEMENT, trigger: TriggerSchema },
+    { error: 'must be a mapping with trigger' },
+  )
+  .transform((job) => (job.stage === undefined && job.type !== undefined ? { ...job, stage: job.type } : job));
 
 /** Keywords that may also sit under `default:`. */
 export const DefaultsSchema = z.looseObject(
@@ -333,6 +382,7 @@ export const GlobalsSchema = DefaultsSchema.extend({
 });
 
 export type GitlabJob = z.output<typeof JobSchema>;
+export type GitlabBridge = z.output<typeof BridgeSchema>;
 export type GitlabGlobals = z.output<typeof GlobalsSchema>;
 
 /** Top-level keys that are not jobs; those not in SUPPORTED_GLOBAL_KEYWORDS are reported as ignored. */

@@ -134,6 +134,17 @@ describe('GitLab’s two workflow templates, read by name', () => {
   });
 });
 
+describe('gcl-trigger: trigger jobs Slipway does not run yet', () => {
+  it('plans the generating job and lists the artifact child and the other project’s pipeline as not run, each with why', () => {
+    const plan = planOfCorpusFile('gcl-trigger.gitlab-ci.yml', onDefaultBranch, { defaultImage: 'debian:bookworm' });
+
+    expect(plan.jobs.map((job) => job.name)).toEqual(['pipe-gen-job']);
+    expect(plan.notes).toContain(
+      'Trigger jobs not run: `include-trigger` (its child pipeline comes from an artifact of an earlier job, which Slipway does not run yet), `remote-trigger` (it starts a pipeline of another project, which Slipway does not run).',
+    );
+  });
+});
+
 describe('corpus files GitLab refuses', () => {
   it('refuses gcl-when as GitLab does: a job-level when: never', () => {
     expect(() => planOfCorpusFile('gcl-when.gitlab-ci.yml', onDefaultBranch, { defaultImage: 'debian:bookworm' })).toThrow(

@@ -407,8 +407,8 @@ describe('keywords GitLab has and Slipway reads its own way', () => {
     const plan = parseGitlabCiFile('image: alpine\ndownstream:\n  trigger: group/deployer\ntest:\n  script: [make one]\ntest:\n  script: [make two]\n', onMain);
     expect((plan.jobs as ScriptJobSpec[]).map((job) => [job.name, job.script])).toEqual([['test', ['make two']]]);
     expect(plan.notes).toEqual([
-      'Trigger jobs are not run (Slipway does not start downstream pipelines): `downstream`.',
       'Keys written twice in one mapping, where the last one counts (as in GitLab): `test` (line 6).',
+      'Trigger jobs not run: `downstream` (it starts a pipeline of another project, which Slipway does not run).',
     ]);
   });
 

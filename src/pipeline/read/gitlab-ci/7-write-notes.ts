@@ -74,7 +74,6 @@ export function writeNotes(file: ValidFile, pipeline: DecidedPipeline, planned: 
   const replacesDockerHost = file.globals.variables?.DOCKER_HOST !== undefined || [...file.jobs.values()].some((job) => job.variables?.DOCKER_HOST !== undefined);
   if (replacesDockerHost) notes.push('`DOCKER_HOST` from the file is replaced: every job reaches the pipeline’s own Docker daemon through the `DOCKER_HOST` Slipway sets.');
   if (pipeline.leftOut.length > 0) notes.push(`Not in this pipeline: ${pipeline.leftOut.join(', ')}.`);
-  if (file.triggerJobs.length > 0) notes.push(`Trigger jobs are not run (Slipway does not start downstream pipelines): ${quoted(file.triggerJobs)}.`);
   notes.push(...(context.checkout?.notes?.() ?? []));
   const repeated = file.config.files.flatMap((each) => repeatedKeys(each).map((key) => ({ ...key, where: each.included ? ` of ${each.file}` : '' })));
   if (repeated.length > 0) {
