@@ -23,7 +23,7 @@ export default defineConfig({
       // One file after another in one process: each file's own import of the whole service
       // (about a second) is paid once, not fifty times. Files share no state but modules: every
       // file starts its own service, daemons and fakes, and nock is cleared after each (setup.ts).
-      { test: { ...shared, name: 'lab', include: LAB, isolate: false } },
+      { test: { ...shared, name: 'lab', include: LAB, isolate: false, poolOptions: { forks: { isolate: false } } } },
     ],
   },
 });

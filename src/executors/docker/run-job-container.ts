@@ -78,6 +78,8 @@ export function shellScript(lines: string[], afterLines: string[] = []): string 
     ')',
     'status=$?',
     `printf '%s\\n' 'Running after_script'`,
+    // GitLab tells after_script how the script ended.
+    'if [ "$status" -eq 0 ]; then CI_JOB_STATUS=success; else CI_JOB_STATUS=failed; fi; export CI_JOB_STATUS',
     '(',
     STRICT,
     ...echoed(afterLines),

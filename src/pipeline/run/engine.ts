@@ -131,6 +131,8 @@ function jobEnv(run: PipelineRun, job: JobSpec, dotenv: Record<string, string>):
     ...predefinedVariables(run.facts, { jobToken: run.jobToken, projectDir: PROJECT_DIR }),
     CI_JOB_NAME: job.downstream?.job ?? job.name,
     CI_JOB_STAGE: job.stage,
+    // As GitLab Runner says while the script runs; after_script hears success or failed.
+    CI_JOB_STATUS: 'running',
     // A child pipeline's job is told it is one, as GitLab tells it.
     ...(job.downstream ? { CI_PIPELINE_SOURCE: 'parent_pipeline' } : {}),
     SLIPWAY: 'true',
