@@ -284,11 +284,13 @@ main() {
   image library/docker dind docker docker.io,ca-certificates,git \
     'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     'VOLUME /var/lib/docker' 'ENTRYPOINT ["dockerd-entrypoint.sh"]' 'CMD []'
+  # Lines a shell can take as they are: eval "$(bash scripts/lab.sh)".
   cat <<ENV
-DATABASE_URL=postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:5432/$PG_USER
-SLIPWAY_REGISTRY=$REGISTRY_ADDR
-SLIPWAY_REGISTRY_MIRROR=http://$REGISTRY_ADDR
-SLIPWAY_DIND_IMAGE=$REGISTRY_ADDR/library/docker:dind
+export DOCKER_HOST=unix:///var/run/docker.sock
+export DATABASE_URL=postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:5432/$PG_USER
+export SLIPWAY_REGISTRY=$REGISTRY_ADDR
+export SLIPWAY_REGISTRY_MIRROR=http://$REGISTRY_ADDR
+export SLIPWAY_DIND_IMAGE=$REGISTRY_ADDR/library/docker:dind
 ENV
   log "ready"
 }

@@ -23,8 +23,10 @@ export function logLines(text: string, converter: AnsiToHtml): LogLine[] {
       const options = section[3] ?? section[7] ?? '';
       return { kind: 'start', name, html: converter.toHtml(section[4] ?? section[8] ?? ''), collapsed: /collapsed=true/.test(options) };
     }
-    // A carriage return redraws the line (progress bars): the page shows what was drawn last.
-    const shown = line.includes('\r') ? line.slice(line.lastIndexOf('\r', line.length - 2) + 1) : line;
+    // A carriage return redraws the line (progress bars): the page shows what was drawn last,
+    // as a terminal does; returns at the end (`\r\r`, Docker's build output) only move the cursor.
+    const drawn = line.replace(/\r+$/, '');
+    const shown = drawn.slice(drawn.lastIndexOf('\r') + 1);
     return { kind: 'line', html: converter.toHtml(shown) };
   });
 }

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ForgeLogin } from '../forges/forge-login.js';
 import { sendText } from '../http/respond.js';
-import { html, type SafeHtml } from './html.js';
+import { html, raw, type SafeHtml } from './html.js';
 import type { Viewer } from './viewer.js';
 
 const STYLE = `
@@ -51,7 +51,7 @@ export function page(title: string, viewer: Viewer | null, body: SafeHtml, scrip
     : html``;
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · Slipway</title><style>${STYLE}</style></head><body>
+<title>${title} · Slipway</title><style>${raw(STYLE)}</style></head><body>
 <header><a href="/"><strong>Slipway</strong></a><a href="/">Projects</a><a href="/environments">Environments</a>${who}</header>
 <main>${body}</main>${script ?? ''}
 </body></html>
