@@ -20,10 +20,7 @@ export default defineConfig({
     fileParallelism: false,
     projects: [
       { test: { ...shared, name: 'unit', include: ['test/**/*.test.ts'], exclude: LAB } },
-      // One file after another in one process: each file's own import of the whole service
-      // (about a second) is paid once, not fifty times. Files share no state but modules: every
-      // file starts its own service, daemons and fakes, and nock is cleared after each (setup.ts).
-      { test: { ...shared, name: 'lab', include: LAB, isolate: false, poolOptions: { forks: { isolate: false } } } },
+      { test: { ...shared, name: 'lab', include: LAB } },
     ],
   },
 });

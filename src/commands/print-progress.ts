@@ -27,7 +27,8 @@ export function summary(result: PipelineResult): string {
   const lines = ['', 'Summary'];
   for (const job of result.jobs) {
     const took = WAITING_JOB_STATUSES.has(job.status) ? '' : formatDuration(job.durationMs);
-    lines.push(`  ${job.name.padEnd(width)}  ${job.status.padEnd(9)}  ${took}${job.error ? `  ${job.error}` : ''}`.trimEnd());
+    const error = job.failureAllowed ? `allowed to fail: ${job.error ?? 'it failed'}` : job.error;
+    lines.push(`  ${job.name.padEnd(width)}  ${job.status.padEnd(9)}  ${took}${error ? `  ${error}` : ''}`.trimEnd());
   }
   const playable = result.jobs.filter((job) => job.status === 'manual' || job.status === 'scheduled').map((job) => job.name);
   if (playable.length > 0) lines.push(`  Waiting to be played: ${playable.join(', ')} (run again with --play ${playable[0]!.includes(' ') ? `"${playable[0]}"` : playable[0]} to run it)`);

@@ -80,7 +80,8 @@ function jobTable(pipeline: PipelineView): string[] {
   if (pipeline.jobs.length === 0) return [];
   const rows = pipeline.jobs.map((job) => {
     const duration = ranFor(job).replace(/^ in /, '');
-    return `| ${job.name} | ${ICON[job.status] ?? ''} ${job.status} | ${duration} | ${escapeCell(details(job, pipeline))} |`;
+    const status = job.failureAllowed ? '⚠️ failed (allowed to fail)' : `${ICON[job.status] ?? ''} ${job.status}`;
+    return `| ${job.name} | ${status} | ${duration} | ${escapeCell(details(job, pipeline))} |`;
   });
   return ['| Job | Status | Duration | Details |', '| --- | --- | --- | --- |', ...rows];
 }

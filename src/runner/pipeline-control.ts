@@ -23,6 +23,7 @@ export function createPipelineControl(queue: PipelineQueue, waitingJobs: Waiting
       if ('refused' in retried) {
         if (retried.refused === 'missing') return refuse(`there is no pipeline #${pipelineId}`);
         if (retried.refused === 'unfinished') return refuse(`pipeline #${pipelineId} has not finished: cancel it first, or wait for it`);
+        if (retried.refused === 'local') return refuse(`pipeline #${pipelineId} ran on a machine with slipway run, from files Slipway never saw on a forge: run it again there`);
         if (retried.refused === 'deploy') return refuse(`pipeline #${pipelineId} ran a deployment's deploy jobs: deploy again with /deploy, which asks for approval`);
         if (retried.refused === 'superseded') return refuse(`pipeline #${retried.newer} is newer than #${pipelineId} on its branch or change request: retry that one`);
         return refuse(`${job} did not fail in pipeline #${pipelineId}: only a failed or canceled job is retried alone`);

@@ -1,7 +1,7 @@
 import type { AcceptOutcome } from '../model/dispatch.js';
 import type { ForgeEvent, ForgeTarget } from '../model/forge-event.js';
 import type { RecordedFacts } from '../model/pipeline-facts.js';
-import { COPIED_FACT_COLUMNS, FACT_COLUMNS, factsOfRow, type PipelineRow } from './pipeline-row.js';
+import { COPIED_FACT_COLUMNS, FACT_COLUMNS, factsOfRow, newerPipelineOf, type PipelineRow } from './pipeline-row.js';
 import type { Pool } from './pool.js';
 
 export interface ClaimedPipeline {
@@ -42,7 +42,7 @@ export interface PipelineQueue {
   claim(workerId: string, leaseMs: number, maxPerProject?: number): Promise<ClaimedPipeline | null>;
   renewLease(pipelineId: number, workerId: string, leaseMs: number): Promise<{ cancelRequested: boolean; reason: string | null } | null>;
   sweep(): Promise<number[]>;
-  retry(pipelineId: number, job?: string): Promise<{ id: number } | { refused: 'missing' | 'unfinished' | 'job' | 'deploy' } | { refused: 'superseded'; newer: number }>;
+  retry(pipelineId: number, job?: string): Promise<{ id: number } | { refused: 'missing' | 'unfinished' | 'job' | 'deploy' | 'local' } | { refused: 'superseded'; newer: number }>;
   requestCancel(pipelineId: number, reason: string): Promise<boolean>;
   recordCommand(forge: string, deliveryId: string, event: string): Promise<boolean>;
   noteCommand(pipelineId: number, note: string): Promise<void>;
@@ -179,23 +179,21 @@ function askedByPeople(pool: Pool): Pick<PipelineQueue, 'retry' | 'requestCancel
      * queued; with `job`, one that runs that job (and what waits for it) and keeps the other
      * results. Why not, when it may not be retried.
      */
-    async retry(pipelineId: number, job?: string): Promise<{ id: number } | { refused: 'missing' | 'unfinished' | 'job' | 'deploy' } | { refused: 'superseded'; newer: number }> {
-      const { rows } = await pool.query<{ id: string | null; status: string; newer: string | null; job_status: string | null; deployment_id: number | null }>(
+    async retry(pipelineId: number, job?: string): Promise<{ id: number } | { refused: 'missing' | 'unfinished' | 'job' | 'deploy' | 'local' } | { refused: 'superseded'; newer: number }> {
+      const { rows } = await pool.query<{ id: string | null; status: string; newer: string | null; job_status: string | null; deployment_id: number | null; forge: string }>(
         `WITH old AS (SELECT * FROM pipelines WHERE id = $1),
               job AS (SELECT j.status FROM jobs j, old WHERE j.pipeline_id = old.id AND j.name = $2),
               -- The branch's or change request's newer pipeline: the comment and the status follow it.
-              newer AS (SELECT max(n.id) AS id FROM pipelines n, old
-                         WHERE n.forge = old.forge AND n.project = old.project AND n.id > old.id AND n.deployment_id IS NULL
-                           AND CASE WHEN old.change_request IS NULL THEN n.change_request IS NULL AND n.ref = old.ref ELSE n.change_request = old.change_request END),
+              newer AS (SELECT (${newerPipelineOf('old')}) AS id FROM old),
               retried AS (
                 INSERT INTO pipelines (${COPIED_FACT_COLUMNS}, event, retry_of, retry_job)
                 SELECT ${COPIED_FACT_COLUMNS}, 'retry',
                        CASE WHEN $2::text IS NULL THEN NULL ELSE id END, $2
                   FROM old
-                 WHERE status NOT IN ('queued', 'running') AND (SELECT id FROM newer) IS NULL AND deployment_id IS NULL
+                 WHERE status NOT IN ('queued', 'running') AND (SELECT id FROM newer) IS NULL AND deployment_id IS NULL AND forge <> 'local'
                    AND ($2::text IS NULL OR (SELECT status FROM job) IN ('failed', 'canceled'))
                 RETURNING id)
-         SELECT (SELECT id FROM retried) AS id, old.status, (SELECT id FROM newer) AS newer, (SELECT status FROM job) AS job_status, old.deployment_id FROM old`,
+         SELECT (SELECT id FROM retried) AS id, old.status, (SELECT id FROM newer) AS newer, (SELECT status FROM job) AS job_status, old.deployment_id, old.forge FROM old`,
         [pipelineId, job ?? null],
       );
       const row = rows[0];
@@ -203,6 +201,7 @@ function askedByPeople(pool: Pool): Pick<PipelineQueue, 'retry' | 'requestCancel
       if (row.id !== null) return { id: Number(row.id) };
       if (row.status === 'queued' || row.status === 'running') return { refused: 'unfinished' };
       if (row.deployment_id !== null) return { refused: 'deploy' };
+      if (row.forge === 'local') return { refused: 'local' };
       if (row.newer !== null) return { refused: 'superseded', newer: Number(row.newer) };
       return { refused: 'job' };
     },

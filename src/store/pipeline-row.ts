@@ -72,3 +72,12 @@ export async function selectFacts(pool: Pool, pipelineId: number): Promise<Recor
   const { rows } = await pool.query<FactRow>(`SELECT ${FACT_COLUMNS.join(', ')} FROM pipelines WHERE id = $1`, [pipelineId]);
   return rows[0] ? factsOfRow(rows[0]) : null;
 }
+
+/**
+ * The newest pipeline of the same branch (or change request) after pipeline `old` (an alias of
+ * `pipelines`): the one its comment and status follow, so the only one a retry may start again.
+ */
+export const newerPipelineOf = (old: string) =>
+  `SELECT max(n.id) FROM pipelines n
+    WHERE n.forge = ${old}.forge AND n.project = ${old}.project AND n.id > ${old}.id AND n.deployment_id IS NULL
+      AND CASE WHEN ${old}.change_request IS NULL THEN n.change_request IS NULL AND n.ref = ${old}.ref ELSE n.change_request = ${old}.change_request END`;

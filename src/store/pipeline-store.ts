@@ -194,11 +194,11 @@ function jobRecords(pool: Pool): Pick<PipelineStore, 'markJobRunning' | 'finishJ
     /** A job's result; a job left waiting has not finished, and a delayed one gets its time once. */
     async finishJob(jobId: number, result: JobResult): Promise<void> {
       await pool.query(
-        `UPDATE jobs SET status = $2, exit_code = $3, error = $4, duration_ms = CASE WHEN $7 THEN NULL ELSE $5::integer END, coverage = $6,
+        `UPDATE jobs SET status = $2, exit_code = $3, error = $4, duration_ms = CASE WHEN $7 THEN NULL ELSE $5::integer END, coverage = $6, failure_allowed = $8,
                 finished_at = CASE WHEN $7 THEN NULL ELSE now() END,
                 scheduled_at = CASE WHEN $2 = 'scheduled' THEN coalesce(scheduled_at, now() + make_interval(secs => coalesce(start_in_seconds, 0))) ELSE scheduled_at END
           WHERE id = $1`,
-        [jobId, result.status, result.exitCode, result.error ?? null, result.durationMs, result.coverage ?? null, WAITING_JOB_STATUSES.has(result.status)],
+        [jobId, result.status, result.exitCode, result.error ?? null, result.durationMs, result.coverage ?? null, WAITING_JOB_STATUSES.has(result.status), result.failureAllowed === true],
       );
       if (!WAITING_JOB_STATUSES.has(result.status)) await reviewApps.noteJob(jobId);
     },
@@ -234,11 +234,11 @@ function keptArtifacts(pool: Pool): Pick<PipelineStore, 'reusableJobs' | 'expire
      */
     async reusableJobs(pipelineId: number): Promise<Map<string, ReusedJob>> {
       const { rows } = await pool.query<{
-        name: string; kind: string; status: JobResult['status']; exit_code: number | null; error: string | null; duration_ms: number | null; coverage: string | null;
+        name: string; kind: string; status: JobResult['status']; exit_code: number | null; error: string | null; duration_ms: number | null; coverage: string | null; failure_allowed: boolean;
         digest: string | null; size: string | null; files: number | null; artifacts_name: string | null; expires_at: Date | null; dotenv: Record<string, string> | null;
         image_ref: string | null; image_digest: string | null; cached_steps: number | null; total_steps: number | null;
       }>(
-        `SELECT j.name, j.kind, j.status, j.exit_code, j.error, j.duration_ms, j.coverage,
+        `SELECT j.name, j.kind, j.status, j.exit_code, j.error, j.duration_ms, j.coverage, j.failure_allowed,
                 a.digest, a.size, a.files, a.name AS artifacts_name, a.expires_at, a.dotenv,
                 p.image_ref, p.image_digest, p.cached_steps, p.total_steps
            FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id LEFT JOIN job_artifacts a ON a.job_id = j.id
@@ -259,6 +259,7 @@ function keptArtifacts(pool: Pool): Pick<PipelineStore, 'reusableJobs' | 'expire
             durationMs: row.duration_ms ?? 0,
             ...(row.error === null ? {} : { error: row.error }),
             ...(row.coverage === null ? {} : { coverage: Number(row.coverage) }),
+            ...(row.failure_allowed ? { failureAllowed: true } : {}),
           },
           ...(row.digest === null
             ? {}

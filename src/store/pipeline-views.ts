@@ -1,7 +1,7 @@
 import type { ServiceLog } from '../pipeline/executor.js';
 import type { ForgeName, ForgeTarget } from '../model/forge-event.js';
 import type { JobKind, JobStatus, PipelineStatus } from '../model/status.js';
-import { selectFacts, type PipelineRow } from './pipeline-row.js';
+import { newerPipelineOf, selectFacts, type PipelineRow } from './pipeline-row.js';
 import type { Pool } from './pool.js';
 import type { RecordedFacts } from '../model/pipeline-facts.js';
 
@@ -18,6 +18,8 @@ export interface JobView {
   durationMs: number | null;
   /** Percent, from the job's `coverage` pattern. */
   coverage: number | null;
+  /** It failed as its `allow_failure` allows: shown as failed, "allowed to fail". */
+  failureAllowed: boolean;
   /** What the job kept, when it kept something. */
   artifacts: ArtifactsView | null;
   /** ISO times. */
@@ -82,6 +84,8 @@ export interface PipelineView {
   /** The answer to the last `/slipway` command (or Re-run) about this pipeline. */
   commandNote: string | null;
   supersededBy: number | null;
+  /** The newer pipeline of its branch or change request, if any: only the newest may be retried. */
+  newerId: number | null;
   planSource: string | null;
   /** The file's `workflow:name`. */
   name: string | null;
@@ -104,7 +108,7 @@ type Row = PipelineRow;
 const JOBS_OF_P = `coalesce((SELECT json_agg(json_build_object('id', j.id, 'name', j.name, 'stage', j.stage, 'needs', j.needs, 'kind', j.kind, 'status', j.status,
                                                  'startedAt', j.started_at, 'finishedAt', j.finished_at,
                                                  'exitCode', j.exit_code, 'error', j.error, 'durationMs', j.duration_ms,
-                                                 'coverage', j.coverage, 'trigger', j.trigger, 'playedBy', j.played_by,
+                                                 'coverage', j.coverage, 'failureAllowed', j.failure_allowed, 'trigger', j.trigger, 'playedBy', j.played_by,
                                                  'playedAt', j.played_at, 'scheduledAt', j.scheduled_at,
                                                  'artifacts', (SELECT json_build_object('digest', a.digest, 'size', a.size, 'files', a.files,
                                                                                         'name', a.name, 'expiresAt', a.expires_at)
@@ -117,9 +121,10 @@ function pipelineViews(pool: Pool) {
   return {
     /** A pipeline with its jobs and the pipelines it superseded, in one round trip. */
     async get(pipelineId: number): Promise<PipelineView | null> {
-      const { rows } = await pool.query<Row & { jobs: JobView[]; superseded: Array<{ id: number; sha: string }> }>(
+      const { rows } = await pool.query<Row & { jobs: JobView[]; superseded: Array<{ id: number; sha: string }>; newer_id: number | null }>(
         `SELECT p.*,
                 ${JOBS_OF_P} AS jobs,
+                (${newerPipelineOf('p')}) AS newer_id,
                 coalesce((SELECT json_agg(json_build_object('id', o.id, 'sha', o.sha) ORDER BY o.id)
                             FROM pipelines o WHERE o.superseded_by = p.id), '[]') AS superseded
            FROM pipelines p WHERE p.id = $1`,
@@ -141,6 +146,7 @@ function pipelineViews(pool: Pool) {
         cancelReason: row.cancel_reason,
         commandNote: row.command_note,
         supersededBy: row.superseded_by,
+        newerId: row.newer_id,
         planSource: row.plan_source,
         name: row.name,
         planNotes: row.plan_notes,

@@ -14,7 +14,7 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .
 .table{overflow-x:auto}code{font:13px ui-monospace,monospace;word-break:break-all}
 .badge{display:inline-block;padding:0 .45rem;border-radius:1rem;font-size:.85em;font-weight:600;color:#fff;background:#6e7781}
 .badge.passed,.badge.succeeded,.badge.available{background:#1a7f37}.badge.failed,.badge.error{background:#cf222e}.badge.running,.badge.deploying,.badge.stopping{background:#9a6700}
-.badge.queued,.badge.pending,.badge.requested,.badge.approved{background:#0969da}
+.allowed{font-size:.8em;font-weight:600;color:#9a6700}.badge.queued,.badge.pending,.badge.requested,.badge.approved{background:#0969da}
 .badge.manual,.badge.blocked{background:#8250df}.badge.scheduled{background:#bf8700}.badge.created{background:#8c959f}
 .muted{color:#656d76}.error{color:#cf222e}form.inline{display:inline}
 .action{border:1px solid #d0d7de;background:#f6f8fa;border-radius:6px;padding:.25rem .8rem;cursor:pointer;font:inherit;color:inherit}

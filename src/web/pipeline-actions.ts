@@ -2,6 +2,8 @@ import { seeOther, sendError, sendJson } from '../http/respond.js';
 import type { Route } from '../http/router.js';
 import type { Checked } from '../model/refusal.js';
 import type { JobView, PipelineView } from '../store/pipeline-views.js';
+import { html } from './html.js';
+import { page, sendPage } from './layout.js';
 import { allows, checkCsrf, readablePipeline, readForm, wantsJson, type WebContext } from './web-context.js';
 
 type PipelineAction = 'retry' | 'cancel';
@@ -28,13 +30,18 @@ export function pipelineActionRoutes(context: WebContext): Route[] {
       if (!found) return;
       const { viewer, pipeline, access } = found;
       if (!checkCsrf(request, response, viewer, await readForm(request))) return;
+      // A browser is answered with a page that says why and leads back; the API with JSON.
+      const refuse = (status: number, reason: string) =>
+        api || wantsJson(request)
+          ? sendError(response, status, reason)
+          : sendPage(response, status, page('Not done', viewer, html`<h1>Not done</h1><p class="error">${reason}</p><p><a href="/pipelines/${pipeline.id}">Back to pipeline #${pipeline.id}</a></p>`));
       const what = onJob ? `${action} its jobs` : `${action} its pipelines`;
-      if (!allows(access, 'write')) return sendError(response, 403, `you may read ${pipeline.project} but not ${what}: that takes write access on ${pipeline.forge}`);
+      if (!allows(access, 'write')) return refuse(403, `you may read ${pipeline.project} but not ${what}: that takes write access on ${pipeline.forge}`);
       const job = onJob ? pipeline.jobs.find((each) => String(each.id) === params.job) : undefined;
-      if (onJob && !job) return sendError(response, 404, `pipeline #${pipeline.id} has no job #${params.job}`);
+      if (onJob && !job) return refuse(404, `pipeline #${pipeline.id} has no job #${params.job}`);
       const by = `${viewer.identity.login}${viewer.identity.forge ? ` (${viewer.identity.forge})` : ''}`;
       const outcome = await perform(context, pipeline, job, action, by);
-      if (!outcome.ok) return sendError(response, 409, outcome.reason);
+      if (!outcome.ok) return refuse(409, outcome.reason);
       context.logger.info({ pipelineId: pipeline.id, action, job: job?.name, by }, 'pipeline action from the web');
       const target = outcome.pipelineId ?? pipeline.id;
       if (api || wantsJson(request)) return sendJson(response, action === 'retry' ? 201 : 202, { pipelineId: target });

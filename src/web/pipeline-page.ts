@@ -19,6 +19,10 @@ export const isFinished = (status: string) => FINISHED.has(status);
 const sizeText = (bytes: number) => (bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
 
 /** The link to a job's artifacts, or what became of them. */
+
+/** GitLab's mark on a failure `allow_failure` allows: the job failed, the pipeline need not. */
+const allowedMark = (job: JobView) => (job.failureAllowed ? html` <span class="allowed" title="allow_failure: this failure does not fail the pipeline">allowed to fail</span>` : '');
+
 function renderArtifacts(pipeline: PipelineView, job: JobView): SafeHtml {
   const artifacts = job.artifacts;
   if (!artifacts) return html``;
@@ -39,18 +43,28 @@ function renderGraph(pipeline: PipelineView): SafeHtml {
     (stage) => html`<div class="stage"><h3>${stage}</h3><ul>${pipeline.jobs
       .filter((job) => job.stage === stage)
       .map(
-        (job) => html`<li><a href="#job-${job.id}">${job.name}</a> <span id="badge-${job.id}">${badge(job.status)}</span>${job.durationMs === null ? '' : html` <span class="muted">${formatDuration(job.durationMs)}</span>`}${
+        (job) => html`<li><a href="#job-${job.id}">${job.name}</a> <span id="badge-${job.id}">${badge(job.status)}</span>${allowedMark(job)}${job.durationMs === null ? '' : html` <span class="muted">${formatDuration(job.durationMs)}</span>`}${
           job.needs && job.needs.length > 0 ? html`<br><span class="muted">needs ${job.needs.join(', ')}</span>` : ''
         }</li>`,
       )}</ul></div>`,
   )}</div>`;
 }
 
+/**
+ * Whether Retry can work here: a finished pipeline of a forge (a `slipway run` one has no
+ * source to fetch again), the newest of its branch or change request, and not a deployment's.
+ */
+function retriable(pipeline: PipelineView): boolean {
+  return isFinished(pipeline.status) && pipeline.forge !== 'local' && pipeline.newerId === null && pipeline.deploymentId === null;
+}
+
 function renderActions(pipeline: PipelineView, viewer: Viewer, access: ForgeAccess): SafeHtml {
   if (!allows(access, 'write')) return html``;
   const form = (action: 'retry' | 'cancel', label: string) =>
     html`<form class="inline" method="post" action="/pipelines/${pipeline.id}/${action}"><input type="hidden" name="csrf" value="${viewer.csrf ?? ''}"><button class="action" id="${action}">${label}</button></form>`;
-  return isFinished(pipeline.status) ? form('retry', 'Retry pipeline') : form('cancel', 'Cancel pipeline');
+  if (!isFinished(pipeline.status)) return form('cancel', 'Cancel pipeline');
+  if (retriable(pipeline)) return form('retry', 'Retry pipeline');
+  return pipeline.newerId !== null ? html`<span class="muted">Retry the newer <a href="/pipelines/${pipeline.newerId}">pipeline #${pipeline.newerId}</a></span>` : html``;
 }
 
 interface Logs {
@@ -67,7 +81,7 @@ function jobActions(pipeline: PipelineView, job: JobView, viewer: Viewer, access
     html` <form class="inline" method="post" action="/pipelines/${pipeline.id}/jobs/${job.id}/${action}"><input type="hidden" name="csrf" value="${viewer.csrf ?? ''}"><button class="action" id="${action}-${job.id}">${label}</button></form>`;
   if (job.status === 'manual') return button('play', `Play ${job.name}`);
   if (job.status === 'scheduled') return html`${button('play', 'Run now')}${button('unschedule', 'Unschedule')}`;
-  return isFinished(pipeline.status) && (job.status === 'failed' || job.status === 'canceled') ? button('retry', `Retry ${job.name}`) : html``;
+  return retriable(pipeline) && (job.status === 'failed' || job.status === 'canceled') ? button('retry', `Retry ${job.name}`) : html``;
 }
 
 /** When it ran; or, for a job that waits, what for: a person, or a time (counted down on the page). */
@@ -82,10 +96,10 @@ function renderPage(context: WebContext, viewer: Viewer, access: ForgeAccess, pi
   const links = forgeLinks(context.forgeWeb, pipeline.forge, pipeline.project);
   const link = (href: string | undefined, text: SafeHtml | string) => (href ? html`<a href="${href}">${text}</a>` : html`${text}`);
   const jobs = pipeline.jobs.map((job) => {
-    return html`<section class="job" id="job-${job.id}"><h2>${job.name} <span id="status-${job.id}">${badge(job.status)}</span>${
+    return html`<section class="job" id="job-${job.id}"><h2>${job.name} <span id="status-${job.id}">${badge(job.status)}</span>${allowedMark(job)}${
       job.coverage === null ? '' : html` <span class="muted">coverage ${job.coverage}%</span>`
     } <a class="muted" href="/pipelines/${pipeline.id}/jobs/${job.id}/log">raw log</a>${jobActions(pipeline, job, viewer, access)}</h2>
-      <p class="muted">${jobTiming(job)}</p>${job.error ? html`<p class="${job.status === 'failed' ? 'error' : 'muted'}">${job.error}</p>` : ''}${renderArtifacts(pipeline, job)}
+      <p class="muted">${jobTiming(job)}</p>${job.error ? html`<p class="${job.status === 'failed' && !job.failureAllowed ? 'error' : 'muted'}">${job.error}</p>` : ''}${renderArtifacts(pipeline, job)}
       ${logBlock(job.id, logLines(logs.get(job.id) ?? '', logConverter()))}${renderServiceLogs(serviceLogs.get(job.id) ?? [])}</section>`;
   });
   const image = pipeline.image

@@ -17,6 +17,7 @@ function pipeline(overrides: Partial<PipelineView> = {}): PipelineView {
     cancelReason: null,
     commandNote: null,
     supersededBy: null,
+    newerId: null,
     planSource: '.slipway.yml',
     name: null,
     planNotes: [],
@@ -25,8 +26,8 @@ function pipeline(overrides: Partial<PipelineView> = {}): PipelineView {
     startedAt: new Date(0),
     finishedAt: new Date(65_000),
     jobs: [
-      { id: 1, name: 'test', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'failed', exitCode: 1, error: 'the script exited with code 1', durationMs: 4200, coverage: null, artifacts: null, trigger: 'automatic', playedBy: null, playedAt: null, scheduledAt: null },
-      { id: 2, name: 'build', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'build', status: 'skipped', exitCode: null, error: 'skipped because test failed', durationMs: 0, coverage: null, artifacts: null, trigger: 'automatic', playedBy: null, playedAt: null, scheduledAt: null },
+      { id: 1, name: 'test', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'failed', exitCode: 1, error: 'the script exited with code 1', durationMs: 4200, coverage: null, artifacts: null, failureAllowed: false, trigger: 'automatic', playedBy: null, playedAt: null, scheduledAt: null },
+      { id: 2, name: 'build', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'build', status: 'skipped', exitCode: null, error: 'skipped because test failed', durationMs: 0, coverage: null, artifacts: null, failureAllowed: false, trigger: 'automatic', playedBy: null, playedAt: null, scheduledAt: null },
     ],
     superseded: [],
     deploymentId: null,
@@ -44,6 +45,18 @@ describe('the MR comment', () => {
     expect(body).toContain('| test | ❌ failed | 4.2s | the script exited with code 1 |');
     expect(body).toContain('| build | ⏭️ skipped |  | skipped because test failed |');
     expect(body).toContain('<details><summary>test: last lines of the log</summary>\n\n```\nAssertionError: 404 != 200\n```\n\n</details>');
+  });
+
+  it('marks a failure allow_failure allows, in a pipeline that passed', () => {
+    const [lint] = pipeline().jobs;
+    const body = renderComment({
+      pipeline: pipeline({ status: 'passed', jobs: [{ ...lint!, name: 'lint', failureAllowed: true }] }),
+      logTails: new Map(),
+      pipelineUrl: 'https://ci.example/pipelines/7',
+      maxLength: 65_536,
+    });
+
+    expect(body).toContain('| lint | ⚠️ failed (allowed to fail) | 4.2s | the script exited with code 1 |');
   });
 
   it('shows the file’s workflow:name as code, so nothing in it mentions, links or marks up', () => {
@@ -82,9 +95,9 @@ describe('the MR comment', () => {
       planNotes: ['Ignored keywords (Slipway does not support them): `cache` (top level).', 'Unsupported services, not started: `postgres:15` (test).'],
       image: { ref: '127.0.0.1:5000/group/app:aaaaaaaa', digest: `sha256:${'d'.repeat(64)}`, cachedSteps: 0, totalSteps: 0 },
       jobs: [
-        { id: 1, name: 'test', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'passed', exitCode: 0, error: null, durationMs: 4200, coverage: 87.5, artifacts: null, trigger: 'automatic', playedBy: null, playedAt: null, scheduledAt: null },
-        { id: 2, name: 'build', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'passed', exitCode: 0, error: null, durationMs: 9000, coverage: null, artifacts: null, trigger: 'automatic', playedBy: null, playedAt: null, scheduledAt: null },
-        { id: 3, name: 'deploy', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'skipped', exitCode: null, error: 'waits for /deploy: it deploys to environment production, and deploys go through /deploy after approval', durationMs: 0, coverage: null, artifacts: null, trigger: 'automatic', playedBy: null, playedAt: null, scheduledAt: null },
+        { id: 1, name: 'test', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'passed', exitCode: 0, error: null, durationMs: 4200, coverage: 87.5, artifacts: null, failureAllowed: false, trigger: 'automatic', playedBy: null, playedAt: null, scheduledAt: null },
+        { id: 2, name: 'build', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'passed', exitCode: 0, error: null, durationMs: 9000, coverage: null, artifacts: null, failureAllowed: false, trigger: 'automatic', playedBy: null, playedAt: null, scheduledAt: null },
+        { id: 3, name: 'deploy', stage: 'test', needs: null, startedAt: null, finishedAt: null, kind: 'script', status: 'skipped', exitCode: null, error: 'waits for /deploy: it deploys to environment production, and deploys go through /deploy after approval', durationMs: 0, coverage: null, artifacts: null, failureAllowed: false, trigger: 'automatic', playedBy: null, playedAt: null, scheduledAt: null },
       ],
     });
 

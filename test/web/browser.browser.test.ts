@@ -114,6 +114,8 @@ describe('the web UI in a real browser', () => {
 
     await page.goto(`${base}/pipelines/${running.id - 2}`);
     const folded = await page.locator('details:not([open]) > summary').first().textContent();
+    // The style sheet's child selectors reach the browser: a section's summary is clickable.
+    const summaryCursor = await page.locator('pre.log details > summary').first().evaluate((element) => (globalThis as unknown as { getComputedStyle(node: unknown): { cursor: string } }).getComputedStyle(element).cursor);
     const lintLines = await page.locator('pre.log').first().locator('span.l').count();
     const needs = await page.locator('.stage li', { hasText: 'image' }).textContent();
     await page.screenshot({ path: path.join(SCREENSHOTS, 'pipeline.png'), fullPage: true });
@@ -123,6 +125,7 @@ describe('the web UI in a real browser', () => {
     expect(lines).toEqual(['starting the tests', '1 failing <script>alert(1)</script>']);
     expect(colour).toBe('rgb(170, 0, 0)');
     expect(folded).toBe('Installing');
+    expect(summaryCursor).toBe('pointer');
     expect(lintLines).toBe(2);
     expect(needs).toContain('needs unit');
   });

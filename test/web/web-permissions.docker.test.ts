@@ -149,7 +149,11 @@ describe('the web UI behind GitLab’s permissions', () => {
     const after = await lab.db.query('SELECT count(*)::int AS n FROM pipelines');
     const status = await lab.db.query('SELECT status, cancel_requested FROM pipelines WHERE id = $1', [app.id]);
 
-    expect([readerRetry.status, await readerRetry.json()]).toEqual([403, { error: 'you may read group/open but not retry its pipelines: that takes write access on gitlab' }]);
+    // A browser's form is answered with a page that says why and leads back.
+    expect([readerRetry.status, readerRetry.headers.get('content-type')]).toEqual([403, 'text/html; charset=utf-8']);
+    const refusal = await readerRetry.text();
+    expect(refusal).toContain('<p class="error">you may read group/open but not retry its pipelines: that takes write access on gitlab</p>');
+    expect(refusal).toContain(`<a href="/pipelines/${open.id}">Back to pipeline #${open.id}</a>`);
     for (const refused of [noToken, wrongToken, apiNoToken]) {
       expect([refused.status, await refused.json()]).toEqual([403, { error: 'this request has no valid CSRF token: reload the page and try again' }]);
     }
@@ -167,7 +171,8 @@ describe('the web UI behind GitLab’s permissions', () => {
     const retriedId = Number(/\/pipelines\/(\d+)$/.exec(retry.headers.get('location') ?? '')?.[1]);
     const retried = (await lab.db.query('SELECT project, sha, ref, status, event FROM pipelines WHERE id = $1', [retriedId])).rows[0];
 
-    expect([retryRunning.status, await retryRunning.json()]).toEqual([409, { error: `pipeline #${running.id} has not finished: cancel it first, or wait for it` }]);
+    expect(retryRunning.status).toBe(409);
+    expect(await retryRunning.text()).toContain(`<p class="error">pipeline #${running.id} has not finished: cancel it first, or wait for it</p>`);
     expect([cancel.status, cancel.headers.get('location')]).toEqual([303, `/pipelines/${app.id}`]);
     expect(canceled).toEqual({ status: 'canceled', cancel_reason: `canceled by ${WRITER.username} (gitlab)` });
     expect(cancelAgain.status).toBe(409);
@@ -195,7 +200,8 @@ describe('the web UI behind GitLab’s permissions', () => {
     expect(writerPage).toContain(`<button class="action" id="play-${canary}">Run now</button>`);
     expect(writerPage).toContain(`<button class="action" id="unschedule-${canary}">Unschedule</button>`);
     expect(writerPage).toMatch(/starts at <time datetime="[^"]+">[^<]+ UTC<\/time> <span data-countdown="[^"]+"><\/span>/);
-    expect([readerPlay.status, await readerPlay.json()]).toEqual([403, { error: 'you may read group/app but not play its jobs: that takes write access on gitlab' }]);
+    expect(readerPlay.status).toBe(403);
+    expect(await readerPlay.text()).toContain('<p class="error">you may read group/app but not play its jobs: that takes write access on gitlab</p>');
 
     const unschedule = await postForm(base, `/pipelines/${paused.id}/jobs/${later}/unschedule`, writer);
     const runNow = await postForm(base, `/pipelines/${paused.id}/jobs/${canary}/play`, writer);
@@ -301,5 +307,25 @@ describe('the web UI behind GitLab’s permissions', () => {
     expect(bearer.status).toBe(200);
     expect([logout.status, logout.headers.get('location')]).toEqual([303, '/login']);
     expect(afterLogout.status).toBe(401);
+  });
+
+  it('offers Retry only where it can work: not on an older pipeline of a branch (it links the newer), nor on one of slipway run', async () => {
+    const older = await insertPipeline(lab.db, { project: 'group/app', projectId: 101, status: 'failed', ref: 'feature/retry', jobs: [{ name: 'test', status: 'failed' }] });
+    const newer = await insertPipeline(lab.db, { project: 'group/app', projectId: 101, status: 'failed', ref: 'feature/retry', jobs: [{ name: 'test', status: 'failed' }] });
+    const local = await insertPipeline(lab.db, { project: 'group/app', projectId: 101, status: 'failed', forge: 'local', jobs: [{ name: 'test', status: 'failed' }] });
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+
+    const olderPage = await (await fetch(`${base}/pipelines/${older.id}`, { headers: writer.headers() })).text();
+    const newerPage = await (await fetch(`${base}/pipelines/${newer.id}`, { headers: writer.headers() })).text();
+    const localPage = await (await fetch(`${base}/pipelines/${local.id}`, { headers: admin })).text();
+    const localRetry = await fetch(`${base}/api/pipelines/${local.id}/retry`, { method: 'POST', headers: admin });
+
+    expect(olderPage).not.toContain('id="retry"');
+    expect(olderPage).not.toContain(`id="retry-${older.jobIds[0]}"`);
+    expect(olderPage).toContain(`Retry the newer <a href="/pipelines/${newer.id}">pipeline #${newer.id}</a>`);
+    expect(newerPage).toContain('id="retry"');
+    expect(newerPage).toContain(`id="retry-${newer.jobIds[0]}"`);
+    expect(localPage).not.toContain('id="retry"');
+    expect([localRetry.status, await localRetry.json()]).toEqual([409, { error: `pipeline #${local.id} ran on a machine with slipway run, from files Slipway never saw on a forge: run it again there` }]);
   });
 });

@@ -28,6 +28,8 @@ export interface JobResult {
   services?: ServiceLog[];
   /** Percent, from the job's `coverage` pattern. */
   coverage?: number;
+  /** A failure its `allow_failure` allows: shown as failed, and the pipeline may pass. */
+  failureAllowed?: boolean;
 }
 
 export type ImageResult = BuildOutcome & { tags: string[]; pushed: boolean };
@@ -159,6 +161,11 @@ function secretsOf(run: PipelineRun): string[] {
 function failureAllowed(job: JobSpec, result: JobResult): boolean {
   if (typeof job.allowFailure === 'object') return result.exitCode !== null && job.allowFailure.exitCodes.includes(result.exitCode);
   return job.allowFailure === true;
+}
+
+/** Marks a failure the job's `allow_failure` allows, before anyone hears of the result. */
+function markAllowedFailure(job: JobSpec, result: JobResult): void {
+  if (result.status === 'failed' && failureAllowed(job, result)) result.failureAllowed = true;
 }
 
 /** Whether a job starts only when a person plays it or its delay is over. */
@@ -332,7 +339,7 @@ class PipelineGraph {
     if (await this.wait(job, index)) return;
     const outcome = await runJob({ run: { ...this.run, secrets }, environment: environment!, job, result, observer: this.observer, pipelineSignal: this.signal, ledger: this.ledger });
     if (outcome) this.image = outcome;
-    if (result.status === 'failed' && !failureAllowed(job, result)) this.failures[index] = job.name;
+    if (result.status === 'failed' && !result.failureAllowed) this.failures[index] = job.name;
   }
 }
 
@@ -433,6 +440,7 @@ async function runJob(jobRun: JobRun): Promise<ImageResult | null> {
     await release?.();
   }
   result.durationMs = Date.now() - started;
+  markAllowedFailure(job, result);
   await observer.jobFinished?.(job, result);
   return image;
 }

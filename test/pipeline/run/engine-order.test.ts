@@ -152,9 +152,12 @@ next: { stage: test, script: [echo next] }
     const allowed = await run(yaml, new FakeExecutor().script('allowed', { exitCode: 137 }));
     expect(allowed.result.status).toBe('passed');
     expect(allowed.statuses).toEqual({ allowed: 'failed: the script exited with code 137', next: 'passed' });
+    // Marked, for the page, the comment and the summary to say so.
+    expect(allowed.result.jobs[0]!.failureAllowed).toBe(true);
 
     const refused = await run(yaml, new FakeExecutor().script('allowed', { exitCode: 4 }));
     expect(refused.result.status).toBe('failed');
+    expect(refused.result.jobs[0]!.failureAllowed).toBeUndefined();
     expect(refused.statuses).toEqual({ allowed: 'failed: the script exited with code 4', next: 'skipped: skipped because allowed failed' });
 
     const any = await run('flaky: { stage: build, script: [x], allow_failure: true }\nnext: { stage: test, script: [n] }\n', new FakeExecutor().script('flaky', { throws: 'the daemon went away' }));
