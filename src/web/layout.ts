@@ -59,14 +59,20 @@ export function page(title: string, viewer: Viewer | null, body: SafeHtml, scrip
 }
 
 /** The page anyone not logged in gets, with status 401. */
-export function loginPrompt(logins: ForgeLogin[], adminForm: boolean, next: string): SafeHtml {
+export function loginPrompt(logins: ForgeLogin[], adminForm: boolean, next: string, firstLogin = false): SafeHtml {
   const back = next.startsWith('/') && !next.startsWith('//') ? next : '/';
   const buttons = logins.map((login) => html`<p><a class="action" href="/login/${login.forge}?next=${encodeURIComponent(back)}">Log in with ${login.label}</a></p>`);
   const admin = adminForm
     ? html`<form method="post" action="/login/admin"><input type="hidden" name="next" value="${back}">
         <label>Admin token <input type="password" name="token" autocomplete="off" required></label> <button class="action">Log in</button></form>`
     : html``;
-  const none = logins.length === 0 && !adminForm ? html`<p class="error">No login is configured on this server: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET, GITLAB_OAUTH_CLIENT_ID and GITLAB_OAUTH_CLIENT_SECRET, or SLIPWAY_ADMIN_TOKEN.</p>` : html``;
+  const lasting = 'set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET, GITLAB_OAUTH_CLIENT_ID and GITLAB_OAUTH_CLIENT_SECRET, or SLIPWAY_ADMIN_TOKEN';
+  const none =
+    logins.length > 0 || adminForm
+      ? html``
+      : firstLogin
+        ? html`<p>No login is configured on this server yet. Slipway printed a one-time sign-in link when it started (<code>/login/once?token=…</code>, in its log): open it to get in as admin, then ${lasting} for a lasting login.</p>`
+        : html`<p class="error">No login is configured on this server: ${lasting}.</p>`;
   return page('Log in', null, html`<h1>Log in to Slipway</h1><p class="muted">You see the projects your forge lets you read.</p>${buttons}${admin}${none}`);
 }
 

@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Route } from '../http/router.js';
 import { seeOther, sendError } from '../http/respond.js';
 import type { ForgeLogin } from '../forges/forge-login.js';
-import { loginPrompt, sendPage } from './layout.js';
+import { loginPrompt, page, sendPage } from './layout.js';
+import { html } from './html.js';
 import { authenticate, checkCsrf, readForm, secureCookies, type WebContext } from './web-context.js';
 import { ADMIN_IDENTITY, readCookie, SESSION_COOKIE, setCookie } from './viewer.js';
 import { tokensMatch } from '../util/tokens-match.js';
@@ -44,6 +45,21 @@ async function startSession(response: ServerResponse, context: WebContext, ident
 
 const callbackUrl = (context: WebContext, login: ForgeLogin) => `${context.publicUrl}/login/${login.forge}/callback`;
 
+/** `GET /login/once?token=…`: the one-time admin sign-in of a server with no login configured (see `createFirstLogin`). */
+function firstLoginRoute(context: WebContext): Route {
+  return {
+    method: 'GET',
+    path: '/login/once',
+    async handle(request, response) {
+      const token = new URL(request.url ?? '/', 'http://slipway').searchParams.get('token') ?? undefined;
+      if (!context.firstLogin?.take(token)) {
+        return sendPage(response, 401, page('Log in', null, html`<h1>That link does not work</h1><p class="error">A one-time sign-in link works once, from the server that printed it: restart Slipway for a new one, or set SLIPWAY_ADMIN_TOKEN (or a forge login) for a lasting one.</p>`));
+      }
+      await startSession(response, context, ADMIN_IDENTITY, '/');
+    },
+  };
+}
+
 /** Logging in with a forge (OAuth, `state` checked against a cookie) or the admin token, and out. */
 export function loginRoutes(context: WebContext): Route[] {
   const loginOf = (forge: string | undefined) => context.logins.find((login) => login.forge === forge);
@@ -54,9 +70,11 @@ export function loginRoutes(context: WebContext): Route[] {
       method: 'GET',
       path: '/login',
       handle(request, response) {
-        sendPage(response, 200, loginPrompt(context.logins, Boolean(context.adminToken), localPath(query(request).get('next'))));
+        sendPage(response, 200, loginPrompt(context.logins, Boolean(context.adminToken), localPath(query(request).get('next')), Boolean(context.firstLogin)));
       },
     },
+    // Before /login/:forge, which would take `once` for a forge.
+    firstLoginRoute(context),
     {
       method: 'GET',
       path: '/login/:forge',

@@ -1,3 +1,4 @@
+import type { FirstLogin } from './first-login.js';
 import type { ReviewAppStore } from '../store/review-app-store.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PolicyFile } from '../config/policy-file.js';
@@ -23,6 +24,8 @@ export interface WebContext {
   sessions: WebSessionStore;
   sessionSeconds: number;
   adminToken: string | undefined;
+  /** A one-time admin sign-in, only on a server with no login configured (see `createFirstLogin`). */
+  firstLogin?: FirstLogin;
   logins: ForgeLogin[];
   access: ProjectAccess;
   views: PipelineViews;
@@ -57,7 +60,7 @@ export async function authenticate(request: IncomingMessage, response: ServerRes
     response.setHeader('www-authenticate', 'Bearer');
     sendError(response, 401, 'log in first: send a session cookie, or Authorization: Bearer with a personal token (make one at /tokens)');
   } else {
-    sendPage(response, 401, loginPrompt(context.logins, Boolean(context.adminToken), request.url ?? '/'));
+    sendPage(response, 401, loginPrompt(context.logins, Boolean(context.adminToken), request.url ?? '/', Boolean(context.firstLogin)));
   }
   return undefined;
 }

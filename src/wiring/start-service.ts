@@ -1,3 +1,4 @@
+import { createFirstLogin, type FirstLogin } from '../web/first-login.js';
 import type { Config } from '../config/load-config.js';
 import type { ForgeName } from '../model/forge-event.js';
 import type { Route } from '../http/router.js';
@@ -81,6 +82,8 @@ interface Parts {
   reporter: Reporter;
   /** The forges' websites, for links in pages and messages. */
   forgeWeb: ForgeWeb;
+  /** Only on a server with no login configured. */
+  firstLogin?: FirstLogin;
 }
 
 /** A worker that cannot reach Docker would fail every pipeline one by one: say so now, once. */
@@ -180,8 +183,9 @@ function pipelineIntake({ runtime, database: { stores }, reporter, logger }: Par
   return { dispatch, control, command, refusedWebhook };
 }
 
-function webContext({ config, options, runtime, database: { stores }, logger, forgeWeb }: Parts, control: PipelineControl): WebContext {
+function webContext({ config, options, runtime, database: { stores }, logger, forgeWeb, firstLogin }: Parts, control: PipelineControl): WebContext {
   return {
+    ...(firstLogin ? { firstLogin } : {}),
     publicUrl: config.publicUrl,
     sessions: stores.webSessions,
     sessionSeconds: config.web.sessionSeconds,
@@ -283,6 +287,17 @@ function forgeWebOf(config: Config): ForgeWeb {
   };
 }
 
+/** The address to open, once the server answers; and, with no login configured, the one-time way in. */
+function announce(config: Config, logger: Logger, firstLogin: FirstLogin | undefined): void {
+  logger.info({ url: config.publicUrl }, `Slipway is up: open ${config.publicUrl}`);
+  if (firstLogin) {
+    logger.warn(
+      { url: `${config.publicUrl}/login/once` },
+      `No login is configured: open ${config.publicUrl}${firstLogin.path} to sign in as admin (it works once); set SLIPWAY_ADMIN_TOKEN or a forge login for a lasting one`,
+    );
+  }
+}
+
 /** Starts what `slipway serve` (or `slipway worker`) runs; `stop()` undoes it in reverse order. */
 export async function startService(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Service> {
   const runsPipelines = options.workers !== false && config.concurrency > 0;
@@ -293,7 +308,9 @@ export async function startService(config: Config, logger: Logger, options: Serv
   const poolCounts = runtime.pipelines.executor.pool?.counts;
   const metrics = createMetrics(poolCounts ? { poolCounts } : {});
   const reporter = createReporter({ views: database.stores.views, forges: runtime.forges.byName, publicUrl: config.publicUrl, logger, debounceMs: options.reportDebounceMs, commentLock: createCommentLocks(database.pool) });
-  const parts: Parts = { config, logger, options, runtime, database, reporter, forgeWeb: forgeWebOf(config) };
+  // With no login configured at all, the first person at the console gets one, printed below.
+  const firstLogin = options.http !== false && !config.adminToken && runtime.forges.logins.length === 0 ? createFirstLogin() : undefined;
+  const parts: Parts = { config, logger, options, runtime, database, reporter, forgeWeb: forgeWebOf(config), ...(firstLogin ? { firstLogin } : {}) };
   const notifyOthers = (channel: Channel, payload: string) =>
     void notify(database.pool, channel, payload).catch((error: unknown) => logger.warn({ err: error, channel }, 'could not notify other processes'));
 
@@ -330,6 +347,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
         });
   // Workers start last: a port in use or a bad setting stops the process before it claims anything.
   if (runsPipelines) worker = startPipelineWorker(parts, metrics);
+  if (http) announce(config, logger, firstLogin);
   return {
     http,
     databaseUrl: database.handle.url,
