@@ -20,11 +20,11 @@ else
   trap 'rm -rf "$results"' EXIT
 fi
 status=0
-npx vitest run --project unit --fileParallelism --maxWorkers=2 --passWithNoTests --reporter=default --reporter=json --outputFile.json="$results/unit.json" "$@" || status=$?
-# --no-isolate: the lab's files run one after another in one process, so each file's import of the
-# whole service (about a second) is paid once, not forty times. They share no state but modules:
-# every file starts its own service, daemons and fakes, and nock is cleared after each (setup.ts).
-# (A project's own `isolate: false` is not honoured by this vitest; the flag is.)
+# --no-isolate (here and below): each worker process runs file after file, so each file's import
+# of the service (about a second) is paid once per worker, not once per file. Files share no
+# state but modules: each makes its own database, service and fakes; nock is cleared after each
+# (test/helpers/setup.ts). (A project's own `isolate: false` is not honoured by this vitest; the flag is.)
+npx vitest run --project unit --fileParallelism --maxWorkers=2 --no-isolate --passWithNoTests --reporter=default --reporter=json --outputFile.json="$results/unit.json" "$@" || status=$?
 npx vitest run --project lab --no-isolate --passWithNoTests --reporter=default --reporter=json --outputFile.json="$results/lab.json" "$@" || status=$?
 # A closing line any CI can read, whatever the test runner prints.
 node -e '
