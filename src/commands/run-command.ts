@@ -9,6 +9,8 @@ import { createLocalIncludeFetcher, REMOTE_INCLUDE_TIMEOUT_MS } from '../runner/
 import { claimRepository, readPlan } from '../runner/prepare-pipeline.js';
 import { executePipeline } from '../runner/execute-pipeline.js';
 import { createRuntime } from '../wiring/create-runtime.js';
+import type { PipelineQueue } from '../store/pipeline-queue.js';
+import { LOCAL_LEASE_MS } from '../store/pipeline-store.js';
 import { createLogger } from '../telemetry/logger.js';
 import { checkoutIdentity } from './checkout-identity.js';
 import { seedInBackground } from './pool-command.js';
@@ -58,6 +60,19 @@ async function localFacts(options: ReturnType<typeof parseRunArgs>, registry: st
   };
 }
 
+/**
+ * A recorded local run is canceled from the page or the API as any pipeline is: its lease's
+ * renewal says so, as a worker's does, and the run stops its jobs and ends canceled.
+ */
+function watchForCancel(queue: PipelineQueue, pipelineId: number, owner: string, controller: AbortController): NodeJS.Timeout {
+  return setInterval(() => {
+    void queue.renewLease(pipelineId, owner, LOCAL_LEASE_MS).then(
+      (lease) => lease?.cancelRequested && controller.abort(new Error(lease.reason ?? 'canceled')),
+      () => undefined,
+    );
+  }, 1_000);
+}
+
 /** `slipway run`: the pipeline of a local checkout, like `gitlab-runner exec`; 0 only if every job passed. */
 export async function runCommand(args: string[]): Promise<number> {
   const options = parseRunArgs(args);
@@ -104,6 +119,8 @@ export async function runCommand(args: string[]): Promise<number> {
   const cancel = () => controller.abort(new Error('canceled by signal'));
   process.once('SIGINT', cancel);
   process.once('SIGTERM', cancel);
+  const queue = runtime.database?.stores.queue;
+  const watch = queue && recorded ? watchForCancel(queue, recorded.id, owner, controller) : undefined;
   const id = recorded ? String(recorded.id) : `local-${Date.now().toString(36)}`;
   write(`Slipway pipeline ${id}: ${project} @ ${sha.slice(0, 12)} (${ref}), from ${plan.source}\n`);
   for (const note of plan.notes ?? []) write(`Note: ${note}\n`);
@@ -127,6 +144,7 @@ export async function runCommand(args: string[]): Promise<number> {
     if (recorded) write(`Recorded as ${config.publicUrl}/pipelines/${recorded.id}\n`);
     return report(result);
   } finally {
+    clearInterval(watch);
     process.off('SIGINT', cancel);
     process.off('SIGTERM', cancel);
     await runtime.close();

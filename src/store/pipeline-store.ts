@@ -24,6 +24,9 @@ export interface ResumedPipeline extends RecordedPipeline {
   unscheduled: Set<string>;
 }
 
+/** The lease of a pipeline no worker claims (`slipway run`): long, since nothing else would take it over. */
+export const LOCAL_LEASE_MS = 6 * 3600_000;
+
 /** How a job starts, as the jobs table keeps it: by itself, or when a person plays it, or after a delay. */
 const triggerOf = (job: JobSpec) => (waitsForTrigger(job) ? job.when! : 'automatic');
 
@@ -94,7 +97,7 @@ function pipelines(pool: Pool): Pick<PipelineStore, 'create' | 'replaceJobs' | '
      * Records a pipeline that no worker claims (`slipway run`, tests): it starts out running,
      * under `owner`'s long lease, so its job token is honoured and no worker takes it.
      */
-    async create(pipeline: NewPipeline, jobs: JobSpec[], owner: string, leaseMs = 6 * 3600_000): Promise<RecordedPipeline> {
+    async create(pipeline: NewPipeline, jobs: JobSpec[], owner: string, leaseMs = LOCAL_LEASE_MS): Promise<RecordedPipeline> {
       return withTransaction(pool, async (client) => {
         const { rows } = await client.query<{ id: number }>(
           `INSERT INTO pipelines (forge, project, sha, ref, default_branch, status, started_at, lease_owner, lease_expires_at)

@@ -2,7 +2,9 @@ import { rm } from 'node:fs/promises';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/store/migrate.js';
-import { runCli } from '../helpers/cli.js';
+import { finished, runCli, spawnCli } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { createPipelineQueue } from '../../src/store/pipeline-queue.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { EXAMPLE, exampleCopy, fakeSha, labEnv, registry, seedPythonLayers, uniqueName } from '../helpers/docker-lab.js';
 
@@ -181,6 +183,30 @@ describe('slipway run', () => {
     expect(result.stdout).toMatch(/^hello from the parent file to the child, a parent_pipeline job called unit$/m);
     expect(result.stdout).toMatch(/^ {2}tests » unit +passed/m);
     expect(result.stdout.indexOf('after the child')).toBeGreaterThan(result.stdout.indexOf('a parent_pipeline job called unit'));
+  });
+
+  it('stops a recorded run that is canceled from the page or the API: its job ends, and the pipeline is canceled, not passed', async () => {
+    database = await createTestDatabase();
+    await migrate(database.url);
+    const dir = await exampleCopy({ '.slipway.yml': null, '.gitlab-ci.yml': 'image: busybox\nlong: { script: [echo started, sleep 300, echo never] }\n' });
+    folders.push(dir);
+    const child = spawnCli(['run', dir, '--no-push'], { ...labEnv, DATABASE_URL: database.url });
+    const done = finished(child);
+    const pool = new pg.Pool({ connectionString: database.url });
+    try {
+      const id = await waitFor('the job to run', async () => (await pool.query<{ pipeline_id: string }>(`SELECT pipeline_id FROM jobs WHERE name = 'long' AND status = 'running'`)).rows[0]?.pipeline_id);
+      // What the page's Cancel and the API ask of the queue.
+      expect(await createPipelineQueue(pool).requestCancel(Number(id), 'canceled by admin')).toBe(true);
+      const result = await done;
+      const row = (await pool.query('SELECT status, cancel_reason FROM pipelines WHERE id = $1', [id])).rows[0];
+
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(/^Pipeline canceled in /m);
+      expect(result.stdout).not.toMatch(/^never$/m);
+      expect(row).toEqual({ status: 'canceled', cancel_reason: 'canceled by admin' });
+    } finally {
+      await pool.end();
+    }
   });
 
   it.each([
