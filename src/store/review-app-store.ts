@@ -49,12 +49,13 @@ export function createReviewAppStore(pool: Pool): ReviewAppStore {
     async noteJob(jobId) {
       // Only a job that ran in a pipeline of the commit (never a /deploy's) and that /deploy does
       // not hold: with the policy's approval: none, the only jobs with an environment that run so.
+      // Never a fork's: on GitLab its pipeline runs in the fork, and touches none of the project's environments.
       await pool.query(
         `WITH job AS (
            SELECT j.name, j.status, j.environment, j.environment_action, j.environment_url, j.environment_on_stop,
                   j.environment_auto_stop_seconds, j.played_by, p.id AS pipeline_id, p.forge, p.project, p.sha, p.ref, p.change_request
              FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id
-            WHERE j.id = $1 AND j.environment IS NOT NULL AND NOT j.waits_for_deploy AND p.deployment_id IS NULL
+            WHERE j.id = $1 AND j.environment IS NOT NULL AND NOT j.waits_for_deploy AND p.deployment_id IS NULL AND NOT p.from_fork
          ), started AS (
            INSERT INTO review_apps (forge, project, environment, state, url, sha, ref, change_request, pipeline_id, job, stop_job, auto_stop_at)
            SELECT forge, project, environment, 'available', environment_url, sha, ref, change_request, pipeline_id, name, environment_on_stop,
