@@ -91,7 +91,7 @@ function attachDeployCommand(app: App, service: DeployCommands, log: Logger): vo
           await service.withdraw(result.deployment.id, why.code);
           return ack(ephemeral(`Not asked: Slipway could not post the approval message in this channel (${why.code}): ${why.fix}. Request #${result.deployment.id} was withdrawn.`));
         }
-        await ack(ephemeral(`Asked for approval of ${result.deployment.kind === 'deploy' ? 'deploy' : result.deployment.kind} request #${result.deployment.id}.`));
+        await ack(ephemeral(`Asked for approval of ${result.deployment.kind} request #${result.deployment.id}.`));
         if (posted.channel && posted.ts) await service.recordMessage(result.deployment.id, posted.channel, posted.ts);
         return;
       }

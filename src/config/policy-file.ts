@@ -184,10 +184,15 @@ export function gatedEnvironments(settings: ProjectPolicy): Array<[string, Envir
   return Object.entries(settings.environments).filter(([, environment]) => environment.approval === 'required');
 }
 
+/** The names and patterns (`review/*`) of a project's environments that ask no approval: review apps, deployed in the pipeline. */
+export function reviewEnvironments(settings: ProjectPolicy): string[] {
+  return Object.entries(settings.environments).filter(([, environment]) => environment.approval === 'none').map(([name]) => name);
+}
+
 /** What the project's policy decides about which of its jobs wait for `/deploy` (see `PlanOptions`). */
 export function deployRulesOf(policy: PolicyFile, project: string): { deployStage?: string; reviewEnvironments?: string[] } {
   const settings = projectPolicy(policy, project);
-  const review = Object.entries(settings.environments).filter(([, environment]) => environment.approval === 'none').map(([name]) => name);
+  const review = reviewEnvironments(settings);
   return {
     // The deploy stage waits only in a project with environments to deploy to through /deploy.
     ...(gatedEnvironments(settings).length > 0 ? { deployStage: settings.deployStage } : {}),

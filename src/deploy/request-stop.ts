@@ -1,3 +1,4 @@
+import { jobsDeployingTo } from '../model/deployment.js';
 import { refuse } from '../model/refusal.js';
 import { briefRequest } from './brief-request.js';
 import { audit, checkRequester, type DeployContext } from './deploy-context.js';
@@ -16,7 +17,7 @@ export async function requestStop(context: DeployContext, user: string, spec: st
   const current = await context.store.lastSucceeded(ref.project, ref.environment);
   if (!current) return refuse(`nothing has been deployed to ${ref.environment} yet, so there is nothing to stop`);
   if (current.kind === 'stop') return refuse(`${ref.environment} was already stopped (request #${current.id}): deploy a commit to start it again`);
-  const stopJobs = current.pipelineId === null ? [] : await context.testedCommits.stopJobs(current.pipelineId, ref.environment);
+  const stopJobs = current.pipelineId === null ? [] : jobsDeployingTo(await context.testedCommits.heldJobs(current.pipelineId), ref.environment, 'stop').map((job) => job.name);
   if (stopJobs.length === 0) {
     return refuse(`the pipeline file of ${current.sha.slice(0, 12)}, which ${ref.environment} runs, has no job that stops it: add one with environment: {name: ${ref.environment}, action: stop}, and deploy that commit first`);
   }

@@ -1,4 +1,4 @@
-import { gatedEnvironments, ownEntry, type EnvironmentPolicy, type PolicyFile } from '../config/policy-file.js';
+import { gatedEnvironments, ownEntry, reviewEnvironments, type EnvironmentPolicy, type PolicyFile } from '../config/policy-file.js';
 import { matchesPattern } from '../model/ref-patterns.js';
 import { refuse, type Checked } from '../model/refusal.js';
 
@@ -25,7 +25,7 @@ export function resolveEnvironment(policy: PolicyFile, spec: string): Checked<{ 
     .map(([name, project]) => ({ project: name, environment, policy: gatedEntry(project.environments, environment)! }));
   if (matches.length === 1) return { ok: true, ref: matches[0]! };
   if (matches.length > 1) return refuse(`several projects have an environment called ${environment}: say which, as ${matches.map((match) => `${match.project}:${environment}`).join(' or ')}`);
-  const review = projects.flatMap(([, project]) => Object.keys(project.environments).filter((pattern) => project.environments[pattern]!.approval === 'none' && matchesPattern(environment, [pattern])));
+  const review = projects.flatMap(([, project]) => reviewEnvironments(project).filter((pattern) => matchesPattern(environment, [pattern])));
   if (review.length > 0) return refuse(`${environment} is a review app’s environment (${review[0]}: approval: none in SLIPWAY_CONFIG): its deploy jobs run in the pipeline, and its on_stop job when the merge request closes, without /deploy`);
   const known = allEnvironments(policy).map((ref) => `${ref.project}:${ref.environment}`);
   return refuse(`there is no environment called ${spec}${known.length ? `; known: ${known.join(', ')}` : '; none is configured in SLIPWAY_CONFIG'}`);

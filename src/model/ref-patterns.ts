@@ -18,8 +18,7 @@ export function forkRef(owner: string, branch: string): string {
 
 /** Does `ref` match one of the patterns (`main`, `release/*`)? A fork's branch never does. */
 export function matchesRef(ref: string, patterns: readonly string[]): boolean {
-  if (isForkRef(ref)) return false;
-  return patterns.some((pattern) => wildcard(pattern).test(ref));
+  return !isForkRef(ref) && matchesPattern(ref, patterns);
 }
 
 /** Does a name (an environment's, `review/feature-x`) match one of the patterns (`review/*`)? */

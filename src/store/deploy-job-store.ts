@@ -20,16 +20,19 @@ export interface DeployJobStore {
   outcome(pipelineId: number): Promise<{ status: PipelineStatus; error: string | null; failedJobs: string[] } | null>;
 }
 
+/** A pipeline's jobs that wait for `/deploy`, as recorded: what `jobsDeployingTo` chooses from. */
+export async function selectHeldJobs(pool: Pool, pipelineId: number): Promise<HeldJob[]> {
+  const { rows } = await pool.query<{ name: string; environment: string | null; action: string | null }>(
+    `SELECT name, environment, coalesce(environment_action, 'start') AS action FROM jobs
+      WHERE pipeline_id = $1 AND waits_for_deploy ORDER BY position`,
+    [pipelineId],
+  );
+  return rows.map((row) => ({ name: row.name, ...(row.environment === null ? {} : { environment: { name: row.environment, action: row.action ?? 'start' } }) }));
+}
+
 export function createDeployJobStore(pool: Pool): DeployJobStore {
   return {
-    async heldJobs(pipelineId) {
-      const { rows } = await pool.query<{ name: string; environment: string | null; action: string | null }>(
-        `SELECT name, environment, coalesce(environment_action, 'start') AS action FROM jobs
-          WHERE pipeline_id = $1 AND waits_for_deploy ORDER BY position`,
-        [pipelineId],
-      );
-      return rows.map((row) => ({ name: row.name, ...(row.environment === null ? {} : { environment: { name: row.environment, action: row.action ?? 'start' } }) }));
-    },
+    heldJobs: (pipelineId) => selectHeldJobs(pool, pipelineId),
 
     async queue(deploymentId, testedPipelineId) {
       const { rows } = await pool.query<{ id: number }>(

@@ -1,4 +1,5 @@
 import type { PipelineStatus } from '../model/status.js';
+import { selectHeldJobs } from './deploy-job-store.js';
 import type { Pool } from './pool.js';
 
 /** One pipeline of a commit, as `/deploy` weighs it. */
@@ -33,14 +34,8 @@ export function createTestedCommitStore(pool: Pool) {
       return rows.map((row) => row.environment);
     },
 
-    /** The jobs of a pipeline that stop the environment when `/deploy stop` runs them, in order. */
-    async stopJobs(pipelineId: number, environment: string): Promise<string[]> {
-      const { rows } = await pool.query<{ name: string }>(
-        `SELECT name FROM jobs WHERE pipeline_id = $1 AND waits_for_deploy AND environment = $2 AND environment_action = 'stop' ORDER BY position`,
-        [pipelineId, environment],
-      );
-      return rows.map((row) => row.name);
-    },
+    /** The jobs of a pipeline that wait for `/deploy`, with their environments (see `jobsDeployingTo`). */
+    heldJobs: (pipelineId: number) => selectHeldJobs(pool, pipelineId),
 
     /** Has this digest been deployed to the environment, successfully? (`after` rules.) */
     async deployedTo(project: string, environment: string, digest: string): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { reviewEnvironments } from '../config/policy-file.js';
 import { allEnvironments } from '../deploy/resolve-environment.js';
 import { sendJson } from '../http/respond.js';
 import type { Route } from '../http/router.js';
@@ -63,7 +64,7 @@ function renderEnvironment(view: EnvironmentView) {
 
 /** The review apps of projects the viewer may read: a project's apps are shown to whoever may read the project. */
 async function reviewAppsFor(context: WebContext, viewer: Viewer): Promise<ReviewApp[]> {
-  const projects = Object.entries(context.policy.projects).filter(([, settings]) => Object.values(settings.environments).some((environment) => environment.approval === 'none'));
+  const projects = Object.entries(context.policy.projects).filter(([, settings]) => reviewEnvironments(settings).length > 0);
   const visible: Array<{ forge: ForgeName; project: string }> = [];
   for (const [project] of projects) {
     const forge = await context.views.forgeOf(project);
