@@ -38,7 +38,8 @@ describe('GitHub pull requests', () => {
     expect(bodies[0]).toMatch(/pipeline (queued|running)/);
     expect(bodies.at(-1)).toMatch(/\| build \| ✅ passed \| [\d.]+s \| \d\/7 steps cached · `127\.0\.0\.1:5000\/slipway-test\/hello-[0-9a-f]+:[0-9a-f]{40}` `sha256:[0-9a-f]{64}` \|/);
     const writes = github.record.checkWrites.filter((write) => write.name === 'slipway');
-    expect(writes[0]).toEqual({ name: 'slipway', status: 'queued', conclusion: null });
+    // The first write says the state as it is then: a quick worker has already made it in_progress (as the comment's `queued|running`).
+    expect(writes[0]).toEqual({ name: 'slipway', status: writes[0]!.status === 'in_progress' ? 'in_progress' : 'queued', conclusion: null });
     expect(writes.at(-1)).toEqual({ name: 'slipway', status: 'completed', conclusion: 'success' });
     expect(runsOf(sha).map((run) => [run.name, run.status, run.conclusion, run.external_id])).toEqual([
       ['slipway', 'completed', 'success', String(accepted.pipelineId)],
