@@ -9,7 +9,8 @@ export function progressPrinter(write: Write): PipelineObserver {
   let atLineStart = true;
   return {
     jobStarted(job) {
-      write(`\n── ${job.name}${job.kind === 'script' ? ` (${job.image})` : ` (${job.dockerfile})`}\n`);
+      const what = job.kind === 'script' ? job.image : job.kind === 'build' ? job.dockerfile : `child pipeline from ${job.artifact.job}'s ${job.artifact.file}`;
+      write(`\n── ${job.name} (${what})\n`);
       atLineStart = true;
     },
     jobOutput(_job, text) {

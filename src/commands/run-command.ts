@@ -88,7 +88,7 @@ export async function runCommand(args: string[]): Promise<number> {
   };
 
   const fetchInclude = createLocalIncludeFetcher({ timeoutMs: REMOTE_INCLUDE_TIMEOUT_MS, allowedAddresses: config.source.includeAllowedAddresses });
-  const read = await readPlan(options.dir, facts, { plan: { defaultImage: config.docker.job.defaultImage }, fetchInclude });
+  const read = await readPlan(options.dir, facts, { plan: { defaultImage: config.docker.job.defaultImage }, includes: () => fetchInclude });
   if (!read.ok) return report({ status: 'failed', jobs: [], image: null, error: read.reason, durationMs: 0 });
   const { plan } = read;
 
@@ -133,6 +133,7 @@ export async function runCommand(args: string[]): Promise<number> {
         pushAllowed: !options['no-push'],
         // Nobody comes back to play a job of a local run: what it should run is said up front.
         played: new Set(options.play),
+        readChild: read.readChild,
         // No token realm knows a local run; a registry without authentication takes any value.
         jobToken: `slipway-local-${randomBytes(18).toString('base64url')}`,
         ...(store && recorded ? { record: { store, recorded, owner } } : {}),

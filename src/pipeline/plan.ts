@@ -36,10 +36,11 @@ interface JobSpecBase {
   interruptible?: boolean;
   /**
    * Set on a job of a child pipeline (`trigger:include`), planned into its parent's: the trigger
-   * job, the job's own name there (its `CI_JOB_NAME`), and whether the parent waits for the
-   * child and takes its status (`strategy: depend`).
+   * job, the job's own name there (its `CI_JOB_NAME`), whether the parent waits for the
+   * child and takes its status (`strategy: depend`), and the trigger job's own `needs`, when it
+   * has them: the child starts once they are done, not after the earlier stages.
    */
-  downstream?: { trigger: string; job: string; depend: boolean };
+  downstream?: { trigger: string; job: string; depend: boolean; triggerNeeds?: string[] };
 }
 
 /**
@@ -144,7 +145,24 @@ export interface BuildJobSpec extends JobSpecBase {
   buildArgs: Record<string, string>;
 }
 
-export type JobSpec = ScriptJobSpec | BuildJobSpec;
+/**
+ * A trigger job whose child pipeline an earlier job writes (`trigger:include:artifact`): when it
+ * starts, the child is read from that job's artifacts and its jobs join the pipeline, named
+ * `trigger » job`, as a child of the commit's own files does when the plan is read.
+ */
+export interface TriggerJobSpec extends JobSpecBase {
+  kind: 'trigger';
+  /** The job whose artifacts hold the child's file, and the file's path in them. */
+  artifact: { job: string; file: string };
+  /** `strategy: depend`: the trigger job ends with its child and takes its status. */
+  depend: boolean;
+  /** What the child is given, as GitLab passes a trigger job's variables down. */
+  variables: Record<string, string>;
+  /** How many parents the child has (1: a child of the commit's pipeline), against GitLab's limit. */
+  depth: number;
+}
+
+export type JobSpec = ScriptJobSpec | BuildJobSpec | TriggerJobSpec;
 
 export interface PipelinePlan {
   /** The file's `workflow:name`, its variables expanded. */

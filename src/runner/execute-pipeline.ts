@@ -48,7 +48,7 @@ export interface PipelineFacilities {
 }
 
 /** The engine's run of one pipeline (what the facilities add is theirs to give), and where it is recorded. */
-export interface PipelineExecution extends Pick<PipelineRun, 'facts' | 'sourceDir' | 'plan' | 'pushAllowed' | 'jobToken' | 'reuse' | 'played' | 'unscheduled'> {
+export interface PipelineExecution extends Pick<PipelineRun, 'facts' | 'sourceDir' | 'plan' | 'pushAllowed' | 'jobToken' | 'reuse' | 'played' | 'unscheduled' | 'readChild'> {
   /** Where the pipeline is recorded, with the claim that may finish it; absent for an unrecorded `slipway run`. */
   record?: { store: PipelineStore; recorded: RecordedPipeline; owner: string };
   /** Told of every job's start, output and end, beside the recorder. */
@@ -89,6 +89,7 @@ export async function executePipeline(execution: PipelineExecution, facilities: 
       ...(execution.reuse ? { reuse: execution.reuse } : {}),
       ...(execution.played ? { played: execution.played } : {}),
       ...(execution.unscheduled ? { unscheduled: execution.unscheduled } : {}),
+      ...(execution.readChild ? { readChild: execution.readChild } : {}),
       ...(execution.pushAllowed ? {} : { skipJobs: Object.fromEntries(plan.jobs.filter((job) => job.kind === 'build').map((job) => [job.name, 'skipped: forks push no image'])) }),
     },
     facilities.executor,

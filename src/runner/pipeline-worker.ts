@@ -13,7 +13,7 @@ import type { PipelineStore, RecordedPipeline, ResumedPipeline } from '../store/
 import type { WaitingJobs } from '../store/waiting-jobs.js';
 import type { RepositoryOwners } from '../store/repository-owners.js';
 import { preparePlanThread } from '../pipeline/read/read-on-thread.js';
-import { rerunSet, type ReusedJob } from '../pipeline/run/engine.js';
+import { rerunSet, retriedJobOf, type ReusedJob } from '../pipeline/run/engine.js';
 import type { PipelinePlan, PlanOptions } from '../pipeline/plan.js';
 import type { ReviewAppStops } from './stop-review-apps.js';
 import { abortReason, deadline } from '../util/within-time.js';
@@ -91,11 +91,13 @@ interface WorkerState {
 
 /**
  * A retry of one job keeps the earlier pipeline's results of every job that neither is it nor
- * waits for it. When the plan no longer has that job, everything runs.
+ * waits for it; a job of a child its trigger job read as it ran is retried with its whole child.
+ * When the plan no longer has that job, everything runs.
  */
 async function reusedJobs({ options }: WorkerState, retry: { of: number; job: string }, plan: PipelinePlan): Promise<Map<string, ReusedJob> | undefined> {
-  if (!plan.jobs.some((job) => job.name === retry.job)) return undefined;
-  const again = rerunSet(plan.jobs, retry.job);
+  const retried = retriedJobOf(plan.jobs, retry.job);
+  if (retried === undefined) return undefined;
+  const again = rerunSet(plan.jobs, retried);
   const earlier = await options.store.reusableJobs(retry.of);
   return new Map([...earlier].filter(([name]) => !again.has(name) && plan.jobs.some((job) => job.name === name)));
 }
@@ -156,17 +158,17 @@ async function execute(state: WorkerState, claimed: ClaimedPipeline, sourceDir: 
   const source = await fetchSource(claimed, forge, sourceDir, options.sourceLimits, signal);
   if (!source.ok) return failUnlessCanceled(source.reason);
   const facts = { ...claimed.facts, registry: options.registry };
-  const fetchInclude = createIncludeFetcher({
+  const includes = () => createIncludeFetcher({
     forge,
     target: claimed.target,
     sha: claimed.facts.sha,
-    // All of a pipeline's includes share one deadline, and a cancel ends them at once.
+    // All of a reading's includes share one deadline, and a cancel ends them at once.
     signal: deadline(INCLUDES_TIMEOUT_MS, signal),
     includeProjects: options.includes.projects(claimed.target.project),
     remote: { timeoutMs: REMOTE_INCLUDE_TIMEOUT_MS, allowedAddresses: options.includes.allowedAddresses },
   });
   const planOptions = { ...options.facilities.planOptions, ...options.deployRules?.(claimed.target.project) };
-  const read = await readPlan(sourceDir, facts, { timeoutMs: options.pipelineFileTimeoutMs, plan: planOptions, fetchInclude }, source.notes);
+  const read = await readPlan(sourceDir, facts, { timeoutMs: options.pipelineFileTimeoutMs, plan: planOptions, includes }, source.notes);
   if (!read.ok) return failUnlessCanceled(read.reason);
   const { plan } = read;
   if (plan.skipped !== undefined) {
@@ -195,6 +197,7 @@ async function execute(state: WorkerState, claimed: ClaimedPipeline, sourceDir: 
       ...(reuse ? { reuse } : {}),
       ...(resumed ? { played: resumed.played, unscheduled: resumed.unscheduled } : {}),
       ...(deploy ? { deploy } : {}),
+      readChild: read.readChild,
       record: { store: options.store, recorded, owner: options.workerId },
       observer: { jobStarted: changed, jobFinished: changed },
       signal,

@@ -54,6 +54,11 @@ export function recordPipeline(store: PipelineStore, recorded: RecordedPipeline)
       if (result.services?.length) enqueue(() => store.saveServiceLogs(id, result.services!));
       await writes;
     },
+    async jobsAdded(jobs) {
+      await writes;
+      const ids = await store.addJobs(recorded.id, jobs);
+      for (const [name, id] of ids) recorded.jobIds.set(name, id);
+    },
     artifactsSaved(job, artifacts) {
       const id = jobId(job.name);
       enqueue(() => store.saveArtifacts(id, artifacts));

@@ -30,9 +30,10 @@ export const LOCAL_LEASE_MS = 6 * 3600_000;
 /** How a job starts, as the jobs table keeps it: by itself, or when a person plays it, or after a delay. */
 const triggerOf = (job: JobSpec) => (waitsForTrigger(job) ? job.when! : 'automatic');
 
-async function insertJobs(client: Client, pipelineId: number, jobs: JobSpec[]): Promise<Map<string, number>> {
+async function insertJobs(client: Client | Pool, pipelineId: number, jobs: JobSpec[], firstPosition = 0): Promise<Map<string, number>> {
   const jobIds = new Map<string, number>();
-  for (const [position, job] of jobs.entries()) {
+  for (const [offset, job] of jobs.entries()) {
+    const position = firstPosition + offset;
     const inserted = await client.query<{ id: number }>(
       `INSERT INTO jobs (pipeline_id, name, kind, stage, position, interruptible, needs, trigger, blocking, start_in_seconds, environment, environment_action, waits_for_deploy,
                          environment_url, environment_on_stop, environment_auto_stop_seconds)
@@ -66,6 +67,8 @@ async function insertJobs(client: Client, pipelineId: number, jobs: JobSpec[]): 
 export interface PipelineStore {
   create(pipeline: NewPipeline, jobs: JobSpec[], owner: string, leaseMs?: number): Promise<RecordedPipeline>;
   replaceJobs(pipelineId: number, plan: PipelinePlan): Promise<RecordedPipeline>;
+  /** A child's jobs, read by its trigger job as the pipeline runs; those recorded already (a run after a play) keep their records. */
+  addJobs(pipelineId: number, jobs: JobSpec[]): Promise<Map<string, number>>;
   resumeJobs(pipelineId: number, plan: PipelinePlan): Promise<ResumedPipeline | null>;
   fail(pipelineId: number, error: string, owner: string): Promise<boolean>;
   skip(pipelineId: number, reason: string, owner: string): Promise<boolean>;
@@ -164,8 +167,19 @@ function pipelines(pool: Pool): Pick<PipelineStore, 'create' | 'replaceJobs' | '
 }
 
 /** A paused pipeline's record, taken up again when a job is played. */
-function resuming(pool: Pool): Pick<PipelineStore, 'resumeJobs'> {
+function resuming(pool: Pool): Pick<PipelineStore, 'resumeJobs' | 'addJobs'> {
   return {
+    async addJobs(pipelineId: number, jobs: JobSpec[]): Promise<Map<string, number>> {
+      return withTransaction(pool, async (client) => {
+        // One trigger job adds its child at a time, but two could race after a play: the pipeline row orders them.
+        await client.query('SELECT 1 FROM pipelines WHERE id = $1 FOR UPDATE', [pipelineId]);
+        const { rows } = await client.query<{ id: number; name: string }>('SELECT id, name FROM jobs WHERE pipeline_id = $1', [pipelineId]);
+        const recorded = new Map(rows.map((row) => [row.name, Number(row.id)]));
+        const last = await client.query<{ position: number | null }>('SELECT max(position) AS position FROM jobs WHERE pipeline_id = $1', [pipelineId]);
+        const added = await insertJobs(client, pipelineId, jobs.filter((job) => !recorded.has(job.name)), (last.rows[0]?.position ?? -1) + 1);
+        return new Map(jobs.map((job) => [job.name, recorded.get(job.name) ?? added.get(job.name)!]));
+      });
+    },
     /**
      * The jobs of a pipeline resumed after a play, as recorded the first time; null when the plan
      * read now does not have the same jobs (the pipeline file must read the same at one commit).
@@ -176,7 +190,10 @@ function resuming(pool: Pool): Pick<PipelineStore, 'resumeJobs'> {
         [pipelineId],
       );
       const jobIds = new Map(rows.map((row) => [row.name, Number(row.id)]));
-      if (jobIds.size !== plan.jobs.length || plan.jobs.some((job) => !jobIds.has(job.name))) return null;
+      // The jobs of a child a trigger job read as it ran are not in the plan: the trigger job reads them again.
+      const triggers = plan.jobs.filter((job) => job.kind === 'trigger').map((job) => `${job.name} » `);
+      const planned = [...jobIds.keys()].filter((name) => !triggers.some((prefix) => name.startsWith(prefix)));
+      if (planned.length !== plan.jobs.length || plan.jobs.some((job) => !jobIds.has(job.name))) return null;
       return {
         id: pipelineId,
         jobIds,

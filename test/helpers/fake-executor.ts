@@ -1,4 +1,6 @@
-import type { BuildOutcome, BuildTarget, ExecutionEnvironment, Executor, JobContext, PipelineIdentity } from '../../src/pipeline/executor.js';
+import path from 'node:path';
+import tarStream from 'tar-stream';
+import type { BuildOutcome, BuildTarget, ExecutionEnvironment, Executor, JobContext, PipelineIdentity, WorkspaceReader } from '../../src/pipeline/executor.js';
 import type { BuildJobSpec, ScriptJobSpec } from '../../src/pipeline/plan.js';
 
 /** What one attempt of a job does in the fake: print, then exit, throw, or wait to be stopped. */
@@ -9,6 +11,8 @@ export interface ScriptedAttempt {
   throws?: string;
   /** Runs until its signal aborts (a timeout or a cancel), then rejects as a stopped container does. */
   hang?: boolean;
+  /** Files the job leaves in its workspace (path → text), for its artifacts. */
+  files?: Record<string, string>;
 }
 
 export type FakeEvent =
@@ -99,8 +103,8 @@ export class FakeExecutor implements Executor {
       await this.holds.get(job.name)?.promise;
       if (step.hang) await stopped(context.signal);
       if (step.throws) throw new Error(step.throws);
-      // The fake keeps no workspace: every folder a job would keep is absent.
-      await context.collect?.(step.exitCode ?? 0, async () => undefined);
+      // The fake's workspace holds only the files its attempt says it writes.
+      await context.collect?.(step.exitCode ?? 0, workspaceOf(step.files ?? {}));
       this.events.push({ type: 'end', job: job.name, outcome: `exit ${step.exitCode ?? 0}` });
       return { exitCode: step.exitCode ?? 0 };
     } catch (error) {
@@ -116,4 +120,17 @@ function stopped(signal: AbortSignal): Promise<never> {
     if (signal.aborted) stop();
     signal.addEventListener('abort', stop, { once: true });
   });
+}
+
+/** A workspace of a few files, read as Docker's archive API reads a path: a tar named from the path's folder. */
+function workspaceOf(files: Record<string, string>): WorkspaceReader {
+  return async (folder) => {
+    const inside = Object.entries(files).filter(([file]) => folder === '' || file === folder || file.startsWith(`${folder}/`));
+    if (inside.length === 0) return undefined;
+    const parent = path.posix.dirname(folder);
+    const pack = tarStream.pack();
+    for (const [file, text] of inside) pack.entry({ name: folder === '' ? `workspace/${file}` : parent === '.' ? file : file.slice(parent.length + 1) }, text);
+    pack.finalize();
+    return pack as unknown as NodeJS.ReadableStream;
+  };
 }

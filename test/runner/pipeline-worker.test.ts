@@ -52,6 +52,7 @@ class FakeStore implements PipelineStore {
   readonly jobs = new Map<number, JobResult>();
   create = notUsed('create');
   resumeJobs = notUsed('resumeJobs');
+  addJobs = notUsed('addJobs');
   expiredArtifacts = notUsed('expiredArtifacts');
   forgetArtifacts = notUsed('forgetArtifacts');
   async replaceJobs(pipelineId: number, plan: PipelinePlan): Promise<RecordedPipeline> {

@@ -39,7 +39,8 @@ describe('migrations', () => {
       '1764860000000_deploy-jobs',
       '1764870000000_stop-environments',
       '1764880000000_review-apps',
-      '1764890000000_failure-allowed']);
+      '1764890000000_failure-allowed',
+      '1764900000000_trigger-jobs']);
     expect(afterUp).toEqual(TABLES);
     expect(reverted).toEqual([...applied].reverse());
     expect(afterDown).toEqual([]);
@@ -84,7 +85,7 @@ describe('migrations', () => {
     ]);
 
     expect([first.code, second.code]).toEqual([0, 0]);
-    expect([first.stdout, second.stdout].sort()).toEqual(['applied: 1764168000000_initial-schema, 1764172000000_forge-pipelines, 1764176000000_accept-event-function, 1764180000000_gitlab-ci-pipelines, 1764190000000_hardening, 1764200000000_services-and-variables, 1764300000000_gitlab-ci-conformance, 1764400000000_web-ui, 1764500000000_deploy-safety, 1764600000000_approval-briefing, 1764700000000_workers, 1764800000000_installation, 1764810000000_registry-pushes, 1764820000000_registry-repositories, 1764830000000_webhook-secrets, 1764840000000_diff-base, 1764850000000_waiting-jobs, 1764860000000_deploy-jobs, 1764870000000_stop-environments, 1764880000000_review-apps, 1764890000000_failure-allowed\n', 'nothing to migrate\n']);
+    expect([first.stdout, second.stdout].sort()).toEqual(['applied: 1764168000000_initial-schema, 1764172000000_forge-pipelines, 1764176000000_accept-event-function, 1764180000000_gitlab-ci-pipelines, 1764190000000_hardening, 1764200000000_services-and-variables, 1764300000000_gitlab-ci-conformance, 1764400000000_web-ui, 1764500000000_deploy-safety, 1764600000000_approval-briefing, 1764700000000_workers, 1764800000000_installation, 1764810000000_registry-pushes, 1764820000000_registry-repositories, 1764830000000_webhook-secrets, 1764840000000_diff-base, 1764850000000_waiting-jobs, 1764860000000_deploy-jobs, 1764870000000_stop-environments, 1764880000000_review-apps, 1764890000000_failure-allowed, 1764900000000_trigger-jobs\n', 'nothing to migrate\n']);
     expect(await tablesIn(database.url)).toEqual(TABLES);
   });
 });

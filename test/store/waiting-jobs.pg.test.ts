@@ -149,3 +149,42 @@ describe('a pipeline paused on jobs that wait', () => {
     expect(await waiting.play(id, 'review', 'alice')).toEqual({ refused: 'canceled' });
   });
 });
+
+describe('the jobs of a child a trigger job read as the pipeline ran', () => {
+  const WITH_TRIGGER: PipelinePlan = {
+    source: '.gitlab-ci.yml',
+    jobs: [
+      { kind: 'script', name: 'generate', stage: 'build', image: 'busybox', script: ['g'], variables: {}, artifacts: { paths: ['child.yml'], exclude: [], untracked: false, when: 'on_success', dotenv: [] } },
+      { kind: 'trigger', name: 'child', stage: 'test', artifact: { job: 'generate', file: 'child.yml' }, depend: true, variables: {}, depth: 1 },
+      { kind: 'script', name: 'release', stage: 'release', image: 'busybox', script: ['x'], variables: {} },
+    ],
+  };
+  const childJob = (name: string, when?: 'manual') => ({ kind: 'script' as const, name: `child » ${name}`, stage: 'test', image: 'busybox', script: [name], variables: {}, ...(when ? { when } : {}), downstream: { trigger: 'child', job: name, depend: true } });
+
+  it('are recorded after the plan’s jobs, once, and a person may play one; the resumed pipeline keeps them though its plan does not list them', async () => {
+    await queueGitlabPush(queue, uniqueName('team/app'), fakeSha());
+    const claimed = (await queue.claim('worker-t', 60_000))!;
+    const recorded = await store.replaceJobs(claimed.id, WITH_TRIGGER);
+    const added = await store.addJobs(claimed.id, [childJob('test'), childJob('deploy', 'manual')]);
+    // Read again after a play: the same records, nothing doubled.
+    expect(await store.addJobs(claimed.id, [childJob('test'), childJob('deploy', 'manual')])).toEqual(added);
+    expect((await rows(claimed.id)).map((row) => [row.name, row.trigger])).toEqual([
+      ['generate', 'automatic'],
+      ['child', 'automatic'],
+      ['release', 'automatic'],
+      ['child » test', 'automatic'],
+      ['child » deploy', 'manual'],
+    ]);
+    const results = [job('generate', 'passed'), { ...job('child', 'created', 'waits for child » deploy'), kind: 'trigger' as const }, job('release', 'created', 'waits for child'), job('child » test', 'passed'), job('child » deploy', 'manual', 'waits for a person to play it')];
+    for (const result of results) await store.finishJob((recorded.jobIds.get(result.name) ?? added.get(result.name))!, result);
+    expect(await store.finish(claimed.id, { status: 'blocked', jobs: results, image: null, durationMs: 40 }, 'worker-t')).toBe(true);
+
+    expect(await waiting.play(claimed.id, 'child » deploy', 'alice')).toEqual({ played: true });
+    expect(await queue.claim('worker-u', 60_000)).toMatchObject({ id: claimed.id, resume: true });
+    const resumed = await store.resumeJobs(claimed.id, WITH_TRIGGER);
+    expect(resumed?.played).toEqual(new Set(['child » deploy']));
+    expect(resumed?.jobIds.get('child » deploy')).toBe(added.get('child » deploy'));
+    // A plan without the trigger job does not explain the child's records: not the same pipeline file.
+    expect(await store.resumeJobs(claimed.id, { ...WITH_TRIGGER, jobs: WITH_TRIGGER.jobs.filter((each) => each.kind !== 'trigger') })).toBeNull();
+  });
+});

@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { insideCheckout } from '../../util/checkout-paths.js';
 import { existsIn, listCheckout } from '../../util/checkout-globs.js';
-import type { PipelinePlan, PlanOptions, ScriptJobSpec } from '../plan.js';
+import type { PipelinePlan, PlanOptions, ScriptJobSpec, TriggerJobSpec } from '../plan.js';
 import { changedFiles } from './gitlab-ci/changed-files.js';
 import { GITLAB_CI_FILE } from './gitlab-ci/gitlab-ci-file.js';
-import { parseGitlabCiFile } from './gitlab-ci/read-gitlab-ci.js';
+import { parseGeneratedChild, parseGitlabCiFile } from './gitlab-ci/read-gitlab-ci.js';
 import type { FetchedInclude, IncludeSources } from './gitlab-ci/resolve-includes.js';
 import { PipelineFileError } from './pipeline-file-error.js';
 import { readCheckoutFile } from './read-checkout-file.js';
@@ -20,6 +20,12 @@ function withDefaultImageNote(plan: PipelinePlan): PipelinePlan {
   return { ...plan, notes: [...(plan.notes ?? []), note] };
 }
 
+/** A trigger job's child, to be read from the file it brought from an earlier job's artifacts. */
+export interface GeneratedChild {
+  trigger: TriggerJobSpec;
+  text: string;
+}
+
 /**
  * The plan for a checked-out repository: its `.slipway.yml`; else its `.gitlab-ci.yml`, whose
  * `rules` are decided with `variables` (the pipeline's predefined ones); else a build-only
@@ -30,21 +36,23 @@ export async function readCheckoutPlan(
   variables: Record<string, string> = {},
   options: PlanOptions = {},
   fetched: ReadonlyMap<string, FetchedInclude> = new Map(),
+  generated?: GeneratedChild,
 ): Promise<PipelinePlan> {
   const hasDockerfile = (dockerfile: string, context: string) => {
     const relative = insideCheckout(path.posix.join(context, dockerfile));
     return relative !== undefined && existsSync(path.join(sourceDir, relative));
   };
-  const file = readCheckoutFile(sourceDir, PIPELINE_FILE);
+  const file = generated ? undefined : readCheckoutFile(sourceDir, PIPELINE_FILE);
   if (file !== undefined) return withDefaultImageNote(parsePipelineFile(file, hasDockerfile, options));
   const gitlabCi = readCheckoutFile(sourceDir, GITLAB_CI_FILE);
-  if (gitlabCi !== undefined) {
+  if (gitlabCi !== undefined || generated) {
     // Listed only if a rule (`exists`) or an include glob asks, and once.
     let files: string[] | undefined;
     const listed = () => (files ??= listCheckout(sourceDir));
     const checkout = { exists: (patterns: readonly string[]) => existsIn(listed())(patterns), ...changedFiles(variables, fetched) };
     const includes: IncludeSources = { readLocal: (name) => readCheckoutFile(sourceDir, name), localFiles: listed, fetched };
-    return withDefaultImageNote(parseGitlabCiFile(gitlabCi, variables, options, checkout, includes));
+    if (generated) return withDefaultImageNote(parseGeneratedChild(generated.trigger, generated.text, variables, options, checkout, includes));
+    return withDefaultImageNote(parseGitlabCiFile(gitlabCi!, variables, options, checkout, includes));
   }
   if (hasDockerfile('Dockerfile', '.')) {
     return {

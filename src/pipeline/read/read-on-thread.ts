@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { PipelineFileError } from './pipeline-file-error.js';
 import { IncludesNeeded, type FetchedInclude, type IncludeRequest } from './gitlab-ci/resolve-includes.js';
 import type { PipelinePlan, PlanOptions } from '../plan.js';
+import type { GeneratedChild } from './read-checkout-plan.js';
 
 /**
  * The compiled thread module; under the test runner this module is TypeScript, and its thread
@@ -56,11 +57,12 @@ export function readOnThread(
   timeoutMs: number,
   options: PlanOptions,
   fetched: ReadonlyMap<string, FetchedInclude>,
+  generated?: GeneratedChild,
 ): Promise<PipelinePlan> {
   const thread = spare ?? startThread();
   spare = undefined;
   thread.ref();
-  thread.postMessage({ sourceDir, variables, options, fetched: [...fetched] });
+  thread.postMessage({ sourceDir, variables, options, fetched: [...fetched], ...(generated ? { generated } : {}) });
   const done = () => {
     void thread.terminate();
     preparePlanThread();

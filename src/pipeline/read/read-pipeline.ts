@@ -1,6 +1,6 @@
 import type { PipelinePlan, PlanOptions } from '../plan.js';
 import { readFetchingIncludes, type FetchInclude } from './fetch-includes-between-reads.js';
-import { readCheckoutPlan } from './read-checkout-plan.js';
+import { readCheckoutPlan, type GeneratedChild } from './read-checkout-plan.js';
 import { readOnThread } from './read-on-thread.js';
 
 export interface ReadPipelineOptions {
@@ -14,6 +14,8 @@ export interface ReadPipelineOptions {
    * branch's file, so no file can hold up the event loop. Absent: read here (`slipway run`).
    */
   timeoutMs?: number;
+  /** Read this trigger job's child (from the file it brought) instead of the checkout's pipeline. */
+  generated?: GeneratedChild;
 }
 
 /**
@@ -23,9 +25,9 @@ export interface ReadPipelineOptions {
 export function readPipeline(sourceDir: string, options: ReadPipelineOptions = {}): Promise<PipelinePlan> {
   const variables = options.variables ?? {};
   const plan = options.plan ?? {};
-  const { timeoutMs } = options;
+  const { timeoutMs, generated } = options;
   return readFetchingIncludes(
-    (fetched) => (timeoutMs === undefined ? readCheckoutPlan(sourceDir, variables, plan, fetched) : readOnThread(sourceDir, variables, timeoutMs, plan, fetched)),
+    (fetched) => (timeoutMs === undefined ? readCheckoutPlan(sourceDir, variables, plan, fetched, generated) : readOnThread(sourceDir, variables, timeoutMs, plan, fetched, generated)),
     options.fetchInclude,
   );
 }

@@ -2,17 +2,18 @@ import { parentPort } from 'node:worker_threads';
 import { IncludesNeeded, type FetchedInclude } from './gitlab-ci/resolve-includes.js';
 import { PipelineFileError } from './pipeline-file-error.js';
 import type { PlanOptions } from '../plan.js';
-import { readCheckoutPlan } from './read-checkout-plan.js';
+import { readCheckoutPlan, type GeneratedChild } from './read-checkout-plan.js';
 
 interface ReadRequest {
   sourceDir: string;
   variables: Record<string, string>;
   options: PlanOptions;
   fetched: Array<[string, FetchedInclude]>;
+  generated?: GeneratedChild;
 }
 
-const read = (sourceDir: string, variables: Record<string, string>, options: PlanOptions, fetched: Array<[string, FetchedInclude]>) =>
-  readCheckoutPlan(sourceDir, variables, options, new Map(fetched)).then(
+const read = ({ sourceDir, variables, options, fetched, generated }: ReadRequest) =>
+  readCheckoutPlan(sourceDir, variables, options, new Map(fetched), generated).then(
     (plan) => parentPort!.postMessage({ plan }),
     (error: unknown) =>
       parentPort!.postMessage(
@@ -29,4 +30,4 @@ const read = (sourceDir: string, variables: Record<string, string>, options: Pla
  * one plan when asked and posts it, what was wrong, or which includes it needs; it is never
  * given a second one.
  */
-parentPort!.once('message', ({ sourceDir, variables, options, fetched }: ReadRequest) => void read(sourceDir, variables, options, fetched));
+parentPort!.once('message', (request: ReadRequest) => void read(request));

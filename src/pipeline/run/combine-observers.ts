@@ -1,7 +1,7 @@
 import type { PipelineObserver } from './engine.js';
 
-/** One observer that tells each of `observers` in turn. */
-export function combineObservers(...observers: PipelineObserver[]): PipelineObserver {
+/** One observer that tells each of `observers` in turn (every kind of news: `Required` keeps a new one from being left out). */
+export function combineObservers(...observers: PipelineObserver[]): Required<PipelineObserver> {
   return {
     async jobStarted(job) {
       for (const observer of observers) await observer.jobStarted?.(job);
@@ -14,6 +14,9 @@ export function combineObservers(...observers: PipelineObserver[]): PipelineObse
     },
     async artifactsSaved(job, artifacts) {
       for (const observer of observers) await observer.artifactsSaved?.(job, artifacts);
+    },
+    async jobsAdded(jobs) {
+      for (const observer of observers) await observer.jobsAdded?.(jobs);
     },
   };
 }

@@ -6,7 +6,8 @@ import { createMasker, maskText } from '../../util/mask-secrets.js';
 import type { PipelineFacts } from '../../model/pipeline-facts.js';
 import type { PipelineTrust } from '../executor.js';
 import type { JobStatus, PipelineOutcome } from '../../model/status.js';
-import type { JobSpec, PipelinePlan, ScriptJobSpec } from '../plan.js';
+import type { BuildJobSpec, JobSpec, PipelinePlan, ScriptJobSpec, TriggerJobSpec } from '../plan.js';
+import { childFileOf } from './generated-child.js';
 import { expandVariables, JOB_TOKEN_USER, predefinedVariables } from '../predefined-variables.js';
 import { createCoverageReader } from './read-coverage.js';
 import { resolveServices } from '../services.js';
@@ -81,6 +82,11 @@ export interface PipelineRun {
   played?: ReadonlySet<string>;
   /** Delayed jobs a person unscheduled: they wait to be played, as manual jobs do. */
   unscheduled?: ReadonlySet<string>;
+  /**
+   * Reads the child pipeline a trigger job makes of an earlier job's artifact, from that file's
+   * text (see TriggerJobSpec); throws a PipelineFileError naming what is wrong with it.
+   */
+  readChild?: (trigger: TriggerJobSpec, text: string) => Promise<PipelinePlan>;
 }
 
 /** A job's outcome carried over from the pipeline it was retried from. */
@@ -110,6 +116,14 @@ export function rerunSet(jobs: readonly JobSpec[], retried: string): Set<string>
   return again;
 }
 
+/**
+ * The plan's job a retry of `name` runs again: the job itself, or for a job of a child its
+ * trigger job read as it ran (not in the plan), that trigger job, so the whole child runs again.
+ */
+export function retriedJobOf(jobs: readonly JobSpec[], name: string): string | undefined {
+  return jobs.find((job) => job.name === name || (job.kind === 'trigger' && name.startsWith(`${job.name} » `)))?.name;
+}
+
 /** Where a `file` variable's value is written in the job, as GitLab puts them beside the checkout. */
 export const VARIABLE_FILES_DIR = `${PROJECT_DIR}.tmp`;
 
@@ -120,6 +134,8 @@ export interface PipelineObserver {
   jobFinished?(job: JobSpec, result: JobResult): void | Promise<void>;
   /** A job's artifacts were kept (before it finishes). */
   artifactsSaved?(job: JobSpec, artifacts: SavedArtifacts): void | Promise<void>;
+  /** A trigger job read its child pipeline: these jobs join the pipeline (before any of them starts). */
+  jobsAdded?(jobs: JobSpec[]): void | Promise<void>;
 }
 
 /**
@@ -205,17 +221,20 @@ export function prerequisitesOf(jobs: readonly JobSpec[]): number[][] {
   const earlierStages = (job: JobSpec) => jobs.flatMap((other, index) => (stages.indexOf(other.stage) < stages.indexOf(job.stage) && holdsStage(other, job) ? [index] : []));
   return jobs.map((job) => {
     const needed = (job.needs ?? []).map(indexOf).filter((index) => index !== -1);
-    // A child's job starts when its trigger job would (after the parent's earlier stages), then as its own needs say.
-    if (job.downstream) return [...new Set([...earlierStages(job), ...needed])];
+    // A child's job starts when its trigger job would (after its needs, or the parent's earlier stages), then as its own needs say.
+    if (job.downstream) {
+      const start = job.downstream.triggerNeeds ? job.downstream.triggerNeeds.map(indexOf).filter((index) => index !== -1) : earlierStages(job);
+      return [...new Set([...start, ...needed])];
+    }
     return job.needs ? needed : earlierStages(job);
   });
 }
 
 /** Where a pipeline's jobs run, unless none of them runs (a fork's build-only pipeline needs no daemon). */
 async function openEnvironment(run: PipelineRun, executor: Executor, signal: AbortSignal): Promise<ExecutionEnvironment | undefined | { failed: 'canceled' | string }> {
-  const needsEnvironment = run.plan.jobs.some(
-    (job) => (run.skipJobs?.[job.name] ?? job.skipReason) === undefined && !run.reuse?.has(job.name) && (!waitsForTrigger(job) || run.played?.has(job.name)),
-  );
+  const runs = (job: JobSpec) => (run.skipJobs?.[job.name] ?? job.skipReason) === undefined;
+  // A trigger job's child runs here too, even when the trigger job itself ran before a play.
+  const needsEnvironment = run.plan.jobs.some((job) => runs(job) && (job.kind === 'trigger' || (!run.reuse?.has(job.name) && (!waitsForTrigger(job) || run.played?.has(job.name)))));
   if (!needsEnvironment) return undefined;
   const { facts } = run;
   try {
@@ -233,32 +252,45 @@ class PipelineGraph {
   readonly results: JobResult[];
   image: ImageResult | null = null;
   readonly ledger: ArtifactLedger;
+  /** The plan's jobs, and those of the children trigger jobs read as they start. */
+  private readonly jobs: JobSpec[];
   private readonly prerequisites: number[][];
   /** Per job: the failed job that stops what waits for it (itself, or one it waited for). */
   private readonly failures: Array<string | undefined> = [];
   /** Per job: the unplayed manual or delayed job it is (or waits for). */
   private readonly holds: Array<string | undefined> = [];
   private readonly finished: Array<{ promise: Promise<void>; resolve(): void }>;
+  /** Children their trigger jobs do not wait for (no `strategy: depend`): the pipeline does. */
+  private readonly detached: Array<Promise<unknown>> = [];
+  private environment: ExecutionEnvironment | undefined;
+  private secrets: string[] = [];
 
   constructor(
     private readonly run: PipelineRun,
     private readonly observer: PipelineObserver,
     private readonly signal: AbortSignal,
   ) {
-    const { jobs } = run.plan;
-    this.results = jobs.map((job) => ({ name: job.name, kind: job.kind, status: 'pending', exitCode: null, durationMs: 0 }));
+    this.jobs = [...run.plan.jobs];
+    this.results = this.jobs.map(pendingResult);
     this.ledger = createLedger(run.sourceDir);
-    this.prerequisites = prerequisitesOf(jobs);
-    this.finished = jobs.map(() => deferred());
+    this.prerequisites = prerequisitesOf(this.jobs);
+    this.finished = this.jobs.map(() => deferred());
   }
 
   skipRest(status: 'skipped' | 'canceled', reason: string): void {
     for (const result of this.results) if (result.status === 'pending') Object.assign(result, { status, error: reason });
   }
 
-  /** Every job, each once what it waits for is done. */
-  runAll(environment: ExecutionEnvironment | undefined, secrets: string[]): Promise<unknown> {
-    return Promise.all(this.run.plan.jobs.map((job, index) => this.runOne(job, index, environment, secrets).finally(() => this.finished[index]!.resolve())));
+  /** Every job, each once what it waits for is done, and the children trigger jobs start. */
+  async runAll(environment: ExecutionEnvironment | undefined, secrets: string[]): Promise<void> {
+    this.environment = environment;
+    this.secrets = secrets;
+    await Promise.all(this.jobs.map((job, index) => this.track(job, index)));
+    while (this.detached.length > 0) await this.detached.shift();
+  }
+
+  private track(job: JobSpec, index: number): Promise<void> {
+    return this.runOne(job, index).finally(() => this.finished[index]!.resolve());
   }
 
   /**
@@ -266,7 +298,7 @@ class PipelineGraph {
    * (a blocking manual job, or one a job needs), or passed.
    */
   outcome(): 'failed' | 'scheduled' | 'blocked' | 'passed' {
-    const { jobs } = this.run.plan;
+    const { jobs } = this;
     // A child pipeline without `strategy: depend` is its own: its state is not the parent's.
     const counts = (index: number) => jobs[index]!.downstream?.depend !== false;
     if (this.results.some((result, index) => counts(index) && result.status === 'failed' && !failureAllowed(jobs[index]!, result))) return 'failed';
@@ -300,7 +332,7 @@ class PipelineGraph {
     for (const before of this.prerequisites[index]!) {
       const hold = this.holds[before];
       if (hold === undefined) continue;
-      if (this.results[before]!.status === 'created' || holdsBack(this.run.plan.jobs[before]!, job)) return hold;
+      if (this.results[before]!.status === 'created' || holdsBack(this.jobs[before]!, job)) return hold;
     }
     return undefined;
   }
@@ -322,9 +354,88 @@ class PipelineGraph {
     return true;
   }
 
-  private async runOne(job: JobSpec, index: number, environment: ExecutionEnvironment | undefined, secrets: string[]): Promise<void> {
+  /** The child a trigger job reads from its earlier job's artifact, or why it cannot be read. */
+  private async readChild(job: TriggerJobSpec): Promise<PipelinePlan | { error: string }> {
+    if (!this.run.readChild) return { error: `${job.name}'s child pipeline cannot be read here` };
+    const file = await childFileOf(job, this.ledger, this.run.artifacts, { forge: this.run.facts.forge, project: this.run.facts.project });
+    if ('error' in file) return file;
+    try {
+      return await this.run.readChild(job, file.text);
+    } catch (error) {
+      return { error: `its child pipeline cannot be read: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+
+  /** A child's jobs join the pipeline, recorded first; they wait for one another only (their trigger job waited for the rest). */
+  private async adopt(children: readonly JobSpec[]): Promise<{ done: Promise<unknown> }> {
+    await this.observer.jobsAdded?.([...children]);
+    const first = this.jobs.length;
+    for (const job of children) {
+      this.jobs.push(job);
+      this.results.push(pendingResult(job));
+      this.finished.push(deferred());
+    }
+    for (const job of children) this.prerequisites.push((job.needs ?? []).map((name) => this.jobs.findIndex((other) => other.name === name)).filter((index) => index >= first));
+    return { done: Promise.all(children.map((job, offset) => this.track(job, first + offset))) };
+  }
+
+  /**
+   * A trigger job reads its child and starts it: without `strategy: depend` it passes as the
+   * child starts; with it, it ends as its child does and takes its status (waiting while the
+   * child waits for a person). Run again after a play, it only reads its child again.
+   */
+  private async runTrigger(job: TriggerJobSpec, index: number, reused: ReusedJob | undefined): Promise<void> {
+    const result = this.results[index]!;
+    const started = Date.now();
+    if (!reused) {
+      result.status = 'running';
+      await this.observer.jobStarted?.(job);
+    }
+    const say = (text: string) => !reused && this.observer.jobOutput?.(job, text);
+    const child = await this.readChild(job);
+    const skipped = 'error' in child ? undefined : child.skipped;
+    if ('error' in child || skipped !== undefined) {
+      const error = 'error' in child ? child.error : undefined;
+      say(`${error ?? `Its child pipeline runs nothing: ${skipped}`}\n`);
+      Object.assign(result, { status: error ? 'failed' : 'passed', exitCode: null, durationMs: Date.now() - started, ...(error ? { error } : {}) });
+      markAllowedFailure(job, result);
+      if (result.status === 'failed' && !result.failureAllowed) this.failures[index] = job.name;
+      await this.observer.jobFinished?.(job, result);
+      return;
+    }
+    say(`Read the child pipeline from ${job.artifact.file} (artifact of ${job.artifact.job}): ${child.jobs.map((each) => each.name).join(', ')}\n${(child.notes ?? []).map((note) => `Note: ${note}\n`).join('')}`);
+    const childRuns = (await this.adopt(child.jobs)).done;
+    if (!job.depend) {
+      this.detached.push(childRuns);
+      Object.assign(result, reused?.result ?? { status: 'passed', exitCode: 0, durationMs: Date.now() - started });
+    } else {
+      await childRuns;
+      Object.assign(result, this.childOutcome(job), { durationMs: Date.now() - started });
+      if (result.status === 'created') this.holds[index] = job.name;
+      if (result.status === 'failed' && !result.failureAllowed) this.failures[index] = job.name;
+    }
+    if (!reused || job.depend) await this.observer.jobFinished?.(job, result);
+  }
+
+  /** A `strategy: depend` trigger job's result: its child's, as GitLab's bridge mirrors its downstream pipeline. */
+  private childOutcome(job: TriggerJobSpec): Pick<JobResult, 'status' | 'exitCode' | 'error' | 'failureAllowed'> {
+    const child = this.jobs.flatMap((each, index) => (each.downstream?.trigger === job.name ? [{ spec: each, result: this.results[index]! }] : []));
+    const failed = child.filter(({ spec, result }) => result.status === 'failed' && !failureAllowed(spec, result));
+    if (child.some(({ result }) => result.status === 'canceled')) return { status: 'canceled', exitCode: null, error: 'pipeline canceled' };
+    if (failed.length > 0) {
+      const outcome: JobResult = { name: job.name, kind: 'trigger', status: 'failed', exitCode: null, durationMs: 0, error: `its child pipeline failed: ${failed.map(({ spec }) => spec.name).join(', ')}` };
+      markAllowedFailure(job, outcome);
+      return outcome;
+    }
+    const waiting = child.find(({ spec, result }) => result.status === 'scheduled' || result.status === 'created' || (result.status === 'manual' && spec.allowFailure !== true));
+    if (waiting) return { status: 'created', exitCode: null, error: `waits for ${waiting.spec.name}` };
+    return { status: 'passed', exitCode: 0 };
+  }
+
+  private async runOne(job: JobSpec, index: number): Promise<void> {
     const reused = this.run.reuse?.get(job.name);
-    if (reused) return this.reuseOne(job, index, reused);
+    // A trigger job that read its child before a play reads it again, so its child's jobs are there to reuse or play.
+    if (reused && !(job.kind === 'trigger' && reused.result.status === 'passed')) return this.reuseOne(job, index, reused);
     await Promise.all(this.prerequisites[index]!.map((before) => this.finished[before]!.promise));
     const result = this.results[index]!;
     if (this.signal.aborted) return;
@@ -337,11 +448,14 @@ class PipelineGraph {
       return;
     }
     if (await this.wait(job, index)) return;
-    const outcome = await runJob({ run: { ...this.run, secrets }, environment: environment!, job, result, observer: this.observer, pipelineSignal: this.signal, ledger: this.ledger });
+    if (job.kind === 'trigger') return this.runTrigger(job, index, reused);
+    const outcome = await runJob({ run: { ...this.run, secrets: this.secrets }, environment: this.environment!, job, result, observer: this.observer, pipelineSignal: this.signal, ledger: this.ledger });
     if (outcome) this.image = outcome;
     if (result.status === 'failed' && !result.failureAllowed) this.failures[index] = job.name;
   }
 }
+
+const pendingResult = (job: JobSpec): JobResult => ({ name: job.name, kind: job.kind, status: 'pending', exitCode: null, durationMs: 0 });
 
 /**
  * Runs a plan in one execution environment, each job as soon as the jobs it waits for have
@@ -414,7 +528,7 @@ function retries(job: JobSpec, failure: FailureKind, exitCode: number | null, at
 interface JobRun {
   run: PipelineRun;
   environment: ExecutionEnvironment;
-  job: JobSpec;
+  job: ScriptJobSpec | BuildJobSpec;
   result: JobResult;
   observer: PipelineObserver;
   pipelineSignal: AbortSignal;

@@ -104,11 +104,19 @@ export async function packWorkspace(read: WorkspaceReader, folders: readonly str
 export async function readWorkspaceFile(read: WorkspaceReader, file: string, maxBytes: number): Promise<string | undefined> {
   const stream = await read(file);
   if (!stream) return undefined;
+  return readTarredFile(stream, () => true, maxBytes);
+}
+
+/**
+ * The text of the first file of a tar stream that `wanted` accepts by its name, or undefined;
+ * one past `maxBytes` throws ArchiveTooLarge without being read.
+ */
+export async function readTarredFile(stream: NodeJS.ReadableStream, wanted: (name: string) => boolean, maxBytes: number): Promise<string | undefined> {
   const extract = tarStream.extract();
   let text: string | undefined;
   await new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, entry, next) => {
-      if (text !== undefined || header.type !== 'file') {
+      if (text !== undefined || header.type !== 'file' || !wanted(header.name)) {
         entry.on('end', next);
         entry.resume();
         return;
@@ -127,6 +135,7 @@ export async function readWorkspaceFile(read: WorkspaceReader, file: string, max
     });
     extract.on('finish', resolve);
     extract.on('error', reject);
+    stream.on('error', reject);
     stream.pipe(extract as unknown as NodeJS.WritableStream);
   });
   return text;

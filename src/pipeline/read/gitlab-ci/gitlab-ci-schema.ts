@@ -304,6 +304,9 @@ const TriggerIncludeSchema = z.union(
       project: z.string().min(1).optional(),
       file: z.union([z.string(), z.array(z.string())]).optional(),
       template: z.string().optional(),
+    }).refine((entry) => entry.artifact === undefined || entry.job !== undefined, {
+      error: 'names an artifact without its job: add job, the earlier job whose artifacts hold the file',
+      path: ['job'],
     }),
   ],
   { error: 'must be a file path, or a mapping with local (or artifact and job, or project and file)' },

@@ -42,6 +42,8 @@ export interface IncludeSources {
   /** Every file of this commit, for `local:` globs. */
   localFiles(): readonly string[];
   fetched: ReadonlyMap<string, FetchedInclude>;
+  /** The file of an earlier job's artifacts a generated child is read from (the trigger job brought it). */
+  artifact?: { job: string; file: string; text: string };
 }
 
 /** The main file and what it includes, merged as GitLab merges them, with where each part was written. */
@@ -237,11 +239,24 @@ class IncludeTree {
     } else if (text(entry.component) !== undefined) {
       this.unread.push({ file: yaml, path: entryAt, what: `include:component ${text(entry.component)}` });
     } else if (entry.artifact !== undefined) {
-      this.problem(yaml, entryAt, 'includes a job artifact, which only a child pipeline (trigger:include) may do');
+      return this.readArtifact(yaml, entryAt, entry);
     } else {
       this.problem(yaml, at, 'must have local, project (with file), remote or template');
     }
     return [];
+  }
+
+  /**
+   * An earlier job's file, which only the reading of a generated child is given (the trigger job
+   * brought it from the artifacts): anywhere else, GitLab's refusal.
+   */
+  private readArtifact(yaml: YamlFile, at: PropertyKey[], entry: Mapping): Included[] {
+    const artifact = this.sources?.artifact;
+    if (!artifact || artifact.job !== text(entry.job) || artifact.file !== text(entry.artifact)) {
+      this.problem(yaml, at, 'includes a job artifact, which only a child pipeline (trigger:include) may do');
+      return [];
+    }
+    return [{ name: `${artifact.file} (artifact of ${artifact.job})`, text: artifact.text }];
   }
 
   /** The text of one include, or undefined (with a problem or a request recorded). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ScriptJobSpec } from '../../../../src/pipeline/plan.js';
 import { parseGitlabCiFile } from '../../../../src/pipeline/read/gitlab-ci/read-gitlab-ci.js';
+import { prerequisitesOf } from '../../../../src/pipeline/run/engine.js';
 import type { IncludeSources } from '../../../../src/pipeline/read/gitlab-ci/resolve-includes.js';
 import { PipelineFileError } from '../../../../src/pipeline/read/pipeline-file-error.js';
 import { refusalOf } from '../../../helpers/refusal.js';
@@ -88,12 +89,31 @@ describe('child pipelines (trigger:include of this commit’s files)', () => {
     expect(detached.needs).toEqual(['build']);
   });
 
-  it('lists a trigger job it does not run, saying why: another project, an artifact of an earlier job, a manual one', () => {
+  it('starts a child once its trigger job’s own needs are done, not after the whole earlier stage, as GitLab starts a trigger job with needs', () => {
+    const result = plan(
+      `image: busybox
+stages: [build, deploy]
+slow: { stage: build, script: [sleep 60] }
+lint: { stage: build, script: [lint] }
+services-child:
+  stage: deploy
+  needs: [lint]
+  trigger: { include: ci/services.yml }
+`,
+      { 'ci/services.yml': CHILD },
+    );
+    const prerequisites = prerequisitesOf(result.jobs);
+    const waitsFor = (name: string) => prerequisites[result.jobs.findIndex((job) => job.name === name)]!.map((index) => result.jobs[index]!.name);
+
+    expect(result.jobs.find((job) => job.name === 'services-child » test')?.downstream?.triggerNeeds).toEqual(['lint']);
+    expect(waitsFor('services-child » test')).toEqual(['lint']);
+    expect(waitsFor('services-child » publish')).toEqual(['lint', 'services-child » test', 'services-child » lint']);
+  });
+
+  it('lists a trigger job it does not run, saying why: another project, a manual one of the commit’s files', () => {
     const result = plan(
       `image: busybox
 generate: { stage: build, script: [make child.yml], artifacts: { paths: [child.yml] } }
-from-artifact:
-  trigger: { include: [{ artifact: child.yml, job: generate }] }
 other-project:
   trigger: { project: group/other, branch: main }
 by-hand:
@@ -105,8 +125,52 @@ by-hand:
 
     expect(result.jobs.map((job) => job.name)).toEqual(['generate']);
     expect(result.notes).toContain(
-      'Trigger jobs not run: `from-artifact` (its child pipeline comes from an artifact of an earlier job, which Slipway does not run yet), `other-project` (it starts a pipeline of another project, which Slipway does not run), `by-hand` (it is when: manual, and Slipway starts child pipelines only by themselves).',
+      "Trigger jobs not run: `other-project` (it starts a pipeline of another project, which Slipway does not run), `by-hand` (it is when: manual, and Slipway starts child pipelines of the commit's files only by themselves).",
     );
+  });
+
+  it('plans a trigger job whose child an earlier job writes as a job of its own, with its needs, when and what it passes down; what needs it waits for it', () => {
+    const result = plan(
+      `image: busybox
+stages: [build, test, release]
+variables: { GLOBAL: g }
+generate: { stage: build, script: [make child.yml], artifacts: { paths: [child.yml] } }
+lint: { stage: build, script: [lint] }
+from-artifact:
+  stage: test
+  needs: [generate]
+  when: manual
+  variables: { PASSED: p }
+  trigger: { include: [{ artifact: child.yml, job: generate }], strategy: depend }
+release: { stage: release, needs: [from-artifact], script: [ship] }
+`,
+      {},
+    );
+
+    expect(result.jobs.find((job) => job.name === 'from-artifact')).toEqual({
+      kind: 'trigger',
+      name: 'from-artifact',
+      stage: 'test',
+      artifact: { job: 'generate', file: 'child.yml' },
+      depend: true,
+      variables: { GLOBAL: 'g', PASSED: 'p' },
+      depth: 1,
+      needs: ['generate'],
+      when: 'manual',
+      // A manual job may fail unless it says otherwise, as in GitLab.
+      allowFailure: true,
+    });
+    expect(result.jobs.find((job) => job.name === 'release')?.needs).toEqual(['from-artifact']);
+    expect(result.notes?.some((note) => note.includes('from-artifact'))).toBe(false);
+  });
+
+  it('refuses an artifact include outside a trigger job, and one without its job, as GitLab does', () => {
+    expect(refusalOf(PipelineFileError, () => plan('include: [{ artifact: child.yml, job: generate }]\nbuild: { image: busybox, script: [make] }\n', {}))).toEqual([
+      'include.0.artifact includes a job artifact, which only a child pipeline (trigger:include) may do (line 1)',
+    ]);
+    expect(refusalOf(PipelineFileError, () => plan('image: busybox\nchild:\n  trigger: { include: [{ artifact: child.yml }] }\n', {}))).toEqual([
+      expect.stringMatching(/^child\.trigger\.include.* names an artifact without its job: add job, the earlier job whose artifacts hold the file \(line 3\)$/),
+    ]);
   });
 
   it('refuses a child file that is not there, and a trigger GitLab would refuse, with their lines', () => {
