@@ -43,7 +43,7 @@ exits. \`slipway serve\` and \`slipway worker\` migrate at start-up by themselve
 const HELP: Record<string, string> = {
   serve: SERVE_HELP,
   worker: WORKER_HELP,
-  run: `${RUN_USAGE}\n\nRuns the pipeline of the checkout in DIR (default: here) on this machine's Docker, as a push of --ref would.`,
+  run: RUN_USAGE,
   migrate: MIGRATE_HELP,
   variables: VARIABLES_USAGE,
   pool: POOL_USAGE,
@@ -113,7 +113,7 @@ main(process.argv.slice(2)).catch((error: unknown) => {
     for (const problem of problems) console.error(`slipway: configuration error: ${problem}`);
     process.exit(78);
   }
-  if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+  if (error instanceof UsageError) {
     console.error(`slipway: ${error.message}`);
     process.exit(64);
   }

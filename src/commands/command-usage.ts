@@ -10,7 +10,26 @@ export const POOL_USAGE = `usage: slipway pool <status|seed|drain>
 
 export const RUN_USAGE = `usage: slipway run [DIR] [--sha SHA] [--json] [--project NAME] [--ref BRANCH] [--default-branch BRANCH] [--no-push] [--play JOB]…
 
-  --play JOB   run this manual (or delayed) job too, as if a person had played it; repeatable`;
+Runs the pipeline of the checkout in DIR (default: here) on this machine's Docker, in a fresh
+Docker-in-Docker daemon, as a push of --ref would run it (.slipway.yml, else .gitlab-ci.yml,
+else a Dockerfile's build).
+
+  --sha SHA                the commit it runs as (default: the checkout's HEAD, or a hash of its files)
+  --ref BRANCH             the branch it runs as, for rules and CI_COMMIT_BRANCH (default: the checkout's)
+  --default-branch BRANCH  the project's default branch (default: main)
+  --project NAME           the project, and the registry repository it pushes to (default: DIR's name)
+  --no-push                build the image but push nothing
+  --play JOB               run this manual (or delayed) job too, as if a person had played it; repeatable
+  --json                   one JSON object on stdout (the live log goes to stderr)
+
+Reads: DOCKER_HOST; SLIPWAY_REGISTRY (where images go; with SLIPWAY_REGISTRY_USER and
+SLIPWAY_REGISTRY_PASSWORD); SLIPWAY_REGISTRY_MIRROR; SLIPWAY_DIND_* (the daemon);
+SLIPWAY_JOB_NETWORK, SLIPWAY_JOB_TIMEOUT, SLIPWAY_DEFAULT_IMAGE (jobs); DATABASE_URL (when set,
+the run is recorded and shown in the web UI at PUBLIC_URL). Every variable is in README.md.
+
+Exit status: 0 the pipeline passed (or its workflow rules run nothing); 1 it failed, was
+canceled or waits for a job to be played; 65 the pipeline file cannot be read; 64 the command
+line is wrong; 69 Docker or the database cannot be reached; 78 a setting is wrong.`;
 
 export const VARIABLES_USAGE = `usage: slipway variables <set|list|unset|rekey> …
 

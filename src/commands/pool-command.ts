@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
 import { createExecutor, poolAdmin } from '../executors/create-executor.js';
 import { resolveInstallationId } from '../wiring/installation.js';
 import { UsageError } from './usage-error.js';
+import { parseCommandArgs } from './parse-command-args.js';
 import { POOL_USAGE } from './command-usage.js';
 
 /**
@@ -28,7 +28,7 @@ function age(createdMs: number): string {
 
 /** `slipway pool …`: look at, fill or empty the Docker host's pool of seeded dind daemons. */
 export async function poolCommand(args: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const { positionals } = parseCommandArgs('pool', args, { allowPositionals: true, options: {} });
   const [action, ...rest] = positionals;
   const config = loadConfig();
   const installation = await resolveInstallationId(config, undefined);

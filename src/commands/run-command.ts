@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/load-config.js';
+import { loadConfig, type Config } from '../config/load-config.js';
 import type { PipelineFacts } from '../model/pipeline-facts.js';
 import { waitsForTrigger, type PipelineResult } from '../pipeline/run/engine.js';
 import { createLocalIncludeFetcher, REMOTE_INCLUDE_TIMEOUT_MS } from '../runner/fetch-include.js';
-import { claimRepository, readPlan } from '../runner/prepare-pipeline.js';
+import { claimRepository, readPlan, type PipelineFileRefusal } from '../runner/prepare-pipeline.js';
 import { executePipeline } from '../runner/execute-pipeline.js';
 import { createRuntime } from '../wiring/create-runtime.js';
 import type { PipelineQueue } from '../store/pipeline-queue.js';
@@ -16,11 +15,11 @@ import { checkoutIdentity } from './checkout-identity.js';
 import { seedInBackground } from './pool-command.js';
 import { jsonSummary, progressPrinter, summary } from './print-progress.js';
 import { UsageError } from './usage-error.js';
+import { parseCommandArgs } from './parse-command-args.js';
 import { RUN_USAGE } from './command-usage.js';
 
 function parseRunArgs(args: string[]) {
-  const { values, positionals } = parseArgs({
-    args,
+  const { values, positionals } = parseCommandArgs('run', args, {
     allowPositionals: true,
     options: {
       sha: { type: 'string' },
@@ -31,7 +30,7 @@ function parseRunArgs(args: string[]) {
       'no-push': { type: 'boolean', default: false },
       play: { type: 'string', multiple: true, default: [] },
     },
-  });
+  }, { project: 'NAME', ref: 'BRANCH', 'default-branch': 'BRANCH', play: 'JOB' });
   if (positionals.length > 1) throw new UsageError(`expected at most one folder, got ${positionals.length}\n${RUN_USAGE}`);
   const dir = path.resolve(positionals[0] ?? '.');
   if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${dir} is not a folder\n${RUN_USAGE}`);
@@ -73,6 +72,37 @@ function watchForCancel(queue: PipelineQueue, pipelineId: number, owner: string,
   }, 1_000);
 }
 
+/** EX_DATAERR: the pipeline file is the problem, not a job (`slipway run --help` says so). */
+const EXIT_UNREADABLE_FILE = 65;
+
+/** What a person reads when the file cannot be read: what, then each problem on its own line. */
+function unreadableFile(refusal: PipelineFileRefusal): string {
+  return `Slipway cannot read ${refusal.file}, so nothing ran:\n${refusal.problems.map((problem) => `  ${refusal.file}: ${problem}\n`).join('')}`;
+}
+
+/** With a database, the run that could not start is recorded as failed with why, as a worker records one. */
+async function recordUnreadable(config: Config, facts: PipelineFacts, reason: string, write: (text: string) => void): Promise<void> {
+  if (!config.database.url) return;
+  const runtime = await createRuntime(config, createLogger('silent'), { database: 'if-configured' });
+  try {
+    const store = runtime.database?.stores.pipelines;
+    if (!store) return;
+    const owner = runtime.newOwnerId();
+    const { id } = await store.create(facts, [], owner);
+    await store.fail(id, reason, owner);
+    write(`Recorded as ${config.publicUrl}/pipelines/${id}\n`);
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** Nothing to run, by the file's own choice (its workflow rules): not a failure. */
+function reportSkipped(reason: string, json: boolean, write: (text: string) => void): number {
+  if (json) process.stdout.write(`${JSON.stringify({ status: 'skipped', reason, jobs: [], image: null })}\n`);
+  else write(`Slipway pipeline skipped: ${reason}\n`);
+  return 0;
+}
+
 /** `slipway run`: the pipeline of a local checkout, like `gitlab-runner exec`; 0 only if every job passed. */
 export async function runCommand(args: string[]): Promise<number> {
   const options = parseRunArgs(args);
@@ -89,15 +119,14 @@ export async function runCommand(args: string[]): Promise<number> {
 
   const fetchInclude = createLocalIncludeFetcher({ timeoutMs: REMOTE_INCLUDE_TIMEOUT_MS, allowedAddresses: config.source.includeAllowedAddresses });
   const read = await readPlan(options.dir, facts, { plan: { defaultImage: config.docker.job.defaultImage }, includes: () => fetchInclude });
-  if (!read.ok) return report({ status: 'failed', jobs: [], image: null, error: read.reason, durationMs: 0 });
-  const { plan } = read;
-
-  if (plan.skipped !== undefined) {
-    // Nothing to run, by the file's own choice: not a failure.
-    if (options.json) process.stdout.write(`${JSON.stringify({ status: 'skipped', reason: plan.skipped, jobs: [], image: null })}\n`);
-    else write(`Slipway pipeline skipped: ${plan.skipped}\n`);
-    return 0;
+  if (!read.ok) {
+    if (options.json) report({ status: 'failed', jobs: [], image: null, error: read.reason, durationMs: 0 });
+    else write(unreadableFile(read));
+    await recordUnreadable(config, facts, read.reason, write);
+    return EXIT_UNREADABLE_FILE;
   }
+  const { plan } = read;
+  if (plan.skipped !== undefined) return reportSkipped(plan.skipped, options.json, write);
 
   const runtime = await createRuntime(config, createLogger('silent'), { database: 'if-configured', poolHandOff: seedInBackground });
   await runtime.pipelines.executor.recoverOrphans?.();

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
 import { migrate } from '../store/migrate.js';
 import { openDatabase } from '../store/open-database.js';
@@ -9,6 +8,7 @@ import { createVariableCipher } from '../variables/variable-cipher.js';
 import { parseSecretKey } from '../config/secret-key.js';
 import { checkProjectName, checkVariable } from '../variables/variable-rules.js';
 import { UsageError } from './usage-error.js';
+import { parseCommandArgs } from './parse-command-args.js';
 import { VARIABLES_USAGE } from './command-usage.js';
 
 async function readStandardInput(): Promise<string> {
@@ -38,8 +38,7 @@ async function withStore<T>(work: (store: ProjectVariableStore) => Promise<T>): 
 
 /** `slipway variables …`: a project's CI/CD variables, with values kept out of argv and shell history. */
 export async function variablesCommand(args: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({
-    args,
+  const { positionals, values } = parseCommandArgs('variables', args, {
     allowPositionals: true,
     options: { masked: { type: 'boolean' }, protected: { type: 'boolean' }, file: { type: 'boolean' }, environment: { type: 'string' } },
   });

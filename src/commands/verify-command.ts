@@ -1,22 +1,17 @@
 import { createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
 import { loadSigningKey } from '../provenance/signing-key.js';
 import { verifyProvenance } from '../provenance/verify-provenance.js';
 import { parseImageReference } from '../registry/image-reference.js';
 import { createRegistryClient } from '../registry/registry-client.js';
 import { UsageError } from './usage-error.js';
+import { parseCommandArgs } from './parse-command-args.js';
 import { VERIFY_USAGE } from './command-usage.js';
 
 /** `slipway verify IMAGE`: what a person checks before trusting an image, as `/deploy` checks it. */
 export async function verifyCommand(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { key: { type: 'string' }, json: { type: 'boolean', default: false } } });
-  } catch (error) {
-    throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n\n${VERIFY_USAGE}`);
-  }
+  const parsed = parseCommandArgs('verify', args, { allowPositionals: true, options: { key: { type: 'string' }, json: { type: 'boolean', default: false } } });
   const [image, ...extra] = parsed.positionals;
   if (!image || extra.length > 0) throw new UsageError(VERIFY_USAGE);
   let reference;

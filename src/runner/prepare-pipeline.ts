@@ -1,5 +1,5 @@
 import type { PipelineFacts } from '../model/pipeline-facts.js';
-import { refuse, type Checked } from '../model/refusal.js';
+import { refuse, type Checked, type Refusal } from '../model/refusal.js';
 import { repositoryPath } from '../pipeline/image-names.js';
 import type { PipelinePlan, TriggerJobSpec } from '../pipeline/plan.js';
 import type { PipelineRun } from '../pipeline/run/engine.js';
@@ -14,6 +14,9 @@ import { repositoryTaken, sameProject, type RepositoryOwners } from '../store/re
 // over the pipeline's own variables, then make sure the registry repository it pushes to is
 // this project's. Each step says no in the one shape, with the reason shown to a person.
 
+/** A pipeline file that cannot be read: the one-line reason, and each problem with its place. */
+export type PipelineFileRefusal = Refusal & { file: string; problems: string[] };
+
 /**
  * The checkout's plan; a file that cannot be read is refused with what is wrong with it.
  * `plan.skipped`: its workflow runs nothing. `readChild` reads, the same way, the child a
@@ -27,7 +30,7 @@ export async function readPlan(
     includes?: () => FetchInclude;
   },
   notes: readonly string[] = [],
-): Promise<Checked<{ plan: PipelinePlan; readChild: NonNullable<PipelineRun['readChild']> }>> {
+): Promise<({ ok: true } & { plan: PipelinePlan; readChild: NonNullable<PipelineRun['readChild']> }) | PipelineFileRefusal> {
   const { includes, ...reading } = options;
   const read = (generated?: GeneratedChild) =>
     readPipeline(sourceDir, { ...reading, variables: predefinedVariables(facts), ...(includes ? { fetchInclude: includes() } : {}), ...(generated ? { generated } : {}) });
@@ -41,7 +44,7 @@ export async function readPlan(
     return { ok: true, plan: notes.length > 0 ? { ...plan, notes: [...(plan.notes ?? []), ...notes] } : plan, readChild };
   } catch (error) {
     if (!(error instanceof PipelineFileError)) throw error;
-    return refuse(error.message);
+    return { ...refuse(error.message), file: error.file, problems: error.problems };
   }
 }
 

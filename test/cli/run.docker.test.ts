@@ -58,13 +58,26 @@ describe('slipway run', () => {
     expect(logs.rows[0].log).toMatch(/^OK$/m);
   });
 
-  it('exits 1 and names the field and line of a bad pipeline file', async () => {
+  it('exits 65 for a pipeline file it cannot read, names the field and line, and records the run as failed with why', async () => {
+    database = await createTestDatabase();
+    await migrate(database.url);
     const dir = await exampleCopy({ '.slipway.yml': 'test:\n  image: python:3.8-slim\n  script:\n    pip install -r requirements.txt\n' });
     folders.push(dir);
 
+    const human = await runCli(['run', dir], { ...labEnv, DATABASE_URL: database.url });
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    const recorded = await client.query('SELECT id, status, error FROM pipelines');
+    await client.end();
+    expect(human.code).toBe(65);
+    expect(human.stdout).toBe(
+      `Slipway cannot read .slipway.yml, so nothing ran:\n  .slipway.yml: test.script must be a list of strings (line 4)\nRecorded as http://localhost:3000/pipelines/${recorded.rows[0].id}\n`,
+    );
+    expect(recorded.rows).toEqual([{ id: expect.anything(), status: 'failed', error: '.slipway.yml: test.script must be a list of strings (line 4)' }]);
+
     const result = await runCli(['run', dir, '--json'], labEnv);
 
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(65);
     expect(JSON.parse(result.stdout)).toEqual({
       status: 'failed',
       jobs: [],
@@ -212,11 +225,20 @@ describe('slipway run', () => {
   it.each([
     [['run', EXAMPLE, '--sha', 'not-a-sha'], '--sha must be a commit SHA in lower-case hex (7 to 64 characters), got "not-a-sha"'],
     [['run', '/no/such/folder'], '/no/such/folder is not a folder'],
-    [['run', EXAMPLE, '--colour'], "Unknown option '--colour'"],
+    [['run', EXAMPLE, '--colour'], 'slipway run has no option --colour: it takes --sha SHA, --json, --project NAME, --ref BRANCH, --default-branch BRANCH, --no-push, --play JOB (slipway run --help)'],
   ])('refuses %j with a usage error', async (args, message) => {
     const result = await runCli(args, labEnv);
 
     expect(result.code).toBe(64);
     expect(result.stderr).toContain(message);
+  });
+
+  it('explains every option, what it reads and its exit codes with --help', async () => {
+    const result = await runCli(['run', '--help'], labEnv);
+
+    expect(result.code).toBe(0);
+    for (const option of ['--sha SHA', '--ref BRANCH', '--default-branch BRANCH', '--project NAME', '--no-push', '--play JOB', '--json']) expect(result.stdout).toMatch(new RegExp(`^  ${option} +\\S`, 'm'));
+    for (const variable of ['DOCKER_HOST', 'SLIPWAY_REGISTRY', 'DATABASE_URL']) expect(result.stdout).toContain(variable);
+    expect(result.stdout).toContain('65 the pipeline file cannot be read');
   });
 });

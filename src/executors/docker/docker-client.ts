@@ -7,6 +7,10 @@ import Docker from 'dockerode';
  * daemon ever saw it. Hijacked requests (attach, exec) still ask for their upgrade.
  */
 export function createDockerClient(dockerHost?: string, tls?: ClientTls): Docker {
+  return resendUnread(connect(dockerHost, tls));
+}
+
+function connect(dockerHost: string | undefined, tls: ClientTls | undefined): Docker {
   const headers = { Connection: 'close' };
   if (!dockerHost) return new Docker({ socketPath: '/var/run/docker.sock', headers });
   const url = new URL(dockerHost);
@@ -15,6 +19,39 @@ export function createDockerClient(dockerHost?: string, tls?: ClientTls): Docker
   if (tls) return new Docker({ host: url.hostname, port: Number(url.port) || 2376, protocol: 'https', ca: tls.ca, cert: tls.cert, key: tls.key, headers });
   const protocol = url.protocol === 'https:' ? 'https' : 'http';
   return new Docker({ host: url.hostname, port: Number(url.port) || 2375, protocol, headers });
+}
+
+interface DialOptions {
+  options?: Record<string, unknown>;
+  file?: unknown;
+  hijack?: boolean;
+}
+type DialCallback = (error: (Error & { code?: string }) | null, result?: unknown) => void;
+
+/** How long to wait before each sending again: the daemon's hang-ups come in a burst of under a second. */
+const RESEND_AFTER_MS = [50, 250, 1000];
+
+/**
+ * A request the daemon hung up on before it could be read (EPIPE while its head was written:
+ * seen on fresh connections in the moment after a build, on a daemon whose storage is in
+ * memory) is sent again, a few times. The daemon never read it, so nothing happens twice; a request that streams a
+ * body (a build context, an archive) or takes over the connection is never sent again.
+ */
+export function resendUnread(docker: Docker): Docker {
+  const modem = docker.modem as unknown as { dial(options: DialOptions, callback: DialCallback): void };
+  const dial = modem.dial.bind(modem);
+  // dial() deletes credentials from what it is given: each attempt gets its own copy.
+  const copy = (options: DialOptions): DialOptions => ({ ...options, ...(options.options ? { options: { ...options.options } } : {}) });
+  modem.dial = (options, callback) => {
+    const resendable = options.file === undefined && options.hijack !== true;
+    const attempt = (waited: readonly number[]) =>
+      dial(copy(options), (error, result) => {
+        if (error?.code !== 'EPIPE' || !resendable || waited.length === 0) return callback(error, result);
+        setTimeout(() => attempt(waited.slice(1)), waited[0]);
+      });
+    attempt(RESEND_AFTER_MS);
+  };
+  return docker;
 }
 
 /** PEM texts: the CA the daemon's certificate must chain to, and the client's own pair. */

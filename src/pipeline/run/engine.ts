@@ -406,6 +406,8 @@ class PipelineGraph {
     say(`Read the child pipeline from ${job.artifact.file} (artifact of ${job.artifact.job}): ${child.jobs.map((each) => each.name).join(', ')}\n${(child.notes ?? []).map((note) => `Note: ${note}\n`).join('')}`);
     const childRuns = (await this.adopt(child.jobs)).done;
     if (!job.depend) {
+      // Awaited by runAll; marked handled now, so a failure before then is not an unhandled rejection.
+      childRuns.catch(() => undefined);
       this.detached.push(childRuns);
       Object.assign(result, reused?.result ?? { status: 'passed', exitCode: 0, durationMs: Date.now() - started });
     } else {

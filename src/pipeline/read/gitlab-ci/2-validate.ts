@@ -153,7 +153,21 @@ function checkOnStop(file: ResolvedFile, jobs: Map<string, GitlabJob>, problems:
 }
 
 /** Phase 2: everything wrong with the file, all at once and each with its line; or the file, checked. */
+/**
+ * A keyword of the file written as a job (`image: { script: [...] }`): one problem that says
+ * the name is taken, in place of what the keyword's own schema would say about a job.
+ */
+function keywordsWrittenAsJobs(file: ResolvedFile): string[] {
+  const keys = Object.entries(file.data).filter(([key, value]) => GLOBAL_KEYWORDS.has(key) && isMapping(value) && 'script' in value).map(([key]) => key);
+  if (keys.length === 0) return [];
+  const names = [...GLOBAL_KEYWORDS].filter((key) => key !== 'types').join(', ');
+  const which = keys.length === 1 ? `is one of the file's keywords, so it cannot name a job` : `(also ${keys.slice(1).join(', ')}) are the file's keywords, so they cannot name jobs`;
+  return [file.problemIn([keys[0]!], `${which}: rename the job (no job may be called ${names})`, true)];
+}
+
 export function validateFile(file: ResolvedFile, context: ReadingContext): ValidFile {
+  const taken = keywordsWrittenAsJobs(file);
+  if (taken.length > 0) throw new PipelineFileError(GITLAB_CI_FILE, taken);
   const problems: string[] = [];
   const issues: z.core.$ZodIssue[] = [];
   const globals = validate(GlobalsSchema, Object.fromEntries(Object.entries(file.data).filter(([key]) => GLOBAL_KEYWORDS.has(key))), [], issues) ?? {};

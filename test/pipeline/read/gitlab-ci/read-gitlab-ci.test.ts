@@ -348,6 +348,16 @@ test:
     expect(problemsOf('image: alpine\ntest: echo hi\n')).toEqual(['test must be a job: a mapping with at least script (line 2)']);
     expect(problemsOf('test: [unclosed\n')[0]).toMatch(/^is not valid YAML: .* \(line \d+\)$/);
   });
+
+  it('refuses a job named after a keyword of the file in one problem, the root cause, not what the keyword would say of a job', () => {
+    const names = 'image, services, variables, stages, before_script, after_script, default, include, workflow, cache';
+    expect(problemsOf('image:\n  script: [echo]\ntest: { image: alpine, script: [echo hi] }\n')).toEqual([
+      `image is one of the file's keywords, so it cannot name a job: rename the job (no job may be called ${names}) (line 1)`,
+    ]);
+    expect(problemsOf('stages: [test]\nservices:\n  script: [echo]\ncache:\n  script: [x]\ntest: { image: alpine, script: [echo hi] }\n')).toEqual([
+      `services (also cache) are the file's keywords, so they cannot name jobs: rename the job (no job may be called ${names}) (line 2)`,
+    ]);
+  });
 });
 
 describe('!reference', () => {
