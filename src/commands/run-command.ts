@@ -13,7 +13,7 @@ import { LOCAL_LEASE_MS } from '../store/pipeline-store.js';
 import { createLogger } from '../telemetry/logger.js';
 import { checkoutIdentity } from './checkout-identity.js';
 import { seedInBackground } from './pool-command.js';
-import { jsonSummary, progressPrinter, summary } from './print-progress.js';
+import { jsonSummary, progressPrinter, summary, wantsColour } from './print-progress.js';
 import { UsageError } from './usage-error.js';
 import { parseCommandArgs } from './parse-command-args.js';
 import { RUN_USAGE } from './command-usage.js';
@@ -113,7 +113,8 @@ export async function runCommand(args: string[]): Promise<number> {
   const write = (text: string) => (options.json ? process.stderr : process.stdout).write(text);
   const report = (result: PipelineResult) => {
     if (options.json) process.stdout.write(`${JSON.stringify(jsonSummary(result))}\n`);
-    else write(summary(result));
+    // The time a person waited: from the command's start, the daemon's start and removal included.
+    else write(summary({ ...result, durationMs: Math.round(process.uptime() * 1000) }));
     return result.status === 'passed' ? 0 : 1;
   };
 
@@ -166,7 +167,7 @@ export async function runCommand(args: string[]): Promise<number> {
         // No token realm knows a local run; a registry without authentication takes any value.
         jobToken: `slipway-local-${randomBytes(18).toString('base64url')}`,
         ...(store && recorded ? { record: { store, recorded, owner } } : {}),
-        observer: progressPrinter(write),
+        observer: progressPrinter(write, { colour: wantsColour(options.json ? process.stderr : process.stdout), names: plan.jobs.map((job) => job.name) }),
         signal: controller.signal,
       },
       { ...runtime.pipelines, findPushedImage: undefined },

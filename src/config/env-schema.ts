@@ -115,15 +115,6 @@ export const EnvSchema = z.object({
   /** `host` shares the Docker host's network; the inner daemon then runs without bridge or iptables. */
   SLIPWAY_DIND_NETWORK: z.string().trim().min(1).default('bridge'),
   SLIPWAY_DIND_MTU: integer(0, 0, 65535),
-  /**
-   * Keep each daemon's images and containers in memory, a tmpfs of this size (`8g`), instead of
-   * a volume on disk: pulls, builds and removal without disk writes; a pipeline that needs more fails with "no space left".
-   */
-  SLIPWAY_DIND_TMPFS: z
-    .string()
-    .trim()
-    .regex(/^[1-9]\d*[kmg]?$/i, { error: 'must be a size such as 8g or 512m (or left unset to keep daemons on disk)' })
-    .optional(),
   SLIPWAY_DIND_SOCKET_DIR: z.string().trim().min(1).default('/tmp/slipway-dind'),
   /** Several Docker hosts for one worker: `URL?capacity=N&tags=a,b&certs=DIR` entries, separated by spaces. */
   SLIPWAY_DOCKER_HOSTS: optionalText,

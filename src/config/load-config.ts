@@ -20,8 +20,6 @@ export interface DindSettings {
   /** Docker network of the dind container; `host` also turns off the inner daemon's bridge and iptables. */
   network: string;
   mtu: number | undefined;
-  /** A size (`8g`): the daemon keeps its images and containers in a tmpfs of that size; unset, on a disk volume. */
-  tmpfs?: string;
   /** Host folder under which each daemon gets a folder holding its socket. */
   socketDir: string;
   /**
@@ -292,7 +290,6 @@ function dockerSettings(env: Env, dockerTls: DockerTls | undefined, hosts: Confi
       privileged: env.SLIPWAY_DIND_PRIVILEGED,
       network: env.SLIPWAY_DIND_NETWORK,
       mtu: env.SLIPWAY_DIND_MTU || undefined,
-      ...(env.SLIPWAY_DIND_TMPFS ? { tmpfs: env.SLIPWAY_DIND_TMPFS.toLowerCase() } : {}),
       socketDir: path.resolve(env.SLIPWAY_DIND_SOCKET_DIR),
       connect: env.SLIPWAY_DIND_CONNECT ?? (remote ? 'tls' : 'socket'),
       reachAt: remote ? new URL(env.DOCKER_HOST!).hostname : '127.0.0.1',

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { parseDocument } from 'yaml';
+import { parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
+import { lineAt, yamlProblem } from '../util/yaml-problems.js';
 
 /** `90`, `90s`, `15m`, `2h`, `1d` -> seconds. */
 const DURATION_ERROR = 'must be seconds or a duration such as 15m, 2h, 1d';
@@ -149,14 +150,33 @@ export class PolicyFileError extends Error {
 
 export const EMPTY_POLICY: PolicyFile = { projects: {} };
 
+/** The line a key path is written on (its nearest written parent's, for a key left out). */
+function lineOfPath(document: Document, text: string, path: readonly PropertyKey[]): number | undefined {
+  for (let depth = path.length; depth >= 0; depth -= 1) {
+    const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth) as unknown[], true);
+    const range = (node as { range?: [number, number] } | null | undefined)?.range;
+    if (range) return lineAt(text, range[0]);
+  }
+  return undefined;
+}
+
 export function parsePolicy(text: string, file = 'SLIPWAY_CONFIG'): PolicyFile {
   const document = parseDocument(text);
-  if (document.errors.length > 0) throw new PolicyFileError(file, document.errors.map((error) => `is not valid YAML: ${error.message.split('\n')[0]}`));
+  if (document.errors.length > 0) throw new PolicyFileError(file, document.errors.map((error) => yamlProblem(error, text)));
   const parsed = PolicyFileSchema.safeParse(document.toJS() ?? {});
   if (!parsed.success) {
     // A bad record key (an environment name) carries the key's own message one level down.
-    const messageOf = (issue: z.core.$ZodIssue) => (issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message);
-    throw new PolicyFileError(file, parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || 'the file'} ${messageOf(issue)}`));
+    const messageOf = (issue: z.core.$ZodIssue) =>
+      issue.code === 'invalid_key'
+        ? (issue.issues[0]?.message ?? issue.message)
+        : issue.code === 'unrecognized_keys'
+          ? `has no setting ${issue.keys.join(', ')}: check the spelling against the configuration reference`
+          : issue.message;
+    const where = (issue: z.core.$ZodIssue) => {
+      const line = lineOfPath(document, text, issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path);
+      return line === undefined ? '' : ` (line ${line})`;
+    };
+    throw new PolicyFileError(file, parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || 'the file'} ${messageOf(issue)}${where(issue)}`));
   }
   return parsed.data;
 }

@@ -187,8 +187,7 @@ function askedByPeople(pool: Pool): Pick<PipelineQueue, 'retry' | 'requestCancel
               newer AS (SELECT (${newerPipelineOf('old')}) AS id FROM old),
               retried AS (
                 INSERT INTO pipelines (${COPIED_FACT_COLUMNS}, event, retry_of, retry_job)
-                SELECT ${COPIED_FACT_COLUMNS}, 'retry',
-                       CASE WHEN $2::text IS NULL THEN NULL ELSE id END, $2
+                SELECT ${COPIED_FACT_COLUMNS}, 'retry', id, $2
                   FROM old
                  WHERE status NOT IN ('queued', 'running') AND (SELECT id FROM newer) IS NULL AND deployment_id IS NULL AND forge <> 'local'
                    AND ($2::text IS NULL OR (SELECT status FROM job) IN ('failed', 'canceled'))

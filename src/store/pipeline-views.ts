@@ -100,6 +100,9 @@ export interface PipelineView {
   superseded: Array<{ id: number; sha: string }>;
   /** A deployment's run of the file's deploy jobs: it reports to the deployment, not to the forge. */
   deploymentId: number | null;
+  /** The pipeline this one retries (all of it, or `retriedJob` and what waits for it). */
+  retryOf: number | null;
+  retriedJob: string | null;
 }
 
 type Row = PipelineRow;
@@ -157,6 +160,9 @@ function pipelineViews(pool: Pool) {
         jobs: row.jobs,
         superseded: row.superseded,
         deploymentId: row.deployment_id,
+        // A deployment's run also names the pipeline that tested its commit: that is not a retry.
+        retryOf: row.deployment_id === null ? row.retry_of : null,
+        retriedJob: row.deployment_id === null ? row.retry_job : null,
       };
     },
     /** Every project Slipway has run a pipeline for, with its newest pipeline. */

@@ -11,14 +11,14 @@ header a{color:#fff;text-decoration:none}header .who{margin-left:auto;display:fl
 header form{margin:0}header button{background:none;border:1px solid #8c959f;color:#fff;border-radius:4px;padding:.1rem .5rem;cursor:pointer}
 main{max-width:72rem;margin:1rem auto;padding:0 1rem}h1{font-size:1.4rem;margin:.5rem 0}h2{font-size:1.1rem;margin:1rem 0 .4rem}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #d0d7de;vertical-align:top}
-.table{overflow-x:auto}code{font:13px ui-monospace,monospace;word-break:break-all}
+.table{overflow-x:auto}code{font:13px ui-monospace,monospace;overflow-wrap:break-word}td code{white-space:nowrap}
 .badge{display:inline-block;padding:0 .45rem;border-radius:1rem;font-size:.85em;font-weight:600;color:#fff;background:#6e7781}
 .badge.passed,.badge.succeeded,.badge.available{background:#1a7f37}.badge.failed,.badge.error{background:#cf222e}.badge.running,.badge.deploying,.badge.stopping{background:#9a6700}
 .allowed{font-size:.8em;font-weight:600;color:#9a6700}.badge.queued,.badge.pending,.badge.requested,.badge.approved{background:#0969da}
 .badge.manual,.badge.blocked{background:#8250df}.badge.scheduled{background:#bf8700}.badge.created{background:#8c959f}
 .muted{color:#656d76}.error{color:#cf222e}form.inline{display:inline}
 .action{border:1px solid #d0d7de;background:#f6f8fa;border-radius:6px;padding:.25rem .8rem;cursor:pointer;font:inherit;color:inherit}
-a.action{display:inline-block;text-decoration:none}
+a.action{display:inline-block;text-decoration:none}h1 .action,h2 .action,h1 .muted{font-size:.85rem;font-weight:400;vertical-align:middle}
 .filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end;margin:.5rem 0}.filters label{display:flex;flex-direction:column;font-size:.85em}
 .stages{display:flex;gap:1rem;overflow-x:auto;padding:.25rem 0}.stage{min-width:11rem}.stage h3{font-size:.9rem;margin:.2rem 0;text-transform:capitalize}
 .stage ul{list-style:none;margin:0;padding:0}.stage li{margin:.25rem 0;padding:.25rem .4rem;border:1px solid #d0d7de;border-radius:6px;font-size:.9em}
@@ -27,7 +27,8 @@ pre.log .l{display:block;padding:0 .75rem 0 3.5rem;position:relative;white-space
 pre.log .l::before{counter-increment:line;content:counter(line);position:absolute;left:0;width:2.8rem;text-align:right;color:#6e7681}
 pre.log details>summary{cursor:pointer;padding-left:3.5rem;color:#79c0ff;list-style-position:inside}
 section.job{margin:1rem 0;border-top:1px solid #d0d7de}section.job>h2{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
-@media (max-width:40rem){body{font-size:14px}header .who{margin-left:0}}
+@media (max-width:40rem){body{font-size:14px}header .who{margin-left:0}main{padding:0 .5rem}th,td{padding:.3rem .35rem}
+.stages{flex-direction:column;gap:.25rem}.stage{min-width:0}h1{font-size:1.2rem}}
 `;
 
 /**
@@ -78,11 +79,27 @@ export function loginPrompt(logins: ForgeLogin[], adminForm: boolean, next: stri
 
 export const badge = (status: string) => html`<span class="badge ${status}">${status}</span>`;
 
-/** A time as UTC text inside a <time> element; a dash when there is none. */
-export function when(value: Date | string | null): SafeHtml {
+/** How long ago, as a person says it: `12 s ago`, `5 min ago`, `3 h ago`, `4 days ago`. */
+export function ago(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds} s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h ago`;
+  const days = Math.floor(seconds / 86_400);
+  return `${days} day${days === 1 ? '' : 's'} ago`;
+}
+
+/**
+ * A time inside a <time> element: a past one (within a month) as how long ago, the exact UTC
+ * time on hover; a later one, or an older one, as the UTC time itself; a dash when there is none.
+ */
+export function when(value: Date | string | null, now = Date.now()): SafeHtml {
   if (value === null) return html`<span class="muted">–</span>`;
   const date = new Date(value);
-  return html`<time datetime="${date.toISOString()}">${date.toISOString().replace('T', ' ').slice(0, 19)} UTC</time>`;
+  const exact = `${date.toISOString().replace('T', ' ').slice(0, 19)} UTC`;
+  const past = now - date.getTime();
+  if (past < 0 || past > 30 * 86_400_000) return html`<time datetime="${date.toISOString()}">${exact}</time>`;
+  return html`<time datetime="${date.toISOString()}" title="${exact}">${ago(past)}</time>`;
 }
 
 export const projectPath = (forge: string, project: string) => `/projects/${forge}/${encodeURIComponent(project)}`;

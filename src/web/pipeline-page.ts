@@ -27,8 +27,8 @@ function renderArtifacts(pipeline: PipelineView, job: JobView): SafeHtml {
   const artifacts = job.artifacts;
   if (!artifacts) return html``;
   const what = `${artifacts.files} file${artifacts.files === 1 ? '' : 's'}, ${sizeText(artifacts.size)}`;
-  if (artifacts.expiresAt !== null && new Date(artifacts.expiresAt).getTime() <= Date.now()) return html`<p class="artifacts">Artifacts (${what}) expired on ${artifacts.expiresAt}</p>`;
-  const until = artifacts.expiresAt === null ? '' : `, kept until ${artifacts.expiresAt}`;
+  if (artifacts.expiresAt !== null && new Date(artifacts.expiresAt).getTime() <= Date.now()) return html`<p class="artifacts">Artifacts (${what}) expired on ${when(artifacts.expiresAt)}</p>`;
+  const until = artifacts.expiresAt === null ? '' : html`, kept until ${when(artifacts.expiresAt)}`;
   return html`<p class="artifacts"><a href="/pipelines/${pipeline.id}/jobs/${job.id}/artifacts" download>Artifacts: ${artifacts.name}.tar.gz</a> (${what}${until})</p>`;
 }
 
@@ -89,7 +89,18 @@ function jobTiming(job: JobView): SafeHtml {
   const played = job.playedBy ? html` · played by ${job.playedBy} at ${when(job.playedAt)}` : '';
   if (job.status === 'scheduled' && job.scheduledAt) return html`starts at ${when(job.scheduledAt)} <span data-countdown="${job.scheduledAt}"></span>`;
   if (job.status === 'manual') return html`waits for a person with write access to play it${played}`;
+  if (job.status === 'skipped' || (job.startedAt === null && job.finishedAt === null && job.status !== 'pending' && job.status !== 'running')) return html`did not run${played}`;
   return html`started ${when(job.startedAt)}, finished ${when(job.finishedAt)}${job.durationMs === null ? '' : ` (${formatDuration(job.durationMs)})`}${played}`;
+}
+
+/** A job that will never print (skipped, or ended before it started) shows no empty log box. */
+const hasNoLog = (job: JobView, log: string | undefined) => !log && (job.status === 'skipped' || (job.status === 'canceled' && job.startedAt === null));
+
+/** What a retry retried, linked: the whole pipeline, or one job and what waited for it. */
+function retryNote(pipeline: PipelineView): SafeHtml {
+  if (pipeline.retryOf === null) return html``;
+  const of = html`<a href="/pipelines/${pipeline.retryOf}">pipeline #${pipeline.retryOf}</a>`;
+  return pipeline.retriedJob ? html` · retries ${pipeline.retriedJob} of ${of}` : html` · a retry of ${of}`;
 }
 
 function renderPage(context: WebContext, viewer: Viewer, access: ForgeAccess, pipeline: PipelineView, { logs, seqs, serviceLogs }: Logs): SafeHtml {
@@ -100,7 +111,7 @@ function renderPage(context: WebContext, viewer: Viewer, access: ForgeAccess, pi
       job.coverage === null ? '' : html` <span class="muted">coverage ${job.coverage}%</span>`
     } <a class="muted" href="/pipelines/${pipeline.id}/jobs/${job.id}/log">raw log</a>${jobActions(pipeline, job, viewer, access)}</h2>
       <p class="muted">${jobTiming(job)}</p>${job.error ? html`<p class="${job.status === 'failed' && !job.failureAllowed ? 'error' : 'muted'}">${job.error}</p>` : ''}${renderArtifacts(pipeline, job)}
-      ${logBlock(job.id, logLines(logs.get(job.id) ?? '', logConverter()))}${renderServiceLogs(serviceLogs.get(job.id) ?? [])}</section>`;
+      ${hasNoLog(job, logs.get(job.id)) ? '' : logBlock(job.id, logLines(logs.get(job.id) ?? '', logConverter()))}${renderServiceLogs(serviceLogs.get(job.id) ?? [])}</section>`;
   });
   const image = pipeline.image
     ? html`<p>Image <code>${pipeline.image.ref}</code>${pipeline.image.digest ? html` <code>${pipeline.image.digest}</code>` : ''}${
@@ -113,7 +124,7 @@ function renderPage(context: WebContext, viewer: Viewer, access: ForgeAccess, pi
     links?.branch(pipeline.ref),
     html`<code>${pipeline.ref}</code>`,
   )}${pipeline.changeRequest ? html` · ${link(links?.changeRequest(pipeline.changeRequest), links?.changeRequestLabel(pipeline.changeRequest) ?? `change request ${pipeline.changeRequest}`)}` : ''}</p>
-<p class="muted">created ${when(pipeline.createdAt)}, started ${when(pipeline.startedAt)}, finished ${when(pipeline.finishedAt)}${total}</p>
+<p class="muted">created ${when(pipeline.createdAt)}, started ${when(pipeline.startedAt)}, finished ${when(pipeline.finishedAt)}${total}${retryNote(pipeline)}</p>
 ${pipeline.error ? html`<p class="${pipeline.status === 'skipped' ? 'muted' : 'error'}">${pipeline.error}</p>` : ''}${pipeline.cancelReason ? html`<p class="muted">Canceled: ${pipeline.cancelReason}</p>` : ''}
 ${image}${pipeline.planNotes.length > 0 ? html`<ul class="notes">${pipeline.planNotes.map((note) => html`<li>${note}</li>`)}</ul>` : ''}
 ${renderGraph(pipeline)}${jobs}`;

@@ -6,7 +6,8 @@ import type { Route } from '../http/router.js';
 import type { ForgeName } from '../model/forge-event.js';
 import { PIPELINE_STATUSES, type PipelineStatus } from '../model/status.js';
 import type { PipelineFilter, PipelineSummary } from '../store/pipeline-views.js';
-import { html } from './html.js';
+import { html, type SafeHtml } from './html.js';
+import { formatDuration } from '../util/format-duration.js';
 import { badge, page, projectPath, sendPage, when } from './layout.js';
 import { allows, authenticate, readable, wantsJson, type WebContext } from './web-context.js';
 
@@ -16,7 +17,14 @@ const FORGES = new Set<string>(['github', 'gitlab', 'local']);
 const pipelineRow = (pipeline: PipelineSummary) =>
   html`<tr><td><a href="/pipelines/${pipeline.id}">#${pipeline.id}</a></td><td>${badge(pipeline.status)}</td><td><code>${pipeline.ref}</code>${
     pipeline.changeRequest ? html` <span class="muted">!${pipeline.changeRequest}</span>` : ''
-  }</td><td><code>${pipeline.sha.slice(0, 10)}</code></td><td>${when(pipeline.createdAt)}</td></tr>`;
+  }</td><td><code>${pipeline.sha.slice(0, 10)}</code></td><td>${when(pipeline.createdAt)}</td><td>${durationOf(pipeline)}</td></tr>`;
+
+/** How long it ran, or has been running; a dash before it starts. */
+function durationOf(pipeline: PipelineSummary): SafeHtml {
+  if (!pipeline.startedAt) return html`<span class="muted">–</span>`;
+  const end = pipeline.finishedAt ? new Date(pipeline.finishedAt).getTime() : Date.now();
+  return html`${formatDuration(end - new Date(pipeline.startedAt).getTime())}${pipeline.finishedAt ? '' : html` <span class="muted">so far</span>`}`;
+}
 
 /** The filter of a project page's query: `?ref=&status=&mr=&before=`; a bad value is refused by name. */
 function filterOf(request: IncomingMessage): PipelineFilter | string {
@@ -87,7 +95,7 @@ export function projectRoutes(context: WebContext): Route[] {
 <form class="filters" method="get"><label>Branch <input name="ref" value="${filter.ref ?? ''}"></label><label>Status <select name="status"><option value="">any</option>${PIPELINE_STATUSES.map(
         (status) => html`<option${filter.status === status ? html` selected` : ''}>${status}</option>`,
       )}</select></label><label>Merge request <input name="mr" inputmode="numeric" size="6" value="${filter.changeRequest ?? ''}"></label><button class="action">Filter</button></form>
-${pipelines.length === 0 ? html`<p class="muted">No pipelines match.</p>` : html`<div class="table"><table><thead><tr><th>Pipeline</th><th>Status</th><th>Ref</th><th>Commit</th><th>Created</th></tr></thead><tbody>${pipelines.map(pipelineRow)}</tbody></table></div>`}${more}`;
+${pipelines.length === 0 ? html`<p class="muted">No pipelines match.</p>` : html`<div class="table"><table><thead><tr><th>Pipeline</th><th>Status</th><th>Ref</th><th>Commit</th><th>Created</th><th>Duration</th></tr></thead><tbody>${pipelines.map(pipelineRow)}</tbody></table></div>`}${more}`;
       sendPage(response, 200, page(name, viewer, body));
     };
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/store/migrate.js';
-import { runCli } from '../helpers/cli.js';
+import { jobText, runCli } from '../helpers/cli.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { labEnv } from '../helpers/docker-lab.js';
 
@@ -30,7 +30,7 @@ describe('gitlab-ci-local’s cases, run by slipway run', () => {
     await writeFile(path.join(dir, '.gitlab-ci.yml'), options.edit ? options.edit(text) : text);
     for (const [file, content] of Object.entries(options.files ?? {})) await writeFile(path.join(dir, file), content);
     const result = await runCli(['run', dir, '--no-push', '--ref', 'main'], { ...labEnv, SLIPWAY_DEFAULT_IMAGE: 'busybox', ...options.env });
-    return { code: result.code, lines: result.stdout.split('\n') };
+    return { code: result.code, lines: jobText(result.stdout).split('\n') };
   }
 
   /** The lines appear in this order (others may come between). */

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/store/migrate.js';
-import { finished, runCli, spawnCli } from '../helpers/cli.js';
+import { finished, jobText, runCli, spawnCli } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { createPipelineQueue } from '../../src/store/pipeline-queue.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -47,7 +47,7 @@ describe('slipway run', () => {
       warm: false,
     });
     expect((await registry.getManifest(project, sha))?.digest).toBe((summary.image as { digest: string }).digest);
-    expect(result.stderr).toContain('── test (python:3.8-slim)');
+    expect(result.stderr).toMatch(/^test +\| ── started \(python:3\.8-slim\)$/m);
     expect(result.stderr).toContain(`Recorded as http://localhost:3000/pipelines/${id}\n`);
     expect(pipelines.rows).toEqual([{ status: 'passed', sha, image_digest: (summary.image as { digest: string }).digest }]);
     expect(logs.rows.map((row) => [row.name, row.status])).toEqual([
@@ -107,9 +107,15 @@ describe('slipway run', () => {
     const result = await runCli(['run', dir], labEnv);
 
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('$ exit 7');
+    expect(result.stdout).toMatch(/^test \| \$ exit 7$/m);
     expect(result.stdout).toMatch(/^ {2}test +failed +[\d.]+m?s +the script exited with code 7$/m);
-    expect(result.stdout).toMatch(/^Pipeline failed in /m);
+    // The daemon's start and removal are said, and the summary's time is the time waited, all of it.
+    expect(result.stdout).toMatch(/^Docker daemon ready in [\d.]+m?s$/m);
+    expect(result.stdout).toMatch(/^Docker daemon removed in [\d.]+m?s$/m);
+    const summarised = /^Pipeline failed in ([\d.]+)(m?s)$/m.exec(result.stdout);
+    const job = /^ {2}test +failed +([\d.]+)(m?s)/m.exec(result.stdout);
+    const ms = (match: RegExpExecArray) => Number(match[1]) * (match[2] === 's' ? 1000 : 1);
+    expect(ms(summarised!)).toBeGreaterThan(ms(job!));
   });
 
   it('leaves a manual job waiting and says how to run it, runs it with --play, and refuses --play of a job that does not wait', async () => {
@@ -128,7 +134,7 @@ describe('slipway run', () => {
     expect(waiting.stdout).toContain('  Waiting to be played: approve (run again with --play approve to run it)');
     expect(waiting.stdout).toMatch(/^Pipeline blocked in /m);
     expect(played.code).toBe(0);
-    expect(played.stdout).toMatch(/^approved by hand$/m);
+    expect(jobText(played.stdout)).toMatch(/^approved by hand$/m);
     expect(wrong.code).toBe(64);
     expect(wrong.stderr).toContain('--play test: not a manual or delayed job of this pipeline (those are: approve)');
   });
@@ -156,13 +162,13 @@ describe('slipway run', () => {
     const result = await runCli(['run', dir, '--no-push'], labEnv);
 
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^(\x1b\[1;34m)?blue(\x1b\[0m)?$/m);
-    expect(result.stdout).not.toMatch(/^-e /m);
-    expect(result.stdout).toMatch(/^shell=bash$/m);
-    expect(result.stdout).toMatch(/^double brackets$/m);
-    expect(result.stdout).toMatch(/^shell=sh$/m);
+    expect(jobText(result.stdout)).toMatch(/^(\x1b\[1;34m)?blue(\x1b\[0m)?$/m);
+    expect(jobText(result.stdout)).not.toMatch(/^-e /m);
+    expect(jobText(result.stdout)).toMatch(/^shell=bash$/m);
+    expect(jobText(result.stdout)).toMatch(/^double brackets$/m);
+    expect(jobText(result.stdout)).toMatch(/^shell=sh$/m);
     // A pipeline whose first part fails fails the job, as under GitLab Runner's `set -o pipefail`.
-    expect(result.stdout).not.toMatch(/^after the pipe$/m);
+    expect(jobText(result.stdout)).not.toMatch(/^after the pipe$/m);
     expect(result.stdout).toMatch(/^ {2}piped +failed +[\d.]+m?s +allowed to fail: the script exited with code 1$/m);
   });
 
@@ -193,9 +199,9 @@ describe('slipway run', () => {
     const result = await runCli(['run', dir, '--no-push'], labEnv);
 
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^hello from the parent file to the child, a parent_pipeline job called unit$/m);
+    expect(jobText(result.stdout)).toMatch(/^hello from the parent file to the child, a parent_pipeline job called unit$/m);
     expect(result.stdout).toMatch(/^ {2}tests » unit +passed/m);
-    expect(result.stdout.indexOf('after the child')).toBeGreaterThan(result.stdout.indexOf('a parent_pipeline job called unit'));
+    expect(jobText(result.stdout).indexOf('after the child')).toBeGreaterThan(jobText(result.stdout).indexOf('a parent_pipeline job called unit'));
   });
 
   it('stops a recorded run that is canceled from the page or the API: its job ends, and the pipeline is canceled, not passed', async () => {
@@ -215,7 +221,7 @@ describe('slipway run', () => {
 
       expect(result.code).toBe(1);
       expect(result.stdout).toMatch(/^Pipeline canceled in /m);
-      expect(result.stdout).not.toMatch(/^never$/m);
+      expect(jobText(result.stdout)).not.toMatch(/^never$/m);
       expect(row).toEqual({ status: 'canceled', cancel_reason: 'canceled by admin' });
     } finally {
       await pool.end();

@@ -45,7 +45,6 @@ describe('loadConfig', () => {
     [{ SLIPWAY_DIND_PRIVILEGED: 'maybe' }, 'SLIPWAY_DIND_PRIVILEGED must be one of true, false, 1, 0, yes, no (got "maybe")'],
     [{ SLIPWAY_JOB_TIMEOUT: '0' }, 'SLIPWAY_JOB_TIMEOUT must be a whole number from 1 to 86400 (got "0")'],
     [{ SLIPWAY_JOB_MEMORY: 'lots' }, 'SLIPWAY_JOB_MEMORY must be a size such as 512m or 2g (got "lots")'],
-    [{ SLIPWAY_DIND_TMPFS: '0' }, 'SLIPWAY_DIND_TMPFS must be a size such as 8g or 512m (or left unset to keep daemons on disk) (got "0")'],
     [{ SLIPWAY_JOB_CPUS: 'two' }, 'SLIPWAY_JOB_CPUS must be a number of CPUs such as 1.5 (got "two")'],
     [{ SLIPWAY_CONCURRENCY: '-1' }, 'SLIPWAY_CONCURRENCY must be a whole number from 0 to 64 (got "-1")'],
     [{ SLIPWAY_POOL_SIZE: 'many' }, 'SLIPWAY_POOL_SIZE must be a whole number from 0 to 64 (got "many")'],

@@ -36,9 +36,17 @@ describe('the server-side policy file', () => {
     ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        confirm: yes please\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.confirm must be true or false'],
     ['projects:\n  a/b:\n    environments:\n      prod:\n        approvers: [U1A]\n        branches: main\n', 'SLIPWAY_CONFIG: projects.a/b.environments.prod.branches must be a list of branch or tag names or patterns such as release/*'],
     ['projects:\n  a/b:\n    includeProjects: group/ci\n', 'SLIPWAY_CONFIG: projects.a/b.includeProjects must be a list of project paths such as group/ci-templates'],
-    ['projects:\n  a/b:\n    alowForkPush: true\n', 'SLIPWAY_CONFIG: projects.a/b Unrecognized key: "alowForkPush"'],
+    ['projects:\n  a/b:\n    alowForkPush: true\n', 'SLIPWAY_CONFIG: projects.a/b has no setting alowForkPush: check the spelling against the configuration reference (line 3)'],
   ])('names the field of a mistake: %j', (text, message) => {
     expect(() => parsePolicy(text)).toThrow(message);
+  });
+
+  it('names the file, the line and the key path of a mistake, and YAML mistakes in plain words', () => {
+    const text = 'projects:\n  group/app:\n    environments:\n      prod:\n        approvers: U123\n';
+    expect(() => parsePolicy(text, '/etc/slipway/policy.yml')).toThrow(/^\/etc\/slipway\/policy\.yml: projects\.group\/app\.environments\.prod\.approvers .+ \(line 5\)$/);
+    expect(() => parsePolicy('projects:\n\tgroup/app: {}\n', '/etc/slipway/policy.yml')).toThrow(
+      '/etc/slipway/policy.yml: is not valid YAML: this line is indented with a tab: YAML indents with spaces only (line 2, column 1)',
+    );
   });
 
   it('reads review apps’ environments, which ask for no approval, apart from those /deploy deploys to', () => {

@@ -13,10 +13,17 @@ export interface CliResult {
 /** Starts `slipway ARGS` as a separate process, compiled from the sources once per run (test/helpers/build-cli.ts). */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): ChildProcessWithoutNullStreams {
   const profile = process.env.SLIPWAY_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SLIPWAY_CPU_PROFILE_DIR}`] : [];
+  // Colour only where a test asks for it: the runner's own FORCE_COLOR is not the CLI's.
+  const { FORCE_COLOR: _runnerColour, ...inherited } = process.env;
   return spawn(process.execPath, [...profile, path.join(ROOT, '.test-build/cli.js'), ...args], {
     cwd,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    env: { ...inherited, LOG_LEVEL: 'info', ...env },
   });
+}
+
+/** `slipway run`'s output with each job line's `name | ` taken off, as the job printed it. */
+export function jobText(output: string): string {
+  return output.replace(/^[^|\n]*? \| /gm, '');
 }
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): Promise<CliResult> {

@@ -56,7 +56,6 @@ export const executorOptions: DockerExecutorOptions = {
     privileged: false,
     network: 'host',
     mtu: undefined,
-    ...(lab.dindTmpfs === 'disk' ? {} : { tmpfs: lab.dindTmpfs }),
     socketDir: path.join(os.tmpdir(), 'slipway-dind-test'),
     connect: 'socket',
     reachAt: '127.0.0.1',
@@ -135,7 +134,6 @@ export const labEnv: NodeJS.ProcessEnv = {
   SLIPWAY_DIND_IMAGE: lab.dindImage,
   SLIPWAY_DIND_PRIVILEGED: 'false',
   SLIPWAY_DIND_NETWORK: 'host',
-  ...(lab.dindTmpfs === 'disk' ? {} : { SLIPWAY_DIND_TMPFS: lab.dindTmpfs }),
   SLIPWAY_DIND_SOCKET_DIR: executorOptions.dind.socketDir,
   SLIPWAY_JOB_NETWORK: 'host',
   // Each test starts its pipelines on a fresh daemon, as without a pool; the pool's own tests turn it on.

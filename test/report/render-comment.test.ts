@@ -31,6 +31,8 @@ function pipeline(overrides: Partial<PipelineView> = {}): PipelineView {
     ],
     superseded: [],
     deploymentId: null,
+    retryOf: null,
+    retriedJob: null,
     ...overrides,
   };
 }

@@ -35,7 +35,7 @@ function viewsOf(current: () => PipelineView['status']): Pick<PipelineViews, 'ge
   const view = (): PipelineView => ({
     id: 1, forge: 'gitlab', project: 'g/a', forgeContext: { projectId: 1 }, sha: 'b'.repeat(40), ref: 'main', changeRequest: null,
     fromFork: false, status: current(), error: null, cancelReason: null, commandNote: null, supersededBy: null, newerId: null, planSource: null, name: null, planNotes: [], image: null,
-    createdAt: new Date(), startedAt: null, finishedAt: null, jobs: [], superseded: [], deploymentId: null,
+    createdAt: new Date(), startedAt: null, finishedAt: null, jobs: [], superseded: [], deploymentId: null, retryOf: null, retriedJob: null,
   });
   return { get: async () => view(), latestForChangeRequest: async () => 1, logTail: async () => '' };
 }

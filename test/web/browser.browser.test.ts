@@ -23,8 +23,8 @@ describe('the web UI in a real browser', () => {
   let queued: { id: number };
   let deployedSha: string;
 
-  async function loggedIn(user: { id: number; username: string }): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  async function loggedIn(user: { id: number; username: string }, viewport = { width: 1200, height: 800 }): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport });
     const page = await context.newPage();
     fake.nextUser = user;
     await page.goto(`${base}/`);
@@ -55,6 +55,7 @@ describe('the web UI in a real browser', () => {
         { name: 'lint', stage: 'test', status: 'passed', log: 'section_start:1700000000:install[collapsed=true]\r\u001b[0KInstalling\nnpm ci\nsection_end:1700000001:install\r\u001b[0K\n\u001b[32mall clean\u001b[0m\n' },
         { name: 'unit', stage: 'test', status: 'passed', log: '12 passed\n' },
         { name: 'image', stage: 'build', status: 'passed', needs: ['unit'], log: 'pushed\n' },
+        { name: 'docs', stage: 'build', status: 'skipped' },
       ],
     });
     await insertPipeline(lab.db, { project: 'shop/secret', projectId: 202, status: 'passed', jobs: [{ name: 'test', status: 'passed', log: 'secret\n' }] });
@@ -118,6 +119,9 @@ describe('the web UI in a real browser', () => {
     const summaryCursor = await page.locator('pre.log details > summary').first().evaluate((element) => (globalThis as unknown as { getComputedStyle(node: unknown): { cursor: string } }).getComputedStyle(element).cursor);
     const lintLines = await page.locator('pre.log').first().locator('span.l').count();
     const needs = await page.locator('.stage li', { hasText: 'image' }).textContent();
+    const skipped = page.locator('section.job', { has: page.locator('h2', { hasText: 'docs' }) });
+    const skippedText = await skipped.textContent();
+    const skippedLogs = await skipped.locator('pre.log').count();
     await page.screenshot({ path: path.join(SCREENSHOTS, 'pipeline.png'), fullPage: true });
     await context.close();
 
@@ -128,6 +132,36 @@ describe('the web UI in a real browser', () => {
     expect(summaryCursor).toBe('pointer');
     expect(lintLines).toBe(2);
     expect(needs).toContain('needs unit');
+    // A skipped job says it did not run, with no empty log box.
+    expect(skippedText).toContain('did not run');
+    expect(skippedLogs).toBe(0);
+  });
+
+  it('fits a phone: the stage graph stacked, branch names whole, a pipeline’s button the size of a button', async () => {
+    const { context, page } = await loggedIn(WRITER, { width: 390, height: 844 });
+    await page.goto(`${base}/pipelines/${running.id - 2}`);
+    const overflow = await page.evaluate(() => {
+      const doc = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document;
+      return doc.documentElement.scrollWidth - doc.documentElement.clientWidth;
+    });
+    const stages = await page.locator('.stages .stage').evaluateAll((nodes) => nodes.map((node) => (node as unknown as { getBoundingClientRect(): { left: number } }).getBoundingClientRect().left));
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'phone-pipeline.png'), fullPage: true });
+    await page.goto(`${base}/pipelines/${queued.id}`);
+    const fontSize = (selector: string) => page.locator(selector).evaluate((node) => Number.parseFloat((globalThis as unknown as { getComputedStyle(n: unknown): { fontSize: string } }).getComputedStyle(node).fontSize));
+    const button = await fontSize('#cancel');
+    const title = await fontSize('h1');
+    await page.goto(`${base}/projects/gitlab/${encodeURIComponent('shop/web')}`);
+    const ref = page.locator('tbody td code', { hasText: 'feature/cart' }).first();
+    const [refHeight, lineHeight] = await ref.evaluate((node) => {
+      const box = (node as unknown as { getBoundingClientRect(): { height: number } }).getBoundingClientRect();
+      return [box.height, Number.parseFloat((globalThis as unknown as { getComputedStyle(n: unknown): { lineHeight: string } }).getComputedStyle(node).lineHeight) || 20];
+    });
+    await context.close();
+
+    expect(overflow).toBeLessThanOrEqual(0);
+    expect(new Set(stages).size).toBe(1);
+    expect(button).toBeLessThan(title);
+    expect(refHeight).toBeLessThan(lineHeight * 1.5);
   });
 
   it('lets a developer press Cancel and then Retry', async () => {
@@ -140,10 +174,13 @@ describe('the web UI in a real browser', () => {
     await page.waitForURL((url) => url.pathname !== `/pipelines/${queued.id}`);
     const retriedId = Number(new URL(page.url()).pathname.split('/').at(-1));
     const status = await page.locator('#pipeline-status .badge').textContent();
+    const retries = await page.getByRole('link', { name: `pipeline #${queued.id}` }).getAttribute('href');
     await context.close();
 
     expect(reason).toBe(`Canceled: canceled by ${WRITER.username} (gitlab)`);
     expect(retriedId).toBeGreaterThan(queued.id);
+    // The retry says what it retries, linked.
+    expect(retries).toBe(`/pipelines/${queued.id}`);
     expect(status).toBe('queued');
     expect((await lab.db.query('SELECT status FROM pipelines WHERE id = $1', [queued.id])).rows[0]).toEqual({ status: 'canceled' });
   });

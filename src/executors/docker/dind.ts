@@ -63,15 +63,6 @@ function daemonArgs(options: DindOptions, tlsPort: number | undefined): string[]
   return args;
 }
 
-/**
- * Where the daemon keeps images and containers, never on the outer overlay filesystem: an
- * anonymous volume, or a tmpfs (images in containers may hold programs, set-uid ones and device files).
- */
-function storageConfig(options: DindOptions): Pick<Docker.ContainerCreateOptions, 'Volumes'> & { HostConfig: Docker.HostConfig } {
-  if (options.tmpfs) return { HostConfig: { Tmpfs: { '/var/lib/docker': `rw,exec,suid,dev,size=${options.tmpfs}` } } };
-  return { Volumes: { '/var/lib/docker': {} }, HostConfig: {} };
-}
-
 function securityConfig(options: DindOptions, socketFolder: string | undefined): Docker.HostConfig {
   const binds = socketFolder ? [`${socketFolder}:/slipway`] : [];
   if (options.privileged) return { Privileged: true, Binds: binds };
@@ -195,8 +186,9 @@ async function startSocketDind(host: Docker, options: DindOptions, signal: Abort
       Image: options.image,
       Cmd: daemonArgs(options, undefined),
       Labels: { ...identity.labels, [LABEL_SOCKET_FOLDER]: name },
-      ...storageConfig(options),
-      HostConfig: { ...storageConfig(options).HostConfig, ...securityConfig(options, socketFolder), NetworkMode: options.network },
+      // Image layers inside must not sit on the outer overlay filesystem.
+      Volumes: { '/var/lib/docker': {} },
+      HostConfig: { ...securityConfig(options, socketFolder), NetworkMode: options.network },
     });
     return await started(container, dindHandle(host, { id: container.id, name }, { kind: 'socket', folder: socketFolder }), options, signal);
   } catch (error) {
@@ -220,10 +212,9 @@ async function startTlsDind(host: Docker, options: DindOptions, signal: AbortSig
     Image: options.image,
     Cmd: daemonArgs(options, listenPort),
     Labels: identity.labels,
-    ...storageConfig(options),
+    Volumes: { '/var/lib/docker': {} },
     ...(onHostNetwork ? {} : { ExposedPorts: { [published]: {} } }),
     HostConfig: {
-      ...storageConfig(options).HostConfig,
       ...securityConfig(options, undefined),
       NetworkMode: options.network,
       ...(onHostNetwork ? {} : { PortBindings: { [published]: [{ HostPort: '' }] } }),

@@ -33,8 +33,7 @@ const RESEND_AFTER_MS = [50, 250, 1000];
 
 /**
  * A request the daemon hung up on before it could be read (EPIPE while its head was written:
- * seen on fresh connections in the moment after a build, on a daemon whose storage is in
- * memory) is sent again, a few times. The daemon never read it, so nothing happens twice; a request that streams a
+ * seen on fresh connections in the moment after a build) is sent again, a few times. The daemon never read it, so nothing happens twice; a request that streams a
  * body (a build context, an archive) or takes over the connection is never sent again.
  */
 export function resendUnread(docker: Docker): Docker {

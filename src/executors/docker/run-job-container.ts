@@ -119,6 +119,20 @@ async function pullJobImage(docker: Docker, image: string, signal: AbortSignal, 
   }
 }
 
+/** How often a long pull says it is still going: a log silent for longer looks stuck. */
+export const STILL_PULLING_EVERY_MS = 5_000;
+
+/** Runs `work`, saying `line` every few seconds until it ends. */
+async function whileSaying<T>(output: (text: string) => void, line: (seconds: number) => string, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  const ticker = setInterval(() => output(line(Math.round((Date.now() - started) / 1000))), STILL_PULLING_EVERY_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
 /**
  * Runs a script in a fresh container of `image` with the source copied in, beside its services
  * when it has any; resolves with its exit code.
@@ -126,7 +140,7 @@ async function pullJobImage(docker: Docker, image: string, signal: AbortSignal, 
 export async function runJobContainer(docker: Docker, options: JobContainerOptions): Promise<{ exitCode: number }> {
   const { signal } = options;
   options.output(`Pulling ${options.image}\n`);
-  await pullJobImage(docker, options.image, signal, options.authFor?.(options.image));
+  await whileSaying(options.output, (seconds) => `Still pulling ${options.image} (${seconds} s)\n`, () => pullJobImage(docker, options.image, signal, options.authFor?.(options.image)));
   signal.throwIfAborted();
   if (!options.services?.length) return runInContainer(docker, options, options.limits.network);
 

@@ -1,4 +1,5 @@
 import { isMap, isScalar, parseDocument, visit, type CollectionTag, type Document } from 'yaml';
+import { lineAt, yamlProblem } from '../../util/yaml-problems.js';
 import type { z } from 'zod';
 
 /** A pipeline file a person must fix; each problem names the field and, where known, the line. */
@@ -22,10 +23,6 @@ export interface YamlFile {
   included?: boolean;
 }
 
-function lineAt(text: string, offset: number): number {
-  return text.slice(0, offset).split('\n').length;
-}
-
 export interface YamlOptions {
   customTags?: CollectionTag[];
   /** GitLab reads a mapping's repeated key as its last value; Slipway's own file refuses it. */
@@ -33,16 +30,11 @@ export interface YamlOptions {
 }
 
 /** Parses YAML (with `<<` merge keys, as GitLab reads it); syntax errors throw with their line. */
+
 export function parseYamlFile(file: string, text: string, options: YamlOptions = {}): YamlFile {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: options.duplicateKeys !== 'last wins', merge: true, customTags: options.customTags ?? [] });
   if (document.errors.length > 0) {
-    throw new PipelineFileError(
-      file,
-      document.errors.map((error) => {
-        const reason = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-        return `is not valid YAML: ${reason} (line ${error.linePos?.[0]?.line ?? '?'})`;
-      }),
-    );
+    throw new PipelineFileError(file, document.errors.map((error) => yamlProblem(error, text)));
   }
   return { file, text, document, data: document.toJS({ maxAliasCount: 1000 }) ?? {} };
 }

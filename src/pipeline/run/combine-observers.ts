@@ -18,5 +18,11 @@ export function combineObservers(...observers: PipelineObserver[]): Required<Pip
     async jobsAdded(jobs) {
       for (const observer of observers) await observer.jobsAdded?.(jobs);
     },
+    environmentOpened(opened) {
+      for (const observer of observers) observer.environmentOpened?.(opened);
+    },
+    environmentClosed(closed) {
+      for (const observer of observers) observer.environmentClosed?.(closed);
+    },
   };
 }

@@ -136,6 +136,10 @@ export interface PipelineObserver {
   artifactsSaved?(job: JobSpec, artifacts: SavedArtifacts): void | Promise<void>;
   /** A trigger job read its child pipeline: these jobs join the pipeline (before any of them starts). */
   jobsAdded?(jobs: JobSpec[]): void | Promise<void>;
+  /** The pipeline's place to run (its daemon) is ready, after `durationMs`; `warm` when it was prepared ahead. */
+  environmentOpened?(opened: { durationMs: number; warm: boolean }): void;
+  /** The pipeline's place to run is gone (its daemon removed), after `durationMs`. */
+  environmentClosed?(closed: { durationMs: number }): void;
 }
 
 /**
@@ -231,17 +235,20 @@ export function prerequisitesOf(jobs: readonly JobSpec[]): number[][] {
 }
 
 /** Where a pipeline's jobs run, unless none of them runs (a fork's build-only pipeline needs no daemon). */
-async function openEnvironment(run: PipelineRun, executor: Executor, signal: AbortSignal): Promise<ExecutionEnvironment | undefined | { failed: 'canceled' | string }> {
+async function openEnvironment(run: PipelineRun, executor: Executor, signal: AbortSignal, observer: PipelineObserver): Promise<ExecutionEnvironment | undefined | { failed: 'canceled' | string }> {
   const runs = (job: JobSpec) => (run.skipJobs?.[job.name] ?? job.skipReason) === undefined;
   // A trigger job's child runs here too, even when the trigger job itself ran before a play.
   const needsEnvironment = run.plan.jobs.some((job) => runs(job) && (job.kind === 'trigger' || (!run.reuse?.has(job.name) && (!waitsForTrigger(job) || run.played?.has(job.name)))));
   if (!needsEnvironment) return undefined;
   const { facts } = run;
+  const started = Date.now();
   try {
-    return await executor.open(
+    const environment = await executor.open(
       { id: facts.id, forge: facts.forge, project: facts.project, sha: facts.sha, ...(run.affinity ? { affinity: run.affinity } : {}), ...(run.trust ? { trust: run.trust } : {}), ...(run.plan.tags ? { tags: run.plan.tags } : {}) },
       signal,
     );
+    observer.environmentOpened?.({ durationMs: Date.now() - started, warm: environment.warm === true });
+    return environment;
   } catch (error) {
     return { failed: signal.aborted ? 'canceled' : `could not prepare the pipeline: ${error instanceof Error ? error.message : String(error)}` };
   }
@@ -474,7 +481,7 @@ export async function runPipeline(
   const started = Date.now();
   const secrets = secretsOf(run);
   const graph = new PipelineGraph(run, observer, signal);
-  const opened = await openEnvironment(run, executor, signal);
+  const opened = await openEnvironment(run, executor, signal, observer);
   const environment = opened && 'failed' in opened ? undefined : opened;
   const finish = (status: PipelineOutcome, error?: string): PipelineResult => ({
     status,
@@ -500,7 +507,11 @@ export async function runPipeline(
     }
     return finish(graph.outcome());
   } finally {
-    await environment?.close();
+    if (environment) {
+      const closing = Date.now();
+      await environment.close();
+      observer.environmentClosed?.({ durationMs: Date.now() - closing });
+    }
   }
 }
 

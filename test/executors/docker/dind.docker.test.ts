@@ -17,23 +17,6 @@ describe('dind daemons', () => {
     }
   });
 
-  it('keep their images in memory with SLIPWAY_DIND_TMPFS, of that size, and on a disk volume without it', async () => {
-    const backing = async (options: typeof executorOptions.dind) => {
-      const daemon = await startDind(host, uniqueName('dind'), options, new AbortController().signal);
-      try {
-        const info = await daemon.docker.info();
-        const mounts = (await host.getContainer(daemon.containerId).inspect()).HostConfig.Tmpfs;
-        return { filesystem: Object.fromEntries(info.DriverStatus as Array<[string, string]>)['Backing Filesystem'], tmpfs: mounts ?? null };
-      } finally {
-        await daemon.destroy();
-      }
-    };
-    const { tmpfs: _lab, ...onDisk } = executorOptions.dind;
-
-    expect(await backing({ ...executorOptions.dind, tmpfs: '1g' })).toEqual({ filesystem: 'tmpfs', tmpfs: { '/var/lib/docker': 'rw,exec,suid,dev,size=1g' } });
-    expect(await backing(onDisk)).toMatchObject({ filesystem: expect.not.stringMatching(/tmpfs/), tmpfs: null });
-  });
-
   it('come from the mirror when the dind image is a Docker Hub name such as docker:dind', async () => {
     await host.getImage('docker:dind').remove().catch((error: { statusCode?: number }) => (error.statusCode === 404 ? undefined : Promise.reject(error)));
 

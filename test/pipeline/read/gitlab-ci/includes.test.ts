@@ -76,7 +76,7 @@ describe('include:local', () => {
     expect(problemsOf('image: alpine\ninclude: ci/jobs.yml\n', { 'ci/jobs.yml': '# jobs\n\ntest:\n  stage: nowhere\n  script: [make]\n' })).toEqual([
       'test.stage "nowhere" is not one of the stages: build, test, deploy (line 4 of ci/jobs.yml)',
     ]);
-    expect(problemsOf('include: ci/broken.yml\n', { 'ci/broken.yml': 'test: [unclosed\n' })).toEqual([expect.stringMatching(/^ci\/broken\.yml is not valid YAML: .*\(line \d\)$/)]);
+    expect(problemsOf('include: ci/broken.yml\n', { 'ci/broken.yml': 'test: [unclosed\n' })).toEqual(['ci/broken.yml is not valid YAML: a [ is not closed: close it with ], or put the value in quotes (at the end of the file, line 1)']);
   });
 
   it('keeps a key named __proto__ a key', () => {

@@ -346,7 +346,14 @@ test:
   it('refuses a file with no jobs, a job that is not a mapping, and YAML it cannot parse', () => {
     expect(problemsOf('image: alpine\nvariables: { A: b }\n')).toEqual(['the file defines no jobs: add a job with a script, such as test: { image: …, script: [...] }']);
     expect(problemsOf('image: alpine\ntest: echo hi\n')).toEqual(['test must be a job: a mapping with at least script (line 2)']);
-    expect(problemsOf('test: [unclosed\n')[0]).toMatch(/^is not valid YAML: .* \(line \d+\)$/);
+    expect(problemsOf('test: [unclosed\n')[0]).toBe('is not valid YAML: a [ is not closed: close it with ], or put the value in quotes (at the end of the file, line 1)');
+  });
+
+  it('says what is wrong with YAML in plain words, with its line and column', () => {
+    expect(problemsOf('test:\n  image: alpine\n  script: echo: hi\n')).toEqual(['is not valid YAML: a value holds ": " as if it were another key (as in script: echo: hi): put the value in quotes (line 3, column 11)']);
+    expect(problemsOf('test:\n  image: alpine\n script: [make]\n')).toEqual(['is not valid YAML: this key is not lined up with the keys before it: indent it as they are (line 3, column 1)']);
+    expect(problemsOf('test:\n\timage: alpine\n')).toEqual(['is not valid YAML: this line is indented with a tab: YAML indents with spaces only (line 2, column 1)']);
+    expect(problemsOf('test:\n  image: @alpine\n  script: [make]\n')).toEqual(['is not valid YAML: a value starts with a character YAML keeps for itself (@): put the value in quotes (line 2, column 10)']);
   });
 
   it('refuses a job named after a keyword of the file in one problem, the root cause, not what the keyword would say of a job', () => {
@@ -400,7 +407,7 @@ test:
     expect(problemsOf('image: alpine\n.loop:\n  script: [!reference [.loop, script]]\ntest:\n  script: [!reference [.loop, script]]\n')).toEqual([
       '.loop.script.0 refers to .loop.script through itself (.loop.script -> .loop.script) (line 3)',
     ]);
-    expect(problemsOf('image: alpine\ntest:\n  script: !reference []\n')[0]).toMatch(/^is not valid YAML: !reference must list keys, such as !reference \[\.setup, script\] \(line 3\)$/);
+    expect(problemsOf('image: alpine\ntest:\n  script: !reference []\n')[0]).toMatch(/^is not valid YAML: !reference must list keys, such as !reference \[\.setup, script\] \(line 3, column \d+\)$/);
   });
 });
 
