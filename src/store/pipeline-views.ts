@@ -55,6 +55,8 @@ export interface PipelineFilter {
   changeRequest?: number;
   /** Only pipelines older than this one: the next page. */
   before?: number;
+  /** A search: part of the branch name, or the start of the commit's SHA. */
+  search?: string;
   limit: number;
 }
 
@@ -165,10 +167,10 @@ function pipelineViews(pool: Pool) {
         retriedJob: row.deployment_id === null ? row.retry_job : null,
       };
     },
-    /** Every project Slipway has run a pipeline for, with its newest pipeline. */
+    /** Every project Slipway has run a pipeline for, with its newest pipeline, the most lately active first. */
     async projects(): Promise<PipelineSummary[]> {
       const { rows } = await pool.query<PipelineSummary>(
-        `SELECT DISTINCT ON (forge, project) ${SUMMARY} FROM pipelines ORDER BY forge, project, id DESC`,
+        `SELECT * FROM (SELECT DISTINCT ON (forge, project) ${SUMMARY} FROM pipelines ORDER BY forge, project, id DESC) latest ORDER BY id DESC`,
       );
       return rows;
     },
@@ -178,8 +180,9 @@ function pipelineViews(pool: Pool) {
         `SELECT ${SUMMARY} FROM pipelines
           WHERE forge = $1 AND project = $2 AND ($3::text IS NULL OR ref = $3) AND ($4::text IS NULL OR status = $4)
             AND ($5::int IS NULL OR change_request = $5) AND ($6::bigint IS NULL OR id < $6)
+            AND ($8::text IS NULL OR strpos(lower(ref), lower($8)) > 0 OR (lower($8) ~ '^[0-9a-f]{4,64}$' AND starts_with(sha, lower($8))))
           ORDER BY id DESC LIMIT $7`,
-        [forge, project, filter.ref ?? null, filter.status ?? null, filter.changeRequest ?? null, filter.before ?? null, filter.limit],
+        [forge, project, filter.ref ?? null, filter.status ?? null, filter.changeRequest ?? null, filter.before ?? null, filter.limit, filter.search ?? null],
       );
       return rows;
     },

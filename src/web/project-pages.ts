@@ -26,12 +26,14 @@ function durationOf(pipeline: PipelineSummary): SafeHtml {
   return html`${formatDuration(end - new Date(pipeline.startedAt).getTime())}${pipeline.finishedAt ? '' : html` <span class="muted">so far</span>`}`;
 }
 
-/** The filter of a project page's query: `?ref=&status=&mr=&before=`; a bad value is refused by name. */
+/** The filter of a project page's query: `?q=&ref=&status=&mr=&before=`; a bad value is refused by name. */
 function filterOf(request: IncomingMessage): PipelineFilter | string {
   const query = new URL(request.url ?? '/', 'http://slipway').searchParams;
   const filter: PipelineFilter = { limit: PAGE_SIZE };
   const ref = query.get('ref');
   if (ref) filter.ref = ref.slice(0, 500);
+  const search = query.get('q')?.trim();
+  if (search) filter.search = search.slice(0, 200);
   const status = query.get('status');
   if (status) {
     if (!(PIPELINE_STATUSES as readonly string[]).includes(status)) return `status must be one of ${PIPELINE_STATUSES.join(', ')}`;
@@ -92,7 +94,7 @@ export function projectRoutes(context: WebContext): Route[] {
       query.delete('before');
       const more = next === null ? '' : html`<p><a href="?${query.toString()}${query.size > 0 ? '&' : ''}before=${next}">Older pipelines</a></p>`;
       const body = html`<h1>${name} <span class="muted">${forge}</span></h1>
-<form class="filters" method="get"><label>Branch <input name="ref" value="${filter.ref ?? ''}"></label><label>Status <select name="status"><option value="">any</option>${PIPELINE_STATUSES.map(
+<form class="filters" method="get"><label>Branch or commit <input name="q" type="search" placeholder="feature/x or a1b2c3d" value="${filter.search ?? ''}"></label>${filter.ref ? html`<input type="hidden" name="ref" value="${filter.ref}">` : ''}<label>Status <select name="status"><option value="">any</option>${PIPELINE_STATUSES.map(
         (status) => html`<option${filter.status === status ? html` selected` : ''}>${status}</option>`,
       )}</select></label><label>Merge request <input name="mr" inputmode="numeric" size="6" value="${filter.changeRequest ?? ''}"></label><button class="action">Filter</button></form>
 ${pipelines.length === 0 ? html`<p class="muted">No pipelines match.</p>` : html`<div class="table"><table><thead><tr><th>Pipeline</th><th>Status</th><th>Ref</th><th>Commit</th><th>Created</th><th>Duration</th></tr></thead><tbody>${pipelines.map(pipelineRow)}</tbody></table></div>`}${more}`;

@@ -106,8 +106,9 @@ describe('the web UI behind GitLab’s permissions', () => {
     const hiddenProject = await fetch(`${base}/projects/gitlab/group%2Fsecret`, { headers: reader.headers() });
     const home = await (await fetch(`${base}/`, { headers: reader.headers() })).text();
 
-    expect(await projectsOf(reader)).toEqual(['group/app', 'group/open']);
-    expect(await projectsOf(writer)).toEqual(['group/app', 'group/open', 'group/secret']);
+    // The most lately active first: group/open ran last.
+    expect(await projectsOf(reader)).toEqual(['group/open', 'group/app']);
+    expect(await projectsOf(writer)).toEqual(['group/open', 'group/secret', 'group/app']);
     expect(await projectsOf(guest)).toEqual(['group/open']);
     expect([hidden.status, await hidden.json()]).toEqual([404, { error: `there is no pipeline #${secret.id}` }]);
     expect([missing.status, await missing.json()]).toEqual([404, { error: 'there is no pipeline #99999999' }]);
@@ -236,7 +237,7 @@ describe('the web UI behind GitLab’s permissions', () => {
 
     expect(made.status).toBe(201);
     expect(token).toMatch(/^slp_[A-Za-z0-9_-]{43}$/);
-    expect(projects.projects.map((each) => each.project)).toEqual(['group/app', 'group/open']);
+    expect(projects.projects.map((each) => each.project).sort()).toEqual(['group/app', 'group/open']);
     expect(hidden.status).toBe(404);
     expect([more.status, await more.json()]).toEqual([403, { error: 'tokens are made from a logged-in browser session, at /tokens' }]);
     expect([noLabel.status, await noLabel.json()]).toEqual([400, { error: 'give the token a label of 1 to 100 characters (what script it is for)' }]);
@@ -252,6 +253,9 @@ describe('the web UI behind GitLab’s permissions', () => {
     const first = await list('');
     const second = await list(`?before=${first.next}`);
     const feature = await list('?ref=feature%2Fx');
+    const searched = await list('?q=FEATURE');
+    const shaOf = (await lab.db.query<{ sha: string }>('SELECT sha FROM pipelines WHERE id = $1', [first.pipelines[0]!.id])).rows[0]!.sha;
+    const bySha = await list(`?q=${shaOf.slice(0, 7)}`);
     const mr = await list('?mr=7&status=failed');
     const bad = await fetch(`${base}/api/projects/gitlab/group%2Fopen/pipelines?status=bogus`, { headers: reader.headers() });
     const badPage = await fetch(`${base}/api/projects/gitlab/group%2Fopen/pipelines?before=-3`, { headers: reader.headers() });
@@ -260,6 +264,10 @@ describe('the web UI behind GitLab’s permissions', () => {
     expect(second.pipelines.length).toBe(3);
     expect(Math.max(...second.pipelines.map((each) => each.id))).toBeLessThan(Math.min(...first.pipelines.map((each) => each.id)));
     expect(feature.pipelines.map((each) => each.ref)).toEqual(['feature/x', 'feature/x', 'feature/x']);
+    // A search finds part of a branch name, whatever its case, or the start of a commit's SHA.
+    expect(searched.pipelines.map((each) => each.ref)).toEqual(['feature/x', 'feature/x', 'feature/x']);
+    expect(bySha.pipelines.map((each) => each.id)).toContain(first.pipelines[0]!.id);
+    expect(bySha.pipelines.every((each) => (each as { sha?: string }).sha?.startsWith(shaOf.slice(0, 7)))).toBe(true);
     expect(mr.pipelines.map((each) => each.status)).toEqual(['failed', 'failed']);
     expect([bad.status, await bad.json()]).toEqual([400, { error: 'status must be one of queued, running, blocked, scheduled, passed, failed, canceled, error, skipped' }]);
     expect([badPage.status, await badPage.json()]).toEqual([400, { error: 'before must be a positive whole number' }]);
@@ -303,7 +311,7 @@ describe('the web UI behind GitLab’s permissions', () => {
 
     expect([wrong.status, await wrong.json()]).toEqual([401, { error: 'that is not the admin token (SLIPWAY_ADMIN_TOKEN)' }]);
     expect([right.status, right.headers.get('location')]).toEqual([303, '/environments']);
-    expect(projects.projects.map((each) => each.project)).toEqual(['group/app', 'group/open', 'group/secret']);
+    expect(projects.projects.map((each) => each.project).sort()).toEqual(['group/app', 'group/open', 'group/secret']);
     expect(bearer.status).toBe(200);
     expect([logout.status, logout.headers.get('location')]).toEqual([303, '/login']);
     expect(afterLogout.status).toBe(401);
