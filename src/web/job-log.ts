@@ -31,27 +31,41 @@ export function logLines(text: string, converter: AnsiToHtml): LogLine[] {
   });
 }
 
-/** The lines as nested markup: a section is a <details> the reader can fold. */
-export function renderLogLines(lines: LogLine[]): SafeHtml {
+/**
+ * The lines as nested markup: a section is a <details> the reader can fold. With `anchors`
+ * (an id prefix), each line is `id="<prefix>L<n>"` with its number a link to it, as GitLab's `#L42`.
+ */
+export function renderLogLines(lines: LogLine[], anchors?: string): SafeHtml {
   let out = '';
+  let number = 0;
+  const numbered = () => {
+    number += 1;
+    return anchors === undefined ? '' : ` id="${anchors}L${number}"`;
+  };
+  const link = () => (anchors === undefined ? '' : `<a class="n" href="#${anchors}L${number}" data-n="${number}"></a>`);
   const open: string[] = [];
   for (const line of lines) {
     if (line.kind === 'start') {
       open.push(line.name);
-      out += `<details${line.collapsed ? '' : ' open'}><summary class="l">${line.html}</summary>`;
+      out += `<details${line.collapsed ? '' : ' open'}><summary class="l"${numbered()}>${link()}${line.html}</summary>`;
     } else if (line.kind === 'end') {
       const at = open.lastIndexOf(line.name);
       if (at < 0) continue;
       out += '</details>'.repeat(open.length - at);
       open.length = at;
     } else {
-      out += `<span class="l">${line.html}</span>`;
+      out += `<span class="l"${numbered()}>${link()}${line.html}</span>`;
     }
   }
   out += '</details>'.repeat(open.length);
   return raw(out);
 }
 
-/** A job's log (its id lets the live page add to it), or a service's (null: it does not grow). */
-export const logBlock = (jobId: number | null, lines: LogLine[]) =>
-  jobId === null ? html`<pre class="log">${renderLogLines(lines)}</pre>` : html`<pre class="log" id="log-${jobId}">${renderLogLines(lines)}</pre>`;
+/**
+ * A job's log (its id lets the live page add to it, `anchors` its lines' ids), or a service's
+ * (null: it does not grow, and its lines are counted only).
+ */
+export function logBlock(jobId: number | null, lines: LogLine[], anchors = jobId === null ? undefined : `j${jobId}-`): SafeHtml {
+  if (jobId === null) return html`<pre class="log counted">${renderLogLines(lines)}</pre>`;
+  return html`<pre class="log" id="log-${jobId}" data-anchors="${anchors ?? ''}">${renderLogLines(lines, anchors)}</pre>`;
+}

@@ -39,6 +39,16 @@ const LIVE_SCRIPT = `
     var pre = document.getElementById('log-' + data.job);
     if (!pre) return;
     var stack = sections[data.job] || (sections[data.job] = [pre]);
+    var anchors = pre.getAttribute('data-anchors') || '';
+    var numbered = function (element) {
+      var number = pre.querySelectorAll('.l').length + 1;
+      element.id = anchors + 'L' + number;
+      var link = document.createElement('a');
+      link.className = 'n';
+      link.href = '#' + anchors + 'L' + number;
+      link.setAttribute('data-n', String(number));
+      element.insertBefore(link, element.firstChild);
+    };
     data.lines.forEach(function (line) {
       var parent = stack[stack.length - 1];
       if (line.kind === 'start') {
@@ -47,6 +57,7 @@ const LIVE_SCRIPT = `
         var summary = document.createElement('summary');
         summary.className = 'l';
         summary.innerHTML = line.html;
+        numbered(summary);
         details.appendChild(summary);
         details.dataset.section = line.name;
         parent.appendChild(details);
@@ -57,6 +68,7 @@ const LIVE_SCRIPT = `
         var span = document.createElement('span');
         span.className = 'l';
         span.innerHTML = line.html;
+        numbered(span);
         parent.appendChild(span);
       }
     });
@@ -66,6 +78,8 @@ const LIVE_SCRIPT = `
     setBadge('pipeline-status', data.status);
     var missing = false;
     data.jobs.forEach(function (job) {
+      // A job's own page follows that job only.
+      if (live.job && String(job.id) !== live.job) return;
       setBadge('badge-' + job.id, job.status);
       if (!setBadge('status-' + job.id, job.status)) missing = true;
     });

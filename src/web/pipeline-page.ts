@@ -103,16 +103,22 @@ function retryNote(pipeline: PipelineView): SafeHtml {
   return pipeline.retriedJob ? html` · retries ${pipeline.retriedJob} of ${of}` : html` · a retry of ${of}`;
 }
 
+/**
+ * One job: its state, actions, artifacts, log and services' logs. `anchors` prefixes its lines'
+ * ids (`j12-L42` among a pipeline's jobs, `L42` on the job's own page).
+ */
+export function renderJob(pipeline: PipelineView, job: JobView, viewer: Viewer, access: ForgeAccess, log: string, services: readonly ServiceLog[], anchors: string): SafeHtml {
+  return html`<section class="job" id="job-${job.id}"><h2><a href="/pipelines/${pipeline.id}/jobs/${job.id}">${job.name}</a> <span id="status-${job.id}">${badge(job.status)}</span>${allowedMark(job)}${
+    job.coverage === null ? '' : html` <span class="muted">coverage ${job.coverage}%</span>`
+  } <a class="muted" href="/pipelines/${pipeline.id}/jobs/${job.id}/log">raw log</a>${jobActions(pipeline, job, viewer, access)}</h2>
+      <p class="muted">${jobTiming(job)}</p>${job.error ? html`<p class="${job.status === 'failed' && !job.failureAllowed ? 'error' : 'muted'}">${job.error}</p>` : ''}${renderArtifacts(pipeline, job)}
+      ${hasNoLog(job, log) ? '' : logBlock(job.id, logLines(log, logConverter()), anchors)}${renderServiceLogs(services)}</section>`;
+}
+
 function renderPage(context: WebContext, viewer: Viewer, access: ForgeAccess, pipeline: PipelineView, { logs, seqs, serviceLogs }: Logs): SafeHtml {
   const links = forgeLinks(context.forgeWeb, pipeline.forge, pipeline.project);
   const link = (href: string | undefined, text: SafeHtml | string) => (href ? html`<a href="${href}">${text}</a>` : html`${text}`);
-  const jobs = pipeline.jobs.map((job) => {
-    return html`<section class="job" id="job-${job.id}"><h2>${job.name} <span id="status-${job.id}">${badge(job.status)}</span>${allowedMark(job)}${
-      job.coverage === null ? '' : html` <span class="muted">coverage ${job.coverage}%</span>`
-    } <a class="muted" href="/pipelines/${pipeline.id}/jobs/${job.id}/log">raw log</a>${jobActions(pipeline, job, viewer, access)}</h2>
-      <p class="muted">${jobTiming(job)}</p>${job.error ? html`<p class="${job.status === 'failed' && !job.failureAllowed ? 'error' : 'muted'}">${job.error}</p>` : ''}${renderArtifacts(pipeline, job)}
-      ${hasNoLog(job, logs.get(job.id)) ? '' : logBlock(job.id, logLines(logs.get(job.id) ?? '', logConverter()))}${renderServiceLogs(serviceLogs.get(job.id) ?? [])}</section>`;
-  });
+  const jobs = pipeline.jobs.map((job) => renderJob(pipeline, job, viewer, access, logs.get(job.id) ?? '', serviceLogs.get(job.id) ?? [], `j${job.id}-`));
   const image = pipeline.image
     ? html`<p>Image <code>${pipeline.image.ref}</code>${pipeline.image.digest ? html` <code>${pipeline.image.digest}</code>` : ''}${
         pipeline.image.totalSteps ? `, ${pipeline.image.cachedSteps ?? 0}/${pipeline.image.totalSteps} build steps from cache` : ''

@@ -5,6 +5,7 @@ import { liveScriptRoute } from './live-script.js';
 import { loginRoutes } from './login-routes.js';
 import { pipelineActionRoutes } from './pipeline-actions.js';
 import { pipelineRoutes } from './pipeline-page.js';
+import { jobPageRoutes } from './job-page.js';
 import { projectRoutes } from './project-pages.js';
 import { tokenRoutes } from './token-routes.js';
 import type { WebContext } from './web-context.js';
@@ -15,6 +16,7 @@ export function webRoutes(context: WebContext): Route[] {
     ...loginRoutes(context),
     ...projectRoutes(context),
     ...pipelineRoutes(context),
+    ...jobPageRoutes(context),
     liveEventsRoute(context),
     liveScriptRoute(),
     ...pipelineActionRoutes(context),

@@ -107,6 +107,8 @@ describe('the web UI in a real browser', () => {
     await log.getByText('1 failing').waitFor();
     const stillSamePage = await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded === true);
     const lines = await log.locator('.l').allTextContents();
+    // A line that arrives live is numbered and anchored as the page's own are.
+    const liveAnchor = await log.locator('.l').last().evaluate((node) => [(node as unknown as { id: string }).id, (node as unknown as { querySelector(s: string): { getAttribute(a: string): string } }).querySelector('a.n').getAttribute('href')]);
     const colour = await log.getByText('1 failing').evaluate((element) => (globalThis as unknown as { getComputedStyle(node: unknown): { color: string } }).getComputedStyle(element).color);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'pipeline-running.png'), fullPage: true });
 
@@ -127,6 +129,7 @@ describe('the web UI in a real browser', () => {
 
     expect(stillSamePage).toBe(true);
     expect(lines).toEqual(['starting the tests', '1 failing <script>alert(1)</script>']);
+    expect(liveAnchor).toEqual([`j${running.jobIds[0]}-L2`, `#j${running.jobIds[0]}-L2`]);
     expect(colour).toBe('rgb(170, 0, 0)');
     expect(folded).toBe('Installing');
     expect(summaryCursor).toBe('pointer');
@@ -135,6 +138,26 @@ describe('the web UI in a real browser', () => {
     // A skipped job says it did not run, with no empty log box.
     expect(skippedText).toContain('did not run');
     expect(skippedLogs).toBe(0);
+  });
+
+  it('gives each job a page of its own whose lines are anchored, a folded section’s lines counted, as GitLab counts them', async () => {
+    const { context, page } = await loggedIn(READER);
+    const lint = (await lab.db.query<{ id: string }>(`SELECT id FROM jobs WHERE pipeline_id = $1 AND name = 'lint'`, [running.id - 2])).rows[0]!.id;
+    await page.goto(`${base}/pipelines/${running.id - 2}`);
+    await page.getByRole('link', { name: 'lint', exact: true }).last().click();
+    await page.waitForURL(`${base}/pipelines/${running.id - 2}/jobs/${lint}`);
+    await page.goto(`${base}/pipelines/${running.id - 2}/jobs/${lint}#L3`);
+    const target = await page.locator('.l:target').textContent();
+    const link = await page.locator('#L3 > a.n').getAttribute('href');
+    const folded = await page.locator('#L2').textContent();
+    const title = await page.title();
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'job.png'), fullPage: true });
+    await context.close();
+
+    expect(target).toBe('all clean');
+    expect(link).toBe('#L3');
+    expect(folded).toBe('npm ci');
+    expect(title).toBe(`lint passed · Pipeline #${running.id - 2} · Slipway`);
   });
 
   it('fits a phone: the stage graph stacked, branch names whole, a pipeline’s button the size of a button', async () => {
