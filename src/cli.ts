@@ -21,14 +21,14 @@ commands:
   help                           this text; \`slipway COMMAND --help\` for one command
   version                        the version (also --version)
 
-Configuration comes from environment variables; see README.md.`;
+Configuration comes from environment variables; see docs/configuration.md.`;
 
 const SERVE_HELP = `usage: slipway serve
 
 Serves webhooks, Slack, the web UI, the registry's token endpoint and /healthz on HOST:PORT
 (default 0.0.0.0:3000), runs pipelines (SLIPWAY_CONCURRENCY at once) and carries out approved
 deploys, until SIGTERM or SIGINT. Without DATABASE_URL it starts an embedded PostgreSQL in
-SLIPWAY_DATA_DIR. Every setting is an environment variable: see "Configuration" in README.md.`;
+SLIPWAY_DATA_DIR. Every setting is an environment variable: see docs/configuration.md.`;
 
 const WORKER_HELP = `usage: slipway worker
 

@@ -25,7 +25,7 @@ else a Dockerfile's build).
 Reads: DOCKER_HOST; SLIPWAY_REGISTRY (where images go; with SLIPWAY_REGISTRY_USER and
 SLIPWAY_REGISTRY_PASSWORD); SLIPWAY_REGISTRY_MIRROR; SLIPWAY_DIND_* (the daemon);
 SLIPWAY_JOB_NETWORK, SLIPWAY_JOB_TIMEOUT, SLIPWAY_DEFAULT_IMAGE (jobs); DATABASE_URL (when set,
-the run is recorded and shown in the web UI at PUBLIC_URL). Every variable is in README.md.
+the run is recorded and shown in the web UI at PUBLIC_URL). Every variable is in docs/configuration.md.
 
 Exit status: 0 the pipeline passed (or its workflow rules run nothing); 1 it failed, was
 canceled or waits for a job to be played; 65 the pipeline file cannot be read; 64 the command
