@@ -22,19 +22,25 @@ function connect(dockerHost: string | undefined, tls: ClientTls | undefined): Do
 }
 
 interface DialOptions {
+  path?: string;
+  method?: string;
   options?: Record<string, unknown>;
   file?: unknown;
   hijack?: boolean;
 }
+
+/** Requests that do the same however often they are sent: reading, and tagging an image. */
+const sameAgain = (options: DialOptions) => options.method === 'GET' || options.method === 'HEAD' || (options.method === 'POST' && /^\/images\/.+\/tag\?/.test(options.path ?? ''));
 type DialCallback = (error: (Error & { code?: string }) | null, result?: unknown) => void;
 
 /** How long to wait before each sending again: the daemon's hang-ups come in a burst of under a second. */
 const RESEND_AFTER_MS = [50, 250, 1000];
 
 /**
- * A request the daemon hung up on before it could be read (EPIPE while its head was written:
- * seen on fresh connections in the moment after a build) is sent again, a few times. The daemon never read it, so nothing happens twice; a request that streams a
- * body (a build context, an archive) or takes over the connection is never sent again.
+ * A request that ended in EPIPE (seen on fresh connections in the moment after a build) is
+ * sent again, a few times, when sending it twice does no harm: a read, or a tag. EPIPE does not
+ * say the daemon did not act (it may have answered before the request's last bytes were
+ * written, as a rename did), so nothing else is ever sent again, nor a request with a body.
  */
 export function resendUnread(docker: Docker): Docker {
   const modem = docker.modem as unknown as { dial(options: DialOptions, callback: DialCallback): void };
@@ -42,7 +48,7 @@ export function resendUnread(docker: Docker): Docker {
   // dial() deletes credentials from what it is given: each attempt gets its own copy.
   const copy = (options: DialOptions): DialOptions => ({ ...options, ...(options.options ? { options: { ...options.options } } : {}) });
   modem.dial = (options, callback) => {
-    const resendable = options.file === undefined && options.hijack !== true;
+    const resendable = options.file === undefined && options.hijack !== true && sameAgain(options);
     const attempt = (waited: readonly number[]) =>
       dial(copy(options), (error, result) => {
         if (error?.code !== 'EPIPE' || !resendable || waited.length === 0) return callback(error, result);
