@@ -26,7 +26,7 @@ pre.log{background:#161b22;color:#e6edf3;padding:.5rem 0;overflow-x:auto;font:13
 pre.log .l{display:block;padding:0 .75rem 0 3.5rem;position:relative;white-space:pre-wrap;word-break:break-all;min-height:1.45em}
 pre.log.counted .l::before{counter-increment:line;content:counter(line);position:absolute;left:0;width:2.8rem;text-align:right;color:#6e7681}
 pre.log .l>a.n{position:absolute;left:0;width:2.8rem;text-align:right;color:#6e7681;text-decoration:none}pre.log .l>a.n::before{content:attr(data-n)}
-pre.log .l:target{background:#3d3417}
+pre.log .l:target{background:#3d3417}pre.log summary.l{display:list-item}
 pre.log details>summary{cursor:pointer;padding-left:3.5rem;color:#79c0ff;list-style-position:inside}
 section.job{margin:1rem 0;border-top:1px solid #d0d7de}section.job>h2{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
 @media (max-width:40rem){body{font-size:14px}header .who{margin-left:0}main{padding:0 .5rem}th,td{padding:.3rem .35rem}

@@ -102,7 +102,7 @@ describe('CI/CD variables given to pipelines', () => {
     expect(comment).toContain('masked=[masked]');
     expect(page).toContain('masked=[masked]');
     // The service's own output, kept under its job.
-    expect(page).toMatch(/<details class="service"><summary>Service redis \(<code>redis:7<\/code>\)<\/summary><pre class="log">[^]*Ready to accept connections/);
+    expect(page).toMatch(/<details class="service"><summary>Service redis \(<code>redis:7<\/code>\)<\/summary><pre class="log counted">[^]*Ready to accept connections/);
     for (const text of [log, comment, page, stored, ...gitlab.record.bodies]) {
       expect(text).not.toContain(MASKED);
       expect(text).not.toContain(PROTECTED);

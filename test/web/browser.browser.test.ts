@@ -118,7 +118,13 @@ describe('the web UI in a real browser', () => {
     await page.goto(`${base}/pipelines/${running.id - 2}`);
     const folded = await page.locator('details:not([open]) > summary').first().textContent();
     // The style sheet's child selectors reach the browser: a section's summary is clickable.
-    const summaryCursor = await page.locator('pre.log details > summary').first().evaluate((element) => (globalThis as unknown as { getComputedStyle(node: unknown): { cursor: string } }).getComputedStyle(element).cursor);
+    const [summaryCursor, summaryDisplay] = await page
+      .locator('pre.log details > summary')
+      .first()
+      .evaluate((element) => {
+        const style = (globalThis as unknown as { getComputedStyle(node: unknown): { cursor: string; display: string } }).getComputedStyle(element);
+        return [style.cursor, style.display];
+      });
     const lintLines = await page.locator('pre.log').first().locator('span.l').count();
     const needs = await page.locator('.stage li', { hasText: 'image' }).textContent();
     const skipped = page.locator('section.job', { has: page.locator('h2', { hasText: 'docs' }) });
@@ -133,6 +139,8 @@ describe('the web UI in a real browser', () => {
     expect(colour).toBe('rgb(170, 0, 0)');
     expect(folded).toBe('Installing');
     expect(summaryCursor).toBe('pointer');
+    // Its disclosure triangle is drawn: a summary shown as a list item, not a plain block.
+    expect(summaryDisplay).toBe('list-item');
     expect(lintLines).toBe(2);
     expect(needs).toContain('needs unit');
     // A skipped job says it did not run, with no empty log box.
