@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { parseDocument, type Document } from 'yaml';
+import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { lineAt, yamlProblem } from '../util/yaml-problems.js';
+import { lineOf, yamlProblem } from '../util/yaml-problems.js';
 
 /** `90`, `90s`, `15m`, `2h`, `1d` -> seconds. */
 const DURATION_ERROR = 'must be seconds or a duration such as 15m, 2h, 1d';
@@ -150,16 +150,6 @@ export class PolicyFileError extends Error {
 
 export const EMPTY_POLICY: PolicyFile = { projects: {} };
 
-/** The line a key path is written on (its nearest written parent's, for a key left out). */
-function lineOfPath(document: Document, text: string, path: readonly PropertyKey[]): number | undefined {
-  for (let depth = path.length; depth >= 0; depth -= 1) {
-    const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth) as unknown[], true);
-    const range = (node as { range?: [number, number] } | null | undefined)?.range;
-    if (range) return lineAt(text, range[0]);
-  }
-  return undefined;
-}
-
 export function parsePolicy(text: string, file = 'SLIPWAY_CONFIG'): PolicyFile {
   const document = parseDocument(text);
   if (document.errors.length > 0) throw new PolicyFileError(file, document.errors.map((error) => yamlProblem(error, text)));
@@ -173,7 +163,8 @@ export function parsePolicy(text: string, file = 'SLIPWAY_CONFIG'): PolicyFile {
           ? `has no setting ${issue.keys.join(', ')}: check the spelling against the configuration reference`
           : issue.message;
     const where = (issue: z.core.$ZodIssue) => {
-      const line = lineOfPath(document, text, issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path);
+      // A misspelt key is reported where it is written; any other problem where its value is.
+      const line = issue.code === 'unrecognized_keys' ? lineOf({ document, text }, [...issue.path, issue.keys[0]!], true) : lineOf({ document, text }, issue.path);
       return line === undefined ? '' : ` (line ${line})`;
     };
     throw new PolicyFileError(file, parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || 'the file'} ${messageOf(issue)}${where(issue)}`));

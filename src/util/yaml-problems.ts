@@ -1,7 +1,13 @@
-import type { YAMLError } from 'yaml';
+import { isMap, isScalar, type Document, type YAMLError } from 'yaml';
 
 // What a person is told about a YAML file they wrote (a pipeline file, SLIPWAY_CONFIG): the
 // parser's mistakes in plain words, and where.
+
+/** A YAML file as parsed: its text, and the document with each node's place in it. */
+export interface YamlText {
+  document: Document;
+  text: string;
+}
 
 /** The 1-based line of a character offset. */
 export function lineAt(text: string, offset: number): number {
@@ -42,4 +48,29 @@ export function yamlProblem(error: YAMLError, text: string): string {
   const lines = text.endsWith('\n') ? text.split('\n').length - 1 : text.split('\n').length;
   const where = at === undefined ? 'line ?' : at.line > lines ? `at the end of the file, line ${lines}` : `line ${at.line}, column ${at.col}`;
   return `is not valid YAML: ${plainWords(error.code, parserWords)} (${where})`;
+}
+
+function keyLine(yaml: YamlText, path: readonly PropertyKey[]): number | undefined {
+  const parent = yaml.document.getIn(path.slice(0, -1) as unknown[], true) ?? yaml.document.contents;
+  if (!isMap(parent)) return undefined;
+  const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === path.at(-1));
+  return isScalar(pair?.key) && pair.key.range ? lineAt(yaml.text, pair.key.range[0]) : undefined;
+}
+
+/**
+ * The line of `path` in the file: the key's own line for `isKey`, else the value's; a path
+ * that does not exist (a missing key) is reported at the key of its nearest parent.
+ */
+export function lineOf(yaml: YamlText, path: readonly PropertyKey[], isKey = false): number | undefined {
+  const { document, text } = yaml;
+  if (isKey) {
+    const line = keyLine(yaml, path);
+    if (line !== undefined) return line;
+  }
+  for (let depth = path.length; depth > 0; depth -= 1) {
+    const node = document.getIn(path.slice(0, depth) as unknown[], true) as { range?: [number, number, number] } | undefined;
+    if (!node?.range) continue;
+    return (depth < path.length ? keyLine(yaml, path.slice(0, depth)) : undefined) ?? lineAt(text, node.range[0]);
+  }
+  return document.contents?.range ? lineAt(text, document.contents.range[0]) : undefined;
 }

@@ -1,6 +1,6 @@
-import { isMap, isScalar, parseDocument, visit, type CollectionTag, type Document } from 'yaml';
-import { lineAt, yamlProblem } from '../../util/yaml-problems.js';
+import { isScalar, parseDocument, visit, type CollectionTag, type Document } from 'yaml';
 import type { z } from 'zod';
+import { lineAt, lineOf, yamlProblem } from '../../util/yaml-problems.js';
 
 /** A pipeline file a person must fix; each problem names the field and, where known, the line. */
 export class PipelineFileError extends Error {
@@ -54,31 +54,6 @@ export function repeatedKeys(yaml: YamlFile): Array<{ key: string; line: number 
     },
   });
   return repeated;
-}
-
-function keyLine(yaml: YamlFile, path: readonly PropertyKey[]): number | undefined {
-  const parent = yaml.document.getIn(path.slice(0, -1) as unknown[], true) ?? yaml.document.contents;
-  if (!isMap(parent)) return undefined;
-  const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === path.at(-1));
-  return isScalar(pair?.key) && pair.key.range ? lineAt(yaml.text, pair.key.range[0]) : undefined;
-}
-
-/**
- * The line of `path` in the file: the key's own line for `isKey`, else the value's; a path
- * that does not exist (a missing key) is reported at the key of its nearest parent.
- */
-export function lineOf(yaml: YamlFile, path: readonly PropertyKey[], isKey = false): number | undefined {
-  const { document, text } = yaml;
-  if (isKey) {
-    const line = keyLine(yaml, path);
-    if (line !== undefined) return line;
-  }
-  for (let depth = path.length; depth > 0; depth -= 1) {
-    const node = document.getIn(path.slice(0, depth) as unknown[], true) as { range?: [number, number, number] } | undefined;
-    if (!node?.range) continue;
-    return (depth < path.length ? keyLine(yaml, path.slice(0, depth)) : undefined) ?? lineAt(text, node.range[0]);
-  }
-  return document.contents?.range ? lineAt(text, document.contents.range[0]) : undefined;
 }
 
 /** `field message (line N)`, the shape every pipeline file problem is reported in. */

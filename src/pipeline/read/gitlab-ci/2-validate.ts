@@ -152,7 +152,6 @@ function checkOnStop(file: ResolvedFile, jobs: Map<string, GitlabJob>, problems:
   }
 }
 
-/** Phase 2: everything wrong with the file, all at once and each with its line; or the file, checked. */
 /**
  * A keyword of the file written as a job (`image: { script: [...] }`): one problem that says
  * the name is taken, in place of what the keyword's own schema would say about a job.
@@ -165,6 +164,7 @@ function keywordsWrittenAsJobs(file: ResolvedFile): string[] {
   return [file.problemIn([keys[0]!], `${which}: rename the job (no job may be called ${names})`, true)];
 }
 
+/** Phase 2: everything wrong with the file, all at once and each with its line; or the file, checked. */
 export function validateFile(file: ResolvedFile, context: ReadingContext): ValidFile {
   const taken = keywordsWrittenAsJobs(file);
   if (taken.length > 0) throw new PipelineFileError(GITLAB_CI_FILE, taken);

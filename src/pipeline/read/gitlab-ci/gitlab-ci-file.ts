@@ -1,5 +1,6 @@
 import type { PlanOptions } from '../../plan.js';
-import { lineOf, problemAt, type YamlFile } from '../pipeline-file-error.js';
+import { problemAt, type YamlFile } from '../pipeline-file-error.js';
+import { lineOf } from '../../../util/yaml-problems.js';
 import type { JobInstance } from './expand-parallel.js';
 import type { GitlabBridge, GitlabGlobals, GitlabJob } from './gitlab-ci-schema.js';
 import type { Checkout, Decision } from './job-filters.js';
